@@ -1,0 +1,32 @@
+#pragma once
+// Endpoints as strings: "scheme://address", with an optional '@' (bind) or '>' (connect) prefix.
+// Several endpoints may be joined with commas: "@tcp://127.0.0.1:5557,>ipc:///tmp/feed".
+// Without a prefix each role uses its natural side (publisher, replier and puller bind;
+// subscriber, requester and pusher connect). The scheme selects the backend; only the backend
+// registry interprets it.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace zpat {
+
+enum class link { bind, connect };
+
+struct endpoint {
+    link side = link::connect;
+    std::string scheme;   // "tcp", "ipc", "inproc"
+    std::string address;  // what follows "://"
+
+    // "scheme://address", without the side prefix.
+    std::string url() const { return scheme + "://" + address; }
+    friend bool operator==(const endpoint&, const endpoint&) = default;
+};
+
+// Parses one endpoint or a comma-separated list; `default_side` applies where no prefix is given.
+// This checks the generic syntax only; the backend chosen by the scheme checks the address when
+// a role is made. Throws: endpoint_error naming the offending text (empty, no "://", a malformed
+// scheme, an empty address).
+std::vector<endpoint> parse_endpoints(std::string_view text, link default_side);
+
+}  // namespace zpat

@@ -1,0 +1,47 @@
+#pragma once
+// The errors zpat throws. Timeouts and would-block are not errors: they come back as an empty
+// std::optional or `false`. Every message names what was wrong and where.
+
+#include <stdexcept>
+#include <string>
+
+namespace zpat {
+
+// Base of every zpat error; catch this to handle them all.
+class error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// An endpoint string that cannot be parsed, names an unknown scheme, or cannot be bound or
+// connected (address in use, no such interface).
+class endpoint_error : public error {
+public:
+    using error::error;
+};
+
+// A pattern x backend combination that zpat does not build. Thrown at construction.
+class unsupported_error : public error {
+public:
+    using error::error;
+};
+
+// A message larger than options::max_message_size, refused before it is sent.
+class message_size_error : public error {
+public:
+    using error::error;
+};
+
+// A msgpack body that is malformed, exceeds the decode limits, or is not of the requested type.
+class decode_error : public error {
+public:
+    using error::error;
+};
+
+// A role used against its protocol, such as a reply with no request pending.
+class state_error : public error {
+public:
+    using error::error;
+};
+
+}  // namespace zpat

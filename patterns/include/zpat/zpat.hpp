@@ -1,0 +1,12 @@
+#pragma once
+// Everything an application needs: the three patterns, the poller and the msgpack codec.
+
+#include "zpat/core/codec.hpp"
+#include "zpat/core/endpoint.hpp"
+#include "zpat/core/error.hpp"
+#include "zpat/core/message.hpp"
+#include "zpat/core/options.hpp"
+#include "zpat/pipeline.hpp"
+#include "zpat/poller.hpp"
+#include "zpat/pubsub.hpp"
+#include "zpat/reqrep.hpp"

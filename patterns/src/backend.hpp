@@ -1,0 +1,99 @@
+#pragma once
+// The seam between patterns and transports. A backend builds the implementation of each role
+// for the endpoints it owns; the public role classes are thin owners of these. A backend that
+// does not build a cell of the patterns x backends matrix throws unsupported_error from that
+// maker, naming the cell.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zpat/core/endpoint.hpp"
+#include "zpat/core/message.hpp"
+#include "zpat/core/options.hpp"
+#include "zpat/core/poll_handle.hpp"
+#include "zpat/reqrep.hpp"
+
+namespace zpat::detail {
+
+// What every role implementation has.
+class role_impl {
+public:
+    virtual ~role_impl() = default;
+    // The endpoints in use; bound wildcards resolved to the real address.
+    virtual const std::vector<std::string>& endpoints() const = 0;
+};
+
+// Pusher: sends, waiting at the high-water mark.
+class sender_impl : public role_impl {
+public:
+    // Returns false when no room came within options::send_timeout.
+    virtual bool send(const message& msg) = 0;
+};
+
+// Puller, and the receiving half of subscriber and replier.
+class receiver_impl : public role_impl {
+public:
+    // Returns false on timeout; otherwise `into` holds the next message.
+    virtual bool receive(message& into, milliseconds timeout) = 0;
+    virtual std::uint64_t oversized_dropped() const noexcept = 0;
+    virtual poll_handle handle() const = 0;
+};
+
+class publisher_impl : public sender_impl {
+public:
+    virtual bool wait_for_subscriptions(std::size_t count, milliseconds timeout) = 0;
+    virtual std::size_t subscriptions_seen() const noexcept = 0;
+};
+
+class subscriber_impl : public receiver_impl {
+public:
+    virtual void subscribe(std::string_view prefix) = 0;
+    virtual void unsubscribe(std::string_view prefix) = 0;
+};
+
+class requester_impl : public role_impl {
+public:
+    virtual std::optional<message> request(const message& request) = 0;
+    virtual int last_attempts() const noexcept = 0;
+};
+
+class replier_impl : public receiver_impl {
+public:
+    virtual void reply(const message& reply) = 0;
+    virtual void serve(const replier::handler& handler, unsigned threads) = 0;
+    virtual void stop() = 0;
+    virtual std::uint64_t handler_failures() const noexcept = 0;
+    virtual std::uint64_t malformed_requests() const noexcept = 0;
+};
+
+// One transport family. Makers receive endpoints whose schemes this backend registered.
+class backend {
+public:
+    virtual ~backend() = default;
+    virtual std::string_view name() const = 0;
+    virtual std::unique_ptr<requester_impl> make_requester(const std::vector<endpoint>&, const options&) = 0;
+    virtual std::unique_ptr<replier_impl> make_replier(const std::vector<endpoint>&, const options&) = 0;
+    virtual std::unique_ptr<sender_impl> make_pusher(const std::vector<endpoint>&, const options&) = 0;
+    virtual std::unique_ptr<receiver_impl> make_puller(const std::vector<endpoint>&, const options&) = 0;
+    virtual std::unique_ptr<publisher_impl> make_publisher(const std::vector<endpoint>&, const options&) = 0;
+    virtual std::unique_ptr<subscriber_impl> make_subscriber(const std::vector<endpoint>&, const options&) = 0;
+};
+
+// The registry: the only code that maps a scheme to a backend. Parses `text` (with
+// `default_side` where no '@' or '>' is given) and returns the backend that owns every endpoint
+// in it. Throws: endpoint_error for a parse error, an unknown scheme, or a list that mixes
+// backends.
+struct resolved_endpoints {
+    backend* owner;
+    std::vector<endpoint> endpoints;
+};
+resolved_endpoints resolve(std::string_view text, link default_side);
+
+// Backends, defined in their own folders.
+backend& zmq_backend();
+
+}  // namespace zpat::detail

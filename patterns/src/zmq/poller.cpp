@@ -1,0 +1,113 @@
+// The poller waits with zmq_poll, which takes ZeroMQ sockets and plain descriptors alike, so a
+// backend that hands out descriptors can be polled beside ZeroMQ roles.
+
+#include "zpat/poller.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <zmq.hpp>
+
+namespace zpat {
+
+using clock = std::chrono::steady_clock;
+
+void poller::add_handle(detail::poll_handle handle, callback on_readable) {
+    sources_.push_back({handle, std::move(on_readable)});
+}
+
+void poller::remove_handle(detail::poll_handle handle) {
+    std::erase_if(sources_, [&](const source& s) {
+        return s.handle.zmq_socket == handle.zmq_socket && s.handle.fd == handle.fd;
+    });
+}
+
+poller::timer_id poller::every(milliseconds interval, callback fn) {
+    return add_timer(interval, interval, std::move(fn));
+}
+
+poller::timer_id poller::after(milliseconds delay, callback fn) {
+    return add_timer(delay, milliseconds{0}, std::move(fn));
+}
+
+poller::timer_id poller::add_timer(milliseconds delay, milliseconds interval, callback fn) {
+    const timer_id id = next_timer_id_++;
+    timers_.push_back({id, clock::now() + delay, interval, std::move(fn)});
+    return id;
+}
+
+void poller::cancel(timer_id id) {
+    std::erase_if(timers_, [id](const timer& t) { return t.id == id; });
+}
+
+std::size_t poller::run_due_timers() {
+    std::size_t ran = 0;
+    const auto now = clock::now();
+    // Collect first: a callback may add or cancel timers.
+    std::vector<timer_id> due;
+    for (const timer& t : timers_) {
+        if (t.due <= now) {
+            due.push_back(t.id);
+        }
+    }
+    for (timer_id id : due) {
+        auto it = std::find_if(timers_.begin(), timers_.end(), [id](const timer& t) { return t.id == id; });
+        if (it == timers_.end()) {
+            continue;
+        }
+        callback fn = it->fn;
+        if (it->interval.count() > 0) {
+            it->due += it->interval;
+            if (it->due <= now) {
+                it->due = now + it->interval;  // fell behind: skip, do not burst
+            }
+        } else {
+            timers_.erase(it);
+        }
+        fn();
+        ++ran;
+    }
+    return ran;
+}
+
+std::size_t poller::run_once(milliseconds timeout) {
+    const auto deadline = clock::now() + timeout;
+    std::vector<zmq::pollitem_t> items;
+    for (;;) {
+        auto wait = timeout;
+        const auto now = clock::now();
+        if (timeout != forever) {
+            wait = std::max(milliseconds{0}, std::chrono::ceil<milliseconds>(deadline - now));
+        }
+        for (const timer& t : timers_) {
+            const auto until = std::max(milliseconds{0}, std::chrono::ceil<milliseconds>(t.due - now));
+            wait = wait == forever ? until : std::min(wait, until);
+        }
+        items.clear();
+        for (const source& s : sources_) {
+            items.push_back({s.handle.zmq_socket, s.handle.fd, ZMQ_POLLIN, 0});
+        }
+        try {
+            zmq::poll(items, wait);
+        } catch (const zmq::error_t& e) {
+            if (e.num() != EINTR) {
+                throw;
+            }
+        }
+        // Copy the ready callbacks first: a callback may add or remove sources.
+        std::vector<callback> ready;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            if ((items[i].revents & ZMQ_POLLIN) != 0) {
+                ready.push_back(sources_[i].on_readable);
+            }
+        }
+        for (auto& fn : ready) {
+            fn();
+        }
+        const std::size_t ran = ready.size() + run_due_timers();
+        if (ran > 0 || (timeout != forever && clock::now() >= deadline)) {
+            return ran;
+        }
+    }
+}
+
+}  // namespace zpat

@@ -1,0 +1,74 @@
+// Publisher on ZeroMQ: an XPUB socket. It behaves as PUB on the wire, and in addition hands us
+// each subscription (XPUB_VERBOSE: every one, not only the first per topic), which is how
+// wait_for_subscriptions() cures the slow-joiner problem.
+
+#include <chrono>
+
+#include "zmq_cells.hpp"
+
+namespace zpat::detail {
+namespace {
+
+// Subscription messages queue up inside libzmq until read; reading them every so many sends
+// bounds that queue without a receive call on every send.
+constexpr unsigned drain_every = 256;
+
+class zmq_publisher final : public publisher_impl {
+public:
+    zmq_publisher(const std::vector<endpoint>& endpoints, const options& opts)
+        : socket_(zmq::socket_type::xpub, endpoints, opts) {
+        socket_.socket().set(zmq::sockopt::xpub_verbose, 1);
+        socket_.socket().set(zmq::sockopt::xpub_nodrop, opts.block_when_full ? 1 : 0);
+    }
+
+    bool send(const message& msg) override {
+        if (++sends_since_drain_ == drain_every) {
+            sends_since_drain_ = 0;
+            drain_subscriptions(milliseconds{0});
+        }
+        return socket_.send(msg);
+    }
+
+    bool wait_for_subscriptions(std::size_t count, milliseconds timeout) override {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        drain_subscriptions(milliseconds{0});
+        while (subscriptions_ < count) {
+            const auto left = std::chrono::duration_cast<milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (timeout != forever && left.count() <= 0) {
+                return false;
+            }
+            drain_subscriptions(timeout == forever ? forever : left);
+        }
+        return true;
+    }
+
+    std::size_t subscriptions_seen() const noexcept override { return subscriptions_; }
+    const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
+
+private:
+    // Reads the subscription messages waiting (waiting up to `timeout` for the first one).
+    void drain_subscriptions(milliseconds timeout) {
+        while (socket_.receive(scratch_, timeout)) {
+            // A subscription is one frame: 0x01 then the prefix (0x00 for an unsubscribe).
+            if (!scratch_.empty() && !scratch_[0].empty() && scratch_[0][0] == '\x01') {
+                ++subscriptions_;
+            }
+            timeout = milliseconds{0};
+        }
+    }
+
+    zmq_socket socket_;
+    message scratch_;
+    std::size_t subscriptions_ = 0;
+    unsigned sends_since_drain_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<publisher_impl> make_zmq_publisher(const std::vector<endpoint>& endpoints,
+                                                   const options& opts) {
+    return std::make_unique<zmq_publisher>(endpoints, opts);
+}
+
+}  // namespace zpat::detail

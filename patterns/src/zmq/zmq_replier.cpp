@@ -1,0 +1,273 @@
+// Replier on ZeroMQ: a ROUTER socket that does what REP does (keep the envelope of a request and
+// put it back on the reply) but can drop a request, and can feed a pool of handler threads.
+//
+// The pool is the ZeroMQ Guide's load-balancing broker in miniature: handler threads sit on
+// DEALER sockets behind an inproc ROUTER in a private context, announce themselves ready, and
+// each request goes to the thread that has been idle longest. A slow request therefore never
+// holds up others while a thread is free. stop() arrives on an inproc PULL socket that serve()
+// polls; shutting the private context down wakes the handler threads at the end.
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <deque>
+#include <string>
+#include <thread>
+
+#include "zmq_cells.hpp"
+#include "zpat/core/error.hpp"
+
+namespace zpat::detail {
+namespace {
+
+// What a pool thread sends when it is free: once at start, and after a handler threw instead of
+// a reply. Replies always carry an envelope, so they never look like these one-frame signals.
+constexpr std::string_view ready_signal = "READY";
+constexpr std::string_view failed_signal = "FAILED";
+
+std::string unique_inproc_name(std::string_view what) {
+    static std::atomic<unsigned> counter{0};
+    return "zpat-" + std::string(what) + "-" + std::to_string(counter.fetch_add(1));
+}
+
+// Moves the routing envelope (identity frames up to and including the empty delimiter) from the
+// front of `msg` into `envelope`. Returns false when `msg` has no delimiter: it did not come from
+// a REQ peer or a DEALER peer that follows the REQ envelope convention.
+bool split_envelope(message& msg, message& envelope) {
+    std::size_t delimiter = 0;
+    while (delimiter < msg.size() && !msg[delimiter].empty()) {
+        ++delimiter;
+    }
+    if (delimiter == 0 || delimiter == msg.size()) {
+        return false;
+    }
+    envelope.clear();
+    for (std::size_t i = 0; i <= delimiter; ++i) {
+        envelope.push_back(msg.pop_front());
+    }
+    return true;
+}
+
+bool has_envelope(const message& msg) {
+    for (std::size_t i = 1; i < msg.size(); ++i) {
+        if (msg[i].empty()) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool poll_interrupted(std::vector<zmq::pollitem_t>& items, milliseconds timeout) {
+    try {
+        zmq::poll(items, timeout);
+        return false;
+    } catch (const zmq::error_t& e) {
+        if (e.num() == EINTR) {
+            return true;
+        }
+        throw;
+    }
+}
+
+class zmq_replier final : public replier_impl {
+public:
+    zmq_replier(const std::vector<endpoint>& endpoints, const options& opts)
+        : socket_(zmq::socket_type::router, endpoints, opts),
+          control_name_(unique_inproc_name("replier-stop")),
+          control_(zmq::socket_type::pull, {{link::bind, "inproc", control_name_}}, opts) {}
+
+    bool receive(message& into, milliseconds timeout) override {
+        if (pending_) {
+            throw state_error("replier::receive called while a request awaits its reply");
+        }
+        for (;;) {
+            if (!socket_.receive(into, timeout)) {
+                return false;
+            }
+            if (split_envelope(into, envelope_)) {
+                pending_ = true;
+                return true;
+            }
+            ++malformed_;
+        }
+    }
+
+    void reply(const message& reply) override {
+        if (!pending_) {
+            throw state_error("replier::reply called with no request pending");
+        }
+        pending_ = false;
+        socket_.send(envelope_, reply);
+    }
+
+    void serve(const replier::handler& handler, unsigned threads) override {
+        if (threads <= 1) {
+            serve_inline(handler);
+        } else {
+            serve_pool(handler, threads);
+        }
+        stopping_.store(false);
+        message scratch;
+        while (control_.receive(scratch, milliseconds{0})) {
+        }
+    }
+
+    void stop() override {
+        if (stopping_.exchange(true)) {
+            return;
+        }
+        zmq::socket_t wake(zmq_context(), zmq::socket_type::push);
+        wake.connect("inproc://" + control_name_);
+        (void)wake.send(zmq::str_buffer("stop"), zmq::send_flags::dontwait);
+    }
+
+    std::uint64_t handler_failures() const noexcept override { return failures_.load(); }
+    std::uint64_t malformed_requests() const noexcept override { return malformed_; }
+    std::uint64_t oversized_dropped() const noexcept override { return socket_.oversized_dropped(); }
+    poll_handle handle() const override { return socket_.handle(); }
+    const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
+
+private:
+    std::vector<zmq::pollitem_t> poll_items(std::initializer_list<const zmq_socket*> sockets) {
+        std::vector<zmq::pollitem_t> items;
+        for (const zmq_socket* s : sockets) {
+            items.push_back({s->handle().zmq_socket, 0, ZMQ_POLLIN, 0});
+        }
+        return items;
+    }
+
+    // Runs the handler for the request in `request`; answers unless the handler throws.
+    void answer(const replier::handler& handler, message& request) {
+        try {
+            reply(handler(std::move(request)));
+        } catch (const std::exception&) {
+            pending_ = false;
+            failures_.fetch_add(1);
+        }
+    }
+
+    void serve_inline(const replier::handler& handler) {
+        auto items = poll_items({&socket_, &control_});
+        message request;
+        while (!stopping_.load()) {
+            // Answer everything already queued before paying for a poll.
+            while (!stopping_.load() && receive(request, milliseconds{0})) {
+                answer(handler, request);
+            }
+            if (!poll_interrupted(items, forever) && (items[1].revents & ZMQ_POLLIN) != 0) {
+                return;
+            }
+        }
+    }
+
+    static void run_pool_thread(zmq::context_t& context, const std::string& name,
+                                const replier::handler& handler, std::atomic<std::uint64_t>& failures) {
+        try {
+            zmq_socket link_to_pool(zmq::socket_type::dealer, {{link::connect, "inproc", name}},
+                                    options{.max_message_size = SIZE_MAX}, context);
+            const message ready{ready_signal};
+            const message failed{failed_signal};
+            message request;
+            message envelope;
+            link_to_pool.send(ready);
+            while (link_to_pool.receive(request, forever)) {
+                split_envelope(request, envelope);  // checked by the pool before it came here
+                try {
+                    link_to_pool.send(envelope, handler(std::move(request)));
+                } catch (const std::exception&) {
+                    failures.fetch_add(1);
+                    link_to_pool.send(failed);
+                }
+            }
+        } catch (const zmq::error_t& e) {
+            if (e.num() != ETERM) {
+                throw;
+            }
+        }
+    }
+
+    void serve_pool(const replier::handler& handler, unsigned threads) {
+        zmq::context_t pool_context(0);  // inproc only: no I/O threads needed
+        const std::string pool_name = unique_inproc_name("replier-pool");
+        zmq_socket pool(zmq::socket_type::router, {{link::bind, "inproc", pool_name}},
+                        options{.max_message_size = SIZE_MAX}, pool_context);
+        std::vector<std::thread> workers;
+        for (unsigned i = 0; i < threads; ++i) {
+            workers.emplace_back(run_pool_thread, std::ref(pool_context), std::cref(pool_name),
+                                 std::cref(handler), std::ref(failures_));
+        }
+
+        auto items = poll_items({&pool, &socket_, &control_});
+        std::deque<std::string> idle;  // identities of ready threads, longest idle first
+        std::size_t busy = 0;
+        message from_pool;
+        message from_client;
+        message to_pool;
+        std::chrono::steady_clock::time_point drain_deadline{};
+        for (;;) {
+            const bool draining = stopping_.load();
+            if (draining && busy == 0) {
+                break;
+            }
+            if (draining && drain_deadline == std::chrono::steady_clock::time_point{}) {
+                drain_deadline = std::chrono::steady_clock::now() + socket_.opts().linger;
+            }
+            // Take requests from clients only while a thread is free to run them.
+            items[1].events = (!draining && !idle.empty()) ? ZMQ_POLLIN : 0;
+            if (poll_interrupted(items, draining ? milliseconds{50} : forever)) {
+                continue;
+            }
+            if (draining && socket_.opts().linger != forever &&
+                std::chrono::steady_clock::now() > drain_deadline) {
+                break;
+            }
+            if ((items[0].revents & ZMQ_POLLIN) != 0 && pool.receive(from_pool, milliseconds{0})) {
+                idle.push_back(from_pool.pop_front());
+                const bool is_signal = from_pool.size() == 1;
+                if (!is_signal || from_pool[0] == failed_signal) {
+                    --busy;
+                }
+                if (!is_signal) {
+                    socket_.send(from_pool);
+                }
+            }
+            if ((items[1].revents & ZMQ_POLLIN) != 0 && !idle.empty() &&
+                socket_.receive(from_client, milliseconds{0})) {
+                if (!has_envelope(from_client)) {
+                    ++malformed_;
+                    continue;
+                }
+                to_pool.clear();
+                to_pool.push_back(std::move(idle.front()));
+                idle.pop_front();
+                ++busy;
+                pool.send(to_pool, from_client);
+            }
+            if ((items[2].revents & ZMQ_POLLIN) != 0) {
+                stopping_.store(true);
+            }
+        }
+        pool_context.shutdown();
+        for (auto& worker : workers) {
+            worker.join();
+        }
+    }
+
+    zmq_socket socket_;
+    std::string control_name_;
+    zmq_socket control_;
+    message envelope_;
+    bool pending_ = false;
+    std::atomic<bool> stopping_{false};
+    std::atomic<std::uint64_t> failures_{0};
+    std::uint64_t malformed_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<replier_impl> make_zmq_replier(const std::vector<endpoint>& endpoints,
+                                               const options& opts) {
+    return std::make_unique<zmq_replier>(endpoints, opts);
+}
+
+}  // namespace zpat::detail

@@ -1,0 +1,44 @@
+// Requester on ZeroMQ: a REQ socket with the Lazy Pirate recovery. A REQ socket that lost its
+// reply is stuck waiting for it forever, so on timeout we close it, discarding the request,
+// open a fresh one and send again.
+
+#include "zmq_cells.hpp"
+
+namespace zpat::detail {
+namespace {
+
+class zmq_requester final : public requester_impl {
+public:
+    zmq_requester(const std::vector<endpoint>& endpoints, const options& opts)
+        : socket_(zmq::socket_type::req, endpoints, opts) {}
+
+    std::optional<message> request(const message& request) override {
+        check_message_size(request, socket_.opts().max_message_size);
+        const int attempts = 1 + std::max(0, socket_.opts().retries);
+        for (attempts_ = 1; attempts_ <= attempts; ++attempts_) {
+            message reply;
+            if (socket_.send(request) && socket_.receive(reply, socket_.opts().request_timeout)) {
+                return reply;
+            }
+            socket_.reopen();
+        }
+        attempts_ = attempts;
+        return std::nullopt;
+    }
+
+    int last_attempts() const noexcept override { return attempts_; }
+    const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
+
+private:
+    zmq_socket socket_;
+    int attempts_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<requester_impl> make_zmq_requester(const std::vector<endpoint>& endpoints,
+                                                   const options& opts) {
+    return std::make_unique<zmq_requester>(endpoints, opts);
+}
+
+}  // namespace zpat::detail

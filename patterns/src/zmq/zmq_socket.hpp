@@ -1,0 +1,73 @@
+#pragma once
+// The ZeroMQ plumbing every zmq_* role shares: the process-wide context, a socket opened with the
+// user's options and endpoints, and whole-message send / receive that enforce
+// options::max_message_size. Used by one thread at a time, like the socket it owns.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "zpat/core/endpoint.hpp"
+#include "zpat/core/message.hpp"
+#include "zpat/core/options.hpp"
+#include "zpat/core/poll_handle.hpp"
+
+namespace zpat::detail {
+
+// The context all zpat sockets live in, so that inproc:// reaches between any two zpat roles of
+// one process. Terminated at exit, after lingering messages are flushed.
+zmq::context_t& zmq_context();
+
+// Throws endpoint_error unless `ep` is an address libzmq's transport can use (checked here so
+// the message can say what is expected, instead of libzmq's bare "Invalid argument").
+void check_zmq_address(const endpoint& ep);
+
+class zmq_socket {
+public:
+    // Opens a socket of `type` in `context`, applies `opts`, then binds / connects each endpoint
+    // in order. Throws: endpoint_error naming the endpoint that failed and why.
+    zmq_socket(zmq::socket_type type, std::vector<endpoint> endpoints, const options& opts,
+               zmq::context_t& context = zmq_context());
+
+    // Closes the socket, discarding anything queued, and opens it again on the same endpoints.
+    void reopen();
+
+    // Sends all frames of `msg` as one message. Returns false when the first frame could not be
+    // queued within options::send_timeout. Throws: message_size_error, state_error (no frames).
+    bool send(const message& msg) { return send(message{}, msg); }
+    // Sends the frames of `head` (an envelope), then those of `body`, as one message.
+    bool send(const message& head, const message& body);
+    // Receives the next whole message into `into`, waiting up to `timeout` (forever: no limit).
+    // Returns false on timeout or when a signal interrupted the wait. Messages over the size
+    // limit are discarded and counted.
+    bool receive(message& into, milliseconds timeout);
+
+    zmq::socket_t& socket() noexcept { return socket_; }
+    const options& opts() const noexcept { return options_; }
+    const std::vector<std::string>& endpoints() const noexcept { return resolved_; }
+    std::uint64_t oversized_dropped() const noexcept { return oversized_dropped_; }
+    // zmq_poll takes a non-const handle but only reads the socket's state.
+    poll_handle handle() const noexcept { return {const_cast<void*>(socket_.handle()), -1}; }
+
+private:
+    void open();
+    void set_receive_timeout(milliseconds timeout);
+    // Receives one frame into frame_; false on timeout or interruption.
+    bool receive_frame();
+
+    zmq::context_t* context_;
+    zmq::socket_type type_;
+    std::vector<endpoint> endpoints_;
+    options options_;
+    zmq::socket_t socket_;
+    std::vector<std::string> resolved_;
+    zmq::message_t frame_;
+    int receive_timeout_ms_ = -1;
+    std::uint64_t oversized_dropped_ = 0;
+};
+
+// Throws message_size_error when `msg` is over `limit` bytes.
+void check_message_size(const message& msg, std::size_t limit);
+
+}  // namespace zpat::detail

@@ -1,0 +1,87 @@
+// What a misbehaving ZeroMQ peer can do to a zpat role, and what it cannot.
+
+#include <catch2/catch.hpp>
+#include <zmq.hpp>
+
+#include "support/test_support.hpp"
+#include "zpat/zpat.hpp"
+
+using namespace zpat::testing;
+using zpat::message;
+
+TEST_CASE("an oversized message from a peer is dropped and counted and the next one arrives") {
+    zmq::context_t context;
+    zpat::puller puller("@tcp://127.0.0.1:*", {.max_message_size = 1000});
+    zmq::socket_t push(context, zmq::socket_type::push);
+    push.connect(puller.endpoints()[0]);
+    // Two frames of 600 bytes: each within libzmq's per-frame limit, together over ours.
+    const std::string part(600, 'x');
+    push.send(zmq::buffer(part), zmq::send_flags::sndmore);
+    push.send(zmq::buffer(part));
+    push.send(zmq::str_buffer("fine"));
+    auto got = puller.receive(5s);
+    REQUIRE(got);
+    CHECK(*got == message{"fine"});
+    CHECK(puller.oversized_dropped() == 1);
+}
+
+TEST_CASE("a peer sending one frame over the limit is cut off and other peers lose nothing") {
+    zmq::context_t context;
+    zpat::puller puller("@tcp://127.0.0.1:*", {.max_message_size = 1000});
+    zmq::socket_t hostile(context, zmq::socket_type::push);
+    zmq::socket_t honest(context, zmq::socket_type::push);
+    hostile.connect(puller.endpoints()[0]);
+    honest.connect(puller.endpoints()[0]);
+    const std::string big(5000, 'x');
+    hostile.send(zmq::buffer(big));
+    for (int i = 0; i < 10; ++i) {
+        honest.send(zmq::buffer(std::to_string(i)));
+    }
+    for (int i = 0; i < 10; ++i) {
+        auto got = puller.receive(5s);
+        REQUIRE(got);
+        CHECK(got->front() == std::to_string(i));
+    }
+    CHECK_FALSE(puller.receive(50ms));
+}
+
+TEST_CASE("a request without an envelope delimiter is discarded while well-formed clients are served") {
+    zmq::context_t context;
+    zpat::replier replier("@tcp://127.0.0.1:*");
+    zmq::socket_t dealer(context, zmq::socket_type::dealer);
+    dealer.connect(replier.endpoints()[0]);
+    dealer.send(zmq::str_buffer("no delimiter"));
+
+    zmq::socket_t req(context, zmq::socket_type::req);
+    req.set(zmq::sockopt::rcvtimeo, 5000);
+    req.connect(replier.endpoints()[0]);
+    req.send(zmq::str_buffer("proper"));
+
+    auto request = replier.receive(5s);
+    REQUIRE(request);
+    CHECK(*request == message{"proper"});
+    replier.reply(message{"ok"});
+    zmq::message_t reply;
+    REQUIRE(req.recv(reply));
+    CHECK(reply.to_string() == "ok");
+    CHECK(replier.malformed_requests() == 1);
+}
+
+TEST_CASE("a DEALER that sends the empty delimiter is answered like a REQ") {
+    zmq::context_t context;
+    zpat::replier replier("@tcp://127.0.0.1:*");
+    zmq::socket_t dealer(context, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::rcvtimeo, 5000);
+    dealer.connect(replier.endpoints()[0]);
+    dealer.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
+    dealer.send(zmq::str_buffer("async hello"));
+    auto request = replier.receive(5s);
+    REQUIRE(request);
+    replier.reply(message{"async world"});
+    zmq::message_t delimiter;
+    zmq::message_t body;
+    REQUIRE(dealer.recv(delimiter));
+    REQUIRE(dealer.recv(body));
+    CHECK(delimiter.size() == 0);
+    CHECK(body.to_string() == "async world");
+}

@@ -1,0 +1,57 @@
+// The poller's promises.
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+
+#include "support/test_support.hpp"
+#include "zpat/pipeline.hpp"
+#include "zpat/poller.hpp"
+#include "zpat/pubsub.hpp"
+
+using namespace zpat::testing;
+using zpat::message;
+
+TEST_CASE("a poller runs the callback of each role that has a message") {
+    zpat::puller tasks("@" + any_endpoint("tcp"));
+    zpat::publisher pub("@" + any_endpoint("tcp"));
+    zpat::subscriber updates(pub.endpoints()[0], {""});
+    zpat::pusher feeder(tasks.endpoints()[0]);
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+
+    std::vector<std::string> seen;
+    zpat::poller poller;
+    poller.add(tasks, [&] { seen.push_back(tasks.receive(0ms)->front()); });
+    poller.add(updates, [&] { seen.push_back(updates.receive(0ms)->front()); });
+
+    feeder.send(message{"task"});
+    pub.publish("update", "");
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (seen.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+        poller.run_once(1s);
+    }
+    std::sort(seen.begin(), seen.end());
+    CHECK(seen == std::vector<std::string>{"task", "update"});
+}
+
+TEST_CASE("a poller's timers fire on time among the roles, and run_once honours its deadline") {
+    zpat::puller idle("@" + any_endpoint("inproc"));
+    zpat::poller poller;
+    poller.add(idle, [] { FAIL("nothing was sent"); });
+    int ticks = 0;
+    int once = 0;
+    const auto id = poller.every(10ms, [&] { ++ticks; });
+    poller.after(25ms, [&] { ++once; });
+
+    const auto start = std::chrono::steady_clock::now();
+    while (ticks < 5) {
+        REQUIRE(poller.run_once(1s) > 0);
+    }
+    CHECK(std::chrono::steady_clock::now() - start >= 50ms);
+    CHECK(once == 1);
+
+    poller.cancel(id);
+    const auto before = std::chrono::steady_clock::now();
+    CHECK(poller.run_once(30ms) == 0);
+    CHECK(std::chrono::steady_clock::now() - before >= 30ms);
+    CHECK(ticks == 5);
+}

@@ -1,0 +1,110 @@
+// Publish-subscribe's promises, on every transport.
+
+#include <catch2/catch.hpp>
+#include <vector>
+
+#include "support/test_support.hpp"
+#include "zpat/pubsub.hpp"
+
+using namespace zpat::testing;
+using zpat::message;
+
+namespace {
+
+// Receives topics until `last` arrives (or a receive times out).
+std::vector<std::string> topics_until(zpat::subscriber& sub, const std::string& last) {
+    std::vector<std::string> topics;
+    while (auto msg = sub.receive(5s)) {
+        topics.push_back(msg->front());
+        if (topics.back() == last) {
+            break;
+        }
+    }
+    return topics;
+}
+
+}  // namespace
+
+TEST_CASE("a subscriber receives exactly the topics its prefixes match") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc");
+    CAPTURE(transport);
+    zpat::publisher pub("@" + any_endpoint(transport));
+    zpat::subscriber sub(pub.endpoints()[0], {"weather.", "end"});
+    REQUIRE(pub.wait_for_subscriptions(2, 5s));
+
+    for (const char* topic : {"weather.nyc", "sports.nyc", "weather", "weather.sf", "end"}) {
+        REQUIRE(pub.publish(topic, "payload"));
+    }
+    // One connection delivers in order, so the absence of the unmatched topics is proven by
+    // the end marker arriving right after the matched ones.
+    CHECK(topics_until(sub, "end") == std::vector<std::string>{"weather.nyc", "weather.sf", "end"});
+}
+
+TEST_CASE("the empty prefix subscribes to everything, including empty topics") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc");
+    CAPTURE(transport);
+    zpat::publisher pub("@" + any_endpoint(transport));
+    zpat::subscriber sub(pub.endpoints()[0], {""});
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    pub.send(message{"", "no topic"});
+    pub.publish("anything", "x");
+    pub.publish("end", "x");
+    CHECK(topics_until(sub, "end") == std::vector<std::string>{"", "anything", "end"});
+}
+
+TEST_CASE("after unsubscribe a topic no longer arrives, and the other subscriptions stay") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc");
+    CAPTURE(transport);
+    zpat::publisher pub("@" + any_endpoint(transport));
+    zpat::subscriber sub(pub.endpoints()[0], {"a", "b"});
+    REQUIRE(pub.wait_for_subscriptions(2, 5s));
+    pub.publish("a", "1");
+    pub.publish("b", "1");
+    CHECK(topics_until(sub, "b") == std::vector<std::string>{"a", "b"});
+
+    sub.unsubscribe("a");
+    pub.publish("a", "2");
+    pub.publish("b", "2");
+    CHECK(topics_until(sub, "b") == std::vector<std::string>{"b"});
+}
+
+TEST_CASE("every subscriber gets its own copy") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc");
+    CAPTURE(transport);
+    zpat::publisher pub("@" + any_endpoint(transport));
+    zpat::subscriber first(pub.endpoints()[0], {"news"});
+    zpat::subscriber second(pub.endpoints()[0], {"news"});
+    REQUIRE(pub.wait_for_subscriptions(2, 5s));
+    pub.publish("news", "hello");
+    for (zpat::subscriber* s : {&first, &second}) {
+        auto msg = s->receive(5s);
+        REQUIRE(msg);
+        CHECK(*msg == message{"news", "hello"});
+    }
+}
+
+TEST_CASE("wait_for_subscriptions times out when nobody subscribes") {
+    zpat::publisher pub("@" + any_endpoint("tcp"));
+    const auto start = std::chrono::steady_clock::now();
+    CHECK_FALSE(pub.wait_for_subscriptions(1, 100ms));
+    CHECK(std::chrono::steady_clock::now() - start < 5s);
+    CHECK(pub.subscriptions_seen() == 0);
+}
+
+TEST_CASE("a publisher never waits for a slow subscriber: it drops at the high-water mark") {
+    zpat::publisher pub("@" + any_endpoint("tcp"),
+                        {.send_high_water_mark = 10, .send_timeout = 0ms});
+    zpat::subscriber slow(pub.endpoints()[0], {""}, {.receive_high_water_mark = 10});
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    const std::string payload(1024, 'x');
+    constexpr int sent = 20000;  // 20 MB: far beyond the queues and the socket buffers
+    for (int i = 0; i < sent; ++i) {
+        REQUIRE(pub.publish("t", payload));
+    }
+    int received = 0;
+    while (slow.receive(200ms)) {
+        ++received;
+    }
+    CHECK(received > 0);
+    CHECK(received < sent);
+}

@@ -1,0 +1,172 @@
+// Request-reply's promises, on every transport.
+
+#include <catch2/catch.hpp>
+#include <thread>
+#include <vector>
+
+#include "support/test_support.hpp"
+#include "zpat/core/error.hpp"
+#include "zpat/reqrep.hpp"
+
+using namespace zpat::testing;
+using zpat::message;
+
+namespace {
+
+message echo(message request) { return request; }
+
+// Runs replier.serve(handler, threads) on a thread; stops and joins on destruction.
+class serving {
+public:
+    serving(zpat::replier& replier, zpat::replier::handler handler, unsigned threads)
+        : replier_(replier), thread_([this, handler = std::move(handler), threads] {
+              replier_.serve(handler, threads);
+          }) {}
+    ~serving() {
+        replier_.stop();
+        thread_.join();
+    }
+    serving(const serving&) = delete;
+    serving& operator=(const serving&) = delete;
+
+private:
+    zpat::replier& replier_;
+    std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("a requester gets the reply to its request") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc");
+    CAPTURE(transport);
+    zpat::replier replier("@" + any_endpoint(transport));
+    zpat::requester requester(replier.endpoints()[0]);
+    std::thread server([&] {
+        auto request = replier.receive(5s);
+        REQUIRE(request);
+        CHECK(*request == message{"Hello", "frame two"});
+        replier.reply(message{"World"});
+    });
+    auto reply = requester.request(message{"Hello", "frame two"});
+    server.join();
+    REQUIRE(reply);
+    CHECK(*reply == message{"World"});
+    CHECK(requester.last_attempts() == 1);
+}
+
+TEST_CASE("replies reach the right one of many concurrent clients") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc");
+    const unsigned threads = GENERATE(1U, 4U);
+    CAPTURE(transport, threads);
+    zpat::replier replier("@" + any_endpoint(transport));
+    serving server(replier, echo, threads);
+
+    constexpr int clients = 8;
+    constexpr int requests = 25;
+    std::atomic<int> correct{0};
+    std::vector<std::thread> workers;
+    for (int c = 0; c < clients; ++c) {
+        workers.emplace_back([&, c] {
+            zpat::requester requester(replier.endpoints()[0]);
+            for (int r = 0; r < requests; ++r) {
+                const std::string body = "client " + std::to_string(c) + " request " + std::to_string(r);
+                auto reply = requester.request(message{body});
+                if (reply && reply->front() == body) {
+                    ++correct;
+                }
+            }
+        });
+    }
+    for (auto& w : workers) {
+        w.join();
+    }
+    CHECK(correct == clients * requests);
+}
+
+TEST_CASE("a pool of handler threads serves requests side by side") {
+    zpat::replier replier("@" + any_endpoint("tcp"));
+    std::atomic<int> inside{0};
+    std::atomic<int> most_inside{0};
+    serving server(replier, [&](message request) {
+        const int now = ++inside;
+        int seen = most_inside.load();
+        while (now > seen && !most_inside.compare_exchange_weak(seen, now)) {
+        }
+        // Hold the thread until another request is being handled too (or give up).
+        eventually([&] { return most_inside.load() >= 2; }, 2s);
+        --inside;
+        return request;
+    }, 3);
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 3; ++c) {
+        clients.emplace_back([&] {
+            zpat::requester requester(replier.endpoints()[0]);
+            CHECK(requester.request(message{"x"}));
+        });
+    }
+    for (auto& c : clients) {
+        c.join();
+    }
+    CHECK(most_inside.load() >= 2);
+}
+
+TEST_CASE("a lost reply is recovered by a retry on a fresh connection") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc");
+    CAPTURE(transport);
+    zpat::replier replier("@" + any_endpoint(transport));
+    std::atomic<int> calls{0};
+    // The first request is received and never answered, as by a server that crashed mid-way.
+    serving server(replier, [&](message request) -> message {
+        if (++calls == 1) {
+            throw std::runtime_error("lost");
+        }
+        return message{"answered " + request.front()};
+    }, 1);
+    zpat::requester requester(replier.endpoints()[0], {.request_timeout = 300ms, .retries = 3});
+    auto reply = requester.request(message{"ping"});
+    REQUIRE(reply);
+    CHECK(reply->front() == "answered ping");
+    CHECK(requester.last_attempts() == 2);
+    CHECK(calls == 2);
+}
+
+TEST_CASE("with no server, a request gives up after its retries instead of hanging") {
+    zpat::requester requester(absent_endpoint(), {.request_timeout = 50ms, .retries = 2});
+    const auto start = std::chrono::steady_clock::now();
+    CHECK_FALSE(requester.request(message{"anyone?"}));
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    CHECK(requester.last_attempts() == 3);
+    CHECK(elapsed >= 150ms);
+    CHECK(elapsed < 5s);
+}
+
+TEST_CASE("a handler that throws loses only its own request") {
+    zpat::replier replier("@" + any_endpoint("tcp"));
+    serving server(replier, [](message request) -> message {
+        if (request.front() == "bad") {
+            throw std::runtime_error("handler failed");
+        }
+        return request;
+    }, 1);
+    zpat::requester requester(replier.endpoints()[0], {.request_timeout = 200ms, .retries = 0});
+    CHECK_FALSE(requester.request(message{"bad"}));
+    auto good = requester.request(message{"good"});
+    REQUIRE(good);
+    CHECK(good->front() == "good");
+    CHECK(replier.handler_failures() == 1);
+}
+
+TEST_CASE("replier refuses a reply with no request pending") {
+    zpat::replier replier("@" + any_endpoint("inproc"));
+    CHECK_THROWS_AS(replier.reply(message{"unasked"}), zpat::state_error);
+}
+
+TEST_CASE("stop() ends serve() promptly even when no request ever came") {
+    zpat::replier replier("@" + any_endpoint("tcp"));
+    const unsigned threads = GENERATE(1U, 4U);
+    std::thread server([&] { replier.serve(echo, threads); });
+    const auto start = std::chrono::steady_clock::now();
+    replier.stop();
+    server.join();
+    CHECK(std::chrono::steady_clock::now() - start < 2s);
+}
