@@ -39,4 +39,5 @@ TEST_CASE("binding ':*' reports the port the system picked, and a taken port is 
     CHECK(real.rfind("tcp://127.0.0.1:", 0) == 0);
     CHECK(real.find('*') == std::string::npos);
     CHECK_THROWS_WITH(zpat::puller("@" + real), Contains("cannot bind '" + real + "'") && Contains("in use"));
+    CHECK_THROWS_AS(zpat::puller("@" + real), zpat::connection_error);
 }

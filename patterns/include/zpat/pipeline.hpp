@@ -24,7 +24,8 @@ class receiver_impl;
 
 class pusher {
 public:
-    // Connects (by default) to `endpoints`. Throws: endpoint_error, unsupported_error.
+    // Connects (by default) to `endpoints`. Throws: endpoint_error, connection_error,
+    // unsupported_error.
     explicit pusher(std::string_view endpoints, const options& opts = {});
     ~pusher();
     pusher(pusher&&) noexcept;
@@ -41,7 +42,8 @@ private:
 
 class puller {
 public:
-    // Binds (by default) `endpoints`. Throws: endpoint_error, unsupported_error.
+    // Binds (by default) `endpoints`. Throws: endpoint_error, connection_error,
+    // unsupported_error.
     explicit puller(std::string_view endpoints, const options& opts = {});
     ~puller();
     puller(puller&&) noexcept;

@@ -28,7 +28,8 @@ class subscriber_impl;
 
 class publisher {
 public:
-    // Binds (by default) `endpoints`. Throws: endpoint_error, unsupported_error.
+    // Binds (by default) `endpoints`. Throws: endpoint_error, connection_error,
+    // unsupported_error.
     explicit publisher(std::string_view endpoints, const options& opts = {});
     ~publisher();
     publisher(publisher&&) noexcept;
@@ -56,7 +57,8 @@ private:
 class subscriber {
 public:
     // Connects (by default) to `endpoints` and subscribes to each of `topics`.
-    // Throws: endpoint_error, unsupported_error.
+    // Throws: endpoint_error, connection_error,
+    // unsupported_error.
     explicit subscriber(std::string_view endpoints, std::initializer_list<std::string_view> topics = {},
                         const options& opts = {});
     ~subscriber();

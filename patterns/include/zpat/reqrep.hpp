@@ -27,7 +27,8 @@ class replier_impl;
 
 class requester {
 public:
-    // Connects (by default) to `endpoints`. Throws: endpoint_error, unsupported_error.
+    // Connects (by default) to `endpoints`. Throws: endpoint_error, connection_error,
+    // unsupported_error.
     explicit requester(std::string_view endpoints, const options& opts = {});
     ~requester();
     requester(requester&&) noexcept;
@@ -53,7 +54,8 @@ public:
     // Builds the reply to one request. May run on several threads at once (see serve()).
     using handler = std::function<message(message request)>;
 
-    // Binds (by default) `endpoints`. Throws: endpoint_error, unsupported_error.
+    // Binds (by default) `endpoints`. Throws: endpoint_error, connection_error,
+    // unsupported_error.
     explicit replier(std::string_view endpoints, const options& opts = {});
     ~replier();
     replier(replier&&) noexcept;

@@ -100,7 +100,7 @@ void zmq_socket::open() {
         } catch (const zmq::error_t& e) {
             socket_.set(zmq::sockopt::linger, 0);
             socket_.close();
-            throw endpoint_error(std::string("cannot ") +
+            throw connection_error(std::string("cannot ") +
                                  (ep.side == link::bind ? "bind " : "connect to ") + "'" + url +
                                  "': " + e.what());
         }

@@ -26,7 +26,8 @@ void check_zmq_address(const endpoint& ep);
 class zmq_socket {
 public:
     // Opens a socket of `type` in `context`, applies `opts`, then binds / connects each endpoint
-    // in order. Throws: endpoint_error naming the endpoint that failed and why.
+    // in order. Throws: endpoint_error for an address libzmq cannot use, connection_error naming
+    // the endpoint that failed to bind or connect and why.
     zmq_socket(zmq::socket_type type, std::vector<endpoint> endpoints, const options& opts,
                zmq::context_t& context = zmq_context());
 

@@ -13,9 +13,16 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// An endpoint string that cannot be parsed, names an unknown scheme, or cannot be bound or
-// connected (address in use, no such interface).
+// An endpoint string that cannot be parsed, names an unknown scheme, or has an address its
+// backend cannot use. A mistake in the program or its configuration.
 class endpoint_error : public error {
+public:
+    using error::error;
+};
+
+// A well-formed endpoint that could not be bound or connected at run time (address in use, no
+// such interface).
+class connection_error : public error {
 public:
     using error::error;
 };

@@ -1,0 +1,306 @@
+#include "bench.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <thread>
+#include <vector>
+#include <zmq.hpp>
+
+#include "zpat/zpat.hpp"
+
+namespace zpat::bench {
+namespace {
+
+using clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// How long a receiver waits for the next message before declaring the rest lost.
+constexpr auto idle_limit = 2s;
+
+struct result {
+    long delivered = 0;
+    double seconds = 0;
+    std::vector<double> latencies_us;  // request-reply only
+};
+
+std::string bind_address(const std::string& transport) {
+    static int counter = 0;
+    if (transport == "tcp") {
+        return "tcp://127.0.0.1:*";
+    }
+    if (transport == "ipc") {
+        return "ipc://*";
+    }
+    return "inproc://zpat-bench-" + std::to_string(counter++);
+}
+
+// ---- pipeline: one pusher, one puller --------------------------------------------------------
+
+result zpat_pipeline(const settings& s, const std::string& payload) {
+    puller sink("@" + bind_address(s.transport));
+    pusher source(">" + sink.endpoints()[0]);
+    const message msg{payload};
+    source.send(msg);
+    message got;
+    sink.receive(got, 5s);  // the connection is up: start the clock
+    result r;
+    std::thread receiver([&] {
+        while (r.delivered < s.count && sink.receive(got, idle_limit)) {
+            ++r.delivered;
+        }
+    });
+    const auto start = clock::now();
+    for (long i = 0; i < s.count; ++i) {
+        source.send(msg);
+    }
+    receiver.join();
+    r.seconds = std::chrono::duration<double>(clock::now() - start).count();
+    return r;
+}
+
+result bare_pipeline(const settings& s, const std::string& payload) {
+    zmq::context_t context;
+    zmq::socket_t sink(context, zmq::socket_type::pull);
+    zmq::socket_t source(context, zmq::socket_type::push);
+    sink.set(zmq::sockopt::rcvtimeo, static_cast<int>(std::chrono::milliseconds(idle_limit).count()));
+    sink.bind(bind_address(s.transport));
+    source.connect(sink.get(zmq::sockopt::last_endpoint));
+    zmq::message_t got;
+    (void)source.send(zmq::buffer(payload));
+    (void)sink.recv(got);
+    result r;
+    std::thread receiver([&] {
+        while (r.delivered < s.count && sink.recv(got)) {
+            ++r.delivered;
+        }
+    });
+    const auto start = clock::now();
+    for (long i = 0; i < s.count; ++i) {
+        (void)source.send(zmq::buffer(payload));
+    }
+    receiver.join();
+    r.seconds = std::chrono::duration<double>(clock::now() - start).count();
+    return r;
+}
+
+// ---- pub-sub: one publisher, one subscriber, lossless (the publisher waits when full) ---------
+
+result zpat_pubsub(const settings& s, const std::string& payload) {
+    publisher pub("@" + bind_address(s.transport), {.block_when_full = true});
+    subscriber sub(">" + pub.endpoints()[0], {""});
+    pub.wait_for_subscriptions(1, 5s);
+    const message msg{"topic", payload};
+    message got;
+    result r;
+    std::thread receiver([&] {
+        while (r.delivered < s.count && sub.receive(got, idle_limit)) {
+            ++r.delivered;
+        }
+    });
+    const auto start = clock::now();
+    for (long i = 0; i < s.count; ++i) {
+        pub.send(msg);
+    }
+    receiver.join();
+    r.seconds = std::chrono::duration<double>(clock::now() - start).count();
+    return r;
+}
+
+result bare_pubsub(const settings& s, const std::string& payload) {
+    zmq::context_t context;
+    zmq::socket_t pub(context, zmq::socket_type::xpub);
+    zmq::socket_t sub(context, zmq::socket_type::sub);
+    pub.set(zmq::sockopt::xpub_nodrop, 1);
+    sub.set(zmq::sockopt::rcvtimeo, static_cast<int>(std::chrono::milliseconds(idle_limit).count()));
+    pub.bind(bind_address(s.transport));
+    sub.set(zmq::sockopt::subscribe, "");
+    sub.connect(pub.get(zmq::sockopt::last_endpoint));
+    zmq::message_t subscription;
+    (void)pub.recv(subscription);  // the subscriber has joined
+    zmq::message_t got;
+    result r;
+    std::thread receiver([&] {
+        while (r.delivered < s.count && sub.recv(got)) {
+            (void)sub.recv(got);  // the payload frame
+            ++r.delivered;
+        }
+    });
+    const auto start = clock::now();
+    for (long i = 0; i < s.count; ++i) {
+        (void)pub.send(zmq::str_buffer("topic"), zmq::send_flags::sndmore);
+        (void)pub.send(zmq::buffer(payload));
+    }
+    receiver.join();
+    r.seconds = std::chrono::duration<double>(clock::now() - start).count();
+    return r;
+}
+
+// ---- request-reply: one requester, one replier, round trips one at a time -------------------
+
+result zpat_reqrep(const settings& s, const std::string& payload) {
+    replier server("@" + bind_address(s.transport));
+    std::thread serving([&] { server.serve([](message request) { return request; }); });
+    requester client(">" + server.endpoints()[0], {.request_timeout = 5s, .retries = 0});
+    const message request{payload};
+    client.request(request);  // warm-up: connection established
+    result r;
+    r.latencies_us.reserve(static_cast<std::size_t>(s.count));
+    const auto start = clock::now();
+    for (long i = 0; i < s.count; ++i) {
+        const auto sent = clock::now();
+        if (!client.request(request)) {
+            break;
+        }
+        r.latencies_us.push_back(std::chrono::duration<double, std::micro>(clock::now() - sent).count());
+        ++r.delivered;
+    }
+    r.seconds = std::chrono::duration<double>(clock::now() - start).count();
+    server.stop();
+    serving.join();
+    return r;
+}
+
+result bare_reqrep(const settings& s, const std::string& payload) {
+    zmq::context_t context;
+    zmq::socket_t rep(context, zmq::socket_type::rep);
+    rep.bind(bind_address(s.transport));
+    zmq::socket_t req(context, zmq::socket_type::req);
+    req.set(zmq::sockopt::rcvtimeo, 5000);
+    req.connect(rep.get(zmq::sockopt::last_endpoint));
+    const long total = s.count + 1;
+    std::thread serving([&] {
+        zmq::message_t msg;
+        for (long i = 0; i < total && rep.recv(msg); ++i) {
+            (void)rep.send(msg, zmq::send_flags::none);
+        }
+    });
+    zmq::message_t reply;
+    (void)req.send(zmq::buffer(payload));
+    (void)req.recv(reply);
+    result r;
+    r.latencies_us.reserve(static_cast<std::size_t>(s.count));
+    const auto start = clock::now();
+    for (long i = 0; i < s.count; ++i) {
+        const auto sent = clock::now();
+        (void)req.send(zmq::buffer(payload));
+        if (!req.recv(reply)) {
+            break;
+        }
+        r.latencies_us.push_back(std::chrono::duration<double, std::micro>(clock::now() - sent).count());
+        ++r.delivered;
+    }
+    r.seconds = std::chrono::duration<double>(clock::now() - start).count();
+    serving.join();
+    return r;
+}
+
+// ---- reporting -----------------------------------------------------------------------------
+
+double percentile(std::vector<double> values, double p) {
+    if (values.empty()) {
+        return 0;
+    }
+    const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1));
+    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index), values.end());
+    return values[index];
+}
+
+struct summary {
+    double messages_per_second = 0;  // median over rounds
+    double p50_us = 0;
+    double p99_us = 0;
+    long least_delivered = 0;
+};
+
+summary summarise(const std::vector<result>& rounds) {
+    summary s;
+    std::vector<double> rates;
+    std::vector<double> latencies;
+    s.least_delivered = rounds.empty() ? 0 : rounds.front().delivered;
+    for (const result& r : rounds) {
+        rates.push_back(static_cast<double>(r.delivered) / r.seconds);
+        latencies.insert(latencies.end(), r.latencies_us.begin(), r.latencies_us.end());
+        s.least_delivered = std::min(s.least_delivered, r.delivered);
+    }
+    s.messages_per_second = percentile(rates, 0.5);
+    s.p50_us = percentile(latencies, 0.5);
+    s.p99_us = percentile(latencies, 0.99);
+    return s;
+}
+
+const char* name_of(pattern p) {
+    switch (p) {
+        case pattern::pipeline: return "pipeline (push -> pull)";
+        case pattern::pubsub: return "pub-sub (publisher -> subscriber, lossless)";
+        case pattern::reqrep: return "request-reply (one round trip at a time)";
+    }
+    return "";
+}
+
+}  // namespace
+
+int run(const settings& requested) {
+    settings s = requested;
+    if (s.count <= 0) {
+        s.count = s.shape == pattern::reqrep ? 20000 : 1000000;
+    }
+    const std::string payload(s.message_size, 'x');
+    using runner = result (*)(const settings&, const std::string&);
+    runner bare = bare_pipeline;
+    runner ours = zpat_pipeline;
+    if (s.shape == pattern::pubsub) {
+        bare = bare_pubsub;
+        ours = zpat_pubsub;
+    } else if (s.shape == pattern::reqrep) {
+        bare = bare_reqrep;
+        ours = zpat_reqrep;
+    }
+
+    std::printf("%s over %s: %zu-byte messages, %ld per round, median of %d rounds\n",
+                name_of(s.shape), s.transport.c_str(), s.message_size, s.count, s.rounds);
+    std::fflush(stdout);
+    std::vector<result> bare_rounds;
+    std::vector<result> zpat_rounds;
+    for (int round = 0; round < s.rounds; ++round) {
+        // Alternate which side goes first, so neither always gets the warmer machine.
+        if (round % 2 == 0) {
+            bare_rounds.push_back(bare(s, payload));
+            zpat_rounds.push_back(ours(s, payload));
+        } else {
+            zpat_rounds.push_back(ours(s, payload));
+            bare_rounds.push_back(bare(s, payload));
+        }
+    }
+    const summary b = summarise(bare_rounds);
+    const summary z = summarise(zpat_rounds);
+    const double megabytes = static_cast<double>(s.message_size) / 1e6;
+    std::printf("  %-14s %14s %10s", "", "msgs/s", "MB/s");
+    if (s.shape == pattern::reqrep) {
+        std::printf(" %10s %10s", "p50 us", "p99 us");
+    }
+    std::printf(" %12s\n", "delivered");
+    for (const auto& [label, row] : {std::pair{"bare libzmq", b}, std::pair{"zpat", z}}) {
+        std::printf("  %-14s %14.0f %10.1f", label, row.messages_per_second,
+                    row.messages_per_second * megabytes);
+        if (s.shape == pattern::reqrep) {
+            std::printf(" %10.1f %10.1f", row.p50_us, row.p99_us);
+        }
+        std::printf(" %6ld/%-6ld\n", row.least_delivered, s.count);
+    }
+    std::printf("  zpat / bare: throughput %.3f", z.messages_per_second / b.messages_per_second);
+    if (s.shape == pattern::reqrep) {
+        std::printf(", p50 latency %.3f", z.p50_us / b.p50_us);
+    }
+    std::printf("\n");
+    const bool lossless = b.least_delivered == s.count && z.least_delivered == s.count;
+    if (!lossless) {
+        std::printf("  some messages did not arrive within %llds of the previous one\n",
+                    static_cast<long long>(idle_limit.count()));
+    }
+    return lossless ? 0 : 1;
+}
+
+}  // namespace zpat::bench

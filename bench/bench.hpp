@@ -1,0 +1,25 @@
+#pragma once
+// The benchmark behind `zpat bench`: each pattern measured through zpat and through bare cppzmq
+// sockets of the same shape, in the same process, rounds interleaved, so that the ratio between
+// the two is meaningful on a noisy machine.
+
+#include <cstddef>
+#include <string>
+
+namespace zpat::bench {
+
+enum class pattern { pipeline, pubsub, reqrep };
+
+struct settings {
+    pattern shape = pattern::pipeline;
+    std::size_t message_size = 64;
+    long count = 0;  // messages (round trips for reqrep) per round; 0: a default per pattern
+    int rounds = 3;
+    std::string transport = "tcp";  // tcp, ipc or inproc
+};
+
+// Runs the benchmark and prints the table to stdout. Returns: 0, or 1 when a run lost messages
+// it should not have (pipeline, request-reply) or timed out.
+int run(const settings& settings);
+
+}  // namespace zpat::bench

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs one example family briefly, as a reader would, over ipc endpoints in a fresh folder (no
+# ports at all). Every process is bounded by `timeout`; the ones started here are ended by PID.
+#   usage: run_example.sh NAME BIN_DIR
+set -euo pipefail
+name=$1
+bin=$2
+dir=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+case "$name" in
+demo)
+    timeout 60 "$bin/zpat-demo"
+    ;;
+hello)
+    timeout 30 "$bin/hwserver" --endpoint "ipc://$dir/hello" --count 3 --work-ms 1 &
+    server=$!
+    timeout 30 "$bin/hwclient" --endpoint "ipc://$dir/hello" --count 3
+    wait "$server"
+    ;;
+weather)
+    timeout 30 "$bin/wuserver" --endpoint "ipc://$dir/weather" --rate 20000 &
+    pids+=($!)
+    timeout 30 "$bin/wuclient" --endpoint "ipc://$dir/weather" --zip 10001 --count 5
+    ;;
+pipeline)
+    timeout 30 "$bin/tasksink" --endpoint "ipc://$dir/sink" --tasks 20 &
+    sink=$!
+    for _ in 1 2; do
+        timeout 30 "$bin/taskwork" --endpoint "ipc://$dir/vent" --sink "ipc://$dir/sink" --idle-ms 1500 &
+        pids+=($!)
+    done
+    timeout 30 "$bin/taskvent" --endpoint "ipc://$dir/vent" --sink "ipc://$dir/sink" --tasks 20 --settle-ms 300
+    wait "$sink"
+    ;;
+*)
+    echo "run_example.sh: unknown example '$name'" >&2
+    exit 2
+    ;;
+esac

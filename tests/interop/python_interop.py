@@ -1,0 +1,130 @@
+"""Every zpat role, through the zpat tool, against a pyzmq peer written with nothing but pyzmq.
+
+Run with Debian's system python3 (it has python3-zmq): python_interop.py PATH_TO_ZPAT
+Each case binds ephemeral loopback ports and bounds every wait.
+"""
+import re
+import select
+import subprocess
+import sys
+import time
+
+import zmq
+
+ZPAT = sys.argv[1]
+LIMIT = 10.0
+context = zmq.Context()
+failures = []
+
+
+def start(*args):
+    return subprocess.Popen([ZPAT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def bound_endpoint(process):
+    """Reads the 'zpat VERB: bound ENDPOINT' line the tool prints for a bind."""
+    deadline = time.monotonic() + LIMIT
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stderr], [], [], 0.1)
+        if ready:
+            match = re.search(r"bound (\S+)", process.stderr.readline())
+            if match:
+                return match.group(1)
+    raise AssertionError("zpat did not report its bound endpoint")
+
+
+def finish(process):
+    out, err = process.communicate(timeout=LIMIT)
+    return process.returncode, out, err
+
+
+def socket(kind, timeout_ms=int(LIMIT * 1000)):
+    s = context.socket(kind)
+    s.setsockopt(zmq.RCVTIMEO, timeout_ms)
+    s.setsockopt(zmq.LINGER, 0)
+    return s
+
+
+def case(name):
+    def register(fn):
+        try:
+            fn()
+            print(f"ok    {name}")
+        except Exception as error:  # report every case, then fail at the end
+            failures.append(name)
+            print(f"FAIL  {name}: {error!r}")
+        return fn
+    return register
+
+
+@case("pyzmq REQ calls zpat rep")
+def _():
+    rep = start("rep", "@tcp://127.0.0.1:*", "--answer", "World", "-n", "1")
+    req = socket(zmq.REQ)
+    req.connect(bound_endpoint(rep))
+    req.send(b"Hello")
+    assert req.recv() == b"World"
+    code, out, _ = finish(rep)
+    assert code == 0 and out.strip() == "Hello", (code, out)
+
+
+@case("zpat req calls pyzmq REP")
+def _():
+    rep = socket(zmq.REP)
+    port = rep.bind_to_random_port("tcp://127.0.0.1")
+    req = start("req", f"tcp://127.0.0.1:{port}", "ping")
+    assert rep.recv() == b"ping"
+    rep.send(b"pong")
+    code, out, err = finish(req)
+    assert code == 0 and out.strip() == "pong", (code, out, err)
+    assert "reply in" in err
+
+
+@case("pyzmq SUB hears zpat pub")
+def _():
+    pub = start("pub", "@tcp://127.0.0.1:*", "weather.nyc", "21C", "-n", "3")
+    sub = socket(zmq.SUB)
+    sub.setsockopt(zmq.SUBSCRIBE, b"weather.")
+    sub.connect(bound_endpoint(pub))  # zpat pub waits for this subscription before publishing
+    for _ in range(3):
+        assert sub.recv_multipart() == [b"weather.nyc", b"21C"]
+    assert finish(pub)[0] == 0
+
+
+@case("zpat sub hears pyzmq PUB")
+def _():
+    pub = socket(zmq.PUB)
+    port = pub.bind_to_random_port("tcp://127.0.0.1")
+    sub = start("sub", f"tcp://127.0.0.1:{port}", "news", "-n", "1", "--json", "-t", "10s")
+    deadline = time.monotonic() + LIMIT
+    while sub.poll() is None and time.monotonic() < deadline:
+        pub.send_multipart([b"sports", b"skip me"])
+        pub.send_multipart([b"news", b"hello"])
+        time.sleep(0.01)  # a plain PUB cannot see the subscription arrive: keep publishing
+    code, out, _ = finish(sub)
+    assert code == 0 and out.strip() == '{"topic":"news","frames":["hello"],"bytes":9}', (code, out)
+
+
+@case("pyzmq PUSH feeds zpat pull")
+def _():
+    pull = start("pull", "@tcp://127.0.0.1:*", "-n", "3")
+    push = socket(zmq.PUSH)
+    push.connect(bound_endpoint(pull))
+    for n in range(3):
+        push.send(f"task {n}".encode())
+    code, out, _ = finish(pull)
+    assert code == 0 and out.splitlines() == ["task 0", "task 1", "task 2"], (code, out)
+
+
+@case("zpat push feeds pyzmq PULL")
+def _():
+    pull = socket(zmq.PULL)
+    port = pull.bind_to_random_port("tcp://127.0.0.1")
+    push = start("push", f"tcp://127.0.0.1:{port}", "job", "-n", "3")
+    assert [pull.recv() for _ in range(3)] == [b"job"] * 3
+    assert finish(push)[0] == 0
+
+
+print(f"{6 - len(failures)} passed, {len(failures)} failed")
+context.destroy(linger=0)
+sys.exit(1 if failures else 0)

@@ -1,0 +1,238 @@
+// The verbs of the zpat tool, written against the public zpat API only.
+
+#include "verbs.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <iterator>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "output.hpp"
+#include "zpat/zpat.hpp"
+
+namespace zpat::cli {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+std::string seconds_text(milliseconds duration) {
+    std::ostringstream out;
+    out << static_cast<double>(duration.count()) / 1000.0 << "s";
+    return out.str();
+}
+
+// Tells the user where a role that binds is listening (the real port, for ":*").
+void note_bound(const char* verb, const common_settings& settings, link default_side,
+                const std::vector<std::string>& in_use) {
+    if (settings.quiet) {
+        return;
+    }
+    const auto requested = parse_endpoints(settings.endpoint, default_side);
+    for (std::size_t i = 0; i < requested.size() && i < in_use.size(); ++i) {
+        if (requested[i].side == link::bind) {
+            std::cerr << "zpat " << verb << ": bound " << in_use[i] << std::endl;
+        }
+    }
+}
+
+// Calls `send_one` with each body the settings describe, pausing `interval` between sends.
+// Returns: 0, or 1 when `send_one` fails or the file cannot be read.
+int for_each_body(const char* verb, const send_settings& settings,
+                  const std::function<bool(const std::string&)>& send_one) {
+    bool first = true;
+    auto send = [&](const std::string& body) {
+        if (!first && settings.interval.count() > 0) {
+            std::this_thread::sleep_for(settings.interval);
+        }
+        first = false;
+        return send_one(body);
+    };
+    if (settings.body.stdin_lines) {
+        std::string line;
+        while (std::getline(std::cin, line)) {
+            if (!send(line)) {
+                return 1;
+            }
+        }
+        return 0;
+    }
+    std::string body;
+    if (settings.body.file) {
+        std::ifstream in(*settings.body.file, std::ios::binary);
+        if (!in) {
+            std::cerr << "zpat " << verb << ": cannot read file '" << *settings.body.file << "'\n";
+            return 1;
+        }
+        body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } else {
+        body = settings.body.text.value_or("");
+    }
+    for (long i = 0; i < settings.count; ++i) {
+        if (!send(body)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+// Receives with `receive_one` until the count is reached or nothing comes within the timeout.
+int receive_loop(const char* verb, const receive_settings& settings, bool has_topic,
+                 const std::function<bool(message&, milliseconds)>& receive_one) {
+    message msg;
+    long received = 0;
+    while (settings.count == 0 || received < settings.count) {
+        if (!receive_one(msg, settings.timeout.value_or(forever))) {
+            if (!settings.timeout) {
+                return 1;  // interrupted by a signal
+            }
+            const bool short_of_count = settings.count > 0 || received == 0;
+            if (short_of_count) {
+                std::cerr << "zpat " << verb << ": no message for " << seconds_text(*settings.timeout)
+                          << " (received " << received << ")\n";
+            }
+            return short_of_count ? 1 : 0;
+        }
+        print_message(msg, settings.format, has_topic);
+        ++received;
+    }
+    return 0;
+}
+
+}  // namespace
+
+int run_pub(const pub_settings& settings) {
+    publisher pub(settings.endpoint);
+    note_bound("pub", settings, link::bind, pub.endpoints());
+    const auto wanted = static_cast<std::size_t>(settings.wait_subscribers);
+    if (wanted > 0 && !pub.wait_for_subscriptions(wanted, settings.timeout) && !settings.quiet) {
+        std::cerr << "zpat pub: " << pub.subscriptions_seen() << " of " << wanted
+                  << " subscription(s) after " << seconds_text(settings.timeout)
+                  << "; publishing anyway (nobody hears what is published to no subscriber)\n";
+    }
+    return for_each_body("pub", settings,
+                         [&](const std::string& body) { return pub.publish(settings.topic, body); });
+}
+
+int run_sub(const sub_settings& settings) {
+    subscriber sub(settings.endpoint);
+    note_bound("sub", settings, link::connect, sub.endpoints());
+    if (settings.topics.empty()) {
+        sub.subscribe("");
+    }
+    for (const auto& topic : settings.topics) {
+        sub.subscribe(topic);
+    }
+    return receive_loop("sub", settings, true,
+                        [&](message& msg, milliseconds t) { return sub.receive(msg, t); });
+}
+
+int run_push(const send_settings& settings) {
+    pusher push(settings.endpoint, {.send_timeout = settings.timeout});
+    note_bound("push", settings, link::connect, push.endpoints());
+    return for_each_body("push", settings, [&](const std::string& body) {
+        if (push.send(message{body})) {
+            return true;
+        }
+        std::cerr << "zpat push: no puller took the message within " << seconds_text(settings.timeout)
+                  << "\n";
+        return false;
+    });
+}
+
+int run_pull(const receive_settings& settings) {
+    puller pull(settings.endpoint);
+    note_bound("pull", settings, link::bind, pull.endpoints());
+    return receive_loop("pull", settings, false,
+                        [&](message& msg, milliseconds t) { return pull.receive(msg, t); });
+}
+
+int run_req(const req_settings& settings) {
+    requester req(settings.endpoint, {.request_timeout = settings.timeout, .retries = settings.retries});
+    note_bound("req", settings, link::connect, req.endpoints());
+    return for_each_body("req", settings, [&](const std::string& body) {
+        const auto start = clock::now();
+        auto reply = req.request(message{body});
+        const auto elapsed = std::chrono::duration<double, std::milli>(clock::now() - start);
+        if (!reply) {
+            std::cerr << "zpat req: no reply from " << settings.endpoint << " after "
+                      << req.last_attempts() << " attempt(s) of " << seconds_text(settings.timeout)
+                      << "\n";
+            return false;
+        }
+        print_message(*reply, output_format::text, false);
+        if (!settings.quiet) {
+            std::ostringstream rtt;
+            rtt.precision(3);
+            rtt << std::fixed << elapsed.count();
+            std::cerr << "zpat req: reply in " << rtt.str() << " ms\n";
+        }
+        return true;
+    });
+}
+
+int run_rep(const rep_settings& settings) {
+    replier rep(settings.endpoint);
+    note_bound("rep", settings, link::bind, rep.endpoints());
+
+    std::atomic<long> answered{0};
+    std::mutex mutex;
+    std::condition_variable activity;
+    auto last_request = clock::now();
+    const message fixed{settings.reply.value_or("")};
+
+    // Stops the replier when nothing has come for the timeout.
+    bool finished = false;
+    bool idle_timeout = false;
+    std::thread watchdog;
+    if (settings.timeout) {
+        watchdog = std::thread([&] {
+            std::unique_lock lock(mutex);
+            while (!finished) {
+                if (activity.wait_until(lock, last_request + *settings.timeout) == std::cv_status::timeout &&
+                    clock::now() >= last_request + *settings.timeout) {
+                    idle_timeout = true;
+                    rep.stop();
+                    return;
+                }
+            }
+        });
+    }
+
+    rep.serve(
+        [&](message request) {
+            {
+                std::lock_guard lock(mutex);
+                last_request = clock::now();
+            }
+            activity.notify_one();
+            print_message(request, settings.format, false);
+            const long done = ++answered;
+            if (settings.count > 0 && done >= settings.count) {
+                rep.stop();
+            }
+            return settings.echo ? request : fixed;
+        },
+        settings.threads);
+
+    {
+        std::lock_guard lock(mutex);
+        finished = true;
+    }
+    activity.notify_one();
+    if (watchdog.joinable()) {
+        watchdog.join();
+    }
+    if (idle_timeout && (settings.count > 0 || answered == 0)) {
+        std::cerr << "zpat rep: no request for " << seconds_text(*settings.timeout) << " (answered "
+                  << answered << ")\n";
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace zpat::cli
