@@ -245,7 +245,7 @@ const char* name_of(pattern p) {
 int run(const settings& requested) {
     settings s = requested;
     if (s.count <= 0) {
-        s.count = s.shape == pattern::reqrep ? 20000 : 1000000;
+        s.count = s.shape == pattern::reqrep ? 10000 : 1000000;
     }
     const std::string payload(s.message_size, 'x');
     using runner = result (*)(const settings&, const std::string&);

@@ -199,7 +199,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 100));
     bench_cmd->add_option("--transport", bench.transport, "tcp, ipc or inproc (default tcp)")
         ->check(CLI::IsMember({"tcp", "ipc", "inproc"}));
-    bench_cmd->footer("Example: zpat bench reqrep --size 64 --count 20000");
+    bench_cmd->footer("Example: zpat bench reqrep --size 64 --count 10000");
 
     try {
         app.parse(argc, argv);

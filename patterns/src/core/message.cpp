@@ -41,12 +41,4 @@ std::string message::pop_front() {
     return first;
 }
 
-void message::assign_frame(std::size_t index, std::string_view bytes) {
-    if (index < frames_.size()) {
-        frames_[index].assign(bytes);
-    } else {
-        frames_.emplace_back(bytes);
-    }
-}
-
 }  // namespace zpat

@@ -121,26 +121,49 @@ void zmq_socket::set_receive_timeout(milliseconds timeout) {
     }
 }
 
+bool zmq_socket::send_frame(const std::string& frame, bool more, bool first) {
+    try {
+        // libzmq applies the high-water mark to the first frame only; once it is queued the
+        // rest of the message always follows.
+        return socket_.send(zmq::const_buffer(frame.data(), frame.size()),
+                            more ? zmq::send_flags::sndmore : zmq::send_flags::none)
+            .has_value();
+    } catch (const zmq::error_t& e) {
+        if (e.num() == EINTR && first) {
+            return false;
+        }
+        throw;
+    }
+}
+
+bool zmq_socket::send(const message& msg) {
+    if (msg.empty()) {
+        throw state_error("cannot send a message with no frames");
+    }
+    check_message_size(msg, options_.max_message_size);
+    const std::size_t last = msg.size() - 1;
+    for (std::size_t i = 0; i <= last; ++i) {
+        if (!send_frame(msg[i], i < last, i == 0)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 bool zmq_socket::send(const message& head, const message& body) {
     if (body.empty()) {
         throw state_error("cannot send a message with no frames");
     }
     check_message_size(body, options_.max_message_size);
-    const std::size_t count = head.size() + body.size();
-    for (std::size_t i = 0; i < count; ++i) {
-        const std::string& frame = i < head.size() ? head[i] : body[i - head.size()];
-        const auto flags = i + 1 < count ? zmq::send_flags::sndmore : zmq::send_flags::none;
-        try {
-            if (!socket_.send(zmq::buffer(frame), flags)) {
-                // libzmq applies the high-water mark to the first frame only; once it is queued
-                // the rest of the message always follows.
-                return false;
-            }
-        } catch (const zmq::error_t& e) {
-            if (e.num() == EINTR && i == 0) {
-                return false;
-            }
-            throw;
+    for (std::size_t i = 0; i < head.size(); ++i) {
+        if (!send_frame(head[i], true, i == 0)) {
+            return false;
+        }
+    }
+    const std::size_t last = body.size() - 1;
+    for (std::size_t i = 0; i <= last; ++i) {
+        if (!send_frame(body[i], i < last, head.empty() && i == 0)) {
+            return false;
         }
     }
     return true;
@@ -167,15 +190,16 @@ bool zmq_socket::receive(message& into, milliseconds timeout) {
         std::size_t total = 0;
         bool oversized = false;
         for (;;) {
-            total += frame_.size();
+            const std::string_view bytes(static_cast<const char*>(frame_.data()), frame_.size());
+            total += bytes.size();
             oversized = oversized || total > options_.max_message_size;
             if (!oversized) {
-                into.assign_frame(count++, frame_.to_string_view());
+                into.assign_frame(count++, bytes);
             }
+            // The remaining frames of a message are already here: this never waits.
             if (!frame_.more()) {
                 break;
             }
-            // The remaining frames of a message are already here: this never waits.
             if (!receive_frame()) {
                 return false;
             }

@@ -36,7 +36,7 @@ public:
 
     // Sends all frames of `msg` as one message. Returns false when the first frame could not be
     // queued within options::send_timeout. Throws: message_size_error, state_error (no frames).
-    bool send(const message& msg) { return send(message{}, msg); }
+    bool send(const message& msg);
     // Sends the frames of `head` (an envelope), then those of `body`, as one message.
     bool send(const message& head, const message& body);
     // Receives the next whole message into `into`, waiting up to `timeout` (forever: no limit).
@@ -56,6 +56,8 @@ private:
     void set_receive_timeout(milliseconds timeout);
     // Receives one frame into frame_; false on timeout or interruption.
     bool receive_frame();
+    // Queues one frame; false when the high-water mark held it back past the send timeout.
+    bool send_frame(const std::string& frame, bool more, bool first);
 
     zmq::context_t* context_;
     zmq::socket_type type_;

@@ -6,6 +6,7 @@
 // threads rather than sharing it.
 
 #include <cstddef>
+#include <cstring>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -45,7 +46,16 @@ public:
 
     // Frame `index` is overwritten with `bytes`, reusing its storage; frames past the current
     // count are appended. Used by backends to receive without allocating in steady state.
-    void assign_frame(std::size_t index, std::string_view bytes);
+    void assign_frame(std::size_t index, std::string_view bytes) {
+        if (index < frames_.size()) {
+            // Within capacity this is a length update and a copy: the hot path of a receive loop.
+            std::string& frame = frames_[index];
+            frame.resize(bytes.size());
+            std::memcpy(frame.data(), bytes.data(), bytes.size());
+        } else {
+            frames_.emplace_back(bytes);
+        }
+    }
     // Drops frames from `count` on, keeping the storage of the ones kept.
     void truncate(std::size_t count) { frames_.resize(count); }
 
