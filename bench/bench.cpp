@@ -65,7 +65,8 @@ result bare_pipeline(const settings& s, const std::string& payload) {
     zmq::context_t context;
     zmq::socket_t sink(context, zmq::socket_type::pull);
     zmq::socket_t source(context, zmq::socket_type::push);
-    sink.set(zmq::sockopt::rcvtimeo, static_cast<int>(std::chrono::milliseconds(idle_limit).count()));
+    sink.set(zmq::sockopt::rcvtimeo,
+             static_cast<int>(std::chrono::milliseconds(idle_limit).count()));
     sink.bind(bind_address(s.transport));
     source.connect(sink.get(zmq::sockopt::last_endpoint));
     zmq::message_t got;
@@ -114,7 +115,8 @@ result bare_pubsub(const settings& s, const std::string& payload) {
     zmq::socket_t pub(context, zmq::socket_type::xpub);
     zmq::socket_t sub(context, zmq::socket_type::sub);
     pub.set(zmq::sockopt::xpub_nodrop, 1);
-    sub.set(zmq::sockopt::rcvtimeo, static_cast<int>(std::chrono::milliseconds(idle_limit).count()));
+    sub.set(zmq::sockopt::rcvtimeo,
+            static_cast<int>(std::chrono::milliseconds(idle_limit).count()));
     pub.bind(bind_address(s.transport));
     sub.set(zmq::sockopt::subscribe, "");
     sub.connect(pub.get(zmq::sockopt::last_endpoint));
@@ -154,7 +156,8 @@ result zpat_reqrep(const settings& s, const std::string& payload) {
         if (!client.request(request)) {
             break;
         }
-        r.latencies_us.push_back(std::chrono::duration<double, std::micro>(clock::now() - sent).count());
+        r.latencies_us.push_back(
+            std::chrono::duration<double, std::micro>(clock::now() - sent).count());
         ++r.delivered;
     }
     r.seconds = std::chrono::duration<double>(clock::now() - start).count();
@@ -189,7 +192,8 @@ result bare_reqrep(const settings& s, const std::string& payload) {
         if (!req.recv(reply)) {
             break;
         }
-        r.latencies_us.push_back(std::chrono::duration<double, std::micro>(clock::now() - sent).count());
+        r.latencies_us.push_back(
+            std::chrono::duration<double, std::micro>(clock::now() - sent).count());
         ++r.delivered;
     }
     r.seconds = std::chrono::duration<double>(clock::now() - start).count();
@@ -204,7 +208,8 @@ double percentile(std::vector<double> values, double p) {
         return 0;
     }
     const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1));
-    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index), values.end());
+    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index),
+                     values.end());
     return values[index];
 }
 
@@ -233,9 +238,12 @@ summary summarise(const std::vector<result>& rounds) {
 
 const char* name_of(pattern p) {
     switch (p) {
-        case pattern::pipeline: return "pipeline (push -> pull)";
-        case pattern::pubsub: return "pub-sub (publisher -> subscriber, lossless)";
-        case pattern::reqrep: return "request-reply (one round trip at a time)";
+        case pattern::pipeline:
+            return "pipeline (push -> pull)";
+        case pattern::pubsub:
+            return "pub-sub (publisher -> subscriber, lossless)";
+        case pattern::reqrep:
+            return "request-reply (one round trip at a time)";
     }
     return "";
 }

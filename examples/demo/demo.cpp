@@ -19,7 +19,9 @@ using clock_type = std::chrono::steady_clock;
 
 bool all_good = true;
 
-void say(const std::string& line) { std::printf("%s\n", line.c_str()); }
+void say(const std::string& line) {
+    std::printf("%s\n", line.c_str());
+}
 
 void check(bool condition, const std::string& what) {
     if (!condition) {
@@ -60,10 +62,13 @@ void request_reply() {
         const auto start = clock_type::now();
         auto reply = client.request(zpat::message{"Hello"});
         check(reply && reply->front() == "World", "a World reply");
-        std::string line = "   client  sent \"Hello\", got \"" + (reply ? reply->front() : "nothing") +
-                           "\" in " + fixed(ms_since(start)) + " ms";
+        std::string line = "   client  sent \"Hello\", got \"" +
+                           (reply ? reply->front() : "nothing") + "\" in " +
+                           fixed(ms_since(start)) + " ms";
         if (client.last_attempts() > 1) {
-            line += " (the first try was lost; no reply in 300 ms, so it retried on a fresh connection)";
+            line +=
+                " (the first try was lost; no reply in 300 ms, so it retried on a fresh "
+                "connection)";
         }
         say(line);
     }
@@ -72,12 +77,14 @@ void request_reply() {
 }
 
 void publish_subscribe() {
-    say("\n2. Publish-subscribe: a weather station broadcasts; each listener hears only its topics.");
+    say("\n2. Publish-subscribe: a weather station broadcasts; each listener hears only its "
+        "topics.");
     zpat::publisher station("@tcp://127.0.0.1:*");
     say("   station  publishing on " + station.endpoints()[0]);
     zpat::subscriber new_york(station.endpoints()[0], {"10001"});
     zpat::subscriber san_francisco(station.endpoints()[0], {"941"});
-    say("   listener A subscribes to \"10001\" (New York); listener B to \"941\" (every San Francisco zip)");
+    say("   listener A subscribes to \"10001\" (New York); listener B to \"941\" (every San "
+        "Francisco zip)");
 
     // Publishing before a subscriber has joined loses those messages (the "slow joiner"): wait
     // until both subscriptions have reached the station.
@@ -87,20 +94,24 @@ void publish_subscribe() {
     int published = 0;
     for (int round = 0; round < 20; ++round) {
         for (const auto& zip : zips) {
-            station.send(zpat::message{zip, zpat::pack(std::map<std::string, int>{{"celsius", 10 + round % 7}})});
+            station.send(zpat::message{
+                zip, zpat::pack(std::map<std::string, int>{{"celsius", 10 + round % 7}})});
             ++published;
         }
     }
-    station.publish("10001", zpat::pack(std::map<std::string, int>{{"celsius", -1}}));  // end marker
+    station.publish("10001",
+                    zpat::pack(std::map<std::string, int>{{"celsius", -1}}));  // end marker
     station.publish("941", zpat::pack(std::map<std::string, int>{{"celsius", -1}}));
     say("   station  published " + std::to_string(published) + " updates for 5 zip codes");
 
-    for (const auto& [name, listener] : {std::pair{"A", &new_york}, std::pair{"B", &san_francisco}}) {
+    for (const auto& [name, listener] :
+         {std::pair{"A", &new_york}, std::pair{"B", &san_francisco}}) {
         std::set<std::string> heard_zips;
         int updates = 0;
         double total = 0;
         while (auto update = listener->receive(5s)) {
-            const int celsius = zpat::unpack<std::map<std::string, int>>(update->at(1)).at("celsius");
+            const int celsius =
+                zpat::unpack<std::map<std::string, int>>(update->at(1)).at("celsius");
             if (celsius < 0) {
                 break;
             }
@@ -112,9 +123,11 @@ void publish_subscribe() {
         for (const auto& zip : heard_zips) {
             zip_list += (zip_list.empty() ? "" : ", ") + zip;
         }
-        say(std::string("   listener ") + name + " heard " + std::to_string(updates) + " updates, for " +
-            zip_list + "; average " + fixed(updates > 0 ? total / updates : 0, 1) + " C");
-        check(updates == (std::string(name) == "A" ? 20 : 40), "every matching update arrives, and nothing else");
+        say(std::string("   listener ") + name + " heard " + std::to_string(updates) +
+            " updates, for " + zip_list + "; average " +
+            fixed(updates > 0 ? total / updates : 0, 1) + " C");
+        check(updates == (std::string(name) == "A" ? 20 : 40),
+              "every matching update arrives, and nothing else");
     }
 }
 
@@ -151,8 +164,8 @@ void pipeline() {
         total_work_ms += ms;
         ventilator.send(zpat::message{std::to_string(ms)});
     }
-    say("   ventilator sent " + std::to_string(task_count) + " tasks, " + std::to_string(total_work_ms) +
-        " ms of work in all");
+    say("   ventilator sent " + std::to_string(task_count) + " tasks, " +
+        std::to_string(total_work_ms) + " ms of work in all");
 
     std::map<std::string, int> done_by;
     for (int t = 0; t < task_count; ++t) {

@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
 
     std::cout << "hwclient: connecting to the hello world server" << std::endl;
     // Each request waits up to 2.5 s for its reply and is retried twice on a fresh connection.
-    zpat::requester client(example::connect_to(endpoint), {.request_timeout = 2500ms, .retries = 2});
+    zpat::requester client(example::connect_to(endpoint),
+                           {.request_timeout = 2500ms, .retries = 2});
 
     for (long n = 0; n < count; ++n) {
         std::cout << "hwclient: sending Hello " << n << std::endl;

@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
 
     for (long n = 0; n < tasks; ++n) {
         if (!results.receive(30s)) {
-            std::cerr << "tasksink: only " << n << " of " << tasks << " results arrived" << std::endl;
+            std::cerr << "tasksink: only " << n << " of " << tasks << " results arrived"
+                      << std::endl;
             return 1;
         }
     }

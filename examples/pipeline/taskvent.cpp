@@ -37,9 +37,11 @@ int main(int argc, char** argv) {
         const int ms = workload(random);
         total_ms += ms;
         if (!workers.send(zpat::message{std::to_string(ms)})) {
-            std::cerr << "taskvent: no worker took a task for 10 s; are workers running?" << std::endl;
+            std::cerr << "taskvent: no worker took a task for 10 s; are workers running?"
+                      << std::endl;
             return 1;
         }
     }
-    std::cout << "taskvent: sent " << tasks << " tasks, " << total_ms << " ms of work in all" << std::endl;
+    std::cout << "taskvent: sent " << tasks << " tasks, " << total_ms << " ms of work in all"
+              << std::endl;
 }

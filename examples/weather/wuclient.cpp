@@ -29,5 +29,6 @@ int main(int argc, char** argv) {
         total_temperature += reading.temperature;
     }
     std::cout << "wuclient: average temperature for zip code " << zip << " was "
-              << static_cast<double>(total_temperature) / static_cast<double>(count) << " C" << std::endl;
+              << static_cast<double>(total_temperature) / static_cast<double>(count) << " C"
+              << std::endl;
 }

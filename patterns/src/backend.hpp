@@ -21,7 +21,7 @@ namespace zpat::detail {
 
 // What every role implementation has.
 class role_impl {
-public:
+  public:
     virtual ~role_impl() = default;
     // The endpoints in use; bound wildcards resolved to the real address.
     virtual const std::vector<std::string>& endpoints() const = 0;
@@ -29,14 +29,14 @@ public:
 
 // Pusher: sends, waiting at the high-water mark.
 class sender_impl : public role_impl {
-public:
+  public:
     // Returns false when no room came within options::send_timeout.
     virtual bool send(const message& msg) = 0;
 };
 
 // Puller, and the receiving half of subscriber and replier.
 class receiver_impl : public role_impl {
-public:
+  public:
     // Returns false on timeout; otherwise `into` holds the next message.
     virtual bool receive(message& into, milliseconds timeout) = 0;
     virtual std::uint64_t oversized_dropped() const noexcept = 0;
@@ -44,25 +44,25 @@ public:
 };
 
 class publisher_impl : public sender_impl {
-public:
+  public:
     virtual bool wait_for_subscriptions(std::size_t count, milliseconds timeout) = 0;
     virtual std::size_t subscriptions_seen() const noexcept = 0;
 };
 
 class subscriber_impl : public receiver_impl {
-public:
+  public:
     virtual void subscribe(std::string_view prefix) = 0;
     virtual void unsubscribe(std::string_view prefix) = 0;
 };
 
 class requester_impl : public role_impl {
-public:
+  public:
     virtual std::optional<message> request(const message& request) = 0;
     virtual int last_attempts() const noexcept = 0;
 };
 
 class replier_impl : public receiver_impl {
-public:
+  public:
     virtual void reply(const message& reply) = 0;
     virtual void serve(const replier::handler& handler, unsigned threads) = 0;
     virtual void stop() = 0;
@@ -72,15 +72,21 @@ public:
 
 // One transport family. Makers receive endpoints whose schemes this backend registered.
 class backend {
-public:
+  public:
     virtual ~backend() = default;
     virtual std::string_view name() const = 0;
-    virtual std::unique_ptr<requester_impl> make_requester(const std::vector<endpoint>&, const options&) = 0;
-    virtual std::unique_ptr<replier_impl> make_replier(const std::vector<endpoint>&, const options&) = 0;
-    virtual std::unique_ptr<sender_impl> make_pusher(const std::vector<endpoint>&, const options&) = 0;
-    virtual std::unique_ptr<receiver_impl> make_puller(const std::vector<endpoint>&, const options&) = 0;
-    virtual std::unique_ptr<publisher_impl> make_publisher(const std::vector<endpoint>&, const options&) = 0;
-    virtual std::unique_ptr<subscriber_impl> make_subscriber(const std::vector<endpoint>&, const options&) = 0;
+    virtual std::unique_ptr<requester_impl> make_requester(const std::vector<endpoint>&,
+                                                           const options&) = 0;
+    virtual std::unique_ptr<replier_impl> make_replier(const std::vector<endpoint>&,
+                                                       const options&) = 0;
+    virtual std::unique_ptr<sender_impl> make_pusher(const std::vector<endpoint>&,
+                                                     const options&) = 0;
+    virtual std::unique_ptr<receiver_impl> make_puller(const std::vector<endpoint>&,
+                                                       const options&) = 0;
+    virtual std::unique_ptr<publisher_impl> make_publisher(const std::vector<endpoint>&,
+                                                           const options&) = 0;
+    virtual std::unique_ptr<subscriber_impl> make_subscriber(const std::vector<endpoint>&,
+                                                             const options&) = 0;
 };
 
 // The registry: the only code that maps a scheme to a backend. Parses `text` (with

@@ -45,7 +45,8 @@ TEST_CASE("a peer sending one frame over the limit is cut off and other peers lo
     CHECK_FALSE(puller.receive(50ms));
 }
 
-TEST_CASE("a request without an envelope delimiter is discarded while well-formed clients are served") {
+TEST_CASE(
+    "a request without an envelope delimiter is discarded while well-formed clients are served") {
     zmq::context_t context;
     zpat::replier replier("@tcp://127.0.0.1:*");
     zmq::socket_t dealer(context, zmq::socket_type::dealer);

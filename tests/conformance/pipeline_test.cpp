@@ -77,7 +77,8 @@ TEST_CASE("a pusher with no reachable puller queues up to its high-water mark, t
 TEST_CASE("a message over max_message_size is refused on send with the sizes in the error") {
     zpat::pusher pusher(absent_endpoint(), {.max_message_size = 1024});
     CHECK(pusher.send(message{std::string(1024, 'x')}));
-    CHECK_THROWS_WITH(pusher.send(message{std::string(1000, 'x'), std::string(25, 'y')}),
-                      Catch::Matchers::Contains("message of 1025 bytes exceeds max_message_size of 1024"));
+    CHECK_THROWS_WITH(
+        pusher.send(message{std::string(1000, 'x'), std::string(25, 'y')}),
+        Catch::Matchers::Contains("message of 1025 bytes exceeds max_message_size of 1024"));
     CHECK_THROWS_AS(pusher.send(message{}), zpat::state_error);
 }

@@ -13,11 +13,13 @@ using zpat::message;
 
 namespace {
 
-message echo(message request) { return request; }
+message echo(message request) {
+    return request;
+}
 
 // Runs replier.serve(handler, threads) on a thread; stops and joins on destruction.
 class serving {
-public:
+  public:
     serving(zpat::replier& replier, zpat::replier::handler handler, unsigned threads)
         : replier_(replier), thread_([this, handler = std::move(handler), threads] {
               replier_.serve(handler, threads);
@@ -29,7 +31,7 @@ public:
     serving(const serving&) = delete;
     serving& operator=(const serving&) = delete;
 
-private:
+  private:
     zpat::replier& replier_;
     std::thread thread_;
 };
@@ -69,7 +71,8 @@ TEST_CASE("replies reach the right one of many concurrent clients") {
         workers.emplace_back([&, c] {
             zpat::requester requester(replier.endpoints()[0]);
             for (int r = 0; r < requests; ++r) {
-                const std::string body = "client " + std::to_string(c) + " request " + std::to_string(r);
+                const std::string body =
+                    "client " + std::to_string(c) + " request " + std::to_string(r);
                 auto reply = requester.request(message{body});
                 if (reply && reply->front() == body) {
                     ++correct;
@@ -87,16 +90,19 @@ TEST_CASE("a pool of handler threads serves requests side by side") {
     zpat::replier replier("@" + any_endpoint("tcp"));
     std::atomic<int> inside{0};
     std::atomic<int> most_inside{0};
-    serving server(replier, [&](message request) {
-        const int now = ++inside;
-        int seen = most_inside.load();
-        while (now > seen && !most_inside.compare_exchange_weak(seen, now)) {
-        }
-        // Hold the thread until another request is being handled too (or give up).
-        eventually([&] { return most_inside.load() >= 2; }, 2s);
-        --inside;
-        return request;
-    }, 3);
+    serving server(
+        replier,
+        [&](message request) {
+            const int now = ++inside;
+            int seen = most_inside.load();
+            while (now > seen && !most_inside.compare_exchange_weak(seen, now)) {
+            }
+            // Hold the thread until another request is being handled too (or give up).
+            eventually([&] { return most_inside.load() >= 2; }, 2s);
+            --inside;
+            return request;
+        },
+        3);
     std::vector<std::thread> clients;
     for (int c = 0; c < 3; ++c) {
         clients.emplace_back([&] {
@@ -116,12 +122,15 @@ TEST_CASE("a lost reply is recovered by a retry on a fresh connection") {
     zpat::replier replier("@" + any_endpoint(transport));
     std::atomic<int> calls{0};
     // The first request is received and never answered, as by a server that crashed mid-way.
-    serving server(replier, [&](message request) -> message {
-        if (++calls == 1) {
-            throw std::runtime_error("lost");
-        }
-        return message{"answered " + request.front()};
-    }, 1);
+    serving server(
+        replier,
+        [&](message request) -> message {
+            if (++calls == 1) {
+                throw std::runtime_error("lost");
+            }
+            return message{"answered " + request.front()};
+        },
+        1);
     zpat::requester requester(replier.endpoints()[0], {.request_timeout = 300ms, .retries = 3});
     auto reply = requester.request(message{"ping"});
     REQUIRE(reply);
@@ -142,12 +151,15 @@ TEST_CASE("with no server, a request gives up after its retries instead of hangi
 
 TEST_CASE("a handler that throws loses only its own request") {
     zpat::replier replier("@" + any_endpoint("tcp"));
-    serving server(replier, [](message request) -> message {
-        if (request.front() == "bad") {
-            throw std::runtime_error("handler failed");
-        }
-        return request;
-    }, 1);
+    serving server(
+        replier,
+        [](message request) -> message {
+            if (request.front() == "bad") {
+                throw std::runtime_error("handler failed");
+            }
+            return request;
+        },
+        1);
     zpat::requester requester(replier.endpoints()[0], {.request_timeout = 200ms, .retries = 0});
     CHECK_FALSE(requester.request(message{"bad"}));
     auto good = requester.request(message{"good"});

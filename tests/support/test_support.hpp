@@ -2,12 +2,12 @@
 // Helpers shared by the tests: ephemeral endpoints per transport, and waiting on a condition with
 // a deadline instead of sleeping.
 
+#include <unistd.h>
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
 #include <thread>
-#include <unistd.h>
 
 namespace zpat::testing {
 
@@ -34,7 +34,8 @@ inline std::string absent_endpoint() {
 }
 
 // Polls `condition` until it holds or `limit` passes. Returns whether it held.
-inline bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 5s) {
+inline bool eventually(const std::function<bool()>& condition,
+                       std::chrono::milliseconds limit = 5s) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (!condition()) {
         if (std::chrono::steady_clock::now() > deadline) {

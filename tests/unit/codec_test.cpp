@@ -30,7 +30,8 @@ TEST_CASE("malformed msgpack gives a decode_error, never a crash") {
         CHECK_THROWS_WITH(zpat::unpack<int>(std::string("\xc1", 1)), Contains("malformed"));
     }
     SECTION("a truncated string") {
-        CHECK_THROWS_WITH(zpat::unpack<std::string>(std::string("\xa5hi", 3)), Contains("truncated"));
+        CHECK_THROWS_WITH(zpat::unpack<std::string>(std::string("\xa5hi", 3)),
+                          Contains("truncated"));
     }
     SECTION("an empty body") {
         CHECK_THROWS_AS(zpat::unpack<int>(""), zpat::decode_error);

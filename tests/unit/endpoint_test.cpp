@@ -8,7 +8,8 @@ using Catch::Matchers::Contains;
 using zpat::link;
 
 TEST_CASE("'@' binds, '>' connects, and no prefix takes the role's default") {
-    const auto list = zpat::parse_endpoints("@tcp://127.0.0.1:5555,>ipc:///tmp/x,inproc://y", link::connect);
+    const auto list =
+        zpat::parse_endpoints("@tcp://127.0.0.1:5555,>ipc:///tmp/x,inproc://y", link::connect);
     REQUIRE(list.size() == 3);
     CHECK(list[0] == zpat::endpoint{link::bind, "tcp", "127.0.0.1:5555"});
     CHECK(list[1] == zpat::endpoint{link::connect, "ipc", "/tmp/x"});
@@ -18,14 +19,17 @@ TEST_CASE("'@' binds, '>' connects, and no prefix takes the role's default") {
 
 TEST_CASE("malformed endpoints are refused with the text that was wrong") {
     CHECK_THROWS_WITH(zpat::parse_endpoints("", link::bind), Contains("empty endpoint"));
-    CHECK_THROWS_WITH(zpat::parse_endpoints("tcp//x", link::bind), Contains("'tcp//x' has no scheme"));
+    CHECK_THROWS_WITH(zpat::parse_endpoints("tcp//x", link::bind),
+                      Contains("'tcp//x' has no scheme"));
     CHECK_THROWS_WITH(zpat::parse_endpoints("tcp://", link::bind), Contains("no address"));
     CHECK_THROWS_WITH(zpat::parse_endpoints("TCP://x:1", link::bind), Contains("malformed scheme"));
-    CHECK_THROWS_WITH(zpat::parse_endpoints("tcp://a:1,,tcp://b:2", link::bind), Contains("empty endpoint"));
+    CHECK_THROWS_WITH(zpat::parse_endpoints("tcp://a:1,,tcp://b:2", link::bind),
+                      Contains("empty endpoint"));
 }
 
 TEST_CASE("roles refuse endpoints their backend cannot use") {
-    CHECK_THROWS_WITH(zpat::puller("carrier-pigeon://loft"), Contains("unknown scheme 'carrier-pigeon'"));
+    CHECK_THROWS_WITH(zpat::puller("carrier-pigeon://loft"),
+                      Contains("unknown scheme 'carrier-pigeon'"));
     CHECK_THROWS_WITH(zpat::puller("tcp://127.0.0.1"), Contains("needs host:port"));
     CHECK_THROWS_WITH(zpat::puller("tcp://127.0.0.1:70000"), Contains("needs host:port"));
     CHECK_THROWS_WITH(zpat::pusher("tcp://*:5555"), Contains("cannot connect to host '*'"));
@@ -38,6 +42,7 @@ TEST_CASE("binding ':*' reports the port the system picked, and a taken port is 
     const std::string real = first.endpoints().at(0);
     CHECK(real.rfind("tcp://127.0.0.1:", 0) == 0);
     CHECK(real.find('*') == std::string::npos);
-    CHECK_THROWS_WITH(zpat::puller("@" + real), Contains("cannot bind '" + real + "'") && Contains("in use"));
+    CHECK_THROWS_WITH(zpat::puller("@" + real),
+                      Contains("cannot bind '" + real + "'") && Contains("in use"));
     CHECK_THROWS_AS(zpat::puller("@" + real), zpat::connection_error);
 }

@@ -3,7 +3,9 @@
 
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <functional>
 #include <iostream>
+#include <map>
 
 #include "bench.hpp"
 #include "verbs.hpp"
@@ -44,7 +46,8 @@ CLI::Option* add_duration(CLI::App* app, const std::string& name, milliseconds& 
             [&target, name](const std::string& text) {
                 auto parsed = parse_duration(text);
                 if (!parsed) {
-                    throw CLI::ValidationError(name, "'" + text + "' is not a duration (e.g. 500ms, 2s, 1.5)");
+                    throw CLI::ValidationError(
+                        name, "'" + text + "' is not a duration (e.g. 500ms, 2s, 1.5)");
                 }
                 target = *parsed;
             },
@@ -60,7 +63,8 @@ CLI::Option* add_optional_duration(CLI::App* app, const std::string& name,
             [&target, name](const std::string& text) {
                 auto parsed = parse_duration(text);
                 if (!parsed) {
-                    throw CLI::ValidationError(name, "'" + text + "' is not a duration (e.g. 500ms, 2s, 1.5)");
+                    throw CLI::ValidationError(
+                        name, "'" + text + "' is not a duration (e.g. 500ms, 2s, 1.5)");
                 }
                 target = *parsed;
             },
@@ -70,7 +74,9 @@ CLI::Option* add_optional_duration(CLI::App* app, const std::string& name,
 
 void add_endpoint(CLI::App* app, common_settings& s, const std::string& side) {
     app->add_option("endpoint", s.endpoint,
-                    "Where to " + side + ": tcp://HOST:PORT, ipc://PATH or inproc://NAME; prefix '@' to bind, '>' to connect; comma-separate several")
+                    "Where to " + side +
+                        ": tcp://HOST:PORT, ipc://PATH or inproc://NAME; prefix '@' to bind, '>' "
+                        "to connect; comma-separate several")
         ->required();
     app->add_flag("-q,--quiet", s.quiet, "Do not report bound endpoints and timings on stderr");
 }
@@ -80,26 +86,30 @@ void add_body(CLI::App* app, send_settings& s, bool body_positional = true) {
     if (body_positional) {
         text = app->add_option("message", s.body.text, "The message body");
     }
-    auto* file = app->add_option("-f,--file", s.body.file, "Send this file's content as one message")
-                     ->check(CLI::ExistingFile);
-    auto* lines = app->add_flag("-l,--lines", s.body.stdin_lines, "Send each line of standard input as a message");
+    auto* file =
+        app->add_option("-f,--file", s.body.file, "Send this file's content as one message")
+            ->check(CLI::ExistingFile);
+    auto* lines = app->add_flag("-l,--lines", s.body.stdin_lines,
+                                "Send each line of standard input as a message");
     if (text != nullptr) {
         text->excludes(file)->excludes(lines);
     }
     file->excludes(lines);
-    app->add_option("-n,--count", s.count, "Send the message this many times")->check(CLI::PositiveNumber);
+    app->add_option("-n,--count", s.count, "Send the message this many times")
+        ->check(CLI::PositiveNumber);
     add_duration(app, "-i,--interval", s.interval, "Pause between messages");
 }
 
 void add_receive(CLI::App* app, receive_settings& s) {
     app->add_option("-n,--count", s.count, "Exit after this many messages (default: never)")
         ->check(CLI::NonNegativeNumber);
-    add_optional_duration(app, "-t,--timeout", s.timeout,
-                          "Exit when no message comes for this long (exit 1 if --count was not reached)");
-    auto* raw = app->add_flag_callback("--raw", [&s] { s.format = output_format::raw; },
-                                       "Print payload bytes only");
-    auto* json = app->add_flag_callback("--json", [&s] { s.format = output_format::json; },
-                                        "Print one JSON object per message");
+    add_optional_duration(
+        app, "-t,--timeout", s.timeout,
+        "Exit when no message comes for this long (exit 1 if --count was not reached)");
+    auto* raw = app->add_flag_callback(
+        "--raw", [&s] { s.format = output_format::raw; }, "Print payload bytes only");
+    auto* json = app->add_flag_callback(
+        "--json", [&s] { s.format = output_format::json; }, "Print one JSON object per message");
     raw->excludes(json);
 }
 
@@ -114,7 +124,8 @@ void require_body(CLI::App* app, const send_settings& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"zpat: messaging patterns from the shell (request-reply, pipeline, publish-subscribe)"};
+    CLI::App app{
+        "zpat: messaging patterns from the shell (request-reply, pipeline, publish-subscribe)"};
     app.require_subcommand(1);
     app.footer(
         "Examples:\n"
@@ -130,28 +141,35 @@ int main(int argc, char** argv) {
     pub_settings pub;
     auto* pub_cmd = app.add_subcommand("pub", "Publish messages on a topic (binds by default)");
     add_endpoint(pub_cmd, pub, "publish");
-    pub_cmd->add_option("topic", pub.topic, "Topic: frame 0, matched by subscribers' prefixes")->required();
+    pub_cmd->add_option("topic", pub.topic, "Topic: frame 0, matched by subscribers' prefixes")
+        ->required();
     add_body(pub_cmd, pub);
-    pub_cmd->add_option("-w,--wait-subscribers", pub.wait_subscribers,
-                        "Wait for this many subscriptions before publishing (0: do not wait)")
+    pub_cmd
+        ->add_option("-w,--wait-subscribers", pub.wait_subscribers,
+                     "Wait for this many subscriptions before publishing (0: do not wait)")
         ->check(CLI::NonNegativeNumber);
     add_duration(pub_cmd, "-t,--timeout", pub.timeout, "Longest wait for subscribers (default 5s)");
     require_body(pub_cmd, pub);
     pub_cmd->footer("Example: zpat pub tcp://127.0.0.1:5556 weather.nyc '21C' -n 10 -i 1s");
 
     sub_settings sub;
-    auto* sub_cmd = app.add_subcommand("sub", "Print messages whose topic starts with a prefix (connects by default)");
+    auto* sub_cmd = app.add_subcommand(
+        "sub", "Print messages whose topic starts with a prefix (connects by default)");
     add_endpoint(sub_cmd, sub, "subscribe");
     sub_cmd->add_option("topics", sub.topics, "Topic prefixes (default: everything)");
     add_receive(sub_cmd, sub);
     sub_cmd->footer("Example: zpat sub tcp://127.0.0.1:5556 weather.nyc weather.sf --json -n 5");
 
     req_settings req;
-    auto* req_cmd = app.add_subcommand("req", "Send a request and print the reply and its round-trip time (connects by default)");
+    auto* req_cmd = app.add_subcommand(
+        "req", "Send a request and print the reply and its round-trip time (connects by default)");
     add_endpoint(req_cmd, req, "send requests");
     add_body(req_cmd, req);
-    add_duration(req_cmd, "-t,--timeout", req.timeout, "Wait this long for each reply (default 5s)");
-    req_cmd->add_option("-r,--retries", req.retries, "Retries on a fresh connection after a timeout (default 0)")
+    add_duration(req_cmd, "-t,--timeout", req.timeout,
+                 "Wait this long for each reply (default 5s)");
+    req_cmd
+        ->add_option("-r,--retries", req.retries,
+                     "Retries on a fresh connection after a timeout (default 0)")
         ->check(CLI::NonNegativeNumber);
     require_body(req_cmd, req);
     req_cmd->footer("Example: zpat req tcp://127.0.0.1:5555 Hello -n 3 -t 1s -r 2");
@@ -160,9 +178,11 @@ int main(int argc, char** argv) {
     auto* rep_cmd = app.add_subcommand("rep", "Answer requests, printing each (binds by default)");
     add_endpoint(rep_cmd, rep, "serve");
     auto* echo = rep_cmd->add_flag("-e,--echo", rep.echo, "Answer each request with itself");
-    auto* fixed = rep_cmd->add_option("-a,--answer", rep.reply, "Answer every request with this text");
+    auto* fixed =
+        rep_cmd->add_option("-a,--answer", rep.reply, "Answer every request with this text");
     echo->excludes(fixed);
-    rep_cmd->add_option("-j,--threads", rep.threads, "Handler threads (default 1)")->check(CLI::Range(1, 256));
+    rep_cmd->add_option("-j,--threads", rep.threads, "Handler threads (default 1)")
+        ->check(CLI::Range(1, 256));
     add_receive(rep_cmd, rep);
     rep_cmd->callback([&] {
         if (!rep.echo && !rep.reply) {
@@ -172,22 +192,26 @@ int main(int argc, char** argv) {
     rep_cmd->footer("Example: zpat rep @tcp://127.0.0.1:5555 --answer World -n 1");
 
     send_settings push;
-    auto* push_cmd = app.add_subcommand("push", "Hand messages to pullers, round-robin (connects by default)");
+    auto* push_cmd =
+        app.add_subcommand("push", "Hand messages to pullers, round-robin (connects by default)");
     add_endpoint(push_cmd, push, "push");
     add_body(push_cmd, push);
-    add_duration(push_cmd, "-t,--timeout", push.timeout, "Give up when no puller takes a message for this long (default 5s)");
+    add_duration(push_cmd, "-t,--timeout", push.timeout,
+                 "Give up when no puller takes a message for this long (default 5s)");
     require_body(push_cmd, push);
     push_cmd->footer("Example: seq 1 100 | zpat push tcp://127.0.0.1:5557 --lines");
 
     receive_settings pull;
-    auto* pull_cmd = app.add_subcommand("pull", "Print messages from pushers, fair-queued (binds by default)");
+    auto* pull_cmd =
+        app.add_subcommand("pull", "Print messages from pushers, fair-queued (binds by default)");
     add_endpoint(pull_cmd, pull, "pull");
     add_receive(pull_cmd, pull);
     pull_cmd->footer("Example: zpat pull @tcp://127.0.0.1:5558 -n 100 --json");
 
     zpat::bench::settings bench;
     std::string bench_pattern;
-    auto* bench_cmd = app.add_subcommand("bench", "Measure a pattern through zpat against bare libzmq, in the same run");
+    auto* bench_cmd = app.add_subcommand(
+        "bench", "Measure a pattern through zpat against bare libzmq, in the same run");
     bench_cmd->add_option("pattern", bench_pattern, "pipeline, pubsub or reqrep")
         ->required()
         ->check(CLI::IsMember({"pipeline", "pubsub", "reqrep"}));
@@ -195,7 +219,9 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(std::size_t{1}, std::size_t{16} * 1024 * 1024));
     bench_cmd->add_option("-n,--count", bench.count, "Messages (round trips for reqrep) per round")
         ->check(CLI::PositiveNumber);
-    bench_cmd->add_option("-r,--rounds", bench.rounds, "Rounds of each side; the median is reported (default 3)")
+    bench_cmd
+        ->add_option("-r,--rounds", bench.rounds,
+                     "Rounds of each side; the median is reported (default 3)")
         ->check(CLI::Range(1, 100));
     bench_cmd->add_option("--transport", bench.transport, "tcp, ipc or inproc (default tcp)")
         ->check(CLI::IsMember({"tcp", "ipc", "inproc"}));
@@ -210,12 +236,14 @@ int main(int argc, char** argv) {
 
     const std::string verb = app.get_subcommands().front()->get_name();
     try {
-        if (verb == "pub") return run_pub(pub);
-        if (verb == "sub") return run_sub(sub);
-        if (verb == "req") return run_req(req);
-        if (verb == "rep") return run_rep(rep);
-        if (verb == "push") return run_push(push);
-        if (verb == "pull") return run_pull(pull);
+        const std::map<std::string, std::function<int()>> verbs{
+            {"pub", [&] { return run_pub(pub); }},    {"sub", [&] { return run_sub(sub); }},
+            {"req", [&] { return run_req(req); }},    {"rep", [&] { return run_rep(rep); }},
+            {"push", [&] { return run_push(push); }}, {"pull", [&] { return run_pull(pull); }},
+        };
+        if (auto found = verbs.find(verb); found != verbs.end()) {
+            return found->second();
+        }
         bench.shape = bench_pattern == "pubsub"   ? zpat::bench::pattern::pubsub
                       : bench_pattern == "reqrep" ? zpat::bench::pattern::reqrep
                                                   : zpat::bench::pattern::pipeline;

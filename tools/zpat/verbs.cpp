@@ -92,8 +92,8 @@ int receive_loop(const char* verb, const receive_settings& settings, bool has_to
             }
             const bool short_of_count = settings.count > 0 || received == 0;
             if (short_of_count) {
-                std::cerr << "zpat " << verb << ": no message for " << seconds_text(*settings.timeout)
-                          << " (received " << received << ")\n";
+                std::cerr << "zpat " << verb << ": no message for "
+                          << seconds_text(*settings.timeout) << " (received " << received << ")\n";
             }
             return short_of_count ? 1 : 0;
         }
@@ -114,8 +114,9 @@ int run_pub(const pub_settings& settings) {
                   << " subscription(s) after " << seconds_text(settings.timeout)
                   << "; publishing anyway (nobody hears what is published to no subscriber)\n";
     }
-    return for_each_body("pub", settings,
-                         [&](const std::string& body) { return pub.publish(settings.topic, body); });
+    return for_each_body("pub", settings, [&](const std::string& body) {
+        return pub.publish(settings.topic, body);
+    });
 }
 
 int run_sub(const sub_settings& settings) {
@@ -138,8 +139,8 @@ int run_push(const send_settings& settings) {
         if (push.send(message{body})) {
             return true;
         }
-        std::cerr << "zpat push: no puller took the message within " << seconds_text(settings.timeout)
-                  << "\n";
+        std::cerr << "zpat push: no puller took the message within "
+                  << seconds_text(settings.timeout) << "\n";
         return false;
     });
 }
@@ -152,7 +153,8 @@ int run_pull(const receive_settings& settings) {
 }
 
 int run_req(const req_settings& settings) {
-    requester req(settings.endpoint, {.request_timeout = settings.timeout, .retries = settings.retries});
+    requester req(settings.endpoint,
+                  {.request_timeout = settings.timeout, .retries = settings.retries});
     note_bound("req", settings, link::connect, req.endpoints());
     return for_each_body("req", settings, [&](const std::string& body) {
         const auto start = clock::now();
@@ -193,7 +195,8 @@ int run_rep(const rep_settings& settings) {
         watchdog = std::thread([&] {
             std::unique_lock lock(mutex);
             while (!finished) {
-                if (activity.wait_until(lock, last_request + *settings.timeout) == std::cv_status::timeout &&
+                if (activity.wait_until(lock, last_request + *settings.timeout) ==
+                        std::cv_status::timeout &&
                     clock::now() >= last_request + *settings.timeout) {
                     idle_timeout = true;
                     rep.stop();
@@ -215,7 +218,10 @@ int run_rep(const rep_settings& settings) {
             if (settings.count > 0 && done >= settings.count) {
                 rep.stop();
             }
-            return settings.echo ? request : fixed;
+            if (settings.echo) {
+                return request;
+            }
+            return message(fixed);
         },
         settings.threads);
 

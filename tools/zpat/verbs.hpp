@@ -28,9 +28,9 @@ struct common_settings {
 
 struct send_settings : common_settings {
     body_source body;
-    long count = 1;               // times to send the body (ignored with stdin lines)
-    milliseconds interval{0};     // pause between sends
-    milliseconds timeout{5000};   // give up waiting for room / a reply / subscribers
+    long count = 1;              // times to send the body (ignored with stdin lines)
+    milliseconds interval{0};    // pause between sends
+    milliseconds timeout{5000};  // give up waiting for room / a reply / subscribers
 };
 
 struct pub_settings : send_settings {

@@ -23,7 +23,7 @@ class receiver_impl;
 }  // namespace detail
 
 class pusher {
-public:
+  public:
     // Connects (by default) to `endpoints`. Throws: endpoint_error, connection_error,
     // unsupported_error.
     explicit pusher(std::string_view endpoints, const options& opts = {});
@@ -36,12 +36,12 @@ public:
     bool send(const message& msg);
     const std::vector<std::string>& endpoints() const;
 
-private:
+  private:
     std::unique_ptr<detail::sender_impl> impl_;
 };
 
 class puller {
-public:
+  public:
     // Binds (by default) `endpoints`. Throws: endpoint_error, connection_error,
     // unsupported_error.
     explicit puller(std::string_view endpoints, const options& opts = {});
@@ -58,7 +58,7 @@ public:
     const std::vector<std::string>& endpoints() const;
     detail::poll_handle poll_handle() const;
 
-private:
+  private:
     std::unique_ptr<detail::receiver_impl> impl_;
 };
 

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "zpat/core/options.hpp"
@@ -19,13 +20,14 @@
 namespace zpat {
 
 class poller {
-public:
+  public:
     using callback = std::function<void()>;
     using timer_id = std::uint64_t;
 
     // Runs `on_readable` whenever `role` (a puller, subscriber or replier) has a message waiting.
     // The role must outlive the poller or be removed first.
     template <class Role>
+    // NOLINTNEXTLINE(performance-unnecessary-value-param): it is moved; tidy 14 misreads this
     void add(const Role& role, callback on_readable) {
         add_handle(role.poll_handle(), std::move(on_readable));
     }
@@ -45,7 +47,7 @@ public:
     // timeout). Throws: what a callback throws.
     std::size_t run_once(milliseconds timeout);
 
-private:
+  private:
     struct source {
         detail::poll_handle handle;
         callback on_readable;

@@ -27,7 +27,7 @@ class subscriber_impl;
 }  // namespace detail
 
 class publisher {
-public:
+  public:
     // Binds (by default) `endpoints`. Throws: endpoint_error, connection_error,
     // unsupported_error.
     explicit publisher(std::string_view endpoints, const options& opts = {});
@@ -50,16 +50,17 @@ public:
     std::size_t subscriptions_seen() const noexcept;
     const std::vector<std::string>& endpoints() const;
 
-private:
+  private:
     std::unique_ptr<detail::publisher_impl> impl_;
 };
 
 class subscriber {
-public:
+  public:
     // Connects (by default) to `endpoints` and subscribes to each of `topics`.
     // Throws: endpoint_error, connection_error,
     // unsupported_error.
-    explicit subscriber(std::string_view endpoints, std::initializer_list<std::string_view> topics = {},
+    explicit subscriber(std::string_view endpoints,
+                        std::initializer_list<std::string_view> topics = {},
                         const options& opts = {});
     ~subscriber();
     subscriber(subscriber&&) noexcept;
@@ -78,7 +79,7 @@ public:
     const std::vector<std::string>& endpoints() const;
     detail::poll_handle poll_handle() const;
 
-private:
+  private:
     std::unique_ptr<detail::subscriber_impl> impl_;
 };
 

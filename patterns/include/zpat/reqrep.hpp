@@ -26,7 +26,7 @@ class replier_impl;
 }  // namespace detail
 
 class requester {
-public:
+  public:
     // Connects (by default) to `endpoints`. Throws: endpoint_error, connection_error,
     // unsupported_error.
     explicit requester(std::string_view endpoints, const options& opts = {});
@@ -45,12 +45,12 @@ public:
     // The endpoints in use; a bound "tcp://host:*" appears with its real port.
     const std::vector<std::string>& endpoints() const;
 
-private:
+  private:
     std::unique_ptr<detail::requester_impl> impl_;
 };
 
 class replier {
-public:
+  public:
     // Builds the reply to one request. May run on several threads at once (see serve()).
     using handler = std::function<message(message request)>;
 
@@ -82,7 +82,7 @@ public:
     const std::vector<std::string>& endpoints() const;
     detail::poll_handle poll_handle() const;
 
-private:
+  private:
     std::unique_ptr<detail::replier_impl> impl_;
 };
 

@@ -8,17 +8,28 @@ namespace {
 
 const char* type_name(msgpack::type::object_type type) {
     switch (type) {
-        case msgpack::type::NIL: return "nil";
-        case msgpack::type::BOOLEAN: return "boolean";
-        case msgpack::type::POSITIVE_INTEGER: return "positive integer";
-        case msgpack::type::NEGATIVE_INTEGER: return "negative integer";
-        case msgpack::type::FLOAT32: return "float32";
-        case msgpack::type::FLOAT64: return "float64";
-        case msgpack::type::STR: return "string";
-        case msgpack::type::BIN: return "binary";
-        case msgpack::type::ARRAY: return "array";
-        case msgpack::type::MAP: return "map";
-        case msgpack::type::EXT: return "extension";
+        case msgpack::type::NIL:
+            return "nil";
+        case msgpack::type::BOOLEAN:
+            return "boolean";
+        case msgpack::type::POSITIVE_INTEGER:
+            return "positive integer";
+        case msgpack::type::NEGATIVE_INTEGER:
+            return "negative integer";
+        case msgpack::type::FLOAT32:
+            return "float32";
+        case msgpack::type::FLOAT64:
+            return "float64";
+        case msgpack::type::STR:
+            return "string";
+        case msgpack::type::BIN:
+            return "binary";
+        case msgpack::type::ARRAY:
+            return "array";
+        case msgpack::type::MAP:
+            return "map";
+        case msgpack::type::EXT:
+            return "extension";
     }
     return "unknown";
 }
@@ -30,11 +41,10 @@ msgpack::object_handle unpack_object(std::string_view bytes, const decode_limits
     // more elements than there are bytes: capping by the input size bounds what msgpack allocates
     // by what the peer actually sent.
     const std::size_t input = bytes.size();
-    const msgpack::unpack_limit limit(std::min(limits.max_array, input),
-                                      std::min(limits.max_map, input),
-                                      std::min(limits.max_string, input),
-                                      std::min(limits.max_string, input),
-                                      std::min(limits.max_string, input), limits.max_depth);
+    const msgpack::unpack_limit limit(
+        std::min(limits.max_array, input), std::min(limits.max_map, input),
+        std::min(limits.max_string, input), std::min(limits.max_string, input),
+        std::min(limits.max_string, input), limits.max_depth);
     std::size_t offset = 0;
     msgpack::object_handle handle;
     try {

@@ -24,8 +24,9 @@ endpoint parse_one(std::string_view text, std::string_view whole, link default_s
         throw endpoint_error("empty endpoint in '" + std::string(whole) + "'");
     }
     if (separator == std::string_view::npos) {
-        throw endpoint_error("endpoint '" + std::string(text) +
-                             "' has no scheme: expected scheme://address, e.g. tcp://127.0.0.1:5555");
+        throw endpoint_error(
+            "endpoint '" + std::string(text) +
+            "' has no scheme: expected scheme://address, e.g. tcp://127.0.0.1:5555");
     }
     const std::string_view scheme = rest.substr(0, separator);
     if (scheme.empty() || !std::all_of(scheme.begin(), scheme.end(), is_scheme_char)) {

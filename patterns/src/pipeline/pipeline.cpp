@@ -1,7 +1,7 @@
 // The pipeline roles: owners of whichever backend cell the endpoints select.
 
-#include "backend.hpp"
 #include "zpat/pipeline.hpp"
+#include "backend.hpp"
 
 namespace zpat {
 
@@ -13,8 +13,12 @@ pusher::~pusher() = default;
 pusher::pusher(pusher&&) noexcept = default;
 pusher& pusher::operator=(pusher&&) noexcept = default;
 
-bool pusher::send(const message& msg) { return impl_->send(msg); }
-const std::vector<std::string>& pusher::endpoints() const { return impl_->endpoints(); }
+bool pusher::send(const message& msg) {
+    return impl_->send(msg);
+}
+const std::vector<std::string>& pusher::endpoints() const {
+    return impl_->endpoints();
+}
 
 puller::puller(std::string_view endpoints, const options& opts) {
     auto [owner, list] = detail::resolve(endpoints, link::bind);
@@ -31,9 +35,17 @@ std::optional<message> puller::receive(milliseconds timeout) {
     }
     return msg;
 }
-bool puller::receive(message& into, milliseconds timeout) { return impl_->receive(into, timeout); }
-std::uint64_t puller::oversized_dropped() const noexcept { return impl_->oversized_dropped(); }
-const std::vector<std::string>& puller::endpoints() const { return impl_->endpoints(); }
-detail::poll_handle puller::poll_handle() const { return impl_->handle(); }
+bool puller::receive(message& into, milliseconds timeout) {
+    return impl_->receive(into, timeout);
+}
+std::uint64_t puller::oversized_dropped() const noexcept {
+    return impl_->oversized_dropped();
+}
+const std::vector<std::string>& puller::endpoints() const {
+    return impl_->endpoints();
+}
+detail::poll_handle puller::poll_handle() const {
+    return impl_->handle();
+}
 
 }  // namespace zpat

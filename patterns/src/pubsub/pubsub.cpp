@@ -1,7 +1,7 @@
 // The publish-subscribe roles: owners of whichever backend cell the endpoints select.
 
-#include "backend.hpp"
 #include "zpat/pubsub.hpp"
+#include "backend.hpp"
 
 namespace zpat {
 
@@ -13,15 +13,21 @@ publisher::~publisher() = default;
 publisher::publisher(publisher&&) noexcept = default;
 publisher& publisher::operator=(publisher&&) noexcept = default;
 
-bool publisher::send(const message& msg) { return impl_->send(msg); }
+bool publisher::send(const message& msg) {
+    return impl_->send(msg);
+}
 bool publisher::publish(std::string_view topic, std::string_view payload) {
     return impl_->send(message{topic, payload});
 }
 bool publisher::wait_for_subscriptions(std::size_t count, milliseconds timeout) {
     return impl_->wait_for_subscriptions(count, timeout);
 }
-std::size_t publisher::subscriptions_seen() const noexcept { return impl_->subscriptions_seen(); }
-const std::vector<std::string>& publisher::endpoints() const { return impl_->endpoints(); }
+std::size_t publisher::subscriptions_seen() const noexcept {
+    return impl_->subscriptions_seen();
+}
+const std::vector<std::string>& publisher::endpoints() const {
+    return impl_->endpoints();
+}
 
 subscriber::subscriber(std::string_view endpoints, std::initializer_list<std::string_view> topics,
                        const options& opts) {
@@ -35,8 +41,12 @@ subscriber::~subscriber() = default;
 subscriber::subscriber(subscriber&&) noexcept = default;
 subscriber& subscriber::operator=(subscriber&&) noexcept = default;
 
-void subscriber::subscribe(std::string_view prefix) { impl_->subscribe(prefix); }
-void subscriber::unsubscribe(std::string_view prefix) { impl_->unsubscribe(prefix); }
+void subscriber::subscribe(std::string_view prefix) {
+    impl_->subscribe(prefix);
+}
+void subscriber::unsubscribe(std::string_view prefix) {
+    impl_->unsubscribe(prefix);
+}
 std::optional<message> subscriber::receive(milliseconds timeout) {
     message msg;
     if (!impl_->receive(msg, timeout)) {
@@ -44,9 +54,17 @@ std::optional<message> subscriber::receive(milliseconds timeout) {
     }
     return msg;
 }
-bool subscriber::receive(message& into, milliseconds timeout) { return impl_->receive(into, timeout); }
-std::uint64_t subscriber::oversized_dropped() const noexcept { return impl_->oversized_dropped(); }
-const std::vector<std::string>& subscriber::endpoints() const { return impl_->endpoints(); }
-detail::poll_handle subscriber::poll_handle() const { return impl_->handle(); }
+bool subscriber::receive(message& into, milliseconds timeout) {
+    return impl_->receive(into, timeout);
+}
+std::uint64_t subscriber::oversized_dropped() const noexcept {
+    return impl_->oversized_dropped();
+}
+const std::vector<std::string>& subscriber::endpoints() const {
+    return impl_->endpoints();
+}
+detail::poll_handle subscriber::poll_handle() const {
+    return impl_->handle();
+}
 
 }  // namespace zpat

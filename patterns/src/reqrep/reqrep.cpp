@@ -1,7 +1,7 @@
 // The request-reply roles: owners of whichever backend cell the endpoints select.
 
-#include "backend.hpp"
 #include "zpat/reqrep.hpp"
+#include "backend.hpp"
 
 namespace zpat {
 
@@ -26,9 +26,15 @@ requester::~requester() = default;
 requester::requester(requester&&) noexcept = default;
 requester& requester::operator=(requester&&) noexcept = default;
 
-std::optional<message> requester::request(const message& request) { return impl_->request(request); }
-int requester::last_attempts() const noexcept { return impl_->last_attempts(); }
-const std::vector<std::string>& requester::endpoints() const { return impl_->endpoints(); }
+std::optional<message> requester::request(const message& request) {
+    return impl_->request(request);
+}
+int requester::last_attempts() const noexcept {
+    return impl_->last_attempts();
+}
+const std::vector<std::string>& requester::endpoints() const {
+    return impl_->endpoints();
+}
 
 replier::replier(std::string_view endpoints, const options& opts) {
     auto [owner, list] = detail::resolve(endpoints, link::bind);
@@ -45,12 +51,26 @@ std::optional<message> replier::receive(milliseconds timeout) {
     }
     return request;
 }
-void replier::reply(const message& reply) { impl_->reply(reply); }
-void replier::serve(const handler& on_request, unsigned threads) { impl_->serve(on_request, threads); }
-void replier::stop() { impl_->stop(); }
-std::uint64_t replier::handler_failures() const noexcept { return impl_->handler_failures(); }
-std::uint64_t replier::malformed_requests() const noexcept { return impl_->malformed_requests(); }
-const std::vector<std::string>& replier::endpoints() const { return impl_->endpoints(); }
-detail::poll_handle replier::poll_handle() const { return impl_->handle(); }
+void replier::reply(const message& reply) {
+    impl_->reply(reply);
+}
+void replier::serve(const handler& on_request, unsigned threads) {
+    impl_->serve(on_request, threads);
+}
+void replier::stop() {
+    impl_->stop();
+}
+std::uint64_t replier::handler_failures() const noexcept {
+    return impl_->handler_failures();
+}
+std::uint64_t replier::malformed_requests() const noexcept {
+    return impl_->malformed_requests();
+}
+const std::vector<std::string>& replier::endpoints() const {
+    return impl_->endpoints();
+}
+detail::poll_handle replier::poll_handle() const {
+    return impl_->handle();
+}
 
 }  // namespace zpat

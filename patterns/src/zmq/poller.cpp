@@ -50,7 +50,8 @@ std::size_t poller::run_due_timers() {
         }
     }
     for (timer_id id : due) {
-        auto it = std::find_if(timers_.begin(), timers_.end(), [id](const timer& t) { return t.id == id; });
+        auto it = std::find_if(timers_.begin(), timers_.end(),
+                               [id](const timer& t) { return t.id == id; });
         if (it == timers_.end()) {
             continue;
         }
@@ -79,7 +80,8 @@ std::size_t poller::run_once(milliseconds timeout) {
             wait = std::max(milliseconds{0}, std::chrono::ceil<milliseconds>(deadline - now));
         }
         for (const timer& t : timers_) {
-            const auto until = std::max(milliseconds{0}, std::chrono::ceil<milliseconds>(t.due - now));
+            const auto until =
+                std::max(milliseconds{0}, std::chrono::ceil<milliseconds>(t.due - now));
             wait = wait == forever ? until : std::min(wait, until);
         }
         items.clear();

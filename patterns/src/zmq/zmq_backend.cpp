@@ -6,7 +6,7 @@ namespace zpat::detail {
 namespace {
 
 class zmq_transport final : public backend {
-public:
+  public:
     std::string_view name() const override { return "zeromq"; }
     std::unique_ptr<requester_impl> make_requester(const std::vector<endpoint>& e,
                                                    const options& o) override {

@@ -17,7 +17,7 @@ constexpr unsigned clock_check_every = 256;
 constexpr auto drain_interval = std::chrono::milliseconds(20);
 
 class zmq_publisher final : public publisher_impl {
-public:
+  public:
     zmq_publisher(const std::vector<endpoint>& endpoints, const options& opts)
         : socket_(zmq::socket_type::xpub, endpoints, opts) {
         socket_.socket().set(zmq::sockopt::xpub_verbose, 1);
@@ -53,7 +53,7 @@ public:
     std::size_t subscriptions_seen() const noexcept override { return subscriptions_; }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
 
-private:
+  private:
     // Reads the subscription messages waiting (waiting up to `timeout` for the first one).
     void drain_subscriptions(milliseconds timeout) {
         while (socket_.receive(scratch_, timeout)) {

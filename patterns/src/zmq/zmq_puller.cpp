@@ -6,18 +6,20 @@ namespace zpat::detail {
 namespace {
 
 class zmq_puller final : public receiver_impl {
-public:
+  public:
     zmq_puller(const std::vector<endpoint>& endpoints, const options& opts)
         : socket_(zmq::socket_type::pull, endpoints, opts) {}
 
     bool receive(message& into, milliseconds timeout) override {
         return socket_.receive(into, timeout);
     }
-    std::uint64_t oversized_dropped() const noexcept override { return socket_.oversized_dropped(); }
+    std::uint64_t oversized_dropped() const noexcept override {
+        return socket_.oversized_dropped();
+    }
     poll_handle handle() const override { return socket_.handle(); }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
 
-private:
+  private:
     zmq_socket socket_;
 };
 

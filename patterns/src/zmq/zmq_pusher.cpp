@@ -7,14 +7,14 @@ namespace zpat::detail {
 namespace {
 
 class zmq_pusher final : public sender_impl {
-public:
+  public:
     zmq_pusher(const std::vector<endpoint>& endpoints, const options& opts)
         : socket_(zmq::socket_type::push, endpoints, opts) {}
 
     bool send(const message& msg) override { return socket_.send(msg); }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
 
-private:
+  private:
     zmq_socket socket_;
 };
 

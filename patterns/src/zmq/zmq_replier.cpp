@@ -70,7 +70,7 @@ bool poll_interrupted(std::vector<zmq::pollitem_t>& items, milliseconds timeout)
 }
 
 class zmq_replier final : public replier_impl {
-public:
+  public:
     zmq_replier(const std::vector<endpoint>& endpoints, const options& opts)
         : socket_(zmq::socket_type::router, endpoints, opts),
           control_name_(unique_inproc_name("replier-stop")),
@@ -123,11 +123,13 @@ public:
 
     std::uint64_t handler_failures() const noexcept override { return failures_.load(); }
     std::uint64_t malformed_requests() const noexcept override { return malformed_; }
-    std::uint64_t oversized_dropped() const noexcept override { return socket_.oversized_dropped(); }
+    std::uint64_t oversized_dropped() const noexcept override {
+        return socket_.oversized_dropped();
+    }
     poll_handle handle() const override { return socket_.handle(); }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
 
-private:
+  private:
     std::vector<zmq::pollitem_t> poll_items(std::initializer_list<const zmq_socket*> sockets) {
         std::vector<zmq::pollitem_t> items;
         for (const zmq_socket* s : sockets) {
@@ -161,7 +163,8 @@ private:
     }
 
     static void run_pool_thread(zmq::context_t& context, const std::string& name,
-                                const replier::handler& handler, std::atomic<std::uint64_t>& failures) {
+                                const replier::handler& handler,
+                                std::atomic<std::uint64_t>& failures) {
         try {
             zmq_socket link_to_pool(zmq::socket_type::dealer, {{link::connect, "inproc", name}},
                                     options{.max_message_size = SIZE_MAX}, context);

@@ -8,7 +8,7 @@ namespace zpat::detail {
 namespace {
 
 class zmq_requester final : public requester_impl {
-public:
+  public:
     zmq_requester(const std::vector<endpoint>& endpoints, const options& opts)
         : socket_(zmq::socket_type::req, endpoints, opts) {}
 
@@ -29,7 +29,7 @@ public:
     int last_attempts() const noexcept override { return attempts_; }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
 
-private:
+  private:
     zmq_socket socket_;
     int attempts_ = 0;
 };

@@ -101,8 +101,8 @@ void zmq_socket::open() {
             socket_.set(zmq::sockopt::linger, 0);
             socket_.close();
             throw connection_error(std::string("cannot ") +
-                                 (ep.side == link::bind ? "bind " : "connect to ") + "'" + url +
-                                 "': " + e.what());
+                                   (ep.side == link::bind ? "bind " : "connect to ") + "'" + url +
+                                   "': " + e.what());
         }
     }
 }
@@ -125,8 +125,9 @@ bool zmq_socket::send_frame(const std::string& frame, bool more, bool first) {
     try {
         // libzmq applies the high-water mark to the first frame only; once it is queued the
         // rest of the message always follows.
-        return socket_.send(zmq::const_buffer(frame.data(), frame.size()),
-                            more ? zmq::send_flags::sndmore : zmq::send_flags::none)
+        return socket_
+            .send(zmq::const_buffer(frame.data(), frame.size()),
+                  more ? zmq::send_flags::sndmore : zmq::send_flags::none)
             .has_value();
     } catch (const zmq::error_t& e) {
         if (e.num() == EINTR && first) {

@@ -24,7 +24,7 @@ zmq::context_t& zmq_context();
 void check_zmq_address(const endpoint& ep);
 
 class zmq_socket {
-public:
+  public:
     // Opens a socket of `type` in `context`, applies `opts`, then binds / connects each endpoint
     // in order. Throws: endpoint_error for an address libzmq cannot use, connection_error naming
     // the endpoint that failed to bind or connect and why.
@@ -51,7 +51,7 @@ public:
     // zmq_poll takes a non-const handle but only reads the socket's state.
     poll_handle handle() const noexcept { return {const_cast<void*>(socket_.handle()), -1}; }
 
-private:
+  private:
     void open();
     void set_receive_timeout(milliseconds timeout);
     // Receives one frame into frame_; false on timeout or interruption.

@@ -7,7 +7,7 @@ namespace zpat::detail {
 namespace {
 
 class zmq_subscriber final : public subscriber_impl {
-public:
+  public:
     zmq_subscriber(const std::vector<endpoint>& endpoints, const options& opts)
         : socket_(zmq::socket_type::sub, endpoints, opts) {}
 
@@ -20,11 +20,13 @@ public:
     bool receive(message& into, milliseconds timeout) override {
         return socket_.receive(into, timeout);
     }
-    std::uint64_t oversized_dropped() const noexcept override { return socket_.oversized_dropped(); }
+    std::uint64_t oversized_dropped() const noexcept override {
+        return socket_.oversized_dropped();
+    }
     poll_handle handle() const override { return socket_.handle(); }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
 
-private:
+  private:
     zmq_socket socket_;
 };
 

@@ -9,45 +9,45 @@ namespace zpat {
 
 // Base of every zpat error; catch this to handle them all.
 class error : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 // An endpoint string that cannot be parsed, names an unknown scheme, or has an address its
 // backend cannot use. A mistake in the program or its configuration.
 class endpoint_error : public error {
-public:
+  public:
     using error::error;
 };
 
 // A well-formed endpoint that could not be bound or connected at run time (address in use, no
 // such interface).
 class connection_error : public error {
-public:
+  public:
     using error::error;
 };
 
 // A pattern x backend combination that zpat does not build. Thrown at construction.
 class unsupported_error : public error {
-public:
+  public:
     using error::error;
 };
 
 // A message larger than options::max_message_size, refused before it is sent.
 class message_size_error : public error {
-public:
+  public:
     using error::error;
 };
 
 // A msgpack body that is malformed, exceeds the decode limits, or is not of the requested type.
 class decode_error : public error {
-public:
+  public:
     using error::error;
 };
 
 // A role used against its protocol, such as a reply with no request pending.
 class state_error : public error {
-public:
+  public:
     using error::error;
 };
 

@@ -15,7 +15,7 @@
 namespace zpat {
 
 class message {
-public:
+  public:
     message() = default;
     // A message whose frames are copies of `frames`, in order.
     message(std::initializer_list<std::string_view> frames);
@@ -64,7 +64,7 @@ public:
 
     friend bool operator==(const message&, const message&) = default;
 
-private:
+  private:
     std::vector<std::string> frames_;
 };
 
