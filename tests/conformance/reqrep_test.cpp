@@ -182,3 +182,18 @@ TEST_CASE("stop() ends serve() promptly even when no request ever came") {
     server.join();
     CHECK(std::chrono::steady_clock::now() - start < 2s);
 }
+
+TEST_CASE("a replier serves again after stop(), and a stop() before serve() ends it at once") {
+    const unsigned threads = GENERATE(1U, 4U);
+    CAPTURE(threads);
+    zpat::replier replier("@" + any_endpoint("tcp"));
+    replier.stop();
+    replier.serve(echo, threads);  // returns at once: the stop came first
+    for (int round = 0; round < 3; ++round) {
+        serving server(replier, echo, threads);
+        zpat::requester requester(replier.endpoints()[0], {.request_timeout = 2s, .retries = 0});
+        auto reply = requester.request(message{"round " + std::to_string(round)});
+        REQUIRE(reply);
+        CHECK(reply->front() == "round " + std::to_string(round));
+    }
+}

@@ -107,16 +107,16 @@ class zmq_replier final : public replier_impl {
             serve_pool(handler, threads);
         }
         stopping_.store(false);
-        message scratch;
-        while (control_.receive(scratch, milliseconds{0})) {
-        }
     }
 
+    // The flag is the truth; the message on the control socket only wakes a serve() that is
+    // waiting in poll, so a late one costs a loop turn and never stops a later serve().
     void stop() override {
         if (stopping_.exchange(true)) {
             return;
         }
         zmq::socket_t wake(zmq_context(), zmq::socket_type::push);
+        wake.set(zmq::sockopt::linger, 1000);
         wake.connect("inproc://" + control_name_);
         (void)wake.send(zmq::str_buffer("stop"), zmq::send_flags::dontwait);
     }
@@ -157,8 +157,14 @@ class zmq_replier final : public replier_impl {
                 answer(handler, request);
             }
             if (!poll_interrupted(items, forever) && (items[1].revents & ZMQ_POLLIN) != 0) {
-                return;
+                drain_wake_ups();
             }
+        }
+    }
+
+    void drain_wake_ups() {
+        message scratch;
+        while (control_.receive(scratch, milliseconds{0})) {
         }
     }
 
@@ -247,7 +253,7 @@ class zmq_replier final : public replier_impl {
                 pool.send(to_pool, from_client);
             }
             if ((items[2].revents & ZMQ_POLLIN) != 0) {
-                stopping_.store(true);
+                drain_wake_ups();
             }
         }
         pool_context.shutdown();
