@@ -16,6 +16,7 @@ struct settings {
     long count = 0;  // messages (round trips for reqrep) per round; 0: a default per pattern
     int rounds = 3;
     std::string transport = "tcp";  // tcp, ipc or inproc
+    bool show_rounds = false;       // print every round, not only the medians
 };
 
 // Runs the benchmark and prints the table to stdout. Returns: 0, or 1 when a run lost messages

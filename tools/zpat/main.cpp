@@ -225,6 +225,8 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 100));
     bench_cmd->add_option("--transport", bench.transport, "tcp, ipc or inproc (default tcp)")
         ->check(CLI::IsMember({"tcp", "ipc", "inproc"}));
+    bench_cmd->add_flag("--rounds-detail", bench.show_rounds,
+                        "Print every round's rate, to judge the spread");
     bench_cmd->footer("Example: zpat bench reqrep --size 64 --count 10000");
 
     try {
