@@ -1,5 +1,6 @@
 #include "bench.hpp"
 
+#include <sys/resource.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,6 +24,7 @@ constexpr auto idle_limit = 2s;
 struct result {
     long delivered = 0;
     double seconds = 0;
+    double cpu_seconds = 0;            // user + system time of the whole process, all threads
     std::vector<double> latencies_us;  // request-reply only
 };
 
@@ -43,6 +45,24 @@ std::string bind_address(const std::string& transport) {
         return "ipc://*";
     }
     return "inproc://zpat-bench-" + std::to_string(counter++);
+}
+
+double process_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// Runs one side and records the CPU it cost, set-up included, on every thread of the process.
+result measured(result (*side)(const settings&, const std::string&), const settings& s,
+                const std::string& payload) {
+    const double before = process_cpu_seconds();
+    result r = side(s, payload);
+    r.cpu_seconds = process_cpu_seconds() - before;
+    return r;
 }
 
 // ---- pipeline: one pusher, one puller --------------------------------------------------------
@@ -224,6 +244,7 @@ double percentile(std::vector<double> values, double p) {
 struct summary {
     double messages_per_second = 0;  // median over rounds
     double best_per_second = 0;
+    double cpu_us_per_message = 0;  // median over rounds
     double p50_us = 0;
     double p99_us = 0;
     long least_delivered = 0;
@@ -232,15 +253,18 @@ struct summary {
 summary summarise(const std::vector<result>& rounds) {
     summary s;
     std::vector<double> rates;
+    std::vector<double> cpu_costs;
     std::vector<double> latencies;
     s.least_delivered = rounds.empty() ? 0 : rounds.front().delivered;
     for (const result& r : rounds) {
         rates.push_back(static_cast<double>(r.delivered) / r.seconds);
+        cpu_costs.push_back(r.cpu_seconds * 1e6 / static_cast<double>(std::max(1L, r.delivered)));
         latencies.insert(latencies.end(), r.latencies_us.begin(), r.latencies_us.end());
         s.least_delivered = std::min(s.least_delivered, r.delivered);
     }
     s.messages_per_second = percentile(rates, 0.5);
     s.best_per_second = percentile(rates, 1.0);
+    s.cpu_us_per_message = percentile(cpu_costs, 0.5);
     s.p50_us = percentile(latencies, 0.5);
     s.p99_us = percentile(latencies, 0.99);
     return s;
@@ -285,11 +309,11 @@ int run(const settings& requested) {
     for (int round = 0; round < s.rounds; ++round) {
         // Alternate which side goes first, so neither always gets the warmer machine.
         if (round % 2 == 0) {
-            bare_rounds.push_back(bare(s, payload));
-            zpat_rounds.push_back(ours(s, payload));
+            bare_rounds.push_back(measured(bare, s, payload));
+            zpat_rounds.push_back(measured(ours, s, payload));
         } else {
-            zpat_rounds.push_back(ours(s, payload));
-            bare_rounds.push_back(bare(s, payload));
+            zpat_rounds.push_back(measured(ours, s, payload));
+            bare_rounds.push_back(measured(bare, s, payload));
         }
     }
     if (s.show_rounds) {
@@ -302,14 +326,14 @@ int run(const settings& requested) {
     const summary b = summarise(bare_rounds);
     const summary z = summarise(zpat_rounds);
     const double megabytes = static_cast<double>(s.message_size) / 1e6;
-    std::printf("  %-14s %14s %10s", "", "msgs/s", "MB/s");
+    std::printf("  %-14s %14s %10s %12s", "", "msgs/s", "MB/s", "CPU us/msg");
     if (s.shape == pattern::reqrep) {
         std::printf(" %10s %10s", "p50 us", "p99 us");
     }
     std::printf(" %12s\n", "delivered");
     for (const auto& [label, row] : {std::pair{"bare libzmq", b}, std::pair{"zpat", z}}) {
-        std::printf("  %-14s %14.0f %10.1f", label, row.messages_per_second,
-                    row.messages_per_second * megabytes);
+        std::printf("  %-14s %14.0f %10.1f %12.3f", label, row.messages_per_second,
+                    row.messages_per_second * megabytes, row.cpu_us_per_message);
         if (s.shape == pattern::reqrep) {
             std::printf(" %10.1f %10.1f", row.p50_us, row.p99_us);
         }
@@ -321,7 +345,7 @@ int run(const settings& requested) {
     if (s.shape == pattern::reqrep) {
         std::printf(", p50 latency %.3f", z.p50_us / b.p50_us);
     }
-    std::printf("\n");
+    std::printf(", CPU per message %.3f\n", z.cpu_us_per_message / b.cpu_us_per_message);
     const bool lossless = b.least_delivered == s.count && z.least_delivered == s.count;
     if (!lossless) {
         std::printf("  some messages did not arrive within %llds of the previous one\n",

@@ -99,6 +99,10 @@ struct resolved_endpoints {
 };
 resolved_endpoints resolve(std::string_view text, link default_side);
 
+// Throws endpoint_error unless the address is host:port (a wildcard host or port only on bind).
+// The registry applies it to the schemes whose addresses take that form.
+void check_host_port(const endpoint& ep);
+
 // Backends, defined in their own folders.
 backend& zmq_backend();
 

@@ -9,16 +9,35 @@
 namespace zpat::detail {
 namespace {
 
+bool is_port(std::string_view text) {
+    if (text == "*" || text == "0") {
+        return true;
+    }
+    if (text.empty() || text.size() > 5) {
+        return false;
+    }
+    int port = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') {
+            return false;
+        }
+        port = port * 10 + (c - '0');
+    }
+    return port >= 1 && port <= 65535;
+}
+
 struct scheme_entry {
     std::string_view scheme;
     backend& (*owner)();
+    // Checks the address part, or nullptr where any non-empty address will do.
+    void (*check_address)(const endpoint&);
 };
 
 // ZeroMQ's own transports. A scheme not listed here is refused by name.
 constexpr std::array<scheme_entry, 3> schemes{{
-    {"tcp", zmq_backend},
-    {"ipc", zmq_backend},
-    {"inproc", zmq_backend},
+    {"tcp", zmq_backend, check_host_port},
+    {"ipc", zmq_backend, nullptr},
+    {"inproc", zmq_backend, nullptr},
 }};
 
 std::string known_schemes() {
@@ -32,6 +51,9 @@ std::string known_schemes() {
 backend& owner_of(const endpoint& ep) {
     for (const auto& entry : schemes) {
         if (entry.scheme == ep.scheme) {
+            if (entry.check_address != nullptr) {
+                entry.check_address(ep);
+            }
             return entry.owner();
         }
     }
@@ -40,6 +62,26 @@ backend& owner_of(const endpoint& ep) {
 }
 
 }  // namespace
+
+void check_host_port(const endpoint& ep) {
+    const auto colon = ep.address.rfind(':');
+    const std::string_view port = colon == std::string::npos
+                                      ? std::string_view{}
+                                      : std::string_view(ep.address).substr(colon + 1);
+    if (!is_port(port)) {
+        throw endpoint_error("endpoint '" + ep.url() +
+                             "' needs host:port, with a port from 1 to 65535 or * for any");
+    }
+    const std::string_view host = std::string_view(ep.address).substr(0, colon);
+    if (host.empty() || (ep.side == link::connect && host == "*")) {
+        throw endpoint_error("endpoint '" + ep.url() + "' cannot connect to host '" +
+                             std::string(host) + "': name the host, e.g. tcp://127.0.0.1:5555");
+    }
+    if (ep.side == link::connect && (port == "*" || port == "0")) {
+        throw endpoint_error("endpoint '" + ep.url() + "' cannot connect to port " +
+                             std::string(port) + ": name the port");
+    }
+}
 
 resolved_endpoints resolve(std::string_view text, link default_side) {
     resolved_endpoints result{nullptr, parse_endpoints(text, default_side)};

@@ -12,47 +12,11 @@ int to_int_ms(milliseconds timeout) {
     return timeout.count() < 0 ? -1 : static_cast<int>(timeout.count());
 }
 
-bool is_port(std::string_view text) {
-    if (text == "*" || text == "0") {
-        return true;
-    }
-    if (text.empty() || text.size() > 5) {
-        return false;
-    }
-    int port = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9') {
-            return false;
-        }
-        port = port * 10 + (c - '0');
-    }
-    return port >= 1 && port <= 65535;
-}
-
 }  // namespace
 
 zmq::context_t& zmq_context() {
     static zmq::context_t context;
     return context;
-}
-
-void check_zmq_address(const endpoint& ep) {
-    if (ep.scheme != "tcp") {
-        return;  // ipc paths and inproc names are free-form
-    }
-    const auto colon = ep.address.rfind(':');
-    if (colon == std::string::npos || !is_port(std::string_view(ep.address).substr(colon + 1))) {
-        throw endpoint_error("endpoint '" + ep.url() +
-                             "' needs host:port, with a port from 1 to 65535 or * for any");
-    }
-    const std::string_view host = std::string_view(ep.address).substr(0, colon);
-    if (host.empty() || (ep.side == link::connect && host == "*")) {
-        throw endpoint_error("endpoint '" + ep.url() + "' cannot connect to host '" +
-                             std::string(host) + "': name the host, e.g. tcp://127.0.0.1:5555");
-    }
-    if (ep.side == link::connect && std::string_view(ep.address).substr(colon + 1) == "*") {
-        throw endpoint_error("endpoint '" + ep.url() + "' cannot connect to port *: name the port");
-    }
 }
 
 void check_message_size(const message& msg, std::size_t limit) {
@@ -67,9 +31,6 @@ void check_message_size(const message& msg, std::size_t limit) {
 zmq_socket::zmq_socket(zmq::socket_type type, std::vector<endpoint> endpoints, const options& opts,
                        zmq::context_t& context)
     : context_(&context), type_(type), endpoints_(std::move(endpoints)), options_(opts) {
-    for (const endpoint& ep : endpoints_) {
-        check_zmq_address(ep);
-    }
     open();
 }
 
@@ -121,34 +82,21 @@ void zmq_socket::set_receive_timeout(milliseconds timeout) {
     }
 }
 
-bool zmq_socket::send_frame(const std::string& frame, bool more, bool first) {
-    try {
-        // libzmq applies the high-water mark to the first frame only; once it is queued the
-        // rest of the message always follows.
-        return socket_
-            .send(zmq::const_buffer(frame.data(), frame.size()),
-                  more ? zmq::send_flags::sndmore : zmq::send_flags::none)
-            .has_value();
-    } catch (const zmq::error_t& e) {
-        if (e.num() == EINTR && first) {
-            return false;
-        }
-        throw;
+// The hot paths call libzmq's C functions directly: no exception set-up per frame, and the frame
+// size comes from the receive call itself. would-block and interruption come back as false.
+
+bool zmq_socket::send_frame(const std::string& frame, int flags) {
+    if (zmq_send(socket_.handle(), frame.data(), frame.size(), flags) >= 0) {
+        return true;
     }
+    if (errno == EAGAIN || errno == EINTR) {
+        return false;
+    }
+    throw zmq::error_t();
 }
 
 bool zmq_socket::send(const message& msg) {
-    if (msg.empty()) {
-        throw state_error("cannot send a message with no frames");
-    }
-    check_message_size(msg, options_.max_message_size);
-    const std::size_t last = msg.size() - 1;
-    for (std::size_t i = 0; i <= last; ++i) {
-        if (!send_frame(msg[i], i < last, i == 0)) {
-            return false;
-        }
-    }
-    return true;
+    return send(message{}, msg);
 }
 
 bool zmq_socket::send(const message& head, const message& body) {
@@ -156,52 +104,53 @@ bool zmq_socket::send(const message& head, const message& body) {
         throw state_error("cannot send a message with no frames");
     }
     check_message_size(body, options_.max_message_size);
-    for (std::size_t i = 0; i < head.size(); ++i) {
-        if (!send_frame(head[i], true, i == 0)) {
+    // libzmq applies the high-water mark to the first frame only; once it is queued the rest of
+    // the message always follows, so only the first send can return false.
+    for (const std::string& frame : head) {
+        if (!send_frame(frame, ZMQ_SNDMORE)) {
             return false;
         }
     }
     const std::size_t last = body.size() - 1;
     for (std::size_t i = 0; i <= last; ++i) {
-        if (!send_frame(body[i], i < last, head.empty() && i == 0)) {
+        if (!send_frame(body[i], i < last ? ZMQ_SNDMORE : 0)) {
             return false;
         }
     }
     return true;
 }
 
-bool zmq_socket::receive_frame() {
-    try {
-        return socket_.recv(frame_).has_value();
-    } catch (const zmq::error_t& e) {
-        if (e.num() == EINTR) {
-            return false;
-        }
-        throw;
+int zmq_socket::receive_frame() {
+    const int size = zmq_msg_recv(frame_.handle(), socket_.handle(), 0);
+    if (size < 0 && errno != EAGAIN && errno != EINTR) {
+        throw zmq::error_t();
     }
+    return size;
 }
 
 bool zmq_socket::receive(message& into, milliseconds timeout) {
     set_receive_timeout(timeout);
     for (;;) {
-        if (!receive_frame()) {
+        int size = receive_frame();
+        if (size < 0) {
             return false;
         }
         std::size_t count = 0;
         std::size_t total = 0;
         bool oversized = false;
         for (;;) {
-            const std::string_view bytes(static_cast<const char*>(frame_.data()), frame_.size());
-            total += bytes.size();
+            const auto length = static_cast<std::size_t>(size);
+            total += length;
             oversized = oversized || total > options_.max_message_size;
             if (!oversized) {
-                into.assign_frame(count++, bytes);
+                into.assign_frame(count++, {static_cast<const char*>(frame_.data()), length});
             }
-            // The remaining frames of a message are already here: this never waits.
             if (!frame_.more()) {
                 break;
             }
-            if (!receive_frame()) {
+            // The remaining frames of a message are already here: this never waits.
+            size = receive_frame();
+            if (size < 0) {
                 return false;
             }
         }

@@ -19,15 +19,11 @@ namespace zpat::detail {
 // one process. Terminated at exit, after lingering messages are flushed.
 zmq::context_t& zmq_context();
 
-// Throws endpoint_error unless `ep` is an address libzmq's transport can use (checked here so
-// the message can say what is expected, instead of libzmq's bare "Invalid argument").
-void check_zmq_address(const endpoint& ep);
-
 class zmq_socket {
   public:
     // Opens a socket of `type` in `context`, applies `opts`, then binds / connects each endpoint
-    // in order. Throws: endpoint_error for an address libzmq cannot use, connection_error naming
-    // the endpoint that failed to bind or connect and why.
+    // in order. Throws: connection_error naming the endpoint that failed to bind or connect,
+    // and why.
     zmq_socket(zmq::socket_type type, std::vector<endpoint> endpoints, const options& opts,
                zmq::context_t& context = zmq_context());
 
@@ -54,10 +50,11 @@ class zmq_socket {
   private:
     void open();
     void set_receive_timeout(milliseconds timeout);
-    // Receives one frame into frame_; false on timeout or interruption.
-    bool receive_frame();
-    // Queues one frame; false when the high-water mark held it back past the send timeout.
-    bool send_frame(const std::string& frame, bool more, bool first);
+    // Receives one frame into frame_. Returns its size, or -1 on timeout or interruption.
+    int receive_frame();
+    // Queues one frame with `flags` (ZMQ_SNDMORE or 0). Returns false when the high-water mark
+    // held it back past the send timeout, or a signal interrupted the wait.
+    bool send_frame(const std::string& frame, int flags);
 
     zmq::context_t* context_;
     zmq::socket_type type_;
