@@ -65,6 +65,25 @@ result measured(result (*side)(const settings&, const std::string&), const setti
     return r;
 }
 
+// Times `count` calls of send_one while a thread counts messages arriving through
+// receive_one (which returns false when none came within the idle limit).
+template <class Send, class Receive>
+result timed_stream(long count, Send send_one, Receive receive_one) {
+    result r;
+    std::thread receiver([&] {
+        while (r.delivered < count && receive_one()) {
+            ++r.delivered;
+        }
+    });
+    const auto start = clock::now();
+    for (long i = 0; i < count; ++i) {
+        send_one();
+    }
+    receiver.join();
+    r.seconds = std::chrono::duration<double>(clock::now() - start).count();
+    return r;
+}
+
 // ---- pipeline: one pusher, one puller --------------------------------------------------------
 
 result zpat_pipeline(const settings& s, const std::string& payload) {
@@ -74,19 +93,8 @@ result zpat_pipeline(const settings& s, const std::string& payload) {
     source.send(msg);
     message got;
     sink.receive(got, 5s);  // the connection is up: start the clock
-    result r;
-    std::thread receiver([&] {
-        while (r.delivered < s.count && sink.receive(got, idle_limit)) {
-            ++r.delivered;
-        }
-    });
-    const auto start = clock::now();
-    for (long i = 0; i < s.count; ++i) {
-        source.send(msg);
-    }
-    receiver.join();
-    r.seconds = std::chrono::duration<double>(clock::now() - start).count();
-    return r;
+    return timed_stream(
+        s.count, [&] { source.send(msg); }, [&] { return sink.receive(got, idle_limit); });
 }
 
 result bare_pipeline(const settings& s, const std::string& payload) {
@@ -100,19 +108,9 @@ result bare_pipeline(const settings& s, const std::string& payload) {
     zmq::message_t got;
     (void)source.send(zmq::buffer(payload));
     (void)sink.recv(got);
-    result r;
-    std::thread receiver([&] {
-        while (r.delivered < s.count && sink.recv(got)) {
-            ++r.delivered;
-        }
-    });
-    const auto start = clock::now();
-    for (long i = 0; i < s.count; ++i) {
-        (void)source.send(zmq::buffer(payload));
-    }
-    receiver.join();
-    r.seconds = std::chrono::duration<double>(clock::now() - start).count();
-    return r;
+    return timed_stream(
+        s.count, [&] { (void)source.send(zmq::buffer(payload)); },
+        [&] { return sink.recv(got).has_value(); });
 }
 
 // ---- pub-sub: one publisher, one subscriber, lossless (the publisher waits when full) ---------
@@ -123,19 +121,8 @@ result zpat_pubsub(const settings& s, const std::string& payload) {
     pub.wait_for_subscriptions(1, 5s);
     const message msg{"topic", payload};
     message got;
-    result r;
-    std::thread receiver([&] {
-        while (r.delivered < s.count && sub.receive(got, idle_limit)) {
-            ++r.delivered;
-        }
-    });
-    const auto start = clock::now();
-    for (long i = 0; i < s.count; ++i) {
-        pub.send(msg);
-    }
-    receiver.join();
-    r.seconds = std::chrono::duration<double>(clock::now() - start).count();
-    return r;
+    return timed_stream(
+        s.count, [&] { pub.send(msg); }, [&] { return sub.receive(got, idle_limit); });
 }
 
 result bare_pubsub(const settings& s, const std::string& payload) {
@@ -151,21 +138,13 @@ result bare_pubsub(const settings& s, const std::string& payload) {
     zmq::message_t subscription;
     (void)pub.recv(subscription);  // the subscriber has joined
     zmq::message_t got;
-    result r;
-    std::thread receiver([&] {
-        while (r.delivered < s.count && sub.recv(got)) {
-            (void)sub.recv(got);  // the payload frame
-            ++r.delivered;
-        }
-    });
-    const auto start = clock::now();
-    for (long i = 0; i < s.count; ++i) {
-        (void)pub.send(zmq::str_buffer("topic"), zmq::send_flags::sndmore);
-        (void)pub.send(zmq::buffer(payload));
-    }
-    receiver.join();
-    r.seconds = std::chrono::duration<double>(clock::now() - start).count();
-    return r;
+    return timed_stream(
+        s.count,
+        [&] {
+            (void)pub.send(zmq::str_buffer("topic"), zmq::send_flags::sndmore);
+            (void)pub.send(zmq::buffer(payload));
+        },
+        [&] { return sub.recv(got).has_value() && sub.recv(got).has_value(); });
 }
 
 // ---- request-reply: one requester, one replier, round trips one at a time -------------------

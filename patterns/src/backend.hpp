@@ -43,6 +43,15 @@ class receiver_impl : public role_impl {
     virtual poll_handle handle() const = 0;
 };
 
+// The optional-returning receive of the public roles, over the reusing one.
+inline std::optional<message> receive_new(receiver_impl& impl, milliseconds timeout) {
+    message msg;
+    if (!impl.receive(msg, timeout)) {
+        return std::nullopt;
+    }
+    return msg;
+}
+
 class publisher_impl : public sender_impl {
   public:
     virtual bool wait_for_subscriptions(std::size_t count, milliseconds timeout) = 0;

@@ -37,26 +37,11 @@ std::optional<milliseconds> parse_duration(const std::string& text) {
     return milliseconds(static_cast<long long>(value * scale));
 }
 
-// A CLI11 option holding a duration; rejected at parse time with the flag's name.
-CLI::Option* add_duration(CLI::App* app, const std::string& name, milliseconds& target,
+// A CLI11 option holding a duration (into a milliseconds or an optional<milliseconds>); a bad
+// value is rejected at parse time, naming the flag.
+template <class Target>
+CLI::Option* add_duration(CLI::App* app, const std::string& name, Target& target,
                           const std::string& help) {
-    return app
-        ->add_option_function<std::string>(
-            name,
-            [&target, name](const std::string& text) {
-                auto parsed = parse_duration(text);
-                if (!parsed) {
-                    throw CLI::ValidationError(
-                        name, "'" + text + "' is not a duration (e.g. 500ms, 2s, 1.5)");
-                }
-                target = *parsed;
-            },
-            help)
-        ->type_name("DURATION");
-}
-
-CLI::Option* add_optional_duration(CLI::App* app, const std::string& name,
-                                   std::optional<milliseconds>& target, const std::string& help) {
     return app
         ->add_option_function<std::string>(
             name,
@@ -103,9 +88,8 @@ void add_body(CLI::App* app, send_settings& s, bool body_positional = true) {
 void add_receive(CLI::App* app, receive_settings& s) {
     app->add_option("-n,--count", s.count, "Exit after this many messages (default: never)")
         ->check(CLI::NonNegativeNumber);
-    add_optional_duration(
-        app, "-t,--timeout", s.timeout,
-        "Exit when no message comes for this long (exit 1 if --count was not reached)");
+    add_duration(app, "-t,--timeout", s.timeout,
+                 "Exit when no message comes for this long (exit 1 if --count was not reached)");
     auto* raw = app->add_flag_callback(
         "--raw", [&s] { s.format = output_format::raw; }, "Print payload bytes only");
     auto* json = app->add_flag_callback(

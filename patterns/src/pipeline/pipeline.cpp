@@ -29,11 +29,7 @@ puller::puller(puller&&) noexcept = default;
 puller& puller::operator=(puller&&) noexcept = default;
 
 std::optional<message> puller::receive(milliseconds timeout) {
-    message msg;
-    if (!impl_->receive(msg, timeout)) {
-        return std::nullopt;
-    }
-    return msg;
+    return detail::receive_new(*impl_, timeout);
 }
 bool puller::receive(message& into, milliseconds timeout) {
     return impl_->receive(into, timeout);

@@ -48,11 +48,7 @@ void subscriber::unsubscribe(std::string_view prefix) {
     impl_->unsubscribe(prefix);
 }
 std::optional<message> subscriber::receive(milliseconds timeout) {
-    message msg;
-    if (!impl_->receive(msg, timeout)) {
-        return std::nullopt;
-    }
-    return msg;
+    return detail::receive_new(*impl_, timeout);
 }
 bool subscriber::receive(message& into, milliseconds timeout) {
     return impl_->receive(into, timeout);

@@ -45,11 +45,7 @@ replier::replier(replier&&) noexcept = default;
 replier& replier::operator=(replier&&) noexcept = default;
 
 std::optional<message> replier::receive(milliseconds timeout) {
-    message request;
-    if (!impl_->receive(request, timeout)) {
-        return std::nullopt;
-    }
-    return request;
+    return detail::receive_new(*impl_, timeout);
 }
 void replier::reply(const message& reply) {
     impl_->reply(reply);
