@@ -112,7 +112,13 @@ resolved_endpoints resolve(std::string_view text, link default_side);
 // The registry applies it to the schemes whose addresses take that form.
 void check_host_port(const endpoint& ep);
 
+// Throws state_error for a message with no frames and message_size_error for one over
+// `max_size` bytes, naming both sizes: what no backend may send.
+void check_sendable(const message& msg, std::size_t max_size);
+
 // Backends, defined in their own folders.
 backend& zmq_backend();
+backend& raw_tcp_backend();
+backend& raw_udp_backend();
 
 }  // namespace zpat::detail

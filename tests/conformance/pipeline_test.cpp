@@ -11,7 +11,7 @@ using namespace zpat::testing;
 using zpat::message;
 
 TEST_CASE("a pusher round-robins across its connected pullers") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc");
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
     CAPTURE(transport);
     zpat::puller a("@" + any_endpoint(transport));
     zpat::puller b("@" + any_endpoint(transport));
@@ -54,7 +54,7 @@ TEST_CASE("a puller fair-queues between pushers that both have messages waiting"
 }
 
 TEST_CASE("pipeline messages keep every frame, in order, binary-safe") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc");
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
     CAPTURE(transport);
     zpat::puller puller("@" + any_endpoint(transport));
     zpat::pusher pusher(puller.endpoints()[0]);

@@ -12,8 +12,10 @@ using namespace zpat::testing;
 using zpat::message;
 
 TEST_CASE("a poller runs the callback of each role that has a message") {
-    zpat::puller tasks("@" + any_endpoint("tcp"));
-    zpat::publisher pub("@" + any_endpoint("tcp"));
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "raw+tcp");
+    CAPTURE(transport);
+    zpat::puller tasks("@" + any_endpoint(transport));
+    zpat::publisher pub("@" + any_endpoint(transport));
     zpat::subscriber updates(pub.endpoints()[0], {""});
     zpat::pusher feeder(tasks.endpoints()[0]);
     REQUIRE(pub.wait_for_subscriptions(1, 5s));

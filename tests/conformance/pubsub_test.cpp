@@ -26,7 +26,7 @@ std::vector<std::string> topics_until(zpat::subscriber& sub, const std::string& 
 }  // namespace
 
 TEST_CASE("a subscriber receives exactly the topics its prefixes match") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc");
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
     CAPTURE(transport);
     zpat::publisher pub("@" + any_endpoint(transport));
     zpat::subscriber sub(pub.endpoints()[0], {"weather.", "end"});
@@ -41,7 +41,7 @@ TEST_CASE("a subscriber receives exactly the topics its prefixes match") {
 }
 
 TEST_CASE("the empty prefix subscribes to everything, including empty topics") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc");
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
     CAPTURE(transport);
     zpat::publisher pub("@" + any_endpoint(transport));
     zpat::subscriber sub(pub.endpoints()[0], {""});
@@ -53,7 +53,7 @@ TEST_CASE("the empty prefix subscribes to everything, including empty topics") {
 }
 
 TEST_CASE("after unsubscribe a topic no longer arrives, and the other subscriptions stay") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc");
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
     CAPTURE(transport);
     zpat::publisher pub("@" + any_endpoint(transport));
     zpat::subscriber sub(pub.endpoints()[0], {"a", "b"});
@@ -69,7 +69,7 @@ TEST_CASE("after unsubscribe a topic no longer arrives, and the other subscripti
 }
 
 TEST_CASE("every subscriber gets its own copy") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc");
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
     CAPTURE(transport);
     zpat::publisher pub("@" + any_endpoint(transport));
     zpat::subscriber first(pub.endpoints()[0], {"news"});
@@ -92,7 +92,9 @@ TEST_CASE("wait_for_subscriptions times out when nobody subscribes") {
 }
 
 TEST_CASE("a publisher never waits for a slow subscriber: it drops at the high-water mark") {
-    zpat::publisher pub("@" + any_endpoint("tcp"),
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "raw+tcp");
+    CAPTURE(transport);
+    zpat::publisher pub("@" + any_endpoint(transport),
                         {.send_high_water_mark = 10, .send_timeout = 0ms});
     zpat::subscriber slow(pub.endpoints()[0], {""}, {.receive_high_water_mark = 10});
     REQUIRE(pub.wait_for_subscriptions(1, 5s));

@@ -23,6 +23,9 @@ inline std::string any_endpoint(const std::string& transport) {
     if (transport == "ipc") {
         return "ipc://*";
     }
+    if (transport == "raw+tcp") {
+        return "raw+tcp://127.0.0.1:*";
+    }
     return "inproc://zpat-test-" + std::to_string(counter.fetch_add(1));
 }
 

@@ -33,11 +33,13 @@ struct scheme_entry {
     void (*check_address)(const endpoint&);
 };
 
-// ZeroMQ's own transports. A scheme not listed here is refused by name.
-constexpr std::array<scheme_entry, 3> schemes{{
+// ZeroMQ's own transports, then zpat's raw ones. A scheme not listed here is refused by name.
+constexpr std::array<scheme_entry, 5> schemes{{
     {"tcp", zmq_backend, check_host_port},
     {"ipc", zmq_backend, nullptr},
     {"inproc", zmq_backend, nullptr},
+    {"raw+tcp", raw_tcp_backend, check_host_port},
+    {"raw+udp", raw_udp_backend, check_host_port},
 }};
 
 std::string known_schemes() {
@@ -80,6 +82,18 @@ void check_host_port(const endpoint& ep) {
     if (ep.side == link::connect && (port == "*" || port == "0")) {
         throw endpoint_error("endpoint '" + ep.url() + "' cannot connect to port " +
                              std::string(port) + ": name the port");
+    }
+}
+
+void check_sendable(const message& msg, std::size_t max_size) {
+    if (msg.empty()) {
+        throw state_error("cannot send a message with no frames");
+    }
+    const std::size_t size = msg.byte_size();
+    if (size > max_size) {
+        throw message_size_error("message of " + std::to_string(size) +
+                                 " bytes exceeds max_message_size of " + std::to_string(max_size) +
+                                 " bytes");
     }
 }
 

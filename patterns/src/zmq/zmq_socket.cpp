@@ -19,15 +19,6 @@ zmq::context_t& zmq_context() {
     return context;
 }
 
-void check_message_size(const message& msg, std::size_t limit) {
-    const std::size_t size = msg.byte_size();
-    if (size > limit) {
-        throw message_size_error("message of " + std::to_string(size) +
-                                 " bytes exceeds max_message_size of " + std::to_string(limit) +
-                                 " bytes");
-    }
-}
-
 zmq_socket::zmq_socket(zmq::socket_type type, std::vector<endpoint> endpoints, const options& opts,
                        zmq::context_t& context)
     : context_(&context), type_(type), endpoints_(std::move(endpoints)), options_(opts) {
@@ -100,10 +91,7 @@ bool zmq_socket::send(const message& msg) {
 }
 
 bool zmq_socket::send(const message& head, const message& body) {
-    if (body.empty()) {
-        throw state_error("cannot send a message with no frames");
-    }
-    check_message_size(body, options_.max_message_size);
+    check_sendable(body, options_.max_message_size);
     // libzmq applies the high-water mark to the first frame only; once it is queued the rest of
     // the message always follows, so only the first send can return false.
     for (const std::string& frame : head) {

@@ -8,6 +8,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "backend.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
@@ -66,8 +67,5 @@ class zmq_socket {
     int receive_timeout_ms_ = -1;
     std::uint64_t oversized_dropped_ = 0;
 };
-
-// Throws message_size_error when `msg` is over `limit` bytes.
-void check_message_size(const message& msg, std::size_t limit);
 
 }  // namespace zpat::detail

@@ -1,0 +1,663 @@
+#include "raw_socket.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <asio.hpp>
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include "zpat/core/error.hpp"
+
+namespace zpat::detail {
+
+using asio::ip::tcp;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+// Reconnection waits this long after a failure, doubling up to the maximum, each wait varied by
+// up to a fifth either way so that many peers of one server do not all return at once.
+constexpr milliseconds first_backoff{100};
+constexpr milliseconds max_backoff{5000};
+constexpr std::size_t read_chunk = 64 * 1024;
+
+bool matches(const std::vector<std::string>& prefixes, std::string_view topic) {
+    return std::any_of(prefixes.begin(), prefixes.end(),
+                       [&](const std::string& p) { return topic.substr(0, p.size()) == p; });
+}
+
+// "host:port" of an endpoint whose address the registry has checked.
+std::pair<std::string, std::string> host_and_port(const endpoint& ep) {
+    const auto colon = ep.address.rfind(':');
+    std::string host = ep.address.substr(0, colon);
+    std::string port = ep.address.substr(colon + 1);
+    if (host == "*") {
+        host = "0.0.0.0";
+    }
+    if (port == "*") {
+        port = "0";
+    }
+    return {host, port};
+}
+
+struct inbound_entry {
+    raw_socket::peer_id from;
+    message msg;
+};
+
+}  // namespace
+
+struct connection {
+    connection(asio::io_context& io, raw_socket::peer_id peer, int index)
+        : socket(io), id(peer), dial_index(index) {}
+
+    tcp::socket socket;
+    raw_socket::peer_id id;
+    // A connect endpoint's peer is a slot that outlives its TCP connections (its queue fills
+    // while disconnected, as libzmq's does); an accepted peer lives as long as its connection.
+    int dial_index;  // -1 when accepted
+    // I/O thread only.
+    unsigned epoch = 0;  // which TCP connection of this peer the pending handlers belong to
+    bool ready = false;  // connected and greeting checked
+    bool writing = false;
+    bool closed = true;
+    std::size_t writing_count = 0;
+    std::string in;
+    std::string out_bytes;
+    std::deque<message> batch;
+    std::vector<char> chunk = std::vector<char>(read_chunk);
+    std::string remote;
+    // Guarded by the socket's mutex.
+    std::deque<message> out;
+    std::vector<std::string> prefixes;  // a subscriber's subscriptions, on the publisher's side
+    bool reading_paused = false;
+    bool stale = false;  // reset() dropped it: anything it still delivers is discarded
+};
+using connection_ptr = std::shared_ptr<connection>;
+
+struct raw_socket::state {
+    state(wire::role self_role, std::vector<endpoint> eps, const options& o)
+        : self(self_role),
+          peer_role(wire::peer_of(self_role)),
+          endpoints(std::move(eps)),
+          opts(o),
+          decoder(o.max_message_size) {}
+
+    // Declared first so it is destroyed last: everything below may hold its handlers.
+    asio::io_context io;
+    asio::executor_work_guard<asio::io_context::executor_type> work{asio::make_work_guard(io)};
+    wire::role self;
+    wire::role peer_role;
+    std::vector<endpoint> endpoints;
+    options opts;
+    wire::decoder decoder;
+    std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+    std::vector<std::unique_ptr<asio::steady_timer>> redial_timers;  // by endpoint index
+    std::vector<connection_ptr> slots;                               // by endpoint index
+    std::vector<milliseconds> backoff;
+    std::mt19937 random{std::random_device{}()};
+    std::thread thread;
+    int event_fd = -1;
+
+    mutable std::mutex mutex;
+    std::condition_variable inbound_cv;  // receivers and subscription waiters
+    std::condition_variable room_cv;     // senders waiting for room, and the lingering close
+    std::deque<inbound_entry> inbound;
+    std::vector<connection_ptr> peers;  // connections that passed the greeting
+    std::size_t next_peer = 0;
+    std::vector<std::string> subscriptions;  // a subscriber's own
+    std::size_t subscriptions_seen = 0;
+    std::uint64_t dropped = 0;
+    std::size_t unsent = 0;  // messages queued or being written
+    peer_id next_id = 1;
+    bool interrupted = false;
+    bool signalled = false;
+
+    std::size_t high_water(int mark) const {
+        return mark <= 0 ? SIZE_MAX : static_cast<std::size_t>(mark);
+    }
+
+    void log(const std::string& what) const {
+        std::fprintf(stderr, "zpat %s: %s\n", wire::role_name(self), what.c_str());
+    }
+
+    // ---- called with the mutex held ----------------------------------------------------
+
+    void signal_readable() {
+        if (!signalled) {
+            const std::uint64_t one = 1;
+            (void)::write(event_fd, &one, sizeof one);
+            signalled = true;
+        }
+    }
+    void clear_readable() {
+        if (signalled) {
+            std::uint64_t count = 0;
+            (void)::read(event_fd, &count, sizeof count);
+            signalled = false;
+        }
+    }
+    void enqueue(const connection_ptr& c, const message& msg) {
+        const bool was_empty = c->out.empty();
+        c->out.push_back(msg);
+        ++unsent;
+        if (was_empty) {
+            asio::post(io, [this, c] { write_queued(c); });
+        }
+    }
+
+    // ---- the I/O thread ------------------------------------------------------------------
+
+    connection_ptr make_connection(int dial_index) {
+        std::lock_guard lock(mutex);
+        return std::make_shared<connection>(io, next_id++, dial_index);
+    }
+
+    void accept_next(tcp::acceptor& acceptor) {
+        auto c = make_connection(-1);
+        acceptor.async_accept(c->socket, [this, &acceptor, c](std::error_code ec) {
+            if (ec == asio::error::operation_aborted) {
+                return;
+            }
+            if (!ec) {
+                start(c);
+            }
+            accept_next(acceptor);
+        });
+    }
+
+    void dial(int index) {
+        auto [host, port] = host_and_port(endpoints[static_cast<std::size_t>(index)]);
+        auto resolver = std::make_shared<tcp::resolver>(io);
+        resolver->async_resolve(
+            host, port,
+            [this, index, resolver](std::error_code ec, tcp::resolver::results_type found) {
+                if (ec) {
+                    redial_later(index);
+                    return;
+                }
+                connection_ptr c = slots[static_cast<std::size_t>(index)];
+                asio::async_connect(c->socket, found,
+                                    [this, c, index](std::error_code failed, const tcp::endpoint&) {
+                                        if (failed) {
+                                            std::error_code ignored;
+                                            c->socket.close(ignored);
+                                            redial_later(index);
+                                        } else {
+                                            start(c);
+                                        }
+                                    });
+            });
+    }
+
+    void redial_later(int index) {
+        auto& wait = backoff[static_cast<std::size_t>(index)];
+        const auto spread = std::max<long>(1, static_cast<long>(wait.count() / 5));
+        const milliseconds delay =
+            wait + milliseconds(std::uniform_int_distribution<long>(-spread, spread)(random));
+        wait = std::min(wait * 2, max_backoff);
+        auto& timer = *redial_timers[static_cast<std::size_t>(index)];
+        timer.expires_after(delay);
+        timer.async_wait([this, index](std::error_code ec) {
+            if (!ec) {
+                dial(index);
+            }
+        });
+    }
+
+    void start(const connection_ptr& c) {
+        ++c->epoch;
+        c->closed = false;
+        c->in.clear();
+        std::error_code ignored;
+        c->socket.set_option(tcp::no_delay(true), ignored);
+        const auto remote = c->socket.remote_endpoint(ignored);
+        c->remote = remote.address().to_string() + ":" + std::to_string(remote.port());
+        c->out_bytes = wire::greeting(self);
+        c->writing = true;
+        c->writing_count = 0;
+        write_bytes(c);
+        read_more(c);
+    }
+
+    void write_bytes(const connection_ptr& c) {
+        const unsigned epoch = c->epoch;
+        asio::async_write(c->socket, asio::buffer(c->out_bytes),
+                          [this, c, epoch](std::error_code ec, std::size_t) {
+                              if (epoch != c->epoch || c->closed) {
+                                  return;  // that connection was dropped already
+                              }
+                              if (ec) {
+                                  drop(c, "");
+                                  return;
+                              }
+                              c->writing = false;
+                              {
+                                  std::lock_guard lock(mutex);
+                                  unsent -= c->writing_count;
+                              }
+                              c->writing_count = 0;
+                              room_cv.notify_all();
+                              write_queued(c);
+                          });
+    }
+
+    // Writes everything queued for `c` in one gathered buffer: small messages share a syscall.
+    void write_queued(const connection_ptr& c) {
+        if (c->writing || c->closed || !c->ready) {
+            return;
+        }
+        {
+            std::lock_guard lock(mutex);
+            if (c->out.empty()) {
+                return;
+            }
+            std::swap(c->out, c->batch);
+        }
+        room_cv.notify_all();
+        c->out_bytes.clear();
+        for (const message& msg : c->batch) {
+            wire::encode(msg, c->out_bytes);
+        }
+        c->writing_count = c->batch.size();
+        c->batch.clear();
+        c->writing = true;
+        write_bytes(c);
+    }
+
+    void read_more(const connection_ptr& c) {
+        const unsigned epoch = c->epoch;
+        c->socket.async_read_some(asio::buffer(c->chunk),
+                                  [this, c, epoch](std::error_code ec, std::size_t n) {
+                                      if (epoch != c->epoch || c->closed) {
+                                          return;
+                                      }
+                                      if (ec) {
+                                          drop(c, "");
+                                          return;
+                                      }
+                                      c->in.append(c->chunk.data(), n);
+                                      if (!take_input(c)) {
+                                          return;
+                                      }
+                                      bool paused = false;
+                                      {
+                                          std::lock_guard lock(mutex);
+                                          paused = c->reading_paused;
+                                      }
+                                      if (!paused) {
+                                          read_more(c);
+                                      }
+                                  });
+    }
+
+    // Decodes what has arrived on `c`. Returns false when `c` was dropped for it.
+    bool take_input(const connection_ptr& c) {
+        std::size_t at = 0;
+        if (!c->ready) {
+            if (c->in.size() < wire::greeting_size) {
+                return true;
+            }
+            const std::string refusal = wire::check_greeting(c->in, peer_role);
+            if (!refusal.empty()) {
+                drop(c, "refused " + c->remote + ": " + refusal);
+                return false;
+            }
+            at = wire::greeting_size;
+            become_ready(c);
+        }
+        message msg;
+        for (;;) {
+            std::size_t consumed = 0;
+            const auto status = decoder.next(std::string_view(c->in).substr(at), msg, consumed);
+            if (status == wire::decoder::status::need_more) {
+                break;
+            }
+            if (status == wire::decoder::status::error) {
+                drop(c, "dropped " + c->remote + ": " + decoder.reason());
+                return false;
+            }
+            at += consumed;
+            if (!deliver(c, std::move(msg))) {
+                return false;
+            }
+            msg = message{};
+        }
+        c->in.erase(0, at);
+        return true;
+    }
+
+    void become_ready(const connection_ptr& c) {
+        c->ready = true;
+        {
+            std::lock_guard lock(mutex);
+            if (c->dial_index >= 0) {
+                backoff[static_cast<std::size_t>(c->dial_index)] = first_backoff;
+            } else {
+                peers.push_back(c);
+            }
+            if (self == wire::role::subscriber) {
+                // A publisher starts knowing nothing of us: tell it every subscription, once.
+                unsent -= c->out.size();
+                c->out.clear();
+                for (const std::string& prefix : subscriptions) {
+                    enqueue(c, message{"\x01" + prefix});
+                }
+            }
+        }
+        room_cv.notify_all();
+        write_queued(c);  // what was queued while it was connecting
+    }
+
+    // Hands a decoded message to its destination. Returns false when `c` was dropped for it.
+    bool deliver(const connection_ptr& c, message msg) {
+        std::unique_lock lock(mutex);
+        if (self == wire::role::publisher) {
+            if (msg.size() != 1 || msg[0].empty() || (msg[0][0] != '\x01' && msg[0][0] != '\x00')) {
+                lock.unlock();
+                drop(c, "dropped " + c->remote +
+                            ": a subscriber sent something other than a subscription");
+                return false;
+            }
+            const std::string prefix = msg[0].substr(1);
+            if (msg[0][0] == '\x01') {
+                c->prefixes.push_back(prefix);
+                ++subscriptions_seen;
+                inbound_cv.notify_all();
+            } else if (auto it = std::find(c->prefixes.begin(), c->prefixes.end(), prefix);
+                       it != c->prefixes.end()) {
+                c->prefixes.erase(it);
+            }
+            return true;
+        }
+        if (self == wire::role::subscriber && !matches(subscriptions, msg[0])) {
+            return true;  // sent before our unsubscribe reached the publisher
+        }
+        if (c->stale) {
+            return true;
+        }
+        inbound.push_back({c->id, std::move(msg)});
+        if (inbound.size() == 1) {
+            signal_readable();
+            inbound_cv.notify_one();
+        }
+        if (inbound.size() >= high_water(opts.receive_high_water_mark)) {
+            c->reading_paused = true;  // backpressure: this peer waits until we catch up
+        }
+        return true;
+    }
+
+    // Ends `c`'s current TCP connection. An accepted peer leaves with its queue; a connect
+    // endpoint's slot keeps its queue (what was being written is lost) and redials.
+    void drop(const connection_ptr& c, const std::string& reason, bool redial_now = false) {
+        if (c->closed) {
+            return;
+        }
+        c->closed = true;
+        c->ready = false;
+        if (!reason.empty()) {
+            log(reason);
+        }
+        std::error_code ignored;
+        c->socket.close(ignored);
+        {
+            std::lock_guard lock(mutex);
+            unsent -= c->writing_count;
+            if (c->dial_index < 0) {
+                std::erase(peers, c);
+                unsent -= c->out.size();
+                c->out.clear();
+            }
+            c->stale = false;
+            c->reading_paused = false;
+        }
+        c->writing = false;
+        c->writing_count = 0;
+        room_cv.notify_all();
+        if (c->dial_index >= 0) {
+            if (redial_now) {
+                dial(c->dial_index);
+            } else {
+                redial_later(c->dial_index);
+            }
+        }
+    }
+};
+
+raw_socket::raw_socket(wire::role self, std::vector<endpoint> endpoints, const options& opts)
+    : state_(std::make_unique<state>(self, std::move(endpoints), opts)) {
+    state& s = *state_;
+    s.backoff.assign(s.endpoints.size(), first_backoff);
+    for (std::size_t i = 0; i < s.endpoints.size(); ++i) {
+        const endpoint& ep = s.endpoints[i];
+        s.redial_timers.push_back(std::make_unique<asio::steady_timer>(s.io));
+        s.slots.push_back(nullptr);
+        if (ep.side == link::connect) {
+            resolved_.push_back(ep.url());
+            s.slots.back() = s.make_connection(static_cast<int>(i));
+            s.peers.push_back(s.slots.back());
+            continue;
+        }
+        auto [host, port] = host_and_port(ep);
+        std::error_code ec;
+        tcp::resolver resolver(s.io);
+        const auto found = resolver.resolve(host, port, asio::ip::resolver_base::passive, ec);
+        auto acceptor = std::make_unique<tcp::acceptor>(s.io);
+        if (!ec && found.begin() != found.end()) {
+            const tcp::endpoint local = found.begin()->endpoint();
+            acceptor->open(local.protocol(), ec);
+            if (!ec) {
+                acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+                acceptor->bind(local, ec);
+            }
+            if (!ec) {
+                acceptor->listen(asio::socket_base::max_listen_connections, ec);
+            }
+        }
+        if (ec) {
+            throw connection_error("cannot bind '" + ep.url() + "': " + ec.message());
+        }
+        const auto bound = acceptor->local_endpoint();
+        resolved_.push_back(ep.scheme + "://" + bound.address().to_string() + ":" +
+                            std::to_string(bound.port()));
+        s.acceptors.push_back(std::move(acceptor));
+    }
+    event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    s.event_fd = event_fd_;
+    for (auto& acceptor : s.acceptors) {
+        s.accept_next(*acceptor);
+    }
+    for (std::size_t i = 0; i < s.endpoints.size(); ++i) {
+        if (s.endpoints[i].side == link::connect) {
+            s.dial(static_cast<int>(i));
+        }
+    }
+    s.thread = std::thread([&s] { s.io.run(); });
+}
+
+raw_socket::~raw_socket() {
+    state& s = *state_;
+    {
+        std::unique_lock lock(s.mutex);
+        const auto flushed = [&] { return s.unsent == 0; };
+        if (s.opts.linger == forever) {
+            s.room_cv.wait(lock, flushed);
+        } else {
+            s.room_cv.wait_for(lock, s.opts.linger, flushed);
+        }
+    }
+    s.io.stop();
+    s.thread.join();
+    ::close(event_fd_);
+}
+
+bool raw_socket::send_round_robin(const message& msg) {
+    state& s = *state_;
+    std::unique_lock lock(s.mutex);
+    const auto deadline = clock_type::now() + s.opts.send_timeout;
+    const std::size_t mark = s.high_water(s.opts.send_high_water_mark);
+    for (;;) {
+        const std::size_t n = s.peers.size();
+        for (std::size_t k = 0; k < n; ++k) {
+            const std::size_t index = (s.next_peer + k) % n;
+            if (s.peers[index]->out.size() < mark) {
+                s.next_peer = (index + 1) % n;
+                s.enqueue(s.peers[index], msg);
+                return true;
+            }
+        }
+        if (s.opts.send_timeout == forever) {
+            s.room_cv.wait(lock);
+        } else if (s.opts.send_timeout.count() == 0 ||
+                   s.room_cv.wait_until(lock, deadline) == std::cv_status::timeout) {
+            if (clock_type::now() >= deadline) {
+                return false;
+            }
+        }
+    }
+}
+
+void raw_socket::send_to_subscribers(const message& msg) {
+    state& s = *state_;
+    std::lock_guard lock(s.mutex);
+    const std::size_t mark = s.high_water(s.opts.send_high_water_mark);
+    for (const connection_ptr& c : s.peers) {
+        if (!matches(c->prefixes, msg[0])) {
+            continue;
+        }
+        if (c->out.size() >= mark) {
+            ++s.dropped;
+        } else {
+            s.enqueue(c, msg);
+        }
+    }
+}
+
+bool raw_socket::send_to(peer_id peer, const message& msg) {
+    state& s = *state_;
+    std::lock_guard lock(s.mutex);
+    for (const connection_ptr& c : s.peers) {
+        if (c->id == peer) {
+            s.enqueue(c, msg);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool raw_socket::receive(message& into, milliseconds timeout, peer_id* from) {
+    state& s = *state_;
+    std::unique_lock lock(s.mutex);
+    const auto ready = [&] { return s.interrupted || !s.inbound.empty(); };
+    if (timeout == forever) {
+        s.inbound_cv.wait(lock, ready);
+    } else if (!s.inbound_cv.wait_for(lock, timeout, ready)) {
+        return false;
+    }
+    if (s.interrupted) {
+        return false;
+    }
+    inbound_entry& entry = s.inbound.front();
+    into = std::move(entry.msg);
+    if (from != nullptr) {
+        *from = entry.from;
+    }
+    s.inbound.pop_front();
+    if (s.inbound.empty()) {
+        s.clear_readable();
+    }
+    if (s.inbound.size() < s.high_water(s.opts.receive_high_water_mark)) {
+        for (const connection_ptr& c : s.peers) {
+            if (c->reading_paused) {
+                c->reading_paused = false;
+                asio::post(s.io, [&s, c] {
+                    if (!c->closed) {
+                        s.read_more(c);
+                    }
+                });
+            }
+        }
+    }
+    return true;
+}
+
+void raw_socket::interrupt() {
+    std::lock_guard lock(state_->mutex);
+    state_->interrupted = true;
+    state_->inbound_cv.notify_all();
+}
+
+void raw_socket::clear_interrupt() {
+    std::lock_guard lock(state_->mutex);
+    state_->interrupted = false;
+}
+
+void raw_socket::subscribe(std::string_view prefix, bool add) {
+    state& s = *state_;
+    std::lock_guard lock(s.mutex);
+    if (add) {
+        s.subscriptions.emplace_back(prefix);
+    } else if (auto it = std::find(s.subscriptions.begin(), s.subscriptions.end(), prefix);
+               it != s.subscriptions.end()) {
+        s.subscriptions.erase(it);
+    } else {
+        return;
+    }
+    const message command{std::string(1, add ? '\x01' : '\x00') + std::string(prefix)};
+    for (const connection_ptr& c : s.peers) {
+        s.enqueue(c, command);
+    }
+}
+
+std::size_t raw_socket::subscriptions_seen() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->subscriptions_seen;
+}
+
+bool raw_socket::wait_for_subscriptions(std::size_t count, milliseconds timeout) {
+    state& s = *state_;
+    std::unique_lock lock(s.mutex);
+    const auto enough = [&] { return s.subscriptions_seen >= count; };
+    if (timeout == forever) {
+        s.inbound_cv.wait(lock, enough);
+        return true;
+    }
+    return s.inbound_cv.wait_for(lock, timeout, enough);
+}
+
+void raw_socket::reset() {
+    state& s = *state_;
+    std::vector<connection_ptr> old;
+    {
+        std::lock_guard lock(s.mutex);
+        s.inbound.clear();
+        s.clear_readable();
+        old = s.peers;
+        for (const connection_ptr& c : old) {
+            s.unsent -= c->out.size();
+            c->out.clear();
+            c->stale = true;  // whatever it still delivers belongs to an abandoned request
+        }
+    }
+    asio::post(s.io, [&s, old] {
+        for (const connection_ptr& c : old) {
+            if (c->closed) {
+                std::lock_guard lock(s.mutex);
+                c->stale = false;  // not connected: nothing old can arrive on it
+            } else {
+                s.drop(c, "", true);
+            }
+        }
+    });
+}
+
+std::uint64_t raw_socket::dropped() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->dropped;
+}
+
+}  // namespace zpat::detail

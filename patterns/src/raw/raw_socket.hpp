@@ -1,0 +1,72 @@
+#pragma once
+// The raw backend's one socket: TCP connections speaking docs/wire-format.md, run by an Asio
+// I/O thread of its own (as libzmq runs an I/O thread), with per-peer outbound queues bounded
+// by the high-water mark and one inbound queue the user's thread drains. Every public member is
+// safe to call from any thread; a role uses it from one thread, as with ZeroMQ.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "wire.hpp"
+#include "zpat/core/endpoint.hpp"
+#include "zpat/core/message.hpp"
+#include "zpat/core/options.hpp"
+
+namespace zpat::detail {
+
+class raw_socket {
+  public:
+    using peer_id = std::uint64_t;
+
+    // Binds and starts dialling. Throws: connection_error naming the endpoint that could not be
+    // bound (address in use, unknown host).
+    raw_socket(wire::role self, std::vector<endpoint> endpoints, const options& opts);
+    // Waits up to options::linger for queued messages to be written, then closes everything.
+    ~raw_socket();
+    raw_socket(const raw_socket&) = delete;
+    raw_socket& operator=(const raw_socket&) = delete;
+
+    // To the next connected peer in turn that has room, waiting up to options::send_timeout for
+    // one (pusher, requester). Returns false on timeout.
+    bool send_round_robin(const message& msg);
+    // To every peer with a subscription matching frame 0; a peer at its high-water mark loses
+    // the message and it is counted in dropped() (publisher).
+    void send_to_subscribers(const message& msg);
+    // To one peer (replier). Returns false when that peer has gone.
+    bool send_to(peer_id peer, const message& msg);
+
+    // The next inbound message and the peer it came from. Returns false on timeout or after
+    // interrupt().
+    bool receive(message& into, milliseconds timeout, peer_id* from = nullptr);
+    // Makes current and future receive() calls return false until clear_interrupt().
+    void interrupt();
+    void clear_interrupt();
+
+    // Subscriber: adds or removes a prefix and tells every connected publisher. Replayed to
+    // each new connection.
+    void subscribe(std::string_view prefix, bool add);
+    // Publisher: subscriptions received so far, and a wait for a number of them.
+    std::size_t subscriptions_seen() const;
+    bool wait_for_subscriptions(std::size_t count, milliseconds timeout);
+
+    // Requester: drops every connection (and anything they might still deliver) and redials.
+    void reset();
+
+    const std::vector<std::string>& endpoints() const noexcept { return resolved_; }
+    std::uint64_t dropped() const;
+    // Readable while inbound messages wait: what zpat::poller waits on.
+    int readable_fd() const noexcept { return event_fd_; }
+
+  private:
+    struct state;
+    std::unique_ptr<state> state_;
+    std::vector<std::string> resolved_;
+    int event_fd_ = -1;
+};
+
+}  // namespace zpat::detail
