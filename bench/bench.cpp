@@ -41,6 +41,9 @@ std::string bind_address(const std::string& transport) {
     if (transport == "tcp") {
         return "tcp://127.0.0.1:*";
     }
+    if (transport == "raw+tcp") {
+        return "raw+tcp://127.0.0.1:*";
+    }
     if (transport == "ipc") {
         return "ipc://*";
     }
@@ -97,13 +100,18 @@ result zpat_pipeline(const settings& s, const std::string& payload) {
         s.count, [&] { source.send(msg); }, [&] { return sink.receive(got, idle_limit); });
 }
 
+// The baseline is libzmq: for raw+tcp it runs over ZeroMQ's tcp.
+std::string baseline_address(const std::string& transport) {
+    return bind_address(transport == "raw+tcp" ? "tcp" : transport);
+}
+
 result bare_pipeline(const settings& s, const std::string& payload) {
     zmq::context_t& context = baseline_context();
     zmq::socket_t sink(context, zmq::socket_type::pull);
     zmq::socket_t source(context, zmq::socket_type::push);
     sink.set(zmq::sockopt::rcvtimeo,
              static_cast<int>(std::chrono::milliseconds(idle_limit).count()));
-    sink.bind(bind_address(s.transport));
+    sink.bind(baseline_address(s.transport));
     source.connect(sink.get(zmq::sockopt::last_endpoint));
     zmq::message_t got;
     (void)source.send(zmq::buffer(payload));
@@ -132,7 +140,7 @@ result bare_pubsub(const settings& s, const std::string& payload) {
     pub.set(zmq::sockopt::xpub_nodrop, 1);
     sub.set(zmq::sockopt::rcvtimeo,
             static_cast<int>(std::chrono::milliseconds(idle_limit).count()));
-    pub.bind(bind_address(s.transport));
+    pub.bind(baseline_address(s.transport));
     sub.set(zmq::sockopt::subscribe, "");
     sub.connect(pub.get(zmq::sockopt::last_endpoint));
     zmq::message_t subscription;
@@ -176,7 +184,7 @@ result zpat_reqrep(const settings& s, const std::string& payload) {
 result bare_reqrep(const settings& s, const std::string& payload) {
     zmq::context_t& context = baseline_context();
     zmq::socket_t rep(context, zmq::socket_type::rep);
-    rep.bind(bind_address(s.transport));
+    rep.bind(baseline_address(s.transport));
     zmq::socket_t req(context, zmq::socket_type::req);
     req.set(zmq::sockopt::rcvtimeo, 5000);
     req.connect(rep.get(zmq::sockopt::last_endpoint));

@@ -207,8 +207,11 @@ int main(int argc, char** argv) {
         ->add_option("-r,--rounds", bench.rounds,
                      "Rounds of each side; the median is reported (default 3)")
         ->check(CLI::Range(1, 100));
-    bench_cmd->add_option("--transport", bench.transport, "tcp, ipc or inproc (default tcp)")
-        ->check(CLI::IsMember({"tcp", "ipc", "inproc"}));
+    bench_cmd
+        ->add_option("--transport", bench.transport,
+                     "tcp, ipc, inproc or raw+tcp (default tcp); the baseline is always libzmq, "
+                     "over tcp for raw+tcp")
+        ->check(CLI::IsMember({"tcp", "ipc", "inproc", "raw+tcp"}));
     bench_cmd->add_flag("--rounds-detail", bench.show_rounds,
                         "Print every round's rate, to judge the spread");
     bench_cmd->footer("Example: zpat bench reqrep --size 64 --count 10000");

@@ -2,7 +2,6 @@
 // cross the network; a subscriber at its high-water mark loses messages, which are counted.
 
 #include "raw_cells.hpp"
-#include "zpat/core/error.hpp"
 
 namespace zpat::detail {
 namespace {
@@ -14,8 +13,7 @@ class raw_publisher final : public publisher_impl {
 
     bool send(const message& msg) override {
         check_raw_sendable(msg, opts_);
-        socket_.send_to_subscribers(msg);
-        return true;
+        return socket_.send_to_subscribers(msg, opts_.block_when_full);
     }
     bool wait_for_subscriptions(std::size_t count, milliseconds timeout) override {
         return socket_.wait_for_subscriptions(count, timeout);
@@ -34,9 +32,6 @@ class raw_publisher final : public publisher_impl {
 
 std::unique_ptr<publisher_impl> make_raw_publisher(const std::vector<endpoint>& endpoints,
                                                    const options& opts) {
-    if (opts.block_when_full) {
-        throw unsupported_error("block_when_full is not built for raw+tcp publishers yet");
-    }
     return std::make_unique<raw_publisher>(endpoints, opts);
 }
 

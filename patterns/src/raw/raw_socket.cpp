@@ -74,7 +74,8 @@ struct connection {
     // Guarded by the socket's mutex.
     std::deque<message> out;
     std::vector<std::string> prefixes;  // a subscriber's subscriptions, on the publisher's side
-    bool reading_paused = false;
+    // I/O thread only: its read loop is parked because the inbound queue was full.
+    bool read_stopped = false;
     bool stale = false;  // reset() dropped it: anything it still delivers is discarded
 };
 using connection_ptr = std::shared_ptr<connection>;
@@ -116,6 +117,7 @@ struct raw_socket::state {
     peer_id next_id = 1;
     bool interrupted = false;
     bool signalled = false;
+    bool reading_parked = false;  // some connection's read loop waits for room inbound
 
     std::size_t high_water(int mark) const {
         return mark <= 0 ? SIZE_MAX : static_cast<std::size_t>(mark);
@@ -212,6 +214,7 @@ struct raw_socket::state {
     void start(const connection_ptr& c) {
         ++c->epoch;
         c->closed = false;
+        c->read_stopped = false;
         c->in.clear();
         std::error_code ignored;
         c->socket.set_option(tcp::no_delay(true), ignored);
@@ -284,12 +287,9 @@ struct raw_socket::state {
                                       if (!take_input(c)) {
                                           return;
                                       }
-                                      bool paused = false;
-                                      {
-                                          std::lock_guard lock(mutex);
-                                          paused = c->reading_paused;
-                                      }
-                                      if (!paused) {
+                                      if (inbound_full()) {
+                                          c->read_stopped = true;  // resume_reading() restarts it
+                                      } else {
                                           read_more(c);
                                       }
                                   });
@@ -385,10 +385,31 @@ struct raw_socket::state {
             signal_readable();
             inbound_cv.notify_one();
         }
-        if (inbound.size() >= high_water(opts.receive_high_water_mark)) {
-            c->reading_paused = true;  // backpressure: this peer waits until we catch up
-        }
         return true;
+    }
+
+    // Backpressure. Only the I/O thread starts and stops read loops, so a connection never has
+    // two reads outstanding; deciding to park and raising the flag that receive() checks happen
+    // under one lock, so a park is never missed.
+    bool inbound_full() {
+        std::lock_guard lock(mutex);
+        if (inbound.size() < high_water(opts.receive_high_water_mark)) {
+            return false;
+        }
+        reading_parked = true;
+        return true;
+    }
+    void resume_reading() {
+        for (const connection_ptr& c : all_connections()) {
+            if (c->read_stopped && !c->closed) {
+                c->read_stopped = false;
+                read_more(c);
+            }
+        }
+    }
+    std::vector<connection_ptr> all_connections() {
+        std::lock_guard lock(mutex);
+        return peers;
     }
 
     // Ends `c`'s current TCP connection. An accepted peer leaves with its queue; a connect
@@ -413,7 +434,6 @@ struct raw_socket::state {
                 c->out.clear();
             }
             c->stale = false;
-            c->reading_paused = false;
         }
         c->writing = false;
         c->writing_count = 0;
@@ -521,10 +541,23 @@ bool raw_socket::send_round_robin(const message& msg) {
     }
 }
 
-void raw_socket::send_to_subscribers(const message& msg) {
+bool raw_socket::send_to_subscribers(const message& msg, bool wait_for_room) {
     state& s = *state_;
-    std::lock_guard lock(s.mutex);
+    std::unique_lock lock(s.mutex);
     const std::size_t mark = s.high_water(s.opts.send_high_water_mark);
+    const auto full = [&](const connection_ptr& c) {
+        return matches(c->prefixes, msg[0]) && c->out.size() >= mark;
+    };
+    if (wait_for_room) {
+        const auto deadline = clock_type::now() + s.opts.send_timeout;
+        while (std::any_of(s.peers.begin(), s.peers.end(), full)) {
+            if (s.opts.send_timeout == forever) {
+                s.room_cv.wait(lock);
+            } else if (s.room_cv.wait_until(lock, deadline) == std::cv_status::timeout) {
+                return false;
+            }
+        }
+    }
     for (const connection_ptr& c : s.peers) {
         if (!matches(c->prefixes, msg[0])) {
             continue;
@@ -535,6 +568,7 @@ void raw_socket::send_to_subscribers(const message& msg) {
             s.enqueue(c, msg);
         }
     }
+    return true;
 }
 
 bool raw_socket::send_to(peer_id peer, const message& msg) {
@@ -570,17 +604,9 @@ bool raw_socket::receive(message& into, milliseconds timeout, peer_id* from) {
     if (s.inbound.empty()) {
         s.clear_readable();
     }
-    if (s.inbound.size() < s.high_water(s.opts.receive_high_water_mark)) {
-        for (const connection_ptr& c : s.peers) {
-            if (c->reading_paused) {
-                c->reading_paused = false;
-                asio::post(s.io, [&s, c] {
-                    if (!c->closed) {
-                        s.read_more(c);
-                    }
-                });
-            }
-        }
+    if (s.reading_parked && s.inbound.size() < s.high_water(s.opts.receive_high_water_mark)) {
+        s.reading_parked = false;
+        asio::post(s.io, [&s] { s.resume_reading(); });
     }
     return true;
 }

@@ -34,9 +34,10 @@ class raw_socket {
     // To the next connected peer in turn that has room, waiting up to options::send_timeout for
     // one (pusher, requester). Returns false on timeout.
     bool send_round_robin(const message& msg);
-    // To every peer with a subscription matching frame 0; a peer at its high-water mark loses
-    // the message and it is counted in dropped() (publisher).
-    void send_to_subscribers(const message& msg);
+    // To every peer with a subscription matching frame 0 (publisher). A peer at its high-water
+    // mark loses the message, counted in dropped(); or, with `wait_for_room`, the call waits up
+    // to options::send_timeout for room at every matching peer and returns false if none came.
+    bool send_to_subscribers(const message& msg, bool wait_for_room);
     // To one peer (replier). Returns false when that peer has gone.
     bool send_to(peer_id peer, const message& msg);
 

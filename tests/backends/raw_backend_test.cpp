@@ -1,0 +1,211 @@
+// What only the raw backend has: its own wire format, hostile peers, reconnection.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "support/test_support.hpp"
+#include "zpat/zpat.hpp"
+
+using namespace zpat::testing;
+using zpat::message;
+
+namespace {
+
+// A bare TCP client, to play peers that zpat would never be.
+class plain_client {
+  public:
+    explicit plain_client(const std::string& endpoint) {
+        const auto port =
+            static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+        timeval limit{5, 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    }
+    ~plain_client() { ::close(fd_); }
+    plain_client(const plain_client&) = delete;
+    plain_client& operator=(const plain_client&) = delete;
+
+    void send(std::string_view bytes) const {
+        REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+                static_cast<ssize_t>(bytes.size()));
+    }
+    // True once the other side has closed the connection (reads return 0).
+    bool closed_by_peer() const {
+        char buffer[64];
+        for (;;) {
+            const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+            if (n == 0) {
+                return true;
+            }
+            if (n < 0) {
+                return false;  // timed out: still open
+            }
+        }
+    }
+
+  private:
+    int fd_ = -1;
+};
+
+std::string u32(std::uint32_t v) {
+    return {static_cast<char>(v >> 24U), static_cast<char>(v >> 16U), static_cast<char>(v >> 8U),
+            static_cast<char>(v)};
+}
+
+const std::string pusher_greeting("ZPAT\x01u\0\0", 8);
+
+// Sends 3 messages through an honest pusher and checks they all arrive.
+void honest_traffic_arrives(zpat::puller& puller) {
+    zpat::pusher honest(puller.endpoints()[0]);
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(honest.send(message{"honest", std::to_string(i)}));
+    }
+    for (int i = 0; i < 3; ++i) {
+        auto got = puller.receive(5s);
+        REQUIRE(got);
+        CHECK(*got == message{"honest", std::to_string(i)});
+    }
+}
+
+}  // namespace
+
+TEST_CASE("raw: a peer that is not zpat is refused and the others carry on") {
+    zpat::puller puller("@raw+tcp://127.0.0.1:*");
+    plain_client stranger(puller.endpoints()[0]);
+    stranger.send("GET / HTTP/1.1\r\n\r\n");
+    CHECK(stranger.closed_by_peer());
+    honest_traffic_arrives(puller);
+}
+
+TEST_CASE("raw: a peer declaring a 4 GiB frame is dropped before anything is allocated") {
+    zpat::puller puller("@raw+tcp://127.0.0.1:*");
+    plain_client hostile(puller.endpoints()[0]);
+    hostile.send(pusher_greeting + u32(1) + u32(0xffffffffU));
+    CHECK(hostile.closed_by_peer());
+    honest_traffic_arrives(puller);
+}
+
+TEST_CASE("raw: a peer declaring too many frames is dropped") {
+    zpat::puller puller("@raw+tcp://127.0.0.1:*");
+    plain_client hostile(puller.endpoints()[0]);
+    hostile.send(pusher_greeting + u32(100000));
+    CHECK(hostile.closed_by_peer());
+    honest_traffic_arrives(puller);
+}
+
+TEST_CASE("raw: a message sent one byte at a time arrives whole") {
+    zpat::puller puller("@raw+tcp://127.0.0.1:*");
+    plain_client slow(puller.endpoints()[0]);
+    const std::string bytes = pusher_greeting + u32(2) + u32(5) + "hello" + u32(0);
+    for (char c : bytes) {
+        slow.send(std::string_view(&c, 1));
+    }
+    auto got = puller.receive(5s);
+    REQUIRE(got);
+    CHECK(*got == message{"hello", ""});
+}
+
+TEST_CASE("raw: a peer that closes mid-frame costs the others nothing") {
+    zpat::puller puller("@raw+tcp://127.0.0.1:*");
+    {
+        plain_client quitter(puller.endpoints()[0]);
+        quitter.send(pusher_greeting + u32(1) + u32(1000) + "only part of it");
+    }
+    honest_traffic_arrives(puller);
+    CHECK_FALSE(puller.receive(100ms));
+}
+
+TEST_CASE("raw: a pusher with no reachable puller queues up to its high-water mark") {
+    std::string endpoint;
+    {
+        zpat::puller gone("@raw+tcp://127.0.0.1:*");
+        endpoint = gone.endpoints()[0];
+    }
+    zpat::pusher pusher(endpoint, {.send_high_water_mark = 5, .send_timeout = 0ms});
+    int accepted = 0;
+    while (accepted < 100 && pusher.send(message{"job"})) {
+        ++accepted;
+    }
+    CHECK(accepted == 5);
+}
+
+TEST_CASE("raw: messages queued before any puller exists are delivered in order when it appears") {
+    std::string endpoint;
+    {
+        zpat::puller placeholder("@raw+tcp://127.0.0.1:*");
+        endpoint = placeholder.endpoints()[0];
+    }
+    zpat::pusher pusher(endpoint);
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(pusher.send(message{std::to_string(i)}));
+    }
+    zpat::puller puller("@" + endpoint);
+    for (int i = 0; i < 3; ++i) {
+        auto got = puller.receive(10s);
+        REQUIRE(got);
+        CHECK(got->front() == std::to_string(i));
+    }
+}
+
+TEST_CASE("raw: a pusher reconnects to a puller that comes back") {
+    auto puller = std::make_unique<zpat::puller>("@raw+tcp://127.0.0.1:*");
+    const std::string endpoint = puller->endpoints()[0];
+    zpat::pusher pusher(endpoint);
+    REQUIRE(pusher.send(message{"before"}));
+    REQUIRE(puller->receive(5s));
+    puller.reset();
+    puller = std::make_unique<zpat::puller>("@" + endpoint);
+    // What was written into the old connection as it died is lost, as with any TCP peer; so
+    // keep sending until the new puller hears one.
+    std::optional<message> got;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!got && std::chrono::steady_clock::now() < deadline) {
+        REQUIRE(pusher.send(message{"after"}));
+        got = puller->receive(20ms);
+    }
+    REQUIRE(got);
+    CHECK(got->front() == "after");
+}
+
+TEST_CASE("raw: a subscriber replays its subscriptions to a publisher that restarted") {
+    auto pub = std::make_unique<zpat::publisher>("@raw+tcp://127.0.0.1:*");
+    const std::string endpoint = pub->endpoints()[0];
+    zpat::subscriber sub(endpoint, {"news"});
+    REQUIRE(pub->wait_for_subscriptions(1, 5s));
+    pub.reset();
+    pub = std::make_unique<zpat::publisher>("@" + endpoint);
+    REQUIRE(pub->wait_for_subscriptions(1, 10s));
+    pub->publish("news", "again");
+    auto got = sub.receive(5s);
+    REQUIRE(got);
+    CHECK(*got == message{"news", "again"});
+}
+
+TEST_CASE("raw: a mismatched role cannot connect, and the right one still can") {
+    zpat::publisher pub("@raw+tcp://127.0.0.1:*");
+    zpat::pusher wrong(pub.endpoints()[0], {.send_timeout = 0ms});
+    zpat::subscriber right(pub.endpoints()[0], {""});
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    REQUIRE(wrong.send(message{"queued for a peer that will never accept it"}));
+    pub.publish("t", "served");
+    auto got = right.receive(5s);
+    REQUIRE(got);
+    CHECK(*got == message{"t", "served"});
+    CHECK(pub.subscriptions_seen() == 1);
+}
+
+TEST_CASE("raw+udp cells are refused by name until they are built") {
+    CHECK_THROWS_WITH(zpat::requester("raw+udp://127.0.0.1:7001"),
+                      Catch::Matchers::Contains("requester on raw+udp:// is not built yet"));
+    CHECK_THROWS_AS(zpat::puller("raw+udp://127.0.0.1:7001"), zpat::unsupported_error);
+}
