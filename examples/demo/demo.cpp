@@ -1,6 +1,7 @@
-// The zpat demo: the three messaging patterns end to end over loopback TCP, in one process, each
-// role on its own thread as it would be in its own program. Every port is picked by the system.
-// Exits 1 if anything did not happen as narrated.
+// The zpat demo: the three messaging patterns end to end over loopback, in one process, each
+// role on its own thread as it would be in its own program, and each pattern twice: on ZeroMQ
+// (tcp://) and on zpat's raw TCP backend (raw+tcp://). Only the endpoint's scheme differs.
+// Every port is picked by the system. Exits 1 if anything did not happen as narrated.
 
 #include <chrono>
 #include <cstdio>
@@ -16,11 +17,17 @@ namespace {
 
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
+using reading = std::map<std::string, int>;
 
 bool all_good = true;
+std::string backend_label;  // the backend the current lines are about
 
 void say(const std::string& line) {
     std::printf("%s\n", line.c_str());
+}
+// A line about the current backend: "   [zeromq ] ..." or "   [raw tcp] ...".
+void tell(const std::string& line) {
+    std::printf("   [%s] %s\n", backend_label.c_str(), line.c_str());
 }
 
 void check(bool condition, const std::string& what) {
@@ -40,10 +47,14 @@ std::string fixed(double value, int decimals = 2) {
     return text;
 }
 
-void request_reply() {
-    say("\n1. Request-reply: a client asks, a server answers.");
-    zpat::replier server("@tcp://127.0.0.1:*");
-    say("   server  listening on " + server.endpoints()[0]);
+// Where a role binds on `scheme`, on a port the system picks.
+std::string any_port(const std::string& scheme) {
+    return "@" + scheme + "://127.0.0.1:*";
+}
+
+void request_reply(const std::string& scheme) {
+    zpat::replier server(any_port(scheme));
+    tell("server listening on " + server.endpoints()[0]);
 
     // The server loses the very first request it gets, as if it crashed mid-way, to show the
     // client's recovery; after that it answers everything.
@@ -62,29 +73,23 @@ void request_reply() {
         const auto start = clock_type::now();
         auto reply = client.request(zpat::message{"Hello"});
         check(reply && reply->front() == "World", "a World reply");
-        std::string line = "   client  sent \"Hello\", got \"" +
-                           (reply ? reply->front() : "nothing") + "\" in " +
-                           fixed(ms_since(start)) + " ms";
+        std::string line = "client sent \"Hello\", got \"" + (reply ? reply->front() : "nothing") +
+                           "\" in " + fixed(ms_since(start)) + " ms";
         if (client.last_attempts() > 1) {
-            line +=
-                " (the first try was lost; no reply in 300 ms, so it retried on a fresh "
-                "connection)";
+            line += " (first try lost: no reply in 300 ms, so it retried on a fresh connection)";
         }
-        say(line);
+        tell(line);
     }
     server.stop();
     serving.join();
 }
 
-void publish_subscribe() {
-    say("\n2. Publish-subscribe: a weather station broadcasts; each listener hears only its "
-        "topics.");
-    zpat::publisher station("@tcp://127.0.0.1:*");
-    say("   station  publishing on " + station.endpoints()[0]);
+void publish_subscribe(const std::string& scheme) {
+    zpat::publisher station(any_port(scheme));
     zpat::subscriber new_york(station.endpoints()[0], {"10001"});
     zpat::subscriber san_francisco(station.endpoints()[0], {"941"});
-    say("   listener A subscribes to \"10001\" (New York); listener B to \"941\" (every San "
-        "Francisco zip)");
+    tell("station publishing on " + station.endpoints()[0] +
+         "; listener A subscribes to \"10001\", B to \"941\" (every San Francisco zip)");
 
     // Publishing before a subscriber has joined loses those messages (the "slow joiner"): wait
     // until both subscriptions have reached the station.
@@ -94,58 +99,49 @@ void publish_subscribe() {
     int published = 0;
     for (int round = 0; round < 20; ++round) {
         for (const auto& zip : zips) {
-            station.send(zpat::message{
-                zip, zpat::pack(std::map<std::string, int>{{"celsius", 10 + round % 7}})});
+            station.send(zpat::message{zip, zpat::pack(reading{{"celsius", 10 + round % 7}})});
             ++published;
         }
     }
-    station.publish("10001",
-                    zpat::pack(std::map<std::string, int>{{"celsius", -1}}));  // end marker
-    station.publish("941", zpat::pack(std::map<std::string, int>{{"celsius", -1}}));
-    say("   station  published " + std::to_string(published) + " updates for 5 zip codes");
+    station.publish("10001", zpat::pack(reading{{"celsius", -1}}));  // end markers
+    station.publish("941", zpat::pack(reading{{"celsius", -1}}));
 
+    std::string heard;
     for (const auto& [name, listener] :
          {std::pair{"A", &new_york}, std::pair{"B", &san_francisco}}) {
-        std::set<std::string> heard_zips;
+        std::set<std::string> zips_heard;
         int updates = 0;
-        double total = 0;
         while (auto update = listener->receive(5s)) {
-            const int celsius =
-                zpat::unpack<std::map<std::string, int>>(update->at(1)).at("celsius");
-            if (celsius < 0) {
+            if (zpat::unpack<reading>(update->at(1)).at("celsius") < 0) {
                 break;
             }
-            heard_zips.insert(update->front());
+            zips_heard.insert(update->front());
             ++updates;
-            total += celsius;
         }
         std::string zip_list;
-        for (const auto& zip : heard_zips) {
-            zip_list += (zip_list.empty() ? "" : ", ") + zip;
+        for (const auto& zip : zips_heard) {
+            zip_list += (zip_list.empty() ? "" : "+") + zip;
         }
-        say(std::string("   listener ") + name + " heard " + std::to_string(updates) +
-            " updates, for " + zip_list + "; average " +
-            fixed(updates > 0 ? total / updates : 0, 1) + " C");
+        heard += std::string(heard.empty() ? "" : ", ") + name + " heard " +
+                 std::to_string(updates) + " (" + zip_list + ")";
         check(updates == (std::string(name) == "A" ? 20 : 40),
               "every matching update arrives, and nothing else");
     }
+    tell("station published " + std::to_string(published) + " updates for 5 zip codes; " + heard);
 }
 
-void pipeline() {
-    say("\n3. Pipeline: a ventilator fans tasks out to workers; a sink collects the results.");
-    zpat::puller sink("@tcp://127.0.0.1:*");
+void pipeline(const std::string& scheme) {
     constexpr int worker_count = 3;
     constexpr int task_count = 30;
+    zpat::puller sink(any_port(scheme));
     // Workers bind here so the ventilator, connecting to each, deals tasks in strict turn.
     std::vector<zpat::puller> inboxes;
     std::string ventilator_targets;
     for (int w = 0; w < worker_count; ++w) {
-        inboxes.emplace_back("@tcp://127.0.0.1:*");
+        inboxes.emplace_back(any_port(scheme));
         ventilator_targets += (w == 0 ? ">" : ",>") + inboxes.back().endpoints()[0];
     }
     zpat::pusher ventilator(ventilator_targets);
-    say("   sink collecting on " + sink.endpoints()[0] + "; " + std::to_string(worker_count) +
-        " workers, each taking tasks on its own port");
 
     const auto start = clock_type::now();
     std::vector<std::thread> workers;
@@ -164,8 +160,6 @@ void pipeline() {
         total_work_ms += ms;
         ventilator.send(zpat::message{std::to_string(ms)});
     }
-    say("   ventilator sent " + std::to_string(task_count) + " tasks, " +
-        std::to_string(total_work_ms) + " ms of work in all");
 
     std::map<std::string, int> done_by;
     for (int t = 0; t < task_count; ++t) {
@@ -179,30 +173,45 @@ void pipeline() {
     const double elapsed = ms_since(start);
     std::string shares;
     for (const auto& [worker, count] : done_by) {
-        shares += (shares.empty() ? "" : ", ") + worker + " did " + std::to_string(count);
+        shares += (shares.empty() ? "" : ", ") + std::to_string(count);
     }
-    say("   sink collected all results in " + fixed(elapsed, 0) + " ms (" + shares + ")");
-    say("   " + std::to_string(worker_count) + " workers in parallel: about " +
-        fixed(total_work_ms / elapsed, 1) + "x faster than one doing it all");
+    tell(std::to_string(task_count) + " tasks (" + std::to_string(total_work_ms) +
+         " ms of work) done by " + std::to_string(worker_count) + " workers (" + shares +
+         " each) in " + fixed(elapsed, 0) + " ms: " + fixed(total_work_ms / elapsed, 1) +
+         "x faster than one worker");
     for (auto& worker : workers) {
         worker.join();
     }
     check(done_by.size() == worker_count, "every worker gets a share");
 }
 
+// Runs `pattern` on ZeroMQ, then on the raw TCP backend.
+void on_both_backends(void (*pattern)(const std::string&)) {
+    for (const auto& [scheme, label] :
+         {std::pair{"tcp", "zeromq "}, std::pair{"raw+tcp", "raw tcp"}}) {
+        backend_label = label;
+        pattern(scheme);
+    }
+}
+
 }  // namespace
 
 int main() {
-    say("zpat demo: request-reply, publish-subscribe and pipeline over loopback TCP.");
+    say("zpat demo: three messaging patterns over loopback, each on ZeroMQ (tcp://) and on");
+    say("zpat's raw TCP backend (raw+tcp://). The code is the same; only the endpoint differs.");
     try {
-        request_reply();
-        publish_subscribe();
-        pipeline();
+        say("\n1. Request-reply: a client asks, a server answers.");
+        on_both_backends(request_reply);
+        say("\n2. Publish-subscribe: a weather station broadcasts; each listener hears its "
+            "topics.");
+        on_both_backends(publish_subscribe);
+        say("\n3. Pipeline: a ventilator fans tasks out to workers; a sink collects the results.");
+        on_both_backends(pipeline);
     } catch (const std::exception& e) {
         std::printf("demo failed: %s\n", e.what());
         return 1;
     }
-    say(all_good ? "\nAll three patterns worked. Next: the zpat tool (zpat --help) and examples/."
+    say(all_good ? "\nAll three patterns worked on both backends. Next: zpat --help, and examples/."
                  : "\nSomething did not go as described above.");
     return all_good ? 0 : 1;
 }
