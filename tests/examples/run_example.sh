@@ -23,6 +23,20 @@ hello)
     timeout 30 "$bin/hwclient" --endpoint "ipc://$dir/hello" --count 3
     wait "$server"
     ;;
+hello-raw)
+    # The same programs on the raw TCP backend, on a port the system picks.
+    timeout 30 "$bin/hwserver" --endpoint "raw+tcp://127.0.0.1:*" --count 3 --work-ms 1 > "$dir/server.out" &
+    server=$!
+    endpoint=""
+    for _ in $(seq 1 100); do
+        endpoint=$(grep -o 'raw+tcp://[0-9.]*:[0-9]*' "$dir/server.out" || true)
+        [ -n "$endpoint" ] && break
+        sleep 0.05
+    done
+    [ -n "$endpoint" ] || { echo "hwserver did not report its endpoint" >&2; exit 1; }
+    timeout 30 "$bin/hwclient" --endpoint "$endpoint" --count 3
+    wait "$server"
+    ;;
 weather)
     timeout 30 "$bin/wuserver" --endpoint "ipc://$dir/weather" --rate 20000 &
     pids+=($!)

@@ -23,7 +23,7 @@ using clock_type = std::chrono::steady_clock;
 // up to a fifth either way so that many peers of one server do not all return at once.
 constexpr milliseconds first_backoff{100};
 constexpr milliseconds max_backoff{5000};
-constexpr std::size_t read_chunk = 64 * 1024;
+constexpr std::size_t read_chunk = std::size_t{64} * 1024;
 
 bool matches(const std::vector<std::string>& prefixes, std::string_view topic) {
     return std::any_of(prefixes.begin(), prefixes.end(),
@@ -177,7 +177,7 @@ struct raw_socket::state {
         auto resolver = std::make_shared<tcp::resolver>(io);
         resolver->async_resolve(
             host, port,
-            [this, index, resolver](std::error_code ec, tcp::resolver::results_type found) {
+            [this, index, resolver](std::error_code ec, const tcp::resolver::results_type& found) {
                 if (ec) {
                     redial_later(index);
                     return;
