@@ -68,11 +68,13 @@ struct connection {
     std::size_t writing_count = 0;
     std::string in;
     std::string out_bytes;
-    std::deque<message> batch;
     std::vector<char> chunk = std::vector<char>(read_chunk);
     std::string remote;
     // Guarded by the socket's mutex.
-    std::deque<message> out;
+    // Messages queued for this peer, already encoded: sending costs one append, no allocation
+    // once the buffer has grown, and the I/O thread writes the whole buffer at once.
+    std::string pending;
+    std::size_t pending_count = 0;
     std::vector<std::string> prefixes;  // a subscriber's subscriptions, on the publisher's side
     // I/O thread only: its read loop is parked because the inbound queue was full.
     bool read_stopped = false;
@@ -144,8 +146,9 @@ struct raw_socket::state {
         }
     }
     void enqueue(const connection_ptr& c, const message& msg) {
-        const bool was_empty = c->out.empty();
-        c->out.push_back(msg);
+        const bool was_empty = c->pending_count == 0;
+        wire::encode(msg, c->pending);
+        ++c->pending_count;
         ++unsent;
         if (was_empty) {
             asio::post(io, [this, c] { write_queued(c); });
@@ -256,18 +259,16 @@ struct raw_socket::state {
         }
         {
             std::lock_guard lock(mutex);
-            if (c->out.empty()) {
+            if (c->pending_count == 0) {
                 return;
             }
-            std::swap(c->out, c->batch);
+            // The written buffer goes back as the next pending one: both keep their capacity.
+            c->out_bytes.clear();
+            std::swap(c->pending, c->out_bytes);
+            c->writing_count = c->pending_count;
+            c->pending_count = 0;
         }
         room_cv.notify_all();
-        c->out_bytes.clear();
-        for (const message& msg : c->batch) {
-            wire::encode(msg, c->out_bytes);
-        }
-        c->writing_count = c->batch.size();
-        c->batch.clear();
         c->writing = true;
         write_bytes(c);
     }
@@ -342,8 +343,9 @@ struct raw_socket::state {
             }
             if (self == wire::role::subscriber) {
                 // A publisher starts knowing nothing of us: tell it every subscription, once.
-                unsent -= c->out.size();
-                c->out.clear();
+                unsent -= c->pending_count;
+                c->pending.clear();
+                c->pending_count = 0;
                 for (const std::string& prefix : subscriptions) {
                     enqueue(c, message{"\x01" + prefix});
                 }
@@ -430,8 +432,9 @@ struct raw_socket::state {
             unsent -= c->writing_count;
             if (c->dial_index < 0) {
                 std::erase(peers, c);
-                unsent -= c->out.size();
-                c->out.clear();
+                unsent -= c->pending_count;
+                c->pending.clear();
+                c->pending_count = 0;
             }
             c->stale = false;
         }
@@ -524,7 +527,7 @@ bool raw_socket::send_round_robin(const message& msg) {
         const std::size_t n = s.peers.size();
         for (std::size_t k = 0; k < n; ++k) {
             const std::size_t index = (s.next_peer + k) % n;
-            if (s.peers[index]->out.size() < mark) {
+            if (s.peers[index]->pending_count < mark) {
                 s.next_peer = (index + 1) % n;
                 s.enqueue(s.peers[index], msg);
                 return true;
@@ -546,7 +549,7 @@ bool raw_socket::send_to_subscribers(const message& msg, bool wait_for_room) {
     std::unique_lock lock(s.mutex);
     const std::size_t mark = s.high_water(s.opts.send_high_water_mark);
     const auto full = [&](const connection_ptr& c) {
-        return matches(c->prefixes, msg[0]) && c->out.size() >= mark;
+        return matches(c->prefixes, msg[0]) && c->pending_count >= mark;
     };
     if (wait_for_room) {
         const auto deadline = clock_type::now() + s.opts.send_timeout;
@@ -562,7 +565,7 @@ bool raw_socket::send_to_subscribers(const message& msg, bool wait_for_room) {
         if (!matches(c->prefixes, msg[0])) {
             continue;
         }
-        if (c->out.size() >= mark) {
+        if (c->pending_count >= mark) {
             ++s.dropped;
         } else {
             s.enqueue(c, msg);
@@ -664,8 +667,9 @@ void raw_socket::reset() {
         s.clear_readable();
         old = s.peers;
         for (const connection_ptr& c : old) {
-            s.unsent -= c->out.size();
-            c->out.clear();
+            s.unsent -= c->pending_count;
+            c->pending.clear();
+            c->pending_count = 0;
             c->stale = true;  // whatever it still delivers belongs to an abandoned request
         }
     }
