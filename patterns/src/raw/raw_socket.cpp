@@ -1,5 +1,7 @@
 #include "raw_socket.hpp"
 
+#include "topic_trie.hpp"
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -75,7 +77,6 @@ struct connection {
     // once the buffer has grown, and the I/O thread writes the whole buffer at once.
     std::string pending;
     std::size_t pending_count = 0;
-    std::vector<std::string> prefixes;  // a subscriber's subscriptions, on the publisher's side
     // I/O thread only: its read loop is parked because the inbound queue was full.
     bool read_stopped = false;
     bool stale = false;  // reset() dropped it: anything it still delivers is discarded
@@ -114,6 +115,9 @@ struct raw_socket::state {
     std::size_t next_peer = 0;
     std::vector<std::string> subscriptions;  // a subscriber's own
     std::size_t subscriptions_seen = 0;
+    // A publisher's subscribers by prefix: what each connection has asked for. A connection's
+    // subscriptions end with it (a subscriber replays them when it reconnects).
+    topic_trie<connection_ptr> subscribers;
     std::uint64_t dropped = 0;
     std::size_t unsent = 0;  // messages queued or being written
     peer_id next_id = 1;
@@ -367,12 +371,11 @@ struct raw_socket::state {
             }
             const std::string prefix = msg[0].substr(1);
             if (msg[0][0] == '\x01') {
-                c->prefixes.push_back(prefix);
+                subscribers.add(prefix, c);
                 ++subscriptions_seen;
                 inbound_cv.notify_all();
-            } else if (auto it = std::find(c->prefixes.begin(), c->prefixes.end(), prefix);
-                       it != c->prefixes.end()) {
-                c->prefixes.erase(it);
+            } else {
+                subscribers.remove(prefix, c);
             }
             return true;
         }
@@ -430,6 +433,7 @@ struct raw_socket::state {
         {
             std::lock_guard lock(mutex);
             unsent -= c->writing_count;
+            subscribers.remove_peer(c);
             if (c->dial_index < 0) {
                 std::erase(peers, c);
                 unsent -= c->pending_count;
@@ -548,12 +552,16 @@ bool raw_socket::send_to_subscribers(const message& msg, bool wait_for_room) {
     state& s = *state_;
     std::unique_lock lock(s.mutex);
     const std::size_t mark = s.high_water(s.opts.send_high_water_mark);
-    const auto full = [&](const connection_ptr& c) {
-        return matches(c->prefixes, msg[0]) && c->pending_count >= mark;
-    };
     if (wait_for_room) {
         const auto deadline = clock_type::now() + s.opts.send_timeout;
-        while (std::any_of(s.peers.begin(), s.peers.end(), full)) {
+        for (;;) {
+            bool any_full = false;
+            s.subscribers.match(msg[0], [&](const connection_ptr& c) {
+                any_full = any_full || c->pending_count >= mark;
+            });
+            if (!any_full) {
+                break;
+            }
             if (s.opts.send_timeout == forever) {
                 s.room_cv.wait(lock);
             } else if (s.room_cv.wait_until(lock, deadline) == std::cv_status::timeout) {
@@ -561,16 +569,13 @@ bool raw_socket::send_to_subscribers(const message& msg, bool wait_for_room) {
             }
         }
     }
-    for (const connection_ptr& c : s.peers) {
-        if (!matches(c->prefixes, msg[0])) {
-            continue;
-        }
+    s.subscribers.match(msg[0], [&](const connection_ptr& c) {
         if (c->pending_count >= mark) {
             ++s.dropped;
         } else {
             s.enqueue(c, msg);
         }
-    }
+    });
     return true;
 }
 
