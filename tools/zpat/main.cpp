@@ -212,6 +212,15 @@ int main(int argc, char** argv) {
                      "tcp, ipc, inproc or raw+tcp (default tcp); the baseline is always libzmq, "
                      "over tcp for raw+tcp")
         ->check(CLI::IsMember({"tcp", "ipc", "inproc", "raw+tcp"}));
+    bench_cmd
+        ->add_option_function<std::string>(
+            "--backend",
+            [&bench](const std::string& backend) {
+                bench.transport = backend == "raw" ? "raw+tcp" : "tcp";
+            },
+            "zmq or raw: zpat over ZeroMQ tcp (default) or over raw TCP, against bare libzmq")
+        ->check(CLI::IsMember({"zmq", "raw"}))
+        ->excludes("--transport");
     bench_cmd->add_flag("--rounds-detail", bench.show_rounds,
                         "Print every round's rate, to judge the spread");
     bench_cmd->footer("Example: zpat bench reqrep --size 64 --count 10000");
