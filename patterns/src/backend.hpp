@@ -60,6 +60,8 @@ class publisher_impl : public sender_impl {
 
 class subscriber_impl : public receiver_impl {
   public:
+    // Messages the transport knows it lost (raw+udp sequence gaps); 0 where it cannot tell.
+    virtual std::uint64_t lost() const noexcept { return 0; }
     virtual void subscribe(std::string_view prefix) = 0;
     virtual void unsubscribe(std::string_view prefix) = 0;
 };

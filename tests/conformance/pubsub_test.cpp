@@ -26,7 +26,8 @@ std::vector<std::string> topics_until(zpat::subscriber& sub, const std::string& 
 }  // namespace
 
 TEST_CASE("a subscriber receives exactly the topics its prefixes match") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
+    const std::string transport =
+        GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp", "raw+udp");
     CAPTURE(transport);
     zpat::publisher pub("@" + any_endpoint(transport));
     zpat::subscriber sub(pub.endpoints()[0], {"weather.", "end"});
@@ -41,7 +42,8 @@ TEST_CASE("a subscriber receives exactly the topics its prefixes match") {
 }
 
 TEST_CASE("the empty prefix subscribes to everything, including empty topics") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
+    const std::string transport =
+        GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp", "raw+udp");
     CAPTURE(transport);
     zpat::publisher pub("@" + any_endpoint(transport));
     zpat::subscriber sub(pub.endpoints()[0], {""});
@@ -53,7 +55,8 @@ TEST_CASE("the empty prefix subscribes to everything, including empty topics") {
 }
 
 TEST_CASE("after unsubscribe a topic no longer arrives, and the other subscriptions stay") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
+    const std::string transport =
+        GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp", "raw+udp");
     CAPTURE(transport);
     zpat::publisher pub("@" + any_endpoint(transport));
     zpat::subscriber sub(pub.endpoints()[0], {"a", "b"});
@@ -69,7 +72,8 @@ TEST_CASE("after unsubscribe a topic no longer arrives, and the other subscripti
 }
 
 TEST_CASE("every subscriber gets its own copy") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
+    const std::string transport =
+        GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp", "raw+udp");
     CAPTURE(transport);
     zpat::publisher pub("@" + any_endpoint(transport));
     zpat::subscriber first(pub.endpoints()[0], {"news"});

@@ -39,7 +39,8 @@ class serving {
 }  // namespace
 
 TEST_CASE("a requester gets the reply to its request") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
+    const std::string transport =
+        GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp", "raw+udp");
     CAPTURE(transport);
     zpat::replier replier("@" + any_endpoint(transport));
     zpat::requester requester(replier.endpoints()[0]);
@@ -57,7 +58,8 @@ TEST_CASE("a requester gets the reply to its request") {
 }
 
 TEST_CASE("replies reach the right one of many concurrent clients") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
+    const std::string transport =
+        GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp", "raw+udp");
     const unsigned threads = GENERATE(1U, 4U);
     CAPTURE(transport, threads);
     zpat::replier replier("@" + any_endpoint(transport));
@@ -117,7 +119,8 @@ TEST_CASE("a pool of handler threads serves requests side by side") {
 }
 
 TEST_CASE("a lost reply is recovered by a retry on a fresh connection") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
+    const std::string transport =
+        GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp", "raw+udp");
     CAPTURE(transport);
     zpat::replier replier("@" + any_endpoint(transport));
     std::atomic<int> calls{0};

@@ -26,6 +26,9 @@ inline std::string any_endpoint(const std::string& transport) {
     if (transport == "raw+tcp") {
         return "raw+tcp://127.0.0.1:*";
     }
+    if (transport == "raw+udp") {
+        return "raw+udp://127.0.0.1:*";
+    }
     return "inproc://zpat-test-" + std::to_string(counter.fetch_add(1));
 }
 

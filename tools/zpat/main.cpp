@@ -249,6 +249,9 @@ int main(int argc, char** argv) {
     } catch (const zpat::endpoint_error& e) {
         std::cerr << "zpat " << verb << ": " << e.what() << "\n";
         return 2;
+    } catch (const zpat::unsupported_error& e) {
+        std::cerr << "zpat " << verb << ": " << e.what() << "\n";
+        return 2;
     } catch (const std::exception& e) {
         std::cerr << "zpat " << verb << ": " << e.what() << "\n";
         return 1;

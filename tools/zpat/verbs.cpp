@@ -128,8 +128,13 @@ int run_sub(const sub_settings& settings) {
     for (const auto& topic : settings.topics) {
         sub.subscribe(topic);
     }
-    return receive_loop("sub", settings, true,
-                        [&](message& msg, milliseconds t) { return sub.receive(msg, t); });
+    const int status = receive_loop(
+        "sub", settings, true, [&](message& msg, milliseconds t) { return sub.receive(msg, t); });
+    if (sub.lost_messages() > 0) {
+        std::cerr << "zpat sub: " << sub.lost_messages()
+                  << " message(s) lost on the way (gaps in the publisher's sequence numbers)\n";
+    }
+    return status;
 }
 
 int run_push(const send_settings& settings) {

@@ -76,6 +76,9 @@ class subscriber {
     // The same into `into`, reusing its storage. Returns false on timeout.
     bool receive(message& into, milliseconds timeout = forever);
     std::uint64_t oversized_dropped() const noexcept;
+    // Messages the transport knows were lost on the way: raw+udp counts gaps in the publisher's
+    // sequence numbers. 0 on transports that cannot tell (ZeroMQ, raw+tcp).
+    std::uint64_t lost_messages() const noexcept;
     const std::vector<std::string>& endpoints() const;
     detail::poll_handle poll_handle() const;
 

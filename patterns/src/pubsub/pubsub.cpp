@@ -53,6 +53,9 @@ std::optional<message> subscriber::receive(milliseconds timeout) {
 bool subscriber::receive(message& into, milliseconds timeout) {
     return impl_->receive(into, timeout);
 }
+std::uint64_t subscriber::lost_messages() const noexcept {
+    return impl_->lost();
+}
 std::uint64_t subscriber::oversized_dropped() const noexcept {
     return impl_->oversized_dropped();
 }

@@ -1,5 +1,4 @@
-// The raw backend: zpat's own wire format (docs/wire-format.md) on plain TCP, and its UDP
-// counterpart, whose cells are not built yet and say so at construction.
+// The raw backend: zpat's own wire format (docs/wire-format.md) on plain TCP and on UDP.
 
 #include <string>
 
@@ -38,40 +37,41 @@ class raw_tcp_transport final : public backend {
     }
 };
 
-// Every cell refuses, naming itself: a cell that is not built never half-works.
+// Request-reply and pub-sub over datagrams. A pipeline needs flow control (a pusher waits for a
+// slow puller), which UDP does not have, so those cells refuse, naming the combination.
 class raw_udp_transport final : public backend {
   public:
     std::string_view name() const override { return "raw+udp"; }
-    std::unique_ptr<requester_impl> make_requester(const std::vector<endpoint>&,
-                                                   const options&) override {
-        refuse("requester");
+    std::unique_ptr<requester_impl> make_requester(const std::vector<endpoint>& e,
+                                                   const options& o) override {
+        return make_raw_udp_requester(e, o);
     }
-    std::unique_ptr<replier_impl> make_replier(const std::vector<endpoint>&,
-                                               const options&) override {
-        refuse("replier");
+    std::unique_ptr<replier_impl> make_replier(const std::vector<endpoint>& e,
+                                               const options& o) override {
+        return make_raw_udp_replier(e, o);
     }
     std::unique_ptr<sender_impl> make_pusher(const std::vector<endpoint>&,
                                              const options&) override {
-        refuse("pusher");
+        refuse_pipeline("pusher");
     }
     std::unique_ptr<receiver_impl> make_puller(const std::vector<endpoint>&,
                                                const options&) override {
-        refuse("puller");
+        refuse_pipeline("puller");
     }
-    std::unique_ptr<publisher_impl> make_publisher(const std::vector<endpoint>&,
-                                                   const options&) override {
-        refuse("publisher");
+    std::unique_ptr<publisher_impl> make_publisher(const std::vector<endpoint>& e,
+                                                   const options& o) override {
+        return make_raw_udp_publisher(e, o);
     }
-    std::unique_ptr<subscriber_impl> make_subscriber(const std::vector<endpoint>&,
-                                                     const options&) override {
-        refuse("subscriber");
+    std::unique_ptr<subscriber_impl> make_subscriber(const std::vector<endpoint>& e,
+                                                     const options& o) override {
+        return make_raw_udp_subscriber(e, o);
     }
 
   private:
-    [[noreturn]] static void refuse(const char* role) {
-        throw unsupported_error(
-            std::string("a ") + role +
-            " on raw+udp:// is not built yet; use raw+tcp:// or a ZeroMQ transport");
+    [[noreturn]] static void refuse_pipeline(const char* role) {
+        throw unsupported_error(std::string("a ") + role +
+                                " on raw+udp:// is not supported: a pipeline needs flow control, "
+                                "which UDP does not have; use raw+tcp://");
     }
 };
 

@@ -16,6 +16,14 @@ std::unique_ptr<receiver_impl> make_raw_puller(const std::vector<endpoint>&, con
 std::unique_ptr<publisher_impl> make_raw_publisher(const std::vector<endpoint>&, const options&);
 std::unique_ptr<subscriber_impl> make_raw_subscriber(const std::vector<endpoint>&, const options&);
 
+std::unique_ptr<requester_impl> make_raw_udp_requester(const std::vector<endpoint>&,
+                                                       const options&);
+std::unique_ptr<replier_impl> make_raw_udp_replier(const std::vector<endpoint>&, const options&);
+std::unique_ptr<publisher_impl> make_raw_udp_publisher(const std::vector<endpoint>&,
+                                                       const options&);
+std::unique_ptr<subscriber_impl> make_raw_udp_subscriber(const std::vector<endpoint>&,
+                                                         const options&);
+
 // check_sendable, plus the wire format's frame-count limit.
 void check_raw_sendable(const message& msg, const options& opts);
 

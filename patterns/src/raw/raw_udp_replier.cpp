@@ -1,0 +1,158 @@
+// Replier over raw UDP: replies go to the sender's address with the request's id. Replies are
+// kept for a while by (address, id), so a retried request is answered again from the cache
+// instead of running the handler twice; a request still being handled is not started again.
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "raw_cells.hpp"
+#include "udp.hpp"
+#include "zpat/core/error.hpp"
+
+namespace zpat::detail {
+namespace {
+
+constexpr std::size_t cache_limit = 4096;  // replies remembered for retries
+
+class raw_udp_replier final : public replier_impl {
+  public:
+    raw_udp_replier(const std::vector<endpoint>& endpoints, const options& opts)
+        : opts_(opts), channel_(endpoints) {
+        endpoints_.push_back(channel_.resolved());
+    }
+
+    bool receive(message& into, milliseconds timeout) override {
+        if (pending_) {
+            throw state_error("replier::receive called while a request awaits its reply");
+        }
+        pending_ = take_request(into, pending_key_, timeout);
+        return pending_;
+    }
+
+    void reply(const message& reply) override {
+        if (!pending_) {
+            throw state_error("replier::reply called with no request pending");
+        }
+        pending_ = false;
+        answer(pending_key_, reply);
+    }
+
+    void serve(const replier::handler& handler, unsigned threads) override {
+        auto serve_one = [&] {
+            message request;
+            key from;
+            while (take_request(request, from, forever)) {
+                try {
+                    answer(from, handler(std::move(request)));
+                } catch (const std::exception&) {
+                    failures_.fetch_add(1);
+                    forget(from);  // let the client's retry run the handler again
+                }
+                request = message{};
+            }
+        };
+        std::vector<std::thread> pool;
+        for (unsigned i = 1; i < threads; ++i) {
+            pool.emplace_back(serve_one);
+        }
+        serve_one();
+        for (auto& t : pool) {
+            t.join();
+        }
+        channel_.clear_interrupt();
+    }
+
+    void stop() override { channel_.interrupt(); }
+
+    std::uint64_t handler_failures() const noexcept override { return failures_.load(); }
+    std::uint64_t malformed_requests() const noexcept override { return 0; }
+    std::uint64_t oversized_dropped() const noexcept override { return 0; }
+    poll_handle handle() const override { return {nullptr, channel_.fd()}; }
+    const std::vector<std::string>& endpoints() const override { return endpoints_; }
+
+  private:
+    using key = std::pair<udp::channel::address, std::uint64_t>;
+    struct cached {
+        bool answered = false;
+        std::string datagram;
+    };
+
+    // Waits for a request not seen before; answers retries of answered ones from the cache.
+    bool take_request(message& into, key& from, milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        std::string bytes;
+        udp::channel::address sender;
+        for (;;) {
+            milliseconds left = forever;
+            if (timeout != forever) {
+                left = std::chrono::duration_cast<milliseconds>(deadline -
+                                                                std::chrono::steady_clock::now());
+                if (left.count() < 0) {
+                    return false;
+                }
+            }
+            if (!channel_.receive(bytes, sender, left)) {
+                return false;
+            }
+            auto request = udp::decode(bytes, wire::role::requester, opts_.max_message_size);
+            if (!request || request->what != udp::kind::request) {
+                continue;
+            }
+            key id{sender, request->id};
+            std::lock_guard lock(mutex_);
+            auto [entry, inserted] = cache_.try_emplace(id);
+            if (!inserted) {
+                if (entry->second.answered) {
+                    channel_.send(entry->second.datagram, &sender);
+                }
+                continue;
+            }
+            order_.push_back(id);
+            into = std::move(request->body);
+            from = std::move(id);
+            return true;
+        }
+    }
+
+    void answer(const key& to, const message& reply) {
+        check_raw_sendable(reply, opts_);
+        std::string bytes;
+        udp::encode({wire::role::replier, udp::kind::reply, to.second, reply}, bytes);
+        channel_.send(bytes, &to.first);
+        std::lock_guard lock(mutex_);
+        cached& entry = cache_[to];
+        entry.answered = true;
+        entry.datagram = std::move(bytes);
+        while (order_.size() > cache_limit) {
+            cache_.erase(order_.front());
+            order_.pop_front();
+        }
+    }
+
+    void forget(const key& id) {
+        std::lock_guard lock(mutex_);
+        cache_.erase(id);
+    }
+
+    options opts_;
+    udp::channel channel_;
+    std::vector<std::string> endpoints_;
+    std::mutex mutex_;
+    std::map<key, cached> cache_;
+    std::deque<key> order_;  // oldest first, to bound the cache
+    bool pending_ = false;
+    key pending_key_;
+    std::atomic<std::uint64_t> failures_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<replier_impl> make_raw_udp_replier(const std::vector<endpoint>& endpoints,
+                                                   const options& opts) {
+    return std::make_unique<raw_udp_replier>(endpoints, opts);
+}
+
+}  // namespace zpat::detail

@@ -1,0 +1,128 @@
+// Subscriber over raw UDP: registers its prefixes with the publisher and refreshes them every
+// second; counts the gaps in the publisher's sequence numbers as messages lost.
+
+#include <algorithm>
+
+#include "raw_cells.hpp"
+#include "udp.hpp"
+#include "zpat/core/error.hpp"
+
+namespace zpat::detail {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+constexpr milliseconds refresh_interval{1000};
+
+class raw_udp_subscriber final : public subscriber_impl {
+  public:
+    raw_udp_subscriber(const std::vector<endpoint>& endpoints, const options& opts)
+        : opts_(opts), channel_(endpoints) {
+        if (channel_.bound()) {
+            throw endpoint_error(
+                "a raw+udp:// subscriber registers with its publisher: connect ('>'), do not bind");
+        }
+        endpoints_.push_back(channel_.resolved());
+    }
+    ~raw_udp_subscriber() override {
+        std::string bye;
+        udp::encode({wire::role::subscriber, udp::kind::goodbye, 0, {}}, bye);
+        channel_.send(bye);
+    }
+    raw_udp_subscriber(const raw_udp_subscriber&) = delete;
+    raw_udp_subscriber& operator=(const raw_udp_subscriber&) = delete;
+
+    void subscribe(std::string_view prefix) override {
+        prefixes_.emplace_back(prefix);
+        register_now();
+    }
+    void unsubscribe(std::string_view prefix) override {
+        if (auto it = std::find(prefixes_.begin(), prefixes_.end(), prefix);
+            it != prefixes_.end()) {
+            prefixes_.erase(it);
+            register_now();
+        }
+    }
+
+    bool receive(message& into, milliseconds timeout) override {
+        const auto deadline = clock_type::now() + timeout;
+        udp::channel::address from;
+        for (;;) {
+            const auto now = clock_type::now();
+            if (now - last_registered_ >= refresh_interval) {
+                register_now();
+            }
+            // Wake for the next refresh even while waiting for a message.
+            auto wait =
+                std::chrono::duration_cast<milliseconds>(last_registered_ + refresh_interval - now);
+            if (timeout != forever) {
+                const auto left = std::chrono::duration_cast<milliseconds>(deadline - now);
+                if (left.count() < 0) {
+                    return false;
+                }
+                wait = std::min(wait, left);
+            }
+            if (!channel_.receive(in_, from, std::max(wait, milliseconds{0}))) {
+                if (timeout != forever && clock_type::now() >= deadline) {
+                    return false;
+                }
+                continue;
+            }
+            auto d = udp::decode(in_, wire::role::publisher, opts_.max_message_size);
+            if (!d || d->what != udp::kind::publication || d->body.empty() || !wanted(d->body[0])) {
+                continue;
+            }
+            if (d->id == 1) {
+                expected_ = 1;  // a publisher that (re)registered us starts counting again
+            }
+            if (d->id < expected_) {
+                continue;  // a duplicate or a late one, already counted as lost
+            }
+            lost_ += d->id - expected_;
+            expected_ = d->id + 1;
+            into = std::move(d->body);
+            return true;
+        }
+    }
+
+    std::uint64_t lost() const noexcept override { return lost_; }
+    std::uint64_t oversized_dropped() const noexcept override { return 0; }
+    poll_handle handle() const override { return {nullptr, channel_.fd()}; }
+    const std::vector<std::string>& endpoints() const override { return endpoints_; }
+
+  private:
+    bool wanted(std::string_view topic) const {
+        return std::any_of(prefixes_.begin(), prefixes_.end(),
+                           [&](const std::string& p) { return topic.substr(0, p.size()) == p; });
+    }
+
+    void register_now() {
+        message list;
+        for (const auto& prefix : prefixes_) {
+            list.push_back(prefix);
+        }
+        udp::encode({wire::role::subscriber,
+                     list.empty() ? udp::kind::goodbye : udp::kind::subscribe, 0, list},
+                    out_);
+        channel_.send(out_);
+        last_registered_ = clock_type::now();
+    }
+
+    options opts_;
+    udp::channel channel_;
+    std::vector<std::string> endpoints_;
+    std::vector<std::string> prefixes_;
+    clock_type::time_point last_registered_{};
+    std::uint64_t expected_ = 1;  // the next sequence number; each subscriber's starts at 1
+    std::uint64_t lost_ = 0;
+    std::string out_;
+    std::string in_;
+};
+
+}  // namespace
+
+std::unique_ptr<subscriber_impl> make_raw_udp_subscriber(const std::vector<endpoint>& endpoints,
+                                                         const options& opts) {
+    return std::make_unique<raw_udp_subscriber>(endpoints, opts);
+}
+
+}  // namespace zpat::detail

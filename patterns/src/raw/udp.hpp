@@ -1,0 +1,81 @@
+#pragma once
+// The raw backend over UDP (docs/wire-format.md, section 5): one datagram per message, with a
+// 16-byte header naming role, kind and an id (request id or sequence number). No I/O thread:
+// every datagram is sent and received inside the caller's own calls, waiting with poll().
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wire.hpp"
+#include "zpat/core/endpoint.hpp"
+#include "zpat/core/message.hpp"
+#include "zpat/core/options.hpp"
+
+namespace zpat::detail::udp {
+
+inline constexpr std::size_t header_size = 16;
+// The largest UDP payload over IPv4.
+inline constexpr std::size_t max_datagram = 65507;
+
+enum class kind : char {
+    request = 'Q',      // requester -> replier, id = request id
+    reply = 'R',        // replier -> requester, id = the request's id
+    subscribe = 'S',    // subscriber -> publisher: frames = every prefix it wants (a refresh)
+    goodbye = 'X',      // subscriber -> publisher: forget me
+    publication = 'P',  // publisher -> subscriber, id = that subscriber's sequence number
+};
+
+struct datagram {
+    wire::role from = wire::role::requester;
+    udp::kind what = kind::request;
+    std::uint64_t id = 0;
+    message body;
+};
+
+// Encodes `d` into `out`. Throws: message_size_error when it does not fit one datagram.
+void encode(const datagram& d, std::string& out);
+// Decodes one datagram from a peer expected to be `peer_role`. Returns nullopt for anything
+// else (wrong magic, version or role, malformed body): a stray datagram is simply ignored.
+std::optional<datagram> decode(std::string_view bytes, wire::role peer_role,
+                               std::size_t max_message_size);
+
+// An IPv4/IPv6 UDP socket: bound to the endpoints marked '@', or aimed at one '>' endpoint.
+class channel {
+  public:
+    struct address {
+        std::string bytes;  // the sockaddr, opaque
+        friend bool operator==(const address&, const address&) = default;
+        friend bool operator<(const address& a, const address& b) { return a.bytes < b.bytes; }
+    };
+
+    // Throws: connection_error naming the endpoint that could not be bound or resolved;
+    // endpoint_error for more than one endpoint (one UDP socket talks to one peer address).
+    explicit channel(const std::vector<endpoint>& endpoints);
+    ~channel();
+    channel(const channel&) = delete;
+    channel& operator=(const channel&) = delete;
+
+    // Sends `bytes` to `to` (or to the connected peer). Returns false when the kernel refused
+    // it (for example no route); UDP promises nothing more.
+    bool send(std::string_view bytes, const address* to = nullptr);
+    // Waits up to `timeout` for a datagram. Returns false on timeout or interruption.
+    bool receive(std::string& bytes, address& from, std::chrono::milliseconds timeout);
+    // Makes a waiting or later receive() return false until clear_interrupt().
+    void interrupt();
+    void clear_interrupt();
+
+    int fd() const noexcept { return fd_; }
+    const std::string& resolved() const noexcept { return resolved_; }
+    bool bound() const noexcept { return bound_; }
+
+  private:
+    int fd_ = -1;
+    int wake_fd_ = -1;
+    bool bound_ = false;
+    std::string resolved_;
+};
+
+}  // namespace zpat::detail::udp
