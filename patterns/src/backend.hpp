@@ -81,23 +81,20 @@ class replier_impl : public receiver_impl {
     virtual std::uint64_t malformed_requests() const noexcept = 0;
 };
 
-// One transport family. Makers receive endpoints whose schemes this backend registered.
-class backend {
-  public:
-    virtual ~backend() = default;
-    virtual std::string_view name() const = 0;
-    virtual std::unique_ptr<requester_impl> make_requester(const std::vector<endpoint>&,
-                                                           const options&) = 0;
-    virtual std::unique_ptr<replier_impl> make_replier(const std::vector<endpoint>&,
-                                                       const options&) = 0;
-    virtual std::unique_ptr<sender_impl> make_pusher(const std::vector<endpoint>&,
-                                                     const options&) = 0;
-    virtual std::unique_ptr<receiver_impl> make_puller(const std::vector<endpoint>&,
-                                                       const options&) = 0;
-    virtual std::unique_ptr<publisher_impl> make_publisher(const std::vector<endpoint>&,
-                                                           const options&) = 0;
-    virtual std::unique_ptr<subscriber_impl> make_subscriber(const std::vector<endpoint>&,
-                                                             const options&) = 0;
+// One transport family: a table of makers, one per role, as nng's transports are tables of
+// operations. Makers receive endpoints whose schemes the registry gave to this backend; a
+// maker for a cell the backend does not build throws unsupported_error, naming the cell.
+template <class Role>
+using maker = std::unique_ptr<Role> (*)(const std::vector<endpoint>&, const options&);
+
+struct backend {
+    std::string_view name;
+    maker<requester_impl> make_requester;
+    maker<replier_impl> make_replier;
+    maker<sender_impl> make_pusher;
+    maker<receiver_impl> make_puller;
+    maker<publisher_impl> make_publisher;
+    maker<subscriber_impl> make_subscriber;
 };
 
 // The registry: the only code that maps a scheme to a backend. Parses `text` (with
@@ -105,7 +102,7 @@ class backend {
 // in it. Throws: endpoint_error for a parse error, an unknown scheme, or a list that mixes
 // backends.
 struct resolved_endpoints {
-    backend* owner;
+    const backend* owner;
     std::vector<endpoint> endpoints;
 };
 resolved_endpoints resolve(std::string_view text, link default_side);
@@ -119,8 +116,8 @@ void check_host_port(const endpoint& ep);
 void check_sendable(const message& msg, std::size_t max_size);
 
 // Backends, defined in their own folders.
-backend& zmq_backend();
-backend& raw_tcp_backend();
-backend& raw_udp_backend();
+const backend& zmq_backend();
+const backend& raw_tcp_backend();
+const backend& raw_udp_backend();
 
 }  // namespace zpat::detail

@@ -28,7 +28,7 @@ bool is_port(std::string_view text) {
 
 struct scheme_entry {
     std::string_view scheme;
-    backend& (*owner)();
+    const backend& (*owner)();
     // Checks the address part, or nullptr where any non-empty address will do.
     void (*check_address)(const endpoint&);
 };
@@ -50,7 +50,7 @@ std::string known_schemes() {
     return list;
 }
 
-backend& owner_of(const endpoint& ep) {
+const backend& owner_of(const endpoint& ep) {
     for (const auto& entry : schemes) {
         if (entry.scheme == ep.scheme) {
             if (entry.check_address != nullptr) {
@@ -100,7 +100,7 @@ void check_sendable(const message& msg, std::size_t max_size) {
 resolved_endpoints resolve(std::string_view text, link default_side) {
     resolved_endpoints result{nullptr, parse_endpoints(text, default_side)};
     for (const endpoint& ep : result.endpoints) {
-        backend& owner = owner_of(ep);
+        const backend& owner = owner_of(ep);
         if (result.owner != nullptr && result.owner != &owner) {
             throw endpoint_error("endpoints '" + std::string(text) +
                                  "' mix backends; one role speaks one backend");

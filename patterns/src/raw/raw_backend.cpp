@@ -8,72 +8,20 @@
 namespace zpat::detail {
 namespace {
 
-class raw_tcp_transport final : public backend {
-  public:
-    std::string_view name() const override { return "raw+tcp"; }
-    std::unique_ptr<requester_impl> make_requester(const std::vector<endpoint>& e,
-                                                   const options& o) override {
-        return make_raw_requester(e, o);
-    }
-    std::unique_ptr<replier_impl> make_replier(const std::vector<endpoint>& e,
-                                               const options& o) override {
-        return make_raw_replier(e, o);
-    }
-    std::unique_ptr<sender_impl> make_pusher(const std::vector<endpoint>& e,
-                                             const options& o) override {
-        return make_raw_pusher(e, o);
-    }
-    std::unique_ptr<receiver_impl> make_puller(const std::vector<endpoint>& e,
-                                               const options& o) override {
-        return make_raw_puller(e, o);
-    }
-    std::unique_ptr<publisher_impl> make_publisher(const std::vector<endpoint>& e,
-                                                   const options& o) override {
-        return make_raw_publisher(e, o);
-    }
-    std::unique_ptr<subscriber_impl> make_subscriber(const std::vector<endpoint>& e,
-                                                     const options& o) override {
-        return make_raw_subscriber(e, o);
-    }
-};
+// A pipeline needs flow control (a pusher waits for a slow puller), which UDP does not have.
+[[noreturn]] void refuse_udp_pipeline(const char* role) {
+    throw unsupported_error(std::string("a ") + role +
+                            " on raw+udp:// is not supported: a pipeline needs flow control, which "
+                            "UDP does not have; use raw+tcp://");
+}
 
-// Request-reply and pub-sub over datagrams. A pipeline needs flow control (a pusher waits for a
-// slow puller), which UDP does not have, so those cells refuse, naming the combination.
-class raw_udp_transport final : public backend {
-  public:
-    std::string_view name() const override { return "raw+udp"; }
-    std::unique_ptr<requester_impl> make_requester(const std::vector<endpoint>& e,
-                                                   const options& o) override {
-        return make_raw_udp_requester(e, o);
-    }
-    std::unique_ptr<replier_impl> make_replier(const std::vector<endpoint>& e,
-                                               const options& o) override {
-        return make_raw_udp_replier(e, o);
-    }
-    std::unique_ptr<sender_impl> make_pusher(const std::vector<endpoint>&,
-                                             const options&) override {
-        refuse_pipeline("pusher");
-    }
-    std::unique_ptr<receiver_impl> make_puller(const std::vector<endpoint>&,
-                                               const options&) override {
-        refuse_pipeline("puller");
-    }
-    std::unique_ptr<publisher_impl> make_publisher(const std::vector<endpoint>& e,
-                                                   const options& o) override {
-        return make_raw_udp_publisher(e, o);
-    }
-    std::unique_ptr<subscriber_impl> make_subscriber(const std::vector<endpoint>& e,
-                                                     const options& o) override {
-        return make_raw_udp_subscriber(e, o);
-    }
+std::unique_ptr<sender_impl> refuse_udp_pusher(const std::vector<endpoint>&, const options&) {
+    refuse_udp_pipeline("pusher");
+}
 
-  private:
-    [[noreturn]] static void refuse_pipeline(const char* role) {
-        throw unsupported_error(std::string("a ") + role +
-                                " on raw+udp:// is not supported: a pipeline needs flow control, "
-                                "which UDP does not have; use raw+tcp://");
-    }
-};
+std::unique_ptr<receiver_impl> refuse_udp_puller(const std::vector<endpoint>&, const options&) {
+    refuse_udp_pipeline("puller");
+}
 
 }  // namespace
 
@@ -86,14 +34,18 @@ void check_raw_sendable(const message& msg, const options& opts) {
     }
 }
 
-backend& raw_tcp_backend() {
-    static raw_tcp_transport instance;
-    return instance;
+const backend& raw_tcp_backend() {
+    static const backend table{"raw+tcp",          make_raw_requester, make_raw_replier,
+                               make_raw_pusher,    make_raw_puller,    make_raw_publisher,
+                               make_raw_subscriber};
+    return table;
 }
 
-backend& raw_udp_backend() {
-    static raw_udp_transport instance;
-    return instance;
+const backend& raw_udp_backend() {
+    static const backend table{
+        "raw+udp",         make_raw_udp_requester, make_raw_udp_replier,   refuse_udp_pusher,
+        refuse_udp_puller, make_raw_udp_publisher, make_raw_udp_subscriber};
+    return table;
 }
 
 }  // namespace zpat::detail
