@@ -9,6 +9,26 @@
 
 namespace zpat::detail {
 
+// What every receiving cell on raw TCP does, over the raw_socket of its role.
+template <class Interface>
+class raw_receiving_cell : public Interface {
+  public:
+    raw_receiving_cell(wire::role self, const std::vector<endpoint>& endpoints, const options& opts)
+        : socket_(self, endpoints, opts) {}
+
+    bool receive(message& into, milliseconds timeout) override {
+        return socket_.receive(into, timeout);
+    }
+    std::uint64_t oversized_dropped() const noexcept override {
+        return 0;
+    }  // the peer is cut off instead
+    poll_handle handle() const override { return {nullptr, socket_.readable_fd()}; }
+    const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
+
+  protected:
+    raw_socket socket_;
+};
+
 std::unique_ptr<requester_impl> make_raw_requester(const std::vector<endpoint>&, const options&);
 std::unique_ptr<replier_impl> make_raw_replier(const std::vector<endpoint>&, const options&);
 std::unique_ptr<sender_impl> make_raw_pusher(const std::vector<endpoint>&, const options&);

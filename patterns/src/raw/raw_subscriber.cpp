@@ -6,22 +6,13 @@
 namespace zpat::detail {
 namespace {
 
-class raw_subscriber final : public subscriber_impl {
+class raw_subscriber final : public raw_receiving_cell<subscriber_impl> {
   public:
     raw_subscriber(const std::vector<endpoint>& endpoints, const options& opts)
-        : socket_(wire::role::subscriber, endpoints, opts) {}
+        : raw_receiving_cell(wire::role::subscriber, endpoints, opts) {}
 
     void subscribe(std::string_view prefix) override { socket_.subscribe(prefix, true); }
     void unsubscribe(std::string_view prefix) override { socket_.subscribe(prefix, false); }
-    bool receive(message& into, milliseconds timeout) override {
-        return socket_.receive(into, timeout);
-    }
-    std::uint64_t oversized_dropped() const noexcept override { return 0; }
-    poll_handle handle() const override { return {nullptr, socket_.readable_fd()}; }
-    const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
-
-  private:
-    raw_socket socket_;
 };
 
 }  // namespace

@@ -6,10 +6,10 @@
 namespace zpat::detail {
 namespace {
 
-class zmq_subscriber final : public subscriber_impl {
+class zmq_subscriber final : public zmq_receiving_cell<subscriber_impl> {
   public:
     zmq_subscriber(const std::vector<endpoint>& endpoints, const options& opts)
-        : socket_(zmq::socket_type::sub, endpoints, opts) {}
+        : zmq_receiving_cell(zmq::socket_type::sub, endpoints, opts) {}
 
     void subscribe(std::string_view prefix) override {
         socket_.socket().set(zmq::sockopt::subscribe, prefix);
@@ -17,17 +17,6 @@ class zmq_subscriber final : public subscriber_impl {
     void unsubscribe(std::string_view prefix) override {
         socket_.socket().set(zmq::sockopt::unsubscribe, prefix);
     }
-    bool receive(message& into, milliseconds timeout) override {
-        return socket_.receive(into, timeout);
-    }
-    std::uint64_t oversized_dropped() const noexcept override {
-        return socket_.oversized_dropped();
-    }
-    poll_handle handle() const override { return socket_.handle(); }
-    const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
-
-  private:
-    zmq_socket socket_;
 };
 
 }  // namespace
