@@ -1,5 +1,6 @@
 #include "raw_socket.hpp"
 
+#include "fair_queue.hpp"
 #include "topic_trie.hpp"
 
 #include <sys/eventfd.h>
@@ -45,11 +46,6 @@ std::pair<std::string, std::string> host_and_port(const endpoint& ep) {
     }
     return {host, port};
 }
-
-struct inbound_entry {
-    raw_socket::peer_id from;
-    message msg;
-};
 
 }  // namespace
 
@@ -108,10 +104,10 @@ struct raw_socket::state {
     int event_fd = -1;
 
     mutable std::mutex mutex;
-    std::condition_variable inbound_cv;  // receivers and subscription waiters
-    std::condition_variable room_cv;     // senders waiting for room, and the lingering close
-    std::deque<inbound_entry> inbound;
-    std::vector<connection_ptr> peers;  // connections that passed the greeting
+    std::condition_variable inbound_cv;    // receivers and subscription waiters
+    std::condition_variable room_cv;       // senders waiting for room, and the lingering close
+    fair_queue<peer_id, message> inbound;  // one message per peer in turn
+    std::vector<connection_ptr> peers;     // connections that passed the greeting
     std::size_t next_peer = 0;
     std::vector<std::string> subscriptions;  // a subscriber's own
     std::size_t subscriptions_seen = 0;
@@ -123,7 +119,7 @@ struct raw_socket::state {
     peer_id next_id = 1;
     bool interrupted = false;
     bool signalled = false;
-    bool reading_parked = false;  // some connection's read loop waits for room inbound
+    bool reading_parked = false;  // some connection's read loop waits for room in its queue
 
     std::size_t high_water(int mark) const {
         return mark <= 0 ? SIZE_MAX : static_cast<std::size_t>(mark);
@@ -292,7 +288,7 @@ struct raw_socket::state {
                                       if (!take_input(c)) {
                                           return;
                                       }
-                                      if (inbound_full()) {
+                                      if (inbound_full(c->id)) {
                                           c->read_stopped = true;  // resume_reading() restarts it
                                       } else {
                                           read_more(c);
@@ -385,7 +381,7 @@ struct raw_socket::state {
         if (c->stale) {
             return true;
         }
-        inbound.push_back({c->id, std::move(msg)});
+        inbound.push(c->id, std::move(msg));
         if (inbound.size() == 1) {
             signal_readable();
             inbound_cv.notify_one();
@@ -393,20 +389,23 @@ struct raw_socket::state {
         return true;
     }
 
-    // Backpressure. Only the I/O thread starts and stops read loops, so a connection never has
-    // two reads outstanding; deciding to park and raising the flag that receive() checks happen
-    // under one lock, so a park is never missed.
-    bool inbound_full() {
+    // Backpressure, per peer: a peer with a high-water mark of messages waiting stops being
+    // read, while the others go on. Only the I/O thread starts and stops read loops, so a
+    // connection never has two reads outstanding; deciding to park and raising the flag that
+    // receive() checks happen under one lock, so a park is never missed.
+    bool inbound_full(peer_id peer) {
         std::lock_guard lock(mutex);
-        if (inbound.size() < high_water(opts.receive_high_water_mark)) {
+        if (inbound.size_of(peer) < high_water(opts.receive_high_water_mark)) {
             return false;
         }
         reading_parked = true;
         return true;
     }
+    // Restarts the parked read loops of peers whose queues have room again; a peer still at its
+    // mark stays parked (inbound_full() raises the flag again, so a later receive retries).
     void resume_reading() {
         for (const connection_ptr& c : all_connections()) {
-            if (c->read_stopped && !c->closed) {
+            if (c->read_stopped && !c->closed && !inbound_full(c->id)) {
                 c->read_stopped = false;
                 read_more(c);
             }
@@ -603,16 +602,16 @@ bool raw_socket::receive(message& into, milliseconds timeout, peer_id* from) {
     if (s.interrupted) {
         return false;
     }
-    inbound_entry& entry = s.inbound.front();
-    into = std::move(entry.msg);
+    auto [peer, msg] = s.inbound.pop();
+    into = std::move(msg);
     if (from != nullptr) {
-        *from = entry.from;
+        *from = peer;
     }
-    s.inbound.pop_front();
     if (s.inbound.empty()) {
         s.clear_readable();
     }
-    if (s.reading_parked && s.inbound.size() < s.high_water(s.opts.receive_high_water_mark)) {
+    if (s.reading_parked &&
+        s.inbound.size_of(peer) < s.high_water(s.opts.receive_high_water_mark)) {
         s.reading_parked = false;
         asio::post(s.io, [&s] { s.resume_reading(); });
     }

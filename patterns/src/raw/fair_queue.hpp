@@ -1,0 +1,62 @@
+#pragma once
+// fair_queue: messages from many peers, taken one per peer in turn, so a peer that sends much
+// cannot starve one that sends little (libzmq's fair queueing). Generic over the peer (the raw
+// socket uses peer ids; the tests use ints). Not thread-safe.
+
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <utility>
+
+namespace zpat::detail {
+
+template <class Peer, class Item>
+class fair_queue {
+  public:
+    // Appends `item` to `from`'s queue; a peer whose queue was empty joins the end of the turns.
+    void push(const Peer& from, Item item) {
+        auto& queue = queues_[from];
+        if (queue.empty()) {
+            turns_.push_back(from);
+        }
+        queue.push_back(std::move(item));
+        ++size_;
+    }
+
+    // Takes the next item from the peer whose turn it is; that peer goes to the back of the turns
+    // if it has more. Precondition: !empty().
+    std::pair<Peer, Item> pop() {
+        const Peer from = turns_.front();
+        turns_.pop_front();
+        auto found = queues_.find(from);
+        std::pair<Peer, Item> next{from, std::move(found->second.front())};
+        found->second.pop_front();
+        if (found->second.empty()) {
+            queues_.erase(found);
+        } else {
+            turns_.push_back(from);
+        }
+        --size_;
+        return next;
+    }
+
+    bool empty() const noexcept { return size_ == 0; }
+    std::size_t size() const noexcept { return size_; }
+    // Items waiting from one peer: what its high-water mark is measured against.
+    std::size_t size_of(const Peer& from) const {
+        auto found = queues_.find(from);
+        return found == queues_.end() ? 0 : found->second.size();
+    }
+    void clear() {
+        queues_.clear();
+        turns_.clear();
+        size_ = 0;
+    }
+
+  private:
+    std::map<Peer, std::deque<Item>> queues_;  // only peers with items
+    std::deque<Peer> turns_;                   // those peers, in the order they get a turn
+    std::size_t size_ = 0;
+};
+
+}  // namespace zpat::detail
