@@ -5,10 +5,12 @@
 // maker, naming the cell.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "zpat/core/endpoint.hpp"
@@ -42,6 +44,19 @@ class receiver_impl : public role_impl {
     virtual std::uint64_t oversized_dropped() const noexcept = 0;
     virtual poll_handle handle() const = 0;
 };
+
+// Runs `serve_one` on `threads` threads, the caller's being one of them, and returns when all
+// have returned: how a replier serves with a pool.
+inline void run_on_threads(unsigned threads, const std::function<void()>& serve_one) {
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i) {
+        pool.emplace_back(serve_one);
+    }
+    serve_one();
+    for (auto& t : pool) {
+        t.join();
+    }
+}
 
 // The optional-returning receive of the public roles, over the reusing one.
 inline std::optional<message> receive_new(receiver_impl& impl, milliseconds timeout) {

@@ -34,14 +34,7 @@ class raw_replier final : public replier_impl {
     }
 
     void serve(const replier::handler& handler, unsigned threads) override {
-        std::vector<std::thread> pool;
-        for (unsigned i = 1; i < threads; ++i) {
-            pool.emplace_back([&] { serve_one(handler); });
-        }
-        serve_one(handler);
-        for (auto& t : pool) {
-            t.join();
-        }
+        run_on_threads(threads, [&] { serve_one(handler); });
         socket_.clear_interrupt();
     }
 

@@ -27,8 +27,13 @@ class raw_udp_publisher final : public publisher_impl {
 
     bool send(const message& msg) override {
         check_raw_sendable(msg, opts_);
-        take_registrations(milliseconds{0});
-        forget_silent();
+        // Reading registrations costs a system call; doing it on every send would double the
+        // calls per message, so it is done at most every 20 ms (the socket buffer holds them).
+        if (const auto now = clock_type::now(); now - last_housekeeping_ >= housekeeping_interval) {
+            last_housekeeping_ = now;
+            take_registrations(milliseconds{0});
+            forget_silent();
+        }
         udp::encode({wire::role::publisher, udp::kind::publication, 0, msg}, out_);
         for (auto& [address, sub] : subscribers_) {
             if (!std::any_of(sub.prefixes.begin(), sub.prefixes.end(), [&](const std::string& p) {
@@ -66,6 +71,7 @@ class raw_udp_publisher final : public publisher_impl {
   private:
     // How long a subscriber that stopped refreshing (every second) is still sent to.
     static constexpr auto silence_limit = std::chrono::seconds(5);
+    static constexpr auto housekeeping_interval = std::chrono::milliseconds(20);
 
     struct subscriber_state {
         std::vector<std::string> prefixes;
@@ -113,6 +119,7 @@ class raw_udp_publisher final : public publisher_impl {
     std::vector<std::string> endpoints_;
     std::map<udp::channel::address, subscriber_state> subscribers_;
     std::size_t seen_ = 0;
+    clock_type::time_point last_housekeeping_{};
     std::string out_;
     std::string in_;
 };

@@ -54,14 +54,7 @@ class raw_udp_replier final : public replier_impl {
                 request = message{};
             }
         };
-        std::vector<std::thread> pool;
-        for (unsigned i = 1; i < threads; ++i) {
-            pool.emplace_back(serve_one);
-        }
-        serve_one();
-        for (auto& t : pool) {
-            t.join();
-        }
+        run_on_threads(threads, serve_one);
         channel_.clear_interrupt();
     }
 
