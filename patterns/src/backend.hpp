@@ -18,6 +18,7 @@
 #include "zpat/core/options.hpp"
 #include "zpat/core/poll_handle.hpp"
 #include "zpat/reqrep.hpp"
+#include "zpat/service.hpp"
 
 namespace zpat::detail {
 
@@ -71,6 +72,8 @@ class publisher_impl : public sender_impl {
   public:
     virtual bool wait_for_subscriptions(std::size_t count, milliseconds timeout) = 0;
     virtual std::size_t subscriptions_seen() const noexcept = 0;
+    // Messages lost at a subscriber's high-water mark, where the transport can tell.
+    virtual std::uint64_t dropped() const { return 0; }
 };
 
 class subscriber_impl : public receiver_impl {
@@ -96,11 +99,26 @@ class replier_impl : public receiver_impl {
     virtual std::uint64_t malformed_requests() const noexcept = 0;
 };
 
+// The Majordomo worker; the Majordomo client is a requester whose frames carry the MDP header.
+class service_worker_impl : public role_impl {
+  public:
+    virtual bool receive(message& body, milliseconds timeout) = 0;
+    virtual void reply(const message& body) = 0;
+    virtual void abandon() = 0;
+    virtual void serve(const service_worker::handler& handler) = 0;
+    virtual void stop() = 0;
+    virtual std::uint64_t reconnects() const noexcept = 0;
+    virtual std::uint64_t malformed_commands() const noexcept = 0;
+    virtual std::uint64_t handler_failures() const noexcept = 0;
+};
+
 // One transport family: a table of makers, one per role, as nng's transports are tables of
 // operations. Makers receive endpoints whose schemes the registry gave to this backend; a
 // maker for a cell the backend does not build throws unsupported_error, naming the cell.
 template <class Role>
 using maker = std::unique_ptr<Role> (*)(const std::vector<endpoint>&, const options&);
+using service_worker_maker = std::unique_ptr<service_worker_impl> (*)(
+    const std::vector<endpoint>&, std::string_view service, const options&);
 
 struct backend {
     std::string_view name;
@@ -110,6 +128,8 @@ struct backend {
     maker<receiver_impl> make_puller;
     maker<publisher_impl> make_publisher;
     maker<subscriber_impl> make_subscriber;
+    maker<requester_impl> make_service_client;
+    service_worker_maker make_service_worker;
 };
 
 // The registry: the only code that maps a scheme to a backend. Parses `text` (with

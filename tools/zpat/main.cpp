@@ -2,60 +2,18 @@
 // that knows CLI11) and maps errors to exit codes: 0 success, 1 runtime failure, 2 bad usage.
 
 #include <CLI/CLI.hpp>
-#include <charconv>
 #include <functional>
 #include <iostream>
 #include <map>
 
 #include "bench.hpp"
+#include "duration.hpp"
 #include "verbs.hpp"
 #include "zpat/core/error.hpp"
 
 namespace {
 
 using namespace zpat::cli;
-
-// "250ms", "2s", "1.5s", "1m", or a bare number of seconds.
-std::optional<milliseconds> parse_duration(const std::string& text) {
-    double value = 0;
-    const char* end = text.data() + text.size();
-    auto [rest, ec] = std::from_chars(text.data(), end, value);
-    if (ec != std::errc{} || value < 0 || rest == text.data()) {
-        return std::nullopt;
-    }
-    const std::string_view unit(rest, static_cast<std::size_t>(end - rest));
-    double scale = 0;
-    if (unit.empty() || unit == "s") {
-        scale = 1000;
-    } else if (unit == "ms") {
-        scale = 1;
-    } else if (unit == "m") {
-        scale = 60000;
-    } else {
-        return std::nullopt;
-    }
-    return milliseconds(static_cast<long long>(value * scale));
-}
-
-// A CLI11 option holding a duration (into a milliseconds or an optional<milliseconds>); a bad
-// value is rejected at parse time, naming the flag.
-template <class Target>
-CLI::Option* add_duration(CLI::App* app, const std::string& name, Target& target,
-                          const std::string& help) {
-    return app
-        ->add_option_function<std::string>(
-            name,
-            [&target, name](const std::string& text) {
-                auto parsed = parse_duration(text);
-                if (!parsed) {
-                    throw CLI::ValidationError(
-                        name, "'" + text + "' is not a duration (e.g. 500ms, 2s, 1.5)");
-                }
-                target = *parsed;
-            },
-            help)
-        ->type_name("DURATION");
-}
 
 void add_endpoint(CLI::App* app, common_settings& s, const std::string& side) {
     app->add_option("endpoint", s.endpoint,
@@ -119,6 +77,9 @@ int main(int argc, char** argv) {
         "  zpat pub tcp://127.0.0.1:5556 weather.nyc 21C\n"
         "  zpat pull @tcp://127.0.0.1:5558 -n 3\n"
         "  zpat push tcp://127.0.0.1:5558 job -n 3\n"
+        "  zpat worker tcp://127.0.0.1:5555 echo --echo   # behind zpat-broker\n"
+        "  zpat call tcp://127.0.0.1:5555 echo hello\n"
+        "  zpat stats tcp://127.0.0.1:5570\n"
         "  zpat bench pipeline --size 64\n"
         "Run 'zpat VERB --help' for each verb's options.");
 
@@ -192,6 +153,63 @@ int main(int argc, char** argv) {
     add_receive(pull_cmd, pull);
     pull_cmd->footer("Example: zpat pull @tcp://127.0.0.1:5558 -n 100 --json");
 
+    call_settings call;
+    auto* call_cmd = app.add_subcommand(
+        "call", "Call a service through a Majordomo broker and print the reply (connects)");
+    add_endpoint(call_cmd, call, "reach the broker");
+    call_cmd->add_option("service", call.service, "The service's name, e.g. echo or mmi.service")
+        ->required();
+    add_body(call_cmd, call);
+    add_duration(call_cmd, "-t,--timeout", call.timeout,
+                 "Wait this long for each reply (default 5s)");
+    call_cmd
+        ->add_option("-r,--retries", call.retries,
+                     "Retries on a fresh connection after a timeout (default 2)")
+        ->check(CLI::NonNegativeNumber);
+    require_body(call_cmd, call);
+    call_cmd->footer(
+        "Examples:\n  zpat call tcp://127.0.0.1:5555 echo hello\n"
+        "  zpat call tcp://127.0.0.1:5555 mmi.service echo    # 200 when a worker serves echo");
+
+    worker_settings worker;
+    auto* worker_cmd = app.add_subcommand(
+        "worker", "Serve a service behind a Majordomo broker, printing each request (connects)");
+    add_endpoint(worker_cmd, worker, "reach the broker");
+    worker_cmd->add_option("service", worker.service, "The service to register for")->required();
+    auto* worker_echo =
+        worker_cmd->add_flag("-e,--echo", worker.echo, "Answer each request with itself");
+    auto* worker_answer =
+        worker_cmd->add_option("-a,--answer", worker.reply, "Answer every request with this text");
+    auto* worker_exec = worker_cmd->add_option(
+        "-x,--exec", worker.command,
+        "Run this shell command per request: the body on its stdin, the reply from its stdout");
+    worker_echo->excludes(worker_answer)->excludes(worker_exec);
+    worker_answer->excludes(worker_exec);
+    add_duration(worker_cmd, "--heartbeat", worker.heartbeat,
+                 "Heartbeat interval, as the broker's (default 2.5s)");
+    add_receive(worker_cmd, worker);
+    worker_cmd->callback([&] {
+        if (!worker.echo && !worker.reply && !worker.command) {
+            throw CLI::ValidationError("worker needs --echo, --answer TEXT or --exec COMMAND");
+        }
+    });
+    worker_cmd->footer(
+        "Examples:\n  zpat worker tcp://127.0.0.1:5555 echo --echo\n"
+        "  zpat worker tcp://127.0.0.1:5555 upper --exec 'tr a-z A-Z'");
+
+    stats_settings stats;
+    auto* stats_cmd =
+        app.add_subcommand("stats", "Print a zpat-broker's counters (from its stats endpoint)");
+    stats_cmd
+        ->add_option("endpoint", stats.endpoint,
+                     "The broker's stats endpoint (zpat-broker --stats-endpoint, default "
+                     "tcp://127.0.0.1:5570)")
+        ->required();
+    stats_cmd->add_flag("--prometheus", stats.prometheus,
+                        "Print the Prometheus text format instead of JSON");
+    add_duration(stats_cmd, "-t,--timeout", stats.timeout, "Wait this long (default 2s)");
+    stats_cmd->footer("Example: zpat stats tcp://127.0.0.1:5570");
+
     zpat::bench::settings bench;
     std::string bench_pattern;
     auto* bench_cmd = app.add_subcommand(
@@ -238,6 +256,8 @@ int main(int argc, char** argv) {
             {"pub", [&] { return run_pub(pub); }},    {"sub", [&] { return run_sub(sub); }},
             {"req", [&] { return run_req(req); }},    {"rep", [&] { return run_rep(rep); }},
             {"push", [&] { return run_push(push); }}, {"pull", [&] { return run_pull(pull); }},
+            {"call", [&] { return run_call(call); }}, {"worker", [&] { return run_worker(worker); }},
+            {"stats", [&] { return run_stats(stats); }},
         };
         if (auto found = verbs.find(verb); found != verbs.end()) {
             return found->second();

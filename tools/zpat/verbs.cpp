@@ -9,6 +9,10 @@
 #include <iostream>
 #include <iterator>
 #include <mutex>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
 #include <sstream>
 #include <thread>
 
@@ -242,6 +246,139 @@ int run_rep(const rep_settings& settings) {
         std::cerr << "zpat rep: no request for " << seconds_text(*settings.timeout) << " (answered "
                   << answered << ")\n";
         return 1;
+    }
+    return 0;
+}
+
+int run_call(const call_settings& settings) {
+    service_client client(settings.endpoint,
+                          {.request_timeout = settings.timeout, .retries = settings.retries});
+    return for_each_body("call", settings, [&](const std::string& body) {
+        const auto start = clock::now();
+        auto reply = client.request(settings.service, message{body});
+        const auto elapsed = std::chrono::duration<double, std::milli>(clock::now() - start);
+        if (!reply) {
+            std::cerr << "zpat call: no reply from service '" << settings.service << "' at "
+                      << settings.endpoint << " after " << client.last_attempts()
+                      << " attempt(s) of " << seconds_text(settings.timeout) << "\n";
+            return false;
+        }
+        print_message(*reply, output_format::text, false);
+        if (!settings.quiet) {
+            std::ostringstream rtt;
+            rtt.precision(3);
+            rtt << std::fixed << elapsed.count();
+            std::cerr << "zpat call: reply in " << rtt.str() << " ms\n";
+        }
+        return true;
+    });
+}
+
+namespace {
+
+// Runs `command` with /bin/sh, `input` on its standard input; returns its standard output, or
+// nullopt (with a note on stderr) when it cannot run or exits non-zero.
+std::optional<std::string> run_command(const std::string& command, const std::string& input) {
+    int to_child[2];
+    int from_child[2];
+    if (::pipe(to_child) != 0 || ::pipe(from_child) != 0) {
+        std::cerr << "zpat worker: pipe: " << std::strerror(errno) << "\n";
+        return std::nullopt;
+    }
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(to_child[0], STDIN_FILENO);
+        ::dup2(from_child[1], STDOUT_FILENO);
+        for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]}) {
+            ::close(fd);
+        }
+        ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ::close(to_child[0]);
+    ::close(from_child[1]);
+    // Feed the input from another thread, so a command that writes before it has read
+    // everything cannot deadlock against us.
+    std::thread feeder([fd = to_child[1], &input] {
+        std::size_t done = 0;
+        while (done < input.size()) {
+            const auto n = ::write(fd, input.data() + done, input.size() - done);
+            if (n <= 0) {
+                break;
+            }
+            done += static_cast<std::size_t>(n);
+        }
+        ::close(fd);
+    });
+    std::string output;
+    char buffer[4096];
+    for (;;) {
+        const auto n = ::read(from_child[0], buffer, sizeof buffer);
+        if (n <= 0) {
+            break;
+        }
+        output.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(from_child[0]);
+    feeder.join();
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        std::cerr << "zpat worker: '" << command << "' failed (status " << status
+                  << "); the request is not answered\n";
+        return std::nullopt;
+    }
+    return output;
+}
+
+}  // namespace
+
+int run_worker(const worker_settings& settings) {
+    service_worker worker(settings.endpoint, settings.service,
+                          {.heartbeat_interval = settings.heartbeat});
+    if (!settings.quiet) {
+        std::cerr << "zpat worker: serving '" << settings.service << "' through "
+                  << settings.endpoint << std::endl;
+    }
+    long answered = 0;
+    while (settings.count == 0 || answered < settings.count) {
+        auto request = worker.receive(settings.timeout.value_or(forever));
+        if (!request) {
+            std::cerr << "zpat worker: no request for " << seconds_text(*settings.timeout)
+                      << " (answered " << answered << ")\n";
+            return answered > 0 && settings.count == 0 ? 0 : 1;
+        }
+        print_message(*request, settings.format, false);
+        if (settings.command) {
+            std::string input;
+            for (const std::string& frame : *request) {
+                input += (input.empty() ? "" : "\n") + frame;
+            }
+            auto output = run_command(*settings.command, input);
+            if (!output) {
+                worker.abandon();  // the client times out and may retry elsewhere
+                continue;
+            }
+            worker.reply(message{*output});
+        } else {
+            worker.reply(settings.echo ? *request : message{settings.reply.value_or("")});
+        }
+        ++answered;
+    }
+    return 0;
+}
+
+int run_stats(const stats_settings& settings) {
+    requester req(settings.endpoint, {.request_timeout = settings.timeout, .retries = 0});
+    auto reply = req.request(message{settings.prometheus ? "prometheus" : "json"});
+    if (!reply || reply->empty()) {
+        std::cerr << "zpat stats: no answer from " << settings.endpoint << " within "
+                  << seconds_text(settings.timeout) << " (is a broker's stats endpoint there?)\n";
+        return 1;
+    }
+    std::cout << reply->front();
+    if (!reply->front().ends_with('\n')) {
+        std::cout << '\n';
     }
     return 0;
 }

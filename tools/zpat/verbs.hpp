@@ -58,11 +58,33 @@ struct rep_settings : receive_settings {
     unsigned threads = 1;
 };
 
+// Majordomo: call a service through a broker, or serve one.
+struct call_settings : send_settings {
+    std::string service;
+    int retries = 2;
+};
+
+struct worker_settings : receive_settings {
+    std::string service;
+    bool echo = false;
+    std::optional<std::string> reply;
+    std::optional<std::string> command;  // run per request: body on stdin, reply from stdout
+    milliseconds heartbeat{2500};
+};
+
+struct stats_settings : common_settings {
+    bool prometheus = false;
+    milliseconds timeout{2000};
+};
+
 int run_pub(const pub_settings& settings);
 int run_sub(const sub_settings& settings);
 int run_req(const req_settings& settings);
 int run_rep(const rep_settings& settings);
 int run_push(const send_settings& settings);
 int run_pull(const receive_settings& settings);
+int run_call(const call_settings& settings);
+int run_worker(const worker_settings& settings);
+int run_stats(const stats_settings& settings);
 
 }  // namespace zpat::cli

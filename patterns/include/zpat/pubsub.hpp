@@ -48,6 +48,9 @@ class publisher {
     bool wait_for_subscriptions(std::size_t count, milliseconds timeout);
     // Subscriptions seen so far.
     std::size_t subscriptions_seen() const noexcept;
+    // Messages lost because a subscriber was at its high-water mark. raw+tcp counts them per
+    // subscriber; libzmq drops without telling, so on ZeroMQ this stays 0.
+    std::uint64_t dropped() const;
     const std::vector<std::string>& endpoints() const;
 
   private:

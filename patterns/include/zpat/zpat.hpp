@@ -10,3 +10,4 @@
 #include "zpat/poller.hpp"
 #include "zpat/pubsub.hpp"
 #include "zpat/reqrep.hpp"
+#include "zpat/service.hpp"

@@ -97,6 +97,18 @@ void check_sendable(const message& msg, std::size_t max_size) {
     }
 }
 
+}  // namespace zpat::detail
+
+namespace zpat {
+
+std::string_view backend_name(std::string_view endpoints) {
+    return detail::resolve(endpoints, link::bind).owner->name;
+}
+
+}  // namespace zpat
+
+namespace zpat::detail {
+
 resolved_endpoints resolve(std::string_view text, link default_side) {
     resolved_endpoints result{nullptr, parse_endpoints(text, default_side)};
     for (const endpoint& ep : result.endpoints) {

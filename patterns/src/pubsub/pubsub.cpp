@@ -25,6 +25,9 @@ bool publisher::wait_for_subscriptions(std::size_t count, milliseconds timeout) 
 std::size_t publisher::subscriptions_seen() const noexcept {
     return impl_->subscriptions_seen();
 }
+std::uint64_t publisher::dropped() const {
+    return impl_->dropped();
+}
 const std::vector<std::string>& publisher::endpoints() const {
     return impl_->endpoints();
 }

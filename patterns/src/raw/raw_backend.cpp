@@ -23,6 +23,23 @@ std::unique_ptr<receiver_impl> refuse_udp_puller(const std::vector<endpoint>&, c
     refuse_udp_pipeline("puller");
 }
 
+// Majordomo is a ZeroMQ protocol: its broker speaks it on ZeroMQ endpoints only.
+[[noreturn]] void refuse_majordomo(const char* role) {
+    throw unsupported_error(std::string("a service ") + role +
+                            " (Majordomo) on the raw backend is not supported: Majordomo runs on "
+                            "ZeroMQ endpoints (tcp://, ipc://, inproc://)");
+}
+
+std::unique_ptr<requester_impl> refuse_service_client(const std::vector<endpoint>&,
+                                                      const options&) {
+    refuse_majordomo("client");
+}
+
+std::unique_ptr<service_worker_impl> refuse_service_worker(const std::vector<endpoint>&,
+                                                           std::string_view, const options&) {
+    refuse_majordomo("worker");
+}
+
 }  // namespace
 
 void check_raw_sendable(const message& msg, const options& opts) {
@@ -37,14 +54,15 @@ void check_raw_sendable(const message& msg, const options& opts) {
 const backend& raw_tcp_backend() {
     static const backend table{"raw+tcp",          make_raw_requester, make_raw_replier,
                                make_raw_pusher,    make_raw_puller,    make_raw_publisher,
-                               make_raw_subscriber};
+                               make_raw_subscriber, refuse_service_client, refuse_service_worker};
     return table;
 }
 
 const backend& raw_udp_backend() {
     static const backend table{
         "raw+udp",         make_raw_udp_requester, make_raw_udp_replier,   refuse_udp_pusher,
-        refuse_udp_puller, make_raw_udp_publisher, make_raw_udp_subscriber};
+        refuse_udp_puller, make_raw_udp_publisher, make_raw_udp_subscriber,
+        refuse_service_client, refuse_service_worker};
     return table;
 }
 

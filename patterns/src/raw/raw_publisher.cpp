@@ -21,6 +21,7 @@ class raw_publisher final : public publisher_impl {
     std::size_t subscriptions_seen() const noexcept override {
         return socket_.subscriptions_seen();
     }
+    std::uint64_t dropped() const override { return socket_.dropped(); }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
 
   private:

@@ -25,11 +25,6 @@ namespace {
 constexpr std::string_view ready_signal = "READY";
 constexpr std::string_view failed_signal = "FAILED";
 
-std::string unique_inproc_name(std::string_view what) {
-    static std::atomic<unsigned> counter{0};
-    return "zpat-" + std::string(what) + "-" + std::to_string(counter.fetch_add(1));
-}
-
 // Moves the routing envelope (identity frames up to and including the empty delimiter) from the
 // front of `msg` into `envelope`. Returns false when `msg` has no delimiter: it did not come from
 // a REQ peer or a DEALER peer that follows the REQ envelope convention.
@@ -57,24 +52,10 @@ bool has_envelope(const message& msg) {
     return false;
 }
 
-bool poll_interrupted(std::vector<zmq::pollitem_t>& items, milliseconds timeout) {
-    try {
-        zmq::poll(items, timeout);
-        return false;
-    } catch (const zmq::error_t& e) {
-        if (e.num() == EINTR) {
-            return true;
-        }
-        throw;
-    }
-}
-
 class zmq_replier final : public replier_impl {
   public:
     zmq_replier(const std::vector<endpoint>& endpoints, const options& opts)
-        : socket_(zmq::socket_type::router, endpoints, opts),
-          control_name_(unique_inproc_name("replier-stop")),
-          control_(zmq::socket_type::pull, {{link::bind, "inproc", control_name_}}, opts) {}
+        : socket_(zmq::socket_type::router, endpoints, opts) {}
 
     bool receive(message& into, milliseconds timeout) override {
         if (pending_) {
@@ -106,20 +87,10 @@ class zmq_replier final : public replier_impl {
         } else {
             serve_pool(handler, threads);
         }
-        stopping_.store(false);
+        stopping_.reset();
     }
 
-    // The flag is the truth; the message on the control socket only wakes a serve() that is
-    // waiting in poll, so a late one costs a loop turn and never stops a later serve().
-    void stop() override {
-        if (stopping_.exchange(true)) {
-            return;
-        }
-        zmq::socket_t wake(zmq_context(), zmq::socket_type::push);
-        wake.set(zmq::sockopt::linger, 1000);
-        wake.connect("inproc://" + control_name_);
-        (void)wake.send(zmq::str_buffer("stop"), zmq::send_flags::dontwait);
-    }
+    void stop() override { stopping_.request(); }
 
     std::uint64_t handler_failures() const noexcept override { return failures_.load(); }
     std::uint64_t malformed_requests() const noexcept override { return malformed_; }
@@ -135,6 +106,7 @@ class zmq_replier final : public replier_impl {
         for (const zmq_socket* s : sockets) {
             items.push_back({s->handle().zmq_socket, 0, ZMQ_POLLIN, 0});
         }
+        items.push_back(stopping_.poll_item());
         return items;
     }
 
@@ -149,22 +121,16 @@ class zmq_replier final : public replier_impl {
     }
 
     void serve_inline(const replier::handler& handler) {
-        auto items = poll_items({&socket_, &control_});
+        auto items = poll_items({&socket_});
         message request;
-        while (!stopping_.load()) {
+        while (!stopping_.requested()) {
             // Answer everything already queued before paying for a poll.
-            while (!stopping_.load() && receive(request, milliseconds{0})) {
+            while (!stopping_.requested() && receive(request, milliseconds{0})) {
                 answer(handler, request);
             }
             if (!poll_interrupted(items, forever) && (items[1].revents & ZMQ_POLLIN) != 0) {
-                drain_wake_ups();
+                stopping_.drain();
             }
-        }
-    }
-
-    void drain_wake_ups() {
-        message scratch;
-        while (control_.receive(scratch, milliseconds{0})) {
         }
     }
 
@@ -206,7 +172,7 @@ class zmq_replier final : public replier_impl {
                                  std::cref(handler), std::ref(failures_));
         }
 
-        auto items = poll_items({&pool, &socket_, &control_});
+        auto items = poll_items({&pool, &socket_});
         std::deque<std::string> idle;  // identities of ready threads, longest idle first
         std::size_t busy = 0;
         message from_pool;
@@ -214,7 +180,7 @@ class zmq_replier final : public replier_impl {
         message to_pool;
         std::chrono::steady_clock::time_point drain_deadline{};
         for (;;) {
-            const bool draining = stopping_.load();
+            const bool draining = stopping_.requested();
             if (draining && busy == 0) {
                 break;
             }
@@ -253,7 +219,7 @@ class zmq_replier final : public replier_impl {
                 pool.send(to_pool, from_client);
             }
             if ((items[2].revents & ZMQ_POLLIN) != 0) {
-                drain_wake_ups();
+                stopping_.drain();
             }
         }
         pool_context.shutdown();
@@ -263,11 +229,9 @@ class zmq_replier final : public replier_impl {
     }
 
     zmq_socket socket_;
-    std::string control_name_;
-    zmq_socket control_;
     message envelope_;
     bool pending_ = false;
-    std::atomic<bool> stopping_{false};
+    zmq_stop_signal stopping_;
     std::atomic<std::uint64_t> failures_{0};
     std::uint64_t malformed_ = 0;
 };

@@ -150,4 +150,47 @@ bool zmq_socket::receive(message& into, milliseconds timeout) {
     }
 }
 
+std::string unique_inproc_name(std::string_view what) {
+    static std::atomic<unsigned> counter{0};
+    return "zpat-" + std::string(what) + "-" + std::to_string(counter.fetch_add(1));
+}
+
+bool poll_interrupted(std::vector<zmq::pollitem_t>& items, milliseconds timeout) {
+    try {
+        zmq::poll(items, timeout);
+        return false;
+    } catch (const zmq::error_t& e) {
+        if (e.num() == EINTR) {
+            return true;
+        }
+        throw;
+    }
+}
+
+zmq_stop_signal::zmq_stop_signal()
+    : name_(unique_inproc_name("stop")),
+      wake_(zmq::socket_type::pull, {{link::bind, "inproc", name_}}, options{}) {}
+
+bool zmq_stop_signal::request() {
+    if (flag_.exchange(true)) {
+        return false;
+    }
+    zmq::socket_t waker(zmq_context(), zmq::socket_type::push);
+    waker.set(zmq::sockopt::linger, 1000);
+    waker.connect("inproc://" + name_);
+    (void)waker.send(zmq::str_buffer("stop"), zmq::send_flags::dontwait);
+    return true;
+}
+
+void zmq_stop_signal::reset() {
+    flag_.store(false);
+    drain();
+}
+
+void zmq_stop_signal::drain() {
+    message scratch;
+    while (wake_.receive(scratch, milliseconds{0})) {
+    }
+}
+
 }  // namespace zpat::detail

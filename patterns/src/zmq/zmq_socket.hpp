@@ -3,8 +3,10 @@
 // user's options and endpoints, and whole-message send / receive that enforce
 // options::max_message_size. Used by one thread at a time, like the socket it owns.
 
+#include <atomic>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 #include <zmq.hpp>
 
@@ -67,5 +69,34 @@ class zmq_socket {
     int receive_timeout_ms_ = -1;
     std::uint64_t oversized_dropped_ = 0;
 };
+
+// A stop request that reaches a thread waiting in zmq_poll. The flag is the truth; a message on
+// an inproc PULL socket only wakes the poll, so a late one costs a loop turn and never stops a
+// later run. request() is safe from any thread.
+class zmq_stop_signal {
+  public:
+    zmq_stop_signal();
+
+    // Returns false when a stop was already requested.
+    bool request();
+    bool requested() const noexcept { return flag_.load(); }
+    // Clears the flag and any pending wake-ups, for the next run.
+    void reset();
+    // Discards the wake-ups queued on the socket.
+    void drain();
+    zmq::pollitem_t poll_item() const { return {handle().zmq_socket, 0, ZMQ_POLLIN, 0}; }
+    poll_handle handle() const noexcept { return wake_.handle(); }
+
+  private:
+    std::string name_;
+    zmq_socket wake_;
+    std::atomic<bool> flag_{false};
+};
+
+// A unique inproc address for a private socket of `what`.
+std::string unique_inproc_name(std::string_view what);
+
+// zmq_poll on `items`; returns true when a signal interrupted it (nothing is ready then).
+bool poll_interrupted(std::vector<zmq::pollitem_t>& items, milliseconds timeout);
 
 }  // namespace zpat::detail

@@ -29,4 +29,9 @@ struct endpoint {
 // scheme, an empty address).
 std::vector<endpoint> parse_endpoints(std::string_view text, link default_side);
 
+// The backend that serves `endpoints`: "zeromq", "raw+tcp" or "raw+udp". For code that forwards
+// between roles (the broker) and picks a faster path when both sides are ZeroMQ. Throws:
+// endpoint_error, as parse_endpoints does, or for an unknown scheme or a mix of backends.
+std::string_view backend_name(std::string_view endpoints);
+
 }  // namespace zpat

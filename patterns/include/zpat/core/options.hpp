@@ -32,6 +32,12 @@ struct options {
     // first attempt before giving up. Each retry starts from a fresh connection (Lazy Pirate).
     milliseconds request_timeout{2500};
     int retries = 3;
+    // Service worker only (Majordomo): a heartbeat goes to the broker every heartbeat_interval;
+    // the broker is presumed gone after heartbeat_liveness intervals with nothing heard, and the
+    // worker registers again after reconnect_interval. The ZeroMQ Guide's values.
+    milliseconds heartbeat_interval{2500};
+    int heartbeat_liveness = 3;
+    milliseconds reconnect_interval{2500};
 };
 
 }  // namespace zpat

@@ -1,0 +1,212 @@
+// zpat-broker: the forwarder, the streamer and the Majordomo service broker as one daemon.
+// Every setting is a flag and a key of the config file (--config FILE, TOML); --check-config
+// prints the effective configuration and exits. SIGINT or SIGTERM stop it cleanly.
+// Exit codes: 0 after a clean stop, 1 on a runtime failure, 2 on bad usage or configuration.
+
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "duration.hpp"
+#include "http.hpp"
+#include "zpat/broker/broker.hpp"
+#include "zpat/core/endpoint.hpp"
+#include "zpat/core/error.hpp"
+
+namespace {
+
+using zpat::cli::add_duration;
+
+struct settings {
+    bool no_service = false;
+    bool no_forwarder = false;
+    bool no_streamer = false;
+    zpat::broker::service_config service;
+    zpat::broker::forwarder_config forwarder;
+    zpat::broker::streamer_config streamer;
+    std::size_t max_message_size = std::size_t{16} * 1024 * 1024;
+    int high_water_mark = 1000;
+    std::string stats_endpoint = "tcp://127.0.0.1:5570";
+    std::string http;
+    int verbosity = 0;
+    bool check_config = false;
+};
+
+void define(CLI::App& app, settings& s) {
+    app.set_config("--config", "", "Read settings from this TOML file (keys as the long flags)");
+    app.add_flag("--check-config", s.check_config,
+                 "Validate the settings, print the effective configuration and exit")
+        ->configurable(false);
+    app.add_flag("-v,--verbose", s.verbosity, "More logging: -v debug, -vv trace");
+
+    app.add_flag("--no-service", s.no_service, "Do not run the Majordomo service broker");
+    app.add_option("--service-endpoint", s.service.endpoint,
+                   "Where clients and workers reach the service broker")
+        ->capture_default_str();
+    add_duration(&app, "--heartbeat-interval", s.service.heartbeat_interval,
+                 "Heartbeat interval with workers")
+        ->default_str("2.5s");
+    app.add_option("--heartbeat-liveness", s.service.heartbeat_liveness,
+                   "Silent intervals before a worker is presumed dead")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 100));
+    app.add_option("--max-queue", s.service.max_queue,
+                   "Requests that may wait per service; more are refused")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 10'000'000));
+    add_duration(&app, "--request-expiry", s.service.request_expiry,
+                 "How long a request waits for a worker before it is dropped")
+        ->default_str("10s");
+
+    app.add_flag("--no-forwarder", s.no_forwarder, "Do not run the pub-sub forwarder");
+    app.add_option("--forwarder-frontend", s.forwarder.frontend,
+                   "Where publishers reach the forwarder (ZeroMQ or raw+tcp)")
+        ->capture_default_str();
+    app.add_option("--forwarder-backend", s.forwarder.backend,
+                   "Where subscribers reach the forwarder (ZeroMQ or raw+tcp)")
+        ->capture_default_str();
+    app.add_flag("--last-value-cache", s.forwarder.last_value_cache,
+                 "Send a new subscriber the latest message of each topic it subscribes to");
+    app.add_flag("--lossless", s.forwarder.lossless,
+                 "Wait for slow subscribers instead of dropping (slows publishers down)");
+
+    app.add_flag("--no-streamer", s.no_streamer, "Do not run the pipeline streamer");
+    app.add_option("--streamer-frontend", s.streamer.frontend,
+                   "Where producers push to the streamer (ZeroMQ or raw+tcp)")
+        ->capture_default_str();
+    app.add_option("--streamer-backend", s.streamer.backend,
+                   "Where workers pull from the streamer (ZeroMQ or raw+tcp)")
+        ->capture_default_str();
+
+    app.add_option("--high-water-mark", s.high_water_mark,
+                   "Messages queued per peer and direction before the broker drops or waits")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 100'000'000));
+    app.add_option("--max-message-size", s.max_message_size,
+                   "Largest message in bytes; larger ones are dropped and counted")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 31));
+    app.add_option("--stats-endpoint", s.stats_endpoint,
+                   "Where `zpat stats` reads the counters; empty for none")
+        ->capture_default_str();
+    app.add_option("--http", s.http,
+                   "Serve the counters over HTTP at HOST:PORT (/stats JSON, /metrics Prometheus); "
+                   "off by default")
+        ->capture_default_str();
+}
+
+// Checks what can be checked without binding: every endpoint parses and names a known scheme.
+zpat::broker::config to_config(const settings& s) {
+    zpat::broker::config cfg;
+    cfg.max_message_size = s.max_message_size;
+    cfg.stats_endpoint = s.stats_endpoint;
+    const auto check = [](const std::string& flag, const std::string& value) {
+        try {
+            (void)zpat::backend_name(value);
+        } catch (const zpat::endpoint_error& e) {
+            throw CLI::ValidationError(flag, e.what());
+        }
+    };
+    if (!s.no_service) {
+        check("--service-endpoint", s.service.endpoint);
+        cfg.service = s.service;
+        cfg.service->high_water_mark = s.high_water_mark;
+    }
+    if (!s.no_forwarder) {
+        check("--forwarder-frontend", s.forwarder.frontend);
+        check("--forwarder-backend", s.forwarder.backend);
+        cfg.forwarder = s.forwarder;
+        cfg.forwarder->high_water_mark = s.high_water_mark;
+    }
+    if (!s.no_streamer) {
+        check("--streamer-frontend", s.streamer.frontend);
+        check("--streamer-backend", s.streamer.backend);
+        cfg.streamer = s.streamer;
+        cfg.streamer->high_water_mark = s.high_water_mark;
+    }
+    if (!s.stats_endpoint.empty()) {
+        check("--stats-endpoint", s.stats_endpoint);
+    }
+    if (!s.http.empty() && s.http.find(':') == std::string::npos) {
+        throw CLI::ValidationError("--http", "'" + s.http + "' is not HOST:PORT");
+    }
+    return cfg;
+}
+
+void log_endpoints(const std::string& what, const std::vector<std::string>& endpoints) {
+    for (const std::string& ep : endpoints) {
+        spdlog::info("{} on {}", what, ep);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"zpat-broker: pub-sub forwarder, pipeline streamer and Majordomo service broker",
+                 "zpat-broker"};
+    app.footer(
+        "\nExamples:\n"
+        "  zpat-broker                          all devices on their loopback defaults\n"
+        "  zpat-broker --no-forwarder --no-streamer --service-endpoint tcp://*:5555\n"
+        "  zpat-broker --config broker.toml --check-config\n");
+    settings s;
+    define(app, s);
+    zpat::broker::config cfg;
+    try {
+        app.parse(argc, argv);
+        cfg = to_config(s);
+    } catch (const CLI::ParseError& e) {
+        // --help prints and succeeds; every other parse or validation error is bad usage.
+        const int code = app.exit(e);
+        return code == 0 ? 0 : 2;
+    }
+    if (s.check_config) {
+        std::cout << app.config_to_str(true, false);
+        return 0;
+    }
+    spdlog::set_level(s.verbosity >= 2   ? spdlog::level::trace
+                      : s.verbosity == 1 ? spdlog::level::debug
+                                         : spdlog::level::info);
+
+    // Signals are taken by this thread alone, with sigwait: every other thread blocks them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    try {
+        zpat::broker::broker broker(cfg);
+        log_endpoints("service broker (Majordomo MDP/0.1)", broker.service_endpoint());
+        log_endpoints("forwarder frontend (publishers)", broker.forwarder_frontend());
+        log_endpoints("forwarder backend (subscribers)", broker.forwarder_backend());
+        log_endpoints("streamer frontend (producers)", broker.streamer_frontend());
+        log_endpoints("streamer backend (workers)", broker.streamer_backend());
+        log_endpoints("stats", broker.stats_endpoint());
+        std::unique_ptr<zpat::broker::http_endpoint> http;
+        if (!s.http.empty()) {
+            http = std::make_unique<zpat::broker::http_endpoint>(s.http, broker);
+            spdlog::info("HTTP counters on http://{}/stats and /metrics", s.http);
+        }
+        broker.start();
+        int received = 0;
+        sigwait(&signals, &received);
+        spdlog::info("{} received: stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
+        http.reset();
+        broker.stop();
+        broker.wait();
+        spdlog::info("stopped");
+        return 0;
+    } catch (const zpat::endpoint_error& e) {
+        spdlog::error("{}", e.what());
+        return 2;
+    } catch (const zpat::unsupported_error& e) {
+        spdlog::error("{}", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,159 @@
+#pragma once
+// zpat::broker::broker: the devices of zpat-broker as an object inside an application.
+//
+//   zpat::broker::config cfg;
+//   cfg.service = zpat::broker::service_config{.endpoint = "tcp://127.0.0.1:5555"};
+//   zpat::broker::broker b(cfg);   // binds everything now; throws if it cannot
+//   b.start();                     // each device on its own thread
+//   ... b.counters() ...
+//   b.stop();                      // or let the destructor do it
+//
+// Three devices, each optional:
+// - forwarder: publishers reach the frontend, subscribers the backend. On ZeroMQ endpoints
+//   subscriptions travel upstream (XSUB/XPUB), so publishers filter before the network. With an
+//   optional last-value cache, a new subscription gets the latest message of every matching
+//   topic at once.
+// - streamer: a pipeline hop; what the frontend pulls is pushed round-robin to the backend.
+// - service: a Majordomo (MDP/0.1 + MMI) broker; clients and workers share one endpoint.
+// Endpoints bind unless prefixed with '>'; the forwarder and the streamer also take raw+tcp://.
+//
+// start(), stop() and counters() are safe from any thread; stop() only touches an atomic flag and a
+// descriptor, so a signal handler may call it.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "zpat/core/options.hpp"
+
+namespace zpat::broker {
+
+struct forwarder_config {
+    std::string frontend = "tcp://127.0.0.1:5559";  // publishers connect here
+    std::string backend = "tcp://127.0.0.1:5560";   // subscribers connect here
+    bool last_value_cache = false;
+    // Lossless: wait for a slow subscriber instead of dropping (slows every publisher down).
+    bool lossless = false;
+    int high_water_mark = 1000;
+};
+
+struct streamer_config {
+    std::string frontend = "tcp://127.0.0.1:5561";  // producers push here
+    std::string backend = "tcp://127.0.0.1:5562";   // workers pull from here
+    int high_water_mark = 1000;
+};
+
+struct service_config {
+    std::string endpoint = "tcp://127.0.0.1:5555";
+    milliseconds heartbeat_interval{2500};
+    int heartbeat_liveness = 3;  // a worker silent this many intervals is presumed dead
+    std::size_t max_queue = 1000;         // requests waiting per service; more are refused
+    milliseconds request_expiry{10000};  // a request not dispatched by then is dropped
+    int high_water_mark = 1000;
+};
+
+struct config {
+    std::optional<forwarder_config> forwarder;
+    std::optional<streamer_config> streamer;
+    std::optional<service_config> service;
+    // The largest message any device accepts; larger ones are dropped and counted.
+    std::size_t max_message_size = std::size_t{16} * 1024 * 1024;
+    // Where `zpat stats` asks for the counters (a request-reply endpoint); empty for none.
+    std::string stats_endpoint;
+};
+
+// What passed through one device. Snapshots: plain numbers.
+struct traffic {
+    std::uint64_t messages_in = 0;
+    std::uint64_t bytes_in = 0;
+    std::uint64_t messages_out = 0;
+    std::uint64_t bytes_out = 0;
+    // Messages the device dropped at a high-water mark (see docs/broker.md for what each side
+    // can observe), over the size limit, or malformed.
+    std::uint64_t dropped_full = 0;
+    std::uint64_t dropped_oversized = 0;
+    std::uint64_t dropped_malformed = 0;
+};
+
+struct topic_stats {
+    std::string prefix;                 // a subscription prefix ("" = everything)
+    std::uint64_t subscriptions = 0;    // subscribers holding it now
+    std::uint64_t messages = 0;         // messages forwarded that matched it
+};
+
+struct forwarder_stats {
+    traffic counts;
+    std::vector<topic_stats> topics;
+    std::uint64_t cached_topics = 0;  // last-value cache entries
+};
+
+struct service_stats {
+    std::string name;
+    std::uint64_t workers = 0;          // registered now
+    std::uint64_t waiting_workers = 0;  // idle now
+    std::uint64_t queued = 0;           // requests waiting for a worker now
+    std::uint64_t requests = 0;
+    std::uint64_t replies = 0;
+    std::uint64_t expired = 0;   // dropped after request_expiry in the queue
+    std::uint64_t rejected = 0;  // refused because the queue was full
+};
+
+struct service_broker_stats {
+    traffic counts;
+    std::vector<service_stats> services;
+    std::uint64_t workers_expired = 0;    // silent past the liveness, purged
+    std::uint64_t disconnects_sent = 0;   // DISCONNECT sent for an unexpected command
+    std::uint64_t mmi_requests = 0;
+    std::uint64_t requests_expired = 0;   // all services, including ones since forgotten
+    std::uint64_t requests_rejected = 0;  // queue full
+};
+
+struct stats {
+    std::optional<forwarder_stats> forwarder;
+    std::optional<traffic> streamer;
+    std::optional<service_broker_stats> service;
+};
+
+// Renders counters as one JSON object, and in the Prometheus text format.
+std::string to_json(const stats& s);
+std::string to_prometheus(const stats& s);
+
+class broker {
+  public:
+    // Binds every configured endpoint. Throws: zpat::endpoint_error, zpat::connection_error,
+    // zpat::unsupported_error (for example Majordomo on raw+tcp://).
+    explicit broker(const config& cfg);
+    // Stops the devices (see stop()) and waits for them.
+    ~broker();
+    broker(const broker&) = delete;
+    broker& operator=(const broker&) = delete;
+
+    // Runs each device on its own thread. Idempotent.
+    void start();
+    // Asks every device to finish: replies already received from workers are still sent, then
+    // sockets close with the configured linger. Returns at once; the destructor or wait() joins.
+    void stop() noexcept;
+    // Waits until every device thread has ended (after stop()).
+    void wait();
+
+    // A snapshot of the counters; the per-topic and per-service tables are at most 100 ms old.
+    stats counters() const;
+
+    // The bound addresses, with real ports for ":*" (empty for a device not configured).
+    std::vector<std::string> forwarder_frontend() const;
+    std::vector<std::string> forwarder_backend() const;
+    std::vector<std::string> streamer_frontend() const;
+    std::vector<std::string> streamer_backend() const;
+    std::vector<std::string> service_endpoint() const;
+    std::vector<std::string> stats_endpoint() const;
+
+  private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace zpat::broker

@@ -1,0 +1,150 @@
+// The embeddable broker: owns the devices, a thread for each, and the stats endpoint.
+
+#include "zpat/broker/broker.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+#include <thread>
+
+#include "device.hpp"
+#include "zpat/reqrep.hpp"
+
+namespace zpat::broker {
+
+struct broker::impl {
+    explicit impl(const config& cfg) {
+        if (cfg.forwarder) {
+            forwarder = detail::make_forwarder(*cfg.forwarder, cfg.max_message_size);
+        }
+        if (cfg.streamer) {
+            streamer = detail::make_streamer(*cfg.streamer, cfg.max_message_size);
+        }
+        if (cfg.service) {
+            service = detail::make_service_broker(*cfg.service, cfg.max_message_size);
+        }
+        if (!cfg.stats_endpoint.empty()) {
+            stats_replier.emplace(detail::bind_by_default(cfg.stats_endpoint),
+                                  options{.linger = milliseconds{0}});
+        }
+    }
+
+    std::vector<detail::device*> devices() const {
+        std::vector<detail::device*> all;
+        for (const auto* d : {&forwarder, &streamer, &service}) {
+            if (*d) {
+                all.push_back(d->get());
+            }
+        }
+        return all;
+    }
+
+    zpat::broker::stats snapshot() const {
+        zpat::broker::stats s;
+        for (const detail::device* d : devices()) {
+            d->report(s);
+        }
+        return s;
+    }
+
+    // Answers "json" (the default) or "prometheus" on the stats endpoint.
+    message answer_stats(const message& request) const {
+        const zpat::broker::stats s = snapshot();
+        if (!request.empty() && request[0] == "prometheus") {
+            return message{to_prometheus(s)};
+        }
+        return message{to_json(s)};
+    }
+
+    std::unique_ptr<detail::device> forwarder;
+    std::unique_ptr<detail::device> streamer;
+    std::unique_ptr<detail::device> service;
+    std::optional<replier> stats_replier;
+    detail::stop_token stop;
+    std::mutex threads_mutex;
+    std::vector<std::thread> threads;
+    bool started = false;
+};
+
+broker::broker(const config& cfg) : impl_(std::make_unique<impl>(cfg)) {}
+
+broker::~broker() {
+    stop();
+    wait();
+}
+
+void broker::start() {
+    const std::lock_guard lock(impl_->threads_mutex);
+    if (impl_->started) {
+        return;
+    }
+    impl_->started = true;
+    for (detail::device* d : impl_->devices()) {
+        impl_->threads.emplace_back([d, this] {
+            try {
+                d->run(impl_->stop);
+            } catch (const std::exception& e) {
+                spdlog::error("broker device stopped: {}", e.what());
+            }
+        });
+    }
+    if (impl_->stats_replier) {
+        impl_->threads.emplace_back([this] {
+            impl_->stats_replier->serve([this](message request) {
+                return impl_->answer_stats(request);
+            });
+        });
+    }
+}
+
+void broker::stop() noexcept {
+    impl_->stop.request();
+    if (impl_->stats_replier) {
+        impl_->stats_replier->stop();
+    }
+}
+
+void broker::wait() {
+    std::vector<std::thread> threads;
+    {
+        const std::lock_guard lock(impl_->threads_mutex);
+        threads.swap(impl_->threads);
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+}
+
+stats broker::counters() const {
+    return impl_->snapshot();
+}
+
+namespace {
+std::vector<std::string> sides(const std::unique_ptr<detail::device>& d, bool front) {
+    if (!d) {
+        return {};
+    }
+    return front ? d->frontend() : d->backend();
+}
+}  // namespace
+
+std::vector<std::string> broker::forwarder_frontend() const {
+    return sides(impl_->forwarder, true);
+}
+std::vector<std::string> broker::forwarder_backend() const {
+    return sides(impl_->forwarder, false);
+}
+std::vector<std::string> broker::streamer_frontend() const {
+    return sides(impl_->streamer, true);
+}
+std::vector<std::string> broker::streamer_backend() const {
+    return sides(impl_->streamer, false);
+}
+std::vector<std::string> broker::service_endpoint() const {
+    return sides(impl_->service, true);
+}
+std::vector<std::string> broker::stats_endpoint() const {
+    return impl_->stats_replier ? impl_->stats_replier->endpoints() : std::vector<std::string>{};
+}
+
+}  // namespace zpat::broker

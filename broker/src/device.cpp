@@ -1,0 +1,89 @@
+#include "device.hpp"
+
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+#include <zmq.hpp>
+
+namespace zpat::broker::detail {
+
+traffic traffic_counters::snapshot() const {
+    return traffic{messages_in.get(),  bytes_in.get(),          messages_out.get(),
+                   bytes_out.get(),    dropped_full.get(),      dropped_oversized.get(),
+                   dropped_malformed.get()};
+}
+
+stop_token::stop_token() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    if (fd_ < 0) {
+        throw std::system_error(errno, std::generic_category(), "eventfd");
+    }
+}
+
+stop_token::~stop_token() {
+    ::close(fd_);
+}
+
+void stop_token::request() noexcept {
+    requested_.store(true);
+    const std::uint64_t one = 1;
+    // Never read: the descriptor stays readable and wakes every poll that includes it.
+    [[maybe_unused]] const auto written = ::write(fd_, &one, sizeof one);
+}
+
+std::vector<bool> wait_readable(const std::vector<zpat::detail::poll_handle>& handles,
+                                const stop_token& stop, std::chrono::milliseconds timeout) {
+    std::vector<zmq_pollitem_t> items;
+    for (const auto& h : handles) {
+        items.push_back({h.zmq_socket, h.fd, ZMQ_POLLIN, 0});
+    }
+    items.push_back({nullptr, stop.fd(), ZMQ_POLLIN, 0});
+    std::vector<bool> ready(handles.size(), false);
+    if (zmq_poll(items.data(), static_cast<int>(items.size()), timeout.count()) > 0) {
+        for (std::size_t i = 0; i < handles.size(); ++i) {
+            ready[i] = (items[i].revents & ZMQ_POLLIN) != 0;
+        }
+    }
+    return ready;
+}
+
+std::string bind_by_default(std::string_view endpoints) {
+    std::string out;
+    std::size_t start = 0;
+    while (start <= endpoints.size()) {
+        const std::size_t comma = std::min(endpoints.find(',', start), endpoints.size());
+        std::string_view part = endpoints.substr(start, comma - start);
+        while (!part.empty() && part.front() == ' ') {
+            part.remove_prefix(1);
+        }
+        if (!out.empty() || start > 0) {
+            out += ',';
+        }
+        if (!part.empty() && part.front() != '@' && part.front() != '>') {
+            out += '@';
+        }
+        out += part;
+        start = comma + 1;
+    }
+    return out;
+}
+
+void rate_limited_log::warn(const std::string& what) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_) {
+        ++suppressed_;
+        return;
+    }
+    if (suppressed_ > 0) {
+        spdlog::warn("{} (and {} more {} in the last second)", what, suppressed_, kind_);
+    } else {
+        spdlog::warn("{}", what);
+    }
+    suppressed_ = 0;
+    next_ = now + std::chrono::seconds{1};
+}
+
+}  // namespace zpat::broker::detail

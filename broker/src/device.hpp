@@ -1,0 +1,121 @@
+#pragma once
+// What the broker's devices share: counters that one thread writes and any thread reads, the
+// stop token that wakes a device blocked in poll, and the device interface itself.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zpat/broker/broker.hpp"
+#include "zpat/core/poll_handle.hpp"
+
+namespace zpat::broker::detail {
+
+// A counter with a single writer: the add is a plain load and store (no locked instruction on
+// the hot path), and readers on other threads still see whole values.
+class counter {
+  public:
+    void add(std::uint64_t n = 1) noexcept {
+        value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+    void set(std::uint64_t n) noexcept { value_.store(n, std::memory_order_relaxed); }
+    std::uint64_t get() const noexcept { return value_.load(std::memory_order_relaxed); }
+
+  private:
+    std::atomic<std::uint64_t> value_{0};
+};
+
+struct traffic_counters {
+    counter messages_in;
+    counter bytes_in;
+    counter messages_out;
+    counter bytes_out;
+    counter dropped_full;
+    counter dropped_oversized;
+    counter dropped_malformed;
+
+    traffic snapshot() const;
+};
+
+// Wakes every device thread: an eventfd that stays readable once stop is requested. request()
+// is async-signal-safe.
+class stop_token {
+  public:
+    stop_token();
+    ~stop_token();
+    stop_token(const stop_token&) = delete;
+    stop_token& operator=(const stop_token&) = delete;
+
+    void request() noexcept;
+    bool requested() const noexcept { return requested_.load(); }
+    int fd() const noexcept { return fd_; }
+
+  private:
+    int fd_;
+    std::atomic<bool> requested_{false};
+};
+
+// Waits until one of `handles` or the stop token is readable, or `timeout` passes. Returns the
+// readiness of each handle, in order (the stop token is read with requested()).
+std::vector<bool> wait_readable(const std::vector<zpat::detail::poll_handle>& handles,
+                                const stop_token& stop, std::chrono::milliseconds timeout);
+
+// Endpoints a device binds unless the user wrote '>' (connect) or '@' before them.
+std::string bind_by_default(std::string_view endpoints);
+
+// Logs at warning level at most once a second per kind, with how many were suppressed, so a
+// peer that floods garbage cannot flood the log.
+class rate_limited_log {
+  public:
+    explicit rate_limited_log(std::string kind) : kind_(std::move(kind)) {}
+    void warn(const std::string& what);
+
+  private:
+    std::string kind_;
+    std::chrono::steady_clock::time_point next_{};
+    std::uint64_t suppressed_ = 0;
+};
+
+// A table that the device thread rebuilds and other threads copy, under a mutex.
+template <class Table>
+class published {
+  public:
+    void publish(Table table) {
+        const std::lock_guard lock(mutex_);
+        table_ = std::move(table);
+    }
+    Table read() const {
+        const std::lock_guard lock(mutex_);
+        return table_;
+    }
+
+  private:
+    mutable std::mutex mutex_;
+    Table table_{};
+};
+
+// How often a device republishes its tables and runs its housekeeping.
+inline constexpr std::chrono::milliseconds tick{100};
+
+class device {
+  public:
+    virtual ~device() = default;
+    // Runs on the device's own thread until `stop` is requested.
+    virtual void run(const stop_token& stop) = 0;
+    // Adds this device's counters to `into`; safe from any thread.
+    virtual void report(stats& into) const = 0;
+    // The addresses in use on each side (the service broker has only a frontend).
+    virtual std::vector<std::string> frontend() const = 0;
+    virtual std::vector<std::string> backend() const { return {}; }
+};
+
+std::unique_ptr<device> make_forwarder(const forwarder_config& cfg, std::size_t max_size);
+std::unique_ptr<device> make_streamer(const streamer_config& cfg, std::size_t max_size);
+std::unique_ptr<device> make_service_broker(const service_config& cfg, std::size_t max_size);
+
+}  // namespace zpat::broker::detail

@@ -1,0 +1,166 @@
+// The broker's counters as JSON (for `zpat stats` and the HTTP endpoint) and in the Prometheus
+// text exposition format.
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "zpat/broker/broker.hpp"
+
+namespace zpat::broker {
+namespace {
+
+using nlohmann::json;
+
+json traffic_json(const traffic& t) {
+    return json{{"messages_in", t.messages_in},       {"bytes_in", t.bytes_in},
+                {"messages_out", t.messages_out},     {"bytes_out", t.bytes_out},
+                {"dropped_full", t.dropped_full},     {"dropped_oversized", t.dropped_oversized},
+                {"dropped_malformed", t.dropped_malformed}};
+}
+
+// Prometheus label values escape backslash, quote and newline.
+std::string label(std::string_view value) {
+    std::string out;
+    for (char c : value) {
+        if (c == '\\' || c == '"') {
+            out += '\\';
+            out += c;
+        } else if (c == '\n') {
+            out += "\\n";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+class prometheus_text {
+  public:
+    void metric(std::string_view name, std::string_view type, std::string_view help) {
+        text_ += "# HELP zpat_broker_" + std::string(name) + " " + std::string(help) + "\n";
+        text_ += "# TYPE zpat_broker_" + std::string(name) + " " + std::string(type) + "\n";
+    }
+    void sample(std::string_view name, std::string_view labels, std::uint64_t value) {
+        text_ += "zpat_broker_" + std::string(name);
+        if (!labels.empty()) {
+            text_ += "{" + std::string(labels) + "}";
+        }
+        text_ += " " + std::to_string(value) + "\n";
+    }
+    std::string take() { return std::move(text_); }
+
+  private:
+    std::string text_;
+};
+
+// The traffic of every device, one metric family at a time (the format wants them grouped).
+void traffic_samples(prometheus_text& out, const stats& s) {
+    std::vector<std::pair<std::string, traffic>> devices;
+    if (s.forwarder) {
+        devices.emplace_back("forwarder", s.forwarder->counts);
+    }
+    if (s.streamer) {
+        devices.emplace_back("streamer", *s.streamer);
+    }
+    if (s.service) {
+        devices.emplace_back("service", s.service->counts);
+    }
+    const auto family = [&](std::string_view name, std::string_view help,
+                            std::initializer_list<std::pair<std::string_view,
+                                                            std::uint64_t traffic::*>> samples) {
+        out.metric(name, "counter", help);
+        for (const auto& [device, t] : devices) {
+            for (const auto& [labels, field] : samples) {
+                out.sample(name, "device=\"" + device + "\"," + std::string(labels), t.*field);
+            }
+        }
+    };
+    family("messages_total", "Messages through a device.",
+           {{"direction=\"in\"", &traffic::messages_in},
+            {"direction=\"out\"", &traffic::messages_out}});
+    family("bytes_total", "Bytes through a device.",
+           {{"direction=\"in\"", &traffic::bytes_in}, {"direction=\"out\"", &traffic::bytes_out}});
+    family("dropped_total", "Messages a device dropped, by reason.",
+           {{"reason=\"full\"", &traffic::dropped_full},
+            {"reason=\"oversized\"", &traffic::dropped_oversized},
+            {"reason=\"malformed\"", &traffic::dropped_malformed}});
+}
+
+}  // namespace
+
+std::string to_json(const stats& s) {
+    json out = json::object();
+    if (s.forwarder) {
+        json topics = json::array();
+        for (const topic_stats& t : s.forwarder->topics) {
+            topics.push_back(
+                {{"prefix", t.prefix}, {"subscriptions", t.subscriptions}, {"messages", t.messages}});
+        }
+        out["forwarder"] = {{"traffic", traffic_json(s.forwarder->counts)},
+                            {"topics", topics},
+                            {"cached_topics", s.forwarder->cached_topics}};
+    }
+    if (s.streamer) {
+        out["streamer"] = {{"traffic", traffic_json(*s.streamer)}};
+    }
+    if (s.service) {
+        json services = json::array();
+        for (const service_stats& v : s.service->services) {
+            services.push_back({{"name", v.name},
+                                {"workers", v.workers},
+                                {"waiting_workers", v.waiting_workers},
+                                {"queued", v.queued},
+                                {"requests", v.requests},
+                                {"replies", v.replies},
+                                {"expired", v.expired},
+                                {"rejected", v.rejected}});
+        }
+        out["service"] = {{"traffic", traffic_json(s.service->counts)},
+                          {"services", services},
+                          {"workers_expired", s.service->workers_expired},
+                          {"disconnects_sent", s.service->disconnects_sent},
+                          {"mmi_requests", s.service->mmi_requests},
+                          {"requests_expired", s.service->requests_expired},
+                          {"requests_rejected", s.service->requests_rejected}};
+    }
+    // Service and topic names are bytes from the network: replace what is not UTF-8.
+    return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string to_prometheus(const stats& s) {
+    prometheus_text out;
+    traffic_samples(out, s);
+    if (s.forwarder) {
+        out.metric("topic_subscriptions", "gauge", "Subscribers holding a topic prefix.");
+        for (const topic_stats& t : s.forwarder->topics) {
+            out.sample("topic_subscriptions", "prefix=\"" + label(t.prefix) + "\"",
+                       t.subscriptions);
+        }
+        out.metric("topic_messages_total", "counter", "Messages forwarded matching a prefix.");
+        for (const topic_stats& t : s.forwarder->topics) {
+            out.sample("topic_messages_total", "prefix=\"" + label(t.prefix) + "\"", t.messages);
+        }
+    }
+    if (s.service) {
+        const auto family = [&](std::string_view name, std::string_view type,
+                                std::string_view help, std::uint64_t service_stats::*field) {
+            out.metric(name, type, help);
+            for (const service_stats& v : s.service->services) {
+                out.sample(name, "service=\"" + label(v.name) + "\"", v.*field);
+            }
+        };
+        family("service_workers", "gauge", "Workers registered for a service.",
+               &service_stats::workers);
+        family("service_queued", "gauge", "Requests waiting for a worker.",
+               &service_stats::queued);
+        family("service_requests_total", "counter", "Requests received for a service.",
+               &service_stats::requests);
+        family("service_expired_total", "counter", "Requests expired in the queue.",
+               &service_stats::expired);
+        out.metric("workers_expired_total", "counter", "Workers purged after going silent.");
+        out.sample("workers_expired_total", "", s.service->workers_expired);
+    }
+    return out.take();
+}
+
+}  // namespace zpat::broker

@@ -1,0 +1,67 @@
+// The pipeline streamer: what producers push to the frontend is pushed on, round-robin, to the
+// workers that pull from the backend. A hop in a pipeline, written on the public roles, so either
+// side may be ZeroMQ or raw+tcp. With no worker connected the backend holds messages up to its
+// high-water mark and the streamer then stops taking more: producers wait, nothing is lost.
+
+#include "device.hpp"
+#include "zpat/pipeline.hpp"
+
+namespace zpat::broker::detail {
+namespace {
+
+constexpr int burst = 1000;
+
+class streamer final : public device {
+  public:
+    streamer(const streamer_config& cfg, std::size_t max_size)
+        : frontend_(bind_by_default(cfg.frontend), side_options(cfg, max_size)),
+          backend_(bind_by_default(cfg.backend), side_options(cfg, max_size)) {}
+
+    void run(const stop_token& stop) override {
+        message msg;
+        while (!stop.requested()) {
+            if (!wait_readable({frontend_.poll_handle()}, stop, tick)[0]) {
+                continue;
+            }
+            for (int i = 0; i < burst && frontend_.receive(msg, milliseconds{0}); ++i) {
+                const std::uint64_t bytes = msg.byte_size();
+                counts_.messages_in.add();
+                counts_.bytes_in.add(bytes);
+                while (!backend_.send(msg)) {  // no room within a tick: look at the token
+                    if (stop.requested()) {
+                        return;
+                    }
+                }
+                counts_.messages_out.add();
+                counts_.bytes_out.add(bytes);
+            }
+            counts_.dropped_oversized.set(frontend_.oversized_dropped());
+        }
+    }
+
+    void report(stats& into) const override {
+        into.streamer = counts_.snapshot();
+    }
+    std::vector<std::string> frontend() const override { return frontend_.endpoints(); }
+    std::vector<std::string> backend() const override { return backend_.endpoints(); }
+
+  private:
+    static options side_options(const streamer_config& cfg, std::size_t max_size) {
+        return options{.send_high_water_mark = cfg.high_water_mark,
+                       .receive_high_water_mark = cfg.high_water_mark,
+                       .max_message_size = max_size,
+                       .send_timeout = tick};
+    }
+
+    puller frontend_;
+    pusher backend_;
+    traffic_counters counts_;
+};
+
+}  // namespace
+
+std::unique_ptr<device> make_streamer(const streamer_config& cfg, std::size_t max_size) {
+    return std::make_unique<streamer>(cfg, max_size);
+}
+
+}  // namespace zpat::broker::detail
