@@ -62,6 +62,7 @@ class zmq_service_worker final : public service_worker_impl {
             if (now >= deadline) {
                 return false;
             }
+            items[0].socket = socket_.handle().zmq_socket;  // a reconnect opened a new one
             items[0].events = connected_ ? ZMQ_POLLIN : 0;
             const auto wait = std::chrono::ceil<milliseconds>(std::min(wake, deadline) - now);
             if (!poll_interrupted(items, std::max(milliseconds{0}, wait)) &&

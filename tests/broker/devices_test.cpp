@@ -1,0 +1,231 @@
+// The forwarder, the streamer and the stats endpoint of the broker.
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "broker_support.hpp"
+#include "support/test_support.hpp"
+#include "zpat/core/error.hpp"
+#include "zpat/pipeline.hpp"
+#include "zpat/pubsub.hpp"
+#include "zpat/reqrep.hpp"
+
+using namespace zpat;
+using namespace zpat::testing;
+
+namespace {
+
+broker::config forwarder_on(const std::string& front, const std::string& back,
+                            bool cache = false) {
+    broker::config cfg;
+    cfg.forwarder = broker::forwarder_config{.frontend = front, .backend = back,
+                                             .last_value_cache = cache};
+    return cfg;
+}
+
+// ">" + the bound address: how a role reaches a broker endpoint.
+std::string at(const std::string& bound) {
+    return ">" + bound;
+}
+
+}  // namespace
+
+TEST_CASE("the forwarder passes subscriptions upstream and matching messages downstream",
+          "[broker][forwarder]") {
+    running_broker b(forwarder_on("tcp://127.0.0.1:*", "tcp://127.0.0.1:*"));
+    publisher pub(at(b.forwarder_frontend()));
+    subscriber sub(b.forwarder_backend(), {"weather."});
+    // The publisher hears the subscription through the broker: filtering happens at its side.
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+
+    pub.publish("sports.nyc", "ignored");
+    pub.publish("weather.nyc", "21C");
+    auto msg = sub.receive(5s);
+    REQUIRE(msg);
+    CHECK(*msg == message{"weather.nyc", "21C"});
+    REQUIRE(eventually_counted(b, [](const stats& s) {
+        const auto& t = s.forwarder->topics;
+        return s.forwarder->counts.messages_out >= 1 && t.size() == 1 &&
+               t[0].prefix == "weather." && t[0].subscriptions == 1 && t[0].messages == 1;
+    }));
+    // The publisher filtered sports.nyc before the network: the broker never saw it.
+    CHECK(b.counters().forwarder->counts.messages_in == 1);
+}
+
+TEST_CASE("an unsubscribe travels upstream too", "[broker][forwarder]") {
+    running_broker b(forwarder_on("tcp://127.0.0.1:*", "tcp://127.0.0.1:*"));
+    publisher pub(at(b.forwarder_frontend()));
+    subscriber sub(b.forwarder_backend(), {"a"});
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    sub.unsubscribe("a");
+    REQUIRE(eventually_counted(b, [](const stats& s) {
+        return s.forwarder->topics.size() == 1 && s.forwarder->topics[0].subscriptions == 0;
+    }));
+}
+
+TEST_CASE("with the last-value cache a late subscriber gets each topic's latest message at once",
+          "[broker][forwarder][lvc]") {
+    running_broker b(forwarder_on("tcp://127.0.0.1:*", "tcp://127.0.0.1:*", true));
+    publisher pub(at(b.forwarder_frontend()));
+    subscriber early(b.forwarder_backend(), {""});
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    for (const auto* value : {"1", "2", "3"}) {
+        pub.publish("price.a", value);
+    }
+    pub.publish("price.b", "9");
+    pub.publish("other", "x");
+    for (int i = 0; i < 5; ++i) {
+        REQUIRE(early.receive(5s));  // all five went through
+    }
+
+    subscriber late(b.forwarder_backend(), {"price."});
+    std::set<std::string> got;
+    for (int i = 0; i < 2; ++i) {
+        auto msg = late.receive(5s);
+        REQUIRE(msg);
+        got.insert(msg->at(0) + "=" + msg->at(1));
+    }
+    CHECK(got == std::set<std::string>{"price.a=3", "price.b=9"});
+    CHECK(b.counters().forwarder->cached_topics == 3);
+}
+
+TEST_CASE("the forwarder bridges raw+tcp publishers to ZeroMQ subscribers and the reverse",
+          "[broker][forwarder][raw]") {
+    SECTION("raw+tcp in, ZeroMQ out") {
+        running_broker b(forwarder_on("raw+tcp://127.0.0.1:*", "tcp://127.0.0.1:*"));
+        publisher pub(at(b.forwarder_frontend()));
+        subscriber sub(b.forwarder_backend(), {"t"});
+        // The broker subscribes upstream to everything once a publisher is there.
+        REQUIRE(pub.wait_for_subscriptions(1, 5s));
+        REQUIRE(eventually([&] {
+            pub.publish("t", "hello");
+            return sub.receive(50ms).has_value();
+        }));
+    }
+    SECTION("ZeroMQ in, raw+tcp out") {
+        running_broker b(forwarder_on("tcp://127.0.0.1:*", "raw+tcp://127.0.0.1:*"));
+        publisher pub(at(b.forwarder_frontend()));
+        subscriber sub(b.forwarder_backend(), {"t"});
+        REQUIRE(eventually([&] {
+            pub.publish("t", "hello");
+            return sub.receive(50ms).has_value();
+        }));
+    }
+}
+
+TEST_CASE("a last-value cache with a raw+tcp side is refused by name", "[broker][forwarder]") {
+    CHECK_THROWS_WITH(broker::broker(forwarder_on("raw+tcp://127.0.0.1:*",
+                                                  "tcp://127.0.0.1:*", true)),
+                      Catch::Contains("last-value cache"));
+}
+
+TEST_CASE("a slow raw+tcp subscriber loses messages, counted, while a fast one loses none",
+          "[broker][forwarder][robustness]") {
+    broker::config cfg = forwarder_on("tcp://127.0.0.1:*", "raw+tcp://127.0.0.1:*");
+    cfg.forwarder->high_water_mark = 100;
+    running_broker b(cfg);
+    publisher pub(at(b.forwarder_frontend()), {.send_high_water_mark = 0, .block_when_full = true});
+    subscriber slow(b.forwarder_backend(), {""}, {.receive_high_water_mark = 10});
+    subscriber fast(b.forwarder_backend(), {""}, {.receive_high_water_mark = 0});
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));  // the broker's subscription to everything
+    REQUIRE(eventually([&] {
+        pub.publish("probe", "");
+        return slow.receive(10ms).has_value() && fast.receive(10ms).has_value();
+    }));
+    while (fast.receive(100ms)) {
+    }
+
+    // Batches smaller than the high-water mark, each read by the fast subscriber before the
+    // next: it never falls behind, while the slow one (which never reads) soon does.
+    const std::string payload(1024, 'x');
+    constexpr int batches = 400;
+    constexpr int batch = 50;
+    int received = 0;
+    for (int b_i = 0; b_i < batches; ++b_i) {
+        for (int i = 0; i < batch; ++i) {
+            pub.publish("data", payload);
+        }
+        for (int i = 0; i < batch && fast.receive(2s); ++i) {
+            ++received;
+        }
+    }
+    CHECK(received == batches * batch);
+    // The slow one never read: the broker dropped for it at its high-water mark, and counted.
+    REQUIRE(eventually_counted(b, [](const stats& s) {
+        return s.forwarder->counts.dropped_full > 0;
+    }));
+}
+
+TEST_CASE("the streamer hands what producers push to the workers, round-robin",
+          "[broker][streamer]") {
+    broker::config cfg;
+    cfg.streamer = broker::streamer_config{.frontend = "tcp://127.0.0.1:*",
+                                           .backend = "tcp://127.0.0.1:*"};
+    running_broker b(cfg);
+    puller one(at(b.streamer_backend()));
+    puller two(at(b.streamer_backend()));
+    pusher producer(at(b.streamer_frontend()));
+    // Let both workers connect before work flows, so round-robin has two to choose from.
+    REQUIRE(eventually([&] {
+        producer.send({"warm-up"});
+        return one.receive(20ms).has_value() && two.receive(20ms).has_value();
+    }));
+    while (one.receive(50ms) || two.receive(50ms)) {
+    }
+    for (int i = 0; i < 10; ++i) {
+        producer.send({std::to_string(i)});
+    }
+    int first = 0;
+    int second = 0;
+    while (first + second < 10) {
+        if (one.receive(10ms)) {
+            ++first;
+        }
+        if (two.receive(10ms)) {
+            ++second;
+        }
+    }
+    CHECK(first == 5);
+    CHECK(second == 5);
+}
+
+TEST_CASE("the stats endpoint answers with JSON or the Prometheus text format",
+          "[broker][stats]") {
+    broker::config cfg = service_only();
+    cfg.stats_endpoint = "tcp://127.0.0.1:*";
+    running_broker b(cfg);
+    serving_worker worker(b.service(), "echo", echo);
+    REQUIRE(eventually_served(b, "echo", 1));
+
+    requester ask(at(b.stats_endpoint()), {.request_timeout = 2s, .retries = 0});
+    auto json_text = ask.request({"json"});
+    REQUIRE(json_text);
+    const auto parsed = nlohmann::json::parse(json_text->front());
+    CHECK(parsed["service"]["services"][0]["name"] == "echo");
+    CHECK(parsed["service"]["services"][0]["workers"] == 1);
+
+    auto prometheus = ask.request({"prometheus"});
+    REQUIRE(prometheus);
+    CHECK_THAT(prometheus->front(),
+               Catch::Contains("# TYPE zpat_broker_messages_total counter") &&
+                   Catch::Contains("zpat_broker_service_workers{service=\"echo\"} 1"));
+}
+
+TEST_CASE("the broker stops within a second, with idle clients and workers connected",
+          "[broker]") {
+    broker::config cfg = service_only();
+    cfg.forwarder = broker::forwarder_config{.frontend = "tcp://127.0.0.1:*",
+                                             .backend = "tcp://127.0.0.1:*"};
+    cfg.streamer = broker::streamer_config{.frontend = "tcp://127.0.0.1:*",
+                                           .backend = "tcp://127.0.0.1:*"};
+    broker::broker b(cfg);
+    b.start();
+    subscriber sub(b.forwarder_backend().at(0));
+    puller pull(">" + b.streamer_backend().at(0));
+    const auto start = std::chrono::steady_clock::now();
+    b.stop();
+    b.wait();
+    CHECK(std::chrono::steady_clock::now() - start < 1s);
+}

@@ -1,0 +1,230 @@
+// The Majordomo service broker (MDP/0.1 + MMI), one promise per case, with zpat's own service
+// roles and with bare DEALER sockets that speak the frames of the RFC directly.
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <thread>
+#include <zmq.hpp>
+
+#include "broker_support.hpp"
+#include "support/test_support.hpp"
+#include "zpat/core/error.hpp"
+#include "zpat/majordomo.hpp"
+#include "zpat/service.hpp"
+
+using namespace zpat;
+using namespace zpat::testing;
+namespace mdp = zpat::mdp;
+
+TEST_CASE("a client's request reaches a worker and the worker's reply comes back",
+          "[broker][service]") {
+    running_broker b(service_only());
+    serving_worker worker(b.service(), "echo", echo);
+
+    service_client client(b.service(), {.request_timeout = 2s, .retries = 0});
+    auto reply = client.request("echo", {"hello", "world"});
+    REQUIRE(reply);
+    CHECK(*reply == message{"hello", "world"});
+}
+
+TEST_CASE("each request goes to the worker that has been idle longest", "[broker][service]") {
+    running_broker b(service_only());
+    serving_worker first(b.service(), "who", [](const message&) { return message{"first"}; });
+    REQUIRE(eventually_served(b, "who", 1));
+    serving_worker second(b.service(), "who", [](const message&) { return message{"second"}; });
+    REQUIRE(eventually_served(b, "who", 2));
+
+    service_client client(b.service(), {.request_timeout = 2s, .retries = 0});
+    std::vector<std::string> answers;
+    for (int i = 0; i < 4; ++i) {
+        auto reply = client.request("who", {"?"});
+        REQUIRE(reply);
+        answers.push_back(reply->front());
+    }
+    CHECK(answers == std::vector<std::string>{"first", "second", "first", "second"});
+}
+
+TEST_CASE("mmi.service answers 200 for a served service, 404 otherwise; other mmi.* 501",
+          "[broker][service][mmi]") {
+    running_broker b(service_only());
+    service_client client(b.service(), {.request_timeout = 2s, .retries = 0});
+    CHECK(client.request("mmi.service", {"echo"})->front() == "404");
+    service_worker worker(b.service(), "echo", fast_heartbeats());
+    REQUIRE(eventually_served(b, "echo", 1));
+    CHECK(client.request("mmi.service", {"echo"})->front() == "200");
+    CHECK(client.request("mmi.service", {"nothing"})->front() == "404");
+    CHECK(client.request("mmi.workers", {"echo"})->front() == "501");
+}
+
+TEST_CASE("a worker that registers an mmi.* service is disconnected", "[broker][service][mmi]") {
+    running_broker b(service_only());
+    raw_peer worker(b.service());
+    worker.send({"", mdp::worker_header, "\x01", "mmi.service"});
+    auto answer = worker.receive();
+    REQUIRE(answer);
+    CHECK(*answer == message{"", mdp::worker_header, "\x05"});
+    CHECK(b.counters().service->disconnects_sent == 1);
+}
+
+TEST_CASE("a request for a service with no worker waits until a worker registers",
+          "[broker][service]") {
+    running_broker b(service_only());
+    raw_peer client(b.service());
+    client.send({"", mdp::client_header, "late", "ping"});
+    REQUIRE(eventually_counted(b, [](const stats& s) { return queued(s, "late") == 1; }));
+
+    service_worker worker(b.service(), "late", fast_heartbeats());
+    auto request = worker.receive(2s);
+    REQUIRE(request);
+    CHECK(*request == message{"ping"});
+    worker.reply({"pong"});
+    CHECK(client.receive() == message{"", mdp::client_header, "late", "pong"});
+}
+
+TEST_CASE("a queued request expires after request_expiry and is counted",
+          "[broker][service]") {
+    auto cfg = service_only();
+    cfg.service->request_expiry = 100ms;
+    running_broker b(cfg);
+    raw_peer client(b.service());
+    client.send({"", mdp::client_header, "nobody", "ping"});
+    REQUIRE(eventually_counted(b, [](const stats& s) { return s.service->requests_expired == 1; }));
+}
+
+TEST_CASE("requests beyond max_queue for one service are refused and counted",
+          "[broker][service]") {
+    auto cfg = service_only();
+    cfg.service->max_queue = 2;
+    running_broker b(cfg);
+    raw_peer client(b.service());
+    for (int i = 0; i < 3; ++i) {
+        client.send({"", mdp::client_header, "busy", std::to_string(i)});
+    }
+    REQUIRE(eventually_counted(b, [](const stats& s) {
+        return s.service->requests_rejected == 1 && queued(s, "busy") == 2;
+    }));
+}
+
+TEST_CASE("the broker heartbeats a registered worker and purges one that falls silent",
+          "[broker][service][heartbeat]") {
+    running_broker b(service_only());  // 100 ms x 3
+    raw_peer worker(b.service());
+    worker.send({"", mdp::worker_header, "\x01", "quiet"});
+    auto heartbeat = worker.receive();
+    REQUIRE(heartbeat);
+    CHECK(*heartbeat == message{"", mdp::worker_header, "\x04"});
+
+    service_client client(b.service(), {.request_timeout = 2s, .retries = 0});
+    CHECK(client.request("mmi.service", {"quiet"})->front() == "200");
+    // It says nothing more: within the expiry (and a heartbeat) it is gone.
+    REQUIRE(eventually_counted(b, [](const stats& s) { return s.service->workers_expired == 1; }));
+    CHECK(client.request("mmi.service", {"quiet"})->front() == "404");
+}
+
+TEST_CASE("a worker that dies holding a request: the client's retry is answered by another",
+          "[broker][service][robustness]") {
+    running_broker b(service_only());
+    std::optional<raw_peer> doomed(std::in_place, b.service());
+    doomed->send({"", mdp::worker_header, "\x01", "job"});
+    REQUIRE(eventually_served(b, "job", 1));
+
+    std::optional<message> reply;
+    std::jthread calling([&] {
+        service_client client(b.service(), {.request_timeout = 500ms, .retries = 2});
+        reply = client.request("job", {"work"});
+    });
+    // The doomed worker takes the first attempt and vanishes without a word.
+    auto request = doomed->receive();
+    while (request && request->size() > 2 && (*request)[2] == "\x04") {
+        request = doomed->receive();
+    }
+    REQUIRE(request);
+    REQUIRE((*request)[2] == "\x02");
+    doomed.reset();
+
+    serving_worker healthy(b.service(), "job", [](const message&) { return message{"done"}; });
+    calling.join();
+    REQUIRE(reply);
+    CHECK(*reply == message{"done"});
+    // The dead one is purged within its expiry; the healthy one remains.
+    REQUIRE(eventually_counted(b, [](const stats& s) { return workers(s, "job") == 1; }));
+}
+
+TEST_CASE("malformed messages are dropped and counted; other clients are unaffected",
+          "[broker][service][robustness]") {
+    running_broker b(service_only());
+    serving_worker worker(b.service(), "echo", echo);
+
+    raw_peer rogue(b.service());
+    rogue.send({"no delimiter"});                           // no empty frame
+    rogue.send({"", "HTTP/1.1"});                           // unknown protocol header
+    rogue.send({"", mdp::client_header});                   // request without a service
+    rogue.send({"", mdp::worker_header});                   // worker message without a command
+    rogue.send({"", mdp::worker_header, "\x09"});           // unknown command
+    rogue.send({"", mdp::worker_header, "\x03", "client"}); // REPLY without its empty frame
+    REQUIRE(eventually_counted(b, [](const stats& s) {
+        return s.service->counts.dropped_malformed == 6;
+    }));
+
+    service_client client(b.service(), {.request_timeout = 2s, .retries = 0});
+    CHECK(client.request("echo", {"still fine"}) == message{"still fine"});
+}
+
+TEST_CASE("a valid command at the wrong time is answered with DISCONNECT",
+          "[broker][service][robustness]") {
+    running_broker b(service_only());
+    raw_peer stranger(b.service());
+    stranger.send({"", mdp::worker_header, "\x04"});  // HEARTBEAT before READY
+    CHECK(stranger.receive() == message{"", mdp::worker_header, "\x05"});
+
+    raw_peer twice(b.service());
+    twice.send({"", mdp::worker_header, "\x01", "echo"});
+    twice.send({"", mdp::worker_header, "\x01", "echo"});  // READY again
+    auto answer = twice.receive();
+    while (answer && (*answer)[2] == "\x04") {
+        answer = twice.receive();
+    }
+    CHECK(answer == message{"", mdp::worker_header, "\x05"});
+}
+
+TEST_CASE("workers register again with a restarted broker, and clients succeed again",
+          "[broker][service][robustness]") {
+    std::string endpoint;
+    auto cfg = service_only();
+    std::optional<running_broker> b(std::in_place, cfg);
+    endpoint = b->service();
+    serving_worker worker(endpoint, "echo", echo);
+    {
+        service_client client(endpoint, {.request_timeout = 2s, .retries = 0});
+        REQUIRE(client.request("echo", {"before"}) == message{"before"});
+    }
+
+    b.reset();  // the broker goes away; the same address comes back with a new broker
+    cfg.service->endpoint = endpoint;
+    // libzmq closes the old listener on its I/O thread, a moment after the broker is gone.
+    REQUIRE(eventually([&] {
+        try {
+            b.emplace(cfg);
+            return true;
+        } catch (const connection_error&) {
+            return false;
+        }
+    }));
+    service_client client(endpoint, {.request_timeout = 500ms, .retries = 8});
+    CHECK(client.request("echo", {"after"}) == message{"after"});
+    CHECK(worker.worker().reconnects() >= 1);
+}
+
+TEST_CASE("the service roles refuse raw endpoints, naming the combination",
+          "[broker][service]") {
+    CHECK_THROWS_AS(service_client(">raw+tcp://127.0.0.1:7000"), unsupported_error);
+    CHECK_THROWS_WITH(service_worker(">raw+tcp://127.0.0.1:7000", "echo"),
+                      Catch::Contains("Majordomo") && Catch::Contains("raw"));
+    CHECK_THROWS_AS(service_worker(">tcp://127.0.0.1:7000", "mmi.mine"), std::invalid_argument);
+}
+
+TEST_CASE("the broker refuses to speak Majordomo on a raw endpoint", "[broker][service]") {
+    broker::config cfg;
+    cfg.service = broker::service_config{.endpoint = "raw+tcp://127.0.0.1:*"};
+    CHECK_THROWS_AS(broker::broker(cfg), unsupported_error);
+}
