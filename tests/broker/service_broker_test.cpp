@@ -44,7 +44,7 @@ TEST_CASE("each request goes to the worker that has been idle longest", "[broker
     CHECK(answers == std::vector<std::string>{"first", "second", "first", "second"});
 }
 
-TEST_CASE("mmi.service answers 200 for a served service, 404 otherwise; other mmi.* 501",
+TEST_CASE("mmi.service answers 200 for a served service and 404 otherwise, other mmi.* 501",
           "[broker][service][mmi]") {
     running_broker b(service_only());
     service_client client(b.service(), {.request_timeout = 2s, .retries = 0});
@@ -150,7 +150,7 @@ TEST_CASE("a worker that dies holding a request: the client's retry is answered 
     REQUIRE(eventually_counted(b, [](const stats& s) { return workers(s, "job") == 1; }));
 }
 
-TEST_CASE("malformed messages are dropped and counted; other clients are unaffected",
+TEST_CASE("malformed messages are dropped and counted, and other clients are unaffected",
           "[broker][service][robustness]") {
     running_broker b(service_only());
     serving_worker worker(b.service(), "echo", echo);
