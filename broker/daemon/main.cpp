@@ -3,6 +3,7 @@
 // prints the effective configuration and exits. SIGINT or SIGTERM stop it cleanly.
 // Exit codes: 0 after a clean stop, 1 on a runtime failure, 2 on bad usage or configuration.
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -166,6 +167,8 @@ int main(int argc, char** argv) {
         std::cout << app.config_to_str(true, false);
         return 0;
     }
+    // A daemon logs to stderr; stdout stays free for --check-config and the like.
+    spdlog::set_default_logger(spdlog::stderr_color_mt("zpat-broker"));
     spdlog::set_level(s.verbosity >= 2   ? spdlog::level::trace
                       : s.verbosity == 1 ? spdlog::level::debug
                                          : spdlog::level::info);

@@ -1,0 +1,287 @@
+"""zpat-broker against a Majordomo client and worker written from the RFCs (7/MDP, 8/MMI) with
+nothing but pyzmq, plus the robustness the broker promises: a worker killed while it holds a
+request, a broker restarted under its workers, and a peer that sends garbage.
+
+Run with Debian's system python3 (it has python3-zmq):
+    python_majordomo.py PATH_TO_ZPAT_BROKER PATH_TO_ZPAT
+Every wait is bounded; ports are ephemeral loopback ports.
+"""
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import zmq
+
+BROKER, ZPAT = sys.argv[1], sys.argv[2]
+LIMIT = 10.0
+HEARTBEAT_MS = 250
+LIVENESS = 3
+context = zmq.Context()
+failures = []
+started = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_broker(service_port, stats_port):
+    process = subprocess.Popen(
+        [BROKER, "--no-forwarder", "--no-streamer",
+         "--service-endpoint", f"tcp://127.0.0.1:{service_port}",
+         "--stats-endpoint", f"tcp://127.0.0.1:{stats_port}",
+         "--heartbeat-interval", f"{HEARTBEAT_MS}ms", "--heartbeat-liveness", str(LIVENESS)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    started.append(process)
+    # Read the log on a thread (and keep draining it, so the broker never blocks on a full pipe)
+    # until the last endpoint line says it is listening.
+    listening = threading.Event()
+
+    def read_log():
+        for line in process.stderr:
+            if "stats on" in line:
+                listening.set()
+
+    threading.Thread(target=read_log, daemon=True).start()
+    if not listening.wait(LIMIT):
+        raise AssertionError(f"zpat-broker did not start (exit {process.poll()})")
+    return process
+
+
+def start_zpat(*args):
+    # Its own process group: a worker's --exec child goes down with it.
+    process = subprocess.Popen([ZPAT, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               text=True, start_new_session=True)
+    started.append(process)
+    return process
+
+
+def stop(process, sig=signal.SIGTERM):
+    if process.poll() is None:
+        process.send_signal(sig)
+    process.wait(timeout=LIMIT)
+
+
+def stats(stats_port):
+    out = subprocess.run([ZPAT, "stats", f"tcp://127.0.0.1:{stats_port}"], capture_output=True,
+                         text=True, timeout=LIMIT)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def workers_of(snapshot, service):
+    for entry in snapshot["service"]["services"]:
+        if entry["name"] == service:
+            return entry["workers"]
+    return 0
+
+
+def wait_for(condition, limit=LIMIT):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+class Client:
+    """An MDP/0.1 client from the RFC: a REQ socket, Lazy Pirate retries on a fresh socket."""
+
+    def __init__(self, endpoint, timeout_ms=1000, retries=3):
+        self.endpoint, self.timeout_ms, self.retries = endpoint, timeout_ms, retries
+        self.socket = None
+        self.connect()
+
+    def connect(self):
+        if self.socket:
+            self.socket.close(linger=0)
+        self.socket = context.socket(zmq.REQ)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.connect(self.endpoint)
+
+    def request(self, service, *body):
+        for _ in range(1 + self.retries):
+            self.socket.send_multipart([b"MDPC01", service.encode(), *body])
+            if self.socket.poll(self.timeout_ms, zmq.POLLIN):
+                reply = self.socket.recv_multipart()
+                assert reply[:2] == [b"MDPC01", service.encode()], reply
+                return reply[2:]
+            self.connect()
+        return None
+
+
+class Worker(threading.Thread):
+    """An MDP/0.1 worker from the RFC: one DEALER, READY, heartbeats, answers in upper case."""
+
+    def __init__(self, endpoint, service):
+        super().__init__(daemon=True)
+        self.endpoint, self.service = endpoint, service
+        self.running = True
+        self.served = 0
+
+    def run(self):
+        sock = context.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.connect(self.endpoint)
+        sock.send_multipart([b"", b"MDPW01", b"\x01", self.service.encode()])
+        next_heartbeat = time.monotonic() + HEARTBEAT_MS / 1000
+        while self.running:
+            if sock.poll(50, zmq.POLLIN):
+                frames = sock.recv_multipart()
+                assert frames[:2] == [b"", b"MDPW01"], frames
+                if frames[2] == b"\x02":
+                    client, empty, body = frames[3], frames[4], frames[5:]
+                    assert empty == b""
+                    sock.send_multipart([b"", b"MDPW01", b"\x03", client, b"",
+                                         *[part.upper() for part in body]])
+                    self.served += 1
+            if time.monotonic() >= next_heartbeat:
+                sock.send_multipart([b"", b"MDPW01", b"\x04"])
+                next_heartbeat = time.monotonic() + HEARTBEAT_MS / 1000
+        sock.send_multipart([b"", b"MDPW01", b"\x05"])
+        sock.close()
+
+
+def case(name):
+    def register(fn):
+        try:
+            fn()
+            print(f"ok    {name}")
+        except Exception as error:  # report every case, then fail at the end
+            failures.append(name)
+            print(f"FAIL  {name}: {error!r}")
+        finally:
+            for process in started:
+                if process.poll() is None:
+                    try:
+                        os.killpg(process.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                    process.wait(timeout=LIMIT)
+            started.clear()
+        return fn
+    return register
+
+
+@case("an MDP client from the RFC calls a zpat worker through zpat-broker")
+def _():
+    port, stats_port = free_port(), free_port()
+    start_broker(port, stats_port)
+    endpoint = f"tcp://127.0.0.1:{port}"
+    start_zpat("worker", endpoint, "echo", "--echo", "--heartbeat", f"{HEARTBEAT_MS}ms", "-q")
+    assert wait_for(lambda: workers_of(stats(stats_port), "echo") == 1)
+    client = Client(endpoint)
+    assert client.request("echo", b"hello", b"world") == [b"hello", b"world"]
+    assert client.request("mmi.service", b"echo") == [b"200"]
+    assert client.request("mmi.service", b"nobody") == [b"404"]
+    assert client.request("mmi.other", b"x") == [b"501"]
+
+
+@case("an MDP worker from the RFC serves zpat call through zpat-broker")
+def _():
+    port, stats_port = free_port(), free_port()
+    start_broker(port, stats_port)
+    endpoint = f"tcp://127.0.0.1:{port}"
+    worker = Worker(endpoint, "upper")
+    worker.start()
+    try:
+        assert wait_for(lambda: workers_of(stats(stats_port), "upper") == 1)
+        call = subprocess.run([ZPAT, "call", endpoint, "upper", "quiet please", "-q"],
+                              capture_output=True, text=True, timeout=LIMIT)
+        assert call.returncode == 0, call.stderr
+        assert call.stdout.strip() == "QUIET PLEASE", call.stdout
+    finally:
+        worker.running = False
+        worker.join(LIMIT)
+    # It said DISCONNECT on the way out: the broker forgets it at once.
+    assert wait_for(lambda: workers_of(stats(stats_port), "upper") == 0, 1.0)
+
+
+@case("a worker killed while holding a request: the retry is answered by another")
+def _():
+    port, stats_port = free_port(), free_port()
+    start_broker(port, stats_port)
+    endpoint = f"tcp://127.0.0.1:{port}"
+    # The doomed worker registers first, so it is the one idle longest and gets the request.
+    doomed = start_zpat("worker", endpoint, "job", "--exec", "sleep 30; cat", "--heartbeat",
+                        f"{HEARTBEAT_MS}ms", "-q")
+    assert wait_for(lambda: workers_of(stats(stats_port), "job") == 1)
+    start_zpat("worker", endpoint, "job", "--echo", "--heartbeat", f"{HEARTBEAT_MS}ms", "-q")
+    assert wait_for(lambda: workers_of(stats(stats_port), "job") == 2)
+
+    result = {}
+    client = Client(endpoint, timeout_ms=700, retries=3)
+    caller = threading.Thread(target=lambda: result.update(reply=client.request("job", b"task")))
+    caller.start()
+    ready, _, _ = select.select([doomed.stdout], [], [], LIMIT)
+    assert ready and doomed.stdout.readline().strip() == "task", "the doomed worker got nothing"
+    os.killpg(doomed.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    doomed.wait(timeout=LIMIT)
+    caller.join(LIMIT)
+    assert result.get("reply") == [b"task"], result
+    # Gone from the broker's books within the expiry (plus one heartbeat, when purges run).
+    expiry = HEARTBEAT_MS * (LIVENESS + 1) / 1000
+    assert wait_for(lambda: workers_of(stats(stats_port), "job") == 1, LIMIT)
+    assert time.monotonic() - killed_at <= expiry + 0.5, time.monotonic() - killed_at
+
+
+@case("a dead idle worker disappears from mmi.service within the expiry")
+def _():
+    port, stats_port = free_port(), free_port()
+    start_broker(port, stats_port)
+    endpoint = f"tcp://127.0.0.1:{port}"
+    worker = start_zpat("worker", endpoint, "lonely", "--echo", "--heartbeat",
+                        f"{HEARTBEAT_MS}ms", "-q")
+    client = Client(endpoint)
+    assert wait_for(lambda: client.request("mmi.service", b"lonely") == [b"200"])
+    worker.kill()
+    killed_at = time.monotonic()
+    worker.wait(timeout=LIMIT)
+    assert wait_for(lambda: client.request("mmi.service", b"lonely") == [b"404"])
+    assert time.monotonic() - killed_at <= HEARTBEAT_MS * (LIVENESS + 1) / 1000 + 0.5
+
+
+@case("workers register again with a restarted zpat-broker; clients succeed unrestarted")
+def _():
+    port, stats_port = free_port(), free_port()
+    broker = start_broker(port, stats_port)
+    endpoint = f"tcp://127.0.0.1:{port}"
+    start_zpat("worker", endpoint, "echo", "--echo", "--heartbeat", f"{HEARTBEAT_MS}ms", "-q")
+    client = Client(endpoint, timeout_ms=500, retries=10)
+    assert client.request("echo", b"before") == [b"before"]
+    stop(broker)
+    start_broker(port, stats_port)
+    assert client.request("echo", b"after") == [b"after"]
+
+
+@case("a peer sending malformed frames is dropped and counted; other clients carry on")
+def _():
+    port, stats_port = free_port(), free_port()
+    start_broker(port, stats_port)
+    endpoint = f"tcp://127.0.0.1:{port}"
+    start_zpat("worker", endpoint, "echo", "--echo", "--heartbeat", f"{HEARTBEAT_MS}ms", "-q")
+    rogue = context.socket(zmq.DEALER)
+    rogue.setsockopt(zmq.LINGER, 0)
+    rogue.connect(endpoint)
+    rogue.send_multipart([b"GET / HTTP/1.1"])
+    rogue.send_multipart([b"", b"MDPC02", b"echo", b"x"])
+    rogue.send_multipart([b"", b"MDPW01", b"\x07"])
+    rogue.send_multipart([b"", b"MDPC01"])
+    assert wait_for(lambda: stats(stats_port)["service"]["traffic"]["dropped_malformed"] == 4)
+    assert Client(endpoint).request("echo", b"fine") == [b"fine"]
+    rogue.close()
+
+
+if failures:
+    print(f"{len(failures)} case(s) failed")
+    sys.exit(1)
