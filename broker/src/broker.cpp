@@ -90,9 +90,8 @@ void broker::start() {
     }
     if (impl_->stats_replier) {
         impl_->threads.emplace_back([this] {
-            impl_->stats_replier->serve([this](message request) {
-                return impl_->answer_stats(request);
-            });
+            impl_->stats_replier->serve(
+                [this](const message& request) { return impl_->answer_stats(request); });
         });
     }
 }

@@ -12,8 +12,8 @@
 namespace zpat::broker::detail {
 
 traffic traffic_counters::snapshot() const {
-    return traffic{messages_in.get(),  bytes_in.get(),          messages_out.get(),
-                   bytes_out.get(),    dropped_full.get(),      dropped_oversized.get(),
+    return traffic{messages_in.get(),      bytes_in.get(),     messages_out.get(),
+                   bytes_out.get(),        dropped_full.get(), dropped_oversized.get(),
                    dropped_malformed.get()};
 }
 
@@ -37,6 +37,7 @@ void stop_token::request() noexcept {
 std::vector<bool> wait_readable(const std::vector<zpat::detail::poll_handle>& handles,
                                 const stop_token& stop, std::chrono::milliseconds timeout) {
     std::vector<zmq_pollitem_t> items;
+    items.reserve(handles.size() + 1);
     for (const auto& h : handles) {
         items.push_back({h.zmq_socket, h.fd, ZMQ_POLLIN, 0});
     }

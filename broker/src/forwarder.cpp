@@ -127,8 +127,8 @@ class zmq_forwarder final : public device {
         for (std::size_t frame = 0;; ++frame) {
             bytes += static_cast<std::uint64_t>(size);
             if (cached != nullptr) {
-                cached->assign_frame(frame, {static_cast<const char*>(zmq_msg_data(&part_)),
-                                             zmq_msg_size(&part_)});
+                cached->assign_frame(
+                    frame, {static_cast<const char*>(zmq_msg_data(&part_)), zmq_msg_size(&part_)});
             }
             const bool last = !more();
             if (cached != nullptr && last) {

@@ -76,8 +76,8 @@ class service_broker final : public device {
         clock::time_point tick_at = clock::now();
         message msg;
         while (!stop.requested()) {
-            const auto wait = std::chrono::ceil<milliseconds>(
-                std::min(heartbeat_at, tick_at) - clock::now());
+            const auto wait =
+                std::chrono::ceil<milliseconds>(std::min(heartbeat_at, tick_at) - clock::now());
             if (!zpat::detail::poll_interrupted(items, std::max(milliseconds{0}, wait))) {
                 for (int i = 0; i < burst && socket_.receive(msg, milliseconds{0}); ++i) {
                     on_message(msg);
@@ -207,7 +207,7 @@ class service_broker final : public device {
         if (name == mdp::mmi_service) {
             const auto it = msg.size() > 4 ? services_.find(msg[4]) : services_.end();
             code = it != services_.end() && it->second.workers > 0 ? mdp::mmi_found
-                                                                     : mdp::mmi_not_found;
+                                                                   : mdp::mmi_not_found;
         }
         send(message{msg[0], "", mdp::client_header, name, code});
     }
@@ -311,8 +311,9 @@ class service_broker final : public device {
         }
         while (!svc.queue.empty() && !svc.waiting.empty()) {
             request& req = svc.queue.front();
-            message to_worker{svc.waiting.front(), "", mdp::worker_header,
-                              mdp::frame_of(mdp::command::request), req.client, ""};
+            message to_worker{svc.waiting.front(), "",
+                              mdp::worker_header,  mdp::frame_of(mdp::command::request),
+                              req.client,          ""};
             for (std::size_t i = 0; i < req.body.size(); ++i) {
                 to_worker.push_back(std::move(req.body[i]));
             }
@@ -387,8 +388,8 @@ class service_broker final : public device {
     void publish_tables() {
         std::vector<service_stats> table;
         for (const auto& [name, svc] : services_) {
-            table.push_back({name, svc.workers, svc.waiting.size(), svc.queue.size(),
-                             svc.requests, svc.replies, svc.expired, svc.rejected});
+            table.push_back({name, svc.workers, svc.waiting.size(), svc.queue.size(), svc.requests,
+                             svc.replies, svc.expired, svc.rejected});
         }
         services_table_.publish(std::move(table));
     }

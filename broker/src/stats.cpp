@@ -12,9 +12,12 @@ namespace {
 using nlohmann::json;
 
 json traffic_json(const traffic& t) {
-    return json{{"messages_in", t.messages_in},       {"bytes_in", t.bytes_in},
-                {"messages_out", t.messages_out},     {"bytes_out", t.bytes_out},
-                {"dropped_full", t.dropped_full},     {"dropped_oversized", t.dropped_oversized},
+    return json{{"messages_in", t.messages_in},
+                {"bytes_in", t.bytes_in},
+                {"messages_out", t.messages_out},
+                {"bytes_out", t.bytes_out},
+                {"dropped_full", t.dropped_full},
+                {"dropped_oversized", t.dropped_oversized},
                 {"dropped_malformed", t.dropped_malformed}};
 }
 
@@ -65,16 +68,16 @@ void traffic_samples(prometheus_text& out, const stats& s) {
     if (s.service) {
         devices.emplace_back("service", s.service->counts);
     }
-    const auto family = [&](std::string_view name, std::string_view help,
-                            std::initializer_list<std::pair<std::string_view,
-                                                            std::uint64_t traffic::*>> samples) {
-        out.metric(name, "counter", help);
-        for (const auto& [device, t] : devices) {
-            for (const auto& [labels, field] : samples) {
-                out.sample(name, "device=\"" + device + "\"," + std::string(labels), t.*field);
+    const auto family =
+        [&](std::string_view name, std::string_view help,
+            std::initializer_list<std::pair<std::string_view, std::uint64_t traffic::*>> samples) {
+            out.metric(name, "counter", help);
+            for (const auto& [device, t] : devices) {
+                for (const auto& [labels, field] : samples) {
+                    out.sample(name, "device=\"" + device + "\"," + std::string(labels), t.*field);
+                }
             }
-        }
-    };
+        };
     family("messages_total", "Messages through a device.",
            {{"direction=\"in\"", &traffic::messages_in},
             {"direction=\"out\"", &traffic::messages_out}});
@@ -93,8 +96,9 @@ std::string to_json(const stats& s) {
     if (s.forwarder) {
         json topics = json::array();
         for (const topic_stats& t : s.forwarder->topics) {
-            topics.push_back(
-                {{"prefix", t.prefix}, {"subscriptions", t.subscriptions}, {"messages", t.messages}});
+            topics.push_back({{"prefix", t.prefix},
+                              {"subscriptions", t.subscriptions},
+                              {"messages", t.messages}});
         }
         out["forwarder"] = {{"traffic", traffic_json(s.forwarder->counts)},
                             {"topics", topics},
@@ -142,8 +146,8 @@ std::string to_prometheus(const stats& s) {
         }
     }
     if (s.service) {
-        const auto family = [&](std::string_view name, std::string_view type,
-                                std::string_view help, std::uint64_t service_stats::*field) {
+        const auto family = [&](std::string_view name, std::string_view type, std::string_view help,
+                                std::uint64_t service_stats::*field) {
             out.metric(name, type, help);
             for (const service_stats& v : s.service->services) {
                 out.sample(name, "service=\"" + label(v.name) + "\"", v.*field);
@@ -151,8 +155,7 @@ std::string to_prometheus(const stats& s) {
         };
         family("service_workers", "gauge", "Workers registered for a service.",
                &service_stats::workers);
-        family("service_queued", "gauge", "Requests waiting for a worker.",
-               &service_stats::queued);
+        family("service_queued", "gauge", "Requests waiting for a worker.", &service_stats::queued);
         family("service_requests_total", "counter", "Requests received for a service.",
                &service_stats::requests);
         family("service_expired_total", "counter", "Requests expired in the queue.",

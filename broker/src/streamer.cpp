@@ -39,9 +39,7 @@ class streamer final : public device {
         }
     }
 
-    void report(stats& into) const override {
-        into.streamer = counts_.snapshot();
-    }
+    void report(stats& into) const override { into.streamer = counts_.snapshot(); }
     std::vector<std::string> frontend() const override { return frontend_.endpoints(); }
     std::vector<std::string> backend() const override { return backend_.endpoints(); }
 

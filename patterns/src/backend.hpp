@@ -117,8 +117,9 @@ class service_worker_impl : public role_impl {
 // maker for a cell the backend does not build throws unsupported_error, naming the cell.
 template <class Role>
 using maker = std::unique_ptr<Role> (*)(const std::vector<endpoint>&, const options&);
-using service_worker_maker = std::unique_ptr<service_worker_impl> (*)(
-    const std::vector<endpoint>&, std::string_view service, const options&);
+using service_worker_maker = std::unique_ptr<service_worker_impl> (*)(const std::vector<endpoint>&,
+                                                                      std::string_view service,
+                                                                      const options&);
 
 struct backend {
     std::string_view name;

@@ -39,16 +39,14 @@ class running_broker {
 // A service broker alone, with heartbeats fast enough for tests: 100 ms x 3.
 inline broker::config service_only() {
     broker::config cfg;
-    cfg.service = broker::service_config{.endpoint = "tcp://127.0.0.1:*",
-                                         .heartbeat_interval = 100ms,
-                                         .heartbeat_liveness = 3};
+    cfg.service = broker::service_config{
+        .endpoint = "tcp://127.0.0.1:*", .heartbeat_interval = 100ms, .heartbeat_liveness = 3};
     return cfg;
 }
 
 inline options fast_heartbeats() {
-    return options{.heartbeat_interval = 100ms,
-                   .heartbeat_liveness = 3,
-                   .reconnect_interval = 100ms};
+    return options{
+        .heartbeat_interval = 100ms, .heartbeat_liveness = 3, .reconnect_interval = 100ms};
 }
 
 // Polls the broker's counters until `condition` holds, for up to `limit`.
@@ -123,7 +121,8 @@ class raw_peer {
     }
     void send(const message& msg) {
         for (std::size_t i = 0; i < msg.size(); ++i) {
-            const auto flags = i + 1 < msg.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+            const auto flags =
+                i + 1 < msg.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
             (void)socket_.send(zmq::buffer(msg[i]), flags);
         }
     }

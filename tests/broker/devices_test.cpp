@@ -17,11 +17,10 @@ using namespace zpat::testing;
 
 namespace {
 
-broker::config forwarder_on(const std::string& front, const std::string& back,
-                            bool cache = false) {
+broker::config forwarder_on(const std::string& front, const std::string& back, bool cache = false) {
     broker::config cfg;
-    cfg.forwarder = broker::forwarder_config{.frontend = front, .backend = back,
-                                             .last_value_cache = cache};
+    cfg.forwarder =
+        broker::forwarder_config{.frontend = front, .backend = back, .last_value_cache = cache};
     return cfg;
 }
 
@@ -116,9 +115,9 @@ TEST_CASE("the forwarder bridges raw+tcp publishers to ZeroMQ subscribers and th
 }
 
 TEST_CASE("a last-value cache with a raw+tcp side is refused by name", "[broker][forwarder]") {
-    CHECK_THROWS_WITH(broker::broker(forwarder_on("raw+tcp://127.0.0.1:*",
-                                                  "tcp://127.0.0.1:*", true)),
-                      Catch::Contains("last-value cache"));
+    CHECK_THROWS_WITH(
+        broker::broker(forwarder_on("raw+tcp://127.0.0.1:*", "tcp://127.0.0.1:*", true)),
+        Catch::Contains("last-value cache"));
 }
 
 TEST_CASE("a slow raw+tcp subscriber loses messages, counted, while a fast one loses none",
@@ -153,16 +152,15 @@ TEST_CASE("a slow raw+tcp subscriber loses messages, counted, while a fast one l
     }
     CHECK(received == batches * batch);
     // The slow one never read: the broker dropped for it at its high-water mark, and counted.
-    REQUIRE(eventually_counted(b, [](const stats& s) {
-        return s.forwarder->counts.dropped_full > 0;
-    }));
+    REQUIRE(
+        eventually_counted(b, [](const stats& s) { return s.forwarder->counts.dropped_full > 0; }));
 }
 
 TEST_CASE("the streamer hands what producers push to the workers, round-robin",
           "[broker][streamer]") {
     broker::config cfg;
-    cfg.streamer = broker::streamer_config{.frontend = "tcp://127.0.0.1:*",
-                                           .backend = "tcp://127.0.0.1:*"};
+    cfg.streamer =
+        broker::streamer_config{.frontend = "tcp://127.0.0.1:*", .backend = "tcp://127.0.0.1:*"};
     running_broker b(cfg);
     puller one(at(b.streamer_backend()));
     puller two(at(b.streamer_backend()));
@@ -191,8 +189,7 @@ TEST_CASE("the streamer hands what producers push to the workers, round-robin",
     CHECK(second == 5);
 }
 
-TEST_CASE("the stats endpoint answers with JSON or the Prometheus text format",
-          "[broker][stats]") {
+TEST_CASE("the stats endpoint answers with JSON or the Prometheus text format", "[broker][stats]") {
     broker::config cfg = service_only();
     cfg.stats_endpoint = "tcp://127.0.0.1:*";
     running_broker b(cfg);
@@ -213,13 +210,12 @@ TEST_CASE("the stats endpoint answers with JSON or the Prometheus text format",
                    Catch::Contains("zpat_broker_service_workers{service=\"echo\"} 1"));
 }
 
-TEST_CASE("the broker stops within a second, with idle clients and workers connected",
-          "[broker]") {
+TEST_CASE("the broker stops within a second, with idle clients and workers connected", "[broker]") {
     broker::config cfg = service_only();
-    cfg.forwarder = broker::forwarder_config{.frontend = "tcp://127.0.0.1:*",
-                                             .backend = "tcp://127.0.0.1:*"};
-    cfg.streamer = broker::streamer_config{.frontend = "tcp://127.0.0.1:*",
-                                           .backend = "tcp://127.0.0.1:*"};
+    cfg.forwarder =
+        broker::forwarder_config{.frontend = "tcp://127.0.0.1:*", .backend = "tcp://127.0.0.1:*"};
+    cfg.streamer =
+        broker::streamer_config{.frontend = "tcp://127.0.0.1:*", .backend = "tcp://127.0.0.1:*"};
     broker::broker b(cfg);
     b.start();
     subscriber sub(b.forwarder_backend().at(0));

@@ -81,8 +81,7 @@ TEST_CASE("a request for a service with no worker waits until a worker registers
     CHECK(client.receive() == message{"", mdp::client_header, "late", "pong"});
 }
 
-TEST_CASE("a queued request expires after request_expiry and is counted",
-          "[broker][service]") {
+TEST_CASE("a queued request expires after request_expiry and is counted", "[broker][service]") {
     auto cfg = service_only();
     cfg.service->request_expiry = 100ms;
     running_broker b(cfg);
@@ -156,15 +155,14 @@ TEST_CASE("malformed messages are dropped and counted, and other clients are una
     serving_worker worker(b.service(), "echo", echo);
 
     raw_peer rogue(b.service());
-    rogue.send({"no delimiter"});                           // no empty frame
-    rogue.send({"", "HTTP/1.1"});                           // unknown protocol header
-    rogue.send({"", mdp::client_header});                   // request without a service
-    rogue.send({"", mdp::worker_header});                   // worker message without a command
-    rogue.send({"", mdp::worker_header, "\x09"});           // unknown command
-    rogue.send({"", mdp::worker_header, "\x03", "client"}); // REPLY without its empty frame
-    REQUIRE(eventually_counted(b, [](const stats& s) {
-        return s.service->counts.dropped_malformed == 6;
-    }));
+    rogue.send({"no delimiter"});                            // no empty frame
+    rogue.send({"", "HTTP/1.1"});                            // unknown protocol header
+    rogue.send({"", mdp::client_header});                    // request without a service
+    rogue.send({"", mdp::worker_header});                    // worker message without a command
+    rogue.send({"", mdp::worker_header, "\x09"});            // unknown command
+    rogue.send({"", mdp::worker_header, "\x03", "client"});  // REPLY without its empty frame
+    REQUIRE(eventually_counted(
+        b, [](const stats& s) { return s.service->counts.dropped_malformed == 6; }));
 
     service_client client(b.service(), {.request_timeout = 2s, .retries = 0});
     CHECK(client.request("echo", {"still fine"}) == message{"still fine"});
@@ -215,8 +213,7 @@ TEST_CASE("workers register again with a restarted broker, and clients succeed a
     CHECK(worker.worker().reconnects() >= 1);
 }
 
-TEST_CASE("the service roles refuse raw endpoints, naming the combination",
-          "[broker][service]") {
+TEST_CASE("the service roles refuse raw endpoints, naming the combination", "[broker][service]") {
     CHECK_THROWS_AS(service_client(">raw+tcp://127.0.0.1:7000"), unsupported_error);
     CHECK_THROWS_WITH(service_worker(">raw+tcp://127.0.0.1:7000", "echo"),
                       Catch::Contains("Majordomo") && Catch::Contains("raw"));

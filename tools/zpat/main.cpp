@@ -253,10 +253,14 @@ int main(int argc, char** argv) {
     const std::string verb = app.get_subcommands().front()->get_name();
     try {
         const std::map<std::string, std::function<int()>> verbs{
-            {"pub", [&] { return run_pub(pub); }},    {"sub", [&] { return run_sub(sub); }},
-            {"req", [&] { return run_req(req); }},    {"rep", [&] { return run_rep(rep); }},
-            {"push", [&] { return run_push(push); }}, {"pull", [&] { return run_pull(pull); }},
-            {"call", [&] { return run_call(call); }}, {"worker", [&] { return run_worker(worker); }},
+            {"pub", [&] { return run_pub(pub); }},
+            {"sub", [&] { return run_sub(sub); }},
+            {"req", [&] { return run_req(req); }},
+            {"rep", [&] { return run_rep(rep); }},
+            {"push", [&] { return run_push(push); }},
+            {"pull", [&] { return run_pull(pull); }},
+            {"call", [&] { return run_call(call); }},
+            {"worker", [&] { return run_worker(worker); }},
             {"stats", [&] { return run_stats(stats); }},
         };
         if (auto found = verbs.find(verb); found != verbs.end()) {

@@ -2,17 +2,17 @@
 
 #include "verbs.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <iterator>
 #include <mutex>
-#include <sys/wait.h>
-#include <unistd.h>
-#include <cerrno>
-#include <cstring>
 #include <sstream>
 #include <thread>
 

@@ -52,17 +52,22 @@ void check_raw_sendable(const message& msg, const options& opts) {
 }
 
 const backend& raw_tcp_backend() {
-    static const backend table{"raw+tcp",          make_raw_requester, make_raw_replier,
-                               make_raw_pusher,    make_raw_puller,    make_raw_publisher,
+    static const backend table{"raw+tcp",           make_raw_requester,    make_raw_replier,
+                               make_raw_pusher,     make_raw_puller,       make_raw_publisher,
                                make_raw_subscriber, refuse_service_client, refuse_service_worker};
     return table;
 }
 
 const backend& raw_udp_backend() {
-    static const backend table{
-        "raw+udp",         make_raw_udp_requester, make_raw_udp_replier,   refuse_udp_pusher,
-        refuse_udp_puller, make_raw_udp_publisher, make_raw_udp_subscriber,
-        refuse_service_client, refuse_service_worker};
+    static const backend table{"raw+udp",
+                               make_raw_udp_requester,
+                               make_raw_udp_replier,
+                               refuse_udp_pusher,
+                               refuse_udp_puller,
+                               make_raw_udp_publisher,
+                               make_raw_udp_subscriber,
+                               refuse_service_client,
+                               refuse_service_worker};
     return table;
 }
 

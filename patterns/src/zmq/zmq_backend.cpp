@@ -6,9 +6,15 @@ namespace zpat::detail {
 
 const backend& zmq_backend() {
     // A Majordomo client is a REQ socket with the Lazy Pirate recovery: the requester itself.
-    static const backend table{"zeromq",           make_zmq_requester,     make_zmq_replier,
-                               make_zmq_pusher,    make_zmq_puller,        make_zmq_publisher,
-                               make_zmq_subscriber, make_zmq_requester,    make_zmq_service_worker};
+    static const backend table{"zeromq",
+                               make_zmq_requester,
+                               make_zmq_replier,
+                               make_zmq_pusher,
+                               make_zmq_puller,
+                               make_zmq_publisher,
+                               make_zmq_subscriber,
+                               make_zmq_requester,
+                               make_zmq_service_worker};
     return table;
 }
 

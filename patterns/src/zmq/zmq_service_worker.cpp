@@ -168,8 +168,7 @@ class zmq_service_worker final : public service_worker_impl {
     // Acts on one message from the broker. Returns true when it was a request, now in `body`.
     bool handle(message& in, message& body) {
         last_heard_ = clock::now();
-        if (in.size() < 3 || !in[0].empty() || in[1] != mdp::worker_header ||
-            in[2].size() != 1) {
+        if (in.size() < 3 || !in[0].empty() || in[1] != mdp::worker_header || in[2].size() != 1) {
             ++malformed_;
             return false;
         }
@@ -208,8 +207,9 @@ class zmq_service_worker final : public service_worker_impl {
 
 }  // namespace
 
-std::unique_ptr<service_worker_impl> make_zmq_service_worker(
-    const std::vector<endpoint>& endpoints, std::string_view service, const options& opts) {
+std::unique_ptr<service_worker_impl> make_zmq_service_worker(const std::vector<endpoint>& endpoints,
+                                                             std::string_view service,
+                                                             const options& opts) {
     return std::make_unique<zmq_service_worker>(endpoints, service, opts);
 }
 

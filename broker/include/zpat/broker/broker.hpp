@@ -50,8 +50,8 @@ struct streamer_config {
 struct service_config {
     std::string endpoint = "tcp://127.0.0.1:5555";
     milliseconds heartbeat_interval{2500};
-    int heartbeat_liveness = 3;  // a worker silent this many intervals is presumed dead
-    std::size_t max_queue = 1000;         // requests waiting per service; more are refused
+    int heartbeat_liveness = 3;          // a worker silent this many intervals is presumed dead
+    std::size_t max_queue = 1000;        // requests waiting per service; more are refused
     milliseconds request_expiry{10000};  // a request not dispatched by then is dropped
     int high_water_mark = 1000;
 };
@@ -80,9 +80,9 @@ struct traffic {
 };
 
 struct topic_stats {
-    std::string prefix;                 // a subscription prefix ("" = everything)
-    std::uint64_t subscriptions = 0;    // subscribers holding it now
-    std::uint64_t messages = 0;         // messages forwarded that matched it
+    std::string prefix;               // a subscription prefix ("" = everything)
+    std::uint64_t subscriptions = 0;  // subscribers holding it now
+    std::uint64_t messages = 0;       // messages forwarded that matched it
 };
 
 struct forwarder_stats {
@@ -105,8 +105,8 @@ struct service_stats {
 struct service_broker_stats {
     traffic counts;
     std::vector<service_stats> services;
-    std::uint64_t workers_expired = 0;    // silent past the liveness, purged
-    std::uint64_t disconnects_sent = 0;   // DISCONNECT sent for an unexpected command
+    std::uint64_t workers_expired = 0;   // silent past the liveness, purged
+    std::uint64_t disconnects_sent = 0;  // DISCONNECT sent for an unexpected command
     std::uint64_t mmi_requests = 0;
     std::uint64_t requests_expired = 0;   // all services, including ones since forgotten
     std::uint64_t requests_rejected = 0;  // queue full
