@@ -10,27 +10,14 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "broker_bench.hpp"
 #include "zpat/zpat.hpp"
 
 namespace zpat::bench {
-namespace {
 
 using clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-// How long a receiver waits for the next message before declaring the rest lost.
-constexpr auto idle_limit = 2s;
-
-struct result {
-    long delivered = 0;
-    double seconds = 0;
-    double cpu_seconds = 0;            // user + system time of the whole process, all threads
-    std::vector<double> latencies_us;  // request-reply only
-};
-
-// The baseline's context lives as long as the run, like zpat's and like any real program's: a
-// fresh context per round gets a fresh I/O thread, which the scheduler places differently, and
-// that alone moved results by 2x on a two-core machine.
 zmq::context_t& baseline_context() {
     static zmq::context_t context;
     return context;
@@ -50,6 +37,8 @@ std::string bind_address(const std::string& transport) {
     return "inproc://zpat-bench-" + std::to_string(counter++);
 }
 
+namespace {
+
 double process_cpu_seconds() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
@@ -68,25 +57,6 @@ result measured(result (*side)(const settings&, const std::string&), const setti
     return r;
 }
 
-// Times `count` calls of send_one while a thread counts messages arriving through
-// receive_one (which returns false when none came within the idle limit).
-template <class Send, class Receive>
-result timed_stream(long count, Send send_one, Receive receive_one) {
-    result r;
-    std::thread receiver([&] {
-        while (r.delivered < count && receive_one()) {
-            ++r.delivered;
-        }
-    });
-    const auto start = clock::now();
-    for (long i = 0; i < count; ++i) {
-        send_one();
-    }
-    receiver.join();
-    r.seconds = std::chrono::duration<double>(clock::now() - start).count();
-    return r;
-}
-
 // ---- pipeline: one pusher, one puller --------------------------------------------------------
 
 result zpat_pipeline(const settings& s, const std::string& payload) {
@@ -100,10 +70,6 @@ result zpat_pipeline(const settings& s, const std::string& payload) {
         s.count, [&] { source.send(msg); }, [&] { return sink.receive(got, idle_limit); });
 }
 
-// The baseline is libzmq: for raw+tcp it runs over ZeroMQ's tcp.
-std::string baseline_address(const std::string& transport) {
-    return bind_address(transport == "raw+tcp" ? "tcp" : transport);
-}
 
 result bare_pipeline(const settings& s, const std::string& payload) {
     zmq::context_t& context = baseline_context();
@@ -181,41 +147,6 @@ result zpat_reqrep(const settings& s, const std::string& payload) {
     return r;
 }
 
-result bare_reqrep(const settings& s, const std::string& payload) {
-    zmq::context_t& context = baseline_context();
-    zmq::socket_t rep(context, zmq::socket_type::rep);
-    rep.bind(baseline_address(s.transport));
-    zmq::socket_t req(context, zmq::socket_type::req);
-    req.set(zmq::sockopt::rcvtimeo, 5000);
-    req.connect(rep.get(zmq::sockopt::last_endpoint));
-    const long total = s.count + 1;
-    std::thread serving([&] {
-        zmq::message_t msg;
-        for (long i = 0; i < total && rep.recv(msg); ++i) {
-            (void)rep.send(msg, zmq::send_flags::none);
-        }
-    });
-    zmq::message_t reply;
-    (void)req.send(zmq::buffer(payload));
-    (void)req.recv(reply);
-    result r;
-    r.latencies_us.reserve(static_cast<std::size_t>(s.count));
-    const auto start = clock::now();
-    for (long i = 0; i < s.count; ++i) {
-        const auto sent = clock::now();
-        (void)req.send(zmq::buffer(payload));
-        if (!req.recv(reply)) {
-            break;
-        }
-        r.latencies_us.push_back(
-            std::chrono::duration<double, std::micro>(clock::now() - sent).count());
-        ++r.delivered;
-    }
-    r.seconds = std::chrono::duration<double>(clock::now() - start).count();
-    serving.join();
-    return r;
-}
-
 // ---- reporting -----------------------------------------------------------------------------
 
 double percentile(std::vector<double> values, double p) {
@@ -265,11 +196,54 @@ const char* name_of(pattern p) {
             return "pub-sub (publisher -> subscriber, lossless)";
         case pattern::reqrep:
             return "request-reply (one round trip at a time)";
+        case pattern::broker_pubsub:
+            return "pub-sub through a broker (zpat's forwarder vs zmq_proxy XSUB/XPUB, lossless)";
+        case pattern::broker_mdp:
+            return "Majordomo echo through the broker";
     }
     return "";
 }
 
 }  // namespace
+
+std::string baseline_address(const std::string& transport) {
+    return bind_address(transport == "raw+tcp" ? "tcp" : transport);
+}
+
+result bare_reqrep(const settings& s, const std::string& payload) {
+    zmq::context_t& context = baseline_context();
+    zmq::socket_t rep(context, zmq::socket_type::rep);
+    rep.bind(baseline_address(s.transport));
+    zmq::socket_t req(context, zmq::socket_type::req);
+    req.set(zmq::sockopt::rcvtimeo, 5000);
+    req.connect(rep.get(zmq::sockopt::last_endpoint));
+    const long total = s.count + 1;
+    std::thread serving([&] {
+        zmq::message_t msg;
+        for (long i = 0; i < total && rep.recv(msg); ++i) {
+            (void)rep.send(msg, zmq::send_flags::none);
+        }
+    });
+    zmq::message_t reply;
+    (void)req.send(zmq::buffer(payload));
+    (void)req.recv(reply);
+    result r;
+    r.latencies_us.reserve(static_cast<std::size_t>(s.count));
+    const auto start = clock::now();
+    for (long i = 0; i < s.count; ++i) {
+        const auto sent = clock::now();
+        (void)req.send(zmq::buffer(payload));
+        if (!req.recv(reply)) {
+            break;
+        }
+        r.latencies_us.push_back(
+            std::chrono::duration<double, std::micro>(clock::now() - sent).count());
+        ++r.delivered;
+    }
+    r.seconds = std::chrono::duration<double>(clock::now() - start).count();
+    serving.join();
+    return r;
+}
 
 int run(const settings& requested) {
     settings s = requested;
@@ -278,9 +252,15 @@ int run(const settings& requested) {
     }
     const std::string payload(s.message_size, 'x');
     using runner = result (*)(const settings&, const std::string&);
+    if (s.shape == pattern::broker_mdp) {
+        return run_mdp(requested);
+    }
     runner bare = bare_pipeline;
     runner ours = zpat_pipeline;
-    if (s.shape == pattern::pubsub) {
+    if (s.shape == pattern::broker_pubsub) {
+        bare = bare_proxy_pubsub;
+        ours = broker_pubsub;
+    } else if (s.shape == pattern::pubsub) {
         bare = bare_pubsub;
         ours = zpat_pubsub;
     } else if (s.shape == pattern::reqrep) {

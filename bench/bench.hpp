@@ -8,7 +8,8 @@
 
 namespace zpat::bench {
 
-enum class pattern { pipeline, pubsub, reqrep };
+// broker_pubsub: pub-sub through zpat's forwarder against zmq_proxy; broker_mdp: Majordomo echo.
+enum class pattern { pipeline, pubsub, reqrep, broker_pubsub, broker_mdp };
 
 struct settings {
     pattern shape = pattern::pipeline;

@@ -286,8 +286,7 @@ class service_broker final : public device {
             waiting(identity);
         } else {
             departed_.erase(identity);
-            send_command(identity, mdp::command::disconnect);  // register again, please
-            disconnects_sent_.add();
+            disconnect(identity);  // register again, please
         }
     }
 
@@ -325,17 +324,14 @@ class service_broker final : public device {
 
     void unexpected(const std::string& identity, const std::string& why) {
         spdlog::info("service broker: disconnecting peer {}: {}", hex(identity), why);
-        if (workers_.contains(identity)) {
-            forget(identity);
-        }
-        send_command(identity, mdp::command::disconnect);
-        disconnects_sent_.add();
+        disconnect(identity);
     }
 
+    // Counted before it is sent, so that whoever sees the DISCONNECT also sees the count.
     void disconnect(const std::string& identity) {
         forget(identity);
-        send_command(identity, mdp::command::disconnect);
         disconnects_sent_.add();
+        send_command(identity, mdp::command::disconnect);
     }
 
     void forget(const std::string& identity) {

@@ -138,9 +138,10 @@ TEST_CASE("a slow raw+tcp subscriber loses messages, counted, while a fast one l
 
     // Batches smaller than the high-water mark, each read by the fast subscriber before the
     // next: it never falls behind, while the slow one (which never reads) soon does.
-    const std::string payload(1024, 'x');
-    constexpr int batches = 400;
-    constexpr int batch = 50;
+    // 20 MB in all: more than the slow subscriber's socket buffers can hide.
+    const std::string payload(std::size_t{8} * 1024, 'x');
+    constexpr int batches = 100;
+    constexpr int batch = 25;
     int received = 0;
     for (int b_i = 0; b_i < batches; ++b_i) {
         for (int i = 0; i < batch; ++i) {

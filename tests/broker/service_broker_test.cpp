@@ -63,7 +63,7 @@ TEST_CASE("a worker that registers an mmi.* service is disconnected", "[broker][
     auto answer = worker.receive();
     REQUIRE(answer);
     CHECK(*answer == message{"", mdp::worker_header, "\x05"});
-    CHECK(b.counters().service->disconnects_sent == 1);
+    CHECK(eventually_counted(b, [](const stats& s) { return s.service->disconnects_sent == 1; }));
 }
 
 TEST_CASE("a request for a service with no worker waits until a worker registers",

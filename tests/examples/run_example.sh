@@ -52,6 +52,22 @@ pipeline)
     timeout 30 "$bin/taskvent" --endpoint "ipc://$dir/vent" --sink "ipc://$dir/sink" --tasks 20 --settle-ms 300
     wait "$sink"
     ;;
+majordomo)
+    # zpat-broker between the Guide's mdclient and mdworker, over ipc.
+    timeout 30 "$bin/../broker/zpat-broker" --no-forwarder --no-streamer --stats-endpoint "" \
+        --service-endpoint "ipc://$dir/broker" 2> "$dir/broker.log" &
+    pids+=($!)
+    timeout 30 "$bin/mdworker" --endpoint "ipc://$dir/broker" --count 3 &
+    worker=$!
+    timeout 30 "$bin/mdclient" --endpoint "ipc://$dir/broker" --count 3
+    wait "$worker"
+    ;;
+embedded-broker)
+    timeout 30 "$bin/embedded-broker" | tee "$dir/out"
+    grep -q "upper(gamma) = GAMMA" "$dir/out"
+    grep -q "subscriber got news.local sunny" "$dir/out"
+    grep -q "service 'upper': 3 requests, 3 replies" "$dir/out"
+    ;;
 *)
     echo "run_example.sh: unknown example '$name'" >&2
     exit 2

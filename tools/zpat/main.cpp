@@ -214,9 +214,12 @@ int main(int argc, char** argv) {
     std::string bench_pattern;
     auto* bench_cmd = app.add_subcommand(
         "bench", "Measure a pattern through zpat against bare libzmq, in the same run");
-    bench_cmd->add_option("pattern", bench_pattern, "pipeline, pubsub or reqrep")
+    bench_cmd
+        ->add_option("pattern", bench_pattern,
+                     "pipeline, pubsub, reqrep, broker-pubsub (zpat's forwarder against a bare "
+                     "zmq_proxy) or broker-mdp (Majordomo echo through the broker)")
         ->required()
-        ->check(CLI::IsMember({"pipeline", "pubsub", "reqrep"}));
+        ->check(CLI::IsMember({"pipeline", "pubsub", "reqrep", "broker-pubsub", "broker-mdp"}));
     bench_cmd->add_option("-s,--size", bench.message_size, "Message size in bytes (default 64)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{16} * 1024 * 1024));
     bench_cmd->add_option("-n,--count", bench.count, "Messages (round trips for reqrep) per round")
@@ -266,9 +269,13 @@ int main(int argc, char** argv) {
         if (auto found = verbs.find(verb); found != verbs.end()) {
             return found->second();
         }
-        bench.shape = bench_pattern == "pubsub"   ? zpat::bench::pattern::pubsub
-                      : bench_pattern == "reqrep" ? zpat::bench::pattern::reqrep
-                                                  : zpat::bench::pattern::pipeline;
+        const std::map<std::string, zpat::bench::pattern> shapes{
+            {"pipeline", zpat::bench::pattern::pipeline},
+            {"pubsub", zpat::bench::pattern::pubsub},
+            {"reqrep", zpat::bench::pattern::reqrep},
+            {"broker-pubsub", zpat::bench::pattern::broker_pubsub},
+            {"broker-mdp", zpat::bench::pattern::broker_mdp}};
+        bench.shape = shapes.at(bench_pattern);
         return zpat::bench::run(bench);
     } catch (const zpat::endpoint_error& e) {
         std::cerr << "zpat " << verb << ": " << e.what() << "\n";

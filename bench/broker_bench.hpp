@@ -1,0 +1,21 @@
+#pragma once
+// The broker's benchmarks, run by bench.cpp's harness: pub-sub through zpat's forwarder against
+// a bare libzmq XSUB/XPUB proxy (zmq_proxy), and Majordomo echo through zpat's service broker.
+
+#include <string>
+
+#include "bench.hpp"
+#include "bench_result.hpp"
+
+namespace zpat::bench {
+
+// Publisher -> proxy -> subscriber, lossless, through zmq_proxy on libzmq tcp.
+result bare_proxy_pubsub(const settings& s, const std::string& payload);
+// The same through zpat's forwarder: bare libzmq ends on tcp, or zpat raw+tcp roles on raw+tcp.
+result broker_pubsub(const settings& s, const std::string& payload);
+
+// Majordomo echo: p50 against a direct bare REQ/REP round trip, and requests per second with one
+// and with four workers. Prints its own table; returns the exit code.
+int run_mdp(const settings& s);
+
+}  // namespace zpat::bench
