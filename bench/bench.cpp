@@ -70,7 +70,6 @@ result zpat_pipeline(const settings& s, const std::string& payload) {
         s.count, [&] { source.send(msg); }, [&] { return sink.receive(got, idle_limit); });
 }
 
-
 result bare_pipeline(const settings& s, const std::string& payload) {
     zmq::context_t& context = baseline_context();
     zmq::socket_t sink(context, zmq::socket_type::pull);

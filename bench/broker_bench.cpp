@@ -113,9 +113,10 @@ result broker_pubsub(const settings& s, const std::string& payload) {
 int run_mdp(const settings& s) {
     const long count = s.count > 0 ? s.count : 20000;
     const std::string payload(s.message_size, 'x');
-    std::printf("Majordomo echo through zpat's service broker over tcp: %zu-byte bodies, %ld "
-                "requests per measurement\n",
-                s.message_size, count);
+    std::printf(
+        "Majordomo echo through zpat's service broker over tcp: %zu-byte bodies, %ld "
+        "requests per measurement\n",
+        s.message_size, count);
 
     spdlog::set_level(spdlog::level::warn);  // workers coming and going are not the news here
     broker::config cfg;
@@ -130,7 +131,8 @@ int run_mdp(const settings& s) {
     const auto add_workers = [&](std::size_t n) {
         while (workers.size() < n) {
             workers.push_back(std::make_unique<service_worker>(endpoint, "echo"));
-            serving.emplace_back([w = workers.back().get()] { w->serve([](message m) { return m; }); });
+            serving.emplace_back(
+                [w = workers.back().get()] { w->serve([](message m) { return m; }); });
         }
     };
 
@@ -179,9 +181,10 @@ int run_mdp(const settings& s) {
     std::sort(bare.latencies_us.begin(), bare.latencies_us.end());
     const double broker_p50 = broker_us[broker_us.size() / 2];
     const double bare_p50 = bare.latencies_us[bare.latencies_us.size() / 2];
-    std::printf("  p50 round trip: through the broker %.1f us, direct bare libzmq REQ/REP %.1f us "
-                "(ratio %.2f: two hops instead of one)\n",
-                broker_p50, bare_p50, broker_p50 / bare_p50);
+    std::printf(
+        "  p50 round trip: through the broker %.1f us, direct bare libzmq REQ/REP %.1f us "
+        "(ratio %.2f: two hops instead of one)\n",
+        broker_p50, bare_p50, broker_p50 / bare_p50);
 
     const double one = throughput(8);
     add_workers(4);

@@ -37,6 +37,8 @@ struct settings {
 
 void define(CLI::App& app, settings& s) {
     app.set_config("--config", "", "Read settings from this TOML file (keys as the long flags)");
+    // A misspelt key in a config file is an error, not a setting silently ignored.
+    app.allow_config_extras(CLI::config_extras_mode::error);
     app.add_flag("--check-config", s.check_config,
                  "Validate the settings, print the effective configuration and exit")
         ->configurable(false);
@@ -118,6 +120,11 @@ zpat::broker::config to_config(const settings& s) {
     if (!s.no_forwarder) {
         check("--forwarder-frontend", s.forwarder.frontend);
         check("--forwarder-backend", s.forwarder.backend);
+        if (s.forwarder.last_value_cache && (zpat::backend_name(s.forwarder.frontend) != "zeromq" ||
+                                             zpat::backend_name(s.forwarder.backend) != "zeromq")) {
+            throw CLI::ValidationError("--last-value-cache",
+                                       "needs ZeroMQ endpoints on both sides of the forwarder");
+        }
         cfg.forwarder = s.forwarder;
         cfg.forwarder->high_water_mark = s.high_water_mark;
     }

@@ -282,6 +282,73 @@ def _():
     rogue.close()
 
 
+@case("zpat-broker --check-config prints the effective settings; bad ones exit 2 by name")
+def _():
+    check = subprocess.run([BROKER, "--check-config", "--heartbeat-interval", "1s",
+                            "--no-streamer"], capture_output=True, text=True, timeout=LIMIT)
+    assert check.returncode == 0, check.stderr
+    assert 'heartbeat-interval="1s"' in check.stdout and "no-streamer=true" in check.stdout
+    for args, named in [(["--service-endpoint", "bogus"], "--service-endpoint"),
+                        (["--heartbeat-interval", "soon"], "--heartbeat-interval"),
+                        (["--forwarder-frontend", "raw+tcp://127.0.0.1:*", "--last-value-cache"],
+                         "--last-value-cache"),
+                        (["--no-such-flag"], "--no-such-flag")]:
+        bad = subprocess.run([BROKER, "--check-config", *args], capture_output=True, text=True,
+                             timeout=LIMIT)
+        assert bad.returncode == 2 and named in bad.stderr, (args, bad.returncode, bad.stderr)
+
+
+@case("zpat-broker reads a TOML config file and refuses a misspelt key")
+def _():
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        good = os.path.join(folder, "good.toml")
+        with open(good, "w") as f:
+            f.write('heartbeat-liveness = 5\nrequest-expiry = "3s"\nno-forwarder = true\n')
+        check = subprocess.run([BROKER, "--config", good, "--check-config"], capture_output=True,
+                               text=True, timeout=LIMIT)
+        assert check.returncode == 0, check.stderr
+        assert "heartbeat-liveness=5" in check.stdout and 'request-expiry="3s"' in check.stdout
+        bad = os.path.join(folder, "bad.toml")
+        with open(bad, "w") as f:
+            f.write("heartbeat-livenes = 5\n")
+        check = subprocess.run([BROKER, "--config", bad, "--check-config"], capture_output=True,
+                               text=True, timeout=LIMIT)
+        assert check.returncode == 2 and "heartbeat-livenes" in check.stderr, check.stderr
+
+
+@case("SIGTERM stops zpat-broker within a second, exit status 0")
+def _():
+    broker = start_broker(free_port(), free_port())
+    start = time.monotonic()
+    broker.send_signal(signal.SIGTERM)
+    assert broker.wait(timeout=LIMIT) == 0
+    assert time.monotonic() - start < 1.0, time.monotonic() - start
+
+
+@case("the optional HTTP endpoint serves the counters as JSON and Prometheus text")
+def _():
+    import urllib.request
+    port, stats_port, http_port = free_port(), free_port(), free_port()
+    process = subprocess.Popen(
+        [BROKER, "--no-forwarder", "--no-streamer", "--service-endpoint",
+         f"tcp://127.0.0.1:{port}", "--stats-endpoint", f"tcp://127.0.0.1:{stats_port}",
+         "--http", f"127.0.0.1:{http_port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    started.append(process)
+
+    def fetch(path):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{http_port}{path}", timeout=1) as r:
+                return r.read().decode()
+        except OSError:
+            return None
+
+    assert wait_for(lambda: fetch("/stats") is not None)
+    assert json.loads(fetch("/stats"))["service"]["traffic"]["messages_in"] == 0
+    assert "# TYPE zpat_broker_messages_total counter" in fetch("/metrics")
+
+
 if failures:
     print(f"{len(failures)} case(s) failed")
     sys.exit(1)
