@@ -73,6 +73,10 @@ struct connection {
     // once the buffer has grown, and the I/O thread writes the whole buffer at once.
     std::string pending;
     std::size_t pending_count = 0;
+    // I/O thread only: messages decoded from one read, handed over together, and spare
+    // message storage to decode into (recycled from what the user's thread received).
+    std::vector<message> batch;
+    std::vector<message> stock;
     // I/O thread only: its read loop is parked because the inbound queue was full.
     bool read_stopped = false;
     bool stale = false;  // reset() dropped it: anything it still delivers is discarded
@@ -117,8 +121,13 @@ struct raw_socket::state {
     std::uint64_t dropped = 0;
     std::size_t unsent = 0;  // messages queued or being written
     peer_id next_id = 1;
+    // Storage of messages the user has received, back for the decoder to reuse.
+    std::vector<message> spare;
     bool interrupted = false;
     bool signalled = false;
+    // The readable descriptor costs two syscalls a message; it is kept up only once someone
+    // asked for it (a poller).
+    bool fd_wanted = false;
     bool reading_parked = false;  // some connection's read loop waits for room in its queue
 
     std::size_t high_water(int mark) const {
@@ -132,7 +141,7 @@ struct raw_socket::state {
     // ---- called with the mutex held ----------------------------------------------------
 
     void signal_readable() {
-        if (!signalled) {
+        if (fd_wanted && !signalled) {
             const std::uint64_t one = 1;
             (void)::write(event_fd, &one, sizeof one);
             signalled = true;
@@ -311,22 +320,32 @@ struct raw_socket::state {
             at = wire::greeting_size;
             become_ready(c);
         }
-        message msg;
+        // Decode everything that has arrived, then hand it over under one lock: a read of
+        // many small messages costs one lock and one wake-up, not one per message.
+        bool ok = true;
         for (;;) {
+            if (c->stock.empty()) {
+                c->stock.emplace_back();
+            }
+            message& msg = c->stock.back();
             std::size_t consumed = 0;
             const auto status = decoder.next(std::string_view(c->in).substr(at), msg, consumed);
             if (status == wire::decoder::status::need_more) {
                 break;
             }
             if (status == wire::decoder::status::error) {
-                drop(c, "dropped " + c->remote + ": " + decoder.reason());
-                return false;
+                ok = false;
+                break;
             }
             at += consumed;
-            if (!deliver(c, std::move(msg))) {
-                return false;
+            c->batch.push_back(std::move(msg));
+            c->stock.pop_back();
+        }
+        if (!deliver(c) || !ok) {
+            if (!ok) {
+                drop(c, "dropped " + c->remote + ": " + decoder.reason());
             }
-            msg = message{};
+            return false;
         }
         c->in.erase(0, at);
         return true;
@@ -355,36 +374,51 @@ struct raw_socket::state {
         write_queued(c);  // what was queued while it was connecting
     }
 
-    // Hands a decoded message to its destination. Returns false when `c` was dropped for it.
-    bool deliver(const connection_ptr& c, message msg) {
+    // Hands the decoded batch of `c` to its destination, and restocks `c` with spare storage.
+    // Returns false when `c` was dropped for what it sent.
+    bool deliver(const connection_ptr& c) {
         std::unique_lock lock(mutex);
-        if (self == wire::role::publisher) {
-            if (msg.size() != 1 || msg[0].empty() || (msg[0][0] != '\x01' && msg[0][0] != '\x00')) {
-                lock.unlock();
-                drop(c, "dropped " + c->remote +
-                            ": a subscriber sent something other than a subscription");
-                return false;
-            }
-            const std::string prefix = msg[0].substr(1);
-            if (msg[0][0] == '\x01') {
-                subscribers.add(prefix, c);
-                ++subscriptions_seen;
-                inbound_cv.notify_all();
+        const bool was_empty = inbound.empty();
+        bool refused = false;
+        for (message& msg : c->batch) {
+            if (self == wire::role::publisher) {
+                if (msg.size() != 1 || msg[0].empty() ||
+                    (msg[0][0] != '\x01' && msg[0][0] != '\x00')) {
+                    refused = true;
+                    break;
+                }
+                const std::string prefix = msg[0].substr(1);
+                if (msg[0][0] == '\x01') {
+                    subscribers.add(prefix, c);
+                    ++subscriptions_seen;
+                    inbound_cv.notify_all();
+                } else {
+                    subscribers.remove(prefix, c);
+                }
+            } else if (c->stale || (self == wire::role::subscriber &&
+                                    !matches(subscriptions, msg[0]))) {
+                // Stale: an abandoned request's reply. Unmatched: sent before our unsubscribe
+                // reached the publisher.
+                c->stock.push_back(std::move(msg));
             } else {
-                subscribers.remove(prefix, c);
+                inbound.push(c->id, std::move(msg));
             }
-            return true;
         }
-        if (self == wire::role::subscriber && !matches(subscriptions, msg[0])) {
-            return true;  // sent before our unsubscribe reached the publisher
+        c->batch.clear();
+        constexpr std::size_t restock = 64;
+        while (c->stock.size() < restock && !spare.empty()) {
+            c->stock.push_back(std::move(spare.back()));
+            spare.pop_back();
         }
-        if (c->stale) {
-            return true;
-        }
-        inbound.push(c->id, std::move(msg));
-        if (inbound.size() == 1) {
+        if (was_empty && !inbound.empty()) {
             signal_readable();
-            inbound_cv.notify_one();
+            inbound_cv.notify_all();  // a batch may hold work for every waiting receiver
+        }
+        if (refused) {
+            lock.unlock();
+            drop(c, "dropped " + c->remote +
+                        ": a subscriber sent something other than a subscription");
+            return false;
         }
         return true;
     }
@@ -603,7 +637,12 @@ bool raw_socket::receive(message& into, milliseconds timeout, peer_id* from) {
         return false;
     }
     auto [peer, msg] = s.inbound.pop();
-    into = std::move(msg);
+    // The caller's old storage goes back to the decoders: no allocation in steady state.
+    std::swap(into, msg);
+    constexpr std::size_t max_spare = 1024;
+    if (s.spare.size() < max_spare) {
+        s.spare.push_back(std::move(msg));
+    }
     if (from != nullptr) {
         *from = peer;
     }
@@ -687,6 +726,18 @@ void raw_socket::reset() {
             }
         }
     });
+}
+
+int raw_socket::readable_fd() const {
+    state& s = *state_;
+    std::lock_guard lock(s.mutex);
+    if (!s.fd_wanted) {
+        s.fd_wanted = true;
+        if (!s.inbound.empty()) {
+            s.signal_readable();
+        }
+    }
+    return event_fd_;
 }
 
 std::uint64_t raw_socket::dropped() const {

@@ -60,8 +60,9 @@ class raw_socket {
 
     const std::vector<std::string>& endpoints() const noexcept { return resolved_; }
     std::uint64_t dropped() const;
-    // Readable while inbound messages wait: what zpat::poller waits on.
-    int readable_fd() const noexcept { return event_fd_; }
+    // Readable while inbound messages wait: what zpat::poller waits on. Kept up from the first
+    // call on (until then, receive() alone wakes on arrivals).
+    int readable_fd() const;
 
   private:
     struct state;
