@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <asio.hpp>
 #include <cstdio>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -404,8 +405,9 @@ struct raw_socket::state {
                 inbound.push(c->id, std::move(msg));
             }
         }
+        // Take back as much storage as this read used, so the next one need not allocate.
+        const std::size_t restock = std::max<std::size_t>(64, c->batch.size());
         c->batch.clear();
-        constexpr std::size_t restock = 64;
         while (c->stock.size() < restock && !spare.empty()) {
             c->stock.push_back(std::move(spare.back()));
             spare.pop_back();
@@ -558,7 +560,8 @@ raw_socket::~raw_socket() {
 bool raw_socket::send_round_robin(const message& msg) {
     state& s = *state_;
     std::unique_lock lock(s.mutex);
-    const auto deadline = clock_type::now() + s.opts.send_timeout;
+    // The clock is read only if the call has to wait: most sends find room at once.
+    std::optional<clock_type::time_point> deadline;
     const std::size_t mark = s.high_water(s.opts.send_high_water_mark);
     for (;;) {
         const std::size_t n = s.peers.size();
@@ -570,11 +573,14 @@ bool raw_socket::send_round_robin(const message& msg) {
                 return true;
             }
         }
+        if (!deadline) {
+            deadline = clock_type::now() + s.opts.send_timeout;
+        }
         if (s.opts.send_timeout == forever) {
             s.room_cv.wait(lock);
         } else if (s.opts.send_timeout.count() == 0 ||
-                   s.room_cv.wait_until(lock, deadline) == std::cv_status::timeout) {
-            if (clock_type::now() >= deadline) {
+                   s.room_cv.wait_until(lock, *deadline) == std::cv_status::timeout) {
+            if (clock_type::now() >= *deadline) {
                 return false;
             }
         }
@@ -586,7 +592,7 @@ bool raw_socket::send_to_subscribers(const message& msg, bool wait_for_room) {
     std::unique_lock lock(s.mutex);
     const std::size_t mark = s.high_water(s.opts.send_high_water_mark);
     if (wait_for_room) {
-        const auto deadline = clock_type::now() + s.opts.send_timeout;
+        std::optional<clock_type::time_point> deadline;  // read only if the call has to wait
         for (;;) {
             bool any_full = false;
             s.subscribers.match(msg[0], [&](const connection_ptr& c) {
@@ -595,9 +601,12 @@ bool raw_socket::send_to_subscribers(const message& msg, bool wait_for_room) {
             if (!any_full) {
                 break;
             }
+            if (!deadline) {
+                deadline = clock_type::now() + s.opts.send_timeout;
+            }
             if (s.opts.send_timeout == forever) {
                 s.room_cv.wait(lock);
-            } else if (s.room_cv.wait_until(lock, deadline) == std::cv_status::timeout) {
+            } else if (s.room_cv.wait_until(lock, *deadline) == std::cv_status::timeout) {
                 return false;
             }
         }
@@ -628,7 +637,9 @@ bool raw_socket::receive(message& into, milliseconds timeout, peer_id* from) {
     state& s = *state_;
     std::unique_lock lock(s.mutex);
     const auto ready = [&] { return s.interrupted || !s.inbound.empty(); };
-    if (timeout == forever) {
+    if (ready()) {
+        // Nothing to wait for: skip the clock read a timed wait would make.
+    } else if (timeout == forever) {
         s.inbound_cv.wait(lock, ready);
     } else if (!s.inbound_cv.wait_for(lock, timeout, ready)) {
         return false;
