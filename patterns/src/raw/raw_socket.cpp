@@ -4,6 +4,7 @@
 #include "topic_trie.hpp"
 
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -74,6 +75,9 @@ struct connection {
     // once the buffer has grown, and the I/O thread writes the whole buffer at once.
     std::string pending;
     std::size_t pending_count = 0;
+    // Ready, with no write in flight and nothing queued: a request or reply may be written
+    // straight from the user's thread (see enqueue()). Cleared before the socket is closed.
+    bool idle = false;
     // I/O thread only: messages decoded from one read, handed over together, and spare
     // message storage to decode into (recycled from what the user's thread received).
     std::vector<message> batch;
@@ -87,6 +91,7 @@ using connection_ptr = std::shared_ptr<connection>;
 struct raw_socket::state {
     state(wire::role self_role, std::vector<endpoint> eps, const options& o)
         : self(self_role),
+          direct(self_role == wire::role::requester || self_role == wire::role::replier),
           peer_role(wire::peer_of(self_role)),
           endpoints(std::move(eps)),
           opts(o),
@@ -96,6 +101,11 @@ struct raw_socket::state {
     asio::io_context io;
     asio::executor_work_guard<asio::io_context::executor_type> work{asio::make_work_guard(io)};
     wire::role self;
+    // Request-reply sends one message at a time and waits: writing it from the user's thread
+    // saves the hop through the I/O thread, which is most of a loopback round trip. Streams
+    // (pipeline, pub-sub) go through the I/O thread, which writes them in batches.
+    bool direct;
+    std::string direct_bytes;  // guarded by the mutex
     wire::role peer_role;
     std::vector<endpoint> endpoints;
     options opts;
@@ -156,6 +166,23 @@ struct raw_socket::state {
         }
     }
     void enqueue(const connection_ptr& c, const message& msg) {
+        if (direct && c->idle && !c->stale) {
+            direct_bytes.clear();
+            wire::encode(msg, direct_bytes);
+            const auto sent = ::send(c->socket.native_handle(), direct_bytes.data(),
+                                     direct_bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (sent == static_cast<ssize_t>(direct_bytes.size())) {
+                return;
+            }
+            // A partial write, a full socket buffer or an error: the I/O thread writes the rest
+            // (and meets the error itself, dropping the connection as it always does).
+            c->pending.append(direct_bytes, sent > 0 ? static_cast<std::size_t>(sent) : 0);
+            ++c->pending_count;
+            ++unsent;
+            c->idle = false;
+            asio::post(io, [this, c] { write_queued(c); });
+            return;
+        }
         const bool was_empty = c->pending_count == 0;
         wire::encode(msg, c->pending);
         ++c->pending_count;
@@ -270,8 +297,10 @@ struct raw_socket::state {
         {
             std::lock_guard lock(mutex);
             if (c->pending_count == 0) {
+                c->idle = true;
                 return;
             }
+            c->idle = false;
             // The written buffer goes back as the next pending one: both keep their capacity.
             c->out_bytes.clear();
             std::swap(c->pending, c->out_bytes);
@@ -462,6 +491,10 @@ struct raw_socket::state {
         c->ready = false;
         if (!reason.empty()) {
             log(reason);
+        }
+        {
+            std::lock_guard lock(mutex);
+            c->idle = false;  // no user thread may write to the descriptor being closed
         }
         std::error_code ignored;
         c->socket.close(ignored);
