@@ -425,8 +425,8 @@ struct raw_socket::state {
                 } else {
                     subscribers.remove(prefix, c);
                 }
-            } else if (c->stale || (self == wire::role::subscriber &&
-                                    !matches(subscriptions, msg[0]))) {
+            } else if (c->stale ||
+                       (self == wire::role::subscriber && !matches(subscriptions, msg[0]))) {
                 // Stale: an abandoned request's reply. Unmatched: sent before our unsubscribe
                 // reached the publisher.
                 c->stock.push_back(std::move(msg));
