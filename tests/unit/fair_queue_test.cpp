@@ -39,3 +39,19 @@ TEST_CASE("fair queue: counts per peer, and a peer that empties rejoins at the b
     CHECK(queue.empty());
     CHECK(queue.size_of(1) == 0);
 }
+
+TEST_CASE("fair queue: a peer that left keeps its queued items, then its queue goes") {
+    zpat::detail::fair_queue<int, int> queue;
+    queue.push(1, 10);
+    queue.push(2, 20);
+    CHECK(queue.pop() == std::pair{1, 10});
+    CHECK(queue.peers() == 2);  // 1 is empty but still connected: its queue is kept
+    queue.forget(1);
+    CHECK(queue.peers() == 1);  // empty and gone: removed at once
+    queue.push(2, 21);
+    queue.forget(2);  // gone, with two items still to be taken
+    CHECK(queue.peers() == 1);
+    CHECK(queue.pop() == std::pair{2, 20});
+    CHECK(queue.pop() == std::pair{2, 21});
+    CHECK(queue.peers() == 0);
+}

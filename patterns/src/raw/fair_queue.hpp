@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <deque>
 #include <map>
+#include <set>
 #include <utility>
 
 namespace zpat::detail {
@@ -32,7 +33,11 @@ class fair_queue {
         std::pair<Peer, Item> next{from, std::move(found->second.front())};
         found->second.pop_front();
         if (found->second.empty()) {
-            queues_.erase(found);
+            // An emptied queue stays for the peer's next message (no allocation per message
+            // when a receiver keeps up), unless the peer has left.
+            if (gone_.erase(from) > 0) {
+                queues_.erase(found);
+            }
         } else {
             turns_.push_back(from);
         }
@@ -47,14 +52,31 @@ class fair_queue {
         auto found = queues_.find(from);
         return found == queues_.end() ? 0 : found->second.size();
     }
+    // The peer has left: its queue goes once its last item has been taken.
+    void forget(const Peer& peer) {
+        auto found = queues_.find(peer);
+        if (found == queues_.end()) {
+            return;
+        }
+        if (found->second.empty()) {
+            queues_.erase(found);
+        } else {
+            gone_.insert(peer);
+        }
+    }
+    // Peers with a queue, empty or not: bounded by the peers connected plus those leaving.
+    std::size_t peers() const noexcept { return queues_.size(); }
+
     void clear() {
+        gone_.clear();
         queues_.clear();
         turns_.clear();
         size_ = 0;
     }
 
   private:
-    std::map<Peer, std::deque<Item>> queues_;  // only peers with items
+    std::map<Peer, std::deque<Item>> queues_;  // peers that sent, until they leave
+    std::set<Peer> gone_;                      // peers that left with items still queued
     std::deque<Peer> turns_;                   // those peers, in the order they get a turn
     std::size_t size_ = 0;
 };

@@ -503,6 +503,7 @@ struct raw_socket::state {
             unsent -= c->writing_count;
             subscribers.remove_peer(c);
             if (c->dial_index < 0) {
+                inbound.forget(c->id);  // a slot keeps its id across reconnections
                 std::erase(peers, c);
                 unsent -= c->pending_count;
                 c->pending.clear();
