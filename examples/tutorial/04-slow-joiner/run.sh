@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Step 4, as a reader would run it: the slow joiner shown (a publisher that starts sending at
+# once loses the first updates to a subscriber still connecting), then solved (--wait 1).
+#   usage: run.sh BUILD_DIR        (./dev run 04-slow-joiner does this for you)
+set -euo pipefail
+bin=$1/examples
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+feed="ipc://$dir/weather"
+
+echo "== 1. The publisher starts at once; the subscriber is still connecting"
+timeout 30 "$bin/weather_subscriber" --endpoint "$feed" --count 20000 > "$dir/sub1.out" &
+sub=$!
+timeout 30 "$bin/weather_publisher" --endpoint "$feed" --count 20000
+wait "$sub" || true
+cat "$dir/sub1.out"
+
+echo "== 2. The publisher waits for one subscription first"
+timeout 30 "$bin/weather_subscriber" --endpoint "$feed" --count 20000 > "$dir/sub2.out" &
+sub=$!
+timeout 30 "$bin/weather_publisher" --endpoint "$feed" --count 20000 --wait 1
+wait "$sub"
+cat "$dir/sub2.out"
+# The cure is the lesson: with --wait nothing may be missing.
+grep -q "first was #0," "$dir/sub2.out"

@@ -1,0 +1,47 @@
+// Weather subscriber: receives one zip code's updates and says which ones it missed.
+//
+//   role:     subscriber (a SUB socket behind zpat::subscriber)
+//   connects: --endpoint (default tcp://localhost:5556)
+//   topic:    --zip (default 10001): a prefix filter, so "100" would match 10001 and 10002
+//
+// It stops after --count updates or when none has come for a second, then reports the first
+// sequence number it saw: anything before it was published before the subscription arrived.
+
+#include <iostream>
+
+#include "common/args.hpp"
+#include "zpat/zpat.hpp"
+
+int main(int argc, char** argv) {
+    using namespace std::chrono_literals;
+    const std::string endpoint = example::flag(argc, argv, "--endpoint", ">tcp://localhost:5556");
+    const std::string zip = example::flag(argc, argv, "--zip", "10001");
+    const long count = example::flag(argc, argv, "--count", 1000L);
+
+    zpat::subscriber sub(example::connect_to(endpoint), {zip});
+    std::cout << "subscriber: listening for zip " << zip << std::endl;
+    long received = 0;
+    long first = -1;
+    long sum = 0;
+    while (received < count) {
+        auto update = sub.receive(received == 0 ? 10s : 1s);
+        if (!update) {
+            break;
+        }
+        const std::string& text = update->at(1);
+        const long seq = std::stol(text.substr(0, text.find(' ')));
+        sum += std::stol(text.substr(text.find(' ') + 1));
+        if (first < 0) {
+            first = seq;
+        }
+        ++received;
+    }
+    if (received == 0) {
+        std::cout << "subscriber: nothing arrived" << std::endl;
+        return 1;
+    }
+    std::cout << "subscriber: " << received << " updates for " << zip << ", average "
+              << sum / received << " C; first was #" << first << ", so " << first
+              << " were published before my subscription reached the publisher" << std::endl;
+    return 0;
+}
