@@ -30,7 +30,9 @@ int main(int argc, char** argv) {
     // The first message tells the sink to start its clock.
     sink.send(zpat::message{"0"});
 
-    std::mt19937 random(std::random_device{}());
+    // --seed repeats a batch exactly, so runs with different numbers of workers compare.
+    const long seed = example::flag(argc, argv, "--seed", 0L);
+    std::mt19937 random(seed != 0 ? static_cast<unsigned>(seed) : std::random_device{}());
     std::uniform_int_distribution<int> workload(1, 20);
     long total_ms = 0;
     for (long n = 0; n < tasks; ++n) {
