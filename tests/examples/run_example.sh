@@ -62,12 +62,6 @@ majordomo)
     timeout 30 "$bin/mdclient" --endpoint "ipc://$dir/broker" --count 3
     wait "$worker"
     ;;
-embedded-broker)
-    timeout 30 "$bin/embedded-broker" | tee "$dir/out"
-    grep -q "upper(gamma) = GAMMA" "$dir/out"
-    grep -q "subscriber got news.local sunny" "$dir/out"
-    grep -q "service 'upper': 3 requests, 3 replies" "$dir/out"
-    ;;
 *)
     echo "run_example.sh: unknown example '$name'" >&2
     exit 2

@@ -19,22 +19,19 @@ int main(int argc, char** argv) {
     const std::string endpoint = example::flag(argc, argv, "--endpoint", ">tcp://localhost:5555");
     const long count = example::flag(argc, argv, "--count", 10L);
 
-    zpat::requester client(example::connect_to(endpoint),
-                           {.request_timeout = 500ms, .retries = 4});
+    zpat::requester client(example::connect_to(endpoint), {.request_timeout = 500ms, .retries = 4});
     for (long n = 0; n < count; ++n) {
         const std::string hello = "Hello " + std::to_string(n);
         auto reply = client.request({hello});
         if (!reply) {
-            std::cout << "client: no answer to '" << hello << "' after "
-                      << client.last_attempts() << " attempts: the server is gone, giving up"
-                      << std::endl;
+            std::cout << "client: no answer to '" << hello << "' after " << client.last_attempts()
+                      << " attempts: the server is gone, giving up" << std::endl;
             return 1;
         }
         std::cout << "client: " << hello << " -> " << reply->at(0);
         if (client.last_attempts() > 1) {
-            std::cout << " (after " << client.last_attempts() - 1
-                      << " retr" << (client.last_attempts() > 2 ? "ies" : "y")
-                      << " on a fresh connection)";
+            std::cout << " (after " << client.last_attempts() - 1 << " retr"
+                      << (client.last_attempts() > 2 ? "ies" : "y") << " on a fresh connection)";
         }
         std::cout << std::endl;
     }

@@ -20,8 +20,7 @@ int main(int argc, char** argv) {
     const long count = example::flag(argc, argv, "--count", 10L);
     const long every_ms = example::flag(argc, argv, "--every-ms", 200L);
 
-    zpat::service_client client(example::connect_to(broker),
-                                {.request_timeout = 1s, .retries = 3});
+    zpat::service_client client(example::connect_to(broker), {.request_timeout = 1s, .retries = 3});
     long answered = 0;
     for (long i = 0; i < count; ++i) {
         const std::string celsius = std::to_string(i * 5);

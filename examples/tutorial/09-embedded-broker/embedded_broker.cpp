@@ -1,7 +1,13 @@
-// The broker inside an application: zpat::broker::broker runs a Majordomo service broker and a
-// pub-sub forwarder on threads of this process. The application then serves a service, calls
-// it, publishes through the forwarder, and prints the broker's counters, as a dashboard would.
-// Everything is on inproc:// endpoints: no ports, no other process.
+// The broker inside an application.
+//
+//   roles:     zpat::broker::broker (a Majordomo service broker: one ROUTER; a pub-sub forwarder:
+//              XSUB and XPUB), a service worker (DEALER), a service client (REQ), a publisher
+//              (XPUB) and a subscriber (SUB), all in this one process
+//   endpoints: inproc://services, inproc://publishers, inproc://subscribers: no ports, no other
+//              process
+//
+// The application serves a service, calls it, publishes through the forwarder, and prints the
+// broker's counters, as a dashboard would.
 
 #include <iostream>
 #include <thread>
