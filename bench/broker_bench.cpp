@@ -140,6 +140,7 @@ int run_mdp(const settings& s) {
     const auto throughput = [&](int clients) {
         std::atomic<long> done{0};
         std::vector<std::thread> threads;
+        threads.reserve(static_cast<std::size_t>(clients));
         const auto start = clock::now();
         for (int c = 0; c < clients; ++c) {
             threads.emplace_back([&] {
