@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Step 1, as a reader would run it: echo over UDP, echo over TCP, then twenty connections at
+# once against one single-threaded server.
+#   usage: run.sh BUILD_DIR        (./dev run 01-echo does this for you)
+set -euo pipefail
+bin=$1/examples
+dir=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# Servers bind a port the system picks, and say which; the clients read it from their output.
+start_server() {  # start_server ENDPOINT NAME: prints the bound endpoint
+    timeout 60 "$bin/echo_server" --endpoint "$1" > "$dir/$2.out" &
+    pids+=($!)
+    for _ in $(seq 1 100); do
+        grep -o 'raw+[a-z]*://[0-9.]*:[0-9]*' "$dir/$2.out" && return
+        sleep 0.05
+    done
+    echo "run.sh: the echo server did not start" >&2
+    exit 1
+}
+
+echo "== UDP"
+udp=$(start_server "raw+udp://127.0.0.1:*" udp)
+timeout 30 "$bin/echo_client" --endpoint "$udp"
+echo "== TCP"
+tcp=$(start_server "raw+tcp://127.0.0.1:*" tcp)
+timeout 30 "$bin/echo_client" --endpoint "$tcp"
+echo "== 20 connections at once, one server thread"
+timeout 30 "$bin/many_connections" --endpoint "$tcp" --connections 20 --messages 5
+echo "--- what the TCP server printed (its first lines)"
+head -4 "$dir/tcp.out"
