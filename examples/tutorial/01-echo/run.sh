@@ -14,11 +14,12 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 # Servers bind a port the system picks, and say which; the clients read it from their output.
-start_server() {  # start_server ENDPOINT NAME: prints the bound endpoint
+start_server() {  # start_server ENDPOINT NAME: sets $bound to the endpoint it bound
     timeout 60 "$bin/echo_server" --endpoint "$1" > "$dir/$2.out" &
     pids+=($!)
     for _ in $(seq 1 100); do
-        grep -o 'raw+[a-z]*://[0-9.]*:[0-9]*' "$dir/$2.out" && return
+        bound=$(grep -o 'raw+[a-z]*://[0-9.]*:[0-9]*' "$dir/$2.out" || true)
+        [ -n "$bound" ] && return
         sleep 0.05
     done
     echo "run.sh: the echo server did not start" >&2
@@ -26,10 +27,11 @@ start_server() {  # start_server ENDPOINT NAME: prints the bound endpoint
 }
 
 echo "== UDP"
-udp=$(start_server "raw+udp://127.0.0.1:*" udp)
-timeout 30 "$bin/echo_client" --endpoint "$udp"
+start_server "raw+udp://127.0.0.1:*" udp
+timeout 30 "$bin/echo_client" --endpoint "$bound"
 echo "== TCP"
-tcp=$(start_server "raw+tcp://127.0.0.1:*" tcp)
+start_server "raw+tcp://127.0.0.1:*" tcp
+tcp=$bound
 timeout 30 "$bin/echo_client" --endpoint "$tcp"
 echo "== 20 connections at once, one server thread"
 timeout 30 "$bin/many_connections" --endpoint "$tcp" --connections 20 --messages 5

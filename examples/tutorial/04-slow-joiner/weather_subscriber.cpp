@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     long first = -1;
     long sum = 0;
     while (received < count) {
-        auto update = sub.receive(received == 0 ? 10s : 1s);
+        auto update = sub.receive(received == 0 ? 3s : 1s);
         if (!update) {
             break;
         }
@@ -37,7 +37,9 @@ int main(int argc, char** argv) {
         ++received;
     }
     if (received == 0) {
-        std::cout << "subscriber: nothing arrived" << std::endl;
+        std::cout << "subscriber: nothing arrived: every update was published before my "
+                     "subscription reached the publisher"
+                  << std::endl;
         return 1;
     }
     std::cout << "subscriber: " << received << " updates for " << zip << ", average "
