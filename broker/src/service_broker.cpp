@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <deque>
+#include <limits>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -58,6 +59,10 @@ std::vector<endpoint> majordomo_endpoints(const service_config& cfg) {
     return zpat::detail::resolve(text, link::bind).endpoints;
 }
 
+std::size_t frame_ceiling(std::size_t max_size) {
+    return max_size > std::numeric_limits<std::size_t>::max() / 2 ? max_size : max_size * 2;
+}
+
 class service_broker final : public device {
   public:
     service_broker(const service_config& cfg, std::size_t max_size)
@@ -66,8 +71,16 @@ class service_broker final : public device {
           socket_(zmq::socket_type::router, majordomo_endpoints(cfg),
                   options{.send_high_water_mark = cfg.high_water_mark,
                           .receive_high_water_mark = cfg.high_water_mark,
-                          .max_message_size = max_size,
-                          .send_timeout = milliseconds{0}}) {}
+                          // libzmq cuts a connection whose frame exceeds its ceiling
+                          // without saying why. The ceiling is twice our limit, so a message
+                          // somewhat too large is received, then dropped, counted and logged
+                          // here; a frame past twice the limit (a hostile length) still never
+                          // gets its memory, and its connection is closed.
+                          .max_message_size = frame_ceiling(max_size),
+                          .send_timeout = milliseconds{0}}),
+          max_size_(max_size) {
+        socket_.limit_messages(max_size);
+    }
 
     void run(const stop_token& stop) override {
         std::vector<zmq::pollitem_t> items{{socket_.socket().handle(), 0, ZMQ_POLLIN, 0},
@@ -82,6 +95,7 @@ class service_broker final : public device {
                 for (int i = 0; i < burst && socket_.receive(msg, milliseconds{0}); ++i) {
                     on_message(msg);
                 }
+                note_oversized();
             }
             const clock::time_point now = clock::now();
             if (now >= heartbeat_at) {
@@ -146,6 +160,17 @@ class service_broker final : public device {
         send(message{identity, "", mdp::worker_header, mdp::frame_of(c)});
     }
 
+    // The socket drops messages over max_message_size as it receives them; count and log them.
+    void note_oversized() {
+        const std::uint64_t dropped = socket_.oversized_dropped();
+        if (dropped != counts_.dropped_oversized.get()) {
+            oversized_log_.warn(
+                "dropped " + std::to_string(dropped - counts_.dropped_oversized.get()) +
+                " message(s) over max-message-size (" + std::to_string(max_size_) + " bytes)");
+            counts_.dropped_oversized.set(dropped);
+        }
+    }
+
     void malformed(const message& msg, const std::string& why) {
         counts_.dropped_malformed.add();
         malformed_log_.warn("dropped a message from peer " + hex(msg[0]) + ": " + why);
@@ -157,7 +182,6 @@ class service_broker final : public device {
     void on_message(message& msg) {
         counts_.messages_in.add();
         counts_.bytes_in.add(msg.byte_size());
-        counts_.dropped_oversized.set(socket_.oversized_dropped());
         if (msg.size() <= header_frame || !msg[1].empty()) {
             malformed(msg, "no empty delimiter frame before the protocol header");
         } else if (msg[header_frame] == mdp::client_header) {
@@ -406,6 +430,7 @@ class service_broker final : public device {
     service_config cfg_;
     milliseconds expiry_;
     zmq_socket socket_;
+    std::size_t max_size_;
     bool draining_ = false;
     std::map<std::string, service, std::less<>> services_;
     std::unordered_map<std::string, worker> workers_;
@@ -419,6 +444,7 @@ class service_broker final : public device {
     published<std::vector<service_stats>> services_table_;
     rate_limited_log malformed_log_{"malformed messages"};
     rate_limited_log queue_log_{"refused requests"};
+    rate_limited_log oversized_log_{"oversized messages"};
 };
 
 }  // namespace

@@ -282,6 +282,31 @@ def _():
     rogue.close()
 
 
+@case("an oversized message is dropped, counted and logged; other clients carry on")
+def _():
+    port, stats_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [BROKER, "--no-forwarder", "--no-streamer", "--max-message-size", "1000",
+         "--service-endpoint", f"tcp://127.0.0.1:{port}",
+         "--stats-endpoint", f"tcp://127.0.0.1:{stats_port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    started.append(process)
+    log = []
+    threading.Thread(target=lambda: log.extend(process.stderr), daemon=True).start()
+    endpoint = f"tcp://127.0.0.1:{port}"
+    assert wait_for(lambda: any("stats on" in line for line in log))
+    start_zpat("worker", endpoint, "echo", "--echo", "--heartbeat", f"{HEARTBEAT_MS}ms", "-q")
+    rogue = context.socket(zmq.DEALER)
+    rogue.setsockopt(zmq.LINGER, 0)
+    rogue.connect(endpoint)
+    rogue.send_multipart([b"", b"MDPC01", b"echo", b"x" * 1500])  # over the limit, one frame
+    rogue.send_multipart([b"", b"MDPC01", b"echo", b"y" * 600, b"z" * 600])  # over, in total
+    assert wait_for(lambda: stats(stats_port)["service"]["traffic"]["dropped_oversized"] == 2)
+    assert wait_for(lambda: any("over max-message-size" in line for line in log)), log
+    assert Client(endpoint).request("echo", b"fine") == [b"fine"]
+    rogue.close()
+
+
 @case("zpat-broker --check-config prints the effective settings; bad ones exit 2 by name")
 def _():
     check = subprocess.run([BROKER, "--check-config", "--heartbeat-interval", "1s",

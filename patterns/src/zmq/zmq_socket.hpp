@@ -32,6 +32,11 @@ class zmq_socket {
 
     // Closes the socket, discarding anything queued, and opens it again on the same endpoints.
     void reopen();
+    // Lowers the limit that whole messages are held to, below the per-frame ceiling libzmq was
+    // given when the socket was opened (options::max_message_size): messages between the two are
+    // received and dropped here, where they are counted, instead of costing their sender its
+    // connection. A reopen() applies `max_size` to both.
+    void limit_messages(std::size_t max_size) { options_.max_message_size = max_size; }
 
     // Sends all frames of `msg` as one message. Returns false when the first frame could not be
     // queued within options::send_timeout. Throws: message_size_error, state_error (no frames).
