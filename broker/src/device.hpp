@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "zpat/broker/broker.hpp"
+#include "zpat/core/message.hpp"
 #include "zpat/core/poll_handle.hpp"
 
 namespace zpat::broker::detail {
@@ -101,6 +102,35 @@ class published {
 
 // How often a device republishes its tables and runs its housekeeping.
 inline constexpr std::chrono::milliseconds tick{100};
+
+// The loop of the devices written on the public roles: moves what `from` receives to `to`, in
+// bursts, counting, until `stop`. A send that finds no room within its timeout (the receiving
+// side at its high-water mark) is retried until there is room or the device stops. After each
+// burst, `after_burst()` runs (for counters that must be read on this thread).
+template <class From, class To, class AfterBurst>
+void relay(From& from, To& to, traffic_counters& counts, const stop_token& stop,
+           AfterBurst after_burst) {
+    constexpr int burst = 1000;
+    message msg;
+    while (!stop.requested()) {
+        if (!wait_readable({from.poll_handle()}, stop, tick)[0]) {
+            continue;
+        }
+        for (int i = 0; i < burst && from.receive(msg, std::chrono::milliseconds{0}); ++i) {
+            const std::uint64_t bytes = msg.byte_size();
+            counts.messages_in.add();
+            counts.bytes_in.add(bytes);
+            while (!to.send(msg)) {
+                if (stop.requested()) {
+                    return;
+                }
+            }
+            counts.messages_out.add();
+            counts.bytes_out.add(bytes);
+        }
+        after_burst();
+    }
+}
 
 class device {
   public:

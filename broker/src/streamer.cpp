@@ -9,8 +9,6 @@
 namespace zpat::broker::detail {
 namespace {
 
-constexpr int burst = 1000;
-
 class streamer final : public device {
   public:
     streamer(const streamer_config& cfg, std::size_t max_size)
@@ -18,25 +16,8 @@ class streamer final : public device {
           backend_(bind_by_default(cfg.backend), side_options(cfg, max_size)) {}
 
     void run(const stop_token& stop) override {
-        message msg;
-        while (!stop.requested()) {
-            if (!wait_readable({frontend_.poll_handle()}, stop, tick)[0]) {
-                continue;
-            }
-            for (int i = 0; i < burst && frontend_.receive(msg, milliseconds{0}); ++i) {
-                const std::uint64_t bytes = msg.byte_size();
-                counts_.messages_in.add();
-                counts_.bytes_in.add(bytes);
-                while (!backend_.send(msg)) {  // no room within a tick: look at the token
-                    if (stop.requested()) {
-                        return;
-                    }
-                }
-                counts_.messages_out.add();
-                counts_.bytes_out.add(bytes);
-            }
-            counts_.dropped_oversized.set(frontend_.oversized_dropped());
-        }
+        relay(frontend_, backend_, counts_, stop,
+              [this] { counts_.dropped_oversized.set(frontend_.oversized_dropped()); });
     }
 
     void report(stats& into) const override { into.streamer = counts_.snapshot(); }

@@ -44,6 +44,18 @@ void note_bound(const char* verb, const common_settings& settings, link default_
     }
 }
 
+// Prints a reply on stdout and, unless `quiet`, its round-trip time on stderr.
+void print_reply(const char* verb, const message& reply,
+                 std::chrono::duration<double, std::milli> elapsed, bool quiet) {
+    print_message(reply, output_format::text, false);
+    if (!quiet) {
+        std::ostringstream rtt;
+        rtt.precision(3);
+        rtt << std::fixed << elapsed.count();
+        std::cerr << "zpat " << verb << ": reply in " << rtt.str() << " ms\n";
+    }
+}
+
 // Calls `send_one` with each body the settings describe, pausing `interval` between sends.
 // Returns: 0, or 1 when `send_one` fails or the file cannot be read.
 int for_each_body(const char* verb, const send_settings& settings,
@@ -175,13 +187,7 @@ int run_req(const req_settings& settings) {
                       << "\n";
             return false;
         }
-        print_message(*reply, output_format::text, false);
-        if (!settings.quiet) {
-            std::ostringstream rtt;
-            rtt.precision(3);
-            rtt << std::fixed << elapsed.count();
-            std::cerr << "zpat req: reply in " << rtt.str() << " ms\n";
-        }
+        print_reply("req", *reply, elapsed, settings.quiet);
         return true;
     });
 }
@@ -263,13 +269,7 @@ int run_call(const call_settings& settings) {
                       << " attempt(s) of " << seconds_text(settings.timeout) << "\n";
             return false;
         }
-        print_message(*reply, output_format::text, false);
-        if (!settings.quiet) {
-            std::ostringstream rtt;
-            rtt.precision(3);
-            rtt << std::fixed << elapsed.count();
-            std::cerr << "zpat call: reply in " << rtt.str() << " ms\n";
-        }
+        print_reply("call", *reply, elapsed, settings.quiet);
         return true;
     });
 }

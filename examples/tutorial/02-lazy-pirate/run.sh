@@ -4,14 +4,7 @@
 #   usage: run.sh BUILD_DIR        (./dev run 02-lazy-pirate does this for you)
 set -euo pipefail
 bin=$1/examples
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+source "$(dirname "$0")/../lib.sh"   # $dir, $pids, cleanup on exit
 address="ipc://$dir/hello"
 
 timeout 30 "$bin/hello_server" --endpoint "$address" --crash-after 3 &

@@ -4,14 +4,7 @@
 #   usage: run.sh BUILD_DIR        (./dev run 05-parallel-speedup does this for you)
 set -euo pipefail
 bin=$1/examples
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+source "$(dirname "$0")/../lib.sh"   # $dir, $pids, cleanup on exit
 tasks=60
 
 batch() {   # batch WORKERS: prints the sink's milliseconds for one batch

@@ -5,14 +5,7 @@
 set -euo pipefail
 build=$1
 bin=$build/examples
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM   # so that an interrupted run still cleans up
+source "$(dirname "$0")/../lib.sh"   # $dir, $pids, cleanup on exit
 broker="ipc://$dir/broker"   # a private address: no port to collide with
 
 timeout 60 "$build/broker/zpat-broker" --no-forwarder --no-streamer --stats-endpoint "" \
