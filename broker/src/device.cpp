@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <system_error>
 #include <zmq.hpp>
@@ -34,21 +35,12 @@ void stop_token::request() noexcept {
     [[maybe_unused]] const auto written = ::write(fd_, &one, sizeof one);
 }
 
-std::vector<bool> wait_readable(const std::vector<zpat::detail::poll_handle>& handles,
-                                const stop_token& stop, std::chrono::milliseconds timeout) {
-    std::vector<zmq_pollitem_t> items;
-    items.reserve(handles.size() + 1);
-    for (const auto& h : handles) {
-        items.push_back({h.zmq_socket, h.fd, ZMQ_POLLIN, 0});
-    }
-    items.push_back({nullptr, stop.fd(), ZMQ_POLLIN, 0});
-    std::vector<bool> ready(handles.size(), false);
-    if (zmq_poll(items.data(), static_cast<int>(items.size()), timeout.count()) > 0) {
-        for (std::size_t i = 0; i < handles.size(); ++i) {
-            ready[i] = (items[i].revents & ZMQ_POLLIN) != 0;
-        }
-    }
-    return ready;
+bool wait_readable(zpat::detail::poll_handle handle, const stop_token& stop,
+                   std::chrono::milliseconds timeout) {
+    std::array<zmq_pollitem_t, 2> items{
+        {{handle.zmq_socket, handle.fd, ZMQ_POLLIN, 0}, {nullptr, stop.fd(), ZMQ_POLLIN, 0}}};
+    return zmq_poll(items.data(), static_cast<int>(items.size()), timeout.count()) > 0 &&
+           (items[0].revents & ZMQ_POLLIN) != 0;
 }
 
 std::string bind_by_default(std::string_view endpoints) {

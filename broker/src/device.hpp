@@ -61,10 +61,10 @@ class stop_token {
     std::atomic<bool> requested_{false};
 };
 
-// Waits until one of `handles` or the stop token is readable, or `timeout` passes. Returns the
-// readiness of each handle, in order (the stop token is read with requested()).
-std::vector<bool> wait_readable(const std::vector<zpat::detail::poll_handle>& handles,
-                                const stop_token& stop, std::chrono::milliseconds timeout);
+// Waits until `handle` or the stop token is readable, or `timeout` passes. Returns whether
+// `handle` is (the stop token is read with requested()).
+bool wait_readable(zpat::detail::poll_handle handle, const stop_token& stop,
+                   std::chrono::milliseconds timeout);
 
 // Endpoints a device binds unless the user wrote '>' (connect) or '@' before them.
 std::string bind_by_default(std::string_view endpoints);
@@ -113,7 +113,7 @@ void relay(From& from, To& to, traffic_counters& counts, const stop_token& stop,
     constexpr int burst = 1000;
     message msg;
     while (!stop.requested()) {
-        if (!wait_readable({from.poll_handle()}, stop, tick)[0]) {
+        if (!wait_readable(from.poll_handle(), stop, tick)) {
             continue;
         }
         for (int i = 0; i < burst && from.receive(msg, std::chrono::milliseconds{0}); ++i) {

@@ -11,8 +11,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -165,7 +167,7 @@ class zmq_forwarder final : public device {
         if (!cfg_.last_value_cache) {
             return nullptr;
         }
-        auto it = cache_.find(std::string(topic));
+        auto it = cache_.find(topic);  // no string built per message: a transparent lookup
         if (it == cache_.end()) {
             if (cache_.size() >= max_cached_topics) {
                 return nullptr;
@@ -204,8 +206,10 @@ class zmq_forwarder final : public device {
             ++it->second.subscriptions;
             spdlog::debug("forwarder: subscription to '{}' ({} now)", prefix,
                           it->second.subscriptions);
-        } else if (it != prefixes_.end() && it->second.subscriptions > 0) {
-            --it->second.subscriptions;
+        } else if (it != prefixes_.end() && --it->second.subscriptions == 0) {
+            // Nobody holds it any more: every message is matched against the prefixes held,
+            // so a prefix that is gone must not cost them anything.
+            prefixes_.erase(it);
         }
     }
 
@@ -235,7 +239,15 @@ class zmq_forwarder final : public device {
     traffic_counters counts_;
     counter cached_;
     std::map<std::string, prefix_counts> prefixes_;
-    std::unordered_map<std::string, message> cache_;
+    // Heterogeneous lookup by string_view (C++20): std::hash<std::string_view> hashes a
+    // std::string the same way.
+    struct topic_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    std::unordered_map<std::string, message, topic_hash, std::equal_to<>> cache_;
     published<std::vector<topic_stats>> topics_;
 };
 

@@ -53,14 +53,16 @@ TEST_CASE("the forwarder passes subscriptions upstream and matching messages dow
     CHECK(b.counters().forwarder->counts.messages_in == 1);
 }
 
-TEST_CASE("an unsubscribe travels upstream too", "[broker][forwarder]") {
+TEST_CASE("an unsubscribe travels upstream too, and the prefix leaves the table",
+          "[broker][forwarder]") {
     running_broker b(forwarder_on("tcp://127.0.0.1:*", "tcp://127.0.0.1:*"));
     publisher pub(at(b.forwarder_frontend()));
-    subscriber sub(b.forwarder_backend(), {"a"});
-    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    subscriber sub(b.forwarder_backend(), {"a", "b"});
+    REQUIRE(pub.wait_for_subscriptions(2, 5s));
+    REQUIRE(eventually_counted(b, [](const stats& s) { return s.forwarder->topics.size() == 2; }));
     sub.unsubscribe("a");
     REQUIRE(eventually_counted(b, [](const stats& s) {
-        return s.forwarder->topics.size() == 1 && s.forwarder->topics[0].subscriptions == 0;
+        return s.forwarder->topics.size() == 1 && s.forwarder->topics[0].prefix == "b";
     }));
 }
 

@@ -6,6 +6,7 @@
 // and registers again on a fresh socket, as it does at once when the broker says DISCONNECT.
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 
 #include "zmq_cells.hpp"
@@ -46,13 +47,12 @@ class zmq_service_worker final : public service_worker_impl {
         }
         const clock::time_point deadline =
             timeout == forever ? clock::time_point::max() : clock::now() + timeout;
-        std::vector<zmq::pollitem_t> items{{socket_.handle().zmq_socket, 0, ZMQ_POLLIN, 0},
-                                           stopping_.poll_item()};
-        message in;
+        std::array<zmq::pollitem_t, 2> items{
+            {{socket_.handle().zmq_socket, 0, ZMQ_POLLIN, 0}, stopping_.poll_item()}};
         while (!stopping_.requested()) {
             // Take what is queued before looking at the clock: a busy worker stays busy.
-            if (connected_ && socket_.receive(in, milliseconds{0})) {
-                if (handle(in, body)) {
+            if (connected_ && socket_.receive(in_, milliseconds{0})) {
+                if (handle(in_, body)) {
                     return true;
                 }
                 continue;
@@ -197,6 +197,7 @@ class zmq_service_worker final : public service_worker_impl {
     bool connected_ = false;
     bool pending_ = false;
     std::string client_;
+    message in_;  // reused for every command from the broker
     clock::time_point last_heard_{};
     clock::time_point heartbeat_due_{};
     clock::time_point reconnect_at_{};

@@ -155,9 +155,9 @@ std::string unique_inproc_name(std::string_view what) {
     return "zpat-" + std::string(what) + "-" + std::to_string(counter.fetch_add(1));
 }
 
-bool poll_interrupted(std::vector<zmq::pollitem_t>& items, milliseconds timeout) {
+bool poll_interrupted(std::span<zmq::pollitem_t> items, milliseconds timeout) {
     try {
-        zmq::poll(items, timeout);
+        zmq::poll(items.data(), items.size(), timeout);
         return false;
     } catch (const zmq::error_t& e) {
         if (e.num() == EINTR) {

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -102,6 +103,6 @@ class zmq_stop_signal {
 std::string unique_inproc_name(std::string_view what);
 
 // zmq_poll on `items`; returns true when a signal interrupted it (nothing is ready then).
-bool poll_interrupted(std::vector<zmq::pollitem_t>& items, milliseconds timeout);
+bool poll_interrupted(std::span<zmq::pollitem_t> items, milliseconds timeout);
 
 }  // namespace zpat::detail
