@@ -19,6 +19,7 @@
 #include "zpat/core/poll_handle.hpp"
 #include "zpat/reqrep.hpp"
 #include "zpat/service.hpp"
+#include "zpat/stream.hpp"
 
 namespace zpat::detail {
 
@@ -112,6 +113,15 @@ class service_worker_impl : public role_impl {
     virtual std::uint64_t handler_failures() const noexcept = 0;
 };
 
+// Stream: plain bytes on byte-stream connections, without zpat's framing.
+class stream_impl : public role_impl {
+  public:
+    virtual std::optional<stream::event> receive(milliseconds timeout) = 0;
+    virtual bool send(stream::connection_id connection, std::string_view bytes) = 0;
+    virtual void close(stream::connection_id connection) = 0;
+    virtual poll_handle handle() const = 0;
+};
+
 // One transport family: a table of makers, one per role, as nng's transports are tables of
 // operations. Makers receive endpoints whose schemes the registry gave to this backend; a
 // maker for a cell the backend does not build throws unsupported_error, naming the cell.
@@ -131,6 +141,7 @@ struct backend {
     maker<subscriber_impl> make_subscriber;
     maker<requester_impl> make_service_client;
     service_worker_maker make_service_worker;
+    maker<stream_impl> make_stream;
 };
 
 // The registry: the only code that maps a scheme to a backend. Parses `text` (with

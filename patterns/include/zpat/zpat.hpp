@@ -1,5 +1,6 @@
 #pragma once
-// Everything an application needs: the three patterns, the poller and the msgpack codec.
+// Everything an application needs: the three patterns, the Majordomo service roles, the byte
+// stream, the poller and the msgpack codec.
 
 #include "zpat/core/codec.hpp"
 #include "zpat/core/endpoint.hpp"
@@ -11,3 +12,4 @@
 #include "zpat/pubsub.hpp"
 #include "zpat/reqrep.hpp"
 #include "zpat/service.hpp"
+#include "zpat/stream.hpp"

@@ -40,6 +40,13 @@ std::unique_ptr<service_worker_impl> refuse_service_worker(const std::vector<end
     refuse_majordomo("worker");
 }
 
+// A stream is bytes on a connection; UDP has datagrams and no connections.
+std::unique_ptr<stream_impl> refuse_udp_stream(const std::vector<endpoint>&, const options&) {
+    throw unsupported_error(
+        "a stream on raw+udp:// is not supported: a stream is bytes on a connection, and UDP "
+        "has only datagrams; use raw+tcp://");
+}
+
 }  // namespace
 
 void check_raw_sendable(const message& msg, const options& opts) {
@@ -54,7 +61,8 @@ void check_raw_sendable(const message& msg, const options& opts) {
 const backend& raw_tcp_backend() {
     static const backend table{"raw+tcp",           make_raw_requester,    make_raw_replier,
                                make_raw_pusher,     make_raw_puller,       make_raw_publisher,
-                               make_raw_subscriber, refuse_service_client, refuse_service_worker};
+                               make_raw_subscriber, refuse_service_client, refuse_service_worker,
+                               make_raw_stream};
     return table;
 }
 
@@ -67,7 +75,8 @@ const backend& raw_udp_backend() {
                                make_raw_udp_publisher,
                                make_raw_udp_subscriber,
                                refuse_service_client,
-                               refuse_service_worker};
+                               refuse_service_worker,
+                               refuse_udp_stream};
     return table;
 }
 

@@ -1,6 +1,7 @@
 #include "raw_socket.hpp"
 
 #include "fair_queue.hpp"
+#include "tcp_common.hpp"
 #include "topic_trie.hpp"
 
 #include <sys/eventfd.h>
@@ -11,7 +12,6 @@
 #include <asio.hpp>
 #include <cstdio>
 #include <optional>
-#include <random>
 #include <thread>
 
 #include "zpat/core/error.hpp"
@@ -24,29 +24,11 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-// Reconnection waits this long after a failure, doubling up to the maximum, each wait varied by
-// up to a fifth either way so that many peers of one server do not all return at once.
-constexpr milliseconds first_backoff{100};
-constexpr milliseconds max_backoff{5000};
 constexpr std::size_t read_chunk = std::size_t{64} * 1024;
 
 bool matches(const std::vector<std::string>& prefixes, std::string_view topic) {
     return std::any_of(prefixes.begin(), prefixes.end(),
                        [&](const std::string& p) { return topic.substr(0, p.size()) == p; });
-}
-
-// "host:port" of an endpoint whose address the registry has checked.
-std::pair<std::string, std::string> host_and_port(const endpoint& ep) {
-    const auto colon = ep.address.rfind(':');
-    std::string host = ep.address.substr(0, colon);
-    std::string port = ep.address.substr(colon + 1);
-    if (host == "*") {
-        host = "0.0.0.0";
-    }
-    if (port == "*") {
-        port = "0";
-    }
-    return {host, port};
 }
 
 }  // namespace
@@ -113,8 +95,7 @@ struct raw_socket::state {
     std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
     std::vector<std::unique_ptr<asio::steady_timer>> redial_timers;  // by endpoint index
     std::vector<connection_ptr> slots;                               // by endpoint index
-    std::vector<milliseconds> backoff;
-    std::mt19937 random{std::random_device{}()};
+    std::vector<redial_backoff> backoff;                             // by endpoint index
     std::thread thread;
     int event_fd = -1;
 
@@ -237,13 +218,8 @@ struct raw_socket::state {
     }
 
     void redial_later(int index) {
-        auto& wait = backoff[static_cast<std::size_t>(index)];
-        const auto spread = std::max<long>(1, static_cast<long>(wait.count() / 5));
-        const milliseconds delay =
-            wait + milliseconds(std::uniform_int_distribution<long>(-spread, spread)(random));
-        wait = std::min(wait * 2, max_backoff);
         auto& timer = *redial_timers[static_cast<std::size_t>(index)];
-        timer.expires_after(delay);
+        timer.expires_after(backoff[static_cast<std::size_t>(index)].next());
         timer.async_wait([this, index](std::error_code ec) {
             if (!ec) {
                 dial(index);
@@ -386,7 +362,7 @@ struct raw_socket::state {
         {
             std::lock_guard lock(mutex);
             if (c->dial_index >= 0) {
-                backoff[static_cast<std::size_t>(c->dial_index)] = first_backoff;
+                backoff[static_cast<std::size_t>(c->dial_index)].reset();
             } else {
                 peers.push_back(c);
             }
@@ -527,7 +503,7 @@ struct raw_socket::state {
 raw_socket::raw_socket(wire::role self, std::vector<endpoint> endpoints, const options& opts)
     : state_(std::make_unique<state>(self, std::move(endpoints), opts)) {
     state& s = *state_;
-    s.backoff.assign(s.endpoints.size(), first_backoff);
+    s.backoff.resize(s.endpoints.size());
     for (std::size_t i = 0; i < s.endpoints.size(); ++i) {
         const endpoint& ep = s.endpoints[i];
         s.redial_timers.push_back(std::make_unique<asio::steady_timer>(s.io));
@@ -538,28 +514,8 @@ raw_socket::raw_socket(wire::role self, std::vector<endpoint> endpoints, const o
             s.peers.push_back(s.slots.back());
             continue;
         }
-        auto [host, port] = host_and_port(ep);
-        std::error_code ec;
-        tcp::resolver resolver(s.io);
-        const auto found = resolver.resolve(host, port, asio::ip::resolver_base::passive, ec);
-        auto acceptor = std::make_unique<tcp::acceptor>(s.io);
-        if (!ec && found.begin() != found.end()) {
-            const tcp::endpoint local = found.begin()->endpoint();
-            acceptor->open(local.protocol(), ec);
-            if (!ec) {
-                acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-                acceptor->bind(local, ec);
-            }
-            if (!ec) {
-                acceptor->listen(asio::socket_base::max_listen_connections, ec);
-            }
-        }
-        if (ec) {
-            throw connection_error("cannot bind '" + ep.url() + "': " + ec.message());
-        }
-        const auto bound = acceptor->local_endpoint();
-        resolved_.push_back(ep.scheme + "://" + bound.address().to_string() + ":" +
-                            std::to_string(bound.port()));
+        auto [acceptor, url] = listen_on(s.io, ep);
+        resolved_.push_back(std::move(url));
         s.acceptors.push_back(std::move(acceptor));
     }
     event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

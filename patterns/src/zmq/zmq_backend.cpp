@@ -14,7 +14,8 @@ const backend& zmq_backend() {
                                make_zmq_publisher,
                                make_zmq_subscriber,
                                make_zmq_requester,
-                               make_zmq_service_worker};
+                               make_zmq_service_worker,
+                               make_zmq_stream};
     return table;
 }
 

@@ -37,6 +37,7 @@ std::unique_ptr<sender_impl> make_zmq_pusher(const std::vector<endpoint>&, const
 std::unique_ptr<receiver_impl> make_zmq_puller(const std::vector<endpoint>&, const options&);
 std::unique_ptr<publisher_impl> make_zmq_publisher(const std::vector<endpoint>&, const options&);
 std::unique_ptr<subscriber_impl> make_zmq_subscriber(const std::vector<endpoint>&, const options&);
+std::unique_ptr<stream_impl> make_zmq_stream(const std::vector<endpoint>&, const options&);
 std::unique_ptr<service_worker_impl> make_zmq_service_worker(const std::vector<endpoint>&,
                                                              std::string_view service,
                                                              const options&);

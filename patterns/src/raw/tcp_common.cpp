@@ -1,0 +1,59 @@
+#include "tcp_common.hpp"
+
+#include <algorithm>
+
+#include "zpat/core/error.hpp"
+
+namespace zpat::detail {
+
+using asio::ip::tcp;
+
+std::pair<std::string, std::string> host_and_port(const endpoint& ep) {
+    const auto colon = ep.address.rfind(':');
+    std::string host = ep.address.substr(0, colon);
+    std::string port = ep.address.substr(colon + 1);
+    if (host == "*") {
+        host = "0.0.0.0";
+    }
+    if (port == "*") {
+        port = "0";
+    }
+    return {host, port};
+}
+
+std::pair<std::unique_ptr<tcp::acceptor>, std::string> listen_on(asio::io_context& io,
+                                                                 const endpoint& ep) {
+    auto [host, port] = host_and_port(ep);
+    std::error_code ec;
+    tcp::resolver resolver(io);
+    const auto found = resolver.resolve(host, port, asio::ip::resolver_base::passive, ec);
+    auto acceptor = std::make_unique<tcp::acceptor>(io);
+    if (!ec && found.begin() != found.end()) {
+        const tcp::endpoint local = found.begin()->endpoint();
+        acceptor->open(local.protocol(), ec);
+        if (!ec) {
+            acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+            acceptor->bind(local, ec);
+        }
+        if (!ec) {
+            acceptor->listen(asio::socket_base::max_listen_connections, ec);
+        }
+    }
+    if (ec) {
+        throw connection_error("cannot bind '" + ep.url() + "': " + ec.message());
+    }
+    const auto bound = acceptor->local_endpoint();
+    std::string url =
+        ep.scheme + "://" + bound.address().to_string() + ":" + std::to_string(bound.port());
+    return {std::move(acceptor), std::move(url)};
+}
+
+milliseconds redial_backoff::next() {
+    const auto spread = std::max<long>(1, static_cast<long>(wait_.count() / 5));
+    const milliseconds delay =
+        wait_ + milliseconds(std::uniform_int_distribution<long>(-spread, spread)(random_));
+    wait_ = std::min(wait_ * 2, max);
+    return delay;
+}
+
+}  // namespace zpat::detail

@@ -1,0 +1,215 @@
+// The stream's promises, on every byte-stream transport: plain bytes, no framing of zpat's, so
+// a program with nothing but the operating system's sockets is a peer.
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include "support/test_support.hpp"
+#include "zpat/core/error.hpp"
+#include "zpat/poller.hpp"
+#include "zpat/stream.hpp"
+
+using namespace zpat::testing;
+using event = zpat::stream::event;
+
+namespace {
+
+// A blocking socket of the operating system, connected to a bound stream's endpoint
+// ("tcp://127.0.0.1:PORT", "raw+tcp://..." or "ipc:///path").
+class plain_socket {
+  public:
+    explicit plain_socket(const std::string& url) {
+        const std::string address = url.substr(url.find("://") + 3);
+        if (url.starts_with("ipc://")) {
+            fd_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
+            sockaddr_un to{};
+            to.sun_family = AF_UNIX;
+            std::strncpy(to.sun_path, address.c_str(), sizeof to.sun_path - 1);
+            REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+        } else {
+            fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+            sockaddr_in to{};
+            to.sin_family = AF_INET;
+            to.sin_port = htons(static_cast<std::uint16_t>(std::stoi(address.substr(10))));
+            to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
+        }
+        timeval limit{5, 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    }
+    ~plain_socket() { ::close(fd_); }
+    plain_socket(const plain_socket&) = delete;
+    plain_socket& operator=(const plain_socket&) = delete;
+
+    void send_all(std::string_view bytes) const {
+        while (!bytes.empty()) {
+            const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+            REQUIRE(n > 0);
+            bytes.remove_prefix(static_cast<std::size_t>(n));
+        }
+    }
+    // Everything until the other side closes (or 5 s pass with nothing).
+    std::string read_to_end() const {
+        std::string all;
+        char buffer[4096];
+        for (;;) {
+            const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
+            if (n <= 0) {
+                return all;
+            }
+            all.append(buffer, static_cast<std::size_t>(n));
+        }
+    }
+
+  private:
+    int fd_ = -1;
+};
+
+// The next event of `what`, skipping none: a stream's events come in order per connection.
+event expect(zpat::stream& s, event::type what) {
+    auto next = s.receive(5s);
+    REQUIRE(next);
+    REQUIRE(next->what == what);
+    return std::move(*next);
+}
+
+// Bytes of `connection` until `size` have come, in order, as the transport split them.
+std::string collect(zpat::stream& s, zpat::stream::connection_id connection, std::size_t size) {
+    std::string all;
+    while (all.size() < size) {
+        auto next = expect(s, event::type::data);
+        REQUIRE(next.connection == connection);
+        REQUIRE_FALSE(next.bytes.empty());
+        all += next.bytes;
+    }
+    return all;
+}
+
+}  // namespace
+
+TEST_CASE("a stream serves plain sockets: bytes in, bytes out, closed by the server") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "raw+tcp");
+    CAPTURE(transport);
+    zpat::stream server("@" + any_endpoint(transport));
+    std::vector<std::unique_ptr<plain_socket>> clients;
+    std::map<zpat::stream::connection_id, int> client_of;
+    for (int i = 0; i < 3; ++i) {
+        clients.push_back(std::make_unique<plain_socket>(server.endpoints()[0]));
+        client_of[expect(server, event::type::opened).connection] = i;
+    }
+    REQUIRE(client_of.size() == 3);  // three connections, three ids
+    for (int i = 0; i < 3; ++i) {
+        clients[static_cast<std::size_t>(i)]->send_all("hello from " + std::to_string(i));
+    }
+    // Pieces of different connections may interleave: each is told by its connection id.
+    std::map<zpat::stream::connection_id, std::string> received;
+    for (std::size_t answered = 0; answered < 3;) {
+        auto piece = expect(server, event::type::data);
+        std::string& text = received[piece.connection];
+        text += piece.bytes;
+        if (text.size() == 12) {
+            const int from = client_of.at(piece.connection);
+            CHECK(text == "hello from " + std::to_string(from));
+            REQUIRE(server.send(piece.connection, "answer to " + std::to_string(from)));
+            server.close(piece.connection);
+            ++answered;
+        }
+    }
+    for (int i = 0; i < 3; ++i) {
+        CHECK(clients[static_cast<std::size_t>(i)]->read_to_end() ==
+              "answer to " + std::to_string(i));
+    }
+    CHECK_FALSE(server.receive(50ms));  // a connection the server closed reports nothing
+}
+
+TEST_CASE("a stream reports a peer that closed, and sending to it then fails") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "raw+tcp");
+    CAPTURE(transport);
+    zpat::stream server("@" + any_endpoint(transport));
+    auto client = std::make_unique<plain_socket>(server.endpoints()[0]);
+    const auto id = expect(server, event::type::opened).connection;
+    client->send_all("bye");
+    CHECK(collect(server, id, 3) == "bye");
+    client.reset();
+    CHECK(expect(server, event::type::closed).connection == id);
+    CHECK_FALSE(server.send(id, "anyone there?"));
+}
+
+TEST_CASE("two streams talk: the connecting side is told its connection opened and closed") {
+    // A connecting stream is built on raw+tcp only; see the refusal below.
+    zpat::stream server("@" + any_endpoint("raw+tcp"));
+    zpat::stream client(">" + server.endpoints()[0]);
+    const auto to_server = expect(client, event::type::opened).connection;
+    const auto to_client = expect(server, event::type::opened).connection;
+    REQUIRE(client.send(to_server, "ping"));
+    CHECK(collect(server, to_client, 4) == "ping");
+    REQUIRE(server.send(to_client, "pong"));
+    CHECK(collect(client, to_server, 4) == "pong");
+    server.close(to_client);
+    CHECK(expect(client, event::type::closed).connection == to_server);
+    // It redials: the next connection has a new id on both sides.
+    const auto again = expect(client, event::type::opened).connection;
+    CHECK(again != to_server);
+    CHECK(expect(server, event::type::opened).connection != to_client);
+}
+
+TEST_CASE("a stream keeps a fast sender's bytes whole and in order at a small high-water mark") {
+    // One piece may wait per connection: the stream stops reading the connection until the
+    // application takes it, and TCP holds the sender back meanwhile. Nothing is lost.
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "raw+tcp");
+    CAPTURE(transport);
+    zpat::stream server("@" + any_endpoint(transport), {.receive_high_water_mark = 1});
+    std::string sent;
+    for (int i = 0; sent.size() < 2'000'000; ++i) {
+        sent += std::to_string(i) + ",";
+    }
+    plain_socket client(server.endpoints()[0]);
+    const auto id = expect(server, event::type::opened).connection;
+    std::thread writer([&] { client.send_all(sent); });
+    const std::string received = collect(server, id, sent.size());
+    writer.join();
+    CHECK(received == sent);
+}
+
+TEST_CASE("a poller wakes for a stream's events") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "raw+tcp");
+    CAPTURE(transport);
+    zpat::stream server("@" + any_endpoint(transport));
+    zpat::poller poller;
+    int woken = 0;
+    poller.add(server, [&] { ++woken; });
+    CHECK(poller.run_once(20ms) == 0);
+    plain_socket client(server.endpoints()[0]);
+    CHECK(poller.run_once(5s) == 1);
+    CHECK(woken == 1);
+    CHECK(server.receive(0ms)->what == event::type::opened);
+}
+
+TEST_CASE("a stream refuses what it cannot do, by name") {
+    CHECK_THROWS_AS(zpat::stream("@raw+udp://127.0.0.1:*"), zpat::unsupported_error);
+    CHECK_THROWS_WITH(
+        zpat::stream("@raw+udp://127.0.0.1:*"),
+        Catch::Matchers::Contains("raw+udp") && Catch::Matchers::Contains("use raw+tcp://"));
+    CHECK_THROWS_AS(zpat::stream("@" + any_endpoint("inproc")), zpat::unsupported_error);
+    CHECK_THROWS_WITH(zpat::stream("@" + any_endpoint("inproc")),
+                      Catch::Matchers::Contains("inproc://"));
+    CHECK_THROWS_AS(zpat::stream(">tcp://127.0.0.1:5555"), zpat::unsupported_error);
+    CHECK_THROWS_WITH(zpat::stream(">tcp://127.0.0.1:5555"),
+                      Catch::Matchers::Contains("use raw+tcp:// to connect"));
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "raw+tcp");
+    CAPTURE(transport);
+    zpat::stream server("@" + any_endpoint(transport), {.max_message_size = 100});
+    plain_socket client(server.endpoints()[0]);
+    const auto id = expect(server, event::type::opened).connection;
+    CHECK_THROWS_AS(server.send(id, std::string(101, 'x')), zpat::message_size_error);
+    CHECK_THROWS_WITH(server.send(id, std::string(101, 'x')),
+                      Catch::Matchers::Contains("101 bytes"));
+    CHECK(server.send(id, std::string(100, 'x')));
+}
