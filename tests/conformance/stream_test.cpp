@@ -122,11 +122,13 @@ TEST_CASE("a stream serves plain sockets: bytes in, bytes out, closed by the ser
             ++answered;
         }
     }
+    // The server goes on serving (libzmq carries out a close while its socket is in use), and a
+    // connection it closed itself reports nothing.
+    CHECK_FALSE(server.receive(200ms));
     for (int i = 0; i < 3; ++i) {
         CHECK(clients[static_cast<std::size_t>(i)]->read_to_end() ==
               "answer to " + std::to_string(i));
     }
-    CHECK_FALSE(server.receive(50ms));  // a connection the server closed reports nothing
 }
 
 TEST_CASE("a stream reports a peer that closed, and sending to it then fails") {

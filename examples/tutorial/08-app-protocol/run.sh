@@ -9,14 +9,19 @@ here=$(dirname "$0")
 source "$here/../lib.sh"   # $dir, $pids, cleanup on exit
 
 # The server binds a port the system picks (the README uses the tutorial's 65432) and says which.
-timeout 60 "$bin/app_server" --endpoint "raw+tcp://127.0.0.1:*" > "$dir/server.out" &
-pids+=($!)
-for _ in $(seq 1 100); do
-    port=$(grep -o 'raw+tcp://127.0.0.1:[0-9]*' "$dir/server.out" | cut -d: -f3 || true)
-    [ -n "$port" ] && break
-    sleep 0.05
-done
-[ -n "$port" ] || { echo "run.sh: the server did not start" >&2; exit 1; }
+start_server() {  # start_server ENDPOINT OUTPUT: sets $port to the port it bound
+    timeout 60 "$bin/app_server" --endpoint "$1" > "$2" &
+    pids+=($!)
+    port=
+    for _ in $(seq 1 100); do
+        port=$(grep -o 'tcp://127.0.0.1:[0-9]*' "$2" | cut -d: -f3 || true)
+        [ -n "$port" ] && return
+        sleep 0.05
+    done
+    echo "run.sh: the server did not start" >&2
+    exit 1
+}
+start_server "raw+tcp://127.0.0.1:*" "$dir/server.out"
 
 ask() {  # ask EXPECTED COMMAND...: runs a client, shows its output, checks it
     local expected=$1
@@ -50,3 +55,8 @@ echo "--- what the server printed"
 cat "$dir/server.out"
 grep -q "dropped: the header is not a JSON object" "$dir/server.out"
 grep -q "dropped: the header's 'content-length' is not a number" "$dir/server.out"
+
+echo "== the same server on ZeroMQ: tcp:// makes its stream a ZMQ_STREAM socket"
+start_server "tcp://127.0.0.1:*" "$dir/zmq-server.out"
+ask "result: Lost in a cave" python3 "$here/app_client.py" 127.0.0.1 "$port" search ring --trickle
+ask "result: No match for 'neo'." "$bin/app_client" 127.0.0.1 "$port" search neo

@@ -58,7 +58,9 @@ class stream {
     // options::send_high_water_mark sends unwritten. Returns false when the connection has gone
     // or no room came in time. Throws: message_size_error over options::max_message_size.
     bool send(connection_id connection, std::string_view bytes);
-    // Closes `connection` once what was sent to it is written. No `closed` event follows.
+    // Closes `connection` once what was sent to it is written. No `closed` event follows. On
+    // ZeroMQ the close is carried out while the stream is next waited on (receive or a poll),
+    // as libzmq does its work during the application's calls.
     void close(connection_id connection);
 
     const std::vector<std::string>& endpoints() const;
