@@ -33,7 +33,7 @@ bool matches(const std::vector<std::string>& prefixes, std::string_view topic) {
 
 }  // namespace
 
-struct connection {
+struct connection : std::enable_shared_from_this<connection> {
     connection(asio::io_context& io, raw_socket::peer_id peer, int index)
         : socket(io), id(peer), dial_index(index) {}
 
@@ -108,13 +108,15 @@ struct raw_socket::state {
     std::vector<std::string> subscriptions;  // a subscriber's own
     std::size_t subscriptions_seen = 0;
     // A publisher's subscribers by prefix: what each connection has asked for. A connection's
-    // subscriptions end with it (a subscriber replays them when it reconnects).
-    topic_trie<connection_ptr> subscribers;
+    // subscriptions end with it (a subscriber replays them when it reconnects), so plain
+    // pointers do: matching then costs no reference counting per message.
+    topic_trie<connection*> subscribers;
     std::uint64_t dropped = 0;
     std::size_t unsent = 0;  // messages queued or being written
     peer_id next_id = 1;
     // Storage of messages the user has received, back for the decoder to reuse.
     std::vector<message> spare;
+    std::size_t spare_bytes = 0;  // their content, which their capacity is at least
     bool interrupted = false;
     bool signalled = false;
     // The readable descriptor costs two syscalls a message; it is kept up only once someone
@@ -146,7 +148,7 @@ struct raw_socket::state {
             signalled = false;
         }
     }
-    void enqueue(const connection_ptr& c, const message& msg) {
+    void enqueue(connection* c, const message& msg) {
         if (direct && c->idle && !c->stale) {
             direct_bytes.clear();
             wire::encode(msg, direct_bytes);
@@ -161,7 +163,7 @@ struct raw_socket::state {
             ++c->pending_count;
             ++unsent;
             c->idle = false;
-            asio::post(io, [this, c] { write_queued(c); });
+            asio::post(io, [this, c = c->shared_from_this()] { write_queued(c); });
             return;
         }
         const bool was_empty = c->pending_count == 0;
@@ -169,7 +171,7 @@ struct raw_socket::state {
         ++c->pending_count;
         ++unsent;
         if (was_empty) {
-            asio::post(io, [this, c] { write_queued(c); });
+            asio::post(io, [this, c = c->shared_from_this()] { write_queued(c); });
         }
     }
 
@@ -372,7 +374,7 @@ struct raw_socket::state {
                 c->pending.clear();
                 c->pending_count = 0;
                 for (const std::string& prefix : subscriptions) {
-                    enqueue(c, message{"\x01" + prefix});
+                    enqueue(c.get(), message{"\x01" + prefix});
                 }
             }
         }
@@ -395,11 +397,11 @@ struct raw_socket::state {
                 }
                 const std::string prefix = msg[0].substr(1);
                 if (msg[0][0] == '\x01') {
-                    subscribers.add(prefix, c);
+                    subscribers.add(prefix, c.get());
                     ++subscriptions_seen;
                     inbound_cv.notify_all();
                 } else {
-                    subscribers.remove(prefix, c);
+                    subscribers.remove(prefix, c.get());
                 }
             } else if (c->stale ||
                        (self == wire::role::subscriber && !matches(subscriptions, msg[0]))) {
@@ -414,6 +416,7 @@ struct raw_socket::state {
         const std::size_t restock = std::max<std::size_t>(64, c->batch.size());
         c->batch.clear();
         while (c->stock.size() < restock && !spare.empty()) {
+            spare_bytes -= spare.back().byte_size();
             c->stock.push_back(std::move(spare.back()));
             spare.pop_back();
         }
@@ -477,7 +480,7 @@ struct raw_socket::state {
         {
             std::lock_guard lock(mutex);
             unsent -= c->writing_count;
-            subscribers.remove_peer(c);
+            subscribers.remove_peer(c.get());
             if (c->dial_index < 0) {
                 inbound.forget(c->id);  // a slot keeps its id across reconnections
                 std::erase(peers, c);
@@ -559,7 +562,7 @@ bool raw_socket::send_round_robin(const message& msg) {
             const std::size_t index = (s.next_peer + k) % n;
             if (s.peers[index]->pending_count < mark) {
                 s.next_peer = (index + 1) % n;
-                s.enqueue(s.peers[index], msg);
+                s.enqueue(s.peers[index].get(), msg);
                 return true;
             }
         }
@@ -585,9 +588,8 @@ bool raw_socket::send_to_subscribers(const message& msg, bool wait_for_room) {
         std::optional<clock_type::time_point> deadline;  // read only if the call has to wait
         for (;;) {
             bool any_full = false;
-            s.subscribers.match(msg[0], [&](const connection_ptr& c) {
-                any_full = any_full || c->pending_count >= mark;
-            });
+            s.subscribers.match(
+                msg[0], [&](connection* c) { any_full = any_full || c->pending_count >= mark; });
             if (!any_full) {
                 break;
             }
@@ -601,7 +603,7 @@ bool raw_socket::send_to_subscribers(const message& msg, bool wait_for_room) {
             }
         }
     }
-    s.subscribers.match(msg[0], [&](const connection_ptr& c) {
+    s.subscribers.match(msg[0], [&](connection* c) {
         if (c->pending_count >= mark) {
             ++s.dropped;
         } else {
@@ -616,7 +618,7 @@ bool raw_socket::send_to(peer_id peer, const message& msg) {
     std::lock_guard lock(s.mutex);
     for (const connection_ptr& c : s.peers) {
         if (c->id == peer) {
-            s.enqueue(c, msg);
+            s.enqueue(c.get(), msg);
             return true;
         }
     }
@@ -640,8 +642,13 @@ bool raw_socket::receive(message& into, milliseconds timeout, peer_id* from) {
     auto [peer, msg] = s.inbound.pop();
     // The caller's old storage goes back to the decoders: no allocation in steady state.
     std::swap(into, msg);
-    constexpr std::size_t max_spare = 1024;
-    if (s.spare.size() < max_spare) {
+    // Enough to hold a full inbound queue and a read's batch of small messages, so that none
+    // is freed and allocated again; bounded in bytes for large ones.
+    constexpr std::size_t max_spare = 8192;
+    constexpr std::size_t max_spare_bytes = std::size_t{8} << 20;
+    if (const std::size_t bytes = msg.byte_size();
+        s.spare.size() < max_spare && s.spare_bytes + bytes <= max_spare_bytes) {
+        s.spare_bytes += bytes;
         s.spare.push_back(std::move(msg));
     }
     if (from != nullptr) {
@@ -682,7 +689,7 @@ void raw_socket::subscribe(std::string_view prefix, bool add) {
     }
     const message command{std::string(1, add ? '\x01' : '\x00') + std::string(prefix)};
     for (const connection_ptr& c : s.peers) {
-        s.enqueue(c, command);
+        s.enqueue(c.get(), command);
     }
 }
 
