@@ -193,6 +193,32 @@ TEST_CASE("the streamer hands what producers push to the workers, round-robin",
     CHECK(second == 5);
 }
 
+TEST_CASE("the streamer bridges raw+tcp producers to ZeroMQ workers and the reverse",
+          "[broker][streamer][raw]") {
+    const auto [front, back] = GENERATE(std::pair<std::string, std::string>{"raw+tcp", "tcp"},
+                                        std::pair<std::string, std::string>{"tcp", "raw+tcp"});
+    CAPTURE(front, back);
+    broker::config cfg;
+    cfg.streamer = broker::streamer_config{.frontend = front + "://127.0.0.1:*",
+                                           .backend = back + "://127.0.0.1:*"};
+    running_broker b(cfg);
+    puller worker(at(b.streamer_backend()));
+    pusher producer(at(b.streamer_frontend()));
+    // Nothing is lost and the order holds, whichever side is raw: a pusher waits, never drops.
+    for (int i = 0; i < 100; ++i) {
+        REQUIRE(producer.send({std::to_string(i)}));
+    }
+    for (int i = 0; i < 100; ++i) {
+        auto task = worker.receive(5s);
+        REQUIRE(task);
+        CHECK(task->front() == std::to_string(i));
+    }
+    CHECK(eventually([&] {
+        const auto counts = *b.counters().streamer;
+        return counts.messages_in == 100 && counts.messages_out == 100;
+    }));
+}
+
 TEST_CASE("the stats endpoint answers with JSON or the Prometheus text format", "[broker][stats]") {
     broker::config cfg = service_only();
     cfg.stats_endpoint = "tcp://127.0.0.1:*";
