@@ -1,6 +1,7 @@
 #include "raw_socket.hpp"
 
 #include "fair_queue.hpp"
+#include "io_thread.hpp"
 #include "tcp_common.hpp"
 #include "topic_trie.hpp"
 
@@ -11,8 +12,8 @@
 #include <algorithm>
 #include <asio.hpp>
 #include <cstdio>
+#include <future>
 #include <optional>
-#include <thread>
 
 #include "zpat/core/error.hpp"
 
@@ -70,7 +71,7 @@ struct connection : std::enable_shared_from_this<connection> {
 };
 using connection_ptr = std::shared_ptr<connection>;
 
-struct raw_socket::state {
+struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
     state(wire::role self_role, std::vector<endpoint> eps, const options& o)
         : self(self_role),
           direct(self_role == wire::role::requester || self_role == wire::role::replier),
@@ -79,9 +80,10 @@ struct raw_socket::state {
           opts(o),
           decoder(o.max_message_size) {}
 
-    // Declared first so it is destroyed last: everything below may hold its handlers.
-    asio::io_context io;
-    asio::executor_work_guard<asio::io_context::executor_type> work{asio::make_work_guard(io)};
+    // The process's raw I/O thread runs every handler below. Each handler holds a reference
+    // to this state, so the state outlives them all; after shut_down() they start nothing.
+    asio::io_context& io = raw_io();
+    bool stopping = false;  // I/O thread only
     wire::role self;
     // Request-reply sends one message at a time and waits: writing it from the user's thread
     // saves the hop through the I/O thread, which is most of a loopback round trip. Streams
@@ -96,8 +98,7 @@ struct raw_socket::state {
     std::vector<std::unique_ptr<asio::steady_timer>> redial_timers;  // by endpoint index
     std::vector<connection_ptr> slots;                               // by endpoint index
     std::vector<redial_backoff> backoff;                             // by endpoint index
-    std::thread thread;
-    int event_fd = -1;
+    int event_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 
     mutable std::mutex mutex;
     std::condition_variable inbound_cv;    // receivers and subscription waiters
@@ -163,7 +164,9 @@ struct raw_socket::state {
             ++c->pending_count;
             ++unsent;
             c->idle = false;
-            asio::post(io, [this, c = c->shared_from_this()] { write_queued(c); });
+            asio::post(io, [self = shared_from_this(), c = c->shared_from_this()] {
+                self->write_queued(c);
+            });
             return;
         }
         const bool was_empty = c->pending_count == 0;
@@ -171,7 +174,9 @@ struct raw_socket::state {
         ++c->pending_count;
         ++unsent;
         if (was_empty) {
-            asio::post(io, [this, c = c->shared_from_this()] { write_queued(c); });
+            asio::post(io, [self = shared_from_this(), c = c->shared_from_this()] {
+                self->write_queued(c);
+            });
         }
     }
 
@@ -184,46 +189,61 @@ struct raw_socket::state {
 
     void accept_next(tcp::acceptor& acceptor) {
         auto c = make_connection(-1);
-        acceptor.async_accept(c->socket, [this, &acceptor, c](std::error_code ec) {
-            if (ec == asio::error::operation_aborted) {
-                return;
-            }
-            if (!ec) {
-                start(c);
-            }
-            accept_next(acceptor);
-        });
+        acceptor.async_accept(c->socket,
+                              [this, self = shared_from_this(), &acceptor, c](std::error_code ec) {
+                                  if (ec == asio::error::operation_aborted || stopping) {
+                                      return;
+                                  }
+                                  if (!ec) {
+                                      start(c);
+                                  }
+                                  accept_next(acceptor);
+                              });
     }
 
     void dial(int index) {
+        if (stopping) {
+            return;
+        }
         auto [host, port] = host_and_port(endpoints[static_cast<std::size_t>(index)]);
         auto resolver = std::make_shared<tcp::resolver>(io);
         resolver->async_resolve(
             host, port,
-            [this, index, resolver](std::error_code ec, const tcp::resolver::results_type& found) {
+            [this, self = shared_from_this(), index, resolver](
+                std::error_code ec, const tcp::resolver::results_type& found) {
+                if (stopping) {
+                    return;
+                }
                 if (ec) {
                     redial_later(index);
                     return;
                 }
                 connection_ptr c = slots[static_cast<std::size_t>(index)];
-                asio::async_connect(c->socket, found,
-                                    [this, c, index](std::error_code failed, const tcp::endpoint&) {
-                                        if (failed) {
-                                            std::error_code ignored;
-                                            c->socket.close(ignored);
-                                            redial_later(index);
-                                        } else {
-                                            start(c);
-                                        }
-                                    });
+                asio::async_connect(
+                    c->socket, found,
+                    [this, self, c, index](std::error_code failed, const tcp::endpoint&) {
+                        if (stopping) {
+                            return;
+                        }
+                        if (failed) {
+                            std::error_code ignored;
+                            c->socket.close(ignored);
+                            redial_later(index);
+                        } else {
+                            start(c);
+                        }
+                    });
             });
     }
 
     void redial_later(int index) {
+        if (stopping) {
+            return;
+        }
         auto& timer = *redial_timers[static_cast<std::size_t>(index)];
         timer.expires_after(backoff[static_cast<std::size_t>(index)].next());
-        timer.async_wait([this, index](std::error_code ec) {
-            if (!ec) {
+        timer.async_wait([this, self = shared_from_this(), index](std::error_code ec) {
+            if (!ec && !stopping) {
                 dial(index);
             }
         });
@@ -247,24 +267,25 @@ struct raw_socket::state {
 
     void write_bytes(const connection_ptr& c) {
         const unsigned epoch = c->epoch;
-        asio::async_write(c->socket, asio::buffer(c->out_bytes),
-                          [this, c, epoch](std::error_code ec, std::size_t) {
-                              if (epoch != c->epoch || c->closed) {
-                                  return;  // that connection was dropped already
-                              }
-                              if (ec) {
-                                  drop(c, "");
-                                  return;
-                              }
-                              c->writing = false;
-                              {
-                                  std::lock_guard lock(mutex);
-                                  unsent -= c->writing_count;
-                              }
-                              c->writing_count = 0;
-                              room_cv.notify_all();
-                              write_queued(c);
-                          });
+        asio::async_write(
+            c->socket, asio::buffer(c->out_bytes),
+            [this, self = shared_from_this(), c, epoch](std::error_code ec, std::size_t) {
+                if (epoch != c->epoch || c->closed) {
+                    return;  // that connection was dropped already
+                }
+                if (ec) {
+                    drop(c, "");
+                    return;
+                }
+                c->writing = false;
+                {
+                    std::lock_guard lock(mutex);
+                    unsent -= c->writing_count;
+                }
+                c->writing_count = 0;
+                room_cv.notify_all();
+                write_queued(c);
+            });
     }
 
     // Writes everything queued for `c` in one gathered buffer: small messages share a syscall.
@@ -292,25 +313,26 @@ struct raw_socket::state {
 
     void read_more(const connection_ptr& c) {
         const unsigned epoch = c->epoch;
-        c->socket.async_read_some(asio::buffer(c->chunk),
-                                  [this, c, epoch](std::error_code ec, std::size_t n) {
-                                      if (epoch != c->epoch || c->closed) {
-                                          return;
-                                      }
-                                      if (ec) {
-                                          drop(c, "");
-                                          return;
-                                      }
-                                      c->in.append(c->chunk.data(), n);
-                                      if (!take_input(c)) {
-                                          return;
-                                      }
-                                      if (inbound_full(c->id)) {
-                                          c->read_stopped = true;  // resume_reading() restarts it
-                                      } else {
-                                          read_more(c);
-                                      }
-                                  });
+        c->socket.async_read_some(
+            asio::buffer(c->chunk),
+            [this, self = shared_from_this(), c, epoch](std::error_code ec, std::size_t n) {
+                if (epoch != c->epoch || c->closed) {
+                    return;
+                }
+                if (ec) {
+                    drop(c, "");
+                    return;
+                }
+                c->in.append(c->chunk.data(), n);
+                if (!take_input(c)) {
+                    return;
+                }
+                if (inbound_full(c->id)) {
+                    c->read_stopped = true;  // resume_reading() restarts it
+                } else {
+                    read_more(c);
+                }
+            });
     }
 
     // Decodes what has arrived on `c`. Returns false when `c` was dropped for it.
@@ -448,6 +470,9 @@ struct raw_socket::state {
     // Restarts the parked read loops of peers whose queues have room again; a peer still at its
     // mark stays parked (inbound_full() raises the flag again, so a later receive retries).
     void resume_reading() {
+        if (stopping) {
+            return;
+        }
         for (const connection_ptr& c : all_connections()) {
             if (c->read_stopped && !c->closed && !inbound_full(c->id)) {
                 c->read_stopped = false;
@@ -459,6 +484,27 @@ struct raw_socket::state {
         std::lock_guard lock(mutex);
         return peers;
     }
+
+    // Ends everything of this socket's on the I/O thread: its connections, listeners and
+    // timers. Handlers still queued find their connection closed or `stopping` set.
+    void shut_down() {
+        stopping = true;
+        std::error_code ignored;
+        for (auto& acceptor : acceptors) {
+            acceptor->close(ignored);
+        }
+        for (auto& timer : redial_timers) {
+            timer->cancel();
+        }
+        for (const connection_ptr& c : all_connections()) {
+            drop(c, "");
+            c->socket.close(ignored);  // a slot may be between connections, still dialling
+        }
+    }
+
+    ~state() { ::close(event_fd); }
+    state(const state&) = delete;
+    state& operator=(const state&) = delete;
 
     // Ends `c`'s current TCP connection. An accepted peer leaves with its queue; a connect
     // endpoint's slot keeps its queue (what was being written is lost) and redials.
@@ -504,7 +550,7 @@ struct raw_socket::state {
 };
 
 raw_socket::raw_socket(wire::role self, std::vector<endpoint> endpoints, const options& opts)
-    : state_(std::make_unique<state>(self, std::move(endpoints), opts)) {
+    : state_(std::make_shared<state>(self, std::move(endpoints), opts)) {
     state& s = *state_;
     s.backoff.resize(s.endpoints.size());
     for (std::size_t i = 0; i < s.endpoints.size(); ++i) {
@@ -521,17 +567,17 @@ raw_socket::raw_socket(wire::role self, std::vector<endpoint> endpoints, const o
         resolved_.push_back(std::move(url));
         s.acceptors.push_back(std::move(acceptor));
     }
-    event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    s.event_fd = event_fd_;
-    for (auto& acceptor : s.acceptors) {
-        s.accept_next(*acceptor);
-    }
-    for (std::size_t i = 0; i < s.endpoints.size(); ++i) {
-        if (s.endpoints[i].side == link::connect) {
-            s.dial(static_cast<int>(i));
+    // From here on the state is the I/O thread's to touch.
+    asio::post(s.io, [self = state_] {
+        for (auto& acceptor : self->acceptors) {
+            self->accept_next(*acceptor);
         }
-    }
-    s.thread = std::thread([&s] { s.io.run(); });
+        for (std::size_t i = 0; i < self->endpoints.size(); ++i) {
+            if (self->endpoints[i].side == link::connect) {
+                self->dial(static_cast<int>(i));
+            }
+        }
+    });
 }
 
 raw_socket::~raw_socket() {
@@ -545,9 +591,18 @@ raw_socket::~raw_socket() {
             s.room_cv.wait_for(lock, s.opts.linger, flushed);
         }
     }
-    s.io.stop();
-    s.thread.join();
-    ::close(event_fd_);
+    if (s.io.stopped()) {
+        s.shut_down();  // the process is exiting, and the I/O thread with it
+        return;
+    }
+    // Returns with every connection and listener closed (a port can be bound again at once);
+    // handlers still queued end the state when the last of them has run.
+    std::promise<void> done;
+    asio::post(s.io, [&s, &done] {
+        s.shut_down();
+        done.set_value();
+    });
+    done.get_future().wait();
 }
 
 bool raw_socket::send_round_robin(const message& msg) {
@@ -660,7 +715,7 @@ bool raw_socket::receive(message& into, milliseconds timeout, peer_id* from) {
     if (s.reading_parked &&
         s.inbound.size_of(peer) < s.high_water(s.opts.receive_high_water_mark)) {
         s.reading_parked = false;
-        asio::post(s.io, [&s] { s.resume_reading(); });
+        asio::post(s.io, [self = state_] { self->resume_reading(); });
     }
     return true;
 }
@@ -724,13 +779,13 @@ void raw_socket::reset() {
             c->stale = true;  // whatever it still delivers belongs to an abandoned request
         }
     }
-    asio::post(s.io, [&s, old] {
+    asio::post(s.io, [self = state_, old] {
         for (const connection_ptr& c : old) {
             if (c->closed) {
-                std::lock_guard lock(s.mutex);
+                std::lock_guard lock(self->mutex);
                 c->stale = false;  // not connected: nothing old can arrive on it
             } else {
-                s.drop(c, "", true);
+                self->drop(c, "", true);
             }
         }
     });
@@ -745,7 +800,7 @@ int raw_socket::readable_fd() const {
             s.signal_readable();
         }
     }
-    return event_fd_;
+    return s.event_fd;
 }
 
 std::uint64_t raw_socket::dropped() const {

@@ -1,8 +1,9 @@
 #pragma once
-// The raw backend's one socket: TCP connections speaking docs/wire-format.md, run by an Asio
-// I/O thread of its own (as libzmq runs an I/O thread), with per-peer outbound queues bounded
-// by the high-water mark and one inbound queue the user's thread drains. Every public member is
-// safe to call from any thread; a role uses it from one thread, as with ZeroMQ.
+// The raw backend's one socket: TCP connections speaking docs/wire-format.md, run by the
+// process's raw I/O thread (io_thread.hpp, as libzmq runs an I/O thread), with per-peer
+// outbound queues bounded by the high-water mark and one inbound queue the user's thread
+// drains. Every public member is safe to call from any thread; a role uses it from one thread,
+// as with ZeroMQ.
 
 #include <condition_variable>
 #include <cstdint>
@@ -66,9 +67,8 @@ class raw_socket {
 
   private:
     struct state;
-    std::unique_ptr<state> state_;
+    std::shared_ptr<state> state_;  // shared with its handlers on the I/O thread
     std::vector<std::string> resolved_;
-    int event_fd_ = -1;
 };
 
 }  // namespace zpat::detail
