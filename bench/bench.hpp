@@ -15,7 +15,7 @@ struct settings {
     pattern shape = pattern::pipeline;
     std::size_t message_size = 64;
     long count = 0;  // messages (round trips for reqrep) per round; 0: a default per pattern
-    int rounds = 5;
+    int rounds = 0;  // 0: a default per pattern
     std::string transport = "tcp";  // tcp, ipc or inproc
     bool show_rounds = false;       // print every round, not only the medians
 };
