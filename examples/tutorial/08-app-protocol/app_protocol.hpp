@@ -62,8 +62,8 @@ class reader {
         if (buffer_.size() < 2) {
             return std::nullopt;
         }
-        const std::size_t header_size =
-            (static_cast<unsigned char>(buffer_[0]) << 8) | static_cast<unsigned char>(buffer_[1]);
+        const std::size_t header_size = std::size_t{static_cast<unsigned char>(buffer_[0])} << 8 |
+                                        std::size_t{static_cast<unsigned char>(buffer_[1])};
         if (buffer_.size() < 2 + header_size) {
             return std::nullopt;
         }
