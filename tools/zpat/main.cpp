@@ -222,9 +222,10 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"pipeline", "pubsub", "reqrep", "broker-pubsub", "broker-mdp"}));
     bench_cmd->add_option("-s,--size", bench.message_size, "Message size in bytes (default 64)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{16} * 1024 * 1024));
-    bench_cmd->add_option("-n,--count", bench.count,
-                          "Messages (round trips for reqrep) per round (default 300000, 10000 "
-                          "for reqrep)")
+    bench_cmd
+        ->add_option("-n,--count", bench.count,
+                     "Messages (round trips for reqrep) per round (default 300000, 10000 "
+                     "for reqrep)")
         ->check(CLI::PositiveNumber);
     bench_cmd
         ->add_option("-r,--rounds", bench.rounds,

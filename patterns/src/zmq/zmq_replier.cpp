@@ -129,9 +129,7 @@ class zmq_replier final : public replier_impl {
         return token;
     }
     // A wake-up from stop(): no client can know the token, so none can fake one.
-    bool is_wake(const message& msg) const {
-        return msg.size() == 2 && msg[0] == wake_token_;
-    }
+    bool is_wake(const message& msg) const { return msg.size() == 2 && msg[0] == wake_token_; }
 
     std::vector<zmq::pollitem_t> poll_items(std::initializer_list<const zmq_socket*> sockets) {
         std::vector<zmq::pollitem_t> items;
