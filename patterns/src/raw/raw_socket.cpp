@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <future>
 #include <optional>
+#include <span>
 
 #include "zpat/core/error.hpp"
 
@@ -25,7 +26,7 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-constexpr std::size_t read_chunk = std::size_t{64} * 1024;
+constexpr std::size_t read_chunk = std::size_t{256} * 1024;
 
 bool matches(const std::vector<std::string>& prefixes, std::string_view topic) {
     return std::any_of(prefixes.begin(), prefixes.end(),
@@ -51,7 +52,6 @@ struct connection : std::enable_shared_from_this<connection> {
     std::size_t writing_count = 0;
     std::string in;
     std::string out_bytes;
-    std::vector<char> chunk = std::vector<char>(read_chunk);
     std::string remote;
     // Guarded by the socket's mutex.
     // Messages queued for this peer, already encoded: sending costs one append, no allocation
@@ -256,6 +256,7 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
         c->in.clear();
         std::error_code ignored;
         c->socket.set_option(tcp::no_delay(true), ignored);
+        c->socket.non_blocking(true, ignored);  // read_more() reads once the socket is readable
         const auto remote = c->socket.remote_endpoint(ignored);
         c->remote = remote.address().to_string() + ":" + std::to_string(remote.port());
         c->out_bytes = wire::greeting(self);
@@ -311,20 +312,35 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
         write_bytes(c);
     }
 
+    // One read buffer per I/O thread, not one per connection: a connection waits until it is
+    // readable and then reads into this, and keeps only the bytes of an unfinished message.
+    static std::span<char> read_buffer() {
+        thread_local std::vector<char> buffer(read_chunk);
+        return buffer;
+    }
+
     void read_more(const connection_ptr& c) {
         const unsigned epoch = c->epoch;
-        c->socket.async_read_some(
-            asio::buffer(c->chunk),
-            [this, self = shared_from_this(), c, epoch](std::error_code ec, std::size_t n) {
+        c->socket.async_wait(
+            tcp::socket::wait_read,
+            [this, self = shared_from_this(), c, epoch](std::error_code ec) {
                 if (epoch != c->epoch || c->closed) {
+                    return;
+                }
+                const std::span<char> buffer = read_buffer();
+                std::size_t n = 0;
+                if (!ec) {
+                    n = c->socket.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
+                }
+                if (ec == asio::error::would_block || ec == asio::error::try_again) {
+                    read_more(c);
                     return;
                 }
                 if (ec) {
                     drop(c, "");
                     return;
                 }
-                c->in.append(c->chunk.data(), n);
-                if (!take_input(c)) {
+                if (!take_input(c, {buffer.data(), n})) {
                     return;
                 }
                 if (inbound_full(c->id)) {
@@ -335,14 +351,23 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
             });
     }
 
-    // Decodes what has arrived on `c`. Returns false when `c` was dropped for it.
-    bool take_input(const connection_ptr& c) {
+    // Decodes `data`, just read from `c`. Returns false when `c` was dropped for it.
+    bool take_input(const connection_ptr& c, std::string_view data) {
+        // The bytes of an unfinished message come first; otherwise decode from the read buffer.
+        const bool buffered = !c->in.empty();
+        if (buffered) {
+            c->in.append(data);
+            data = c->in;
+        }
         std::size_t at = 0;
         if (!c->ready) {
-            if (c->in.size() < wire::greeting_size) {
+            if (data.size() < wire::greeting_size) {
+                if (!buffered) {
+                    c->in.assign(data);
+                }
                 return true;
             }
-            const std::string refusal = wire::check_greeting(c->in, peer_role);
+            const std::string refusal = wire::check_greeting(data, peer_role);
             if (!refusal.empty()) {
                 drop(c, "refused " + c->remote + ": " + refusal);
                 return false;
@@ -359,7 +384,7 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
             }
             message& msg = c->stock.back();
             std::size_t consumed = 0;
-            const auto status = decoder.next(std::string_view(c->in).substr(at), msg, consumed);
+            const auto status = decoder.next(data.substr(at), msg, consumed);
             if (status == wire::decoder::status::need_more) {
                 break;
             }
@@ -377,7 +402,11 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
             }
             return false;
         }
-        c->in.erase(0, at);
+        if (buffered) {
+            c->in.erase(0, at);
+        } else {
+            c->in.assign(data.substr(at));
+        }
         return true;
     }
 
