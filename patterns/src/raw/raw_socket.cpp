@@ -321,34 +321,33 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
 
     void read_more(const connection_ptr& c) {
         const unsigned epoch = c->epoch;
-        c->socket.async_wait(
-            tcp::socket::wait_read,
-            [this, self = shared_from_this(), c, epoch](std::error_code ec) {
-                if (epoch != c->epoch || c->closed) {
-                    return;
-                }
-                const std::span<char> buffer = read_buffer();
-                std::size_t n = 0;
-                if (!ec) {
-                    n = c->socket.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
-                }
-                if (ec == asio::error::would_block || ec == asio::error::try_again) {
-                    read_more(c);
-                    return;
-                }
-                if (ec) {
-                    drop(c, "");
-                    return;
-                }
-                if (!take_input(c, {buffer.data(), n})) {
-                    return;
-                }
-                if (inbound_full(c->id)) {
-                    c->read_stopped = true;  // resume_reading() restarts it
-                } else {
-                    read_more(c);
-                }
-            });
+        c->socket.async_wait(tcp::socket::wait_read, [this, self = shared_from_this(), c,
+                                                      epoch](std::error_code ec) {
+            if (epoch != c->epoch || c->closed) {
+                return;
+            }
+            const std::span<char> buffer = read_buffer();
+            std::size_t n = 0;
+            if (!ec) {
+                n = c->socket.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
+            }
+            if (ec == asio::error::would_block || ec == asio::error::try_again) {
+                read_more(c);
+                return;
+            }
+            if (ec) {
+                drop(c, "");
+                return;
+            }
+            if (!take_input(c, {buffer.data(), n})) {
+                return;
+            }
+            if (inbound_full(c->id)) {
+                c->read_stopped = true;  // resume_reading() restarts it
+            } else {
+                read_more(c);
+            }
+        });
     }
 
     // Decodes `data`, just read from `c`. Returns false when `c` was dropped for it.
