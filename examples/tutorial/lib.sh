@@ -1,5 +1,6 @@
-# Sourced by the steps' run.sh scripts: a scratch folder in $dir, and $pids, the processes a
-# step starts in the background, ended by PID however the script ends.
+# Sourced by the steps' run.sh scripts (and tests/examples/run_example.sh): a scratch folder in
+# $dir, and $pids, the processes a script starts in the background, ended by PID however the
+# script ends.
 dir=$(mktemp -d)
 pids=()
 cleanup() {

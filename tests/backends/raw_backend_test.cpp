@@ -1,14 +1,11 @@
 // What only the raw backend has: its own wire format, hostile peers, reconnection.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <optional>
 #include <thread>
 
+#include "support/plain_socket.hpp"
 #include "support/test_support.hpp"
 #include "zpat/zpat.hpp"
 
@@ -16,47 +13,6 @@ using namespace zpat::testing;
 using zpat::message;
 
 namespace {
-
-// A bare TCP client, to play peers that zpat would never be.
-class plain_client {
-  public:
-    explicit plain_client(const std::string& endpoint) {
-        const auto port =
-            static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(port);
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-        timeval limit{5, 0};
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-    }
-    ~plain_client() { ::close(fd_); }
-    plain_client(const plain_client&) = delete;
-    plain_client& operator=(const plain_client&) = delete;
-
-    void send(std::string_view bytes) const {
-        REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-                static_cast<ssize_t>(bytes.size()));
-    }
-    // True once the other side has closed the connection (reads return 0).
-    bool closed_by_peer() const {
-        char buffer[64];
-        for (;;) {
-            const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-            if (n == 0) {
-                return true;
-            }
-            if (n < 0) {
-                return false;  // timed out: still open
-            }
-        }
-    }
-
-  private:
-    int fd_ = -1;
-};
 
 std::string u32(std::uint32_t v) {
     return {static_cast<char>(v >> 24U), static_cast<char>(v >> 16U), static_cast<char>(v >> 8U),
@@ -82,34 +38,34 @@ void honest_traffic_arrives(zpat::puller& puller) {
 
 TEST_CASE("raw: a peer that is not zpat is refused and the others carry on") {
     zpat::puller puller("@raw+tcp://127.0.0.1:*");
-    plain_client stranger(puller.endpoints()[0]);
-    stranger.send("GET / HTTP/1.1\r\n\r\n");
+    plain_socket stranger(puller.endpoints()[0]);
+    stranger.send_all("GET / HTTP/1.1\r\n\r\n");
     CHECK(stranger.closed_by_peer());
     honest_traffic_arrives(puller);
 }
 
 TEST_CASE("raw: a peer declaring a 4 GiB frame is dropped before anything is allocated") {
     zpat::puller puller("@raw+tcp://127.0.0.1:*");
-    plain_client hostile(puller.endpoints()[0]);
-    hostile.send(pusher_greeting + u32(1) + u32(0xffffffffU));
+    plain_socket hostile(puller.endpoints()[0]);
+    hostile.send_all(pusher_greeting + u32(1) + u32(0xffffffffU));
     CHECK(hostile.closed_by_peer());
     honest_traffic_arrives(puller);
 }
 
 TEST_CASE("raw: a peer declaring too many frames is dropped") {
     zpat::puller puller("@raw+tcp://127.0.0.1:*");
-    plain_client hostile(puller.endpoints()[0]);
-    hostile.send(pusher_greeting + u32(100000));
+    plain_socket hostile(puller.endpoints()[0]);
+    hostile.send_all(pusher_greeting + u32(100000));
     CHECK(hostile.closed_by_peer());
     honest_traffic_arrives(puller);
 }
 
 TEST_CASE("raw: a message sent one byte at a time arrives whole") {
     zpat::puller puller("@raw+tcp://127.0.0.1:*");
-    plain_client slow(puller.endpoints()[0]);
+    plain_socket slow(puller.endpoints()[0]);
     const std::string bytes = pusher_greeting + u32(2) + u32(5) + "hello" + u32(0);
     for (char c : bytes) {
-        slow.send(std::string_view(&c, 1));
+        slow.send_all(std::string_view(&c, 1));
     }
     auto got = puller.receive(5s);
     REQUIRE(got);
@@ -119,11 +75,19 @@ TEST_CASE("raw: a message sent one byte at a time arrives whole") {
 TEST_CASE("raw: a peer that closes mid-frame costs the others nothing") {
     zpat::puller puller("@raw+tcp://127.0.0.1:*");
     {
-        plain_client quitter(puller.endpoints()[0]);
-        quitter.send(pusher_greeting + u32(1) + u32(1000) + "only part of it");
+        plain_socket quitter(puller.endpoints()[0]);
+        quitter.send_all(pusher_greeting + u32(1) + u32(1000) + "only part of it");
     }
     honest_traffic_arrives(puller);
     CHECK_FALSE(puller.receive(100ms));
+}
+
+TEST_CASE("raw: closing a socket also closes a connection that never sent its greeting") {
+    std::optional<zpat::puller> puller(std::in_place, "@raw+tcp://127.0.0.1:*");
+    plain_socket silent(puller->endpoints()[0]);
+    REQUIRE(silent.read_exactly(8).size() == 8);  // the puller's greeting: it was accepted
+    puller.reset();
+    CHECK(silent.closed_by_peer());
 }
 
 TEST_CASE("raw: a pusher with no reachable puller queues up to its high-water mark") {

@@ -1,16 +1,11 @@
 // The stream's promises, on every byte-stream transport: plain bytes, no framing of zpat's, so
 // a program with nothing but the operating system's sockets is a peer.
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
-#include <cstring>
 #include <map>
 #include <thread>
 
+#include "support/plain_socket.hpp"
 #include "support/test_support.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/poller.hpp"
@@ -20,57 +15,6 @@ using namespace zpat::testing;
 using event = zpat::stream::event;
 
 namespace {
-
-// A blocking socket of the operating system, connected to a bound stream's endpoint
-// ("tcp://127.0.0.1:PORT", "raw+tcp://..." or "ipc:///path").
-class plain_socket {
-  public:
-    explicit plain_socket(const std::string& url) {
-        const std::string address = url.substr(url.find("://") + 3);
-        if (url.starts_with("ipc://")) {
-            fd_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
-            sockaddr_un to{};
-            to.sun_family = AF_UNIX;
-            std::strncpy(to.sun_path, address.c_str(), sizeof to.sun_path - 1);
-            REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
-        } else {
-            fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-            sockaddr_in to{};
-            to.sin_family = AF_INET;
-            to.sin_port = htons(static_cast<std::uint16_t>(std::stoi(address.substr(10))));
-            to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
-        }
-        timeval limit{5, 0};
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-    }
-    ~plain_socket() { ::close(fd_); }
-    plain_socket(const plain_socket&) = delete;
-    plain_socket& operator=(const plain_socket&) = delete;
-
-    void send_all(std::string_view bytes) const {
-        while (!bytes.empty()) {
-            const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-            REQUIRE(n > 0);
-            bytes.remove_prefix(static_cast<std::size_t>(n));
-        }
-    }
-    // Everything until the other side closes (or 5 s pass with nothing).
-    std::string read_to_end() const {
-        std::string all;
-        char buffer[4096];
-        for (;;) {
-            const auto n = ::recv(fd_, buffer, sizeof buffer, 0);
-            if (n <= 0) {
-                return all;
-            }
-            all.append(buffer, static_cast<std::size_t>(n));
-        }
-    }
-
-  private:
-    int fd_ = -1;
-};
 
 // The next event of `what`, skipping none: a stream's events come in order per connection.
 event expect(zpat::stream& s, event::type what) {

@@ -5,13 +5,7 @@
 set -euo pipefail
 name=$1
 bin=$2
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    rm -rf "$dir"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/../../examples/tutorial/lib.sh"   # $dir, $pids, cleanup on exit
 
 case "$name" in
 demo)

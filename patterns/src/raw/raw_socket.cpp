@@ -13,6 +13,7 @@
 #include <asio.hpp>
 #include <cstdio>
 #include <future>
+#include <iterator>
 #include <optional>
 #include <span>
 
@@ -97,7 +98,8 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
     std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
     std::vector<std::unique_ptr<asio::steady_timer>> redial_timers;  // by endpoint index
     std::vector<connection_ptr> slots;                               // by endpoint index
-    std::vector<redial_backoff> backoff;                             // by endpoint index
+    std::vector<connection_ptr> accepted;  // I/O thread only: until dropped, greeting or not
+    std::vector<redial_backoff> backoff;   // by endpoint index
     int event_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 
     mutable std::mutex mutex;
@@ -116,8 +118,9 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
     std::size_t unsent = 0;  // messages queued or being written
     peer_id next_id = 1;
     // Storage of messages the user has received, back for the decoder to reuse.
-    std::vector<message> spare;
-    std::size_t spare_bytes = 0;  // their content, which their capacity is at least
+    // Each with its content's size when it came back, which its capacity is at least.
+    std::vector<std::pair<message, std::size_t>> spare;
+    std::size_t spare_bytes = 0;
     bool interrupted = false;
     bool signalled = false;
     // The readable descriptor costs two syscalls a message; it is kept up only once someone
@@ -195,6 +198,7 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
                                       return;
                                   }
                                   if (!ec) {
+                                      accepted.push_back(c);
                                       start(c);
                                   }
                                   accept_next(acceptor);
@@ -466,8 +470,8 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
         const std::size_t restock = std::max<std::size_t>(64, c->batch.size());
         c->batch.clear();
         while (c->stock.size() < restock && !spare.empty()) {
-            spare_bytes -= spare.back().byte_size();
-            c->stock.push_back(std::move(spare.back()));
+            spare_bytes -= spare.back().second;
+            c->stock.push_back(std::move(spare.back().first));
             spare.pop_back();
         }
         if (was_empty && !inbound.empty()) {
@@ -524,7 +528,11 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
         for (auto& timer : redial_timers) {
             timer->cancel();
         }
-        for (const connection_ptr& c : all_connections()) {
+        // Accepted connections still in their greeting are not peers yet: close them too.
+        std::vector<connection_ptr> all = accepted;
+        std::copy_if(slots.begin(), slots.end(), std::back_inserter(all),
+                     [](const connection_ptr& c) { return c != nullptr; });
+        for (const connection_ptr& c : all) {
             drop(c, "");
             c->socket.close(ignored);  // a slot may be between connections, still dialling
         }
@@ -556,6 +564,7 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
             unsent -= c->writing_count;
             subscribers.remove_peer(c.get());
             if (c->dial_index < 0) {
+                std::erase(accepted, c);
                 inbound.forget(c->id);  // a slot keeps its id across reconnections
                 std::erase(peers, c);
                 unsent -= c->pending_count;
@@ -732,7 +741,7 @@ bool raw_socket::receive(message& into, milliseconds timeout, peer_id* from) {
     if (const std::size_t bytes = msg.byte_size();
         s.spare.size() < max_spare && s.spare_bytes + bytes <= max_spare_bytes) {
         s.spare_bytes += bytes;
-        s.spare.push_back(std::move(msg));
+        s.spare.emplace_back(std::move(msg), bytes);
     }
     if (from != nullptr) {
         *from = peer;
