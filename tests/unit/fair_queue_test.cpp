@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <vector>
 
 #include "fair_queue.hpp"
 
@@ -54,4 +55,48 @@ TEST_CASE("fair queue: a peer that left keeps its queued items, then its queue g
     CHECK(queue.pop() == std::pair{2, 20});
     CHECK(queue.pop() == std::pair{2, 21});
     CHECK(queue.peers() == 0);
+}
+
+TEST_CASE("fair queue: batches are taken item by item in turn, or whole by a lone peer") {
+    using queue_type = zpat::detail::fair_queue<int, int>;
+    queue_type queue;
+    queue.push(1, queue_type::batch{10, 11, 12});
+    queue.push(2, 20);
+    queue.push(1, queue_type::batch{13});
+    CHECK(queue.size() == 5);
+    CHECK(queue.size_of(1) == 4);
+
+    // Two peers waiting: one item each in turn, up to the limit.
+    queue_type::batch got;
+    std::vector<int> from;
+    CHECK(queue.take(got, from, 3) == 3);
+    CHECK(got == queue_type::batch{10, 20, 11});
+    CHECK(from == std::vector<int>{1, 2, 1});
+
+    // Peer 1 alone, its oldest batch partly taken: still item by item.
+    got.clear();
+    from.clear();
+    CHECK(queue.take(got, from, 1) == 1);
+    CHECK(got == queue_type::batch{12});
+
+    // Peer 1 alone with a whole batch: all of it, past the limit.
+    queue.push(1, queue_type::batch{14, 15, 16});
+    got.clear();
+    from.clear();
+    CHECK(queue.take(got, from, 1) == 1);
+    CHECK(got == queue_type::batch{13});
+    got.clear();
+    from.clear();
+    CHECK(queue.take(got, from, 1) == 3);
+    CHECK(got == queue_type::batch{14, 15, 16});
+    CHECK(from == std::vector<int>{1, 1, 1});
+    CHECK(queue.empty());
+    CHECK(queue.size_of(1) == 0);
+
+    // An emptied peer rejoins the turns at the back.
+    queue.push(2, 21);
+    queue.push(1, queue_type::batch{17});
+    CHECK(queue.pop() == std::pair{2, 21});
+    CHECK(queue.pop() == std::pair{1, 17});
+    CHECK(queue.take(got, from, 8) == 0);
 }

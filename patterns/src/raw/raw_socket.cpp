@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <asio.hpp>
+#include <atomic>
 #include <cstdio>
 #include <future>
 #include <iterator>
@@ -62,10 +63,10 @@ struct connection : std::enable_shared_from_this<connection> {
     // Ready, with no write in flight and nothing queued: a request or reply may be written
     // straight from the user's thread (see enqueue()). Cleared before the socket is closed.
     bool idle = false;
-    // I/O thread only: messages decoded from one read, handed over together, and spare
-    // message storage to decode into (recycled from what the user's thread received).
-    std::vector<message> batch;
+    // I/O thread only: message storage to decode into, recycled from what the user's thread
+    // received; a read's messages are decoded into its front and handed over as one batch.
     std::vector<message> stock;
+    std::vector<message> leftover;  // storage a read did not use, kept across a handover
     // I/O thread only: its read loop is parked because the inbound queue was full.
     bool read_stopped = false;
     bool stale = false;  // reset() dropped it: anything it still delivers is discarded
@@ -117,11 +118,14 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
     std::uint64_t dropped = 0;
     std::size_t unsent = 0;  // messages queued or being written
     peer_id next_id = 1;
-    // Storage of messages the user has received, back for the decoder to reuse.
-    // Each with its content's size when it came back, which its capacity is at least.
-    std::vector<std::pair<message, std::size_t>> spare;
+    // Storage of messages the user has received, back for the decoders to reuse (recycle()):
+    // whole batches, each with its messages' bytes when they came back.
+    std::vector<std::pair<std::vector<message>, std::size_t>> spare;
+    std::size_t spare_count = 0;  // messages
     std::size_t spare_bytes = 0;
-    bool interrupted = false;
+    std::vector<message> returned;  // a replier's or requester's, gathered into a batch
+    std::size_t returned_bytes = 0;
+    std::atomic<bool> interrupted = false;  // written under the mutex
     bool signalled = false;
     // The readable descriptor costs two syscalls a message; it is kept up only once someone
     // asked for it (a poller).
@@ -143,6 +147,20 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
             const std::uint64_t one = 1;
             (void)::write(event_fd, &one, sizeof one);
             signalled = true;
+        }
+    }
+    // Storage of messages the user has received, holding `bytes`, back for the decoders to
+    // reuse: no allocation in steady state. Enough for a full inbound queue and a read's batch
+    // of small messages, so that none is freed and allocated again; bounded in bytes for large
+    // ones.
+    void recycle(std::vector<message>&& storage, std::size_t bytes) {
+        constexpr std::size_t max_spare = 8192;
+        constexpr std::size_t max_spare_bytes = std::size_t{8} << 20;
+        if (!storage.empty() && spare_count + storage.size() <= max_spare &&
+            spare_bytes + bytes <= max_spare_bytes) {
+            spare_count += storage.size();
+            spare_bytes += bytes;
+            spare.emplace_back(std::move(storage), bytes);
         }
     }
     void clear_readable() {
@@ -283,37 +301,38 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
                     return;
                 }
                 c->writing = false;
-                {
-                    std::lock_guard lock(mutex);
-                    unsent -= c->writing_count;
-                }
-                c->writing_count = 0;
-                room_cv.notify_all();
                 write_queued(c);
             });
     }
 
-    // Writes everything queued for `c` in one gathered buffer: small messages share a syscall.
+    // Counts what was just written as sent, then writes everything queued for `c` in one
+    // gathered buffer: small messages share a syscall, and a batch costs one lock.
     void write_queued(const connection_ptr& c) {
-        if (c->writing || c->closed || !c->ready) {
+        if (c->writing || c->closed) {
             return;
         }
+        bool more = false;
         {
             std::lock_guard lock(mutex);
-            if (c->pending_count == 0) {
-                c->idle = true;
-                return;
+            unsent -= c->writing_count;
+            c->writing_count = 0;
+            if (c->ready) {
+                more = c->pending_count > 0;
+                c->idle = !more;
             }
-            c->idle = false;
-            // The written buffer goes back as the next pending one: both keep their capacity.
-            c->out_bytes.clear();
-            std::swap(c->pending, c->out_bytes);
-            c->writing_count = c->pending_count;
-            c->pending_count = 0;
+            if (more) {
+                // The written buffer goes back as the next pending one: both keep their capacity.
+                c->out_bytes.clear();
+                std::swap(c->pending, c->out_bytes);
+                c->writing_count = c->pending_count;
+                c->pending_count = 0;
+            }
         }
         room_cv.notify_all();
-        c->writing = true;
-        write_bytes(c);
+        if (more) {
+            c->writing = true;
+            write_bytes(c);
+        }
     }
 
     // One read buffer per I/O thread, not one per connection: a connection waits until it is
@@ -380,26 +399,22 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
         }
         // Decode everything that has arrived, then hand it over under one lock: a read of
         // many small messages costs one lock and one wake-up, not one per message.
+        // Each message is decoded in place, into the storage of one the user received earlier.
         bool ok = true;
-        for (;;) {
-            if (c->stock.empty()) {
+        std::size_t decoded = 0;
+        for (;; ++decoded) {
+            if (decoded == c->stock.size()) {
                 c->stock.emplace_back();
             }
-            message& msg = c->stock.back();
             std::size_t consumed = 0;
-            const auto status = decoder.next(data.substr(at), msg, consumed);
-            if (status == wire::decoder::status::need_more) {
-                break;
-            }
-            if (status == wire::decoder::status::error) {
-                ok = false;
+            const auto status = decoder.next(data.substr(at), c->stock[decoded], consumed);
+            if (status != wire::decoder::status::message_ready) {
+                ok = status == wire::decoder::status::need_more;
                 break;
             }
             at += consumed;
-            c->batch.push_back(std::move(msg));
-            c->stock.pop_back();
         }
-        if (!deliver(c) || !ok) {
+        if (!deliver(c, decoded) || !ok) {
             if (!ok) {
                 drop(c, "dropped " + c->remote + ": " + decoder.reason());
             }
@@ -436,42 +451,41 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
         write_queued(c);  // what was queued while it was connecting
     }
 
-    // Hands the decoded batch of `c` to its destination, and restocks `c` with spare storage.
-    // Returns false when `c` was dropped for what it sent.
-    bool deliver(const connection_ptr& c) {
+    // Hands the first `decoded` messages of `c->stock` to their destination and restocks `c`
+    // with spare storage. Returns false when `c` was dropped for what it sent.
+    bool deliver(const connection_ptr& c, std::size_t decoded) {
+        std::vector<message>& stock = c->stock;
         std::unique_lock lock(mutex);
         const bool was_empty = inbound.empty();
         bool refused = false;
-        for (message& msg : c->batch) {
-            if (self == wire::role::publisher) {
-                if (msg.size() != 1 || msg[0].empty() ||
-                    (msg[0][0] != '\x01' && msg[0][0] != '\x00')) {
-                    refused = true;
-                    break;
-                }
-                const std::string prefix = msg[0].substr(1);
-                if (msg[0][0] == '\x01') {
-                    subscribers.add(prefix, c.get());
-                    ++subscriptions_seen;
-                    inbound_cv.notify_all();
-                } else {
-                    subscribers.remove(prefix, c.get());
-                }
-            } else if (c->stale ||
-                       (self == wire::role::subscriber && !matches(subscriptions, msg[0]))) {
-                // Stale: an abandoned request's reply. Unmatched: sent before our unsubscribe
-                // reached the publisher.
-                c->stock.push_back(std::move(msg));
-            } else {
-                inbound.push(c->id, std::move(msg));
+        std::size_t kept = 0;  // messages for the user: stock[0, kept)
+        if (self == wire::role::publisher) {
+            for (std::size_t i = 0; i < decoded && !refused; ++i) {
+                refused = !take_subscription(c.get(), stock[i]);
             }
+        } else if (self == wire::role::subscriber) {
+            // Sent before our unsubscribe reached the publisher: dropped here.
+            for (std::size_t i = 0; i < decoded; ++i) {
+                if (matches(subscriptions, stock[i][0])) {
+                    std::swap(stock[kept++], stock[i]);
+                }
+            }
+        } else if (!c->stale) {  // stale: an abandoned request's reply, dropped
+            kept = decoded;
+        }
+        if (kept > 0) {
+            hand_over(c, kept);
         }
         // Take back as much storage as this read used, so the next one need not allocate.
-        const std::size_t restock = std::max<std::size_t>(64, c->batch.size());
-        c->batch.clear();
-        while (c->stock.size() < restock && !spare.empty()) {
-            spare_bytes -= spare.back().second;
-            c->stock.push_back(std::move(spare.back().first));
+        const std::size_t restock = std::max<std::size_t>(64, decoded);
+        while (stock.size() < restock && !spare.empty()) {
+            auto& [storage, bytes] = spare.back();
+            spare_count -= storage.size();
+            spare_bytes -= bytes;
+            if (storage.size() > stock.size()) {
+                std::swap(stock, storage);  // the smaller of the two is the one moved
+            }
+            std::move(storage.begin(), storage.end(), std::back_inserter(stock));
             spare.pop_back();
         }
         if (was_empty && !inbound.empty()) {
@@ -483,6 +497,47 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
             drop(c, "dropped " + c->remote +
                         ": a subscriber sent something other than a subscription");
             return false;
+        }
+        return true;
+    }
+
+    // With the mutex held: queues the first `kept` messages of `c->stock` as one batch, and
+    // keeps the storage after them as the stock. Whichever part is smaller is the one moved.
+    void hand_over(const connection_ptr& c, std::size_t kept) {
+        std::vector<message>& stock = c->stock;
+        std::vector<message>& part = c->leftover;
+        const auto at = [&](std::size_t i) {
+            return stock.begin() + static_cast<std::ptrdiff_t>(i);
+        };
+        const std::size_t unused = stock.size() - kept;
+        if (unused <= kept) {
+            part.assign(std::make_move_iterator(at(kept)), std::make_move_iterator(stock.end()));
+            stock.resize(kept);
+            inbound.push(c->id, std::move(stock));
+            stock.clear();  // moved from: valid, but unspecified
+            std::swap(stock, part);
+        } else {
+            std::swap_ranges(at(0), at(kept), at(stock.size() - kept));  // the messages go last
+            part.assign(std::make_move_iterator(at(unused)), std::make_move_iterator(stock.end()));
+            stock.resize(unused);
+            inbound.push(c->id, std::move(part));
+            part.clear();
+        }
+    }
+
+    // Publisher, with the mutex held: applies a subscriber's (un)subscribe command. Returns
+    // false when `msg` is not one.
+    bool take_subscription(connection* c, const message& msg) {
+        if (msg.size() != 1 || msg[0].empty() || (msg[0][0] != '\x01' && msg[0][0] != '\x00')) {
+            return false;
+        }
+        const std::string prefix = msg[0].substr(1);
+        if (msg[0][0] == '\x01') {
+            subscribers.add(prefix, c);
+            ++subscriptions_seen;
+            inbound_cv.notify_all();
+        } else {
+            subscribers.remove(prefix, c);
         }
         return true;
     }
@@ -587,7 +642,8 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
 };
 
 raw_socket::raw_socket(wire::role self, std::vector<endpoint> endpoints, const options& opts)
-    : state_(std::make_shared<state>(self, std::move(endpoints), opts)) {
+    : state_(std::make_shared<state>(self, std::move(endpoints), opts)),
+      batched_(self == wire::role::puller || self == wire::role::subscriber) {
     state& s = *state_;
     s.backoff.resize(s.endpoints.size());
     for (std::size_t i = 0; i < s.endpoints.size(); ++i) {
@@ -719,6 +775,18 @@ bool raw_socket::send_to(peer_id peer, const message& msg) {
 
 bool raw_socket::receive(message& into, milliseconds timeout, peer_id* from) {
     state& s = *state_;
+    if (batched_ && next_taken_ < taken_.size()) {
+        if (s.interrupted.load(std::memory_order_relaxed)) {
+            return false;
+        }
+        hand_out(into, from);
+        if (next_taken_ == taken_.size() && fd_wanted_) {
+            // A poller waits on the descriptor: it must fall only when nothing at all waits.
+            std::lock_guard lock(s.mutex);
+            take_batch();
+        }
+        return true;
+    }
     std::unique_lock lock(s.mutex);
     const auto ready = [&] { return s.interrupted || !s.inbound.empty(); };
     if (ready()) {
@@ -731,17 +799,22 @@ bool raw_socket::receive(message& into, milliseconds timeout, peer_id* from) {
     if (s.interrupted) {
         return false;
     }
+    if (batched_) {
+        take_batch();
+        hand_out(into, from);
+        if (next_taken_ == taken_.size() && s.inbound.empty()) {
+            s.clear_readable();
+        }
+        return true;
+    }
     auto [peer, msg] = s.inbound.pop();
     // The caller's old storage goes back to the decoders: no allocation in steady state.
     std::swap(into, msg);
-    // Enough to hold a full inbound queue and a read's batch of small messages, so that none
-    // is freed and allocated again; bounded in bytes for large ones.
-    constexpr std::size_t max_spare = 8192;
-    constexpr std::size_t max_spare_bytes = std::size_t{8} << 20;
-    if (const std::size_t bytes = msg.byte_size();
-        s.spare.size() < max_spare && s.spare_bytes + bytes <= max_spare_bytes) {
-        s.spare_bytes += bytes;
-        s.spare.emplace_back(std::move(msg), bytes);
+    s.returned_bytes += msg.byte_size();
+    s.returned.push_back(std::move(msg));
+    if (s.returned.size() == 64) {
+        s.recycle(std::move(s.returned), std::exchange(s.returned_bytes, 0));
+        s.returned.clear();
     }
     if (from != nullptr) {
         *from = peer;
@@ -755,6 +828,34 @@ bool raw_socket::receive(message& into, milliseconds timeout, peer_id* from) {
         asio::post(s.io, [self = state_] { self->resume_reading(); });
     }
     return true;
+}
+
+void raw_socket::take_batch() {
+    state& s = *state_;
+    // The batch handed out now holds the caller's old storage.
+    s.recycle(std::move(taken_), std::exchange(taken_bytes_, 0));
+    taken_.clear();
+    taken_from_.clear();
+    next_taken_ = 0;
+    s.inbound.take(taken_, taken_from_, batch_limit);
+    if (taken_.empty() && s.inbound.empty()) {
+        s.clear_readable();
+    }
+    if (s.reading_parked) {
+        // A parked peer may have room now; one still at its mark is parked again.
+        s.reading_parked = false;
+        asio::post(s.io, [self = state_] { self->resume_reading(); });
+    }
+}
+
+void raw_socket::hand_out(message& into, peer_id* from) {
+    const std::size_t next = next_taken_++;
+    // The caller's old storage stays in the batch, back to the decoders with the next one.
+    std::swap(into, taken_[next]);
+    taken_bytes_ += taken_[next].byte_size();
+    if (from != nullptr) {
+        *from = taken_from_[next];
+    }
 }
 
 void raw_socket::interrupt() {
@@ -831,9 +932,10 @@ void raw_socket::reset() {
 int raw_socket::readable_fd() const {
     state& s = *state_;
     std::lock_guard lock(s.mutex);
+    fd_wanted_ = true;
     if (!s.fd_wanted) {
         s.fd_wanted = true;
-        if (!s.inbound.empty()) {
+        if (!s.inbound.empty() || next_taken_ < taken_.size()) {
             s.signal_readable();
         }
     }

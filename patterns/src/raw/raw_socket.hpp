@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wire.hpp"
@@ -67,8 +68,24 @@ class raw_socket {
 
   private:
     struct state;
+    // With the mutex held: gives the storage of the batch handed out back to the decoders and
+    // takes the next batch from the inbound queue.
+    void take_batch();
+    // The next message of the batch, without a lock.
+    void hand_out(message& into, peer_id* from);
+
     std::shared_ptr<state> state_;  // shared with its handlers on the I/O thread
     std::vector<std::string> resolved_;
+    // A puller or subscriber takes its inbound messages in batches, one lock a batch rather than
+    // one a message: its receive() runs on one thread, as a ZeroMQ socket's does. A replier's
+    // may run on a pool of threads, so it takes one message at a time.
+    static constexpr std::size_t batch_limit = 256;
+    bool batched_;
+    std::vector<message> taken_;  // handed out up to next_taken_
+    std::vector<peer_id> taken_from_;
+    std::size_t next_taken_ = 0;
+    std::size_t taken_bytes_ = 0;     // of the storage the caller gave back for those handed out
+    mutable bool fd_wanted_ = false;  // a poller waits on readable_fd()
 };
 
 }  // namespace zpat::detail
