@@ -1,15 +1,13 @@
 #pragma once
-// The raw backend's I/O threads: a fixed pool for the whole process, as a libzmq context has a
-// fixed number of I/O threads, so a process with a hundred raw sockets does not run a hundred
-// threads. Each new raw socket is given the next thread in turn, so that a sender and a
-// receiver in one process (a broker, a benchmark) do their I/O on different cores. Started by
-// the first raw socket; stopped when the process exits.
+// The raw backend's I/O thread: one for the whole process, as a libzmq context has one I/O
+// thread by default, so a process with a hundred raw sockets does not run a hundred threads.
+// Started by the first raw socket; stopped when the process exits.
 
 #include <asio/io_context.hpp>
 
 namespace zpat::detail {
 
-// The I/O context of the next thread in turn.
+// The I/O context every raw socket's connections run on.
 asio::io_context& raw_io();
 
 }  // namespace zpat::detail
