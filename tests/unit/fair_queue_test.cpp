@@ -100,3 +100,29 @@ TEST_CASE("fair queue: batches are taken item by item in turn, or whole by a lon
     CHECK(queue.pop() == std::pair{1, 17});
     CHECK(queue.take(got, from, 8) == 0);
 }
+
+TEST_CASE("fair queue: remove_if drops waiting items and keeps the turns of the rest") {
+    using queue_type = zpat::detail::fair_queue<int, int>;
+    queue_type queue;
+    queue.push(1, queue_type::batch{10, 11, 12});
+    queue.push(1, queue_type::batch{13, 14});
+    queue.push(2, 20);
+    queue.push(3, 30);
+    CHECK(queue.pop() == std::pair{1, 10});  // the front batch is partly taken
+
+    queue.remove_if([](int item) { return item % 2 == 1 || item == 30; });
+    CHECK(queue.size() == 3);
+    CHECK(queue.size_of(1) == 2);
+    CHECK(queue.size_of(3) == 0);
+    CHECK(queue.pop() == std::pair{2, 20});
+    CHECK(queue.pop() == std::pair{1, 12});
+    CHECK(queue.pop() == std::pair{1, 14});
+    CHECK(queue.empty());
+
+    // A peer that left and has nothing left after the removal goes at once.
+    queue.push(4, 40);
+    queue.forget(4);
+    queue.remove_if([](int) { return true; });
+    CHECK(queue.empty());
+    CHECK(queue.peers() == 3);  // 1, 2 and 3 stay connected
+}

@@ -5,6 +5,7 @@
 // items waiting, take() hands over its batch by swapping vectors, with no per-item work.
 // Generic over the peer (the raw socket uses peer ids; the tests use ints). Not thread-safe.
 
+#include <algorithm>
 #include <cstddef>
 #include <deque>
 #include <map>
@@ -94,6 +95,37 @@ class fair_queue {
             from.push_back(peer);
         }
         return n;
+    }
+
+    // Drops every waiting item for which `pred` holds; the others keep their order.
+    template <class Predicate>
+    void remove_if(Predicate pred) {
+        for (auto found = queues_.begin(); found != queues_.end();) {
+            queue& q = found->second;
+            const std::size_t had = q.count;
+            q.count = 0;
+            for (batch& items : q.batches) {
+                const auto first = items.begin() + static_cast<std::ptrdiff_t>(
+                                                       &items == &q.batches.front() ? q.taken : 0);
+                items.erase(std::remove_if(first, items.end(), pred), items.end());
+                q.count += static_cast<std::size_t>(items.end() - first);
+            }
+            // No emptied batch may stay in front of one with items.
+            while (!q.batches.empty() && q.batches.front().size() == q.taken) {
+                q.batches.pop_front();
+                q.taken = 0;
+            }
+            std::erase_if(q.batches, [](const batch& items) { return items.empty(); });
+            size_ -= had - q.count;
+            if (had > 0 && q.count == 0) {
+                std::erase(turns_, found->first);
+                if (gone_.erase(found->first) > 0) {
+                    found = queues_.erase(found);
+                    continue;
+                }
+            }
+            ++found;
+        }
     }
 
     bool empty() const noexcept { return size_ == 0; }

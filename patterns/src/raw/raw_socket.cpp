@@ -884,6 +884,20 @@ void raw_socket::subscribe(std::string_view prefix, bool add) {
     for (const connection_ptr& c : s.peers) {
         s.enqueue(c.get(), command);
     }
+    if (!add) {
+        // What already arrived for the topic is held back too, as libzmq's SUB does.
+        const auto unwanted = [&](const message& msg) { return !matches(s.subscriptions, msg[0]); };
+        s.inbound.remove_if(unwanted);
+        std::size_t kept = next_taken_;
+        for (std::size_t i = next_taken_; i < taken_.size(); ++i) {
+            if (!unwanted(taken_[i])) {
+                std::swap(taken_[kept], taken_[i]);
+                taken_from_[kept++] = taken_from_[i];
+            }
+        }
+        taken_.resize(kept);  // the storage dropped is the messages held back
+        taken_from_.resize(kept);
+    }
 }
 
 std::size_t raw_socket::subscriptions_seen() const {

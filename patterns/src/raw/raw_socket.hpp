@@ -51,7 +51,7 @@ class raw_socket {
     void clear_interrupt();
 
     // Subscriber: adds or removes a prefix and tells every connected publisher. Replayed to
-    // each new connection.
+    // each new connection. A removal also drops what already arrived for it, still unreceived.
     void subscribe(std::string_view prefix, bool add);
     // Publisher: subscriptions received so far, and a wait for a number of them.
     std::size_t subscriptions_seen() const;
