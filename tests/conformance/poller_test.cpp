@@ -35,6 +35,36 @@ TEST_CASE("a poller runs the callback of each role that has a message") {
     CHECK(seen == std::vector<std::string>{"task", "update"});
 }
 
+TEST_CASE("a poller reports a role ready exactly while it has messages waiting") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "raw+tcp");
+    CAPTURE(transport);
+    zpat::puller tasks("@" + any_endpoint(transport));
+    zpat::pusher feeder(tasks.endpoints()[0]);
+    constexpr int count = 200;  // they arrive together: a raw puller takes them as one batch
+    for (int i = 0; i < count; ++i) {
+        REQUIRE(feeder.send(message{std::to_string(i)}));
+    }
+    int received = 0;
+    int empty_wakes = 0;
+    zpat::poller poller;
+    poller.add(tasks, [&] {
+        // One message per wake-up: the role stays ready until the last one is taken.
+        if (auto msg = tasks.receive(0ms)) {
+            CHECK(msg->front() == std::to_string(received));
+            ++received;
+        } else {
+            ++empty_wakes;
+        }
+    });
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (received < count && std::chrono::steady_clock::now() < deadline) {
+        poller.run_once(1s);
+    }
+    CHECK(received == count);
+    CHECK(empty_wakes == 0);
+    CHECK(poller.run_once(50ms) == 0);  // nothing left: not ready
+}
+
 TEST_CASE("a poller's timers fire on time among the roles, and run_once honours its deadline") {
     zpat::puller idle("@" + any_endpoint("inproc"));
     zpat::poller poller;
