@@ -29,6 +29,21 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 constexpr std::size_t read_chunk = std::size_t{256} * 1024;
+constexpr std::size_t max_idle_buffers = std::size_t{1} << 20;  // a connection's, in bytes
+
+// Storage the user gave back is kept for the decoders only if it is a small message's, where an
+// allocation costs about what the copy does; a large one's is freed, so that what a connection
+// keeps in stock stays small (at most 64 messages of 4 KiB) whatever passed through it.
+// Returns the bytes kept.
+std::size_t keep_small(message& storage) {
+    constexpr std::size_t max_kept = 4096;
+    const std::size_t bytes = storage.byte_size();
+    if (bytes > max_kept) {
+        storage = message{};
+        return 0;
+    }
+    return bytes;
+}
 
 bool matches(const std::vector<std::string>& prefixes, std::string_view topic) {
     return std::any_of(prefixes.begin(), prefixes.end(),
@@ -326,6 +341,11 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
                 std::swap(c->pending, c->out_bytes);
                 c->writing_count = c->pending_count;
                 c->pending_count = 0;
+            } else if (c->pending.capacity() + c->out_bytes.capacity() > max_idle_buffers) {
+                // A burst of large messages is over: its buffers go, rather than stay with an
+                // idle connection.
+                std::string().swap(c->pending);
+                std::string().swap(c->out_bytes);
             }
         }
         room_cv.notify_all();
@@ -810,7 +830,7 @@ bool raw_socket::receive(message& into, milliseconds timeout, peer_id* from) {
     auto [peer, msg] = s.inbound.pop();
     // The caller's old storage goes back to the decoders: no allocation in steady state.
     std::swap(into, msg);
-    s.returned_bytes += msg.byte_size();
+    s.returned_bytes += keep_small(msg);
     s.returned.push_back(std::move(msg));
     if (s.returned.size() == 64) {
         s.recycle(std::move(s.returned), std::exchange(s.returned_bytes, 0));
@@ -852,7 +872,7 @@ void raw_socket::hand_out(message& into, peer_id* from) {
     const std::size_t next = next_taken_++;
     // The caller's old storage stays in the batch, back to the decoders with the next one.
     std::swap(into, taken_[next]);
-    taken_bytes_ += taken_[next].byte_size();
+    taken_bytes_ += keep_small(taken_[next]);
     if (from != nullptr) {
         *from = taken_from_[next];
     }
