@@ -74,6 +74,31 @@ TEST_CASE("a pusher with no reachable puller queues up to its high-water mark, t
     CHECK(accepted == 5);
 }
 
+TEST_CASE("a puller that stops receiving holds its pusher back, and nothing is lost") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "raw+tcp");
+    CAPTURE(transport);
+    zpat::puller puller("@" + any_endpoint(transport), {.receive_high_water_mark = 10});
+    zpat::pusher pusher(puller.endpoints()[0], {.send_high_water_mark = 10, .send_timeout = 200ms});
+    // Both high-water marks and the kernel's socket buffers fill, then a send waits in vain:
+    // a few hundred 64 KiB messages, far below the bound unless nothing holds the pusher back.
+    const std::string body(64 * 1024, 'x');
+    constexpr int bound = 5000;
+    int accepted = 0;
+    while (accepted < bound && pusher.send(message{std::to_string(accepted), body})) {
+        ++accepted;
+    }
+    CHECK(accepted < bound);
+    for (int i = 0; i < accepted; ++i) {
+        auto msg = puller.receive(5s);
+        REQUIRE(msg);
+        CHECK(msg->front() == std::to_string(i));
+    }
+    REQUIRE(pusher.send(message{"after"}));
+    auto last = puller.receive(5s);
+    REQUIRE(last);
+    CHECK(last->front() == "after");
+}
+
 TEST_CASE("a message over max_message_size is refused on send with the sizes in the error") {
     zpat::pusher pusher(absent_endpoint(), {.max_message_size = 1024});
     CHECK(pusher.send(message{std::string(1024, 'x')}));

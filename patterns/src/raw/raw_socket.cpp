@@ -341,7 +341,8 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
                 std::swap(c->pending, c->out_bytes);
                 c->writing_count = c->pending_count;
                 c->pending_count = 0;
-            } else if (c->pending.capacity() + c->out_bytes.capacity() > max_idle_buffers) {
+            } else if (c->pending_count == 0 &&
+                       c->pending.capacity() + c->out_bytes.capacity() > max_idle_buffers) {
                 // A burst of large messages is over: its buffers go, rather than stay with an
                 // idle connection.
                 std::string().swap(c->pending);
