@@ -115,6 +115,34 @@ TEST_CASE("wait_for_subscriptions times out when nobody subscribes") {
     CHECK(pub.subscriptions_seen() == 0);
 }
 
+TEST_CASE("with block_when_full a publisher waits for a slow subscriber and drops nothing") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "raw+tcp");
+    CAPTURE(transport);
+    zpat::publisher pub(
+        "@" + any_endpoint(transport),
+        {.send_high_water_mark = 10, .send_timeout = 200ms, .block_when_full = true});
+    zpat::subscriber slow(pub.endpoints()[0], {""}, {.receive_high_water_mark = 10});
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    // Until the queues and the socket buffers are full and a publish waits in vain.
+    const std::string payload(64 * 1024, 'x');
+    constexpr int bound = 5000;
+    int accepted = 0;
+    while (accepted < bound && pub.publish(std::to_string(accepted), payload)) {
+        ++accepted;
+    }
+    CHECK(accepted < bound);
+    CHECK(pub.dropped() == 0);
+    for (int i = 0; i < accepted; ++i) {
+        auto msg = slow.receive(5s);
+        REQUIRE(msg);
+        CHECK(msg->front() == std::to_string(i));
+    }
+    REQUIRE(pub.publish("after", ""));
+    auto last = slow.receive(5s);
+    REQUIRE(last);
+    CHECK(last->front() == "after");
+}
+
 TEST_CASE("a publisher never waits for a slow subscriber: it drops at the high-water mark") {
     const std::string transport = GENERATE(as<std::string>{}, "tcp", "raw+tcp");
     CAPTURE(transport);
