@@ -33,8 +33,8 @@ constexpr std::size_t max_idle_buffers = std::size_t{1} << 20;  // a connection'
 
 // Storage the user gave back is kept for the decoders only if it is a small message's, where an
 // allocation costs about what the copy does; a large one's is freed, so that what a connection
-// keeps in stock stays small (at most 64 messages of 4 KiB) whatever passed through it.
-// Returns the bytes kept.
+// keeps in stock (a read's worth of messages) stays small whatever passed through it. Returns
+// the bytes kept.
 std::size_t keep_small(message& storage) {
     constexpr std::size_t max_kept = 4096;
     const std::size_t bytes = storage.byte_size();
