@@ -1,6 +1,6 @@
 # Sourced by the steps' run.sh scripts (and tests/examples/run_example.sh): a scratch folder in
-# $dir, and $pids, the processes a script starts in the background, ended by PID however the
-# script ends.
+# $dir, $pids, the processes a script starts in the background, ended by PID however the script
+# ends, and expect_in, which checks what a program printed.
 dir=$(mktemp -d)
 pids=()
 cleanup() {
@@ -9,3 +9,14 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM   # so that an interrupted run still cleans up
+
+# expect_in FILE TEXT [COUNT]: FILE has a line containing TEXT (exactly COUNT such lines, if
+# given). A run is judged by what its programs print, not only by their exit codes.
+expect_in() {
+    local found
+    found=$(grep -cF -- "$2" "$1" || true)
+    if [ -z "${3:-}" ] && [ "$found" -gt 0 ]; then return 0; fi
+    if [ -n "${3:-}" ] && [ "$found" -eq "$3" ]; then return 0; fi
+    echo "run.sh: expected ${3:-at least 1} line(s) with '$2' in the output, found $found" >&2
+    exit 1
+}

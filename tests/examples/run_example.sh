@@ -5,17 +5,26 @@
 set -euo pipefail
 name=$1
 bin=$2
-source "$(dirname "$0")/../../examples/tutorial/lib.sh"   # $dir, $pids, cleanup on exit
+source "$(dirname "$0")/../../examples/tutorial/lib.sh"   # $dir, $pids, expect_in, cleanup
+
+# The hello family's promise: every "Hello" got its "World", in order.
+expect_hello() {
+    for n in 0 1 2; do
+        expect_in "$dir/client.out" "hwclient: received World $n" 1
+    done
+    expect_in "$dir/server.out" "hwserver: received Hello" 3
+}
 
 case "$name" in
 demo)
     timeout 60 "$bin/zpat-demo"
     ;;
 hello)
-    timeout 30 "$bin/hwserver" --endpoint "ipc://$dir/hello" --count 3 --work-ms 1 &
+    timeout 30 "$bin/hwserver" --endpoint "ipc://$dir/hello" --count 3 --work-ms 1 > "$dir/server.out" &
     server=$!
-    timeout 30 "$bin/hwclient" --endpoint "ipc://$dir/hello" --count 3
+    timeout 30 "$bin/hwclient" --endpoint "ipc://$dir/hello" --count 3 | tee "$dir/client.out"
     wait "$server"
+    expect_hello
     ;;
 hello-raw)
     # The same programs on the raw TCP backend, on a port the system picks.
@@ -28,16 +37,18 @@ hello-raw)
         sleep 0.05
     done
     [ -n "$endpoint" ] || { echo "hwserver did not report its endpoint" >&2; exit 1; }
-    timeout 30 "$bin/hwclient" --endpoint "$endpoint" --count 3
+    timeout 30 "$bin/hwclient" --endpoint "$endpoint" --count 3 | tee "$dir/client.out"
     wait "$server"
+    expect_hello
     ;;
 weather)
     timeout 30 "$bin/wuserver" --endpoint "ipc://$dir/weather" --rate 20000 &
     pids+=($!)
-    timeout 30 "$bin/wuclient" --endpoint "ipc://$dir/weather" --zip 10001 --count 5
+    timeout 30 "$bin/wuclient" --endpoint "ipc://$dir/weather" --zip 10001 --count 5 | tee "$dir/client.out"
+    expect_in "$dir/client.out" "wuclient: average temperature for zip code 10001 was " 1
     ;;
 pipeline)
-    timeout 30 "$bin/tasksink" --endpoint "ipc://$dir/sink" --tasks 20 &
+    timeout 30 "$bin/tasksink" --endpoint "ipc://$dir/sink" --tasks 20 | tee "$dir/sink.out" &
     sink=$!
     for _ in 1 2; do
         timeout 30 "$bin/taskwork" --endpoint "ipc://$dir/vent" --sink "ipc://$dir/sink" --idle-ms 1500 &
@@ -45,16 +56,21 @@ pipeline)
     done
     timeout 30 "$bin/taskvent" --endpoint "ipc://$dir/vent" --sink "ipc://$dir/sink" --tasks 20 --settle-ms 300
     wait "$sink"
+    expect_in "$dir/sink.out" "tasksink: 20 results in " 1
     ;;
 majordomo)
     # zpat-broker between the Guide's mdclient and mdworker, over ipc.
     timeout 30 "$bin/../broker/zpat-broker" --no-forwarder --no-streamer --stats-endpoint "" \
         --service-endpoint "ipc://$dir/broker" 2> "$dir/broker.log" &
     pids+=($!)
-    timeout 30 "$bin/mdworker" --endpoint "ipc://$dir/broker" --count 3 &
+    timeout 30 "$bin/mdworker" --endpoint "ipc://$dir/broker" --count 3 > "$dir/worker.out" &
     worker=$!
-    timeout 30 "$bin/mdclient" --endpoint "ipc://$dir/broker" --count 3
+    timeout 30 "$bin/mdclient" --endpoint "ipc://$dir/broker" --count 3 | tee "$dir/client.out"
     wait "$worker"
+    for n in 0 1 2; do
+        expect_in "$dir/client.out" "mdclient: reply $n: Hello world" 1
+        expect_in "$dir/worker.out" "mdworker: request $n: Hello world" 1
+    done
     ;;
 *)
     echo "run_example.sh: unknown example '$name'" >&2

@@ -31,9 +31,15 @@ int main(int argc, char** argv) {
 
     // A message is delivered whole or not at all, on both transports. On UDP it must also fit
     // in one datagram; zpat refuses a larger one before sending, by name.
+    const std::string large(100000, 'x');
     try {
-        client.request({std::string(100000, 'x')});
-        std::cout << "echo_client: a 100000-byte message went through (a stream has no size "
+        auto echoed = client.request({large});
+        if (!echoed || echoed->front() != large) {
+            std::cerr << "echo_client: the 100000-byte message "
+                      << (echoed ? "came back changed" : "got no answer") << std::endl;
+            return 1;
+        }
+        std::cout << "echo_client: a 100000-byte message came back whole (a stream has no size "
                      "limit per message)"
                   << std::endl;
     } catch (const zpat::message_size_error& e) {

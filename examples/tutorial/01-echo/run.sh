@@ -21,11 +21,15 @@ start_server() {  # start_server ENDPOINT NAME: sets $bound to the endpoint it b
 
 echo "== UDP"
 start_server "raw+udp://127.0.0.1:*" udp
-timeout 30 "$bin/echo_client" --endpoint "$bound"
+timeout 30 "$bin/echo_client" --endpoint "$bound" | tee "$dir/udp-client.out"
+expect_in "$dir/udp-client.out" "echo_client: the server said 'hi, server!'"
+expect_in "$dir/udp-client.out" "echo_client: refused: message of 100000 bytes does not fit one UDP datagram"
 echo "== TCP"
 start_server "raw+tcp://127.0.0.1:*" tcp
 tcp=$bound
-timeout 30 "$bin/echo_client" --endpoint "$tcp"
+timeout 30 "$bin/echo_client" --endpoint "$tcp" | tee "$dir/tcp-client.out"
+expect_in "$dir/tcp-client.out" "echo_client: the server said 'hi, server!'"
+expect_in "$dir/tcp-client.out" "echo_client: a 100000-byte message came back whole"
 echo "== 20 connections at once, one server thread"
 timeout 30 "$bin/many_connections" --endpoint "$tcp" --connections 20 --messages 5
 echo "--- what the TCP server printed (its first lines)"

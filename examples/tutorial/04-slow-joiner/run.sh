@@ -4,8 +4,7 @@
 #   usage: run.sh BUILD_DIR        (./dev run 04-slow-joiner does this for you)
 set -euo pipefail
 bin=$1/examples
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+source "$(dirname "$0")/../lib.sh"   # $dir, expect_in, cleanup on exit
 feed="ipc://$dir/weather"
 
 echo "== 1. The publisher starts at once; the subscriber is still connecting"
@@ -21,5 +20,7 @@ sub=$!
 timeout 30 "$bin/weather_publisher" --endpoint "$feed" --count 20000 --wait 1
 wait "$sub"
 cat "$dir/sub2.out"
-# The cure is the lesson: with --wait nothing may be missing.
-grep -q "first was #0," "$dir/sub2.out"
+# The cure is the lesson: with --wait nothing may be missing, from the first update to the last.
+expect_in "$dir/sub2.out" "subscriber: 20000 updates for 10001," 1
+expect_in "$dir/sub2.out" "first was #0," 1
+expect_in "$dir/sub2.out" "none missing after it" 1

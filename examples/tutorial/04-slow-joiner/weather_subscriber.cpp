@@ -5,7 +5,8 @@
 //   topic:    --zip (default 10001): a prefix filter, so "100" would match 10001 and 10002
 //
 // It stops after --count updates or when none has come for a second, then reports the first
-// sequence number it saw: anything before it was published before the subscription arrived.
+// sequence number it saw (anything before it was published before the subscription arrived)
+// and how many were missing after that one.
 
 #include <iostream>
 
@@ -22,6 +23,8 @@ int main(int argc, char** argv) {
     std::cout << "subscriber: listening for zip " << zip << std::endl;
     long received = 0;
     long first = -1;
+    long last = -1;
+    long missing = 0;  // gaps after the first update: lost mid-stream, not to the slow join
     long sum = 0;
     while (received < count) {
         auto update = sub.receive(received == 0 ? 3s : 1s);
@@ -33,7 +36,10 @@ int main(int argc, char** argv) {
         sum += std::stol(text.substr(text.find(' ') + 1));
         if (first < 0) {
             first = seq;
+        } else if (seq != last + 1) {
+            missing += seq > last ? seq - last - 1 : 1;  // a gap, or one out of order
         }
+        last = seq;
         ++received;
     }
     if (received == 0) {
@@ -44,6 +50,11 @@ int main(int argc, char** argv) {
     }
     std::cout << "subscriber: " << received << " updates for " << zip << ", average "
               << sum / received << " C; first was #" << first << ", so " << first
-              << " were published before my subscription reached the publisher" << std::endl;
+              << " were published before my subscription reached the publisher; ";
+    if (missing == 0) {
+        std::cout << "none missing after it" << std::endl;
+    } else {
+        std::cout << missing << " missing or out of order after it" << std::endl;
+    }
     return 0;
 }
