@@ -52,6 +52,22 @@ TEST_CASE("wire: lengths over the limit are refused as soon as their header arri
           wire::decoder::status::error);
 }
 
+TEST_CASE("wire: a message of 1024 frames is taken, one of 1025 refused by its header alone") {
+    message most;
+    for (std::uint32_t i = 0; i < wire::max_frames; ++i) {
+        most.push_back("");
+    }
+    std::string bytes;
+    wire::encode(most, bytes);
+    wire::decoder decoder(100);
+    message msg;
+    std::size_t used = 0;
+    REQUIRE(decoder.next(bytes, msg, used) == wire::decoder::status::message_ready);
+    CHECK(msg.size() == wire::max_frames);
+    CHECK(decoder.next(std::string("\0\0\x04\x01", 4), msg, used) == wire::decoder::status::error);
+    CHECK_THAT(decoder.reason(), Catch::Matchers::Contains("declares 1025 frames"));
+}
+
 TEST_CASE("wire: greetings name role and version, and the wrong ones are refused with a reason") {
     CHECK(wire::greeting(wire::role::pusher) == std::string("ZPAT\1u\0\0", 8));
     CHECK(wire::check_greeting(wire::greeting(wire::role::pusher), wire::role::pusher).empty());
