@@ -1,6 +1,5 @@
 #include "bench.hpp"
 
-#include <sys/resource.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -38,24 +37,6 @@ std::string bind_address(const std::string& transport) {
 }
 
 namespace {
-
-double process_cpu_seconds() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    const auto seconds = [](const timeval& t) {
-        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-    };
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
-// Runs one side and records the CPU it cost, set-up included, on every thread of the process.
-result measured(result (*side)(const settings&, const std::string&), const settings& s,
-                const std::string& payload) {
-    const double before = process_cpu_seconds();
-    result r = side(s, payload);
-    r.cpu_seconds = process_cpu_seconds() - before;
-    return r;
-}
 
 // ---- pipeline: one pusher, one puller --------------------------------------------------------
 
@@ -130,7 +111,7 @@ result zpat_reqrep(const settings& s, const std::string& payload) {
     client.request(request);  // warm-up: connection established
     result r;
     r.latencies_us.reserve(static_cast<std::size_t>(s.count));
-    const auto start = clock::now();
+    const timed_window window;
     for (long i = 0; i < s.count; ++i) {
         const auto sent = clock::now();
         if (!client.request(request)) {
@@ -140,7 +121,7 @@ result zpat_reqrep(const settings& s, const std::string& payload) {
             std::chrono::duration<double, std::micro>(clock::now() - sent).count());
         ++r.delivered;
     }
-    r.seconds = std::chrono::duration<double>(clock::now() - start).count();
+    window.stop(r);
     server.stop();
     serving.join();
     return r;
@@ -203,6 +184,20 @@ const char* name_of(pattern p) {
     return "";
 }
 
+// A comparison is only worth printing when both sides cross the same transport (raw+tcp is
+// measured against libzmq's tcp: that is the comparison it exists for).
+void refuse_unmeasurable(const settings& s) {
+    if (s.shape == pattern::broker_pubsub && s.transport == "inproc") {
+        throw unsupported_error(
+            "broker-pubsub over inproc: the broker has a ZeroMQ context of its own, which "
+            "an inproc peer outside it cannot reach; use tcp, ipc or raw+tcp");
+    }
+    if (s.shape == pattern::broker_mdp && s.transport != "tcp") {
+        throw unsupported_error("broker-mdp over " + s.transport +
+                                ": the Majordomo benchmark runs over tcp only");
+    }
+}
+
 }  // namespace
 
 std::string baseline_address(const std::string& transport) {
@@ -228,7 +223,7 @@ result bare_reqrep(const settings& s, const std::string& payload) {
     (void)req.recv(reply);
     result r;
     r.latencies_us.reserve(static_cast<std::size_t>(s.count));
-    const auto start = clock::now();
+    const timed_window window;
     for (long i = 0; i < s.count; ++i) {
         const auto sent = clock::now();
         (void)req.send(zmq::buffer(payload));
@@ -239,7 +234,7 @@ result bare_reqrep(const settings& s, const std::string& payload) {
             std::chrono::duration<double, std::micro>(clock::now() - sent).count());
         ++r.delivered;
     }
-    r.seconds = std::chrono::duration<double>(clock::now() - start).count();
+    window.stop(r);
     serving.join();
     return r;
 }
@@ -256,6 +251,7 @@ int run(const settings& requested) {
     }
     const std::string payload(s.message_size, 'x');
     using runner = result (*)(const settings&, const std::string&);
+    refuse_unmeasurable(s);
     if (s.shape == pattern::broker_mdp) {
         return run_mdp(requested);
     }
@@ -280,11 +276,11 @@ int run(const settings& requested) {
     for (int round = 0; round < s.rounds; ++round) {
         // Alternate which side goes first, so neither always gets the warmer machine.
         if (round % 2 == 0) {
-            bare_rounds.push_back(measured(bare, s, payload));
-            zpat_rounds.push_back(measured(ours, s, payload));
+            bare_rounds.push_back(bare(s, payload));
+            zpat_rounds.push_back(ours(s, payload));
         } else {
-            zpat_rounds.push_back(measured(ours, s, payload));
-            bare_rounds.push_back(measured(bare, s, payload));
+            zpat_rounds.push_back(ours(s, payload));
+            bare_rounds.push_back(bare(s, payload));
         }
     }
     if (s.show_rounds) {

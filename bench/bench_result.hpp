@@ -1,6 +1,8 @@
 #pragma once
 // What one benchmark round measures, and the helpers every bench side shares.
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <string>
 #include <thread>
@@ -12,8 +14,35 @@ namespace zpat::bench {
 struct result {
     long delivered = 0;
     double seconds = 0;
-    double cpu_seconds = 0;            // user + system time of the whole process, all threads
+    // User + system time of the whole process, all threads, over the timed window only: set-up
+    // and teardown (connecting, starting and joining threads) are not counted.
+    double cpu_seconds = 0;
     std::vector<double> latencies_us;  // request-reply only
+};
+
+// User + system CPU seconds the process has used so far, every thread together.
+inline double process_cpu_seconds() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    const auto seconds = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+    };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// Wall-clock and CPU time from construction to stop(), into a result: the timed window.
+class timed_window {
+  public:
+    timed_window() = default;
+    void stop(result& into) const {
+        into.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        into.cpu_seconds = process_cpu_seconds() - cpu_start_;
+    }
+
+  private:
+    double cpu_start_ = process_cpu_seconds();
+    std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 // How long a receiver waits for the next message before declaring the rest lost.
@@ -35,20 +64,21 @@ result bare_reqrep(const settings& s, const std::string& payload);
 
 // Times `count` calls of send_one while a thread counts messages arriving through
 // receive_one (which returns false when none came within the idle limit).
+// The window opens as the receiver thread starts and closes when the last message arrived.
 template <class Send, class Receive>
 result timed_stream(long count, Send send_one, Receive receive_one) {
     result r;
+    const timed_window window;
     std::thread receiver([&] {
         while (r.delivered < count && receive_one()) {
             ++r.delivered;
         }
+        window.stop(r);
     });
-    const auto start = std::chrono::steady_clock::now();
     for (long i = 0; i < count; ++i) {
         send_one();
     }
     receiver.join();
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return r;
 }
 

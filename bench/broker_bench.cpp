@@ -61,8 +61,9 @@ result bare_proxy_pubsub(const settings& s, const std::string& payload) {
     zmq::socket_t frontend(context, zmq::socket_type::xsub);
     zmq::socket_t backend(context, zmq::socket_type::xpub);
     backend.set(zmq::sockopt::xpub_nodrop, 1);
-    frontend.bind("tcp://127.0.0.1:*");
-    backend.bind("tcp://127.0.0.1:*");
+    // The same transport as zpat's side (libzmq's tcp when zpat's is raw+tcp).
+    frontend.bind(baseline_address(s.transport));
+    backend.bind(baseline_address(s.transport));
     // A PAIR control socket: zmq_proxy_steerable in 4.3.4 answers nothing to TERMINATE, so a REP
     // would wedge.
     static std::atomic<int> counter{0};
@@ -136,7 +137,9 @@ int run_mdp(const settings& s) {
         }
     };
 
-    // Requests per second from `clients` threads at once, each one round trip at a time.
+    // Requests per second from `clients` threads at once, each one round trip at a time. A
+    // request that got no reply ends its client and is counted in `lost`.
+    std::atomic<long> lost{0};
     const auto throughput = [&](int clients) {
         std::atomic<long> done{0};
         std::vector<std::thread> threads;
@@ -145,8 +148,10 @@ int run_mdp(const settings& s) {
         for (int c = 0; c < clients; ++c) {
             threads.emplace_back([&] {
                 service_client client(endpoint, {.request_timeout = 5s, .retries = 0});
-                for (long i = 0; i < count / clients; ++i) {
+                const long mine = count / clients;
+                for (long i = 0; i < mine; ++i) {
                     if (!client.request("echo", {payload})) {
+                        lost += mine - i;
                         return;
                     }
                     ++done;
@@ -196,6 +201,10 @@ int run_mdp(const settings& s) {
     }
     for (auto& t : serving) {
         t.join();
+    }
+    if (lost > 0) {
+        std::printf("  %ld requests got no reply within 5 s\n", lost.load());
+        return 1;
     }
     return 0;
 }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The benchmark harness, every shape once and briefly: it must run and lose nothing (zpat bench
+# exits 1 when a lossless run lost messages or a request went unanswered), and a comparison across
+# different transports is refused by name. The figures themselves are for `./dev bench`.
+#   usage: bench_smoke.sh PATH_TO_ZPAT
+set -euo pipefail
+zpat=$1
+for shape in pipeline pubsub reqrep broker-pubsub broker-mdp; do
+    "$zpat" bench "$shape" -n 400 -r 1
+done
+"$zpat" bench pipeline --backend raw -n 400 -r 1
+"$zpat" bench broker-pubsub --transport ipc -n 400 -r 1
+status=0
+refusal=$("$zpat" bench broker-pubsub --transport inproc -r 1 2>&1) || status=$?
+if [ "$status" -ne 2 ] || ! grep -q "broker-pubsub over inproc" <<<"$refusal"; then
+    echo "bench_smoke.sh: broker-pubsub over inproc was not refused by name (exit $status): $refusal" >&2
+    exit 1
+fi
+echo "bench_smoke.sh: refused as it should: $refusal"
