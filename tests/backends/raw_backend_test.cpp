@@ -158,14 +158,23 @@ TEST_CASE("raw: a subscriber replays its subscriptions to a publisher that resta
 
 TEST_CASE("raw: a mismatched role cannot connect, and the right one still can") {
     zpat::publisher pub("@raw+tcp://127.0.0.1:*");
-    zpat::pusher wrong(pub.endpoints()[0], {.send_timeout = 0ms});
-    zpat::subscriber right(pub.endpoints()[0], {""});
+    const std::string publisher_greeting("ZPAT\x01p\0\0", 8);
+    // A pusher's greeting is answered with the publisher's own and then the close, at the
+    // greeting: nothing else is sent, so a side that accepted it would keep the connection open.
+    plain_socket wrong(pub.endpoints()[0]);
+    wrong.send_all(pusher_greeting);
+    CHECK(wrong.read_exactly(8) == publisher_greeting);
+    CHECK(wrong.closed_by_peer());
+    // A subscriber's greeting and subscription are taken, and it is served.
+    plain_socket right(pub.endpoints()[0]);
+    right.send_all(std::string("ZPAT\x01s\0\0", 8) + u32(1) + u32(2) + "\x01t");
+    CHECK(right.read_exactly(8) == publisher_greeting);
     REQUIRE(pub.wait_for_subscriptions(1, 5s));
-    REQUIRE(wrong.send(message{"queued for a peer that will never accept it"}));
     pub.publish("t", "served");
-    auto got = right.receive(5s);
-    REQUIRE(got);
-    CHECK(*got == message{"t", "served"});
+    CHECK(right.read_exactly(4 + 4 + 1 + 4 + 6) == u32(2) + u32(1) + "t" + u32(6) + "served");
+    // zpat's own pusher is refused the same way; it neither counts nor takes a message.
+    zpat::pusher pusher(pub.endpoints()[0], {.send_timeout = 0ms});
+    REQUIRE(pusher.send(message{"queued for a peer that will never accept it"}));
     CHECK(pub.subscriptions_seen() == 1);
 }
 

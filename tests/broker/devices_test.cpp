@@ -2,8 +2,10 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "broker_support.hpp"
 #include "support/test_support.hpp"
@@ -248,8 +250,31 @@ TEST_CASE("the broker stops within a second, with idle clients and workers conne
         broker::streamer_config{.frontend = "tcp://127.0.0.1:*", .backend = "tcp://127.0.0.1:*"};
     broker::broker b(cfg);
     b.start();
-    subscriber sub(b.forwarder_backend().at(0));
+    // Every kind of peer connected, and each connection shown to be up by traffic through it.
+    service_worker worker(">" + b.service_endpoint().at(0), "echo", fast_heartbeats());
+    service_client client(">" + b.service_endpoint().at(0), {.request_timeout = 2s, .retries = 0});
+    std::thread serving([&] {
+        if (auto request = worker.receive(5s)) {
+            worker.reply(*request);
+        }
+    });
+    CHECK(client.request("echo", {"up"}) == message{"up"});
+    serving.join();
+
+    publisher pub(">" + b.forwarder_frontend().at(0));
+    subscriber sub(b.forwarder_backend().at(0), {""});
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    std::optional<message> update;
+    REQUIRE(eventually([&] {
+        pub.publish("probe", "");
+        update = sub.receive(10ms);
+        return update.has_value();
+    }));
+    pusher push(">" + b.streamer_frontend().at(0));
     puller pull(">" + b.streamer_backend().at(0));
+    REQUIRE(push.send(message{"task"}));
+    CHECK(pull.receive(5s) == message{"task"});
+
     const auto start = std::chrono::steady_clock::now();
     b.stop();
     b.wait();

@@ -81,13 +81,22 @@ TEST_CASE("a request for a service with no worker waits until a worker registers
     CHECK(client.receive() == message{"", mdp::client_header, "late", "pong"});
 }
 
-TEST_CASE("a queued request expires after request_expiry and is counted", "[broker][service]") {
+TEST_CASE("a queued request expires after request_expiry, not before, and is counted",
+          "[broker][service]") {
+    constexpr auto expiry = 300ms;
     auto cfg = service_only();
-    cfg.service->request_expiry = 100ms;
+    cfg.service->request_expiry = expiry;
     running_broker b(cfg);
     raw_peer client(b.service());
+    const auto sent = std::chrono::steady_clock::now();
     client.send({"", mdp::client_header, "nobody", "ping"});
+    REQUIRE(eventually_counted(b, [](const stats& s) { return queued(s, "nobody") == 1; }));
     REQUIRE(eventually_counted(b, [](const stats& s) { return s.service->requests_expired == 1; }));
+    const auto waited = std::chrono::steady_clock::now() - sent;
+    CHECK(waited >= expiry);
+    // Expiry is checked on the heartbeat (100 ms here); more than a second late is a bug.
+    CHECK(waited < expiry + 1s);
+    CHECK(queued(b.counters(), "nobody") == 0);
 }
 
 TEST_CASE("requests beyond max_queue for one service are refused and counted",
@@ -211,6 +220,22 @@ TEST_CASE("workers register again with a restarted broker, and clients succeed a
     service_client client(endpoint, {.request_timeout = 500ms, .retries = 8});
     CHECK(client.request("echo", {"after"}) == message{"after"});
     CHECK(worker.worker().reconnects() >= 1);
+}
+
+TEST_CASE("a stopping broker tells every registered worker DISCONNECT", "[broker][service]") {
+    running_broker b(service_only());
+    raw_peer worker(b.service());
+    worker.send({"", mdp::worker_header, "\x01", "echo"});
+    REQUIRE(eventually_served(b, "echo", 1));
+    b.get().stop();
+    b.get().wait();
+    // What the broker sent is still queued at the worker after the broker has gone: heartbeats,
+    // then the DISCONNECT.
+    auto said = worker.receive();
+    while (said && said->size() == 3 && (*said)[2] == "\x04") {
+        said = worker.receive();
+    }
+    CHECK(said == message{"", mdp::worker_header, "\x05"});
 }
 
 TEST_CASE("the service roles refuse raw endpoints, naming the combination", "[broker][service]") {

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <map>
 #include <memory>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "support/test_support.hpp"
@@ -37,22 +39,42 @@ TEST_CASE("a pusher round-robins across its connected pullers") {
 }
 
 TEST_CASE("a puller fair-queues between pushers that both have messages waiting") {
-    // inproc delivers at send time, so both queues are full before the first receive and the
-    // order is exact; over tcp it would depend on when each connection delivers.
-    zpat::puller puller("@" + any_endpoint("inproc"));
-    zpat::pusher left(puller.endpoints()[0]);
-    zpat::pusher right(puller.endpoints()[0]);
-    for (int i = 0; i < 5; ++i) {
-        REQUIRE(left.send(message{"left"}));
-        REQUIRE(right.send(message{"right"}));
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
+    CAPTURE(transport);
+    const zpat::options small_queues{
+        .send_high_water_mark = 50, .receive_high_water_mark = 50, .send_timeout = 0ms};
+    zpat::puller puller("@" + any_endpoint(transport), small_queues);
+    zpat::pusher left(puller.endpoints()[0], small_queues);
+    zpat::pusher right(puller.endpoints()[0], small_queues);
+    // The puller does not read, so both paths fill up: its queues, the sockets' buffers, the
+    // pushers' queues. When neither pusher has had room for a while, messages from both are
+    // waiting at the puller, and a fair queue must then take them in turn.
+    const std::string padding(1000, '.');
+    const auto fill = [&](zpat::pusher& p, const char* name) {
+        int sent = 0;
+        while (sent < 100000 && p.send(message{name, padding})) {
+            ++sent;
+        }
+        return sent;
+    };
+    int quiet_rounds = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (quiet_rounds < 20) {
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        quiet_rounds = fill(left, "l") + fill(right, "r") == 0 ? quiet_rounds + 1 : 0;
+        std::this_thread::sleep_for(5ms);  // one step of the quiet window, not a settling guess
     }
     std::string order;
-    for (int i = 0; i < 10; ++i) {
+    for (int i = 0; i < 40; ++i) {
         auto msg = puller.receive(5s);
         REQUIRE(msg);
-        order += msg->front()[0];
+        order += msg->front();
     }
-    CHECK(order == "lrlrlrlrlr");
+    std::string turns;  // whichever comes first, then strictly in turn
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        turns += (i % 2 == 0) == (order[0] == 'l') ? 'l' : 'r';
+    }
+    CHECK(order == turns);
 }
 
 TEST_CASE("a puller takes everything from many pushers, each one's messages in order") {

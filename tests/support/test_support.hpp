@@ -2,9 +2,12 @@
 // Helpers shared by the tests: ephemeral endpoints per transport, and waiting on a condition with
 // a deadline instead of sleeping.
 
+#include <dirent.h>
 #include <unistd.h>
+
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <thread>
@@ -48,6 +51,49 @@ inline bool eventually(const std::function<bool()>& condition,
             return false;
         }
         std::this_thread::yield();
+    }
+    return true;
+}
+
+// True when every thread of this process but the caller is asleep in the kernel (state S in
+// /proc): none is running or runnable, so each is inside some wait. With nothing else to do, a
+// server thread that is asleep is in its own wait, which is what a test of waking it needs.
+inline bool other_threads_asleep() {
+    const std::string self = std::to_string(::gettid());
+    DIR* tasks = ::opendir("/proc/self/task");
+    if (tasks == nullptr) {
+        return false;
+    }
+    bool asleep = true;
+    while (const dirent* entry = ::readdir(tasks)) {
+        const std::string tid = entry->d_name;
+        if (tid == "." || tid == ".." || tid == self) {
+            continue;
+        }
+        std::ifstream stat("/proc/self/task/" + tid + "/stat");
+        std::string line;
+        std::getline(stat, line);
+        // The state follows the command name, which is in parentheses and may hold spaces.
+        const auto paren = line.rfind(')');
+        if (paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] != 'S') {
+            asleep = false;
+        }
+    }
+    ::closedir(tasks);
+    return asleep;
+}
+
+// Waits until the other threads have been asleep (other_threads_asleep) on `checks` checks in a
+// row, 1 ms apart, for up to `limit`. Returns whether they were.
+inline bool others_settle_asleep(int checks = 20, std::chrono::milliseconds limit = 5s) {
+    int in_a_row = 0;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (in_a_row < checks) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        in_a_row = other_threads_asleep() ? in_a_row + 1 : 0;
+        std::this_thread::sleep_for(1ms);
     }
     return true;
 }
