@@ -178,6 +178,33 @@ TEST_CASE("raw: a mismatched role cannot connect, and the right one still can") 
     CHECK(pub.subscriptions_seen() == 1);
 }
 
+TEST_CASE(
+    "raw: 1 MB subscription prefixes, subscribed, dropped and left, cost the publisher nothing") {
+    zpat::publisher pub("@raw+tcp://127.0.0.1:*");
+    const std::string subscriber_greeting("ZPAT\x01s\0\0", 8);
+    const std::string huge(1 << 20, 'h');
+    const auto subscription = [](char command, const std::string& prefix) {
+        return u32(1) + u32(static_cast<std::uint32_t>(prefix.size() + 1)) + command + prefix;
+    };
+    {
+        // One unsubscribes its huge prefix; another leaves with its huge prefix still held.
+        plain_socket unsubscribes(pub.endpoints()[0]);
+        unsubscribes.send_all(subscriber_greeting + subscription('\x01', huge) +
+                              subscription('\x00', huge));
+        plain_socket leaves(pub.endpoints()[0]);
+        leaves.send_all(subscriber_greeting + subscription('\x01', huge + "x"));
+        REQUIRE(pub.wait_for_subscriptions(2, 5s));
+    }
+    // The publisher is alive and serves a well-behaved subscriber, which gets only its topic.
+    zpat::subscriber honest(pub.endpoints()[0], {"t"});
+    REQUIRE(pub.wait_for_subscriptions(3, 5s));
+    pub.publish(huge + "x", "for nobody now");
+    pub.publish("t", "served");
+    auto got = honest.receive(5s);
+    REQUIRE(got);
+    CHECK(*got == message{"t", "served"});
+}
+
 TEST_CASE("raw+udp: a pipeline is refused by name, since UDP has no flow control") {
     CHECK_THROWS_WITH(zpat::pusher("raw+udp://127.0.0.1:7001"),
                       Catch::Matchers::Contains("pusher on raw+udp:// is not supported"));
