@@ -84,6 +84,11 @@ struct connection : std::enable_shared_from_this<connection> {
     std::vector<message> leftover;  // storage a read did not use, kept across a handover
     // I/O thread only: its read loop is parked because the inbound queue was full.
     bool read_stopped = false;
+    // I/O thread only, for the connection limits (limits_sweep()): when this TCP connection
+    // opened, when the unfinished message in `in` began to arrive, when anything last came.
+    clock_type::time_point opened;
+    clock_type::time_point partial_since;
+    clock_type::time_point last_heard;
     bool stale = false;  // reset() dropped it: anything it still delivers is discarded
 };
 using connection_ptr = std::shared_ptr<connection>;
@@ -116,6 +121,7 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
     std::vector<connection_ptr> slots;                               // by endpoint index
     std::vector<connection_ptr> accepted;  // I/O thread only: until dropped, greeting or not
     std::vector<redial_backoff> backoff;   // by endpoint index
+    asio::steady_timer limits_timer{io};   // limits_sweep()'s
     int event_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 
     mutable std::mutex mutex;
@@ -149,6 +155,11 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
 
     std::size_t high_water(int mark) const {
         return mark <= 0 ? SIZE_MAX : static_cast<std::size_t>(mark);
+    }
+    // With the mutex held: `c` may take another message, by count and by bytes queued.
+    bool has_room(const connection& c, std::size_t mark) const {
+        return c.pending_count < mark &&
+               (opts.send_high_water_bytes == 0 || c.pending.size() < opts.send_high_water_bytes);
     }
 
     void log(const std::string& what) const {
@@ -230,12 +241,76 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
                                   if (ec == asio::error::operation_aborted || stopping) {
                                       return;
                                   }
-                                  if (!ec) {
-                                      accepted.push_back(c);
-                                      start(c);
+                                  if (ec) {
+                                      accept_later(acceptor, ec);
+                                      return;
                                   }
+                                  accepted.push_back(c);
+                                  start(c);
                                   accept_next(acceptor);
                               });
+    }
+
+    // An accept failed, at the descriptor limit for instance: try again in a while rather than
+    // at once, which would spin the I/O thread for as long as the condition lasts.
+    void accept_later(tcp::acceptor& acceptor, std::error_code ec) {
+        log("accept on " + acceptor.local_endpoint(ec).address().to_string() + " failed (" +
+            ec.message() + "); trying again in 100 ms");
+        auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(100));
+        timer->async_wait([this, self = shared_from_this(), &acceptor, timer](std::error_code e) {
+            if (!e && !stopping) {
+                accept_next(acceptor);
+            }
+        });
+    }
+
+    // ---- connection limits ---------------------------------------------------------------
+
+    // How often the limits are checked: a quarter of the shortest, within 10 ms to 1 s.
+    std::chrono::milliseconds sweep_interval() const {
+        std::chrono::milliseconds shortest{1000 * 4};
+        for (auto limit :
+             {opts.handshake_timeout, opts.partial_message_timeout, opts.idle_timeout}) {
+            if (limit.count() >= 0) {
+                shortest = std::min(shortest, limit);
+            }
+        }
+        return std::clamp(shortest / 4, std::chrono::milliseconds(10),
+                          std::chrono::milliseconds(1000));
+    }
+    static bool past(clock_type::time_point since, milliseconds limit, clock_type::time_point now) {
+        return limit.count() >= 0 && now - since > limit;
+    }
+    // Closes every connection that broke a limit, then looks again in sweep_interval().
+    void limits_sweep() {
+        const auto now = clock_type::now();
+        std::vector<connection_ptr> all = accepted;
+        std::copy_if(slots.begin(), slots.end(), std::back_inserter(all),
+                     [](const connection_ptr& c) { return c != nullptr && c->dial_index >= 0; });
+        for (const connection_ptr& c : all) {
+            if (c->closed) {
+                continue;
+            }
+            if (!c->ready && past(c->opened, opts.handshake_timeout, now)) {
+                drop(c, "closed " + c->remote + ": no greeting within " +
+                            std::to_string(opts.handshake_timeout.count()) + " ms");
+            } else if (c->ready && !c->read_stopped && !c->in.empty() &&
+                       past(c->partial_since, opts.partial_message_timeout, now)) {
+                drop(c, "closed " + c->remote + ": a message begun " +
+                            std::to_string(c->in.size()) + " bytes ago was not complete within " +
+                            std::to_string(opts.partial_message_timeout.count()) + " ms");
+            } else if (c->ready && !c->read_stopped &&
+                       past(c->last_heard, opts.idle_timeout, now)) {
+                drop(c, "closed " + c->remote + ": nothing received for " +
+                            std::to_string(opts.idle_timeout.count()) + " ms");
+            }
+        }
+        limits_timer.expires_after(sweep_interval());
+        limits_timer.async_wait([this, self = shared_from_this()](std::error_code ec) {
+            if (!ec && !stopping) {
+                limits_sweep();
+            }
+        });
     }
 
     void dial(int index) {
@@ -291,6 +366,7 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
         c->closed = false;
         c->read_stopped = false;
         c->in.clear();
+        c->opened = c->last_heard = clock_type::now();
         std::error_code ignored;
         c->socket.set_option(tcp::no_delay(true), ignored);
         c->socket.non_blocking(true, ignored);  // read_more() reads once the socket is readable
@@ -383,6 +459,9 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
                 drop(c, "");
                 return;
             }
+            if (opts.idle_timeout.count() >= 0) {
+                c->last_heard = clock_type::now();
+            }
             if (!take_input(c, {buffer.data(), n})) {
                 return;
             }
@@ -445,6 +524,9 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
             c->in.erase(0, at);
         } else {
             c->in.assign(data.substr(at));
+        }
+        if (!c->in.empty() && (!buffered || at > 0)) {
+            c->partial_since = clock_type::now();  // a new message began in this read
         }
         return true;
     }
@@ -584,6 +666,7 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
         for (const connection_ptr& c : all_connections()) {
             if (c->read_stopped && !c->closed && !inbound_full(c->id)) {
                 c->read_stopped = false;
+                c->partial_since = c->last_heard = clock_type::now();  // our wait, not theirs
                 read_more(c);
             }
         }
@@ -604,6 +687,7 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
         for (auto& timer : redial_timers) {
             timer->cancel();
         }
+        limits_timer.cancel();
         // Accepted connections still in their greeting are not peers yet: close them too.
         std::vector<connection_ptr> all = accepted;
         std::copy_if(slots.begin(), slots.end(), std::back_inserter(all),
@@ -683,6 +767,7 @@ raw_socket::raw_socket(wire::role self, std::vector<endpoint> endpoints, const o
     }
     // From here on the state is the I/O thread's to touch.
     asio::post(s.io, [self = state_] {
+        self->limits_sweep();
         for (auto& acceptor : self->acceptors) {
             self->accept_next(*acceptor);
         }
@@ -729,7 +814,7 @@ bool raw_socket::send_round_robin(const message& msg) {
         const std::size_t n = s.peers.size();
         for (std::size_t k = 0; k < n; ++k) {
             const std::size_t index = (s.next_peer + k) % n;
-            if (s.peers[index]->pending_count < mark) {
+            if (s.has_room(*s.peers[index], mark)) {
                 s.next_peer = (index + 1) % n;
                 s.enqueue(s.peers[index].get(), msg);
                 return true;
@@ -758,7 +843,7 @@ bool raw_socket::send_to_subscribers(const message& msg, bool wait_for_room) {
         for (;;) {
             bool any_full = false;
             s.subscribers.match(
-                msg[0], [&](connection* c) { any_full = any_full || c->pending_count >= mark; });
+                msg[0], [&](connection* c) { any_full = any_full || !s.has_room(*c, mark); });
             if (!any_full) {
                 break;
             }
@@ -773,7 +858,7 @@ bool raw_socket::send_to_subscribers(const message& msg, bool wait_for_room) {
         }
     }
     s.subscribers.match(msg[0], [&](connection* c) {
-        if (c->pending_count >= mark) {
+        if (!s.has_room(*c, mark)) {
             ++s.dropped;
         } else {
             s.enqueue(c, msg);

@@ -1,5 +1,6 @@
 #include "zmq_socket.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 
@@ -32,6 +33,7 @@ void zmq_socket::open() {
     socket_.set(zmq::sockopt::linger, to_int_ms(options_.linger));
     socket_.set(zmq::sockopt::sndtimeo, to_int_ms(options_.send_timeout));
     socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options_.max_message_size));
+    socket_.set(zmq::sockopt::handshake_ivl, std::max(0, to_int_ms(options_.handshake_timeout)));
     receive_timeout_ms_ = -1;
 
     resolved_.clear();

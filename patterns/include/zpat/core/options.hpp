@@ -17,6 +17,10 @@ struct options {
     // 0 means no limit.
     int send_high_water_mark = 1000;
     int receive_high_water_mark = 1000;
+    // raw+tcp: bytes queued per peer before a sender waits or a publisher drops, as at
+    // send_high_water_mark (whichever comes first), so that a peer that never reads holds at
+    // most this much of the sender's memory. 0 means no limit.
+    std::size_t send_high_water_bytes = std::size_t{64} * 1024 * 1024;
     // How long unsent messages are kept after a role is destroyed.
     milliseconds linger{1000};
     // Largest message, all frames together, that a role sends or accepts. Larger ones are refused
@@ -25,6 +29,18 @@ struct options {
     std::size_t max_message_size = std::size_t{16} * 1024 * 1024;
     // How long send() may wait for room at the high-water mark before returning false.
     milliseconds send_timeout = forever;
+    // Limits on each connection, so that one peer cannot hold memory or a connection slot
+    // without end. A connection that breaks a time limit is closed with a logged reason; other
+    // peers lose nothing. raw+tcp applies all three; ZeroMQ applies handshake_timeout
+    // (ZMQ_HANDSHAKE_IVL) and bounds its queues by send_high_water_mark messages only.
+    //  - the greeting must arrive within this after the connection opens;
+    milliseconds handshake_timeout{30000};
+    //  - a message that has begun to arrive must be complete within this (a peer that declares
+    //    a large message and trickles it is closed); time spent not reading, at the receive
+    //    high-water mark, does not count;
+    milliseconds partial_message_timeout{60000};
+    //  - with nothing received for this long a connection is closed (off by default).
+    milliseconds idle_timeout = forever;
     // Publisher only: wait at the high-water mark instead of dropping (lossless pub-sub, for
     // benchmarks and tests; a slow subscriber then slows the publisher down).
     bool block_when_full = false;

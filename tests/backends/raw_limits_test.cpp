@@ -1,0 +1,133 @@
+// The raw backend's limits on each connection: each closes only the offending connection,
+// says why in the log, and a well-behaved peer at the same time loses nothing.
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <thread>
+
+#include "support/captured_stderr.hpp"
+#include "support/plain_socket.hpp"
+#include "support/test_support.hpp"
+#include "zpat/zpat.hpp"
+
+using namespace zpat::testing;
+using zpat::message;
+
+namespace {
+
+std::string u32(std::uint32_t v) {
+    return {static_cast<char>(v >> 24U), static_cast<char>(v >> 16U), static_cast<char>(v >> 8U),
+            static_cast<char>(v)};
+}
+
+const std::string pusher_greeting("ZPAT\x01u\0\0", 8);
+const std::string subscriber_greeting("ZPAT\x01s\0\0", 8);
+
+// An honest pusher sends `count` messages while the test's offender is connected; all arrive.
+void honest_traffic_arrives(zpat::puller& puller, int count = 20) {
+    zpat::pusher honest(puller.endpoints()[0]);
+    for (int i = 0; i < count; ++i) {
+        REQUIRE(honest.send(message{"honest", std::to_string(i)}));
+        auto got = puller.receive(5s);
+        REQUIRE(got);
+        CHECK(*got == message{"honest", std::to_string(i)});
+    }
+}
+
+bool logged(const captured_stderr& log, const std::string& words) {
+    return eventually([&] { return log.text().find(words) != std::string::npos; });
+}
+
+}  // namespace
+
+TEST_CASE("raw limits: a peer that never sends its greeting is closed after handshake_timeout") {
+    captured_stderr log;
+    zpat::puller puller("@raw+tcp://127.0.0.1:*", {.handshake_timeout = 200ms});
+    plain_socket silent(puller.endpoints()[0]);
+    const auto opened = std::chrono::steady_clock::now();
+    honest_traffic_arrives(puller);
+    CHECK(silent.closed_by_peer());
+    CHECK(std::chrono::steady_clock::now() - opened >= 200ms);
+    CHECK(logged(log, "no greeting within 200 ms"));
+}
+
+TEST_CASE("raw limits: a message trickled slower than partial_message_timeout is closed") {
+    captured_stderr log;
+    zpat::puller puller("@raw+tcp://127.0.0.1:*", {.partial_message_timeout = 300ms});
+    plain_socket trickler(puller.endpoints()[0]);
+    // It declares a 1000-byte frame and sends ten bytes of it.
+    trickler.send_all(pusher_greeting + u32(1) + u32(1000) + std::string(10, 't'));
+    const auto began = std::chrono::steady_clock::now();
+    honest_traffic_arrives(puller);
+    CHECK(trickler.closed_by_peer());
+    CHECK(std::chrono::steady_clock::now() - began >= 300ms);
+    CHECK(logged(log, "was not complete within 300 ms"));
+    CHECK_FALSE(puller.receive(0ms));  // nothing of the trickler's was delivered
+}
+
+TEST_CASE("raw limits: a message that arrives steadily within the limit is not cut") {
+    zpat::puller puller("@raw+tcp://127.0.0.1:*", {.partial_message_timeout = 2s});
+    plain_socket slow(puller.endpoints()[0]);
+    slow.send_all(pusher_greeting + u32(1) + u32(6) + "sl");
+    std::this_thread::sleep_for(300ms);  // well inside the limit: the point is to be slow
+    slow.send_all("owly");
+    auto got = puller.receive(5s);
+    REQUIRE(got);
+    CHECK(*got == message{"slowly"});
+}
+
+TEST_CASE("raw limits: with idle_timeout, a peer that falls silent is closed") {
+    captured_stderr log;
+    zpat::puller puller("@raw+tcp://127.0.0.1:*", {.idle_timeout = 300ms});
+    plain_socket quiet(puller.endpoints()[0]);
+    quiet.send_all(pusher_greeting);
+    honest_traffic_arrives(puller);
+    CHECK(quiet.closed_by_peer());
+    CHECK(logged(log, "nothing received for 300 ms"));
+}
+
+TEST_CASE(
+    "raw limits: a pusher queues at most send_high_water_bytes for a puller that never "
+    "reads") {
+    // A puller that takes the greeting and then reads nothing: what the pusher holds for it is
+    // the byte limit plus what the kernel's socket buffers absorb, never the message count.
+    zpat::puller unread("@raw+tcp://127.0.0.1:*", {.receive_high_water_mark = 1});
+    const std::string kilobyte(1024, 'k');
+    zpat::pusher pusher(
+        unread.endpoints()[0],
+        {.send_high_water_mark = 0, .send_high_water_bytes = 256 * 1024, .send_timeout = 0ms});
+    int accepted = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    int quiet = 0;
+    while (accepted < 200000 && quiet < 50 && std::chrono::steady_clock::now() < deadline) {
+        if (pusher.send(message{kilobyte})) {
+            ++accepted;
+            quiet = 0;
+        } else {
+            ++quiet;
+            std::this_thread::sleep_for(2ms);  // the socket buffers may still take a little
+        }
+    }
+    CAPTURE(accepted);
+    CHECK(quiet == 50);
+    CHECK(accepted < 64 * 1024);  // 64 MB: far above buffers plus limit, far below no limit
+}
+
+TEST_CASE(
+    "raw limits: a subscriber that never reads costs the publisher its byte limit, and "
+    "another loses nothing") {
+    zpat::publisher pub("@raw+tcp://127.0.0.1:*",
+                        {.send_high_water_mark = 0, .send_high_water_bytes = 256 * 1024});
+    plain_socket unread(pub.endpoints()[0]);
+    unread.send_all(subscriber_greeting + u32(1) + u32(1) + "\x01");
+    zpat::subscriber honest(pub.endpoints()[0], {""});
+    REQUIRE(pub.wait_for_subscriptions(2, 5s));
+    const std::string kilobyte(1024, 'k');
+    constexpr int count = 30000;  // 30 MB: more than the socket buffers of `unread` hold
+    for (int i = 0; i < count; ++i) {
+        pub.publish("t", kilobyte);
+        auto got = honest.receive(5s);
+        REQUIRE(got);
+    }
+    CHECK(pub.dropped() > 0);  // the unread subscriber's, past its limit
+}
