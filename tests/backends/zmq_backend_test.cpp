@@ -4,6 +4,7 @@
 #include <zmq.hpp>
 
 #include "support/test_support.hpp"
+#include "zmq/zmq_socket.hpp"
 #include "zpat/zpat.hpp"
 
 using namespace zpat::testing;
@@ -88,4 +89,14 @@ TEST_CASE("a DEALER that sends the empty delimiter is answered like a REQ") {
     REQUIRE(dealer.recv(body));
     CHECK(delimiter.size() == 0);
     CHECK(body.to_string() == "async world");
+}
+
+TEST_CASE("a failed libzmq call reaches callers as a zpat error naming the call and the reason") {
+    using zpat::detail::throw_zmq_failure;
+    CHECK_THROWS_AS(throw_zmq_failure("send", EFSM), zpat::state_error);
+    CHECK_THROWS_AS(throw_zmq_failure("send", EHOSTUNREACH), zpat::connection_error);
+    CHECK_THROWS_AS(throw_zmq_failure("receive", ETERM), zpat::error);
+    CHECK_THROWS_WITH(throw_zmq_failure("receive", ENOTSOCK),
+                      Catch::Matchers::Contains("ZeroMQ receive failed: ") &&
+                          Catch::Matchers::Contains(zmq_strerror(ENOTSOCK)));
 }

@@ -3,6 +3,8 @@
 
 #include "zpat/poller.hpp"
 
+#include "zmq_socket.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <zmq.hpp>
@@ -92,7 +94,7 @@ std::size_t poller::run_once(milliseconds timeout) {
             zmq::poll(items, wait);
         } catch (const zmq::error_t& e) {
             if (e.num() != EINTR) {
-                throw;
+                detail::throw_zmq_failure("poll", e.num());
             }
         }
         // Copy the ready callbacks first: a callback may add or remove sources.

@@ -180,9 +180,11 @@ class zmq_replier final : public replier_impl {
                     link_to_pool.send(failed);
                 }
             }
-        } catch (const zmq::error_t& e) {
+        } catch (const context_terminated&) {
+            // The pool's context ended under a send or receive: nothing is left to serve.
+        } catch (const zmq::error_t& e) {  // or before the socket was made
             if (e.num() != ETERM) {
-                throw;
+                throw_zmq_failure("opening a pool thread's socket", e.num());
             }
         }
     }

@@ -85,7 +85,7 @@ bool zmq_socket::send_frame(const std::string& frame, int flags) {
     if (errno == EAGAIN || errno == EINTR) {
         return false;
     }
-    throw zmq::error_t();
+    throw_zmq_failure("send", errno);
 }
 
 bool zmq_socket::send(const message& msg) {
@@ -113,7 +113,7 @@ bool zmq_socket::send(const message& head, const message& body) {
 int zmq_socket::receive_frame() {
     const int size = zmq_msg_recv(frame_.handle(), socket_.handle(), 0);
     if (size < 0 && errno != EAGAIN && errno != EINTR) {
-        throw zmq::error_t();
+        throw_zmq_failure("receive", errno);
     }
     return size;
 }
@@ -157,6 +157,20 @@ std::string unique_inproc_name(std::string_view what) {
     return "zpat-" + std::string(what) + "-" + std::to_string(counter.fetch_add(1));
 }
 
+void throw_zmq_failure(std::string_view what, int errno_value) {
+    std::string text = "ZeroMQ " + std::string(what) + " failed: " + zmq_strerror(errno_value);
+    switch (errno_value) {
+        case EFSM:
+            throw state_error(text);
+        case EHOSTUNREACH:
+            throw connection_error(text);
+        case ETERM:
+            throw context_terminated(text);
+        default:
+            throw error(text);
+    }
+}
+
 bool poll_interrupted(std::span<zmq::pollitem_t> items, milliseconds timeout) {
     try {
         zmq::poll(items.data(), items.size(), timeout);
@@ -165,7 +179,7 @@ bool poll_interrupted(std::span<zmq::pollitem_t> items, milliseconds timeout) {
         if (e.num() == EINTR) {
             return true;
         }
-        throw;
+        throw_zmq_failure("poll", e.num());
     }
 }
 

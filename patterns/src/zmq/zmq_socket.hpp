@@ -13,6 +13,7 @@
 
 #include "backend.hpp"
 #include "zpat/core/endpoint.hpp"
+#include "zpat/core/error.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
 #include "zpat/core/poll_handle.hpp"
@@ -101,6 +102,18 @@ class zmq_stop_signal {
 
 // A unique inproc address for a private socket of `what`.
 std::string unique_inproc_name(std::string_view what);
+
+// The process's ZeroMQ context was terminated under a call (ETERM): the process is exiting.
+class context_terminated : public zpat::error {
+  public:
+    using zpat::error::error;
+};
+
+// Throws the zpat error for libzmq's errno after `what` failed, so that no zmq::error_t reaches
+// a caller: state_error for a call out of turn (EFSM), connection_error for an unroutable peer
+// (EHOSTUNREACH), context_terminated for ETERM, zpat::error otherwise, each naming the call and
+// libzmq's reason.
+[[noreturn]] void throw_zmq_failure(std::string_view what, int errno_value);
 
 // zmq_poll on `items`; returns true when a signal interrupted it (nothing is ready then).
 bool poll_interrupted(std::span<zmq::pollitem_t> items, milliseconds timeout);

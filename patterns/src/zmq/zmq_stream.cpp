@@ -71,12 +71,9 @@ class zmq_stream final : public stream_impl {
         }
         try {
             return socket_.send(message{found->second}, message{std::string(bytes)});
-        } catch (const zmq::error_t& e) {
-            if (e.num() == EHOSTUNREACH) {
-                forget(connection);  // gone before its closing piece was read
-                return false;
-            }
-            throw;
+        } catch (const connection_error&) {  // EHOSTUNREACH: ROUTER_MANDATORY found no route
+            forget(connection);              // gone before its closing piece was read
+            return false;
         }
     }
 
