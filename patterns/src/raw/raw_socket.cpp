@@ -1,5 +1,6 @@
 #include "raw_socket.hpp"
 
+#include "connection_limits.hpp"
 #include "fair_queue.hpp"
 #include "io_thread.hpp"
 #include "tcp_common.hpp"
@@ -84,11 +85,8 @@ struct connection : std::enable_shared_from_this<connection> {
     std::vector<message> leftover;  // storage a read did not use, kept across a handover
     // I/O thread only: its read loop is parked because the inbound queue was full.
     bool read_stopped = false;
-    // I/O thread only, for the connection limits (limits_sweep()): when this TCP connection
-    // opened, when the unfinished message in `in` began to arrive, when anything last came.
-    clock_type::time_point opened;
-    clock_type::time_point partial_since;
-    clock_type::time_point last_heard;
+    // I/O thread only: this TCP connection's progress, for the connection limits.
+    connection_clock clock;
     bool stale = false;  // reset() dropped it: anything it still delivers is discarded
 };
 using connection_ptr = std::shared_ptr<connection>;
@@ -122,6 +120,7 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
     std::vector<connection_ptr> accepted;  // I/O thread only: until dropped, greeting or not
     std::vector<redial_backoff> backoff;   // by endpoint index
     asio::steady_timer limits_timer{io};   // limits_sweep()'s
+    connection_limits limits{opts};
     int event_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 
     mutable std::mutex mutex;
@@ -266,46 +265,24 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
 
     // ---- connection limits ---------------------------------------------------------------
 
-    // How often the limits are checked: a quarter of the shortest, within 10 ms to 1 s.
-    std::chrono::milliseconds sweep_interval() const {
-        std::chrono::milliseconds shortest{1000 * 4};
-        for (auto limit :
-             {opts.handshake_timeout, opts.partial_message_timeout, opts.idle_timeout}) {
-            if (limit.count() >= 0) {
-                shortest = std::min(shortest, limit);
-            }
-        }
-        return std::clamp(shortest / 4, std::chrono::milliseconds(10),
-                          std::chrono::milliseconds(1000));
-    }
-    static bool past(clock_type::time_point since, milliseconds limit, clock_type::time_point now) {
-        return limit.count() >= 0 && now - since > limit;
-    }
-    // Closes every connection that broke a limit, then looks again in sweep_interval().
+    // Closes every connection that broke a limit, then looks again in a while.
     void limits_sweep() {
         const auto now = clock_type::now();
         std::vector<connection_ptr> all = accepted;
         std::copy_if(slots.begin(), slots.end(), std::back_inserter(all),
-                     [](const connection_ptr& c) { return c != nullptr && c->dial_index >= 0; });
+                     [](const connection_ptr& c) { return c != nullptr; });
         for (const connection_ptr& c : all) {
             if (c->closed) {
                 continue;
             }
-            if (!c->ready && past(c->opened, opts.handshake_timeout, now)) {
-                drop(c, "closed " + c->remote + ": no greeting within " +
-                            std::to_string(opts.handshake_timeout.count()) + " ms");
-            } else if (c->ready && !c->read_stopped && !c->in.empty() &&
-                       past(c->partial_since, opts.partial_message_timeout, now)) {
-                drop(c, "closed " + c->remote + ": a message begun " +
-                            std::to_string(c->in.size()) + " bytes ago was not complete within " +
-                            std::to_string(opts.partial_message_timeout.count()) + " ms");
-            } else if (c->ready && !c->read_stopped &&
-                       past(c->last_heard, opts.idle_timeout, now)) {
-                drop(c, "closed " + c->remote + ": nothing received for " +
-                            std::to_string(opts.idle_timeout.count()) + " ms");
+            c->clock.greeted = c->ready;
+            c->clock.reading = !c->read_stopped;
+            c->clock.partial_bytes = c->in.size();
+            if (const std::string reason = limits.breach(c->clock, now); !reason.empty()) {
+                drop(c, "closed " + c->remote + ": " + reason);
             }
         }
-        limits_timer.expires_after(sweep_interval());
+        limits_timer.expires_after(limits.sweep_interval());
         limits_timer.async_wait([this, self = shared_from_this()](std::error_code ec) {
             if (!ec && !stopping) {
                 limits_sweep();
@@ -366,7 +343,7 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
         c->closed = false;
         c->read_stopped = false;
         c->in.clear();
-        c->opened = c->last_heard = clock_type::now();
+        c->clock.opened = c->clock.last_heard = clock_type::now();
         std::error_code ignored;
         c->socket.set_option(tcp::no_delay(true), ignored);
         c->socket.non_blocking(true, ignored);  // read_more() reads once the socket is readable
@@ -459,8 +436,8 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
                 drop(c, "");
                 return;
             }
-            if (opts.idle_timeout.count() >= 0) {
-                c->last_heard = clock_type::now();
+            if (limits.idle_limited()) {
+                c->clock.last_heard = clock_type::now();
             }
             if (!take_input(c, {buffer.data(), n})) {
                 return;
@@ -526,7 +503,7 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
             c->in.assign(data.substr(at));
         }
         if (!c->in.empty() && (!buffered || at > 0)) {
-            c->partial_since = clock_type::now();  // a new message began in this read
+            c->clock.partial_since = clock_type::now();  // a new message began in this read
         }
         return true;
     }
@@ -666,7 +643,7 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
         for (const connection_ptr& c : all_connections()) {
             if (c->read_stopped && !c->closed && !inbound_full(c->id)) {
                 c->read_stopped = false;
-                c->partial_since = c->last_heard = clock_type::now();  // our wait, not theirs
+                c->clock.partial_since = c->clock.last_heard = clock_type::now();  // our wait
                 read_more(c);
             }
         }
