@@ -29,6 +29,8 @@ class role_impl {
     virtual ~role_impl() = default;
     // The endpoints in use; bound wildcards resolved to the real address.
     virtual const std::vector<std::string>& endpoints() const = 0;
+    // What its connections went through; zeros where the backend cannot tell (ZeroMQ).
+    virtual connection_counts connections() const { return {}; }
 };
 
 // Pusher: sends, waiting at the high-water mark.

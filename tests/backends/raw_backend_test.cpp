@@ -41,6 +41,7 @@ TEST_CASE("raw: a peer that is not zpat is refused and the others carry on") {
     plain_socket stranger(puller.endpoints()[0]);
     stranger.send_all("GET / HTTP/1.1\r\n\r\n");
     CHECK(stranger.closed_by_peer());
+    CHECK(puller.connections().refused == 1);
     honest_traffic_arrives(puller);
 }
 
@@ -49,6 +50,7 @@ TEST_CASE("raw: a peer declaring a 4 GiB frame is dropped before anything is all
     plain_socket hostile(puller.endpoints()[0]);
     hostile.send_all(pusher_greeting + u32(1) + u32(0xffffffffU));
     CHECK(hostile.closed_by_peer());
+    CHECK(puller.connections().malformed == 1);
     honest_traffic_arrives(puller);
 }
 
@@ -165,6 +167,7 @@ TEST_CASE("raw: a mismatched role cannot connect, and the right one still can") 
     wrong.send_all(pusher_greeting);
     CHECK(wrong.read_exactly(8) == publisher_greeting);
     CHECK(wrong.closed_by_peer());
+    CHECK(pub.connections().refused == 1);
     // A subscriber's greeting and subscription are taken, and it is served.
     plain_socket right(pub.endpoints()[0]);
     right.send_all(std::string("ZPAT\x01s\0\0", 8) + u32(1) + u32(2) + "\x01t");

@@ -49,6 +49,8 @@ TEST_CASE("raw limits: a peer that never sends its greeting is closed after hand
     CHECK(silent.closed_by_peer());
     CHECK(std::chrono::steady_clock::now() - opened >= 200ms);
     CHECK(logged(log, "no greeting within 200 ms"));
+    CHECK(puller.connections().handshake_timeouts == 1);
+    CHECK(puller.connections().opened == 2);
 }
 
 TEST_CASE("raw limits: a message trickled slower than partial_message_timeout is closed") {
@@ -62,6 +64,7 @@ TEST_CASE("raw limits: a message trickled slower than partial_message_timeout is
     CHECK(trickler.closed_by_peer());
     CHECK(std::chrono::steady_clock::now() - began >= 300ms);
     CHECK(logged(log, "was not complete within 300 ms"));
+    CHECK(puller.connections().partial_timeouts == 1);
     CHECK_FALSE(puller.receive(0ms));  // nothing of the trickler's was delivered
 }
 
@@ -84,6 +87,8 @@ TEST_CASE("raw limits: with idle_timeout, a peer that falls silent is closed") {
     honest_traffic_arrives(puller);
     CHECK(quiet.closed_by_peer());
     CHECK(logged(log, "nothing received for 300 ms"));
+    CHECK(puller.connections().idle_timeouts == 1);
+    CHECK(puller.connections().handshake_timeouts == 0);
 }
 
 TEST_CASE(

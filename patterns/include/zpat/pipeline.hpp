@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "zpat/core/connection_counts.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
 #include "zpat/core/poll_handle.hpp"
@@ -35,6 +36,8 @@ class pusher {
     // Returns: false when no room came in time. Throws: message_size_error.
     bool send(const message& msg);
     const std::vector<std::string>& endpoints() const;
+    // What its connections went through (raw+tcp; zeros on ZeroMQ). Thread-safe.
+    connection_counts connections() const;
 
   private:
     std::unique_ptr<detail::sender_impl> impl_;
@@ -56,6 +59,8 @@ class puller {
     // Messages discarded because they exceeded options::max_message_size.
     std::uint64_t oversized_dropped() const noexcept;
     const std::vector<std::string>& endpoints() const;
+    // What its connections went through (raw+tcp; zeros on ZeroMQ). Thread-safe.
+    connection_counts connections() const;
     detail::poll_handle poll_handle() const;
 
   private:

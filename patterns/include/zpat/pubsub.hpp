@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "zpat/core/connection_counts.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
 #include "zpat/core/poll_handle.hpp"
@@ -52,6 +53,8 @@ class publisher {
     // subscriber; libzmq drops without telling, so on ZeroMQ this stays 0.
     std::uint64_t dropped() const;
     const std::vector<std::string>& endpoints() const;
+    // What its connections went through (raw+tcp; zeros on ZeroMQ). Thread-safe.
+    connection_counts connections() const;
 
   private:
     std::unique_ptr<detail::publisher_impl> impl_;
@@ -83,6 +86,8 @@ class subscriber {
     // sequence numbers. 0 on transports that cannot tell (ZeroMQ, raw+tcp).
     std::uint64_t lost_messages() const noexcept;
     const std::vector<std::string>& endpoints() const;
+    // What its connections went through (raw+tcp; zeros on ZeroMQ). Thread-safe.
+    connection_counts connections() const;
     detail::poll_handle poll_handle() const;
 
   private:

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "zpat/core/connection_counts.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
 #include "zpat/core/poll_handle.hpp"
@@ -44,6 +45,8 @@ class requester {
 
     // The endpoints in use; a bound "tcp://host:*" appears with its real port.
     const std::vector<std::string>& endpoints() const;
+    // What its connections went through (raw+tcp; zeros on ZeroMQ). Thread-safe.
+    connection_counts connections() const;
 
   private:
     std::unique_ptr<detail::requester_impl> impl_;
@@ -80,6 +83,8 @@ class replier {
     // Requests discarded because they had no envelope delimiter or were too large.
     std::uint64_t malformed_requests() const noexcept;
     const std::vector<std::string>& endpoints() const;
+    // What its connections went through (raw+tcp; zeros on ZeroMQ). Thread-safe.
+    connection_counts connections() const;
     detail::poll_handle poll_handle() const;
 
   private:

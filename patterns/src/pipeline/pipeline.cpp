@@ -20,6 +20,10 @@ const std::vector<std::string>& pusher::endpoints() const {
     return impl_->endpoints();
 }
 
+connection_counts pusher::connections() const {
+    return impl_->connections();
+}
+
 puller::puller(std::string_view endpoints, const options& opts) {
     auto [owner, list] = detail::resolve(endpoints, link::bind);
     impl_ = owner->make_puller(list, opts);
@@ -39,6 +43,10 @@ std::uint64_t puller::oversized_dropped() const noexcept {
 }
 const std::vector<std::string>& puller::endpoints() const {
     return impl_->endpoints();
+}
+
+connection_counts puller::connections() const {
+    return impl_->connections();
 }
 detail::poll_handle puller::poll_handle() const {
     return impl_->handle();

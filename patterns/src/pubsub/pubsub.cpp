@@ -32,6 +32,10 @@ const std::vector<std::string>& publisher::endpoints() const {
     return impl_->endpoints();
 }
 
+connection_counts publisher::connections() const {
+    return impl_->connections();
+}
+
 subscriber::subscriber(std::string_view endpoints, std::initializer_list<std::string_view> topics,
                        const options& opts) {
     auto [owner, list] = detail::resolve(endpoints, link::connect);
@@ -64,6 +68,10 @@ std::uint64_t subscriber::oversized_dropped() const noexcept {
 }
 const std::vector<std::string>& subscriber::endpoints() const {
     return impl_->endpoints();
+}
+
+connection_counts subscriber::connections() const {
+    return impl_->connections();
 }
 detail::poll_handle subscriber::poll_handle() const {
     return impl_->handle();

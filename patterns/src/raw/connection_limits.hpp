@@ -28,6 +28,12 @@ class connection_limits {
   public:
     using milliseconds = std::chrono::milliseconds;
 
+    enum class limit { none, handshake, partial_message, idle };
+    struct verdict {
+        limit broken = limit::none;
+        std::string reason;  // names the limit; empty when none is broken
+    };
+
     explicit connection_limits(const options& o)
         : handshake_(o.handshake_timeout),
           partial_(o.partial_message_timeout),
@@ -35,22 +41,25 @@ class connection_limits {
 
     bool idle_limited() const noexcept { return idle_.count() >= 0; }
 
-    // Returns: empty when `c` is within every limit at `now`, else why it must be closed, with
-    // the limit named. Time we spend not reading counts against no one.
-    std::string breach(const connection_clock& c, connection_clock::time_point now) const {
+    // Returns: which limit `c` breaks at `now`, if any, and why it must be closed. Time we
+    // spend not reading counts against no one.
+    verdict breach(const connection_clock& c, connection_clock::time_point now) const {
         if (!c.greeted) {
-            return past(c.opened, handshake_, now) ? "no greeting within " + ms(handshake_)
-                                                   : std::string();
+            if (past(c.opened, handshake_, now)) {
+                return {limit::handshake, "no greeting within " + ms(handshake_)};
+            }
+            return {};
         }
         if (!c.reading) {
             return {};
         }
         if (c.partial_bytes > 0 && past(c.partial_since, partial_, now)) {
-            return "a message begun " + std::to_string(c.partial_bytes) +
-                   " bytes ago was not complete within " + ms(partial_);
+            return {limit::partial_message, "a message begun " + std::to_string(c.partial_bytes) +
+                                                " bytes ago was not complete within " +
+                                                ms(partial_)};
         }
         if (past(c.last_heard, idle_, now)) {
-            return "nothing received for " + ms(idle_);
+            return {limit::idle, "nothing received for " + ms(idle_)};
         }
         return {};
     }
@@ -58,9 +67,9 @@ class connection_limits {
     // How often to look: a quarter of the shortest limit, within 10 ms to 1 s.
     milliseconds sweep_interval() const {
         milliseconds shortest{4000};
-        for (milliseconds limit : {handshake_, partial_, idle_}) {
-            if (limit.count() >= 0) {
-                shortest = std::min(shortest, limit);
+        for (milliseconds each : {handshake_, partial_, idle_}) {
+            if (each.count() >= 0) {
+                shortest = std::min(shortest, each);
             }
         }
         return std::clamp(shortest / 4, milliseconds{10}, milliseconds{1000});

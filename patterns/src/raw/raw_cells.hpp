@@ -24,6 +24,7 @@ class raw_receiving_cell : public Interface {
     }  // the peer is cut off instead
     poll_handle handle() const override { return {nullptr, socket_.readable_fd()}; }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
+    connection_counts connections() const override { return socket_.counts(); }
 
   protected:
     raw_socket socket_;

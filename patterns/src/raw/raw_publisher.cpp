@@ -23,6 +23,7 @@ class raw_publisher final : public publisher_impl {
     }
     std::uint64_t dropped() const override { return socket_.dropped(); }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
+    connection_counts connections() const override { return socket_.counts(); }
 
   private:
     options opts_;

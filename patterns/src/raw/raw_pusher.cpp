@@ -15,6 +15,7 @@ class raw_pusher final : public sender_impl {
         return socket_.send_round_robin(msg);
     }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
+    connection_counts connections() const override { return socket_.counts(); }
 
   private:
     options opts_;

@@ -45,6 +45,7 @@ class raw_replier final : public replier_impl {
     std::uint64_t oversized_dropped() const noexcept override { return 0; }
     poll_handle handle() const override { return {nullptr, socket_.readable_fd()}; }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
+    connection_counts connections() const override { return socket_.counts(); }
 
   private:
     void serve_one(const replier::handler& handler) {

@@ -30,6 +30,7 @@ class raw_requester final : public requester_impl {
     }
     int last_attempts() const noexcept override { return attempts_; }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
+    connection_counts connections() const override { return socket_.counts(); }
 
   private:
     options opts_;

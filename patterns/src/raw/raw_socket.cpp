@@ -121,6 +121,11 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
     std::vector<redial_backoff> backoff;   // by endpoint index
     asio::steady_timer limits_timer{io};   // limits_sweep()'s
     connection_limits limits{opts};
+    // Written on the I/O thread, read from any (counts()).
+    struct {
+        std::atomic<std::uint64_t> opened{0}, refused{0}, malformed{0}, handshake_timeouts{0},
+            partial_timeouts{0}, idle_timeouts{0};
+    } counted;
     int event_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 
     mutable std::mutex mutex;
@@ -265,6 +270,21 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
 
     // ---- connection limits ---------------------------------------------------------------
 
+    void count_breach(connection_limits::limit broken) {
+        switch (broken) {
+            case connection_limits::limit::handshake:
+                ++counted.handshake_timeouts;
+                break;
+            case connection_limits::limit::partial_message:
+                ++counted.partial_timeouts;
+                break;
+            case connection_limits::limit::idle:
+                ++counted.idle_timeouts;
+                break;
+            case connection_limits::limit::none:
+                break;
+        }
+    }
     // Closes every connection that broke a limit, then looks again in a while.
     void limits_sweep() {
         const auto now = clock_type::now();
@@ -278,8 +298,10 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
             c->clock.greeted = c->ready;
             c->clock.reading = !c->read_stopped;
             c->clock.partial_bytes = c->in.size();
-            if (const std::string reason = limits.breach(c->clock, now); !reason.empty()) {
-                drop(c, "closed " + c->remote + ": " + reason);
+            const auto verdict = limits.breach(c->clock, now);
+            if (verdict.broken != connection_limits::limit::none) {
+                count_breach(verdict.broken);
+                drop(c, "closed " + c->remote + ": " + verdict.reason);
             }
         }
         limits_timer.expires_after(limits.sweep_interval());
@@ -344,6 +366,7 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
         c->read_stopped = false;
         c->in.clear();
         c->clock.opened = c->clock.last_heard = clock_type::now();
+        ++counted.opened;
         std::error_code ignored;
         c->socket.set_option(tcp::no_delay(true), ignored);
         c->socket.non_blocking(true, ignored);  // read_more() reads once the socket is readable
@@ -468,6 +491,7 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
             }
             const std::string refusal = wire::check_greeting(data, peer_role);
             if (!refusal.empty()) {
+                ++counted.refused;
                 drop(c, "refused " + c->remote + ": " + refusal);
                 return false;
             }
@@ -493,6 +517,7 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
         }
         if (!deliver(c, decoded) || !ok) {
             if (!ok) {
+                ++counted.malformed;
                 drop(c, "dropped " + c->remote + ": " + decoder.reason());
             }
             return false;
@@ -574,6 +599,7 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
         }
         if (refused) {
             lock.unlock();
+            ++counted.malformed;
             drop(c, "dropped " + c->remote +
                         ": a subscriber sent something other than a subscription");
             return false;
@@ -1042,6 +1068,13 @@ int raw_socket::readable_fd() const {
 std::uint64_t raw_socket::dropped() const {
     std::lock_guard lock(state_->mutex);
     return state_->dropped;
+}
+
+connection_counts raw_socket::counts() const {
+    const auto& c = state_->counted;
+    return {c.opened.load(),           c.refused.load(),
+            c.malformed.load(),        c.handshake_timeouts.load(),
+            c.partial_timeouts.load(), c.idle_timeouts.load()};
 }
 
 }  // namespace zpat::detail

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "wire.hpp"
+#include "zpat/core/connection_counts.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
@@ -62,6 +63,8 @@ class raw_socket {
 
     const std::vector<std::string>& endpoints() const noexcept { return resolved_; }
     std::uint64_t dropped() const;
+    // What its connections went through. Thread-safe.
+    connection_counts counts() const;
     // Readable while inbound messages wait: what zpat::poller waits on. Kept up from the first
     // call on (until then, receive() alone wakes on arrivals).
     int readable_fd() const;

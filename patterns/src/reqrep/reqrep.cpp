@@ -36,6 +36,10 @@ const std::vector<std::string>& requester::endpoints() const {
     return impl_->endpoints();
 }
 
+connection_counts requester::connections() const {
+    return impl_->connections();
+}
+
 replier::replier(std::string_view endpoints, const options& opts) {
     auto [owner, list] = detail::resolve(endpoints, link::bind);
     impl_ = owner->make_replier(list, opts);
@@ -64,6 +68,10 @@ std::uint64_t replier::malformed_requests() const noexcept {
 }
 const std::vector<std::string>& replier::endpoints() const {
     return impl_->endpoints();
+}
+
+connection_counts replier::connections() const {
+    return impl_->connections();
 }
 detail::poll_handle replier::poll_handle() const {
     return impl_->handle();
