@@ -90,9 +90,9 @@ TEST_CASE("trie: what a subscription took, its unsubscribe or its peer's departu
     CHECK(peers_for(trie, "base") == std::vector<int>{9});
 }
 
-TEST_CASE("trie: a chain thousands of nodes deep is matched, emptied and destroyed in loops") {
+TEST_CASE("trie: a chain 2000 nodes deep is matched, emptied and destroyed in loops") {
     // Each prefix one byte longer than the last: as deep as a tree gets for the bytes sent.
-    const std::string chain(5000, 'a');
+    const std::string chain(2000, 'a');
     auto trie = std::make_unique<zpat::detail::topic_trie<int>>();
     for (std::size_t n = 1; n <= chain.size(); ++n) {
         trie->add(std::string_view(chain).substr(0, n), 1);
