@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "support/plain_socket.hpp"
+#include "support/raw_wire_bytes.hpp"
 #include "support/test_support.hpp"
 #include "zpat/zpat.hpp"
 
@@ -13,13 +14,6 @@ using namespace zpat::testing;
 using zpat::message;
 
 namespace {
-
-std::string u32(std::uint32_t v) {
-    return {static_cast<char>(v >> 24U), static_cast<char>(v >> 16U), static_cast<char>(v >> 8U),
-            static_cast<char>(v)};
-}
-
-const std::string pusher_greeting("ZPAT\x01u\0\0", 8);
 
 // Sends 3 messages through an honest pusher and checks they all arrive.
 void honest_traffic_arrives(zpat::puller& puller) {
@@ -160,7 +154,6 @@ TEST_CASE("raw: a subscriber replays its subscriptions to a publisher that resta
 
 TEST_CASE("raw: a mismatched role cannot connect, and the right one still can") {
     zpat::publisher pub("@raw+tcp://127.0.0.1:*");
-    const std::string publisher_greeting("ZPAT\x01p\0\0", 8);
     // A pusher's greeting is answered with the publisher's own and then the close, at the
     // greeting: nothing else is sent, so a side that accepted it would keep the connection open.
     plain_socket wrong(pub.endpoints()[0]);
@@ -170,7 +163,7 @@ TEST_CASE("raw: a mismatched role cannot connect, and the right one still can") 
     CHECK(pub.connections().refused == 1);
     // A subscriber's greeting and subscription are taken, and it is served.
     plain_socket right(pub.endpoints()[0]);
-    right.send_all(std::string("ZPAT\x01s\0\0", 8) + u32(1) + u32(2) + "\x01t");
+    right.send_all(subscriber_greeting + u32(1) + u32(2) + "\x01t");
     CHECK(right.read_exactly(8) == publisher_greeting);
     REQUIRE(pub.wait_for_subscriptions(1, 5s));
     pub.publish("t", "served");
@@ -184,7 +177,6 @@ TEST_CASE("raw: a mismatched role cannot connect, and the right one still can") 
 TEST_CASE(
     "raw: 1 MB subscription prefixes, subscribed, dropped and left, cost the publisher nothing") {
     zpat::publisher pub("@raw+tcp://127.0.0.1:*");
-    const std::string subscriber_greeting("ZPAT\x01s\0\0", 8);
     const std::string huge(1 << 20, 'h');
     const auto subscription = [](char command, const std::string& prefix) {
         return u32(1) + u32(static_cast<std::uint32_t>(prefix.size() + 1)) + command + prefix;

@@ -7,6 +7,7 @@
 
 #include "support/captured_stderr.hpp"
 #include "support/plain_socket.hpp"
+#include "support/raw_wire_bytes.hpp"
 #include "support/test_support.hpp"
 #include "zpat/zpat.hpp"
 
@@ -14,14 +15,6 @@ using namespace zpat::testing;
 using zpat::message;
 
 namespace {
-
-std::string u32(std::uint32_t v) {
-    return {static_cast<char>(v >> 24U), static_cast<char>(v >> 16U), static_cast<char>(v >> 8U),
-            static_cast<char>(v)};
-}
-
-const std::string pusher_greeting("ZPAT\x01u\0\0", 8);
-const std::string subscriber_greeting("ZPAT\x01s\0\0", 8);
 
 // An honest pusher sends `count` messages while the test's offender is connected; all arrive.
 void honest_traffic_arrives(zpat::puller& puller, int count = 20) {
