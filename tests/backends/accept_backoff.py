@@ -50,7 +50,8 @@ try:
     port = int(re.search(r"raw\+tcp://127\.0\.0\.1:(\d+)", "".join(log)).group(1))
 
     crowd = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
-    assert wait_for(lambda: any("trying again in 100 ms" in line for line in log)), log
+    assert wait_for(lambda: any("failed (Too many open files); trying again in 100 ms" in line
+                                for line in log)), log
     before = cpu_seconds(puller.pid)
     time.sleep(1.0)  # the measured window: how much CPU the listener burns at its limit
     burnt = cpu_seconds(puller.pid) - before

@@ -257,9 +257,11 @@ struct raw_socket::state : std::enable_shared_from_this<raw_socket::state> {
 
     // An accept failed, at the descriptor limit for instance: try again in a while rather than
     // at once, which would spin the I/O thread for as long as the condition lasts.
-    void accept_later(tcp::acceptor& acceptor, std::error_code ec) {
-        log("accept on " + acceptor.local_endpoint(ec).address().to_string() + " failed (" +
-            ec.message() + "); trying again in 100 ms");
+    void accept_later(tcp::acceptor& acceptor, std::error_code failed) {
+        std::error_code ignored;
+        const tcp::endpoint local = acceptor.local_endpoint(ignored);
+        log("accept on " + local.address().to_string() + ":" + std::to_string(local.port()) +
+            " failed (" + failed.message() + "); trying again in 100 ms");
         auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(100));
         timer->async_wait([this, self = shared_from_this(), &acceptor, timer](std::error_code e) {
             if (!e && !stopping) {
