@@ -5,29 +5,34 @@
 #include <vector>
 
 #include "backend.hpp"
-#include "raw_socket.hpp"
+#include "inbox.hpp"
+#include "pipe_set.hpp"
 
 namespace zpat::detail {
 
-// What every receiving cell on raw TCP does, over the raw_socket of its role.
+// What every receiving cell on raw TCP has: its pipes and its inbox. The final role owns the
+// pipe_events (it knows what arrivals mean) and closes the pipes in its own destructor, while
+// everything the events touch is still there.
 template <class Interface>
 class raw_receiving_cell : public Interface {
   public:
-    raw_receiving_cell(wire::role self, const std::vector<endpoint>& endpoints, const options& opts)
-        : socket_(self, endpoints, opts) {}
+    raw_receiving_cell(wire::role self, const std::vector<endpoint>& endpoints, const options& opts,
+                       inbox::taking how)
+        : pipes_(pipe_set::open(self, endpoints, opts, false)), inbox_(*pipes_, how) {}
 
     bool receive(message& into, milliseconds timeout) override {
-        return socket_.receive(into, timeout);
+        return inbox_.receive(into, timeout);
     }
     std::uint64_t oversized_dropped() const noexcept override {
-        return 0;
-    }  // the peer is cut off instead
-    poll_handle handle() const override { return {nullptr, socket_.readable_fd()}; }
-    const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
-    connection_counts connections() const override { return socket_.counts(); }
+        return 0;  // the peer is cut off instead
+    }
+    poll_handle handle() const override { return {nullptr, inbox_.readable_fd()}; }
+    const std::vector<std::string>& endpoints() const override { return pipes_->endpoints(); }
+    connection_counts connections() const override { return pipes_->counts(); }
 
   protected:
-    raw_socket socket_;
+    std::shared_ptr<pipe_set> pipes_;
+    inbox inbox_;
 };
 
 std::unique_ptr<requester_impl> make_raw_requester(const std::vector<endpoint>&, const options&);

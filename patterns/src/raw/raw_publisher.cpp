@@ -1,33 +1,53 @@
 // Publisher on raw TCP: subscribers send their prefixes upstream, so only matching messages
 // cross the network; a subscriber at its high-water mark loses messages, which are counted.
 
+#include "distributor.hpp"
 #include "raw_cells.hpp"
 
 namespace zpat::detail {
 namespace {
 
-class raw_publisher final : public publisher_impl {
+class raw_publisher final : public publisher_impl, private pipe_events {
   public:
     raw_publisher(const std::vector<endpoint>& endpoints, const options& opts)
-        : opts_(opts), socket_(wire::role::publisher, endpoints, opts) {}
+        : opts_(opts),
+          pipes_(pipe_set::open(wire::role::publisher, endpoints, opts, false)),
+          fan_out_(*pipes_) {
+        pipes_->start(*this);
+    }
+    ~raw_publisher() override { pipes_->close(); }
+    raw_publisher(const raw_publisher&) = delete;
+    raw_publisher& operator=(const raw_publisher&) = delete;
 
     bool send(const message& msg) override {
         check_raw_sendable(msg, opts_);
-        return socket_.send_to_subscribers(msg, opts_.block_when_full);
+        return fan_out_.send(msg, opts_.block_when_full);
     }
     bool wait_for_subscriptions(std::size_t count, milliseconds timeout) override {
-        return socket_.wait_for_subscriptions(count, timeout);
+        return fan_out_.wait_for_subscriptions(count, timeout);
     }
     std::size_t subscriptions_seen() const noexcept override {
-        return socket_.subscriptions_seen();
+        return fan_out_.subscriptions_seen();
     }
-    std::uint64_t dropped() const override { return socket_.dropped(); }
-    const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
-    connection_counts connections() const override { return socket_.counts(); }
+    std::uint64_t dropped() const override { return fan_out_.dropped(); }
+    const std::vector<std::string>& endpoints() const override { return pipes_->endpoints(); }
+    connection_counts connections() const override { return pipes_->counts(); }
 
   private:
+    // A subscriber sends subscription commands and nothing else.
+    const char* arrived(pipe& p, std::size_t count) override {
+        for (std::size_t i = 0; i < count; ++i) {
+            if (!fan_out_.take_command(p, p.stock[i])) {
+                return "a subscriber sent something other than a subscription";
+            }
+        }
+        return nullptr;
+    }
+    void ended(pipe& p) override { fan_out_.ended(p); }
+
     options opts_;
-    raw_socket socket_;
+    std::shared_ptr<pipe_set> pipes_;
+    distributor fan_out_;
 };
 
 }  // namespace

@@ -11,16 +11,23 @@
 namespace zpat::detail {
 namespace {
 
-class raw_replier final : public replier_impl {
+class raw_replier final : public replier_impl, private pipe_events {
   public:
     raw_replier(const std::vector<endpoint>& endpoints, const options& opts)
-        : opts_(opts), socket_(wire::role::replier, endpoints, opts) {}
+        : opts_(opts),
+          pipes_(pipe_set::open(wire::role::replier, endpoints, opts, true)),
+          requests_(*pipes_, inbox::taking::one_at_a_time) {
+        pipes_->start(*this);
+    }
+    ~raw_replier() override { pipes_->close(); }
+    raw_replier(const raw_replier&) = delete;
+    raw_replier& operator=(const raw_replier&) = delete;
 
     bool receive(message& into, milliseconds timeout) override {
         if (pending_) {
             throw state_error("replier::receive called while a request awaits its reply");
         }
-        pending_ = socket_.receive(into, timeout, &pending_peer_);
+        pending_ = requests_.receive(into, timeout, &pending_peer_);
         return pending_;
     }
 
@@ -30,32 +37,32 @@ class raw_replier final : public replier_impl {
         }
         pending_ = false;
         check_raw_sendable(reply, opts_);
-        socket_.send_to(pending_peer_, reply);  // a client that left simply misses it
+        send_to(pending_peer_, reply);
     }
 
     void serve(const replier::handler& handler, unsigned threads) override {
         run_on_threads(threads, [&] { serve_one(handler); });
-        socket_.clear_interrupt();
+        requests_.clear_interrupt();
     }
 
-    void stop() override { socket_.interrupt(); }
+    void stop() override { requests_.interrupt(); }
 
     std::uint64_t handler_failures() const noexcept override { return failures_.load(); }
     std::uint64_t malformed_requests() const noexcept override { return 0; }
     std::uint64_t oversized_dropped() const noexcept override { return 0; }
-    poll_handle handle() const override { return {nullptr, socket_.readable_fd()}; }
-    const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
-    connection_counts connections() const override { return socket_.counts(); }
+    poll_handle handle() const override { return {nullptr, requests_.readable_fd()}; }
+    const std::vector<std::string>& endpoints() const override { return pipes_->endpoints(); }
+    connection_counts connections() const override { return pipes_->counts(); }
 
   private:
     void serve_one(const replier::handler& handler) {
         message request;
-        raw_socket::peer_id from = 0;
-        while (socket_.receive(request, forever, &from)) {
+        pipe::id_type from = 0;
+        while (requests_.receive(request, forever, &from)) {
             try {
                 message reply = handler(std::move(request));
                 check_raw_sendable(reply, opts_);
-                socket_.send_to(from, reply);
+                send_to(from, reply);
             } catch (const std::exception&) {
                 failures_.fetch_add(1);
             }
@@ -63,10 +70,29 @@ class raw_replier final : public replier_impl {
         }
     }
 
+    // To the pipe the request came on. A client that left simply misses it.
+    void send_to(pipe::id_type peer, const message& reply) {
+        std::lock_guard lock(pipes_->mutex());
+        for (const pipe_ptr& p : pipes_->peers()) {
+            if (p->id == peer) {
+                pipes_->enqueue(*p, reply);
+                return;
+            }
+        }
+    }
+
+    const char* arrived(pipe& p, std::size_t count) override {
+        requests_.accept(p, count, count);
+        return nullptr;
+    }
+    bool full(const pipe& p) override { return requests_.full(p); }
+    void ended(pipe& p) override { requests_.ended(p); }
+
     options opts_;
-    raw_socket socket_;
+    std::shared_ptr<pipe_set> pipes_;
+    inbox requests_;
     bool pending_ = false;
-    raw_socket::peer_id pending_peer_ = 0;
+    pipe::id_type pending_peer_ = 0;
     std::atomic<std::uint64_t> failures_{0};
 };
 

@@ -4,37 +4,62 @@
 
 #include <algorithm>
 
+#include "load_balancer.hpp"
 #include "raw_cells.hpp"
 
 namespace zpat::detail {
 namespace {
 
-class raw_requester final : public requester_impl {
+class raw_requester final : public requester_impl, private pipe_events {
   public:
     raw_requester(const std::vector<endpoint>& endpoints, const options& opts)
-        : opts_(opts), socket_(wire::role::requester, endpoints, opts) {}
+        : opts_(opts),
+          pipes_(pipe_set::open(wire::role::requester, endpoints, opts, true)),
+          balancer_(*pipes_),
+          replies_(*pipes_, inbox::taking::one_at_a_time) {
+        pipes_->start(*this);
+    }
+    ~raw_requester() override { pipes_->close(); }
+    raw_requester(const raw_requester&) = delete;
+    raw_requester& operator=(const raw_requester&) = delete;
 
     std::optional<message> request(const message& request) override {
         check_raw_sendable(request, opts_);
         const int attempts = 1 + std::max(0, opts_.retries);
         for (attempts_ = 1; attempts_ <= attempts; ++attempts_) {
             message reply;
-            if (socket_.send_round_robin(request) &&
-                socket_.receive(reply, opts_.request_timeout)) {
+            if (balancer_.send(request) && replies_.receive(reply, opts_.request_timeout)) {
                 return reply;
             }
-            socket_.reset();
+            reset();
         }
         attempts_ = attempts;
         return std::nullopt;
     }
     int last_attempts() const noexcept override { return attempts_; }
-    const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
-    connection_counts connections() const override { return socket_.counts(); }
+    const std::vector<std::string>& endpoints() const override { return pipes_->endpoints(); }
+    connection_counts connections() const override { return pipes_->counts(); }
 
   private:
+    // Drops every connection (and anything they might still deliver) and redials.
+    void reset() {
+        std::lock_guard lock(pipes_->mutex());
+        replies_.clear();
+        pipes_->reset();
+    }
+
+    // A stale pipe's reply answers an abandoned request: dropped.
+    const char* arrived(pipe& p, std::size_t count) override {
+        replies_.accept(p, p.stale ? 0 : count, count);
+        return nullptr;
+    }
+    bool full(const pipe& p) override { return replies_.full(p); }
+    void ended(pipe& p) override { replies_.ended(p); }
+
     options opts_;
-    raw_socket socket_;
+    std::shared_ptr<pipe_set> pipes_;
+    load_balancer balancer_;
+    inbox replies_;
     int attempts_ = 0;
 };
 

@@ -1,0 +1,99 @@
+#pragma once
+// distributor: a publisher's fan-out. Each pipe's subscriptions (the commands its subscriber
+// sent upstream) sit in a topic trie; a message goes to every pipe with a matching prefix. A
+// pipe at its high-water mark loses the message, counted in dropped(); or, with
+// `wait_for_room`, the send waits for room at every matching pipe.
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string_view>
+
+#include "pipe_set.hpp"
+#include "topic_trie.hpp"
+#include "zpat/core/message.hpp"
+
+namespace zpat::detail {
+
+class distributor {
+  public:
+    explicit distributor(pipe_set& pipes) : pipes_(pipes) {}
+
+    // Returns false when `wait_for_room` and some matching pipe had no room within the send
+    // timeout.
+    bool send(const message& msg, bool wait_for_room) {
+        std::unique_lock lock(pipes_.mutex());
+        if (wait_for_room) {
+            std::optional<pipe_set::clock_type::time_point> deadline;
+            while (any_full(msg[0])) {
+                if (!pipes_.wait_for_room(lock, deadline)) {
+                    return false;
+                }
+            }
+        }
+        subscribers_.match(msg[0], [&](pipe* p) {
+            if (pipes_.has_room(*p)) {
+                pipes_.enqueue(*p, msg);
+            } else {
+                ++dropped_;
+            }
+        });
+        return true;
+    }
+
+    // ---- the I/O thread, with the mutex held (pipe_events) ----
+    // Applies a subscriber's (un)subscribe command. Returns false when `msg` is not one.
+    bool take_command(pipe& from, const message& msg) {
+        if (msg.size() != 1 || msg[0].empty() || (msg[0][0] != '\x01' && msg[0][0] != '\x00')) {
+            return false;
+        }
+        const std::string_view prefix = std::string_view(msg[0]).substr(1);
+        if (msg[0][0] == '\x01') {
+            subscribers_.add(prefix, &from);
+            ++seen_;
+            seen_cv_.notify_all();
+        } else {
+            subscribers_.remove(prefix, &from);
+        }
+        return true;
+    }
+    // A pipe's subscriptions end with its connection: its subscriber replays them when it
+    // reconnects. So plain pointers do, and matching costs no reference counting per message.
+    void ended(pipe& p) { subscribers_.remove_peer(&p); }
+
+    // ---- any thread ----
+    std::size_t subscriptions_seen() const {
+        std::lock_guard lock(pipes_.mutex());
+        return seen_;
+    }
+    bool wait_for_subscriptions(std::size_t count, milliseconds timeout) {
+        std::unique_lock lock(pipes_.mutex());
+        const auto enough = [&] { return seen_ >= count; };
+        if (timeout == forever) {
+            seen_cv_.wait(lock, enough);
+            return true;
+        }
+        return seen_cv_.wait_for(lock, timeout, enough);
+    }
+    std::uint64_t dropped() const {
+        std::lock_guard lock(pipes_.mutex());
+        return dropped_;
+    }
+
+  private:
+    bool any_full(std::string_view topic) const {
+        bool full = false;
+        subscribers_.match(topic, [&](pipe* p) { full = full || !pipes_.has_room(*p); });
+        return full;
+    }
+
+    pipe_set& pipes_;
+    // Guarded by the mutex.
+    topic_trie<pipe*> subscribers_;
+    std::size_t seen_ = 0;
+    std::uint64_t dropped_ = 0;
+    std::condition_variable seen_cv_;
+};
+
+}  // namespace zpat::detail

@@ -1,0 +1,137 @@
+#include "inbox.hpp"
+
+#include <algorithm>
+
+namespace zpat::detail {
+
+inbox::inbox(pipe_set& pipes, taking how)
+    : pipes_(pipes),
+      batched_(how == taking::batches),
+      mark_(pipes.opts().receive_high_water_mark <= 0
+                ? SIZE_MAX
+                : static_cast<std::size_t>(pipes.opts().receive_high_water_mark)) {}
+
+void inbox::accept(pipe& p, std::size_t kept, std::size_t decoded) {
+    const bool was_empty = queue_.empty();
+    if (kept > 0) {
+        queue_.push(p.id, p.take_decoded(kept));
+    }
+    // Take back as much storage as this read used, so the next one need not allocate.
+    recycler_.restock(p.stock, std::max<std::size_t>(64, decoded));
+    if (was_empty && !queue_.empty()) {
+        if (fd_wanted_) {
+            readable_.raise();
+        }
+        arrived_cv_.notify_all();  // a batch may hold work for every waiting receiver
+    }
+}
+
+bool inbox::receive(message& into, milliseconds timeout, pipe::id_type* from) {
+    if (batched_ && next_taken_ < taken_.size()) {
+        if (interrupted_.load(std::memory_order_relaxed)) {
+            return false;
+        }
+        hand_out(into, from);
+        if (next_taken_ == taken_.size() && poller_seen_) {
+            // A poller waits on the descriptor: it must fall only when nothing at all waits.
+            std::lock_guard lock(pipes_.mutex());
+            take_batch();
+        }
+        return true;
+    }
+    std::unique_lock lock(pipes_.mutex());
+    const auto ready = [&] { return interrupted_ || !queue_.empty(); };
+    if (ready()) {
+        // Nothing to wait for: skip the clock read a timed wait would make.
+    } else if (timeout == forever) {
+        arrived_cv_.wait(lock, ready);
+    } else if (!arrived_cv_.wait_for(lock, timeout, ready)) {
+        return false;
+    }
+    if (interrupted_) {
+        return false;
+    }
+    if (!batched_) {
+        return receive_one(into, from);
+    }
+    take_batch();
+    hand_out(into, from);
+    if (next_taken_ == taken_.size() && queue_.empty()) {
+        readable_.clear();
+    }
+    return true;
+}
+
+// With the mutex held.
+bool inbox::receive_one(message& into, pipe::id_type* from) {
+    auto [peer, msg] = queue_.pop();
+    // The caller's old storage goes back to the decoders: no allocation in steady state.
+    std::swap(into, msg);
+    recycler_.give_back(std::move(msg));
+    if (from != nullptr) {
+        *from = peer;
+    }
+    if (queue_.empty()) {
+        readable_.clear();
+    }
+    if (queue_.size_of(peer) < mark_) {
+        pipes_.room_made();
+    }
+    return true;
+}
+
+// With the mutex held: gives the storage of the batch handed out back to the decoders and
+// takes the next batch from the queue.
+void inbox::take_batch() {
+    recycler_.give_back(std::move(taken_), std::exchange(taken_bytes_, 0));
+    taken_.clear();
+    taken_from_.clear();
+    next_taken_ = 0;
+    queue_.take(taken_, taken_from_, batch_limit);
+    if (taken_.empty() && queue_.empty()) {
+        readable_.clear();
+    }
+    pipes_.room_made();
+}
+
+// The next message of the batch, without a lock.
+void inbox::hand_out(message& into, pipe::id_type* from) {
+    const std::size_t next = next_taken_++;
+    // The caller's old storage stays in the batch, back to the decoders with the next one.
+    std::swap(into, taken_[next]);
+    taken_bytes_ += recycler::keep_small(taken_[next]);
+    if (from != nullptr) {
+        *from = taken_from_[next];
+    }
+}
+
+void inbox::interrupt() {
+    std::lock_guard lock(pipes_.mutex());
+    interrupted_ = true;
+    arrived_cv_.notify_all();
+}
+
+void inbox::clear_interrupt() {
+    std::lock_guard lock(pipes_.mutex());
+    interrupted_ = false;
+}
+
+void inbox::clear() {
+    queue_.clear();
+    next_taken_ = taken_.size();
+    readable_.clear();
+}
+
+int inbox::readable_fd() const {
+    std::lock_guard lock(pipes_.mutex());
+    poller_seen_ = true;
+    if (!fd_wanted_) {
+        fd_wanted_ = true;
+        if (!queue_.empty() || next_taken_ < taken_.size()) {
+            readable_.raise();
+        }
+    }
+    return readable_.fd();
+}
+
+}  // namespace zpat::detail

@@ -1,0 +1,96 @@
+#pragma once
+// inbox: what a raw socket's pipes delivered, waiting for the user's receive(). A fair queue
+// (one message per pipe in turn), the storage recycler, the readable descriptor a poller waits
+// on, and interrupt(). Pipes hand over whole read batches under the pipe_set's mutex; a
+// single-threaded receiver (puller, subscriber) takes them in batches too, one lock a batch;
+// a replier's pool of threads takes one message at a time.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+#include <vector>
+
+#include "fair_queue.hpp"
+#include "pipe.hpp"
+#include "pipe_set.hpp"
+#include "recycler.hpp"
+#include "wake_signal.hpp"
+#include "zpat/core/message.hpp"
+#include "zpat/core/options.hpp"
+
+namespace zpat::detail {
+
+class inbox {
+  public:
+    enum class taking { batches, one_at_a_time };
+    inbox(pipe_set& pipes, taking how);
+
+    // ---- the I/O thread, with the mutex held (pipe_events) ----
+    // Queues the first `kept` of the `decoded` messages in p.stock and restocks p.
+    void accept(pipe& p, std::size_t kept, std::size_t decoded);
+    // p's messages wait at the receive high-water mark.
+    bool full(const pipe& p) const { return queue_.size_of(p.id) >= mark_; }
+    // An accepted pipe went: what it sent and was not received goes with it.
+    void ended(const pipe& p) {
+        if (p.accepted()) {
+            queue_.forget(p.id);
+        }
+    }
+
+    // ---- any thread ----
+    // The next message and the pipe it came from. Returns false on timeout or after
+    // interrupt().
+    bool receive(message& into, milliseconds timeout, pipe::id_type* from = nullptr);
+    // Makes current and future receive() calls return false until clear_interrupt().
+    void interrupt();
+    void clear_interrupt();
+    // Readable while messages wait: what zpat::poller waits on. Kept up from the first call on
+    // (until then, receive() alone wakes on arrivals).
+    int readable_fd() const;
+
+    // ---- the receiving thread, with the mutex held ----
+    // Drops every message waiting, handed out or not (a requester's reset).
+    void clear();
+    // Drops the messages waiting, handed out or not, for which `unwanted(msg)` holds.
+    template <class Predicate>
+    void remove_if(Predicate unwanted) {
+        queue_.remove_if(unwanted);
+        std::size_t kept = next_taken_;
+        for (std::size_t i = next_taken_; i < taken_.size(); ++i) {
+            if (!unwanted(taken_[i])) {
+                std::swap(taken_[kept], taken_[i]);
+                taken_from_[kept++] = taken_from_[i];
+            }
+        }
+        taken_.resize(kept);  // the storage dropped is the messages held back
+        taken_from_.resize(kept);
+    }
+
+  private:
+    void take_batch();
+    void hand_out(message& into, pipe::id_type* from);
+    bool receive_one(message& into, pipe::id_type* from);
+
+    static constexpr std::size_t batch_limit = 256;
+    pipe_set& pipes_;
+    const bool batched_;
+    const std::size_t mark_;  // options::receive_high_water_mark
+
+    // Guarded by the pipe_set's mutex.
+    fair_queue<pipe::id_type, message> queue_;
+    recycler recycler_;
+    mutable wake_signal readable_;
+    mutable bool fd_wanted_ = false;  // a poller waits on readable_fd(): keep it up
+    std::condition_variable arrived_cv_;
+    std::atomic<bool> interrupted_ = false;  // written under the mutex
+
+    // The receiving thread's batch, handed out up to next_taken_, without a lock.
+    std::vector<message> taken_;
+    std::vector<pipe::id_type> taken_from_;
+    std::size_t next_taken_ = 0;
+    std::size_t taken_bytes_ = 0;  // of the storage the caller gave back for those handed out
+    mutable bool poller_seen_ = false;  // the receiving thread's copy of fd_wanted_
+};
+
+}  // namespace zpat::detail

@@ -1,0 +1,43 @@
+#pragma once
+// wake_signal: the raw backend's one cross-thread wake-up. A descriptor that is readable while
+// the signal is raised, so that poll(2), zpat::poller or the I/O thread can wait on it beside
+// sockets. Raising an already raised signal and clearing a clear one cost no syscall.
+// Not thread-safe: its owner guards it (the raw sockets with their mutex).
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstdint>
+
+namespace zpat::detail {
+
+class wake_signal {
+  public:
+    wake_signal() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+    ~wake_signal() { ::close(fd_); }
+    wake_signal(const wake_signal&) = delete;
+    wake_signal& operator=(const wake_signal&) = delete;
+
+    void raise() {
+        if (!raised_) {
+            const std::uint64_t one = 1;
+            (void)::write(fd_, &one, sizeof one);
+            raised_ = true;
+        }
+    }
+    void clear() {
+        if (raised_) {
+            std::uint64_t count = 0;
+            (void)::read(fd_, &count, sizeof count);
+            raised_ = false;
+        }
+    }
+    bool raised() const noexcept { return raised_; }
+    int fd() const noexcept { return fd_; }
+
+  private:
+    int fd_;
+    bool raised_ = false;
+};
+
+}  // namespace zpat::detail
