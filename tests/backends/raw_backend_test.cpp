@@ -5,6 +5,7 @@
 #include <optional>
 #include <thread>
 
+#include "support/captured_stderr.hpp"
 #include "support/plain_socket.hpp"
 #include "support/raw_wire_bytes.hpp"
 #include "support/test_support.hpp"
@@ -46,6 +47,23 @@ TEST_CASE("raw: a peer declaring a 4 GiB frame is dropped before anything is all
     CHECK(hostile.closed_by_peer());
     CHECK(puller.connections().malformed == 1);
     honest_traffic_arrives(puller);
+}
+
+TEST_CASE("raw: a pusher drops a puller that sends, and serves the others") {
+    captured_stderr log;
+    zpat::pusher pusher("@raw+tcp://127.0.0.1:*");
+    plain_socket talker(pusher.endpoints()[0]);
+    // A puller's greeting, then a message: the wire format says pullers send nothing.
+    talker.send_all(greeting_of('l') + u32(1) + u32(2) + "hi");
+    CHECK(talker.read_exactly(8) == greeting_of('u'));
+    CHECK(talker.closed_by_peer());
+    CHECK(pusher.connections().malformed == 1);
+    CHECK(eventually([&] { return log.text().find("pullers send nothing") != std::string::npos; }));
+    zpat::puller honest(">" + pusher.endpoints()[0]);
+    REQUIRE(pusher.send(message{"after"}));
+    auto got = honest.receive(5s);
+    REQUIRE(got);
+    CHECK(*got == message{"after"});
 }
 
 TEST_CASE("raw: a peer declaring too many frames is dropped") {

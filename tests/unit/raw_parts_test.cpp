@@ -1,0 +1,200 @@
+// The raw engine's parts alone, without a network: pipes that are connect slots never started
+// (nothing dials), so what a strategy chose is read straight from their queues.
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <poll.h>
+#include <string>
+#include <vector>
+
+#include "distributor.hpp"
+#include "load_balancer.hpp"
+#include "pipe_set.hpp"
+#include "recycler.hpp"
+#include "wake_signal.hpp"
+#include "zpat/core/endpoint.hpp"
+
+using zpat::message;
+using zpat::options;
+using namespace zpat::detail;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A set of `n` connect slots, never started: their queues fill and nothing is written.
+std::shared_ptr<pipe_set> slots(std::size_t n, const options& opts) {
+    std::vector<zpat::endpoint> eps;
+    for (std::size_t i = 0; i < n; ++i) {
+        eps.push_back(zpat::parse_endpoints("raw+tcp://127.0.0.1:" + std::to_string(9 + i),
+                                            zpat::link::connect)[0]);
+    }
+    return pipe_set::open(wire::role::pusher, eps, opts, false);
+}
+
+std::vector<std::size_t> queued(const pipe_set& set) {
+    std::vector<std::size_t> counts;
+    for (const pipe_ptr& p : set.peers()) {
+        counts.push_back(p->pending_count);
+    }
+    return counts;
+}
+
+bool readable(int fd) {
+    pollfd watch{fd, POLLIN, 0};
+    return ::poll(&watch, 1, 0) == 1;
+}
+
+}  // namespace
+
+TEST_CASE("load balancer: each message to the next pipe in turn, passing over full ones") {
+    options opts;
+    opts.send_high_water_mark = 2;
+    opts.send_timeout = 0ms;
+    auto set = slots(3, opts);
+    load_balancer balancer(*set);
+    for (int i = 0; i < 4; ++i) {
+        REQUIRE(balancer.send(message{"m"}));
+    }
+    CHECK(queued(*set) == std::vector<std::size_t>{2, 1, 1});
+    {
+        std::lock_guard lock(set->mutex());
+        set->discard_queued(*set->peers()[1]);  // the middle one made room
+    }
+    REQUIRE(balancer.send(message{"m"}));  // its turn: the middle one
+    CHECK(queued(*set) == std::vector<std::size_t>{2, 1, 1});
+    REQUIRE(balancer.send(message{"m"}));
+    REQUIRE(balancer.send(message{"m"}));  // the first one is full: the middle one again
+    CHECK(queued(*set) == std::vector<std::size_t>{2, 2, 2});
+    CHECK_FALSE(balancer.send(message{"m"}));  // every pipe full, no time to wait
+    CHECK(queued(*set) == std::vector<std::size_t>{2, 2, 2});
+    set->close();
+}
+
+TEST_CASE("load balancer: the byte high-water mark passes over a pipe too") {
+    options opts;
+    opts.send_high_water_bytes = 100;
+    opts.send_timeout = 0ms;
+    auto set = slots(2, opts);
+    load_balancer balancer(*set);
+    REQUIRE(balancer.send(message{std::string(200, 'x')}));  // over 100 bytes: pipe 0 is full
+    REQUIRE(balancer.send(message{"small"}));
+    REQUIRE(balancer.send(message{"small"}));
+    CHECK(queued(*set) == std::vector<std::size_t>{1, 2});
+    set->close();
+}
+
+TEST_CASE("distributor: a message goes to every pipe whose subscriptions match, once") {
+    options opts;
+    opts.send_high_water_mark = 1;
+    auto set = slots(3, opts);
+    distributor fan_out(*set);
+    {
+        std::lock_guard lock(set->mutex());
+        auto& peers = set->peers();
+        CHECK(fan_out.take_command(*peers[0], message{"\x01weather"}));
+        CHECK(fan_out.take_command(*peers[0], message{"\x01" "we"}));  // matches twice: sent once
+        CHECK(fan_out.take_command(*peers[1], message{std::string("\x01", 1)}));  // everything
+        CHECK_FALSE(fan_out.take_command(*peers[2], message{"hello"}));
+        CHECK_FALSE(fan_out.take_command(*peers[2], message{"\x01", "two frames"}));
+    }
+    CHECK(fan_out.subscriptions_seen() == 3);
+    REQUIRE(fan_out.send(message{"weather.paris", "12"}, false));
+    CHECK(queued(*set) == std::vector<std::size_t>{1, 1, 0});
+    // At the high-water mark a subscriber loses the message, counted.
+    REQUIRE(fan_out.send(message{"news"}, false));
+    CHECK(fan_out.dropped() == 1);
+    {
+        std::lock_guard lock(set->mutex());
+        CHECK(fan_out.take_command(*set->peers()[0], message{std::string("\x00" "we", 3)}));
+        fan_out.ended(*set->peers()[1]);  // its connection ended: its subscriptions go
+        set->discard_queued(*set->peers()[0]);
+        set->discard_queued(*set->peers()[1]);
+    }
+    REQUIRE(fan_out.send(message{"weather.rome"}, false));
+    CHECK(queued(*set) == std::vector<std::size_t>{1, 0, 0});
+    set->close();
+}
+
+TEST_CASE("distributor: with wait_for_room, a full subscriber makes the send time out") {
+    options opts;
+    opts.send_high_water_mark = 1;
+    opts.send_timeout = 50ms;
+    auto set = slots(1, opts);
+    distributor fan_out(*set);
+    {
+        std::lock_guard lock(set->mutex());
+        fan_out.take_command(*set->peers()[0], message{std::string("\x01", 1)});
+    }
+    REQUIRE(fan_out.send(message{"a"}, true));
+    CHECK_FALSE(fan_out.send(message{"b"}, true));
+    CHECK(fan_out.dropped() == 0);
+    set->close();
+}
+
+TEST_CASE("pipe: a read's messages are handed over whole, the rest kept as stock") {
+    asio::io_context io;
+    for (const std::size_t kept : {std::size_t{1}, std::size_t{3}, std::size_t{5}}) {
+        zpat::detail::pipe p(io, 1, -1);
+        for (int i = 0; i < 5; ++i) {
+            p.stock.push_back(message{"m" + std::to_string(i)});
+        }
+        const auto batch = p.take_decoded(kept);
+        REQUIRE(batch.size() == kept);
+        for (std::size_t i = 0; i < kept; ++i) {
+            CHECK(batch[i] == message{"m" + std::to_string(i)});  // in order
+        }
+        CHECK(p.stock.size() == 5 - kept);
+    }
+}
+
+TEST_CASE("pipe: its write buffers swap, and large idle ones are freed") {
+    asio::io_context io;
+    zpat::detail::pipe p(io, 1, 0);
+    CHECK(p.queue(message{"a"}));
+    CHECK_FALSE(p.queue(message{"b"}));  // a write is already due
+    REQUIRE(p.take_queued());
+    CHECK(p.writing_count == 2);
+    CHECK(p.pending_count == 0);
+    CHECK_FALSE(p.take_queued());
+    p.queue(message{std::string(std::size_t{2} << 20, 'x')});
+    REQUIRE(p.take_queued());
+    CHECK_FALSE(p.take_queued());  // nothing more: the 2 MiB buffers go
+    CHECK(p.pending.capacity() + p.out_bytes.capacity() < (std::size_t{1} << 20));
+    CHECK(p.discard_queued() == 0);
+}
+
+TEST_CASE("recycler: storage comes back bounded, large messages' freed") {
+    recycler storage;
+    message small{std::string(100, 's')};
+    CHECK(recycler::keep_small(small) == 100);
+    message large{std::string(recycler::max_kept_message + 1, 'l')};
+    CHECK(recycler::keep_small(large) == 0);
+    CHECK(large.empty());
+
+    storage.give_back(std::vector<message>(10), 1000);
+    CHECK(storage.messages() == 10);
+    storage.give_back(std::vector<message>(recycler::max_messages), 0);  // no room for it
+    CHECK(storage.messages() == 10);
+    std::vector<message> stock(3);
+    storage.restock(stock, 64);
+    CHECK(stock.size() == 13);
+    CHECK(storage.messages() == 0);
+    CHECK(storage.bytes() == 0);
+    for (int i = 0; i < 63; ++i) {
+        storage.give_back(message{"one"});
+    }
+    CHECK(storage.messages() == 0);  // gathered, not yet a batch
+    storage.give_back(message{"one"});
+    CHECK(storage.messages() == 64);
+}
+
+TEST_CASE("wake signal: readable while raised, whatever number of raises") {
+    wake_signal signal;
+    CHECK_FALSE(readable(signal.fd()));
+    signal.raise();
+    signal.raise();
+    CHECK(readable(signal.fd()));
+    signal.clear();
+    CHECK_FALSE(readable(signal.fd()));
+    CHECK_FALSE(signal.raised());
+}
