@@ -4,7 +4,6 @@
 // whose events reach the receive high-water mark is not read until the user takes some, so a
 // peer that sends faster than the application reads is slowed by TCP itself.
 
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <asio.hpp>
@@ -16,6 +15,7 @@
 #include "fair_queue.hpp"
 #include "raw_cells.hpp"
 #include "tcp_common.hpp"
+#include "wake_signal.hpp"
 #include "zpat/core/error.hpp"
 
 namespace zpat::detail {
@@ -52,7 +52,6 @@ class raw_stream final : public stream_impl {
   public:
     raw_stream(const std::vector<endpoint>& endpoints, const options& opts)
         : endpoints_(endpoints), opts_(opts) {
-        event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         backoff_.resize(endpoints_.size());
         for (const endpoint& ep : endpoints_) {
             redial_timers_.push_back(std::make_unique<asio::steady_timer>(io_));
@@ -84,7 +83,6 @@ class raw_stream final : public stream_impl {
         }
         io_.stop();
         thread_.join();
-        ::close(event_fd_);
     }
     raw_stream(const raw_stream&) = delete;
     raw_stream& operator=(const raw_stream&) = delete;
@@ -102,8 +100,7 @@ class raw_stream final : public stream_impl {
             inbound_.forget(id);
         }
         if (inbound_.empty()) {
-            std::uint64_t count = 0;
-            (void)::read(event_fd_, &count, sizeof count);
+            readable_.clear();
         }
         if (auto found = connections_.find(id);
             found != connections_.end() && found->second->read_parked && !inbound_full(id)) {
@@ -160,7 +157,7 @@ class raw_stream final : public stream_impl {
         asio::post(io_, [this, c = found->second] { write_pending(c); });
     }
 
-    poll_handle handle() const override { return {nullptr, event_fd_}; }
+    poll_handle handle() const override { return {nullptr, readable_.fd()}; }
     const std::vector<std::string>& endpoints() const override { return resolved_; }
 
   private:
@@ -322,8 +319,7 @@ class raw_stream final : public stream_impl {
         const connection_id id = next.connection;
         inbound_.push(id, std::move(next));
         if (was_empty) {
-            const std::uint64_t one = 1;
-            (void)::write(event_fd_, &one, sizeof one);
+            readable_.raise();
             inbound_cv_.notify_all();
         }
     }
@@ -343,7 +339,7 @@ class raw_stream final : public stream_impl {
     std::vector<std::unique_ptr<asio::steady_timer>> redial_timers_;  // by endpoint index
     std::vector<redial_backoff> backoff_;                             // by endpoint index
     std::thread thread_;
-    int event_fd_ = -1;
+    wake_signal readable_;  // while events wait
 
     mutable std::mutex mutex_;
     std::condition_variable inbound_cv_;

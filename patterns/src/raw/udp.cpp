@@ -2,7 +2,6 @@
 
 #include <netdb.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -123,12 +122,10 @@ channel::channel(const std::vector<endpoint>& endpoints) {
     ::getnameinfo(reinterpret_cast<sockaddr*>(&local), length, host_text, sizeof host_text,
                   port_text, sizeof port_text, NI_NUMERICHOST | NI_NUMERICSERV);
     resolved_ = bound_ ? ep.scheme + "://" + host_text + ":" + port_text : ep.url();
-    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
 channel::~channel() {
     ::close(fd_);
-    ::close(wake_fd_);
 }
 
 bool channel::send(std::string_view bytes, const address* to) {
@@ -148,7 +145,7 @@ bool channel::receive(std::string& bytes, address& from, std::chrono::millisecon
                 deadline - std::chrono::steady_clock::now());
             wait = static_cast<int>(std::max<std::int64_t>(0, left.count()));
         }
-        pollfd watch[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+        pollfd watch[2] = {{fd_, POLLIN, 0}, {interrupted_.fd(), POLLIN, 0}};
         if (::poll(watch, 2, wait) <= 0 || (watch[1].revents & POLLIN) != 0) {
             return false;
         }
@@ -171,13 +168,11 @@ bool channel::receive(std::string& bytes, address& from, std::chrono::millisecon
 }
 
 void channel::interrupt() {
-    const std::uint64_t one = 1;
-    (void)::write(wake_fd_, &one, sizeof one);
+    interrupted_.raise();
 }
 
 void channel::clear_interrupt() {
-    std::uint64_t count = 0;
-    (void)::read(wake_fd_, &count, sizeof count);
+    interrupted_.clear();
 }
 
 }  // namespace zpat::detail::udp

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "wake_signal.hpp"
 #include "wire.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/message.hpp"
@@ -73,7 +74,7 @@ class channel {
 
   private:
     int fd_ = -1;
-    int wake_fd_ = -1;
+    wake_signal interrupted_;
     bool bound_ = false;
     std::string resolved_;
 };

@@ -1,12 +1,14 @@
 #pragma once
 // wake_signal: the raw backend's one cross-thread wake-up. A descriptor that is readable while
 // the signal is raised, so that poll(2), zpat::poller or the I/O thread can wait on it beside
-// sockets. Raising an already raised signal and clearing a clear one cost no syscall.
-// Not thread-safe: its owner guards it (the raw sockets with their mutex).
+// sockets. Raising an already raised signal and clearing a clear one cost no syscall. Safe to
+// raise and clear from any threads: at worst a clear that crosses a raise leaves the descriptor
+// readable with nothing to report, a spurious wake-up that the waiter's own check absorbs.
 
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdint>
 
 namespace zpat::detail {
@@ -19,25 +21,23 @@ class wake_signal {
     wake_signal& operator=(const wake_signal&) = delete;
 
     void raise() {
-        if (!raised_) {
+        if (!raised_.load(std::memory_order_relaxed) && !raised_.exchange(true)) {
             const std::uint64_t one = 1;
             (void)::write(fd_, &one, sizeof one);
-            raised_ = true;
         }
     }
     void clear() {
-        if (raised_) {
+        if (raised_.load(std::memory_order_relaxed) && raised_.exchange(false)) {
             std::uint64_t count = 0;
             (void)::read(fd_, &count, sizeof count);
-            raised_ = false;
         }
     }
-    bool raised() const noexcept { return raised_; }
+    bool raised() const noexcept { return raised_.load(); }
     int fd() const noexcept { return fd_; }
 
   private:
     int fd_;
-    bool raised_ = false;
+    std::atomic<bool> raised_ = false;
 };
 
 }  // namespace zpat::detail
