@@ -1,9 +1,9 @@
 // The raw engine's parts alone, without a network: pipes that are connect slots never started
 // (nothing dials), so what a strategy chose is read straight from their queues.
 
+#include <poll.h>
 #include <catch2/catch.hpp>
 #include <memory>
-#include <poll.h>
 #include <string>
 #include <vector>
 
@@ -37,6 +37,11 @@ std::vector<std::size_t> queued(const pipe_set& set) {
         counts.push_back(p->pending_count);
     }
     return counts;
+}
+
+// A subscriber's command: '\x01' subscribes to `prefix`, '\x00' unsubscribes.
+message command(char kind, std::string_view prefix) {
+    return message{std::string(1, kind) + std::string(prefix)};
 }
 
 bool readable(int fd) {
@@ -91,9 +96,9 @@ TEST_CASE("distributor: a message goes to every pipe whose subscriptions match, 
     {
         std::lock_guard lock(set->mutex());
         auto& peers = set->peers();
-        CHECK(fan_out.take_command(*peers[0], message{"\x01weather"}));
-        CHECK(fan_out.take_command(*peers[0], message{"\x01" "we"}));  // matches twice: sent once
-        CHECK(fan_out.take_command(*peers[1], message{std::string("\x01", 1)}));  // everything
+        CHECK(fan_out.take_command(*peers[0], command('\x01', "weather")));
+        CHECK(fan_out.take_command(*peers[0], command('\x01', "we")));  // both match: sent once
+        CHECK(fan_out.take_command(*peers[1], command('\x01', "")));    // everything
         CHECK_FALSE(fan_out.take_command(*peers[2], message{"hello"}));
         CHECK_FALSE(fan_out.take_command(*peers[2], message{"\x01", "two frames"}));
     }
@@ -105,7 +110,7 @@ TEST_CASE("distributor: a message goes to every pipe whose subscriptions match, 
     CHECK(fan_out.dropped() == 1);
     {
         std::lock_guard lock(set->mutex());
-        CHECK(fan_out.take_command(*set->peers()[0], message{std::string("\x00" "we", 3)}));
+        CHECK(fan_out.take_command(*set->peers()[0], command('\x00', "we")));
         fan_out.ended(*set->peers()[1]);  // its connection ended: its subscriptions go
         set->discard_queued(*set->peers()[0]);
         set->discard_queued(*set->peers()[1]);
@@ -123,7 +128,7 @@ TEST_CASE("distributor: with wait_for_room, a full subscriber makes the send tim
     distributor fan_out(*set);
     {
         std::lock_guard lock(set->mutex());
-        fan_out.take_command(*set->peers()[0], message{std::string("\x01", 1)});
+        fan_out.take_command(*set->peers()[0], command('\x01', ""));
     }
     REQUIRE(fan_out.send(message{"a"}, true));
     CHECK_FALSE(fan_out.send(message{"b"}, true));

@@ -89,7 +89,7 @@ class inbox {
     std::vector<message> taken_;
     std::vector<pipe::id_type> taken_from_;
     std::size_t next_taken_ = 0;
-    std::size_t taken_bytes_ = 0;  // of the storage the caller gave back for those handed out
+    std::size_t taken_bytes_ = 0;       // of the storage the caller gave back for those handed out
     mutable bool poller_seen_ = false;  // the receiving thread's copy of fd_wanted_
 };
 

@@ -134,16 +134,14 @@ void pipe_set::enqueue(pipe& p, const message& msg) {
         ++p.pending_count;
         ++unsent_;
         p.idle = false;
-        asio::post(io_, [self = shared_from_this(), p = p.shared_from_this()] {
-            self->write_queued(p);
-        });
+        asio::post(
+            io_, [self = shared_from_this(), p = p.shared_from_this()] { self->write_queued(p); });
         return;
     }
     ++unsent_;
     if (p.queue(msg)) {
-        asio::post(io_, [self = shared_from_this(), p = p.shared_from_this()] {
-            self->write_queued(p);
-        });
+        asio::post(
+            io_, [self = shared_from_this(), p = p.shared_from_this()] { self->write_queued(p); });
     }
 }
 
@@ -241,32 +239,32 @@ void pipe_set::dial(int index) {
     }
     auto [host, port] = host_and_port(endpoints_[static_cast<std::size_t>(index)]);
     auto resolver = std::make_shared<tcp::resolver>(io_);
-    resolver->async_resolve(
-        host, port,
-        [this, self = shared_from_this(), index, resolver](
-            std::error_code ec, const tcp::resolver::results_type& found) {
-            if (stopping_) {
-                return;
-            }
-            if (ec) {
-                redial_later(index);
-                return;
-            }
-            pipe_ptr p = slots_[static_cast<std::size_t>(index)];
-            asio::async_connect(p->socket, found,
-                                [this, self, p, index](std::error_code failed, const tcp::endpoint&) {
-                                    if (stopping_) {
-                                        return;
-                                    }
-                                    if (failed) {
-                                        std::error_code ignored;
-                                        p->socket.close(ignored);
-                                        redial_later(index);
-                                    } else {
-                                        begin(p);
-                                    }
-                                });
-        });
+    resolver->async_resolve(host, port,
+                            [this, self = shared_from_this(), index, resolver](
+                                std::error_code ec, const tcp::resolver::results_type& found) {
+                                if (stopping_) {
+                                    return;
+                                }
+                                if (ec) {
+                                    redial_later(index);
+                                    return;
+                                }
+                                pipe_ptr p = slots_[static_cast<std::size_t>(index)];
+                                asio::async_connect(p->socket, found,
+                                                    [this, self, p, index](std::error_code failed,
+                                                                           const tcp::endpoint&) {
+                                                        if (stopping_) {
+                                                            return;
+                                                        }
+                                                        if (failed) {
+                                                            std::error_code ignored;
+                                                            p->socket.close(ignored);
+                                                            redial_later(index);
+                                                        } else {
+                                                            begin(p);
+                                                        }
+                                                    });
+                            });
 }
 
 void pipe_set::redial_later(int index) {
@@ -392,36 +390,36 @@ void pipe_set::write_queued(const pipe_ptr& p) {
 
 void pipe_set::read_more(const pipe_ptr& p) {
     const unsigned epoch = p->epoch;
-    p->socket.async_wait(tcp::socket::wait_read, [this, self = shared_from_this(), p,
-                                                  epoch](std::error_code ec) {
-        if (epoch != p->epoch || p->closed) {
-            return;
-        }
-        const std::span<char> buffer = read_buffer();
-        std::size_t n = 0;
-        if (!ec) {
-            n = p->socket.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
-        }
-        if (ec == asio::error::would_block || ec == asio::error::try_again) {
-            read_more(p);
-            return;
-        }
-        if (ec) {
-            drop(p, "");
-            return;
-        }
-        if (limits_.idle_limited()) {
-            p->clock.last_heard = clock_type::now();
-        }
-        if (!take_input(p, {buffer.data(), n})) {
-            return;
-        }
-        if (is_full(*p)) {
-            p->read_stopped = true;  // resume_reading() restarts it
-        } else {
-            read_more(p);
-        }
-    });
+    p->socket.async_wait(
+        tcp::socket::wait_read, [this, self = shared_from_this(), p, epoch](std::error_code ec) {
+            if (epoch != p->epoch || p->closed) {
+                return;
+            }
+            const std::span<char> buffer = read_buffer();
+            std::size_t n = 0;
+            if (!ec) {
+                n = p->socket.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
+            }
+            if (ec == asio::error::would_block || ec == asio::error::try_again) {
+                read_more(p);
+                return;
+            }
+            if (ec) {
+                drop(p, "");
+                return;
+            }
+            if (limits_.idle_limited()) {
+                p->clock.last_heard = clock_type::now();
+            }
+            if (!take_input(p, {buffer.data(), n})) {
+                return;
+            }
+            if (is_full(*p)) {
+                p->read_stopped = true;  // resume_reading() restarts it
+            } else {
+                read_more(p);
+            }
+        });
 }
 
 // Decodes `data`, just read from `p`. Returns false when `p` was dropped for it.
