@@ -239,6 +239,66 @@ result bare_reqrep(const settings& s, const std::string& payload) {
     return r;
 }
 
+namespace {
+
+using runner = result (*)(const settings&, const std::string&);
+
+// The baseline and zpat's side of a shape (broker-mdp is measured apart, by run_mdp).
+std::pair<runner, runner> runners_of(pattern shape) {
+    switch (shape) {
+        case pattern::broker_pubsub:
+            return {bare_proxy_pubsub, broker_pubsub};
+        case pattern::pubsub:
+            return {bare_pubsub, zpat_pubsub};
+        case pattern::reqrep:
+            return {bare_reqrep, zpat_reqrep};
+        default:
+            return {bare_pipeline, zpat_pipeline};
+    }
+}
+
+void print_rounds(const std::vector<result>& bare_rounds, const std::vector<result>& zpat_rounds) {
+    for (std::size_t i = 0; i < bare_rounds.size(); ++i) {
+        std::printf("  round %2zu: bare %10.0f  zpat %10.0f msgs/s\n", i + 1,
+                    static_cast<double>(bare_rounds[i].delivered) / bare_rounds[i].seconds,
+                    static_cast<double>(zpat_rounds[i].delivered) / zpat_rounds[i].seconds);
+    }
+}
+
+// Prints the table and the ratios. Returns the exit status: 1 when a message went missing.
+int report(const settings& s, const summary& b, const summary& z) {
+    const bool reqrep = s.shape == pattern::reqrep;
+    const double megabytes = static_cast<double>(s.message_size) / 1e6;
+    std::printf("  %-14s %14s %10s %12s", "", "msgs/s", "MB/s", "CPU us/msg");
+    if (reqrep) {
+        std::printf(" %10s %10s", "p50 us", "p99 us");
+    }
+    std::printf(" %12s\n", "delivered");
+    for (const auto& [label, row] : {std::pair{"bare libzmq", b}, std::pair{"zpat", z}}) {
+        std::printf("  %-14s %14.0f %10.1f %12.3f", label, row.messages_per_second,
+                    row.messages_per_second * megabytes, row.cpu_us_per_message);
+        if (reqrep) {
+            std::printf(" %10.1f %10.1f", row.p50_us, row.p99_us);
+        }
+        std::printf(" %6ld/%-6ld\n", row.least_delivered, s.count);
+    }
+    std::printf("  zpat / bare: throughput %.3f (best rounds %.3f)",
+                z.messages_per_second / b.messages_per_second,
+                z.best_per_second / b.best_per_second);
+    if (reqrep) {
+        std::printf(", p50 latency %.3f", z.p50_us / b.p50_us);
+    }
+    std::printf(", CPU per message %.3f\n", z.cpu_us_per_message / b.cpu_us_per_message);
+    const bool lossless = b.least_delivered == s.count && z.least_delivered == s.count;
+    if (!lossless) {
+        std::printf("  some messages did not arrive within %llds of the previous one\n",
+                    static_cast<long long>(idle_limit.count()));
+    }
+    return lossless ? 0 : 1;
+}
+
+}  // namespace
+
 int run(const settings& requested) {
     settings s = requested;
     // Many short rounds, not a few long ones: on a shared machine a whole round can land on a
@@ -250,24 +310,11 @@ int run(const settings& requested) {
         s.rounds = s.shape == pattern::reqrep ? 11 : 21;
     }
     const std::string payload(s.message_size, 'x');
-    using runner = result (*)(const settings&, const std::string&);
     refuse_unmeasurable(s);
     if (s.shape == pattern::broker_mdp) {
         return run_mdp(requested);
     }
-    runner bare = bare_pipeline;
-    runner ours = zpat_pipeline;
-    if (s.shape == pattern::broker_pubsub) {
-        bare = bare_proxy_pubsub;
-        ours = broker_pubsub;
-    } else if (s.shape == pattern::pubsub) {
-        bare = bare_pubsub;
-        ours = zpat_pubsub;
-    } else if (s.shape == pattern::reqrep) {
-        bare = bare_reqrep;
-        ours = zpat_reqrep;
-    }
-
+    const auto [bare, ours] = runners_of(s.shape);
     std::printf("%s over %s: %zu-byte messages, %ld per round, median of %d rounds\n",
                 name_of(s.shape), s.transport.c_str(), s.message_size, s.count, s.rounds);
     std::fflush(stdout);
@@ -284,41 +331,9 @@ int run(const settings& requested) {
         }
     }
     if (s.show_rounds) {
-        for (std::size_t i = 0; i < bare_rounds.size(); ++i) {
-            std::printf("  round %2zu: bare %10.0f  zpat %10.0f msgs/s\n", i + 1,
-                        static_cast<double>(bare_rounds[i].delivered) / bare_rounds[i].seconds,
-                        static_cast<double>(zpat_rounds[i].delivered) / zpat_rounds[i].seconds);
-        }
+        print_rounds(bare_rounds, zpat_rounds);
     }
-    const summary b = summarise(bare_rounds);
-    const summary z = summarise(zpat_rounds);
-    const double megabytes = static_cast<double>(s.message_size) / 1e6;
-    std::printf("  %-14s %14s %10s %12s", "", "msgs/s", "MB/s", "CPU us/msg");
-    if (s.shape == pattern::reqrep) {
-        std::printf(" %10s %10s", "p50 us", "p99 us");
-    }
-    std::printf(" %12s\n", "delivered");
-    for (const auto& [label, row] : {std::pair{"bare libzmq", b}, std::pair{"zpat", z}}) {
-        std::printf("  %-14s %14.0f %10.1f %12.3f", label, row.messages_per_second,
-                    row.messages_per_second * megabytes, row.cpu_us_per_message);
-        if (s.shape == pattern::reqrep) {
-            std::printf(" %10.1f %10.1f", row.p50_us, row.p99_us);
-        }
-        std::printf(" %6ld/%-6ld\n", row.least_delivered, s.count);
-    }
-    std::printf("  zpat / bare: throughput %.3f (best rounds %.3f)",
-                z.messages_per_second / b.messages_per_second,
-                z.best_per_second / b.best_per_second);
-    if (s.shape == pattern::reqrep) {
-        std::printf(", p50 latency %.3f", z.p50_us / b.p50_us);
-    }
-    std::printf(", CPU per message %.3f\n", z.cpu_us_per_message / b.cpu_us_per_message);
-    const bool lossless = b.least_delivered == s.count && z.least_delivered == s.count;
-    if (!lossless) {
-        std::printf("  some messages did not arrive within %llds of the previous one\n",
-                    static_cast<long long>(idle_limit.count()));
-    }
-    return lossless ? 0 : 1;
+    return report(s, summarise(bare_rounds), summarise(zpat_rounds));
 }
 
 }  // namespace zpat::bench

@@ -111,71 +111,78 @@ result broker_pubsub(const settings& s, const std::string& payload) {
         s.count, [&] { pub.send(msg); }, [&] { return sub.receive(got, idle_limit); });
 }
 
-int run_mdp(const settings& s) {
-    const long count = s.count > 0 ? s.count : 20000;
-    const std::string payload(s.message_size, 'x');
-    std::printf(
-        "Majordomo echo through zpat's service broker over tcp: %zu-byte bodies, %ld "
-        "requests per measurement\n",
-        s.message_size, count);
+namespace {
 
-    spdlog::set_level(spdlog::level::warn);  // workers coming and going are not the news here
-    broker::config cfg;
-    cfg.service = broker::service_config{.endpoint = "tcp://127.0.0.1:*"};
-    broker::broker b(cfg);
-    b.start();
-    const std::string endpoint = ">" + b.service_endpoint().at(0);
-
-    // Workers on their own threads, serving until the end.
-    std::vector<std::unique_ptr<service_worker>> workers;
-    std::vector<std::thread> serving;
-    const auto add_workers = [&](std::size_t n) {
-        while (workers.size() < n) {
-            workers.push_back(std::make_unique<service_worker>(endpoint, "echo"));
-            serving.emplace_back(
-                [w = workers.back().get()] { w->serve([](message m) { return m; }); });
+// Echo workers on their own threads, serving until the pool goes.
+class echo_workers {
+  public:
+    explicit echo_workers(std::string endpoint) : endpoint_(std::move(endpoint)) {}
+    ~echo_workers() {
+        for (auto& w : workers_) {
+            w->stop();
         }
-    };
-
-    // Requests per second from `clients` threads at once, each one round trip at a time. A
-    // request that got no reply ends its client and is counted in `lost`.
-    std::atomic<long> lost{0};
-    const auto throughput = [&](int clients) {
-        std::atomic<long> done{0};
-        std::vector<std::thread> threads;
-        threads.reserve(static_cast<std::size_t>(clients));
-        const auto start = clock::now();
-        for (int c = 0; c < clients; ++c) {
-            threads.emplace_back([&] {
-                service_client client(endpoint, {.request_timeout = 5s, .retries = 0});
-                const long mine = count / clients;
-                for (long i = 0; i < mine; ++i) {
-                    if (!client.request("echo", {payload})) {
-                        lost += mine - i;
-                        return;
-                    }
-                    ++done;
-                }
-            });
-        }
-        for (auto& t : threads) {
+        for (auto& t : serving_) {
             t.join();
         }
-        return static_cast<double>(done) /
-               std::chrono::duration<double>(clock::now() - start).count();
-    };
+    }
+    echo_workers(const echo_workers&) = delete;
+    echo_workers& operator=(const echo_workers&) = delete;
 
-    add_workers(1);
+    void grow_to(std::size_t n) {
+        while (workers_.size() < n) {
+            workers_.push_back(std::make_unique<service_worker>(endpoint_, "echo"));
+            serving_.emplace_back(
+                [w = workers_.back().get()] { w->serve([](message m) { return m; }); });
+        }
+    }
+
+  private:
+    std::string endpoint_;
+    std::vector<std::unique_ptr<service_worker>> workers_;
+    std::vector<std::thread> serving_;
+};
+
+// Requests per second from `clients` threads at once, each one round trip at a time. A request
+// that got no reply ends its client and is counted in `lost`.
+double mdp_throughput(const std::string& endpoint, const std::string& payload, long count,
+                      int clients, std::atomic<long>& lost) {
+    std::atomic<long> done{0};
+    std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(clients));
+    const auto start = clock::now();
+    for (int c = 0; c < clients; ++c) {
+        threads.emplace_back([&] {
+            service_client client(endpoint, {.request_timeout = 5s, .retries = 0});
+            const long mine = count / clients;
+            for (long i = 0; i < mine; ++i) {
+                if (!client.request("echo", {payload})) {
+                    lost += mine - i;
+                    return;
+                }
+                ++done;
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    return static_cast<double>(done) / std::chrono::duration<double>(clock::now() - start).count();
+}
+
+// The p50 round trip through the broker, one request at a time, against bare REQ/REP's.
+// Returns false when the broker did not answer.
+bool mdp_latency(const settings& s, const std::string& endpoint, const std::string& payload,
+                 long count) {
     service_client single(endpoint, {.request_timeout = 5s, .retries = 0});
     if (!single.request("echo", {payload})) {
         std::printf("  the broker did not answer\n");
-        return 1;
+        return false;
     }
     std::vector<double> broker_us;
     for (long i = 0; i < std::min(count, 10000L); ++i) {
         const auto sent = clock::now();
         if (!single.request("echo", {payload})) {
-            return 1;
+            return false;
         }
         broker_us.push_back(std::chrono::duration<double, std::micro>(clock::now() - sent).count());
     }
@@ -191,17 +198,36 @@ int run_mdp(const settings& s) {
         "  p50 round trip: through the broker %.1f us, direct bare libzmq REQ/REP %.1f us "
         "(ratio %.2f: two hops instead of one)\n",
         broker_p50, bare_p50, broker_p50 / bare_p50);
+    return true;
+}
 
-    const double one = throughput(8);
-    add_workers(4);
-    const double four = throughput(8);
+}  // namespace
+
+int run_mdp(const settings& s) {
+    const long count = s.count > 0 ? s.count : 20000;
+    const std::string payload(s.message_size, 'x');
+    std::printf(
+        "Majordomo echo through zpat's service broker over tcp: %zu-byte bodies, %ld "
+        "requests per measurement\n",
+        s.message_size, count);
+
+    spdlog::set_level(spdlog::level::warn);  // workers coming and going are not the news here
+    broker::config cfg;
+    cfg.service = broker::service_config{.endpoint = "tcp://127.0.0.1:*"};
+    broker::broker b(cfg);
+    b.start();
+    const std::string endpoint = ">" + b.service_endpoint().at(0);
+
+    echo_workers workers(endpoint);
+    workers.grow_to(1);
+    if (!mdp_latency(s, endpoint, payload, count)) {
+        return 1;
+    }
+    std::atomic<long> lost{0};
+    const double one = mdp_throughput(endpoint, payload, count, 8, lost);
+    workers.grow_to(4);
+    const double four = mdp_throughput(endpoint, payload, count, 8, lost);
     std::printf("  requests/s with 8 clients: 1 worker %.0f, 4 workers %.0f\n", one, four);
-    for (auto& w : workers) {
-        w->stop();
-    }
-    for (auto& t : serving) {
-        t.join();
-    }
     if (lost > 0) {
         std::printf("  %ld requests got no reply within 5 s\n", lost.load());
         return 1;

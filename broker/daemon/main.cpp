@@ -35,6 +35,10 @@ struct settings {
     bool check_config = false;
 };
 
+void define_service(CLI::App& app, settings& s);
+void define_pubsub_and_pipeline(CLI::App& app, settings& s);
+void define_limits(CLI::App& app, settings& s);
+
 void define(CLI::App& app, settings& s) {
     app.set_config("--config", "", "Read settings from this TOML file (keys as the long flags)");
     // A misspelt key in a config file is an error, not a setting silently ignored.
@@ -43,7 +47,12 @@ void define(CLI::App& app, settings& s) {
                  "Validate the settings, print the effective configuration and exit")
         ->configurable(false);
     app.add_flag("-v,--verbose", s.verbosity, "More logging: -v debug, -vv trace");
+    define_service(app, s);
+    define_pubsub_and_pipeline(app, s);
+    define_limits(app, s);
+}
 
+void define_service(CLI::App& app, settings& s) {
     app.add_flag("--no-service", s.no_service, "Do not run the Majordomo service broker");
     app.add_option("--service-endpoint", s.service.endpoint,
                    "Where clients and workers reach the service broker")
@@ -62,7 +71,9 @@ void define(CLI::App& app, settings& s) {
     add_duration(&app, "--request-expiry", s.service.request_expiry,
                  "How long a request waits for a worker before it is dropped")
         ->default_str("10s");
+}
 
+void define_pubsub_and_pipeline(CLI::App& app, settings& s) {
     app.add_flag("--no-forwarder", s.no_forwarder, "Do not run the pub-sub forwarder");
     app.add_option("--forwarder-frontend", s.forwarder.frontend,
                    "Where publishers reach the forwarder (ZeroMQ or raw+tcp)")
@@ -82,7 +93,9 @@ void define(CLI::App& app, settings& s) {
     app.add_option("--streamer-backend", s.streamer.backend,
                    "Where workers pull from the streamer (ZeroMQ or raw+tcp)")
         ->capture_default_str();
+}
 
+void define_limits(CLI::App& app, settings& s) {
     app.add_option("--high-water-mark", s.high_water_mark,
                    "Messages queued per peer and direction before the broker drops or waits")
         ->capture_default_str()
@@ -149,6 +162,39 @@ void log_endpoints(const std::string& what, const std::vector<std::string>& endp
     }
 }
 
+// Runs the broker until SIGINT or SIGTERM. Returns the exit status.
+int run(const zpat::broker::config& cfg, const std::string& http_address, const sigset_t& signals) {
+    zpat::broker::broker broker(cfg);
+    log_endpoints("service broker (Majordomo MDP/0.1)", broker.service_endpoint());
+    log_endpoints("forwarder frontend (publishers)", broker.forwarder_frontend());
+    log_endpoints("forwarder backend (subscribers)", broker.forwarder_backend());
+    log_endpoints("streamer frontend (producers)", broker.streamer_frontend());
+    log_endpoints("streamer backend (workers)", broker.streamer_backend());
+    log_endpoints("stats", broker.stats_endpoint());
+    std::unique_ptr<zpat::broker::http_endpoint> http;
+    if (!http_address.empty()) {
+        http = std::make_unique<zpat::broker::http_endpoint>(http_address, broker);
+        spdlog::info("HTTP counters on http://{}/stats and /metrics", http_address);
+    }
+    broker.start();
+    int received = 0;
+    sigwait(&signals, &received);
+    spdlog::info("{} received: stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
+    http.reset();
+    broker.stop();
+    broker.wait();
+    spdlog::info("stopped");
+    return 0;
+}
+
+// A daemon logs to stderr; stdout stays free for --check-config and the like.
+void start_logging(int verbosity) {
+    spdlog::set_default_logger(spdlog::stderr_color_mt("zpat-broker"));
+    spdlog::set_level(verbosity >= 2   ? spdlog::level::trace
+                      : verbosity == 1 ? spdlog::level::debug
+                                       : spdlog::level::info);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -174,11 +220,7 @@ int main(int argc, char** argv) {
         std::cout << app.config_to_str(true, false);
         return 0;
     }
-    // A daemon logs to stderr; stdout stays free for --check-config and the like.
-    spdlog::set_default_logger(spdlog::stderr_color_mt("zpat-broker"));
-    spdlog::set_level(s.verbosity >= 2   ? spdlog::level::trace
-                      : s.verbosity == 1 ? spdlog::level::debug
-                                         : spdlog::level::info);
+    start_logging(s.verbosity);
 
     // Signals are taken by this thread alone, with sigwait: every other thread blocks them.
     sigset_t signals;
@@ -188,27 +230,7 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     try {
-        zpat::broker::broker broker(cfg);
-        log_endpoints("service broker (Majordomo MDP/0.1)", broker.service_endpoint());
-        log_endpoints("forwarder frontend (publishers)", broker.forwarder_frontend());
-        log_endpoints("forwarder backend (subscribers)", broker.forwarder_backend());
-        log_endpoints("streamer frontend (producers)", broker.streamer_frontend());
-        log_endpoints("streamer backend (workers)", broker.streamer_backend());
-        log_endpoints("stats", broker.stats_endpoint());
-        std::unique_ptr<zpat::broker::http_endpoint> http;
-        if (!s.http.empty()) {
-            http = std::make_unique<zpat::broker::http_endpoint>(s.http, broker);
-            spdlog::info("HTTP counters on http://{}/stats and /metrics", s.http);
-        }
-        broker.start();
-        int received = 0;
-        sigwait(&signals, &received);
-        spdlog::info("{} received: stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
-        http.reset();
-        broker.stop();
-        broker.wait();
-        spdlog::info("stopped");
-        return 0;
+        return run(cfg, s.http, signals);
     } catch (const zpat::endpoint_error& e) {
         spdlog::error("{}", e.what());
         return 2;

@@ -63,27 +63,7 @@ void require_body(CLI::App* app, const send_settings& s) {
     });
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    CLI::App app{
-        "zpat: messaging patterns from the shell (request-reply, pipeline, publish-subscribe)"};
-    app.require_subcommand(1);
-    app.footer(
-        "Examples:\n"
-        "  zpat rep @tcp://127.0.0.1:5555 --echo          # an echo server\n"
-        "  zpat req tcp://127.0.0.1:5555 hello            # prints: hello\n"
-        "  zpat sub tcp://127.0.0.1:5556 weather.         # every topic starting 'weather.'\n"
-        "  zpat pub tcp://127.0.0.1:5556 weather.nyc 21C\n"
-        "  zpat pull @tcp://127.0.0.1:5558 -n 3\n"
-        "  zpat push tcp://127.0.0.1:5558 job -n 3\n"
-        "  zpat worker tcp://127.0.0.1:5555 echo --echo   # behind zpat-broker\n"
-        "  zpat call tcp://127.0.0.1:5555 echo hello\n"
-        "  zpat stats tcp://127.0.0.1:5570\n"
-        "  zpat bench pipeline --size 64\n"
-        "Run 'zpat VERB --help' for each verb's options.");
-
-    pub_settings pub;
+void define_pub(CLI::App& app, pub_settings& pub) {
     auto* pub_cmd = app.add_subcommand("pub", "Publish messages on a topic (binds by default)");
     add_endpoint(pub_cmd, pub, "publish");
     pub_cmd->add_option("topic", pub.topic, "Topic: frame 0, matched by subscribers' prefixes")
@@ -96,16 +76,18 @@ int main(int argc, char** argv) {
     add_duration(pub_cmd, "-t,--timeout", pub.timeout, "Longest wait for subscribers (default 5s)");
     require_body(pub_cmd, pub);
     pub_cmd->footer("Example: zpat pub tcp://127.0.0.1:5556 weather.nyc '21C' -n 10 -i 1s");
+}
 
-    sub_settings sub;
+void define_sub(CLI::App& app, sub_settings& sub) {
     auto* sub_cmd = app.add_subcommand(
         "sub", "Print messages whose topic starts with a prefix (connects by default)");
     add_endpoint(sub_cmd, sub, "subscribe");
     sub_cmd->add_option("topics", sub.topics, "Topic prefixes (default: everything)");
     add_receive(sub_cmd, sub);
     sub_cmd->footer("Example: zpat sub tcp://127.0.0.1:5556 weather.nyc weather.sf --json -n 5");
+}
 
-    req_settings req;
+void define_req(CLI::App& app, req_settings& req) {
     auto* req_cmd = app.add_subcommand(
         "req", "Send a request and print the reply and its round-trip time (connects by default)");
     add_endpoint(req_cmd, req, "send requests");
@@ -118,8 +100,9 @@ int main(int argc, char** argv) {
         ->check(CLI::NonNegativeNumber);
     require_body(req_cmd, req);
     req_cmd->footer("Example: zpat req tcp://127.0.0.1:5555 Hello -n 3 -t 1s -r 2");
+}
 
-    rep_settings rep;
+void define_rep(CLI::App& app, rep_settings& rep) {
     auto* rep_cmd = app.add_subcommand("rep", "Answer requests, printing each (binds by default)");
     add_endpoint(rep_cmd, rep, "serve");
     auto* echo = rep_cmd->add_flag("-e,--echo", rep.echo, "Answer each request with itself");
@@ -135,8 +118,9 @@ int main(int argc, char** argv) {
         }
     });
     rep_cmd->footer("Example: zpat rep @tcp://127.0.0.1:5555 --answer World -n 1");
+}
 
-    send_settings push;
+void define_push(CLI::App& app, send_settings& push) {
     auto* push_cmd =
         app.add_subcommand("push", "Hand messages to pullers, round-robin (connects by default)");
     add_endpoint(push_cmd, push, "push");
@@ -145,15 +129,17 @@ int main(int argc, char** argv) {
                  "Give up when no puller takes a message for this long (default 5s)");
     require_body(push_cmd, push);
     push_cmd->footer("Example: seq 1 100 | zpat push tcp://127.0.0.1:5557 --lines");
+}
 
-    receive_settings pull;
+void define_pull(CLI::App& app, receive_settings& pull) {
     auto* pull_cmd =
         app.add_subcommand("pull", "Print messages from pushers, fair-queued (binds by default)");
     add_endpoint(pull_cmd, pull, "pull");
     add_receive(pull_cmd, pull);
     pull_cmd->footer("Example: zpat pull @tcp://127.0.0.1:5558 -n 100 --json");
+}
 
-    call_settings call;
+void define_call(CLI::App& app, call_settings& call) {
     auto* call_cmd = app.add_subcommand(
         "call", "Call a service through a Majordomo broker and print the reply (connects)");
     add_endpoint(call_cmd, call, "reach the broker");
@@ -170,8 +156,9 @@ int main(int argc, char** argv) {
     call_cmd->footer(
         "Examples:\n  zpat call tcp://127.0.0.1:5555 echo hello\n"
         "  zpat call tcp://127.0.0.1:5555 mmi.service echo    # 200 when a worker serves echo");
+}
 
-    worker_settings worker;
+void define_worker(CLI::App& app, worker_settings& worker) {
     auto* worker_cmd = app.add_subcommand(
         "worker", "Serve a service behind a Majordomo broker, printing each request (connects)");
     add_endpoint(worker_cmd, worker, "reach the broker");
@@ -196,8 +183,9 @@ int main(int argc, char** argv) {
     worker_cmd->footer(
         "Examples:\n  zpat worker tcp://127.0.0.1:5555 echo --echo\n"
         "  zpat worker tcp://127.0.0.1:5555 upper --exec 'tr a-z A-Z'");
+}
 
-    stats_settings stats;
+void define_stats(CLI::App& app, stats_settings& stats) {
     auto* stats_cmd =
         app.add_subcommand("stats", "Print a zpat-broker's counters (from its stats endpoint)");
     stats_cmd
@@ -209,9 +197,9 @@ int main(int argc, char** argv) {
                         "Print the Prometheus text format instead of JSON");
     add_duration(stats_cmd, "-t,--timeout", stats.timeout, "Wait this long (default 2s)");
     stats_cmd->footer("Example: zpat stats tcp://127.0.0.1:5570");
+}
 
-    zpat::bench::settings bench;
-    std::string bench_pattern;
+void define_bench(CLI::App& app, zpat::bench::settings& bench, std::string& bench_pattern) {
     auto* bench_cmd = app.add_subcommand(
         "bench", "Measure a pattern through zpat against bare libzmq, in the same run");
     bench_cmd
@@ -248,6 +236,83 @@ int main(int argc, char** argv) {
     bench_cmd->add_flag("--rounds-detail", bench.show_rounds,
                         "Print every round's rate, to judge the spread");
     bench_cmd->footer("Example: zpat bench reqrep --size 64 --count 10000");
+}
+
+// What the command line says, for every verb: CLI11 fills the chosen verb's part.
+struct verb_settings {
+    pub_settings pub;
+    sub_settings sub;
+    req_settings req;
+    rep_settings rep;
+    send_settings push;
+    receive_settings pull;
+    call_settings call;
+    worker_settings worker;
+    stats_settings stats;
+    zpat::bench::settings bench;
+    std::string bench_pattern;
+};
+
+void define_verbs(CLI::App& app, verb_settings& s) {
+    define_pub(app, s.pub);
+    define_sub(app, s.sub);
+    define_req(app, s.req);
+    define_rep(app, s.rep);
+    define_push(app, s.push);
+    define_pull(app, s.pull);
+    define_call(app, s.call);
+    define_worker(app, s.worker);
+    define_stats(app, s.stats);
+    define_bench(app, s.bench, s.bench_pattern);
+}
+
+int run_verb(const std::string& verb, verb_settings& s) {
+    const std::map<std::string, std::function<int()>> verbs{
+        {"pub", [&] { return run_pub(s.pub); }},
+        {"sub", [&] { return run_sub(s.sub); }},
+        {"req", [&] { return run_req(s.req); }},
+        {"rep", [&] { return run_rep(s.rep); }},
+        {"push", [&] { return run_push(s.push); }},
+        {"pull", [&] { return run_pull(s.pull); }},
+        {"call", [&] { return run_call(s.call); }},
+        {"worker", [&] { return run_worker(s.worker); }},
+        {"stats", [&] { return run_stats(s.stats); }},
+    };
+    if (auto found = verbs.find(verb); found != verbs.end()) {
+        return found->second();
+    }
+    const std::map<std::string, zpat::bench::pattern> shapes{
+        {"pipeline", zpat::bench::pattern::pipeline},
+        {"pubsub", zpat::bench::pattern::pubsub},
+        {"reqrep", zpat::bench::pattern::reqrep},
+        {"broker-pubsub", zpat::bench::pattern::broker_pubsub},
+        {"broker-mdp", zpat::bench::pattern::broker_mdp}};
+    s.bench.shape = shapes.at(s.bench_pattern);
+    return zpat::bench::run(s.bench);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{
+        "zpat: messaging patterns from the shell (request-reply, pipeline, publish-subscribe)"};
+    app.require_subcommand(1);
+    app.footer(
+        "Examples:\n"
+        "  zpat rep @tcp://127.0.0.1:5555 --echo          # an echo server\n"
+        "  zpat req tcp://127.0.0.1:5555 hello            # prints: hello\n"
+        "  zpat sub tcp://127.0.0.1:5556 weather.         # every topic starting 'weather.'\n"
+        "  zpat pub tcp://127.0.0.1:5556 weather.nyc 21C\n"
+        "  zpat pull @tcp://127.0.0.1:5558 -n 3\n"
+        "  zpat push tcp://127.0.0.1:5558 job -n 3\n"
+        "  zpat worker tcp://127.0.0.1:5555 echo --echo   # behind zpat-broker\n"
+        "  zpat call tcp://127.0.0.1:5555 echo hello\n"
+        "  zpat stats tcp://127.0.0.1:5570\n"
+        "  zpat bench pipeline --size 64\n"
+        "Run 'zpat VERB --help' for each verb's options.");
+
+    verb_settings settings;
+    define_verbs(app, settings);
 
     try {
         app.parse(argc, argv);
@@ -258,28 +323,7 @@ int main(int argc, char** argv) {
 
     const std::string verb = app.get_subcommands().front()->get_name();
     try {
-        const std::map<std::string, std::function<int()>> verbs{
-            {"pub", [&] { return run_pub(pub); }},
-            {"sub", [&] { return run_sub(sub); }},
-            {"req", [&] { return run_req(req); }},
-            {"rep", [&] { return run_rep(rep); }},
-            {"push", [&] { return run_push(push); }},
-            {"pull", [&] { return run_pull(pull); }},
-            {"call", [&] { return run_call(call); }},
-            {"worker", [&] { return run_worker(worker); }},
-            {"stats", [&] { return run_stats(stats); }},
-        };
-        if (auto found = verbs.find(verb); found != verbs.end()) {
-            return found->second();
-        }
-        const std::map<std::string, zpat::bench::pattern> shapes{
-            {"pipeline", zpat::bench::pattern::pipeline},
-            {"pubsub", zpat::bench::pattern::pubsub},
-            {"reqrep", zpat::bench::pattern::reqrep},
-            {"broker-pubsub", zpat::bench::pattern::broker_pubsub},
-            {"broker-mdp", zpat::bench::pattern::broker_mdp}};
-        bench.shape = shapes.at(bench_pattern);
-        return zpat::bench::run(bench);
+        return run_verb(verb, settings);
     } catch (const zpat::endpoint_error& e) {
         std::cerr << "zpat " << verb << ": " << e.what() << "\n";
         return 2;

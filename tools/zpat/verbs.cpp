@@ -192,42 +192,76 @@ int run_req(const req_settings& settings) {
     });
 }
 
+namespace {
+
+// Calls `on_idle` once when touch() has not been called for `limit`, until finish().
+class idle_watchdog {
+  public:
+    idle_watchdog(std::optional<milliseconds> limit, std::function<void()> on_idle)
+        : on_idle_(std::move(on_idle)) {
+        if (limit) {
+            thread_ = std::thread([this, limit = *limit] { watch(limit); });
+        }
+    }
+    ~idle_watchdog() { finish(); }
+    idle_watchdog(const idle_watchdog&) = delete;
+    idle_watchdog& operator=(const idle_watchdog&) = delete;
+
+    void touch() {
+        {
+            std::lock_guard lock(mutex_);
+            last_ = clock::now();
+        }
+        activity_.notify_one();
+    }
+    // Stops watching. Returns whether the limit had passed.
+    bool finish() {
+        {
+            std::lock_guard lock(mutex_);
+            finished_ = true;
+        }
+        activity_.notify_one();
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+        return fired_;
+    }
+
+  private:
+    void watch(milliseconds limit) {
+        std::unique_lock lock(mutex_);
+        while (!finished_) {
+            if (activity_.wait_until(lock, last_ + limit) == std::cv_status::timeout &&
+                clock::now() >= last_ + limit) {
+                fired_ = true;
+                on_idle_();
+                return;
+            }
+        }
+    }
+
+    std::function<void()> on_idle_;
+    std::mutex mutex_;
+    std::condition_variable activity_;
+    clock::time_point last_ = clock::now();
+    bool finished_ = false;
+    bool fired_ = false;
+    std::thread thread_;
+};
+
+}  // namespace
+
 int run_rep(const rep_settings& settings) {
     replier rep(settings.endpoint);
     note_bound("rep", settings, link::bind, rep.endpoints());
 
     std::atomic<long> answered{0};
-    std::mutex mutex;
-    std::condition_variable activity;
-    auto last_request = clock::now();
     const message fixed{settings.reply.value_or("")};
-
     // Stops the replier when nothing has come for the timeout.
-    bool finished = false;
-    bool idle_timeout = false;
-    std::thread watchdog;
-    if (settings.timeout) {
-        watchdog = std::thread([&] {
-            std::unique_lock lock(mutex);
-            while (!finished) {
-                if (activity.wait_until(lock, last_request + *settings.timeout) ==
-                        std::cv_status::timeout &&
-                    clock::now() >= last_request + *settings.timeout) {
-                    idle_timeout = true;
-                    rep.stop();
-                    return;
-                }
-            }
-        });
-    }
-
+    idle_watchdog watchdog(settings.timeout, [&] { rep.stop(); });
     rep.serve(
         [&](message request) {
-            {
-                std::lock_guard lock(mutex);
-                last_request = clock::now();
-            }
-            activity.notify_one();
+            watchdog.touch();
             print_message(request, settings.format, false);
             const long done = ++answered;
             if (settings.count > 0 && done >= settings.count) {
@@ -240,14 +274,7 @@ int run_rep(const rep_settings& settings) {
         },
         settings.threads);
 
-    {
-        std::lock_guard lock(mutex);
-        finished = true;
-    }
-    activity.notify_one();
-    if (watchdog.joinable()) {
-        watchdog.join();
-    }
+    const bool idle_timeout = watchdog.finish();
     if (idle_timeout && (settings.count > 0 || answered == 0)) {
         std::cerr << "zpat rep: no request for " << seconds_text(*settings.timeout) << " (answered "
                   << answered << ")\n";

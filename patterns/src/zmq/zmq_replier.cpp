@@ -189,34 +189,71 @@ class zmq_replier final : public replier_impl {
         }
     }
 
+    // serve_pool()'s bookkeeping: which threads wait for work, and how many have some.
+    struct pool_state {
+        std::deque<std::string> idle;  // identities of ready threads, longest idle first
+        std::size_t busy = 0;
+        message from_pool;
+        message from_client;
+        message to_pool;
+    };
+
+    // A pool thread reports: ready for work, a reply (sent on to its client), or a failure.
+    void take_from_pool(zmq_socket& pool, pool_state& state) {
+        if (!pool.receive(state.from_pool, milliseconds{0})) {
+            return;
+        }
+        state.idle.push_back(state.from_pool.pop_front());
+        const bool is_signal = state.from_pool.size() == 1;
+        if (!is_signal || state.from_pool[0] == failed_signal) {
+            --state.busy;
+        }
+        if (!is_signal) {
+            socket_.send(state.from_pool);
+        }
+    }
+
+    // A client's request goes to the thread that has been idle longest.
+    void take_from_client(zmq_socket& pool, pool_state& state) {
+        if (!socket_.receive(state.from_client, milliseconds{0}) || is_wake(state.from_client)) {
+            return;  // nothing, or the stop signal, which has woken the poll too
+        }
+        if (!has_envelope(state.from_client)) {
+            ++malformed_;
+            return;
+        }
+        state.to_pool.clear();
+        state.to_pool.push_back(std::move(state.idle.front()));
+        state.idle.pop_front();
+        ++state.busy;
+        pool.send(state.to_pool, state.from_client);
+    }
+
     void serve_pool(const replier::handler& handler, unsigned threads) {
         zmq::context_t pool_context(0);  // inproc only: no I/O threads needed
         const std::string pool_name = unique_inproc_name("replier-pool");
         zmq_socket pool(zmq::socket_type::router, {{link::bind, "inproc", pool_name}},
                         options{.max_message_size = SIZE_MAX}, pool_context);
         std::vector<std::thread> workers;
+        workers.reserve(threads);
         for (unsigned i = 0; i < threads; ++i) {
             workers.emplace_back(run_pool_thread, std::ref(pool_context), std::cref(pool_name),
                                  std::cref(handler), std::ref(failures_));
         }
 
         auto items = poll_items({&pool, &socket_});
-        std::deque<std::string> idle;  // identities of ready threads, longest idle first
-        std::size_t busy = 0;
-        message from_pool;
-        message from_client;
-        message to_pool;
+        pool_state state;
         std::chrono::steady_clock::time_point drain_deadline{};
         for (;;) {
             const bool draining = stopping_.requested();
-            if (draining && busy == 0) {
+            if (draining && state.busy == 0) {
                 break;
             }
             if (draining && drain_deadline == std::chrono::steady_clock::time_point{}) {
                 drain_deadline = std::chrono::steady_clock::now() + socket_.opts().linger;
             }
             // Take requests from clients only while a thread is free to run them.
-            items[1].events = (!draining && !idle.empty()) ? ZMQ_POLLIN : 0;
+            items[1].events = (!draining && !state.idle.empty()) ? ZMQ_POLLIN : 0;
             if (poll_interrupted(items, draining ? milliseconds{50} : forever)) {
                 continue;
             }
@@ -224,30 +261,11 @@ class zmq_replier final : public replier_impl {
                 std::chrono::steady_clock::now() > drain_deadline) {
                 break;
             }
-            if ((items[0].revents & ZMQ_POLLIN) != 0 && pool.receive(from_pool, milliseconds{0})) {
-                idle.push_back(from_pool.pop_front());
-                const bool is_signal = from_pool.size() == 1;
-                if (!is_signal || from_pool[0] == failed_signal) {
-                    --busy;
-                }
-                if (!is_signal) {
-                    socket_.send(from_pool);
-                }
+            if ((items[0].revents & ZMQ_POLLIN) != 0) {
+                take_from_pool(pool, state);
             }
-            if ((items[1].revents & ZMQ_POLLIN) != 0 && !idle.empty() &&
-                socket_.receive(from_client, milliseconds{0})) {
-                if (is_wake(from_client)) {
-                    continue;  // the stop signal has woken the poll too
-                }
-                if (!has_envelope(from_client)) {
-                    ++malformed_;
-                    continue;
-                }
-                to_pool.clear();
-                to_pool.push_back(std::move(idle.front()));
-                idle.pop_front();
-                ++busy;
-                pool.send(to_pool, from_client);
+            if ((items[1].revents & ZMQ_POLLIN) != 0 && !state.idle.empty()) {
+                take_from_client(pool, state);
             }
             if ((items[2].revents & ZMQ_POLLIN) != 0) {
                 stopping_.drain();
