@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "support/captured_stderr.hpp"
 #include "support/plain_socket.hpp"
@@ -64,6 +65,25 @@ TEST_CASE("raw: a pusher drops a puller that sends, and serves the others") {
     auto got = honest.receive(5s);
     REQUIRE(got);
     CHECK(*got == message{"after"});
+}
+
+TEST_CASE("raw: streams share the raw I/O thread, with every other raw role") {
+    // From here on the I/O thread runs, and so does Asio's resolver thread (one per process).
+    zpat::puller started("@raw+tcp://127.0.0.1:*");
+    zpat::pusher dialled(started.endpoints()[0]);
+    REQUIRE(dialled.send(message{"up"}));
+    REQUIRE(started.receive(5s));
+    const std::size_t before = thread_count();
+    REQUIRE(before > 0);
+    std::vector<zpat::stream> streams;
+    for (int i = 0; i < 20; ++i) {
+        streams.emplace_back("@raw+tcp://127.0.0.1:*");
+    }
+    zpat::stream client(">" + streams.back().endpoints()[0]);
+    auto opened = streams.back().receive(5s);
+    REQUIRE(opened);
+    CHECK(opened->what == zpat::stream::event::type::opened);
+    CHECK(thread_count() == before);
 }
 
 TEST_CASE("raw: a peer declaring too many frames is dropped") {

@@ -57,6 +57,20 @@ inline bool eventually(const std::function<bool()>& condition,
 
 // True when every thread of this process but the caller is asleep in the kernel (state S in
 // /proc): none is running or runnable, so each is inside some wait. With nothing else to do, a
+
+// The threads this process runs now.
+inline std::size_t thread_count() {
+    std::size_t count = 0;
+    DIR* tasks = ::opendir("/proc/self/task");
+    if (tasks == nullptr) {
+        return 0;
+    }
+    while (const dirent* entry = ::readdir(tasks)) {
+        count += entry->d_name[0] != '.' ? 1 : 0;
+    }
+    ::closedir(tasks);
+    return count;
+}
 // server thread that is asleep is in its own wait, which is what a test of waking it needs.
 inline bool other_threads_asleep() {
     const std::string self = std::to_string(::gettid());

@@ -13,6 +13,7 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -39,6 +40,14 @@ struct pipe : std::enable_shared_from_this<pipe> {
     bool queue(const message& msg) {
         const bool was_empty = pending_count == 0;
         wire::encode(msg, pending);
+        ++pending_count;
+        return was_empty;
+    }
+    // Locked: appends `bytes` as they are (an unframed pipe's). Returns true when the queue was
+    // empty.
+    bool queue_bytes(std::string_view bytes) {
+        const bool was_empty = pending_count == 0;
+        pending.append(bytes);
         ++pending_count;
         return was_empty;
     }
@@ -118,7 +127,8 @@ struct pipe : std::enable_shared_from_this<pipe> {
     // Ready, with no write in flight and nothing queued: a request or reply may be written
     // straight from the user's thread (pipe_set::enqueue). Cleared before the socket closes.
     bool idle = false;
-    bool stale = false;  // a requester's reset() dropped it: what it still delivers is discarded
+    bool stale = false;    // a requester's reset() dropped it: what it still delivers is discarded
+    bool closing = false;  // to be closed once its queue is written, and not redialled
 };
 using pipe_ptr = std::shared_ptr<pipe>;
 

@@ -65,13 +65,20 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     // Throws: connection_error naming the endpoint that could not be bound.
     static std::shared_ptr<pipe_set> open(wire::role self, std::vector<endpoint> endpoints,
                                           const options& opts, bool direct);
+    // Pipes with no greeting and no framing, for zpat::stream: a pipe is greeted as soon as it
+    // is connected, each read arrives as one message of one frame, and enqueue_bytes() writes
+    // bytes as they are. `name` names the role in the log.
+    static std::shared_ptr<pipe_set> open_unframed(const char* name,
+                                                   std::vector<endpoint> endpoints,
+                                                   const options& opts);
     // Starts accepting and dialling; `events` must stay until close() has returned.
     void start(pipe_events& events);
     // Waits up to options::linger for what is queued to be written, then closes every pipe and
     // listener. Call once, before `events` goes.
     void close();
 
-    pipe_set(wire::role self, std::vector<endpoint> endpoints, const options& opts, bool direct);
+    pipe_set(wire::role self, std::vector<endpoint> endpoints, const options& opts, bool direct,
+             bool framed, const char* name);
     ~pipe_set() = default;
     pipe_set(const pipe_set&) = delete;
     pipe_set& operator=(const pipe_set&) = delete;
@@ -87,6 +94,9 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     // `p` may take another message: below the send high-water mark in messages and bytes.
     bool has_room(const pipe& p) const noexcept { return p.has_room(send_mark_, byte_mark_); }
     void enqueue(pipe& p, const message& msg);
+    void enqueue_bytes(pipe& p, std::string_view bytes);  // an unframed pipe's
+    // Closes `p` once what is queued for it is written; a connect endpoint's is not redialled.
+    void close_when_written(pipe& p);
     std::size_t discard_queued(pipe& p);
     // Waits for a pipe's queue to shrink until options::send_timeout after the first call for
     // one send (`deadline` starts empty). Returns false once the time is up.
@@ -110,6 +120,7 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     void read_more(const pipe_ptr& p);
     bool take_input(const pipe_ptr& p, std::string_view data);
     bool take_greeting(const pipe_ptr& p, std::string_view data, bool buffered);
+    void greeted(const pipe_ptr& p);
     bool deliver(const pipe_ptr& p, std::size_t decoded);
     bool is_full(const pipe& p);
     void resume_reading();
@@ -124,6 +135,8 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     asio::io_context& io_;
     const wire::role self_;
     const bool direct_;
+    const bool framed_;
+    const char* const name_;  // for the log
     const std::vector<endpoint> endpoints_;
     const options opts_;
     const std::size_t send_mark_;

@@ -1,0 +1,319 @@
+// pipe_set, continued: one pipe's life on the I/O thread. Its connection begins, writes what is
+// queued in batches, reads and decodes, hands what arrived to the role, parks while the role's
+// receiver is full, and ends.
+
+#include <sys/socket.h>
+
+#include <asio.hpp>
+#include <span>
+
+#include "pipe_set.hpp"
+
+namespace zpat::detail {
+
+using asio::ip::tcp;
+
+namespace {
+
+constexpr std::size_t read_chunk = std::size_t{256} * 1024;
+
+// One read buffer per I/O thread, not one per pipe: a pipe waits until it is readable and then
+// reads into this, and keeps only the bytes of an unfinished message.
+std::span<char> read_buffer() {
+    thread_local std::vector<char> buffer(read_chunk);
+    return buffer;
+}
+
+}  // namespace
+
+// ---- the I/O thread: one connection --------------------------------------------------------
+
+void pipe_set::begin(const pipe_ptr& p) {
+    ++p->epoch;
+    p->closed = false;
+    p->read_stopped = false;
+    p->in.clear();
+    p->clock.opened = p->clock.last_heard = clock_type::now();
+    ++counted_.opened;
+    std::error_code ignored;
+    p->socket.set_option(tcp::no_delay(true), ignored);
+    p->socket.non_blocking(true, ignored);  // read_more() reads once the socket is readable
+    const auto remote = p->socket.remote_endpoint(ignored);
+    p->remote = remote.address().to_string() + ":" + std::to_string(remote.port());
+    p->writing_count = 0;
+    if (framed_) {
+        p->out_bytes = wire::greeting(self_);
+        p->writing = true;
+        write_bytes(p);
+    } else {
+        greeted(p);  // nothing to wait for
+    }
+    read_more(p);
+}
+
+void pipe_set::write_bytes(const pipe_ptr& p) {
+    const unsigned epoch = p->epoch;
+    asio::async_write(p->socket, asio::buffer(p->out_bytes),
+                      [this, self = shared_from_this(), p, epoch](std::error_code ec, std::size_t) {
+                          if (epoch != p->epoch || p->closed) {
+                              return;  // that connection was dropped already
+                          }
+                          if (ec) {
+                              drop(p, "");
+                              return;
+                          }
+                          p->writing = false;
+                          write_queued(p);
+                      });
+}
+
+// Counts what was just written as sent, then writes everything queued for `p` in one buffer:
+// small messages share a syscall, and a batch costs one lock.
+void pipe_set::write_queued(const pipe_ptr& p) {
+    if (p->writing || p->closed) {
+        return;
+    }
+    bool more = false;
+    bool done = false;  // closing, and everything is written
+    {
+        std::lock_guard lock(mutex_);
+        unsent_ -= std::exchange(p->writing_count, 0);
+        if (p->ready) {
+            more = p->take_queued();
+            p->idle = !more;
+            done = !more && p->closing;
+        }
+    }
+    room_cv_.notify_all();
+    if (more) {
+        p->writing = true;
+        write_bytes(p);
+    } else if (done) {
+        drop(p, "");
+    }
+}
+
+void pipe_set::read_more(const pipe_ptr& p) {
+    const unsigned epoch = p->epoch;
+    p->socket.async_wait(
+        tcp::socket::wait_read, [this, self = shared_from_this(), p, epoch](std::error_code ec) {
+            if (epoch != p->epoch || p->closed) {
+                return;
+            }
+            const std::span<char> buffer = read_buffer();
+            std::size_t n = 0;
+            if (!ec) {
+                n = p->socket.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
+            }
+            if (ec == asio::error::would_block || ec == asio::error::try_again) {
+                read_more(p);
+                return;
+            }
+            if (ec) {
+                drop(p, "");
+                return;
+            }
+            if (limits_.idle_limited()) {
+                p->clock.last_heard = clock_type::now();
+            }
+            if (!take_input(p, {buffer.data(), n})) {
+                return;
+            }
+            if (is_full(*p)) {
+                p->read_stopped = true;  // resume_reading() restarts it
+            } else {
+                read_more(p);
+            }
+        });
+}
+
+// Decodes `data`, just read from `p`. Returns false when `p` was dropped for it.
+bool pipe_set::take_input(const pipe_ptr& p, std::string_view data) {
+    if (!framed_) {
+        if (p->stock.empty()) {
+            p->stock.emplace_back();
+        }
+        p->stock[0].truncate(0);
+        p->stock[0].push_back(data);
+        return deliver(p, 1);
+    }
+    // The bytes of an unfinished message come first; otherwise decode from the read buffer.
+    const bool buffered = !p->in.empty();
+    if (buffered) {
+        p->in.append(data);
+        data = p->in;
+    }
+    std::size_t at = 0;
+    if (!p->ready) {
+        if (!take_greeting(p, data, buffered)) {
+            return false;
+        }
+        if (!p->ready) {
+            return true;  // not all of it yet
+        }
+        at = wire::greeting_size;
+    }
+    // Decode everything that has arrived, then hand it over under one lock: a read of many
+    // small messages costs one lock and one wake-up, not one per message. Each message is
+    // decoded in place, into the storage of one the user received earlier.
+    bool ok = true;
+    std::size_t decoded = 0;
+    for (;; ++decoded) {
+        if (decoded == p->stock.size()) {
+            p->stock.emplace_back();
+        }
+        std::size_t consumed = 0;
+        const auto status = decoder_.next(data.substr(at), p->stock[decoded], consumed);
+        if (status != wire::decoder::status::message_ready) {
+            ok = status == wire::decoder::status::need_more;
+            break;
+        }
+        at += consumed;
+    }
+    if (!deliver(p, decoded)) {
+        return false;
+    }
+    if (!ok) {
+        ++counted_.malformed;
+        drop(p, "dropped " + p->remote + ": " + decoder_.reason());
+        return false;
+    }
+    if (buffered) {
+        p->in.erase(0, at);
+    } else {
+        p->in.assign(data.substr(at));
+    }
+    if (!p->in.empty() && (!buffered || at > 0)) {
+        p->clock.partial_since = clock_type::now();  // a new message began in this read
+    }
+    return true;
+}
+
+// Checks the peer's greeting once all of it is in `data`. Returns false when `p` was refused.
+bool pipe_set::take_greeting(const pipe_ptr& p, std::string_view data, bool buffered) {
+    if (data.size() < wire::greeting_size) {
+        if (!buffered) {
+            p->in.assign(data);
+        }
+        return true;
+    }
+    const std::string refusal = wire::check_greeting(data, wire::peer_of(self_));
+    if (!refusal.empty()) {
+        ++counted_.refused;
+        drop(p, "refused " + p->remote + ": " + refusal);
+        return false;
+    }
+    greeted(p);
+    return true;
+}
+
+// `p` may be sent to: it joins the peers, and what was queued while it connected goes out.
+void pipe_set::greeted(const pipe_ptr& p) {
+    p->ready = true;
+    {
+        std::lock_guard lock(mutex_);
+        if (p->accepted()) {
+            peers_.push_back(p);
+        } else {
+            backoff_[static_cast<std::size_t>(p->dial_index)].reset();
+        }
+        events_->greeted(*p);
+    }
+    room_cv_.notify_all();
+    write_queued(p);
+}
+
+// Hands the first `decoded` messages of p->stock to the role. Returns false when `p` was
+// dropped for what it sent.
+bool pipe_set::deliver(const pipe_ptr& p, std::size_t decoded) {
+    const char* refusal = nullptr;
+    {
+        std::lock_guard lock(mutex_);
+        refusal = events_->arrived(*p, decoded);
+    }
+    if (refusal != nullptr) {
+        ++counted_.malformed;
+        drop(p, "dropped " + p->remote + ": " + refusal);
+        return false;
+    }
+    return true;
+}
+
+// Backpressure, per pipe: a pipe whose receiver is full stops being read, while the others go
+// on. Only the I/O thread starts and stops read loops, so a pipe never has two reads
+// outstanding; deciding to park and raising the flag that room_made() checks happen under one
+// lock, so a park is never missed.
+bool pipe_set::is_full(const pipe& p) {
+    std::lock_guard lock(mutex_);
+    if (!events_->full(p)) {
+        return false;
+    }
+    reading_parked_ = true;
+    return true;
+}
+
+// Restarts the parked read loops of pipes whose receiver has room again; one still full stays
+// parked (is_full() raises the flag again, so a later room_made() retries).
+void pipe_set::resume_reading() {
+    if (stopping_) {
+        return;
+    }
+    std::vector<pipe_ptr> all;
+    {
+        std::lock_guard lock(mutex_);
+        all = peers_;
+    }
+    for (const pipe_ptr& p : all) {
+        if (p->read_stopped && !p->closed && !is_full(*p)) {
+            p->read_stopped = false;
+            p->clock.partial_since = p->clock.last_heard = clock_type::now();  // our wait
+            read_more(p);
+        }
+    }
+}
+
+// ---- the I/O thread: closing ---------------------------------------------------------------
+
+// Ends `p`'s current connection. An accepted pipe leaves with its queue; a connect endpoint's
+// slot keeps its queue (what was being written is lost) and redials.
+void pipe_set::drop(const pipe_ptr& p, const std::string& reason, bool redial_now) {
+    if (p->closed) {
+        return;
+    }
+    p->closed = true;
+    p->ready = false;
+    if (!reason.empty()) {
+        log(reason);
+    }
+    {
+        std::lock_guard lock(mutex_);
+        p->idle = false;  // no user thread may write to the descriptor being closed
+    }
+    std::error_code ignored;
+    p->socket.close(ignored);
+    bool redial = false;
+    {
+        std::lock_guard lock(mutex_);
+        unsent_ -= p->writing_count;
+        events_->ended(*p);
+        if (p->accepted()) {
+            std::erase(accepted_, p);
+            std::erase(peers_, p);
+            discard_queued(*p);
+        }
+        p->stale = false;
+        redial = !p->accepted() && !p->closing;
+    }
+    p->writing = false;
+    p->writing_count = 0;
+    room_cv_.notify_all();
+    if (redial) {
+        if (redial_now) {
+            dial(p->dial_index);
+        } else {
+            redial_later(p->dial_index);
+        }
+    }
+}
+
+}  // namespace zpat::detail
