@@ -102,3 +102,25 @@ TEST_CASE("a poller's timers fire on time among the roles, and run_once honours 
     CHECK(waited <= 30ms + slack);
     CHECK(ticks.size() == 5);
 }
+
+TEST_CASE("a poller reports a raw+udp subscriber ready exactly while datagrams wait") {
+    zpat::publisher pub("@raw+udp://127.0.0.1:*");
+    zpat::subscriber updates(">" + pub.endpoints()[0], {""});
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    zpat::poller poller;
+    int received = 0;
+    int empty_wakes = 0;
+    poller.add(updates, [&] { updates.receive(0ms) ? ++received : ++empty_wakes; });
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(pub.publish("update", std::to_string(i)));
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (received < 3 && std::chrono::steady_clock::now() < deadline) {
+        poller.run_once(1s);
+    }
+    CHECK(received == 3);
+    CHECK(empty_wakes == 0);
+    poller.run_once(100ms);  // nothing waits: no wake-up
+    CHECK(received == 3);
+    CHECK(empty_wakes == 0);
+}

@@ -17,7 +17,7 @@ using clock_type = std::chrono::steady_clock;
 class raw_udp_publisher final : public publisher_impl {
   public:
     raw_udp_publisher(const std::vector<endpoint>& endpoints, const options& opts)
-        : opts_(opts), channel_(endpoints) {
+        : opts_(opts), channel_(endpoints, opts) {
         if (!channel_.bound()) {
             throw endpoint_error(
                 "a raw+udp:// publisher binds ('@'): subscribers register with it");

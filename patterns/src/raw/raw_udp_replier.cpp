@@ -20,7 +20,7 @@ constexpr std::size_t cache_limit = 4096;  // replies remembered for retries
 class raw_udp_replier final : public replier_impl {
   public:
     raw_udp_replier(const std::vector<endpoint>& endpoints, const options& opts)
-        : opts_(opts), channel_(endpoints) {
+        : opts_(opts), channel_(endpoints, opts) {
         endpoints_.push_back(channel_.resolved());
     }
 

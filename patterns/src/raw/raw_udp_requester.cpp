@@ -13,7 +13,7 @@ namespace {
 class raw_udp_requester final : public requester_impl {
   public:
     raw_udp_requester(const std::vector<endpoint>& endpoints, const options& opts)
-        : opts_(opts), channel_(endpoints), next_id_(std::random_device{}()) {
+        : opts_(opts), channel_(endpoints, opts), next_id_(std::random_device{}()) {
         if (channel_.bound()) {
             throw endpoint_error(
                 "a raw+udp:// requester sends to its replier: connect ('>'), do not bind");

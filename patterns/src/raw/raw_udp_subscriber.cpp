@@ -16,7 +16,7 @@ constexpr milliseconds refresh_interval{1000};
 class raw_udp_subscriber final : public subscriber_impl {
   public:
     raw_udp_subscriber(const std::vector<endpoint>& endpoints, const options& opts)
-        : opts_(opts), channel_(endpoints) {
+        : opts_(opts), channel_(endpoints, opts) {
         if (channel_.bound()) {
             throw endpoint_error(
                 "a raw+udp:// subscriber registers with its publisher: connect ('>'), do not bind");

@@ -1,14 +1,20 @@
 #include "udp.hpp"
 
 #include <netdb.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <asio.hpp>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <future>
+#include <mutex>
 
+#include "io_thread.hpp"
+#include "wake_signal.hpp"
 #include "zpat/core/error.hpp"
 
 namespace zpat::detail::udp {
@@ -77,7 +83,71 @@ std::optional<datagram> decode(std::string_view bytes, wire::role peer_role,
     return d;
 }
 
-channel::channel(const std::vector<endpoint>& endpoints) {
+// What the I/O thread shares with the caller's threads. Handlers hold it, so it outlives them.
+struct channel::state : std::enable_shared_from_this<channel::state> {
+    state(int fd, int family, const options& opts)
+        : socket(raw_io(), family == AF_INET6 ? asio::ip::udp::v6() : asio::ip::udp::v4(), fd),
+          mark(opts.receive_high_water_mark <= 0
+                   ? SIZE_MAX
+                   : static_cast<std::size_t>(opts.receive_high_water_mark)) {}
+
+    // I/O thread: waits until datagrams are readable, then takes every one there is.
+    void read_more() {
+        socket.async_wait(asio::ip::udp::socket::wait_read,
+                          [self = shared_from_this()](std::error_code ec) {
+                              if (!ec && self->socket.is_open()) {
+                                  self->take_all();
+                                  self->read_more();
+                              }
+                          });
+    }
+    void take_all() {
+        thread_local std::string bytes(max_datagram + 1, '\0');  // the I/O thread's
+        for (;;) {
+            sockaddr_storage sender{};
+            socklen_t length = sizeof sender;
+            const ssize_t n =
+                ::recvfrom(socket.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT,
+                           reinterpret_cast<sockaddr*>(&sender), &length);
+            if (n < 0) {
+                // EAGAIN: all taken. ECONNREFUSED: an earlier send found nobody listening,
+                // which is not a datagram.
+                if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    return;
+                }
+                continue;
+            }
+            address from{std::string(reinterpret_cast<const char*>(&sender), length)};
+            queue_one(std::string_view(bytes.data(), static_cast<std::size_t>(n)), std::move(from));
+        }
+    }
+    void queue_one(std::string_view bytes, address from) {
+        constexpr std::size_t max_bytes = std::size_t{64} << 20;
+        std::lock_guard lock(mutex);
+        if (queue.size() >= mark || queued_bytes + bytes.size() > max_bytes) {
+            ++dropped;
+            return;
+        }
+        queued_bytes += bytes.size();
+        queue.emplace_back(std::string(bytes), std::move(from));
+        if (queue.size() == 1) {
+            readable.raise();
+            arrived.notify_all();
+        }
+    }
+
+    asio::ip::udp::socket socket;
+    const std::size_t mark;
+    std::mutex mutex;
+    std::condition_variable arrived;
+    std::deque<std::pair<std::string, address>> queue;  // guarded by the mutex
+    std::size_t queued_bytes = 0;
+    std::uint64_t dropped = 0;
+    bool interrupted = false;
+    wake_signal readable;  // while the queue holds datagrams
+};
+
+channel::channel(const std::vector<endpoint>& endpoints, const options& opts) {
     if (endpoints.size() != 1) {
         throw endpoint_error("a raw+udp:// role takes exactly one endpoint (got " +
                              std::to_string(endpoints.size()) + ")");
@@ -101,31 +171,47 @@ channel::channel(const std::vector<endpoint>& endpoints) {
     if (const int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
         throw connection_error("cannot resolve '" + ep.url() + "': " + ::gai_strerror(rc));
     }
-    fd_ = ::socket(found->ai_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    const int rc = fd_ < 0  ? -1
-                   : bound_ ? ::bind(fd_, found->ai_addr, found->ai_addrlen)
-                            : ::connect(fd_, found->ai_addr, found->ai_addrlen);
+    const int family = found->ai_family;
+    const int fd = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    const int rc = fd < 0   ? -1
+                   : bound_ ? ::bind(fd, found->ai_addr, found->ai_addrlen)
+                            : ::connect(fd, found->ai_addr, found->ai_addrlen);
     const int error = errno;
     ::freeaddrinfo(found);
     if (rc != 0) {
-        if (fd_ >= 0) {
-            ::close(fd_);
+        if (fd >= 0) {
+            ::close(fd);
         }
         throw connection_error(std::string("cannot ") + (bound_ ? "bind '" : "connect to '") +
                                ep.url() + "': " + std::strerror(error));
     }
     sockaddr_storage local{};
     socklen_t length = sizeof local;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &length);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length);
     char host_text[NI_MAXHOST];
     char port_text[NI_MAXSERV];
     ::getnameinfo(reinterpret_cast<sockaddr*>(&local), length, host_text, sizeof host_text,
                   port_text, sizeof port_text, NI_NUMERICHOST | NI_NUMERICSERV);
     resolved_ = bound_ ? ep.scheme + "://" + host_text + ":" + port_text : ep.url();
+    state_ = std::make_shared<state>(fd, family, opts);  // the socket owns the descriptor now
+    asio::post(raw_io(), [self = state_] { self->read_more(); });
 }
 
+// Returns with the socket closed (its port free again), on the I/O thread unless the process
+// is exiting and the thread with it.
 channel::~channel() {
-    ::close(fd_);
+    if (raw_io().stopped()) {
+        std::error_code ignored;
+        state_->socket.close(ignored);
+        return;
+    }
+    std::promise<void> done;
+    asio::post(raw_io(), [&] {
+        std::error_code ignored;
+        state_->socket.close(ignored);
+        done.set_value();
+    });
+    done.get_future().wait();
 }
 
 bool channel::send(std::string_view bytes, const address* to) {
@@ -133,46 +219,51 @@ bool channel::send(std::string_view bytes, const address* to) {
         to == nullptr ? nullptr : reinterpret_cast<const sockaddr*>(to->bytes.data());
     const auto target_length =
         to == nullptr ? socklen_t{0} : static_cast<socklen_t>(to->bytes.size());
-    return ::sendto(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL, target, target_length) >= 0;
+    return ::sendto(state_->socket.native_handle(), bytes.data(), bytes.size(), MSG_NOSIGNAL,
+                    target, target_length) >= 0;
 }
 
 bool channel::receive(std::string& bytes, address& from, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        int wait = -1;
-        if (timeout.count() >= 0) {
-            const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            wait = static_cast<int>(std::max<std::int64_t>(0, left.count()));
-        }
-        pollfd watch[2] = {{fd_, POLLIN, 0}, {interrupted_.fd(), POLLIN, 0}};
-        if (::poll(watch, 2, wait) <= 0 || (watch[1].revents & POLLIN) != 0) {
-            return false;
-        }
-        bytes.resize(max_datagram + 1);
-        sockaddr_storage sender{};
-        socklen_t length = sizeof sender;
-        const ssize_t n = ::recvfrom(fd_, bytes.data(), bytes.size(), 0,
-                                     reinterpret_cast<sockaddr*>(&sender), &length);
-        if (n >= 0) {
-            bytes.resize(static_cast<std::size_t>(n));
-            from.bytes.assign(reinterpret_cast<const char*>(&sender), length);
-            return true;
-        }
-        // EAGAIN (another thread took it) or ECONNREFUSED (an earlier send found nobody
-        // listening): neither is a datagram; keep waiting out the time that is left.
-        if (errno != EAGAIN && errno != ECONNREFUSED && errno != EINTR) {
-            return false;
-        }
+    state& s = *state_;
+    std::unique_lock lock(s.mutex);
+    const auto ready = [&] { return s.interrupted || !s.queue.empty(); };
+    if (timeout.count() < 0) {
+        s.arrived.wait(lock, ready);
+    } else if (!s.arrived.wait_for(lock, timeout, ready)) {
+        return false;
     }
+    if (s.interrupted) {
+        return false;
+    }
+    auto& [datagram, sender] = s.queue.front();
+    s.queued_bytes -= datagram.size();
+    bytes.swap(datagram);
+    from = std::move(sender);
+    s.queue.pop_front();
+    if (s.queue.empty()) {
+        s.readable.clear();
+    }
+    return true;
 }
 
 void channel::interrupt() {
-    interrupted_.raise();
+    std::lock_guard lock(state_->mutex);
+    state_->interrupted = true;
+    state_->arrived.notify_all();
 }
 
 void channel::clear_interrupt() {
-    interrupted_.clear();
+    std::lock_guard lock(state_->mutex);
+    state_->interrupted = false;
+}
+
+int channel::fd() const noexcept {
+    return state_->readable.fd();
+}
+
+std::uint64_t channel::dropped() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->dropped;
 }
 
 }  // namespace zpat::detail::udp

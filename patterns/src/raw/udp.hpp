@@ -1,15 +1,16 @@
 #pragma once
 // The raw backend over UDP (docs/wire-format.md, section 5): one datagram per message, with a
-// 16-byte header naming role, kind and an id (request id or sequence number). No I/O thread:
-// every datagram is sent and received inside the caller's own calls, waiting with poll().
+// 16-byte header naming role, kind and an id (request id or sequence number). Datagrams are
+// read on the raw I/O thread (io_thread.hpp), as TCP pipes are, into a bounded queue that the
+// caller's receive() takes from; sends go straight out from the caller's thread.
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "wake_signal.hpp"
 #include "wire.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/message.hpp"
@@ -44,6 +45,7 @@ std::optional<datagram> decode(std::string_view bytes, wire::role peer_role,
                                std::size_t max_message_size);
 
 // An IPv4/IPv6 UDP socket: bound to the endpoints marked '@', or aimed at one '>' endpoint.
+// Thread-safe.
 class channel {
   public:
     struct address {
@@ -54,7 +56,9 @@ class channel {
 
     // Throws: connection_error naming the endpoint that could not be bound or resolved;
     // endpoint_error for more than one endpoint (one UDP socket talks to one peer address).
-    explicit channel(const std::vector<endpoint>& endpoints);
+    // Up to options::receive_high_water_mark datagrams (and 64 MiB) wait to be received; more
+    // are dropped, as a full socket buffer drops them, and counted.
+    channel(const std::vector<endpoint>& endpoints, const options& opts);
     ~channel();
     channel(const channel&) = delete;
     channel& operator=(const channel&) = delete;
@@ -68,13 +72,16 @@ class channel {
     void interrupt();
     void clear_interrupt();
 
-    int fd() const noexcept { return fd_; }
+    // Readable while datagrams wait: what zpat::poller waits on.
+    int fd() const noexcept;
     const std::string& resolved() const noexcept { return resolved_; }
     bool bound() const noexcept { return bound_; }
+    // Datagrams dropped because the queue was full.
+    std::uint64_t dropped() const;
 
   private:
-    int fd_ = -1;
-    wake_signal interrupted_;
+    struct state;
+    std::shared_ptr<state> state_;  // shared with its handlers on the I/O thread
     bool bound_ = false;
     std::string resolved_;
 };
