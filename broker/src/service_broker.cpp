@@ -20,7 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "backend.hpp"
+#include "seam/registry.hpp"
 #include "device.hpp"
 #include "zmq_socket.hpp"
 #include "zpat/core/error.hpp"

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "zpat/core/connection_counts.hpp"
+#include "zpat/core/handler.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
 #include "zpat/core/poll_handle.hpp"
@@ -55,7 +56,7 @@ class requester {
 class replier {
   public:
     // Builds the reply to one request. May run on several threads at once (see serve()).
-    using handler = std::function<message(message request)>;
+    using handler = request_handler;
 
     // Binds (by default) `endpoints`. Throws: endpoint_error, connection_error,
     // unsupported_error.

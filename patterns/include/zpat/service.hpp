@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "zpat/core/handler.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
 
@@ -56,7 +57,7 @@ class service_client {
 class service_worker {
   public:
     // Builds the reply body from a request body.
-    using handler = std::function<message(message request)>;
+    using handler = request_handler;
 
     // Connects to the broker at `broker` and registers for `service`. It heartbeats every
     // options::heartbeat_interval, presumes the broker gone after options::heartbeat_liveness

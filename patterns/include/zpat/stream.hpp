@@ -25,6 +25,7 @@
 
 #include "zpat/core/options.hpp"
 #include "zpat/core/poll_handle.hpp"
+#include "zpat/core/stream_event.hpp"
 
 namespace zpat {
 
@@ -34,14 +35,8 @@ class stream_impl;
 
 class stream {
   public:
-    using connection_id = std::uint64_t;
-
-    struct event {
-        enum class type { opened, data, closed };
-        type what;
-        connection_id connection;
-        std::string bytes;  // data only: never empty
-    };
+    using connection_id = stream_connection_id;
+    using event = stream_event;
 
     // Binds (by default) or connects `endpoints`. Throws: endpoint_error, connection_error,
     // unsupported_error (a transport that is not a byte stream).

@@ -1,7 +1,7 @@
 // The pipeline roles: owners of whichever backend cell the endpoints select.
 
 #include "zpat/pipeline.hpp"
-#include "backend.hpp"
+#include "seam/registry.hpp"
 
 namespace zpat {
 

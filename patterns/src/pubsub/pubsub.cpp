@@ -1,7 +1,7 @@
 // The publish-subscribe roles: owners of whichever backend cell the endpoints select.
 
 #include "zpat/pubsub.hpp"
-#include "backend.hpp"
+#include "seam/registry.hpp"
 
 namespace zpat {
 

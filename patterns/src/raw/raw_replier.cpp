@@ -40,7 +40,7 @@ class raw_replier final : public replier_impl, private pipe_events {
         send_to(pending_peer_, reply);
     }
 
-    void serve(const replier::handler& handler, unsigned threads) override {
+    void serve(const request_handler& handler, unsigned threads) override {
         run_on_threads(threads, [&] { serve_one(handler); });
         requests_.clear_interrupt();
     }
@@ -55,7 +55,7 @@ class raw_replier final : public replier_impl, private pipe_events {
     connection_counts connections() const override { return pipes_->counts(); }
 
   private:
-    void serve_one(const replier::handler& handler) {
+    void serve_one(const request_handler& handler) {
         message request;
         pipe::id_type from = 0;
         while (requests_.receive(request, forever, &from)) {

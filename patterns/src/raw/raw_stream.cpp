@@ -18,8 +18,8 @@
 namespace zpat::detail {
 namespace {
 
-using event = stream::event;
-using connection_id = stream::connection_id;
+using event = stream_event;
+using connection_id = stream_connection_id;
 
 class raw_stream final : public stream_impl, private pipe_events {
   public:

@@ -40,7 +40,7 @@ class raw_udp_replier final : public replier_impl {
         answer(pending_key_, reply);
     }
 
-    void serve(const replier::handler& handler, unsigned threads) override {
+    void serve(const request_handler& handler, unsigned threads) override {
         auto serve_one = [&] {
             message request;
             key from;

@@ -1,7 +1,7 @@
 // The request-reply roles: owners of whichever backend cell the endpoints select.
 
 #include "zpat/reqrep.hpp"
-#include "backend.hpp"
+#include "seam/registry.hpp"
 
 namespace zpat {
 

@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "backend.hpp"
+#include "seam/registry.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/majordomo.hpp"
 #include "zpat/service.hpp"

@@ -1,7 +1,7 @@
 // The stream role: the owner of whichever backend cell the endpoints select.
 
 #include "zpat/stream.hpp"
-#include "backend.hpp"
+#include "seam/registry.hpp"
 
 namespace zpat {
 

@@ -4,7 +4,7 @@
 #include <memory>
 #include <vector>
 
-#include "backend.hpp"
+#include "seam/registry.hpp"
 #include "zmq_socket.hpp"
 
 namespace zpat::detail {

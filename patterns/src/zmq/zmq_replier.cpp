@@ -91,7 +91,7 @@ class zmq_replier final : public replier_impl {
         socket_.send(envelope_, reply);
     }
 
-    void serve(const replier::handler& handler, unsigned threads) override {
+    void serve(const request_handler& handler, unsigned threads) override {
         if (threads <= 1) {
             serve_inline(handler);
         } else {
@@ -141,7 +141,7 @@ class zmq_replier final : public replier_impl {
     }
 
     // Runs the handler for the request in `request`; answers unless the handler throws.
-    void answer(const replier::handler& handler, message& request) {
+    void answer(const request_handler& handler, message& request) {
         try {
             reply(handler(std::move(request)));
         } catch (const std::exception&) {
@@ -150,7 +150,7 @@ class zmq_replier final : public replier_impl {
         }
     }
 
-    void serve_inline(const replier::handler& handler) {
+    void serve_inline(const request_handler& handler) {
         message request;
         while (!stopping_.requested()) {
             // false: stop() woke it, or a signal interrupted the wait.
@@ -161,7 +161,7 @@ class zmq_replier final : public replier_impl {
     }
 
     static void run_pool_thread(zmq::context_t& context, const std::string& name,
-                                const replier::handler& handler,
+                                const request_handler& handler,
                                 std::atomic<std::uint64_t>& failures) {
         try {
             zmq_socket link_to_pool(zmq::socket_type::dealer, {{link::connect, "inproc", name}},
@@ -229,7 +229,7 @@ class zmq_replier final : public replier_impl {
         pool.send(state.to_pool, state.from_client);
     }
 
-    void serve_pool(const replier::handler& handler, unsigned threads) {
+    void serve_pool(const request_handler& handler, unsigned threads) {
         zmq::context_t pool_context(0);  // inproc only: no I/O threads needed
         const std::string pool_name = unique_inproc_name("replier-pool");
         zmq_socket pool(zmq::socket_type::router, {{link::bind, "inproc", pool_name}},

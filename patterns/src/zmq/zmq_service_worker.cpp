@@ -100,7 +100,7 @@ class zmq_service_worker final : public service_worker_impl {
         reconnect();
     }
 
-    void serve(const service_worker::handler& handler) override {
+    void serve(const request_handler& handler) override {
         message request;
         while (receive(request, forever)) {
             try {

@@ -11,7 +11,7 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "backend.hpp"
+#include "seam/registry.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/core/message.hpp"

@@ -21,27 +21,27 @@ class zmq_stream final : public stream_impl {
         socket_.limit_messages(SIZE_MAX);
     }
 
-    std::optional<stream::event> receive(milliseconds timeout) override {
+    std::optional<stream_event> receive(milliseconds timeout) override {
         if (!socket_.receive(piece_, timeout) || piece_.size() != 2) {
             return std::nullopt;
         }
         const std::string& routing_id = piece_[0];
         auto found = ids_.find(routing_id);
         if (found == ids_.end()) {
-            const stream::connection_id id = next_id_++;
+            const stream_connection_id id = next_id_++;
             ids_.emplace(routing_id, id);
             routing_ids_.emplace(id, routing_id);
-            return stream::event{stream::event::type::opened, id, {}};
+            return stream_event{stream_event::type::opened, id, {}};
         }
-        const stream::connection_id id = found->second;
+        const stream_connection_id id = found->second;
         if (piece_[1].empty()) {
             forget(id);
-            return stream::event{stream::event::type::closed, id, {}};
+            return stream_event{stream_event::type::closed, id, {}};
         }
-        return stream::event{stream::event::type::data, id, std::move(piece_[1])};
+        return stream_event{stream_event::type::data, id, std::move(piece_[1])};
     }
 
-    bool send(stream::connection_id connection, std::string_view bytes) override {
+    bool send(stream_connection_id connection, std::string_view bytes) override {
         if (bytes.size() > max_send_) {
             throw message_size_error("stream send of " + std::to_string(bytes.size()) +
                                      " bytes exceeds max_message_size of " +
@@ -53,7 +53,7 @@ class zmq_stream final : public stream_impl {
         return send_piece(connection, bytes);
     }
 
-    void close(stream::connection_id connection) override {
+    void close(stream_connection_id connection) override {
         if (routing_ids_.contains(connection)) {
             (void)send_piece(connection, {});
             forget(connection);
@@ -64,7 +64,7 @@ class zmq_stream final : public stream_impl {
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
 
   private:
-    bool send_piece(stream::connection_id connection, std::string_view bytes) {
+    bool send_piece(stream_connection_id connection, std::string_view bytes) {
         auto found = routing_ids_.find(connection);
         if (found == routing_ids_.end()) {
             return false;
@@ -77,7 +77,7 @@ class zmq_stream final : public stream_impl {
         }
     }
 
-    void forget(stream::connection_id connection) {
+    void forget(stream_connection_id connection) {
         auto found = routing_ids_.find(connection);
         if (found == routing_ids_.end()) {
             return;
@@ -89,9 +89,9 @@ class zmq_stream final : public stream_impl {
     zmq_socket socket_;
     std::size_t max_send_;
     message piece_;
-    std::map<std::string, stream::connection_id> ids_;
-    std::map<stream::connection_id, std::string> routing_ids_;
-    stream::connection_id next_id_ = 1;
+    std::map<std::string, stream_connection_id> ids_;
+    std::map<stream_connection_id, std::string> routing_ids_;
+    stream_connection_id next_id_ = 1;
 };
 
 }  // namespace

@@ -13,13 +13,13 @@
 #include <thread>
 #include <vector>
 
+#include "zpat/core/connection_counts.hpp"
 #include "zpat/core/endpoint.hpp"
+#include "zpat/core/handler.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
 #include "zpat/core/poll_handle.hpp"
-#include "zpat/reqrep.hpp"
-#include "zpat/service.hpp"
-#include "zpat/stream.hpp"
+#include "zpat/core/stream_event.hpp"
 
 namespace zpat::detail {
 
@@ -96,7 +96,7 @@ class requester_impl : public role_impl {
 class replier_impl : public receiver_impl {
   public:
     virtual void reply(const message& reply) = 0;
-    virtual void serve(const replier::handler& handler, unsigned threads) = 0;
+    virtual void serve(const request_handler& handler, unsigned threads) = 0;
     virtual void stop() = 0;
     virtual std::uint64_t handler_failures() const noexcept = 0;
     virtual std::uint64_t malformed_requests() const noexcept = 0;
@@ -108,7 +108,7 @@ class service_worker_impl : public role_impl {
     virtual bool receive(message& body, milliseconds timeout) = 0;
     virtual void reply(const message& body) = 0;
     virtual void abandon() = 0;
-    virtual void serve(const service_worker::handler& handler) = 0;
+    virtual void serve(const request_handler& handler) = 0;
     virtual void stop() = 0;
     virtual std::uint64_t reconnects() const noexcept = 0;
     virtual std::uint64_t malformed_commands() const noexcept = 0;
@@ -118,9 +118,9 @@ class service_worker_impl : public role_impl {
 // Stream: plain bytes on byte-stream connections, without zpat's framing.
 class stream_impl : public role_impl {
   public:
-    virtual std::optional<stream::event> receive(milliseconds timeout) = 0;
-    virtual bool send(stream::connection_id connection, std::string_view bytes) = 0;
-    virtual void close(stream::connection_id connection) = 0;
+    virtual std::optional<stream_event> receive(milliseconds timeout) = 0;
+    virtual bool send(stream_connection_id connection, std::string_view bytes) = 0;
+    virtual void close(stream_connection_id connection) = 0;
     virtual poll_handle handle() const = 0;
 };
 
@@ -145,28 +145,5 @@ struct backend {
     service_worker_maker make_service_worker;
     maker<stream_impl> make_stream;
 };
-
-// The registry: the only code that maps a scheme to a backend. Parses `text` (with
-// `default_side` where no '@' or '>' is given) and returns the backend that owns every endpoint
-// in it. Throws: endpoint_error for a parse error, an unknown scheme, or a list that mixes
-// backends.
-struct resolved_endpoints {
-    const backend* owner;
-    std::vector<endpoint> endpoints;
-};
-resolved_endpoints resolve(std::string_view text, link default_side);
-
-// Throws endpoint_error unless the address is host:port (a wildcard host or port only on bind).
-// The registry applies it to the schemes whose addresses take that form.
-void check_host_port(const endpoint& ep);
-
-// Throws state_error for a message with no frames and message_size_error for one over
-// `max_size` bytes, naming both sizes: what no backend may send.
-void check_sendable(const message& msg, std::size_t max_size);
-
-// Backends, defined in their own folders.
-const backend& zmq_backend();
-const backend& raw_tcp_backend();
-const backend& raw_udp_backend();
 
 }  // namespace zpat::detail

@@ -3,7 +3,7 @@
 #include <array>
 #include <string>
 
-#include "backend.hpp"
+#include "seam/registry.hpp"
 #include "zpat/core/error.hpp"
 
 namespace zpat::detail {

@@ -1,0 +1,37 @@
+#pragma once
+// The registry and the checks every backend shares.
+
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include "seam/backend.hpp"
+#include "zpat/core/endpoint.hpp"
+#include "zpat/core/message.hpp"
+
+namespace zpat::detail {
+
+// The registry: the only code that maps a scheme to a backend. Parses `text` (with
+// `default_side` where no '@' or '>' is given) and returns the backend that owns every endpoint
+// in it. Throws: endpoint_error for a parse error, an unknown scheme, or a list that mixes
+// backends.
+struct resolved_endpoints {
+    const backend* owner;
+    std::vector<endpoint> endpoints;
+};
+resolved_endpoints resolve(std::string_view text, link default_side);
+
+// Throws endpoint_error unless the address is host:port (a wildcard host or port only on bind).
+// The registry applies it to the schemes whose addresses take that form.
+void check_host_port(const endpoint& ep);
+
+// Throws state_error for a message with no frames and message_size_error for one over
+// `max_size` bytes, naming both sizes: what no backend may send.
+void check_sendable(const message& msg, std::size_t max_size);
+
+// Backends, defined in their own folders.
+const backend& zmq_backend();
+const backend& raw_tcp_backend();
+const backend& raw_udp_backend();
+
+}  // namespace zpat::detail
