@@ -10,6 +10,7 @@
 #include "distributor.hpp"
 #include "load_balancer.hpp"
 #include "pipe_set.hpp"
+#include "prefix_set.hpp"
 #include "recycler.hpp"
 #include "wake_signal.hpp"
 #include "zpat/core/endpoint.hpp"
@@ -202,4 +203,27 @@ TEST_CASE("wake signal: readable while raised, whatever number of raises") {
     signal.clear();
     CHECK_FALSE(readable(signal.fd()));
     CHECK_FALSE(signal.raised());
+}
+
+TEST_CASE("prefix set: counted like ZeroMQ's subscriptions, matched in the topic's length") {
+    prefix_set prefixes;
+    CHECK_FALSE(prefixes.matches("weather.paris"));
+    prefixes.add("weather.");
+    prefixes.add("weather.");
+    prefixes.add("news");
+    CHECK(prefixes.matches("weather.paris"));
+    CHECK(prefixes.matches("news"));
+    CHECK_FALSE(prefixes.matches("new"));
+    CHECK(prefixes.list() == std::vector<std::string>{"weather.", "weather.", "news"});
+    CHECK(prefixes.remove("weather."));
+    CHECK(prefixes.matches("weather.paris"));  // subscribed twice: one left
+    CHECK(prefixes.remove("weather."));
+    CHECK_FALSE(prefixes.matches("weather.paris"));
+    CHECK_FALSE(prefixes.remove("weather."));
+    CHECK(prefixes.contains("news"));
+    prefixes.assign(std::vector<std::string>{""});  // everything
+    CHECK(prefixes.matches("anything"));
+    CHECK_FALSE(prefixes.contains("news"));
+    CHECK(prefixes.remove(""));
+    CHECK(prefixes.empty());
 }

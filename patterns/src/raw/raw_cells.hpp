@@ -4,9 +4,9 @@
 #include <memory>
 #include <vector>
 
-#include "seam/registry.hpp"
 #include "inbox.hpp"
 #include "pipe_set.hpp"
+#include "seam/registry.hpp"
 
 namespace zpat::detail {
 

@@ -2,9 +2,9 @@
 // reconnect) and filters locally too, so an unsubscribe takes effect at once: what already
 // arrived for a dropped prefix is held back, as libzmq's SUB filters at receive.
 
-#include <algorithm>
 #include <string>
 
+#include "prefix_set.hpp"
 #include "raw_cells.hpp"
 
 namespace zpat::detail {
@@ -22,19 +22,17 @@ class raw_subscriber final : public raw_receiving_cell<subscriber_impl>, private
 
     void subscribe(std::string_view prefix) override {
         std::lock_guard lock(pipes_->mutex());
-        prefixes_.emplace_back(prefix);
+        prefixes_.add(prefix);
         tell_publishers('\x01', prefix);
     }
 
     void unsubscribe(std::string_view prefix) override {
         std::lock_guard lock(pipes_->mutex());
-        const auto it = std::find(prefixes_.begin(), prefixes_.end(), prefix);
-        if (it == prefixes_.end()) {
+        if (!prefixes_.remove(prefix)) {
             return;
         }
-        prefixes_.erase(it);
         tell_publishers('\x00', prefix);
-        inbox_.remove_if([&](const message& msg) { return !wanted(msg[0]); });
+        inbox_.remove_if([&](const message& msg) { return !prefixes_.matches(msg[0]); });
     }
 
   private:
@@ -45,16 +43,11 @@ class raw_subscriber final : public raw_receiving_cell<subscriber_impl>, private
             pipes_->enqueue(*p, msg);
         }
     }
-    bool wanted(std::string_view topic) const {
-        return std::any_of(prefixes_.begin(), prefixes_.end(), [&](const std::string& prefix) {
-            return topic.substr(0, prefix.size()) == prefix;
-        });
-    }
 
     // A publisher starts knowing nothing of us: tell it every subscription, once.
     void greeted(pipe& p) override {
         pipes_->discard_queued(p);
-        for (const std::string& prefix : prefixes_) {
+        for (const std::string& prefix : prefixes_.list()) {
             pipes_->enqueue(p, message{"\x01" + prefix});
         }
     }
@@ -62,7 +55,7 @@ class raw_subscriber final : public raw_receiving_cell<subscriber_impl>, private
     const char* arrived(pipe& p, std::size_t count) override {
         std::size_t kept = 0;
         for (std::size_t i = 0; i < count; ++i) {
-            if (wanted(p.stock[i][0])) {
+            if (prefixes_.matches(p.stock[i][0])) {
                 std::swap(p.stock[kept++], p.stock[i]);
             }
         }
@@ -72,7 +65,7 @@ class raw_subscriber final : public raw_receiving_cell<subscriber_impl>, private
     bool full(const pipe& p) override { return inbox_.full(p); }
     void ended(pipe& p) override { inbox_.ended(p); }
 
-    std::vector<std::string> prefixes_;  // guarded by the mutex
+    prefix_set prefixes_;  // guarded by the mutex
 };
 
 }  // namespace

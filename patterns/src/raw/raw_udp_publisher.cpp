@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "prefix_set.hpp"
 #include "raw_cells.hpp"
 #include "udp.hpp"
 #include "zpat/core/error.hpp"
@@ -36,16 +37,10 @@ class raw_udp_publisher final : public publisher_impl {
         }
         udp::encode({wire::role::publisher, udp::kind::publication, 0, msg}, out_);
         for (auto& [address, sub] : subscribers_) {
-            if (!std::any_of(sub.prefixes.begin(), sub.prefixes.end(), [&](const std::string& p) {
-                    return std::string_view(msg[0]).substr(0, p.size()) == p;
-                })) {
-                continue;
+            if (sub.prefixes.matches(msg[0])) {
+                udp::set_id(out_, ++sub.sequence);  // each subscriber counts its own
+                channel_.send(out_, &address);
             }
-            const std::uint64_t seq = ++sub.sequence;
-            for (std::size_t i = 0; i < 8; ++i) {  // the id field: this subscriber's sequence
-                out_[8 + i] = static_cast<char>(seq >> (56 - 8 * i));
-            }
-            channel_.send(out_, &address);
         }
         return true;
     }
@@ -74,7 +69,7 @@ class raw_udp_publisher final : public publisher_impl {
     static constexpr auto housekeeping_interval = std::chrono::milliseconds(20);
 
     struct subscriber_state {
-        std::vector<std::string> prefixes;
+        prefix_set prefixes;
         clock_type::time_point last_heard;
         std::uint64_t sequence = 0;
     };
@@ -97,12 +92,11 @@ class raw_udp_publisher final : public publisher_impl {
             }
             subscriber_state& sub = subscribers_[from];
             for (const std::string& prefix : d->body) {
-                if (std::find(sub.prefixes.begin(), sub.prefixes.end(), prefix) ==
-                    sub.prefixes.end()) {
+                if (!sub.prefixes.contains(prefix)) {
                     ++seen_;  // a subscription this publisher did not have
                 }
             }
-            sub.prefixes.assign(d->body.begin(), d->body.end());
+            sub.prefixes.assign(d->body);
             sub.last_heard = clock_type::now();
         }
     }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "prefix_set.hpp"
 #include "raw_cells.hpp"
 #include "udp.hpp"
 #include "zpat/core/error.hpp"
@@ -32,13 +33,11 @@ class raw_udp_subscriber final : public subscriber_impl {
     raw_udp_subscriber& operator=(const raw_udp_subscriber&) = delete;
 
     void subscribe(std::string_view prefix) override {
-        prefixes_.emplace_back(prefix);
+        prefixes_.add(prefix);
         register_now();
     }
     void unsubscribe(std::string_view prefix) override {
-        if (auto it = std::find(prefixes_.begin(), prefixes_.end(), prefix);
-            it != prefixes_.end()) {
-            prefixes_.erase(it);
+        if (prefixes_.remove(prefix)) {
             register_now();
         }
     }
@@ -68,7 +67,8 @@ class raw_udp_subscriber final : public subscriber_impl {
                 continue;
             }
             auto d = udp::decode(in_, wire::role::publisher, opts_.max_message_size);
-            if (!d || d->what != udp::kind::publication || d->body.empty() || !wanted(d->body[0])) {
+            if (!d || d->what != udp::kind::publication || d->body.empty() ||
+                !prefixes_.matches(d->body[0])) {
                 continue;
             }
             if (d->id == 1) {
@@ -90,14 +90,9 @@ class raw_udp_subscriber final : public subscriber_impl {
     const std::vector<std::string>& endpoints() const override { return endpoints_; }
 
   private:
-    bool wanted(std::string_view topic) const {
-        return std::any_of(prefixes_.begin(), prefixes_.end(),
-                           [&](const std::string& p) { return topic.substr(0, p.size()) == p; });
-    }
-
     void register_now() {
         message list;
-        for (const auto& prefix : prefixes_) {
+        for (const auto& prefix : prefixes_.list()) {
             list.push_back(prefix);
         }
         udp::encode({wire::role::subscriber,
@@ -110,7 +105,7 @@ class raw_udp_subscriber final : public subscriber_impl {
     options opts_;
     udp::channel channel_;
     std::vector<std::string> endpoints_;
-    std::vector<std::string> prefixes_;
+    prefix_set prefixes_;
     clock_type::time_point last_registered_{};
     std::uint64_t expected_ = 1;  // the next sequence number; each subscriber's starts at 1
     std::uint64_t lost_ = 0;

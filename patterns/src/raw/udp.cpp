@@ -21,6 +21,7 @@ namespace zpat::detail::udp {
 namespace {
 
 constexpr std::string_view magic = "ZPAT";
+constexpr std::size_t id_offset = 8;  // magic, version, role, kind, a reserved byte
 
 void append_u64(std::string& out, std::uint64_t v) {
     for (int shift = 56; shift >= 0; shift -= 8) {
@@ -60,6 +61,12 @@ void encode(const datagram& d, std::string& out) {
     }
 }
 
+void set_id(std::string& encoded, std::uint64_t id) {
+    for (std::size_t i = 0; i < 8; ++i) {
+        encoded[id_offset + i] = static_cast<char>(id >> (56 - 8 * i));
+    }
+}
+
 std::optional<datagram> decode(std::string_view bytes, wire::role peer_role,
                                std::size_t max_message_size) {
     if (bytes.size() < header_size || bytes.substr(0, 4) != magic ||
@@ -70,7 +77,7 @@ std::optional<datagram> decode(std::string_view bytes, wire::role peer_role,
     datagram d;
     d.from = peer_role;
     d.what = static_cast<kind>(bytes[6]);
-    d.id = read_u64(bytes, 8);
+    d.id = read_u64(bytes, id_offset);
     const std::string_view rest = bytes.substr(header_size);
     if (!rest.empty()) {
         wire::decoder decoder(max_message_size);

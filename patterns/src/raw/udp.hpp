@@ -39,6 +39,9 @@ struct datagram {
 
 // Encodes `d` into `out`. Throws: message_size_error when it does not fit one datagram.
 void encode(const datagram& d, std::string& out);
+// Rewrites the id of the datagram `encoded` holds, leaving the rest: a publisher encodes a
+// message once and stamps each subscriber's sequence number on it.
+void set_id(std::string& encoded, std::uint64_t id);
 // Decodes one datagram from a peer expected to be `peer_role`. Returns nullopt for anything
 // else (wrong magic, version or role, malformed body): a stray datagram is simply ignored.
 std::optional<datagram> decode(std::string_view bytes, wire::role peer_role,
