@@ -38,7 +38,7 @@ void stop_token::request() noexcept {
 bool wait_readable(zpat::detail::poll_handle handle, const stop_token& stop,
                    std::chrono::milliseconds timeout) {
     std::array<zmq_pollitem_t, 2> items{
-        {{handle.zmq_socket, handle.fd, ZMQ_POLLIN, 0}, {nullptr, stop.fd(), ZMQ_POLLIN, 0}}};
+        {{handle.socket(), handle.fd(), ZMQ_POLLIN, 0}, {nullptr, stop.fd(), ZMQ_POLLIN, 0}}};
     return zmq_poll(items.data(), static_cast<int>(items.size()), timeout.count()) > 0 &&
            (items[0].revents & ZMQ_POLLIN) != 0;
 }

@@ -26,7 +26,7 @@ class raw_receiving_cell : public Interface {
     std::uint64_t oversized_dropped() const noexcept override {
         return 0;  // the peer is cut off instead
     }
-    poll_handle handle() const override { return {nullptr, inbox_.readable_fd()}; }
+    poll_handle handle() const override { return poll_handle::descriptor(inbox_.readable_fd()); }
     const std::vector<std::string>& endpoints() const override { return pipes_->endpoints(); }
     connection_counts connections() const override { return pipes_->counts(); }
 

@@ -50,7 +50,7 @@ class raw_replier final : public replier_impl, private pipe_events {
     std::uint64_t handler_failures() const noexcept override { return failures_.load(); }
     std::uint64_t malformed_requests() const noexcept override { return 0; }
     std::uint64_t oversized_dropped() const noexcept override { return 0; }
-    poll_handle handle() const override { return {nullptr, requests_.readable_fd()}; }
+    poll_handle handle() const override { return poll_handle::descriptor(requests_.readable_fd()); }
     const std::vector<std::string>& endpoints() const override { return pipes_->endpoints(); }
     connection_counts connections() const override { return pipes_->counts(); }
 

@@ -89,7 +89,7 @@ class raw_stream final : public stream_impl, private pipe_events {
         }
     }
 
-    poll_handle handle() const override { return {nullptr, readable_.fd()}; }
+    poll_handle handle() const override { return poll_handle::descriptor(readable_.fd()); }
     const std::vector<std::string>& endpoints() const override { return pipes_->endpoints(); }
 
   private:

@@ -63,7 +63,7 @@ class raw_udp_replier final : public replier_impl {
     std::uint64_t handler_failures() const noexcept override { return failures_.load(); }
     std::uint64_t malformed_requests() const noexcept override { return 0; }
     std::uint64_t oversized_dropped() const noexcept override { return 0; }
-    poll_handle handle() const override { return {nullptr, channel_.fd()}; }
+    poll_handle handle() const override { return poll_handle::descriptor(channel_.fd()); }
     const std::vector<std::string>& endpoints() const override { return endpoints_; }
 
   private:

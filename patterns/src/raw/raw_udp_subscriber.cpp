@@ -86,7 +86,7 @@ class raw_udp_subscriber final : public subscriber_impl {
 
     std::uint64_t lost() const noexcept override { return lost_; }
     std::uint64_t oversized_dropped() const noexcept override { return 0; }
-    poll_handle handle() const override { return {nullptr, channel_.fd()}; }
+    poll_handle handle() const override { return poll_handle::descriptor(channel_.fd()); }
     const std::vector<std::string>& endpoints() const override { return endpoints_; }
 
   private:

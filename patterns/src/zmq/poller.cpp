@@ -18,9 +18,7 @@ void poller::add_handle(detail::poll_handle handle, callback on_readable) {
 }
 
 void poller::remove_handle(detail::poll_handle handle) {
-    std::erase_if(sources_, [&](const source& s) {
-        return s.handle.zmq_socket == handle.zmq_socket && s.handle.fd == handle.fd;
-    });
+    std::erase_if(sources_, [&](const source& s) { return s.handle == handle; });
 }
 
 poller::timer_id poller::every(milliseconds interval, callback fn) {
@@ -88,7 +86,7 @@ std::size_t poller::run_once(milliseconds timeout) {
         }
         items.clear();
         for (const source& s : sources_) {
-            items.push_back({s.handle.zmq_socket, s.handle.fd, ZMQ_POLLIN, 0});
+            items.push_back({s.handle.socket(), s.handle.fd(), ZMQ_POLLIN, 0});
         }
         try {
             zmq::poll(items, wait);

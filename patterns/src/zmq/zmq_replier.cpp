@@ -134,7 +134,7 @@ class zmq_replier final : public replier_impl {
     std::vector<zmq::pollitem_t> poll_items(std::initializer_list<const zmq_socket*> sockets) {
         std::vector<zmq::pollitem_t> items;
         for (const zmq_socket* s : sockets) {
-            items.push_back({s->handle().zmq_socket, 0, ZMQ_POLLIN, 0});
+            items.push_back({s->handle().socket(), 0, ZMQ_POLLIN, 0});
         }
         items.push_back(stopping_.poll_item());
         return items;

@@ -48,7 +48,7 @@ class zmq_service_worker final : public service_worker_impl {
         const clock::time_point deadline =
             timeout == forever ? clock::time_point::max() : clock::now() + timeout;
         std::array<zmq::pollitem_t, 2> items{
-            {{socket_.handle().zmq_socket, 0, ZMQ_POLLIN, 0}, stopping_.poll_item()}};
+            {{socket_.handle().socket(), 0, ZMQ_POLLIN, 0}, stopping_.poll_item()}};
         while (!stopping_.requested()) {
             // Take what is queued before looking at the clock: a busy worker stays busy.
             if (connected_ && socket_.receive(in_, milliseconds{0})) {
@@ -62,7 +62,7 @@ class zmq_service_worker final : public service_worker_impl {
             if (now >= deadline) {
                 return false;
             }
-            items[0].socket = socket_.handle().zmq_socket;  // a reconnect opened a new one
+            items[0].socket = socket_.handle().socket();  // a reconnect opened a new one
             items[0].events = connected_ ? ZMQ_POLLIN : 0;
             const auto wait = std::chrono::ceil<milliseconds>(std::min(wake, deadline) - now);
             if (!poll_interrupted(items, std::max(milliseconds{0}, wait)) &&

@@ -55,7 +55,9 @@ class zmq_socket {
     const std::vector<std::string>& endpoints() const noexcept { return resolved_; }
     std::uint64_t oversized_dropped() const noexcept { return oversized_dropped_; }
     // zmq_poll takes a non-const handle but only reads the socket's state.
-    poll_handle handle() const noexcept { return {const_cast<void*>(socket_.handle()), -1}; }
+    poll_handle handle() const noexcept {
+        return poll_handle::backend_socket(const_cast<void*>(socket_.handle()));
+    }
 
   private:
     void open();
@@ -91,7 +93,7 @@ class zmq_stop_signal {
     void reset();
     // Discards the wake-ups queued on the socket.
     void drain();
-    zmq::pollitem_t poll_item() const { return {handle().zmq_socket, 0, ZMQ_POLLIN, 0}; }
+    zmq::pollitem_t poll_item() const { return {handle().socket(), 0, ZMQ_POLLIN, 0}; }
     poll_handle handle() const noexcept { return wake_.handle(); }
 
   private:
