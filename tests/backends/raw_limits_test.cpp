@@ -1,6 +1,7 @@
 // The raw backend's limits on each connection: each closes only the offending connection,
 // says why in the log, and a well-behaved peer at the same time loses nothing.
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <string>
 #include <thread>
@@ -128,4 +129,38 @@ TEST_CASE(
         REQUIRE(got);
     }
     CHECK(pub.dropped() > 0);  // the unread subscriber's, past its limit
+}
+
+TEST_CASE("raw limits: a replier drops replies a client leaves unread past the high-water mark") {
+    // A client that pipelines requests and reads no reply: the replier keeps at most its
+    // high-water mark of replies for it (libzmq's ROUTER drops there too), not all of them.
+    constexpr int requests = 200;
+    const std::string large(256 * 1024, 'r');  // 50 MB in all: more than socket buffers hold
+    std::atomic<int> handled{0};
+    zpat::replier rep("@raw+tcp://127.0.0.1:*", {.send_high_water_mark = 4});
+    std::thread serving([&] {
+        rep.serve([&](const message&) {
+            ++handled;
+            return message{large};
+        });
+    });
+    plain_socket greedy(rep.endpoints()[0]);
+    std::string pipelined = greeting_of('q');
+    for (int i = 0; i < requests; ++i) {
+        pipelined += u32(1) + u32(1) + "?";
+    }
+    greedy.send_all(pipelined);
+    REQUIRE(eventually([&] { return handled == requests; }));
+
+    // Meanwhile an honest client is answered.
+    zpat::requester honest(rep.endpoints()[0]);
+    CHECK(honest.request(message{"hello"}) == message{large});
+
+    greedy.set_read_timeout(500ms);
+    const std::string replies = greedy.read_to_end();
+    const std::size_t received = (replies.size() - 8) / (8 + large.size());
+    CAPTURE(received);
+    CHECK(received < requests / 2);
+    rep.stop();
+    serving.join();
 }

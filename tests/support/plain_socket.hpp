@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <chrono>
 
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -47,6 +48,12 @@ class plain_socket {
             REQUIRE(n > 0);
             bytes.remove_prefix(static_cast<std::size_t>(n));
         }
+    }
+    // How long a read waits for bytes before giving up (5 s unless set).
+    void set_read_timeout(std::chrono::milliseconds wait) const {
+        timeval limit{static_cast<time_t>(wait.count() / 1000),
+                      static_cast<suseconds_t>(wait.count() % 1000 * 1000)};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
     }
     // Up to `size` bytes: fewer only when the other side closed or nothing came for 5 s.
     std::string read_exactly(std::size_t size) const {

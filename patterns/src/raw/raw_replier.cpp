@@ -70,12 +70,16 @@ class raw_replier final : public replier_impl, private pipe_events {
         }
     }
 
-    // To the pipe the request came on. A client that left simply misses it.
+    // To the pipe the request came on. A client that left simply misses it, as does one with
+    // the high-water mark of replies unread (a client that sends requests and never reads the
+    // replies cannot grow our memory): libzmq's ROUTER drops there too.
     void send_to(pipe::id_type peer, const message& reply) {
         std::lock_guard lock(pipes_->mutex());
         for (const pipe_ptr& p : pipes_->peers()) {
             if (p->id == peer) {
-                pipes_->enqueue(*p, reply);
+                if (pipes_->has_room(*p)) {
+                    pipes_->enqueue(*p, reply);
+                }
                 return;
             }
         }
