@@ -164,3 +164,31 @@ TEST_CASE("raw limits: a replier drops replies a client leaves unread past the h
     rep.stop();
     serving.join();
 }
+
+TEST_CASE("raw limits: a puller holds at most receive_high_water_bytes of unreceived messages") {
+    // No count limit at the puller: only the byte budget stops it reading, and the pusher then
+    // waits. Without the budget the puller would take everything the pusher has.
+    zpat::puller puller("@raw+tcp://127.0.0.1:*",
+                        {.receive_high_water_mark = 0, .receive_high_water_bytes = 1024 * 1024});
+    zpat::pusher pusher(puller.endpoints()[0], {.send_high_water_mark = 10, .send_timeout = 0ms});
+    const std::string block(64 * 1024, 'b');
+    int accepted = 0;
+    int quiet = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (accepted < 20000 && quiet < 50 && std::chrono::steady_clock::now() < deadline) {
+        if (pusher.send(message{block})) {
+            ++accepted;
+            quiet = 0;
+        } else {
+            ++quiet;
+            std::this_thread::sleep_for(2ms);  // the socket buffers may still take a little
+        }
+    }
+    CAPTURE(accepted);
+    CHECK(quiet == 50);
+    CHECK(accepted < 2000);  // 128 MB: far above budget plus socket buffers
+    // Nothing is lost: reading resumes as the puller takes what waits.
+    for (int i = 0; i < accepted; ++i) {
+        REQUIRE(puller.receive(5s));
+    }
+}

@@ -9,11 +9,27 @@ inbox::inbox(pipe_set& pipes, taking how)
       batched_(how == taking::batches),
       mark_(pipes.opts().receive_high_water_mark <= 0
                 ? SIZE_MAX
-                : static_cast<std::size_t>(pipes.opts().receive_high_water_mark)) {}
+                : static_cast<std::size_t>(pipes.opts().receive_high_water_mark)),
+      byte_mark_(pipes.opts().receive_high_water_bytes == 0
+                     ? SIZE_MAX
+                     : pipes.opts().receive_high_water_bytes) {}
+
+namespace {
+
+std::size_t bytes_of(const std::vector<message>& batch, std::size_t count) {
+    std::size_t bytes = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        bytes += batch[i].byte_size();
+    }
+    return bytes;
+}
+
+}  // namespace
 
 void inbox::accept(pipe& p, std::size_t kept, std::size_t decoded) {
     const bool was_empty = queue_.empty();
     if (kept > 0) {
+        queued_bytes_ += bytes_of(p.stock, kept);
         queue_.push(p.id, p.take_decoded(kept));
     }
     // Take back as much storage as this read used, so the next one need not allocate.
@@ -65,6 +81,7 @@ bool inbox::receive(message& into, milliseconds timeout, pipe::id_type* from) {
 // With the mutex held.
 bool inbox::receive_one(message& into, pipe::id_type* from) {
     auto [peer, msg] = queue_.pop();
+    queued_bytes_ -= msg.byte_size();
     // The caller's old storage goes back to the decoders: no allocation in steady state.
     std::swap(into, msg);
     recycler_.give_back(std::move(msg));
@@ -74,7 +91,7 @@ bool inbox::receive_one(message& into, pipe::id_type* from) {
     if (queue_.empty()) {
         readable_.clear();
     }
-    if (queue_.size_of(peer) < mark_) {
+    if (queue_.size_of(peer) < mark_ && queued_bytes_ < byte_mark_) {
         pipes_.room_made();
     }
     return true;
@@ -88,6 +105,7 @@ void inbox::take_batch() {
     taken_from_.clear();
     next_taken_ = 0;
     queue_.take(taken_, taken_from_, batch_limit);
+    queued_bytes_ -= bytes_of(taken_, taken_.size());
     if (taken_.empty() && queue_.empty()) {
         readable_.clear();
     }
@@ -118,6 +136,7 @@ void inbox::clear_interrupt() {
 
 void inbox::clear() {
     queue_.clear();
+    queued_bytes_ = 0;
     next_taken_ = taken_.size();
     readable_.clear();
 }

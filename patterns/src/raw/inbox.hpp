@@ -29,8 +29,11 @@ class inbox {
     // ---- the I/O thread, with the mutex held (pipe_events) ----
     // Queues the first `kept` of the `decoded` messages in p.stock and restocks p.
     void accept(pipe& p, std::size_t kept, std::size_t decoded);
-    // p's messages wait at the receive high-water mark.
-    bool full(const pipe& p) const { return queue_.size_of(p.id) >= mark_; }
+    // p's messages wait at the receive high-water mark, or all the messages waiting hold
+    // options::receive_high_water_bytes.
+    bool full(const pipe& p) const {
+        return queue_.size_of(p.id) >= mark_ || queued_bytes_ >= byte_mark_;
+    }
     // An accepted pipe went: what it sent and was not received goes with it.
     void ended(const pipe& p) {
         if (p.accepted()) {
@@ -55,7 +58,11 @@ class inbox {
     // Drops the messages waiting, handed out or not, for which `unwanted(msg)` holds.
     template <class Predicate>
     void remove_if(Predicate unwanted) {
-        queue_.remove_if(unwanted);
+        queue_.remove_if([&](const message& msg) {
+            const bool drop = unwanted(msg);
+            queued_bytes_ -= drop ? msg.byte_size() : 0;
+            return drop;
+        });
         std::size_t kept = next_taken_;
         for (std::size_t i = next_taken_; i < taken_.size(); ++i) {
             if (!unwanted(taken_[i])) {
@@ -75,10 +82,12 @@ class inbox {
     static constexpr std::size_t batch_limit = 256;
     pipe_set& pipes_;
     const bool batched_;
-    const std::size_t mark_;  // options::receive_high_water_mark
+    const std::size_t mark_;       // options::receive_high_water_mark
+    const std::size_t byte_mark_;  // options::receive_high_water_bytes
 
     // Guarded by the pipe_set's mutex.
     fair_queue<pipe::id_type, message> queue_;
+    std::size_t queued_bytes_ = 0;  // of the messages in queue_
     recycler recycler_;
     mutable wake_signal readable_;
     mutable bool fd_wanted_ = false;  // a poller waits on readable_fd(): keep it up

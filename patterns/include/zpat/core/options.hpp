@@ -21,6 +21,10 @@ struct options {
     // send_high_water_mark (whichever comes first), so that a peer that never reads holds at
     // most this much of the sender's memory. 0 means no limit.
     std::size_t send_high_water_bytes = std::size_t{64} * 1024 * 1024;
+    // raw+tcp: bytes of received messages waiting in one role, from all its peers together,
+    // before it stops reading them (as at receive_high_water_mark, which bounds each peer's
+    // count): what the senders can make a receiver hold. 0 means no limit.
+    std::size_t receive_high_water_bytes = std::size_t{64} * 1024 * 1024;
     // How long unsent messages are kept after a role is destroyed.
     milliseconds linger{1000};
     // Largest message, all frames together, that a role sends or accepts. Larger ones are refused
