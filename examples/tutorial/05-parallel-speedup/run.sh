@@ -18,8 +18,10 @@ batch() {   # batch WORKERS: prints the sink's milliseconds for one batch
         workers+=($!)
         pids+=($!)
     done
+    # A second for the workers to connect: started together on a loaded machine, they can take
+    # longer than the tutorial's 300 ms, and a worker late for the deal gets no task.
     timeout 30 "$bin/taskvent" --endpoint "ipc://$dir/vent" --sink "ipc://$dir/sink" \
-        --tasks $tasks --seed 7 --settle-ms 300 > "$dir/vent.out"
+        --tasks $tasks --seed 7 --settle-ms 1000 > "$dir/vent.out"
     wait "$sink"
     # This batch's workers go, so the next batch has exactly its own.
     kill "${workers[@]}" 2>/dev/null || true
