@@ -18,8 +18,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "seam/registry.hpp"
 #include "device.hpp"
+#include "seam/registry.hpp"
 #include "zmq_socket.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/pubsub.hpp"

@@ -1,0 +1,295 @@
+#include "majordomo_broker.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace zpat::broker::detail {
+namespace {
+
+namespace mdp = zpat::mdp;
+
+// Frames after the ROUTER's identity: [0] identity, [1] "", [2] header, then the command.
+constexpr std::size_t header_frame = 2;
+
+// ZeroMQ identities are binary (0x00 and a counter by default): show them as hex in logs.
+std::string hex(std::string_view bytes) {
+    static constexpr char digits[] = "0123456789ABCDEF";
+    std::string out;
+    for (const char ch : bytes) {
+        const auto c = static_cast<unsigned char>(ch);
+        out += digits[c >> 4];
+        out += digits[c & 0xF];
+    }
+    return out;
+}
+
+}  // namespace
+
+majordomo_broker::majordomo_broker(const service_config& cfg, traffic_counters& counts, sender send)
+    : cfg_(cfg),
+      expiry_(cfg.heartbeat_interval * std::max(1, cfg.heartbeat_liveness)),
+      counts_(counts),
+      send_(std::move(send)) {}
+
+void majordomo_broker::heartbeat(clock::time_point now) {
+    purge_workers(now);
+    for (const auto& [identity, w] : workers_) {
+        send_command(identity, mdp::command::heartbeat);
+    }
+}
+
+void majordomo_broker::disconnect_all() {
+    for (const auto& [identity, w] : workers_) {
+        send_command(identity, mdp::command::disconnect);
+    }
+}
+
+void majordomo_broker::send_command(const std::string& identity, mdp::command c) {
+    send_(message{identity, "", mdp::worker_header, mdp::frame_of(c)});
+}
+
+void majordomo_broker::malformed(const message& msg, const std::string& why) {
+    counts_.dropped_malformed.add();
+    malformed_log_.warn("dropped a message from peer " + hex(msg[0]) + ": " + why);
+    if (workers_.contains(msg[0])) {
+        disconnect(msg[0]);
+    }
+}
+
+void majordomo_broker::on_message(message& msg) {
+    counts_.messages_in.add();
+    counts_.bytes_in.add(msg.byte_size());
+    if (msg.size() <= header_frame || !msg[1].empty()) {
+        malformed(msg, "no empty delimiter frame before the protocol header");
+    } else if (msg[header_frame] == mdp::client_header) {
+        on_client(msg);
+    } else if (msg[header_frame] == mdp::worker_header) {
+        on_worker(msg);
+    } else {
+        malformed(msg, "unknown protocol header (neither MDPC01 nor MDPW01)");
+    }
+}
+
+// [identity] [""] ["MDPC01"] [service] [body...]
+void majordomo_broker::on_client(message& msg) {
+    if (draining_) {
+        return;
+    }
+    if (msg.size() < 4) {
+        malformed(msg, "client request without a service name");
+        return;
+    }
+    const std::string& name = msg[3];
+    if (name.starts_with(mdp::mmi_prefix)) {
+        answer_mmi(msg);
+        return;
+    }
+    service& svc = services_[name];
+    ++svc.requests;
+    if (svc.queue.size() >= cfg_.max_queue) {
+        ++svc.rejected;
+        counted_.requests_rejected.add();
+        queue_log_.warn("service '" + name + "' has " + std::to_string(svc.queue.size()) +
+                        " requests waiting: refused one from " + hex(msg[0]));
+        return;
+    }
+    request req{std::move(msg[0]), {}, clock::now() + cfg_.request_expiry};
+    for (std::size_t i = 4; i < msg.size(); ++i) {
+        req.body.push_back(std::move(msg[i]));
+    }
+    svc.queue.push_back(std::move(req));
+    dispatch(svc);
+}
+
+void majordomo_broker::answer_mmi(const message& msg) {
+    counted_.mmi_requests.add();
+    const std::string& name = msg[3];
+    std::string_view code = mdp::mmi_not_implemented;
+    if (name == mdp::mmi_service) {
+        const auto it = msg.size() > 4 ? services_.find(msg[4]) : services_.end();
+        code =
+            it != services_.end() && it->second.workers > 0 ? mdp::mmi_found : mdp::mmi_not_found;
+    }
+    send_(message{msg[0], "", mdp::client_header, name, code});
+}
+
+// [identity] [""] ["MDPW01"] [command] ...
+void majordomo_broker::on_worker(message& msg) {
+    if (msg.size() < 4 || msg[3].size() != 1) {
+        malformed(msg, "worker message without a one-byte command");
+        return;
+    }
+    const std::string& identity = msg[0];
+    const auto known = workers_.find(identity);
+    if (known != workers_.end()) {
+        known->second.expires = clock::now() + expiry_;  // any command is a heartbeat
+    }
+    switch (static_cast<mdp::command>(msg[3][0])) {
+        case mdp::command::ready:
+            if (msg.size() != 5) {
+                malformed(msg, "READY without exactly one service name");
+            } else if (known != workers_.end()) {
+                unexpected(identity, "READY from a worker already registered");
+            } else if (msg[4].empty() || msg[4].starts_with(mdp::mmi_prefix)) {
+                unexpected(identity, "READY for '" + msg[4] +
+                                         "': mmi.* and empty names belong to the broker");
+            } else {
+                enrol(identity, msg[4]);
+            }
+            return;
+        case mdp::command::reply:
+            if (msg.size() < 6 || !msg[5].empty()) {
+                malformed(msg, "REPLY without a client address and an empty frame");
+            } else {
+                on_reply(msg, known != workers_.end());
+            }
+            return;
+        case mdp::command::heartbeat:
+            if (known == workers_.end()) {
+                unexpected(identity, "HEARTBEAT from a worker that is not registered");
+            }
+            return;
+        case mdp::command::disconnect:
+            if (known != workers_.end()) {
+                spdlog::info("service broker: worker {} for '{}' left", hex(identity),
+                             known->second.service);
+                forget(identity);
+            }
+            return;
+        case mdp::command::request:
+            unexpected(identity, "REQUEST sent by a worker");
+            return;
+    }
+    malformed(msg, "unknown worker command " + std::to_string(msg[3][0]));
+}
+
+// [identity] [""] ["MDPW01"] [0x03] [client] [""] [body...]
+void majordomo_broker::on_reply(message& msg, bool known) {
+    const std::string identity = msg[0];
+    std::string name;
+    if (known) {
+        name = workers_[identity].service;
+    } else if (const auto gone = departed_.find(identity); gone != departed_.end()) {
+        name = gone->second.service;  // purged while busy: the reply still counts
+    } else {
+        unexpected(identity, "REPLY from a worker that is not registered");
+        return;
+    }
+    message to_client{msg[4], "", mdp::client_header, name};
+    for (std::size_t i = 6; i < msg.size(); ++i) {
+        to_client.push_back(std::move(msg[i]));
+    }
+    send_(to_client);
+    if (auto it = services_.find(name); it != services_.end()) {
+        ++it->second.replies;
+    }
+    if (known) {
+        waiting(identity);
+    } else {
+        departed_.erase(identity);
+        disconnect(identity);  // register again, please
+    }
+}
+
+void majordomo_broker::enrol(const std::string& identity, const std::string& name) {
+    workers_[identity] = worker{name, clock::now() + expiry_};
+    departed_.erase(identity);
+    ++services_[name].workers;
+    spdlog::info("service broker: worker {} ready for '{}'", hex(identity), name);
+    waiting(identity);
+}
+
+void majordomo_broker::waiting(const std::string& identity) {
+    service& svc = services_[workers_[identity].service];
+    svc.waiting.push_back(identity);
+    dispatch(svc);
+}
+
+void majordomo_broker::dispatch(service& svc) {
+    if (draining_) {
+        return;
+    }
+    while (!svc.queue.empty() && !svc.waiting.empty()) {
+        request& req = svc.queue.front();
+        message to_worker{svc.waiting.front(), "",
+                          mdp::worker_header,  mdp::frame_of(mdp::command::request),
+                          req.client,          ""};
+        for (std::size_t i = 0; i < req.body.size(); ++i) {
+            to_worker.push_back(std::move(req.body[i]));
+        }
+        svc.waiting.pop_front();
+        svc.queue.pop_front();
+        send_(to_worker);
+    }
+}
+
+void majordomo_broker::unexpected(const std::string& identity, const std::string& why) {
+    spdlog::info("service broker: disconnecting peer {}: {}", hex(identity), why);
+    disconnect(identity);
+}
+
+// Counted before it is sent, so that whoever sees the DISCONNECT also sees the count.
+void majordomo_broker::disconnect(const std::string& identity) {
+    forget(identity);
+    counted_.disconnects_sent.add();
+    send_command(identity, mdp::command::disconnect);
+}
+
+void majordomo_broker::forget(const std::string& identity) {
+    const auto it = workers_.find(identity);
+    if (it == workers_.end()) {
+        return;
+    }
+    service& svc = services_[it->second.service];
+    std::erase(svc.waiting, identity);
+    --svc.workers;
+    workers_.erase(it);
+}
+
+void majordomo_broker::purge_workers(clock::time_point now) {
+    std::erase_if(departed_, [now](const auto& entry) { return entry.second.forget_at < now; });
+    std::vector<std::string> dead;
+    for (const auto& [identity, w] : workers_) {
+        if (w.expires < now) {
+            dead.push_back(identity);
+        }
+    }
+    for (const std::string& identity : dead) {
+        const std::string name = workers_[identity].service;
+        spdlog::info("service broker: worker {} for '{}' expired (silent for {} ms)", hex(identity),
+                     name, expiry_.count());
+        departed_[identity] = departed{name, now + expiry_};
+        forget(identity);
+        counted_.workers_expired.add();
+    }
+}
+
+void majordomo_broker::expire_requests(clock::time_point now) {
+    for (auto it = services_.begin(); it != services_.end();) {
+        service& svc = it->second;
+        while (!svc.queue.empty() && svc.queue.front().expires < now) {
+            svc.queue.pop_front();
+            ++svc.expired;
+            counted_.requests_expired.add();
+        }
+        // A service nobody serves and nobody waits for is forgotten, so that clients asking
+        // for made-up names cannot grow the table without bound.
+        if (svc.workers == 0 && svc.queue.empty()) {
+            it = services_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+std::vector<service_stats> majordomo_broker::table() const {
+    std::vector<service_stats> table;
+    for (const auto& [name, svc] : services_) {
+        table.push_back({name, svc.workers, svc.waiting.size(), svc.queue.size(), svc.requests,
+                         svc.replies, svc.expired, svc.rejected});
+    }
+    return table;
+}
+
+}  // namespace zpat::broker::detail

@@ -1,0 +1,113 @@
+#pragma once
+// The Majordomo broker's protocol (MDP/0.1 with MMI, ZeroMQ RFCs 7 and 8) apart from any socket:
+// messages in as the ROUTER delivers them ([identity] [""] [header] ...), messages out through
+// the sender it is given. The service broker device runs it on a ROUTER socket; tests and
+// fuzzers can drive it with frames alone.
+//
+// Each service has a queue of requests and a queue of idle workers; a request goes to the worker
+// that has been idle longest. Every message from a worker proves it alive; the device heartbeats
+// every worker each interval and purges those silent for interval x liveness, busy or not (a busy
+// worker must keep heartbeating, says the RFC). A worker purged while busy is remembered for one
+// more expiry period, so that a late reply still reaches its client. Requests wait for a worker
+// up to max_queue per service and request_expiry in time. Malformed messages are dropped and
+// counted; a registered worker that sends one, or sends a valid command at the wrong time, is
+// told DISCONNECT and forgotten.
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "device.hpp"
+#include "zpat/broker/broker.hpp"
+#include "zpat/core/message.hpp"
+#include "zpat/majordomo.hpp"
+
+namespace zpat::broker::detail {
+
+class majordomo_broker {
+  public:
+    using clock = std::chrono::steady_clock;
+    using sender = std::function<void(const message&)>;
+
+    struct counters {
+        counter workers_expired;
+        counter disconnects_sent;
+        counter mmi_requests;
+        counter requests_expired;
+        counter requests_rejected;
+    };
+
+    // `counts` takes the traffic in and the malformed messages dropped.
+    majordomo_broker(const service_config& cfg, traffic_counters& counts, sender send);
+
+    // One message from the ROUTER. Its frames may be moved from.
+    void on_message(message& msg);
+    // Purges the workers silent for the expiry (remembered a while, for a late reply) and
+    // heartbeats the others.
+    void heartbeat(clock::time_point now);
+    // Drops requests past their expiry, and services nobody serves or waits for.
+    void expire_requests(clock::time_point now);
+    // After stop: replies still reach their clients, but no request goes to a worker.
+    void stop_dispatching() noexcept { draining_ = true; }
+    // Tells every worker to go, so that it registers again with the next broker at once.
+    void disconnect_all();
+
+    std::vector<service_stats> table() const;
+    const counters& counted() const noexcept { return counted_; }
+
+  private:
+    struct request {
+        std::string client;
+        message body;
+        clock::time_point expires;
+    };
+    struct service {
+        std::deque<request> queue;
+        std::deque<std::string> waiting;  // idle workers, longest idle first
+        std::uint64_t workers = 0;
+        std::uint64_t requests = 0;
+        std::uint64_t replies = 0;
+        std::uint64_t expired = 0;
+        std::uint64_t rejected = 0;
+    };
+    struct worker {
+        std::string service;
+        clock::time_point expires;
+    };
+    struct departed {
+        std::string service;
+        clock::time_point forget_at;
+    };
+
+    void send_command(const std::string& identity, mdp::command c);
+    void malformed(const message& msg, const std::string& why);
+    void on_client(message& msg);
+    void answer_mmi(const message& msg);
+    void on_worker(message& msg);
+    void on_reply(message& msg, bool known);
+    void enrol(const std::string& identity, const std::string& name);
+    void waiting(const std::string& identity);
+    void dispatch(service& svc);
+    void unexpected(const std::string& identity, const std::string& why);
+    void disconnect(const std::string& identity);
+    void forget(const std::string& identity);
+    void purge_workers(clock::time_point now);
+
+    service_config cfg_;
+    milliseconds expiry_;
+    traffic_counters& counts_;
+    sender send_;
+    bool draining_ = false;
+    std::map<std::string, service, std::less<>> services_;
+    std::unordered_map<std::string, worker> workers_;
+    std::unordered_map<std::string, departed> departed_;
+    counters counted_;
+    rate_limited_log malformed_log_{"malformed messages"};
+    rate_limited_log queue_log_{"refused requests"};
+};
+
+}  // namespace zpat::broker::detail
