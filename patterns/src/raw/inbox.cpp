@@ -1,6 +1,7 @@
 #include "inbox.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace zpat::detail {
 
@@ -56,6 +57,7 @@ bool inbox::receive(message& into, milliseconds timeout, pipe::id_type* from) {
         return true;
     }
     std::unique_lock lock(pipes_.mutex());
+    settle();  // before any wait: a pipe parked at the byte budget must see what was taken
     const auto ready = [&] { return interrupted_ || !queue_.empty(); };
     if (ready()) {
         // Nothing to wait for: skip the clock read a timed wait would make.
@@ -100,16 +102,25 @@ bool inbox::receive_one(message& into, pipe::id_type* from) {
 // With the mutex held: gives the storage of the batch handed out back to the decoders and
 // takes the next batch from the queue.
 void inbox::take_batch() {
+    settle();
     recycler_.give_back(std::move(taken_), std::exchange(taken_bytes_, 0));
     taken_.clear();
     taken_from_.clear();
     next_taken_ = 0;
     queue_.take(taken_, taken_from_, batch_limit);
-    queued_bytes_ -= bytes_of(taken_, taken_.size());
     if (taken_.empty() && queue_.empty()) {
         readable_.clear();
     }
     pipes_.room_made();
+}
+
+// With the mutex held: takes what was handed out off the byte count, and lets parked pipes
+// look again.
+void inbox::settle() {
+    if (handed_bytes_ > 0) {
+        queued_bytes_ -= std::exchange(handed_bytes_, 0);
+        pipes_.room_made();
+    }
 }
 
 // The next message of the batch, without a lock.
@@ -117,6 +128,7 @@ void inbox::hand_out(message& into, pipe::id_type* from) {
     const std::size_t next = next_taken_++;
     // The caller's old storage stays in the batch, back to the decoders with the next one.
     std::swap(into, taken_[next]);
+    handed_bytes_ += into.byte_size();
     taken_bytes_ += recycler::keep_small(taken_[next]);
     if (from != nullptr) {
         *from = taken_from_[next];
@@ -137,6 +149,7 @@ void inbox::clear_interrupt() {
 void inbox::clear() {
     queue_.clear();
     queued_bytes_ = 0;
+    handed_bytes_ = 0;
     next_taken_ = taken_.size();
     readable_.clear();
 }

@@ -68,6 +68,8 @@ class inbox {
             if (!unwanted(taken_[i])) {
                 std::swap(taken_[kept], taken_[i]);
                 taken_from_[kept++] = taken_from_[i];
+            } else {
+                queued_bytes_ -= taken_[i].byte_size();
             }
         }
         taken_.resize(kept);  // the storage dropped is the messages held back
@@ -76,6 +78,7 @@ class inbox {
 
   private:
     void take_batch();
+    void settle();
     void hand_out(message& into, pipe::id_type* from);
     bool receive_one(message& into, pipe::id_type* from);
 
@@ -87,7 +90,10 @@ class inbox {
 
     // Guarded by the pipe_set's mutex.
     fair_queue<pipe::id_type, message> queue_;
-    std::size_t queued_bytes_ = 0;  // of the messages in queue_
+    // Of the messages not yet handed out: in queue_, and in taken_ past next_taken_. The
+    // receiving thread counts what it hands out without the lock (handed_bytes_) and settles
+    // the count under it, before it takes the next batch or waits.
+    std::size_t queued_bytes_ = 0;
     recycler recycler_;
     mutable wake_signal readable_;
     mutable bool fd_wanted_ = false;  // a poller waits on readable_fd(): keep it up
@@ -99,6 +105,7 @@ class inbox {
     std::vector<pipe::id_type> taken_from_;
     std::size_t next_taken_ = 0;
     std::size_t taken_bytes_ = 0;       // of the storage the caller gave back for those handed out
+    std::size_t handed_bytes_ = 0;      // handed out since queued_bytes_ was last settled
     mutable bool poller_seen_ = false;  // the receiving thread's copy of fd_wanted_
 };
 
