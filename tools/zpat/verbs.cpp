@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "idle_watchdog.hpp"
 #include "output.hpp"
 #include "zpat/zpat.hpp"
 
@@ -191,65 +192,6 @@ int run_req(const req_settings& settings) {
         return true;
     });
 }
-
-namespace {
-
-// Calls `on_idle` once when touch() has not been called for `limit`, until finish().
-class idle_watchdog {
-  public:
-    idle_watchdog(std::optional<milliseconds> limit, std::function<void()> on_idle)
-        : on_idle_(std::move(on_idle)) {
-        if (limit) {
-            thread_ = std::thread([this, limit = *limit] { watch(limit); });
-        }
-    }
-    ~idle_watchdog() { finish(); }
-    idle_watchdog(const idle_watchdog&) = delete;
-    idle_watchdog& operator=(const idle_watchdog&) = delete;
-
-    void touch() {
-        {
-            std::lock_guard lock(mutex_);
-            last_ = clock::now();
-        }
-        activity_.notify_one();
-    }
-    // Stops watching. Returns whether the limit had passed.
-    bool finish() {
-        {
-            std::lock_guard lock(mutex_);
-            finished_ = true;
-        }
-        activity_.notify_one();
-        if (thread_.joinable()) {
-            thread_.join();
-        }
-        return fired_;
-    }
-
-  private:
-    void watch(milliseconds limit) {
-        std::unique_lock lock(mutex_);
-        while (!finished_) {
-            if (activity_.wait_until(lock, last_ + limit) == std::cv_status::timeout &&
-                clock::now() >= last_ + limit) {
-                fired_ = true;
-                on_idle_();
-                return;
-            }
-        }
-    }
-
-    std::function<void()> on_idle_;
-    std::mutex mutex_;
-    std::condition_variable activity_;
-    clock::time_point last_ = clock::now();
-    bool finished_ = false;
-    bool fired_ = false;
-    std::thread thread_;
-};
-
-}  // namespace
 
 int run_rep(const rep_settings& settings) {
     replier rep(settings.endpoint);
