@@ -5,10 +5,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <system_error>
-#include <zmq.hpp>
 
 namespace zpat::broker::detail {
 
@@ -33,14 +31,6 @@ void stop_token::request() noexcept {
     const std::uint64_t one = 1;
     // Never read: the descriptor stays readable and wakes every poll that includes it.
     [[maybe_unused]] const auto written = ::write(fd_, &one, sizeof one);
-}
-
-bool wait_readable(zpat::detail::poll_handle handle, const stop_token& stop,
-                   std::chrono::milliseconds timeout) {
-    std::array<zmq_pollitem_t, 2> items{
-        {{handle.socket(), handle.fd(), ZMQ_POLLIN, 0}, {nullptr, stop.fd(), ZMQ_POLLIN, 0}}};
-    return zmq_poll(items.data(), static_cast<int>(items.size()), timeout.count()) > 0 &&
-           (items[0].revents & ZMQ_POLLIN) != 0;
 }
 
 std::string bind_by_default(std::string_view endpoints) {

@@ -13,7 +13,8 @@
 
 #include "zpat/broker/broker.hpp"
 #include "zpat/core/message.hpp"
-#include "zpat/core/poll_handle.hpp"
+#include "zpat/poller.hpp"
+#include "zpat/relay.hpp"
 
 namespace zpat::broker::detail {
 
@@ -61,10 +62,24 @@ class stop_token {
     std::atomic<bool> requested_{false};
 };
 
-// Waits until `handle` or the stop token is readable, or `timeout` passes. Returns whether
-// `handle` is (the stop token is read with requested()).
-bool wait_readable(zpat::detail::poll_handle handle, const stop_token& stop,
-                   std::chrono::milliseconds timeout);
+// Waits until one of a device's roles has something to receive, or the stop token is readable.
+class readiness {
+  public:
+    explicit readiness(const stop_token& stop) { poller_.add_descriptor(stop.fd(), [] {}); }
+    readiness(const readiness&) = delete;
+    readiness& operator=(const readiness&) = delete;
+
+    // Marks which role is ready: `flag` is set when `role` is.
+    template <class Role>
+    void watch(const Role& role, bool& flag) {
+        poller_.add(role, [&flag] { flag = true; });
+    }
+    // Waits up to `timeout`; the flags of the roles that are ready are set (and none cleared).
+    void wait(std::chrono::milliseconds timeout) { poller_.run_once(timeout); }
+
+  private:
+    zpat::poller poller_;
+};
 
 // Endpoints a device binds unless the user wrote '>' (connect) or '@' before them.
 std::string bind_by_default(std::string_view endpoints);
@@ -103,33 +118,32 @@ class published {
 // How often a device republishes its tables and runs its housekeeping.
 inline constexpr std::chrono::milliseconds tick{100};
 
-// The loop of the devices written on the public roles: moves what `from` receives to `to`, in
-// bursts, counting, until `stop`. A send that finds no room within its timeout (the receiving
-// side at its high-water mark) is retried until there is room or the device stops. After each
-// burst, `after_burst()` runs (for counters that must be read on this thread).
-template <class From, class To, class AfterBurst>
-void relay(From& from, To& to, traffic_counters& counts, const stop_token& stop,
-           AfterBurst after_burst) {
-    constexpr int burst = 1000;
-    message msg;
-    while (!stop.requested()) {
-        if (!wait_readable(from.poll_handle(), stop, tick)) {
+// Messages a device moves per wake-up before it looks at its other work and the stop token.
+inline constexpr int burst = 1000;
+
+// Moves up to a burst of messages with `link`, counting them. A message that finds no room
+// within the destination's send timeout (its high-water mark) is held and tried again until it
+// goes or the device stops. Returns whether the burst ended with nothing left waiting.
+inline bool relay_burst(zpat::relay& link, traffic_counters& counts, const stop_token& stop,
+                        const frame_watch& watch = {}) {
+    for (int moved = 0; moved < burst;) {
+        const relayed step = link.step(watch);
+        if (step.what == relayed::idle) {
+            return true;
+        }
+        if (step.what == relayed::held) {
+            if (stop.requested()) {
+                return true;
+            }
             continue;
         }
-        for (int i = 0; i < burst && from.receive(msg, std::chrono::milliseconds{0}); ++i) {
-            const std::uint64_t bytes = msg.byte_size();
-            counts.messages_in.add();
-            counts.bytes_in.add(bytes);
-            while (!to.send(msg)) {
-                if (stop.requested()) {
-                    return;
-                }
-            }
-            counts.messages_out.add();
-            counts.bytes_out.add(bytes);
-        }
-        after_burst();
+        ++moved;
+        counts.messages_in.add();
+        counts.bytes_in.add(step.bytes);
+        counts.messages_out.add();
+        counts.bytes_out.add(step.bytes);
     }
+    return false;
 }
 
 class device {

@@ -1,36 +1,30 @@
 // The pub-sub forwarder. Publishers reach the frontend, subscribers the backend.
 //
-// Both sides on ZeroMQ: an XSUB/XPUB pair. Subscriptions go upstream (XPUB_VERBOSER, so every
-// subscribe and unsubscribe is seen and counted), and messages go downstream part by part with
-// zmq_msg_t moved through untouched, in bursts per poll. An optional last-value cache answers a
-// new subscription with the latest message of every topic it matches.
-//
-// Either side on raw+tcp: a zpat subscriber (subscribed to everything) feeds a zpat publisher,
-// which filters per subscriber itself. Subscriptions then stop at the broker.
+// Each side is the richer role where its backend offers it, and the plain one otherwise:
+// - frontend: an xsubscriber passes subscriptions on to the publishers, so they filter before
+//   the network; a (raw+tcp) subscriber instead subscribes to everything.
+// - backend: an xpublisher hands the forwarder every subscribe and unsubscribe (counted per
+//   prefix, answered from the last-value cache, passed upstream); a (raw+tcp) publisher keeps
+//   its subscribers' subscriptions to itself and filters for them.
+// Messages go through a zpat::relay: between ZeroMQ sides their frames move uncopied.
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "device.hpp"
-#include "seam/registry.hpp"
-#include "zmq_socket.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/pubsub.hpp"
 
 namespace zpat::broker::detail {
 namespace {
 
-using zpat::detail::zmq_socket;
-
-// Messages moved per wake-up before the device looks at subscriptions and the stop token again.
-constexpr int burst = 1000;
 // Topics the last-value cache keeps at most; past this, new topics are not cached.
 constexpr std::size_t max_cached_topics = 65536;
 
@@ -42,39 +36,92 @@ options side_options(const forwarder_config& cfg, std::size_t max_size) {
                    .block_when_full = cfg.lossless};
 }
 
-class zmq_forwarder final : public device {
-  public:
-    zmq_forwarder(const forwarder_config& cfg, std::size_t max_size)
-        : cfg_(cfg),
-          frontend_(zmq::socket_type::xsub,
-                    zpat::detail::resolve(bind_by_default(cfg.frontend), link::bind).endpoints,
-                    side_options(cfg, max_size)),
-          backend_(zmq::socket_type::xpub,
-                   zpat::detail::resolve(bind_by_default(cfg.backend), link::bind).endpoints,
-                   side_options(cfg, max_size)) {
-        backend_.socket().set(zmq::sockopt::xpub_verboser, 1);
-        // Lossless: the XPUB refuses instead of dropping, and the forwarder waits for room.
-        backend_.socket().set(zmq::sockopt::xpub_nodrop, cfg.lossless ? 1 : 0);
-        zmq_msg_init(&part_);
+// Opens the richer role on `endpoints` when their backend offers it.
+template <class Role>
+std::optional<Role> open_if_offered(const std::string& endpoints, const options& opts) {
+    try {
+        return Role(endpoints, opts);
+    } catch (const unsupported_error&) {
+        return std::nullopt;
     }
-    ~zmq_forwarder() override { zmq_msg_close(&part_); }
+}
+
+// One side of the forwarder: the richer role or, where the backend has none, the plain one.
+template <class Rich, class Plain>
+struct side {
+    std::optional<Rich> rich;
+    std::optional<Plain> plain;
+
+    template <class... Args>
+    side(const std::string& endpoints, const options& opts, Args&&... plain_args)
+        : rich(open_if_offered<Rich>(endpoints, opts)) {
+        if (!rich) {
+            plain.emplace(endpoints, std::forward<Args>(plain_args)..., opts);
+        }
+    }
+    const std::vector<std::string>& endpoints() const {
+        return rich ? rich->endpoints() : plain->endpoints();
+    }
+};
+
+using upstream = side<xsubscriber, subscriber>;
+using downstream = side<xpublisher, publisher>;
+
+zpat::relay::source source_of(upstream& side) {
+    if (side.rich) {
+        return *side.rich;
+    }
+    return *side.plain;
+}
+
+zpat::relay::destination destination_of(downstream& side) {
+    if (side.rich) {
+        return *side.rich;
+    }
+    return *side.plain;
+}
+
+class forwarder final : public device {
+  public:
+    forwarder(const forwarder_config& cfg, std::size_t max_size)
+        : cfg_(cfg),
+          frontend_(bind_by_default(cfg.frontend), side_options(cfg, max_size),
+                    std::initializer_list<std::string_view>{""}),
+          backend_(bind_by_default(cfg.backend), side_options(cfg, max_size)),
+          link_(source_of(frontend_), destination_of(backend_)) {
+        if (cfg.last_value_cache && !backend_.rich) {
+            throw unsupported_error(
+                "the forwarder's last-value cache needs ZeroMQ endpoints on its backend "
+                "(subscriber) side: it answers subscriptions, which a raw+tcp:// publisher "
+                "keeps to itself");
+        }
+        if (frontend_.rich && !backend_.rich) {
+            frontend_.rich->subscribe("");  // no subscriptions come from a raw+tcp backend
+        }
+        watch_ = [this](std::size_t index, std::string_view frame, bool last) {
+            see(index, frame, last);
+        };
+    }
 
     void run(const stop_token& stop) override {
-        std::vector<zmq::pollitem_t> items{{frontend_.socket().handle(), 0, ZMQ_POLLIN, 0},
-                                           {backend_.socket().handle(), 0, ZMQ_POLLIN, 0},
-                                           {nullptr, stop.fd(), ZMQ_POLLIN, 0}};
+        readiness ready(stop);
+        bool messages = false;
+        bool subscriptions = false;
+        watch_frontend(ready, messages);
+        if (backend_.rich) {
+            ready.watch(*backend_.rich, subscriptions);
+        }
         auto next_publish = std::chrono::steady_clock::now();
         while (!stop.requested()) {
-            if (zpat::detail::poll_interrupted(items, tick)) {
-                continue;
+            if (!messages && !subscriptions) {
+                ready.wait(tick);
             }
-            if ((items[1].revents & ZMQ_POLLIN) != 0) {
+            if (subscriptions) {
+                subscriptions = false;
                 forward_subscriptions();
             }
-            if ((items[0].revents & ZMQ_POLLIN) != 0) {
-                for (int i = 0; i < burst && forward_message(stop); ++i) {
-                }
-            }
+            const bool watching = cfg_.last_value_cache || !prefixes_.empty();
+            messages = !relay_burst(link_, counts_, stop, watching ? watch_ : frame_watch{});
             const auto now = std::chrono::steady_clock::now();
             if (now >= next_publish) {
                 publish_tables();
@@ -85,7 +132,11 @@ class zmq_forwarder final : public device {
     }
 
     void report(stats& into) const override {
-        into.forwarder = forwarder_stats{counts_.snapshot(), topics_.read(), cached_.get()};
+        traffic snapshot = counts_.snapshot();
+        if (backend_.plain) {
+            snapshot.dropped_full = backend_.plain->dropped();  // raw+tcp counts per subscriber
+        }
+        into.forwarder = forwarder_stats{snapshot, topics_.read(), cached_.get()};
     }
     std::vector<std::string> frontend() const override { return frontend_.endpoints(); }
     std::vector<std::string> backend() const override { return backend_.endpoints(); }
@@ -96,63 +147,27 @@ class zmq_forwarder final : public device {
         std::uint64_t messages = 0;
     };
 
-    // Receives one part into part_ without waiting. Returns its size, or -1 when none is there.
-    int receive_part(zmq::socket_t& from) {
-        return zmq_msg_recv(&part_, from.handle(), ZMQ_DONTWAIT);
-    }
-    bool more() { return zmq_msg_more(&part_) != 0; }
-
-    // Sends part_ on the backend. In lossless mode waits for room, a tick at a time, while the
-    // device is not stopping; otherwise the XPUB drops for full subscribers itself.
-    bool send_part(int flags, const stop_token& stop) {
-        while (zmq_msg_send(&part_, backend_.socket().handle(), flags) < 0) {
-            if ((zmq_errno() != EAGAIN && zmq_errno() != EINTR) || stop.requested()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    // Moves one whole message from the frontend to the backend. Returns false when none waited.
-    bool forward_message(const stop_token& stop) {
-        int size = receive_part(frontend_.socket());
-        if (size < 0) {
-            return false;
-        }
-        counts_.messages_in.add();
-        const std::string_view topic(static_cast<const char*>(zmq_msg_data(&part_)),
-                                     zmq_msg_size(&part_));
-        count_topic(topic);
-        message* cached = cache_slot(topic);
-        std::uint64_t bytes = 0;
-        bool sent = true;
-        for (std::size_t frame = 0;; ++frame) {
-            bytes += static_cast<std::uint64_t>(size);
-            if (cached != nullptr) {
-                cached->assign_frame(
-                    frame, {static_cast<const char*>(zmq_msg_data(&part_)), zmq_msg_size(&part_)});
-            }
-            const bool last = !more();
-            if (cached != nullptr && last) {
-                cached->truncate(frame + 1);
-            }
-            sent = sent && send_part(last ? 0 : ZMQ_SNDMORE, stop);
-            if (last) {
-                break;
-            }
-            size = receive_part(frontend_.socket());
-            if (size < 0) {
-                break;  // parts of one message arrive together; this is only a safety net
-            }
-        }
-        counts_.bytes_in.add(bytes);
-        if (sent) {
-            counts_.messages_out.add();
-            counts_.bytes_out.add(bytes);
+    void watch_frontend(readiness& ready, bool& flag) {
+        if (frontend_.rich) {
+            ready.watch(*frontend_.rich, flag);
         } else {
-            counts_.dropped_full.add();
+            ready.watch(*frontend_.plain, flag);
         }
-        return true;
+    }
+
+    // Each frame of a message on its way: frame 0 is the topic, counted per prefix and keyed
+    // in the cache; every frame of a cached topic is copied into its slot.
+    void see(std::size_t index, std::string_view frame, bool last) {
+        if (index == 0) {
+            count_topic(frame);
+            cached_slot_ = cache_slot(frame);
+        }
+        if (cached_slot_ != nullptr) {
+            cached_slot_->assign_frame(index, frame);
+            if (last) {
+                cached_slot_->truncate(index + 1);
+            }
+        }
     }
 
     void count_topic(std::string_view topic) {
@@ -182,17 +197,19 @@ class zmq_forwarder final : public device {
     // new one from the last-value cache.
     void forward_subscriptions() {
         message sub;
-        while (backend_.receive(sub, milliseconds{0})) {
-            if (sub.size() == 1 && !sub[0].empty() && (sub[0][0] == 0 || sub[0][0] == 1)) {
+        while (backend_.rich->receive_subscription(sub, milliseconds{0})) {
+            const bool is_subscription =
+                sub.size() == 1 && !sub[0].empty() && (sub[0][0] == 0 || sub[0][0] == 1);
+            if (frontend_.rich) {
+                frontend_.rich->send(sub);  // anything else a subscriber says goes up as it is
+            }
+            if (is_subscription) {
                 const bool subscribe = sub[0][0] == 1;
                 const std::string prefix = sub[0].substr(1);
                 note_subscription(prefix, subscribe);
-                frontend_.send(sub);
                 if (subscribe) {
                     replay_cache(prefix);
                 }
-            } else {
-                frontend_.send(sub);  // anything else a subscriber says goes upstream as it is
             }
         }
     }
@@ -215,11 +232,9 @@ class zmq_forwarder final : public device {
 
     void replay_cache(const std::string& prefix) {
         for (const auto& [topic, last] : cache_) {
-            if (topic.starts_with(prefix) && !last.empty()) {
-                if (backend_.send(last)) {
-                    counts_.messages_out.add();
-                    counts_.bytes_out.add(last.byte_size());
-                }
+            if (topic.starts_with(prefix) && !last.empty() && backend_.rich->send(last)) {
+                counts_.messages_out.add();
+                counts_.bytes_out.add(last.byte_size());
             }
         }
     }
@@ -233,9 +248,11 @@ class zmq_forwarder final : public device {
     }
 
     forwarder_config cfg_;
-    zmq_socket frontend_;
-    zmq_socket backend_;
-    zmq_msg_t part_{};
+    upstream frontend_;
+    downstream backend_;
+    zpat::relay link_;
+    frame_watch watch_;
+    message* cached_slot_ = nullptr;
     traffic_counters counts_;
     counter cached_;
     std::map<std::string, prefix_counts> prefixes_;
@@ -251,47 +268,10 @@ class zmq_forwarder final : public device {
     published<std::vector<topic_stats>> topics_;
 };
 
-// At least one side on raw+tcp: zpat roles on both sides, the publisher filtering itself.
-class role_forwarder final : public device {
-  public:
-    role_forwarder(const forwarder_config& cfg, std::size_t max_size)
-        : frontend_(bind_by_default(cfg.frontend), {""}, side_options(cfg, max_size)),
-          backend_(bind_by_default(cfg.backend), side_options(cfg, max_size)) {
-        if (cfg.last_value_cache) {
-            throw unsupported_error(
-                "the forwarder's last-value cache needs ZeroMQ endpoints on both sides: it "
-                "answers subscriptions, which stop at the broker when a side is raw+tcp://");
-        }
-    }
-
-    // A send finds no room only in lossless mode, at a subscriber's high-water mark.
-    void run(const stop_token& stop) override {
-        relay(frontend_, backend_, counts_, stop, [] {});
-    }
-
-    void report(stats& into) const override {
-        traffic snapshot = counts_.snapshot();
-        snapshot.dropped_full = backend_.dropped();
-        into.forwarder = forwarder_stats{snapshot, {}, 0};
-    }
-    std::vector<std::string> frontend() const override { return frontend_.endpoints(); }
-    std::vector<std::string> backend() const override { return backend_.endpoints(); }
-
-  private:
-    subscriber frontend_;
-    publisher backend_;
-    traffic_counters counts_;
-};
-
 }  // namespace
 
 std::unique_ptr<device> make_forwarder(const forwarder_config& cfg, std::size_t max_size) {
-    const bool zmq_both = backend_name(bind_by_default(cfg.frontend)) == "zeromq" &&
-                          backend_name(bind_by_default(cfg.backend)) == "zeromq";
-    if (zmq_both) {
-        return std::make_unique<zmq_forwarder>(cfg, max_size);
-    }
-    return std::make_unique<role_forwarder>(cfg, max_size);
+    return std::make_unique<forwarder>(cfg, max_size);
 }
 
 }  // namespace zpat::broker::detail

@@ -3,73 +3,65 @@
 // runs it on the socket, with the heartbeat and housekeeping clocks, and counts the traffic.
 
 #include <chrono>
-#include <limits>
 #include <string>
 #include <vector>
 
 #include "device.hpp"
 #include "majordomo_broker.hpp"
-#include "seam/registry.hpp"
-#include "zmq_socket.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/majordomo.hpp"
+#include "zpat/router.hpp"
 
 namespace zpat::broker::detail {
 namespace {
 
 using clock = std::chrono::steady_clock;
-using zpat::detail::zmq_socket;
-
-constexpr int burst = 1000;
-
-std::vector<endpoint> majordomo_endpoints(const service_config& cfg) {
-    const std::string text = bind_by_default(cfg.endpoint);
-    if (backend_name(text) != "zeromq") {
+// The Majordomo socket: a router, which only ZeroMQ endpoints offer. It drops a message over
+// max_size as it receives it (counted and logged here) and closes a connection only for a
+// frame over twice that.
+zpat::router open_router(const service_config& cfg, std::size_t max_size) {
+    const options opts{.send_high_water_mark = cfg.high_water_mark,
+                       .receive_high_water_mark = cfg.high_water_mark,
+                       .max_message_size = max_size,
+                       .send_timeout = milliseconds{0}};
+    try {
+        return zpat::router(bind_by_default(cfg.endpoint), opts);
+    } catch (const unsupported_error& e) {
         throw unsupported_error("the service broker on '" + cfg.endpoint +
-                                "' is not supported: Majordomo is a ZeroMQ protocol; use tcp://, "
-                                "ipc:// or inproc://");
+                                "' is not supported: Majordomo is a ZeroMQ protocol (" +
+                                e.what() + ")");
     }
-    return zpat::detail::resolve(text, link::bind).endpoints;
-}
-
-std::size_t frame_ceiling(std::size_t max_size) {
-    return max_size > std::numeric_limits<std::size_t>::max() / 2 ? max_size : max_size * 2;
 }
 
 class service_broker final : public device {
   public:
     service_broker(const service_config& cfg, std::size_t max_size)
         : cfg_(cfg),
-          socket_(zmq::socket_type::router, majordomo_endpoints(cfg),
-                  options{.send_high_water_mark = cfg.high_water_mark,
-                          .receive_high_water_mark = cfg.high_water_mark,
-                          // libzmq cuts a connection whose frame exceeds its ceiling
-                          // without saying why. The ceiling is twice our limit, so a message
-                          // somewhat too large is received, then dropped, counted and logged
-                          // here; a frame past twice the limit (a hostile length) still never
-                          // gets its memory, and its connection is closed.
-                          .max_message_size = frame_ceiling(max_size),
-                          .send_timeout = milliseconds{0}}),
+          socket_(open_router(cfg, max_size)),
           max_size_(max_size),
           protocol_(cfg, counts_, [this](const message& msg) { send(msg); }) {
-        socket_.limit_messages(max_size);
     }
 
     void run(const stop_token& stop) override {
-        std::vector<zmq::pollitem_t> items{{socket_.socket().handle(), 0, ZMQ_POLLIN, 0},
-                                           {nullptr, stop.fd(), ZMQ_POLLIN, 0}};
+        readiness ready(stop);
+        bool waiting = false;
+        ready.watch(socket_, waiting);
         clock::time_point heartbeat_at = clock::now() + cfg_.heartbeat_interval;
         clock::time_point tick_at = clock::now();
         message msg;
         while (!stop.requested()) {
             const auto wait =
                 std::chrono::ceil<milliseconds>(std::min(heartbeat_at, tick_at) - clock::now());
-            if (!zpat::detail::poll_interrupted(items, std::max(milliseconds{0}, wait))) {
-                for (int i = 0; i < burst && socket_.receive(msg, milliseconds{0}); ++i) {
-                    protocol_.on_message(msg);
-                }
-                note_oversized();
+            if (!waiting) {
+                ready.wait(std::max(milliseconds{0}, wait));
             }
+            int received = 0;
+            while (received < burst && socket_.receive(msg, milliseconds{0})) {
+                protocol_.on_message(msg);
+                ++received;
+            }
+            waiting = received == burst;  // more may be there: no wait before the next burst
+            note_oversized();
             const clock::time_point now = clock::now();
             if (now >= heartbeat_at) {
                 protocol_.heartbeat(now);
@@ -99,12 +91,13 @@ class service_broker final : public device {
 
   private:
     void send(const message& msg) {
+        const std::uint64_t unroutable = socket_.unroutable();
         if (socket_.send(msg)) {
             counts_.messages_out.add();
             counts_.bytes_out.add(msg.byte_size());
-        } else {
-            counts_.dropped_full.add();  // that peer's queue is full; ROUTER drops for it alone
-        }
+        } else if (socket_.unroutable() == unroutable) {
+            counts_.dropped_full.add();  // that peer's queue is full; dropped for it alone
+        }  // else the peer has gone: its reply has nobody to go to
     }
 
     // The socket drops messages over max_message_size as it receives them; count and log them.
@@ -130,7 +123,7 @@ class service_broker final : public device {
     }
 
     service_config cfg_;
-    zmq_socket socket_;
+    zpat::router socket_;
     std::size_t max_size_;
     traffic_counters counts_;
     majordomo_broker protocol_;  // after counts_, which it counts into

@@ -1,6 +1,6 @@
 // The pipeline streamer: what producers push to the frontend is pushed on, round-robin, to the
 // workers that pull from the backend. A hop in a pipeline, written on the public roles, so either
-// side may be ZeroMQ or raw+tcp. With no worker connected the backend holds messages up to its
+// side may be ZeroMQ or raw+tcp; between two ZeroMQ sides the relay moves frames uncopied. With no worker connected the backend holds messages up to its
 // high-water mark and the streamer then stops taking more: producers wait, nothing is lost.
 
 #include "device.hpp"
@@ -16,8 +16,17 @@ class streamer final : public device {
           backend_(bind_by_default(cfg.backend), side_options(cfg, max_size)) {}
 
     void run(const stop_token& stop) override {
-        relay(frontend_, backend_, counts_, stop,
-              [this] { counts_.dropped_oversized.set(frontend_.oversized_dropped()); });
+        zpat::relay link(frontend_, backend_);
+        readiness ready(stop);
+        bool waiting = false;
+        ready.watch(frontend_, waiting);
+        while (!stop.requested()) {
+            if (!waiting) {
+                ready.wait(tick);
+            }
+            waiting = !relay_burst(link, counts_, stop);
+            counts_.dropped_oversized.set(frontend_.oversized_dropped());
+        }
     }
 
     void report(stats& into) const override { into.streamer = counts_.snapshot(); }

@@ -118,10 +118,24 @@ TEST_CASE("the forwarder bridges raw+tcp publishers to ZeroMQ subscribers and th
     }
 }
 
-TEST_CASE("a last-value cache with a raw+tcp side is refused by name", "[broker][forwarder]") {
+TEST_CASE("the last-value cache serves raw+tcp publishers too, and needs a ZeroMQ backend",
+          "[broker][forwarder][lvc]") {
     CHECK_THROWS_WITH(
-        broker::broker(forwarder_on("raw+tcp://127.0.0.1:*", "tcp://127.0.0.1:*", true)),
-        Catch::Contains("last-value cache"));
+        broker::broker(forwarder_on("tcp://127.0.0.1:*", "raw+tcp://127.0.0.1:*", true)),
+        Catch::Contains("last-value cache") && Catch::Contains("backend"));
+
+    running_broker b(forwarder_on("raw+tcp://127.0.0.1:*", "tcp://127.0.0.1:*", true));
+    publisher pub(at(b.forwarder_frontend()));
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));  // the broker takes everything upstream
+    pub.publish("price.a", "1");
+    pub.publish("price.a", "2");
+    REQUIRE(eventually_counted(b, [](const stats& s) {
+        return s.forwarder->counts.messages_in == 2 && s.forwarder->cached_topics == 1;
+    }));
+    subscriber late(b.forwarder_backend(), {"price."});
+    const auto msg = late.receive(5s);
+    REQUIRE(msg);
+    CHECK(*msg == message{"price.a", "2"});
 }
 
 TEST_CASE("a slow raw+tcp subscriber loses messages, counted, while a fast one loses none",

@@ -332,7 +332,7 @@ def _():
     assert 'heartbeat-interval="1s"' in check.stdout and "no-streamer=true" in check.stdout
     for args, named in [(["--service-endpoint", "bogus"], "--service-endpoint"),
                         (["--heartbeat-interval", "soon"], "--heartbeat-interval"),
-                        (["--forwarder-frontend", "raw+tcp://127.0.0.1:*", "--last-value-cache"],
+                        (["--forwarder-backend", "raw+tcp://127.0.0.1:*", "--last-value-cache"],
                          "--last-value-cache"),
                         (["--no-such-flag"], "--no-such-flag")]:
         bad = subprocess.run([BROKER, "--check-config", *args], capture_output=True, text=True,

@@ -20,9 +20,10 @@ int main(int argc, char** argv) {
     const long count = example::flag(argc, argv, "--count", 1000L);
     const long wait_for = example::flag(argc, argv, "--wait", 0L);
 
-    // block_when_full: wait for a slow subscriber instead of dropping, so every loss seen here is
-    // the slow joiner's.
-    zpat::publisher pub(example::bind_to(endpoint), {.block_when_full = true});
+    // block_when_full: wait for a slow subscriber instead of dropping, and linger until the last
+    // queued update is delivered at exit, so every loss seen here is the slow joiner's.
+    zpat::publisher pub(example::bind_to(endpoint),
+                        {.linger = zpat::forever, .block_when_full = true});
     if (wait_for > 0) {
         std::cout << "publisher: waiting for " << wait_for << " subscription(s)" << std::endl;
         if (!pub.wait_for_subscriptions(static_cast<std::size_t>(wait_for), 10s)) {

@@ -23,6 +23,8 @@ class sender_impl;
 class receiver_impl;
 }  // namespace detail
 
+class relay;
+
 class pusher {
   public:
     // Connects (by default) to `endpoints`. Throws: endpoint_error, connection_error,
@@ -40,6 +42,7 @@ class pusher {
     connection_counts connections() const;
 
   private:
+    friend class relay;
     std::unique_ptr<detail::sender_impl> impl_;
 };
 
@@ -64,6 +67,7 @@ class puller {
     detail::poll_handle poll_handle() const;
 
   private:
+    friend class relay;
     std::unique_ptr<detail::receiver_impl> impl_;
 };
 

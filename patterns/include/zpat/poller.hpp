@@ -24,7 +24,8 @@ class poller {
     using callback = std::function<void()>;
     using timer_id = std::uint64_t;
 
-    // Runs `on_readable` whenever `role` (a puller, subscriber or replier) has a message waiting.
+    // Runs `on_readable` whenever `role` (a puller, subscriber, replier, router or xsubscriber)
+    // has a message waiting, or an xpublisher a subscription.
     // The role must outlive the poller or be removed first.
     template <class Role>
     // NOLINTNEXTLINE(performance-unnecessary-value-param): it is moved; tidy 14 misreads this
@@ -35,6 +36,13 @@ class poller {
     void remove(const Role& role) {
         remove_handle(role.poll_handle());
     }
+
+    // Runs `on_readable` whenever descriptor `fd` (a pipe, an eventfd, a socket of the user's
+    // own) is readable. The descriptor must stay open until removed.
+    void add_descriptor(int fd, callback on_readable) {
+        add_handle(detail::poll_handle::descriptor(fd), std::move(on_readable));
+    }
+    void remove_descriptor(int fd) { remove_handle(detail::poll_handle::descriptor(fd)); }
 
     // Runs `fn` every `interval`, first after one interval. Returns an id for cancel().
     timer_id every(milliseconds interval, callback fn);

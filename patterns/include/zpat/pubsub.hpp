@@ -25,7 +25,11 @@ namespace zpat {
 namespace detail {
 class publisher_impl;
 class subscriber_impl;
+class xpublisher_impl;
+class xsubscriber_impl;
 }  // namespace detail
+
+class relay;
 
 class publisher {
   public:
@@ -57,6 +61,7 @@ class publisher {
     connection_counts connections() const;
 
   private:
+    friend class relay;
     std::unique_ptr<detail::publisher_impl> impl_;
 };
 
@@ -91,7 +96,72 @@ class subscriber {
     detail::poll_handle poll_handle() const;
 
   private:
+    friend class relay;
     std::unique_ptr<detail::subscriber_impl> impl_;
+};
+
+// The two ends of a pub-sub forwarder, as the ZeroMQ Guide's XPUB and XSUB sockets: the
+// subscriptions are messages that the user reads and passes on. A subscription message is one
+// frame, 0x01 then the topic prefix; an unsubscription the same with 0x00. Only on ZeroMQ
+// endpoints: raw+tcp:// and raw+udp:// refuse them with unsupported_error (a raw publisher
+// filters for its subscribers itself, so subscriptions stop there). Move-only; not thread-safe.
+//
+//   zpat::xsubscriber upstream(">tcp://publisher:5556");
+//   zpat::xpublisher downstream("@tcp://*:5557");
+//   // subscriptions: downstream.receive_subscription() -> upstream.send()
+//   // messages:      zpat::relay(upstream, downstream).step()
+
+class xpublisher {
+  public:
+    // Binds (by default) `endpoints`. With options::block_when_full, a send waits (up to
+    // options::send_timeout) for room at a full subscriber instead of dropping for it.
+    // Throws: endpoint_error, connection_error, unsupported_error.
+    explicit xpublisher(std::string_view endpoints, const options& opts = {});
+    ~xpublisher();
+    xpublisher(xpublisher&&) noexcept;
+    xpublisher& operator=(xpublisher&&) noexcept;
+
+    // Sends `msg`, whose frame 0 is the topic, to every matching subscriber.
+    // Returns: false only with block_when_full, when no room came within send_timeout.
+    // Throws: message_size_error; state_error for a message with no frames.
+    bool send(const message& msg);
+    // Waits up to `timeout` for the next subscription message from a subscriber: every
+    // subscribe and unsubscribe, also repeated ones. Returns false on timeout.
+    bool receive_subscription(message& into, milliseconds timeout = forever);
+    const std::vector<std::string>& endpoints() const;
+    // Readable while subscription messages wait (for zpat::poller).
+    detail::poll_handle poll_handle() const;
+
+  private:
+    friend class relay;
+    std::unique_ptr<detail::xpublisher_impl> impl_;
+};
+
+class xsubscriber {
+  public:
+    // Connects (by default) to `endpoints`, subscribed to nothing.
+    // Throws: endpoint_error, connection_error, unsupported_error.
+    explicit xsubscriber(std::string_view endpoints, const options& opts = {});
+    ~xsubscriber();
+    xsubscriber(xsubscriber&&) noexcept;
+    xsubscriber& operator=(xsubscriber&&) noexcept;
+
+    // Sends `msg` to every publisher: a subscription message subscribes (each one counts; as
+    // many unsubscriptions undo it), anything else reaches the publishers' users as it is.
+    // Throws: message_size_error; state_error for a message with no frames.
+    bool send(const message& msg);
+    // Shorthands for the subscription messages.
+    void subscribe(std::string_view prefix);
+    void unsubscribe(std::string_view prefix);
+    // Waits up to `timeout` for the next message from a publisher. Returns false on timeout.
+    bool receive(message& into, milliseconds timeout = forever);
+    std::uint64_t oversized_dropped() const noexcept;
+    const std::vector<std::string>& endpoints() const;
+    detail::poll_handle poll_handle() const;
+
+  private:
+    friend class relay;
+    std::unique_ptr<detail::xsubscriber_impl> impl_;
 };
 
 }  // namespace zpat

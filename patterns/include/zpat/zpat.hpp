@@ -1,6 +1,7 @@
 #pragma once
 // Everything an application needs: the three patterns, the Majordomo service roles, the byte
-// stream, the poller and the msgpack codec.
+// stream, the broker's roles (router, xpublisher, xsubscriber, relay), the poller and the
+// msgpack codec.
 
 #include "zpat/core/codec.hpp"
 #include "zpat/core/endpoint.hpp"
@@ -10,6 +11,8 @@
 #include "zpat/pipeline.hpp"
 #include "zpat/poller.hpp"
 #include "zpat/pubsub.hpp"
+#include "zpat/relay.hpp"
 #include "zpat/reqrep.hpp"
+#include "zpat/router.hpp"
 #include "zpat/service.hpp"
 #include "zpat/stream.hpp"

@@ -78,3 +78,58 @@ detail::poll_handle subscriber::poll_handle() const {
 }
 
 }  // namespace zpat
+
+namespace zpat {
+
+xpublisher::xpublisher(std::string_view endpoints, const options& opts) {
+    auto [owner, list] = detail::resolve(endpoints, link::bind);
+    impl_ = owner->make_xpublisher(list, opts);
+}
+xpublisher::~xpublisher() = default;
+xpublisher::xpublisher(xpublisher&&) noexcept = default;
+xpublisher& xpublisher::operator=(xpublisher&&) noexcept = default;
+
+bool xpublisher::send(const message& msg) {
+    return impl_->send(msg);
+}
+bool xpublisher::receive_subscription(message& into, milliseconds timeout) {
+    return impl_->receive_subscription(into, timeout);
+}
+const std::vector<std::string>& xpublisher::endpoints() const {
+    return impl_->endpoints();
+}
+detail::poll_handle xpublisher::poll_handle() const {
+    return impl_->subscriptions_handle();
+}
+
+xsubscriber::xsubscriber(std::string_view endpoints, const options& opts) {
+    auto [owner, list] = detail::resolve(endpoints, link::connect);
+    impl_ = owner->make_xsubscriber(list, opts);
+}
+xsubscriber::~xsubscriber() = default;
+xsubscriber::xsubscriber(xsubscriber&&) noexcept = default;
+xsubscriber& xsubscriber::operator=(xsubscriber&&) noexcept = default;
+
+bool xsubscriber::send(const message& msg) {
+    return impl_->send(msg);
+}
+void xsubscriber::subscribe(std::string_view prefix) {
+    impl_->send(message{"\x01" + std::string(prefix)});
+}
+void xsubscriber::unsubscribe(std::string_view prefix) {
+    impl_->send(message{std::string(1, '\0') + std::string(prefix)});
+}
+bool xsubscriber::receive(message& into, milliseconds timeout) {
+    return impl_->receive(into, timeout);
+}
+std::uint64_t xsubscriber::oversized_dropped() const noexcept {
+    return impl_->oversized_dropped();
+}
+const std::vector<std::string>& xsubscriber::endpoints() const {
+    return impl_->endpoints();
+}
+detail::poll_handle xsubscriber::poll_handle() const {
+    return impl_->handle();
+}
+
+}  // namespace zpat

@@ -47,6 +47,31 @@ std::unique_ptr<stream_impl> refuse_udp_stream(const std::vector<endpoint>&, con
         "has only datagrams; use raw+tcp://");
 }
 
+// The broker's roles: a raw publisher filters for its subscribers itself, so subscriptions stop
+// there, and the raw wire format has no peer identities to route by.
+[[noreturn]] void refuse_zmq_only(const char* role, const char* why) {
+    throw unsupported_error(std::string("a ") + role +
+                            " on the raw backend is not supported: " + why +
+                            "; use ZeroMQ endpoints (tcp://, ipc://, inproc://)");
+}
+
+std::unique_ptr<router_impl> refuse_router(const std::vector<endpoint>&, const options&) {
+    refuse_zmq_only("router", "the raw wire format names no peers to route by");
+}
+
+std::unique_ptr<xpublisher_impl> refuse_xpublisher(const std::vector<endpoint>&, const options&) {
+    refuse_zmq_only("xpublisher",
+                    "a raw publisher filters for its subscribers itself and keeps their "
+                    "subscriptions");
+}
+
+std::unique_ptr<xsubscriber_impl> refuse_xsubscriber(const std::vector<endpoint>&,
+                                                     const options&) {
+    refuse_zmq_only("xsubscriber",
+                    "a raw subscriber's subscriptions are kept by its publishers, not passed on "
+                    "as messages");
+}
+
 }  // namespace
 
 void check_raw_sendable(const message& msg, const options& opts) {
@@ -62,7 +87,8 @@ const backend& raw_tcp_backend() {
     static const backend table{"raw+tcp",           make_raw_requester,    make_raw_replier,
                                make_raw_pusher,     make_raw_puller,       make_raw_publisher,
                                make_raw_subscriber, refuse_service_client, refuse_service_worker,
-                               make_raw_stream};
+                               make_raw_stream,     refuse_router,         refuse_xpublisher,
+                               refuse_xsubscriber,  nullptr};
     return table;
 }
 
@@ -76,7 +102,11 @@ const backend& raw_udp_backend() {
                                make_raw_udp_subscriber,
                                refuse_service_client,
                                refuse_service_worker,
-                               refuse_udp_stream};
+                               refuse_udp_stream,
+                               refuse_router,
+                               refuse_xpublisher,
+                               refuse_xsubscriber,
+                               nullptr};
     return table;
 }
 

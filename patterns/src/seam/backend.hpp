@@ -19,6 +19,7 @@
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
 #include "zpat/core/poll_handle.hpp"
+#include "zpat/core/relayed.hpp"
 #include "zpat/core/stream_event.hpp"
 
 namespace zpat::detail {
@@ -115,6 +116,40 @@ class service_worker_impl : public role_impl {
     virtual std::uint64_t handler_failures() const noexcept = 0;
 };
 
+// Router: each message it receives starts with the identity frame of the peer that sent it, and
+// each message it sends goes to the peer its first frame names.
+class router_impl : public receiver_impl {
+  public:
+    // Returns false when the named peer is not connected (counted in unroutable()) or its
+    // queue had no room within options::send_timeout.
+    virtual bool send(const message& msg) = 0;
+    virtual std::uint64_t unroutable() const noexcept = 0;
+};
+
+// XPublisher: a publisher that hands its user every subscription message its subscribers send.
+class xpublisher_impl : public sender_impl {
+  public:
+    virtual bool receive_subscription(message& into, milliseconds timeout) = 0;
+    virtual poll_handle subscriptions_handle() const = 0;
+};
+
+// XSubscriber: receives what its publishers send for the subscriptions it sends upstream as
+// messages of its own.
+class xsubscriber_impl : public receiver_impl {
+  public:
+    virtual bool send(const message& msg) = 0;
+};
+
+// Relay: moves whole messages from a receiving cell to a sending cell. A backend offers its own
+// where it can move frames without copying them; relay.cpp has the one that works for any pair.
+class relay_impl {
+  public:
+    virtual ~relay_impl() = default;
+    // Moves the next waiting message, or first the one held; `watch` (may be empty) sees each
+    // frame once, as it is received.
+    virtual relayed step(const frame_watch& watch) = 0;
+};
+
 // Stream: plain bytes on byte-stream connections, without zpat's framing.
 class stream_impl : public role_impl {
   public:
@@ -129,6 +164,8 @@ class stream_impl : public role_impl {
 // maker for a cell the backend does not build throws unsupported_error, naming the cell.
 template <class Role>
 using maker = std::unique_ptr<Role> (*)(const std::vector<endpoint>&, const options&);
+// Returns the backend's own relay when both cells are its own, or nullptr.
+using relay_maker = std::unique_ptr<relay_impl> (*)(receiver_impl& from, sender_impl& to);
 using service_worker_maker = std::unique_ptr<service_worker_impl> (*)(const std::vector<endpoint>&,
                                                                       std::string_view service,
                                                                       const options&);
@@ -144,6 +181,10 @@ struct backend {
     maker<requester_impl> make_service_client;
     service_worker_maker make_service_worker;
     maker<stream_impl> make_stream;
+    maker<router_impl> make_router;
+    maker<xpublisher_impl> make_xpublisher;
+    maker<xsubscriber_impl> make_xsubscriber;
+    relay_maker make_relay;  // nullptr: none of its own; the relay that copies serves
 };
 
 }  // namespace zpat::detail

@@ -2,6 +2,7 @@
 // The registry and the checks every backend shares.
 
 #include <cstddef>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -28,6 +29,10 @@ void check_host_port(const endpoint& ep);
 // Throws state_error for a message with no frames and message_size_error for one over
 // `max_size` bytes, naming both sizes: what no backend may send.
 void check_sendable(const message& msg, std::size_t max_size);
+
+// The relay for `from` and `to`: the backend's own where it has one for that pair, otherwise
+// one that receives each message and sends it again.
+std::unique_ptr<relay_impl> make_relay(receiver_impl& from, sender_impl& to);
 
 // Backends, defined in their own folders.
 const backend& zmq_backend();

@@ -1,4 +1,5 @@
-// The ZeroMQ backend: tcp://, ipc:// and inproc:// through libzmq. Every cell is built.
+// The ZeroMQ backend: tcp://, ipc:// and inproc:// through libzmq. Every cell is built, and
+// its relay moves frames between its own sockets without copying them.
 
 #include "zmq_cells.hpp"
 
@@ -15,7 +16,11 @@ const backend& zmq_backend() {
                                make_zmq_subscriber,
                                make_zmq_requester,
                                make_zmq_service_worker,
-                               make_zmq_stream};
+                               make_zmq_stream,
+                               make_zmq_router,
+                               make_zmq_xpublisher,
+                               make_zmq_xsubscriber,
+                               make_zmq_relay};
     return table;
 }
 

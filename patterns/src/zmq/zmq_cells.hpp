@@ -9,10 +9,24 @@
 
 namespace zpat::detail {
 
+// A cell whose socket zmq_relay may move frames through directly. after_relayed() runs after
+// each message sent that way, for a cell with housekeeping on its send path.
+class zmq_socket_owner {
+  public:
+    virtual zmq_socket& owned_socket() noexcept = 0;
+    virtual void after_relayed() {}
+
+  protected:
+    zmq_socket_owner() = default;
+    ~zmq_socket_owner() = default;
+    zmq_socket_owner(const zmq_socket_owner&) = default;
+    zmq_socket_owner& operator=(const zmq_socket_owner&) = default;
+};
+
 // What every receiving cell on ZeroMQ does, over the socket of its type; Interface is
 // receiver_impl or one of its extensions.
 template <class Interface>
-class zmq_receiving_cell : public Interface {
+class zmq_receiving_cell : public Interface, public zmq_socket_owner {
   public:
     zmq_receiving_cell(zmq::socket_type type, const std::vector<endpoint>& endpoints,
                        const options& opts)
@@ -26,6 +40,7 @@ class zmq_receiving_cell : public Interface {
     }
     poll_handle handle() const override { return socket_.handle(); }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
+    zmq_socket& owned_socket() noexcept override { return socket_; }
 
   protected:
     zmq_socket socket_;
@@ -37,6 +52,12 @@ std::unique_ptr<sender_impl> make_zmq_pusher(const std::vector<endpoint>&, const
 std::unique_ptr<receiver_impl> make_zmq_puller(const std::vector<endpoint>&, const options&);
 std::unique_ptr<publisher_impl> make_zmq_publisher(const std::vector<endpoint>&, const options&);
 std::unique_ptr<subscriber_impl> make_zmq_subscriber(const std::vector<endpoint>&, const options&);
+std::unique_ptr<router_impl> make_zmq_router(const std::vector<endpoint>&, const options&);
+std::unique_ptr<xpublisher_impl> make_zmq_xpublisher(const std::vector<endpoint>&,
+                                                     const options&);
+std::unique_ptr<xsubscriber_impl> make_zmq_xsubscriber(const std::vector<endpoint>&,
+                                                       const options&);
+std::unique_ptr<relay_impl> make_zmq_relay(receiver_impl& from, sender_impl& to);
 std::unique_ptr<stream_impl> make_zmq_stream(const std::vector<endpoint>&, const options&);
 std::unique_ptr<service_worker_impl> make_zmq_service_worker(const std::vector<endpoint>&,
                                                              std::string_view service,

@@ -16,7 +16,7 @@ namespace {
 constexpr unsigned clock_check_every = 256;
 constexpr auto drain_interval = std::chrono::milliseconds(20);
 
-class zmq_publisher final : public publisher_impl {
+class zmq_publisher final : public publisher_impl, public zmq_socket_owner {
   public:
     zmq_publisher(const std::vector<endpoint>& endpoints, const options& opts)
         : socket_(zmq::socket_type::xpub, endpoints, opts) {
@@ -25,6 +25,12 @@ class zmq_publisher final : public publisher_impl {
     }
 
     bool send(const message& msg) override {
+        after_relayed();
+        return socket_.send(msg);
+    }
+    zmq_socket& owned_socket() noexcept override { return socket_; }
+    // Every send, also one that a relay makes, now and then reads the subscriptions.
+    void after_relayed() override {
         if (++sends_since_check_ == clock_check_every) {
             sends_since_check_ = 0;
             const auto now = std::chrono::steady_clock::now();
@@ -33,7 +39,6 @@ class zmq_publisher final : public publisher_impl {
                 drain_subscriptions(milliseconds{0});
             }
         }
-        return socket_.send(msg);
     }
 
     bool wait_for_subscriptions(std::size_t count, milliseconds timeout) override {

@@ -6,13 +6,14 @@
 namespace zpat::detail {
 namespace {
 
-class zmq_pusher final : public sender_impl {
+class zmq_pusher final : public sender_impl, public zmq_socket_owner {
   public:
     zmq_pusher(const std::vector<endpoint>& endpoints, const options& opts)
         : socket_(zmq::socket_type::push, endpoints, opts) {}
 
     bool send(const message& msg) override { return socket_.send(msg); }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
+    zmq_socket& owned_socket() noexcept override { return socket_; }
 
   private:
     zmq_socket socket_;

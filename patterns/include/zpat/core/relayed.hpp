@@ -1,0 +1,27 @@
+#pragma once
+// What zpat::relay reports of a step, and how it shows the frames it moves: the watch is called
+// once per frame, in order, with the frame's index in its message, its bytes (valid during the
+// call only) and whether it is the message's last. The broker's forwarder reads topics and fills
+// its last-value cache this way, without copying the messages it does not keep.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+namespace zpat {
+
+using frame_watch = std::function<void(std::size_t index, std::string_view frame, bool last)>;
+
+struct relayed {
+    enum outcome {
+        moved,  // a whole message went from one role to the other
+        idle,   // no message was waiting
+        held,   // the destination had no room within its send_timeout; the relay holds the
+                // message and the next step sends it first
+    };
+    outcome what = idle;
+    std::uint64_t bytes = 0;  // the message's bytes, all frames (moved only)
+};
+
+}  // namespace zpat

@@ -1,0 +1,52 @@
+// Router on ZeroMQ: a ROUTER socket. libzmq is given a per-frame ceiling of twice
+// options::max_message_size: a message somewhat over the limit is received, then dropped and
+// counted by zmq_socket, instead of costing its sender the connection without a word; a frame
+// past the ceiling (a hostile length) never gets its memory, and its connection is closed.
+
+#include <limits>
+
+#include "zpat/core/error.hpp"
+
+#include "zmq_cells.hpp"
+
+namespace zpat::detail {
+namespace {
+
+options with_frame_ceiling(options opts) {
+    const std::size_t limit = opts.max_message_size;
+    opts.max_message_size = limit > std::numeric_limits<std::size_t>::max() / 2 ? limit : limit * 2;
+    return opts;
+}
+
+class zmq_router final : public zmq_receiving_cell<router_impl> {
+  public:
+    zmq_router(const std::vector<endpoint>& endpoints, const options& opts)
+        : zmq_receiving_cell(zmq::socket_type::router, endpoints, with_frame_ceiling(opts)) {
+        socket_.limit_messages(opts.max_message_size);
+        // Mandatory routing: a send to a peer that is not there fails at once, so it can be
+        // counted, and a full peer makes send wait up to the send timeout instead of dropping.
+        socket_.socket().set(zmq::sockopt::router_mandatory, 1);
+    }
+
+    bool send(const message& msg) override {
+        try {
+            return socket_.send(msg);
+        } catch (const connection_error&) {  // EHOSTUNREACH: no peer by that identity
+            ++unroutable_;
+            return false;
+        }
+    }
+    std::uint64_t unroutable() const noexcept override { return unroutable_; }
+
+  private:
+    std::uint64_t unroutable_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<router_impl> make_zmq_router(const std::vector<endpoint>& endpoints,
+                                             const options& opts) {
+    return std::make_unique<zmq_router>(endpoints, opts);
+}
+
+}  // namespace zpat::detail

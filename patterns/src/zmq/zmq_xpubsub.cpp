@@ -1,0 +1,50 @@
+// XPublisher and XSubscriber on ZeroMQ: XPUB and XSUB sockets. The XPUB is verboser, so that
+// every subscribe and unsubscribe reaches the user (a forwarder counts them and passes each one
+// upstream), and does not drop for a full subscriber under options::block_when_full.
+
+#include "zmq_cells.hpp"
+
+namespace zpat::detail {
+namespace {
+
+class zmq_xpublisher final : public xpublisher_impl, public zmq_socket_owner {
+  public:
+    zmq_xpublisher(const std::vector<endpoint>& endpoints, const options& opts)
+        : socket_(zmq::socket_type::xpub, endpoints, opts) {
+        socket_.socket().set(zmq::sockopt::xpub_verboser, 1);
+        socket_.socket().set(zmq::sockopt::xpub_nodrop, opts.block_when_full ? 1 : 0);
+    }
+
+    bool send(const message& msg) override { return socket_.send(msg); }
+    bool receive_subscription(message& into, milliseconds timeout) override {
+        return socket_.receive(into, timeout);
+    }
+    poll_handle subscriptions_handle() const override { return socket_.handle(); }
+    const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
+    zmq_socket& owned_socket() noexcept override { return socket_; }
+
+  private:
+    zmq_socket socket_;
+};
+
+class zmq_xsubscriber final : public zmq_receiving_cell<xsubscriber_impl> {
+  public:
+    zmq_xsubscriber(const std::vector<endpoint>& endpoints, const options& opts)
+        : zmq_receiving_cell(zmq::socket_type::xsub, endpoints, opts) {}
+
+    bool send(const message& msg) override { return socket_.send(msg); }
+};
+
+}  // namespace
+
+std::unique_ptr<xpublisher_impl> make_zmq_xpublisher(const std::vector<endpoint>& endpoints,
+                                                     const options& opts) {
+    return std::make_unique<zmq_xpublisher>(endpoints, opts);
+}
+
+std::unique_ptr<xsubscriber_impl> make_zmq_xsubscriber(const std::vector<endpoint>& endpoints,
+                                                       const options& opts) {
+    return std::make_unique<zmq_xsubscriber>(endpoints, opts);
+}
+
+}  // namespace zpat::detail

@@ -1,0 +1,194 @@
+// The roles a broker is built from: router, xpublisher / xsubscriber and relay. Router and the
+// x-roles are ZeroMQ's and are refused by name on the raw backend; a relay works between any
+// receiving and sending roles.
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "support/test_support.hpp"
+#include "zpat/core/error.hpp"
+#include "zpat/pipeline.hpp"
+#include "zpat/pubsub.hpp"
+#include "zpat/relay.hpp"
+#include "zpat/reqrep.hpp"
+#include "zpat/router.hpp"
+
+using namespace zpat::testing;
+using zpat::message;
+
+TEST_CASE("a router answers each requester through the identity its message carries") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc");
+    CAPTURE(transport);
+    zpat::router server("@" + any_endpoint(transport));
+    zpat::requester alice(server.endpoints()[0]);
+    zpat::requester bob(server.endpoints()[0]);
+    std::thread answer([&] {
+        for (int i = 0; i < 2; ++i) {
+            auto msg = server.receive(5s);
+            REQUIRE(msg);
+            REQUIRE(msg->size() == 3);  // identity, the requester's empty delimiter, the body
+            CHECK(msg->at(1).empty());
+            REQUIRE(server.send(message{msg->at(0), "", "re: " + msg->at(2)}));
+        }
+    });
+    auto from_alice = alice.request(message{"alice"});
+    auto from_bob = bob.request(message{"bob"});
+    answer.join();
+    REQUIRE(from_alice);
+    REQUIRE(from_bob);
+    CHECK(*from_alice == message{"re: alice"});
+    CHECK(*from_bob == message{"re: bob"});
+}
+
+TEST_CASE("a router counts a message to a peer that is not there, and sends on") {
+    zpat::router server("@" + any_endpoint("tcp"));
+    CHECK_FALSE(server.send(message{"nobody", "", "lost"}));
+    CHECK(server.unroutable() == 1);
+
+    zmq::context_t ctx;
+    zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::routing_id, "known");
+    dealer.connect(server.endpoints()[0]);
+    dealer.send(zmq::str_buffer("hi"));
+    auto hello = server.receive(5s);
+    REQUIRE(hello);
+    CHECK(*hello == message{"known", "hi"});
+    CHECK(server.send(message{"known", "back"}));
+    zmq::message_t reply;
+    REQUIRE(dealer.recv(reply));
+    CHECK(reply.to_string() == "back");
+    CHECK(server.unroutable() == 1);
+}
+
+TEST_CASE("a router drops a message over max_message_size and keeps its sender") {
+    zpat::router server("@" + any_endpoint("tcp"), zpat::options{.max_message_size = 1000});
+    zmq::context_t ctx;
+    zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+    dealer.connect(server.endpoints()[0]);
+    dealer.send(zmq::buffer(std::string(1500, 'x')));  // over the limit, under twice it
+    dealer.send(zmq::str_buffer("small"));
+    auto msg = server.receive(5s);
+    REQUIRE(msg);
+    CHECK(msg->at(1) == "small");
+    CHECK(server.oversized_dropped() == 1);
+}
+
+TEST_CASE("an xpublisher hands over every subscription, and an xsubscriber sends its own") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc");
+    CAPTURE(transport);
+    zpat::xpublisher xpub("@" + any_endpoint(transport));
+    zpat::subscriber sub(xpub.endpoints()[0], {"weather."});
+    message got;
+    REQUIRE(xpub.receive_subscription(got, 5s));
+    CHECK(got == message{"\x01weather."});
+    sub.subscribe("weather.");  // repeated: an xpublisher sees that too
+    REQUIRE(xpub.receive_subscription(got, 5s));
+    CHECK(got == message{"\x01weather."});
+    sub.unsubscribe("weather.");
+    sub.unsubscribe("weather.");  // the subscriber counts: its last unsubscribe goes upstream
+    REQUIRE(xpub.receive_subscription(got, 5s));
+    CHECK(got == message{std::string(1, '\0') + "weather."});
+
+    zpat::publisher pub("@" + any_endpoint(transport));
+    zpat::xsubscriber xsub(pub.endpoints()[0]);
+    xsub.subscribe("a");
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    pub.publish("b", "no");
+    pub.publish("a", "yes");
+    REQUIRE(xsub.receive(got, 5s));
+    CHECK(got == message{"a", "yes"});
+}
+
+TEST_CASE("a relay moves whole messages between roles, on every pair of backends") {
+    const std::string from_transport = GENERATE(as<std::string>{}, "tcp", "inproc", "raw+tcp");
+    const std::string to_transport = GENERATE(as<std::string>{}, "tcp", "raw+tcp");
+    CAPTURE(from_transport, to_transport);
+    zpat::puller front("@" + any_endpoint(from_transport));
+    zpat::pusher producer(front.endpoints()[0]);
+    zpat::pusher back("@" + any_endpoint(to_transport));
+    zpat::puller worker(">" + back.endpoints()[0]);
+    zpat::relay link(front, back);
+
+    std::vector<std::string> seen;
+    for (int i = 0; i < 100; ++i) {
+        REQUIRE(producer.send(message{"job", std::to_string(i), ""}));
+    }
+    int moved = 0;
+    std::uint64_t bytes = 0;
+    REQUIRE(eventually([&] {
+        const zpat::relayed step = link.step([&](std::size_t index, std::string_view frame,
+                                                 bool last) {
+            seen.push_back(std::to_string(index) + ":" + std::string(frame) + (last ? "." : ""));
+        });
+        if (step.what == zpat::relayed::moved) {
+            ++moved;
+            bytes += step.bytes;
+        }
+        return moved == 100;
+    }));
+    CHECK(seen.size() == 300);
+    CHECK(seen[0] == "0:job");
+    CHECK(seen[1] == "1:0");
+    CHECK(seen[2] == "2:.");
+    CHECK(bytes == 100 * 3 + 190);  // "job" each, and the numbers 0..99
+    for (int i = 0; i < 100; ++i) {
+        auto msg = worker.receive(5s);
+        REQUIRE(msg);
+        CHECK(*msg == message{"job", std::to_string(i), ""});
+    }
+}
+
+TEST_CASE("a relay holds a message the destination has no room for, and loses nothing") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "raw+tcp");
+    CAPTURE(transport);
+    const zpat::options small{.send_high_water_mark = 5,
+                              .receive_high_water_mark = 5,
+                              .send_timeout = std::chrono::milliseconds{0}};
+    zpat::puller front("@" + any_endpoint(transport), small);
+    zpat::pusher producer(front.endpoints()[0], small);
+    zpat::pusher back("@" + any_endpoint(transport), small);
+    zpat::relay link(front, back);
+
+    constexpr int total = 200;
+    int sent = 0;
+    bool held = false;
+    REQUIRE(eventually([&] {  // nobody pulls from `back`, so the relay must come to hold
+        while (sent < total && producer.send(message{std::to_string(sent)})) {
+            ++sent;
+        }
+        held = link.step().what == zpat::relayed::held;
+        return held;
+    }));
+
+    zpat::puller worker(">" + back.endpoints()[0], small);
+    std::vector<std::string> got;
+    REQUIRE(eventually([&] {
+        while (sent < total && producer.send(message{std::to_string(sent)})) {
+            ++sent;
+        }
+        link.step();
+        message msg;
+        while (worker.receive(msg, std::chrono::milliseconds{0})) {
+            got.push_back(msg.at(0));
+        }
+        return got.size() == total;
+    }, 10s));
+    for (int i = 0; i < total; ++i) {
+        CHECK(got[static_cast<std::size_t>(i)] == std::to_string(i));
+    }
+}
+
+TEST_CASE("router, xpublisher and xsubscriber refuse the raw backend by name") {
+    const std::string transport = GENERATE(as<std::string>{}, "raw+tcp", "raw+udp");
+    CAPTURE(transport);
+    const std::string ep = any_endpoint(transport);
+    CHECK_THROWS_AS(zpat::router("@" + ep), zpat::unsupported_error);
+    CHECK_THROWS_WITH(zpat::router("@" + ep), Catch::Contains("router on the raw backend"));
+    CHECK_THROWS_AS(zpat::xpublisher("@" + ep), zpat::unsupported_error);
+    CHECK_THROWS_WITH(zpat::xpublisher("@" + ep), Catch::Contains("xpublisher on the raw"));
+    const std::string upstream = ">" + transport + "://127.0.0.1:9";
+    CHECK_THROWS_AS(zpat::xsubscriber(upstream), zpat::unsupported_error);
+    CHECK_THROWS_WITH(zpat::xsubscriber(upstream), Catch::Contains("xsubscriber on the raw"));
+}
