@@ -285,15 +285,13 @@ void pipe_set::drop(const pipe_ptr& p, const std::string& reason, bool redial_no
     if (!reason.empty()) {
         log(reason);
     }
-    {
-        std::lock_guard lock(mutex_);
-        p->idle = false;  // no user thread may write to the descriptor being closed
-    }
-    std::error_code ignored;
-    p->socket.close(ignored);
     bool redial = false;
     {
+        // All under one lock, before the descriptor closes: once the peer can see the close, no
+        // user thread may still pick this pipe for a message (it would be lost with the pipe)
+        // or write to the descriptor.
         std::lock_guard lock(mutex_);
+        p->idle = false;
         unsent_ -= p->writing_count;
         events_->ended(*p);
         if (p->accepted()) {
@@ -304,6 +302,8 @@ void pipe_set::drop(const pipe_ptr& p, const std::string& reason, bool redial_no
         p->stale = false;
         redial = !p->accepted() && !p->closing;
     }
+    std::error_code ignored;
+    p->socket.close(ignored);
     p->writing = false;
     p->writing_count = 0;
     room_cv_.notify_all();
