@@ -46,3 +46,19 @@ TEST_CASE("binding ':*' reports the port the system picked, and a taken port is 
                       Contains("cannot bind '" + real + "'") && Contains("in use"));
     CHECK_THROWS_AS(zpat::puller("@" + real), zpat::connection_error);
 }
+
+TEST_CASE("options out of range are refused by field name, on every backend") {
+    using namespace std::chrono_literals;
+    const std::string endpoint = GENERATE(as<std::string>{}, "tcp://127.0.0.1:*",
+                                          "raw+tcp://127.0.0.1:*", "inproc://options-check");
+    CAPTURE(endpoint);
+    CHECK_THROWS_AS(zpat::puller("@" + endpoint, {.receive_high_water_mark = -1}),
+                    zpat::option_error);
+    CHECK_THROWS_WITH(zpat::puller("@" + endpoint, {.receive_high_water_mark = -1}),
+                      Contains("receive_high_water_mark is -1"));
+    CHECK_THROWS_WITH(zpat::puller("@" + endpoint, {.max_message_size = 0}),
+                      Contains("max_message_size"));
+    CHECK_THROWS_WITH(zpat::pusher(">" + endpoint, {.send_timeout = -5ms}),
+                      Contains("send_timeout is -5 ms"));
+    CHECK_NOTHROW(zpat::puller("@" + endpoint, {.send_timeout = zpat::forever}));
+}

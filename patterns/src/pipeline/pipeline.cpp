@@ -6,7 +6,7 @@
 namespace zpat {
 
 pusher::pusher(std::string_view endpoints, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::connect);
+    auto [owner, list] = detail::resolve(endpoints, link::connect, opts);
     impl_ = owner->make_pusher(list, opts);
 }
 pusher::~pusher() = default;
@@ -25,7 +25,7 @@ connection_counts pusher::connections() const {
 }
 
 puller::puller(std::string_view endpoints, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::bind);
+    auto [owner, list] = detail::resolve(endpoints, link::bind, opts);
     impl_ = owner->make_puller(list, opts);
 }
 puller::~puller() = default;

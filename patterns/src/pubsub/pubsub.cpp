@@ -6,7 +6,7 @@
 namespace zpat {
 
 publisher::publisher(std::string_view endpoints, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::bind);
+    auto [owner, list] = detail::resolve(endpoints, link::bind, opts);
     impl_ = owner->make_publisher(list, opts);
 }
 publisher::~publisher() = default;
@@ -38,7 +38,7 @@ connection_counts publisher::connections() const {
 
 subscriber::subscriber(std::string_view endpoints, std::initializer_list<std::string_view> topics,
                        const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::connect);
+    auto [owner, list] = detail::resolve(endpoints, link::connect, opts);
     impl_ = owner->make_subscriber(list, opts);
     for (std::string_view topic : topics) {
         impl_->subscribe(topic);
@@ -82,7 +82,7 @@ detail::poll_handle subscriber::poll_handle() const {
 namespace zpat {
 
 xpublisher::xpublisher(std::string_view endpoints, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::bind);
+    auto [owner, list] = detail::resolve(endpoints, link::bind, opts);
     impl_ = owner->make_xpublisher(list, opts);
 }
 xpublisher::~xpublisher() = default;
@@ -103,7 +103,7 @@ detail::poll_handle xpublisher::poll_handle() const {
 }
 
 xsubscriber::xsubscriber(std::string_view endpoints, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::connect);
+    auto [owner, list] = detail::resolve(endpoints, link::connect, opts);
     impl_ = owner->make_xsubscriber(list, opts);
 }
 xsubscriber::~xsubscriber() = default;

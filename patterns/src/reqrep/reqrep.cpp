@@ -19,7 +19,7 @@ options requester_options(options opts) {
 }  // namespace
 
 requester::requester(std::string_view endpoints, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::connect);
+    auto [owner, list] = detail::resolve(endpoints, link::connect, opts);
     impl_ = owner->make_requester(list, requester_options(opts));
 }
 requester::~requester() = default;
@@ -41,7 +41,7 @@ connection_counts requester::connections() const {
 }
 
 replier::replier(std::string_view endpoints, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::bind);
+    auto [owner, list] = detail::resolve(endpoints, link::bind, opts);
     impl_ = owner->make_replier(list, opts);
 }
 replier::~replier() = default;

@@ -122,4 +122,47 @@ resolved_endpoints resolve(std::string_view text, link default_side) {
     return result;
 }
 
+namespace {
+
+void check_at_least(std::string_view field, long long value, long long least) {
+    if (value < least) {
+        throw option_error("options::" + std::string(field) + " is " + std::to_string(value) +
+                           "; it must be at least " + std::to_string(least));
+    }
+}
+
+// A duration is forever (-1) or not negative.
+void check_duration(std::string_view field, milliseconds value) {
+    if (value != forever && value.count() < 0) {
+        throw option_error("options::" + std::string(field) + " is " +
+                           std::to_string(value.count()) +
+                           " ms; it must be 0 or more, or zpat::forever");
+    }
+}
+
+void check_options(const options& opts) {
+    check_at_least("send_high_water_mark", opts.send_high_water_mark, 0);
+    check_at_least("receive_high_water_mark", opts.receive_high_water_mark, 0);
+    if (opts.max_message_size == 0) {
+        throw option_error("options::max_message_size is 0; it must be at least 1 byte");
+    }
+    check_duration("linger", opts.linger);
+    check_duration("send_timeout", opts.send_timeout);
+    check_duration("handshake_timeout", opts.handshake_timeout);
+    check_duration("partial_message_timeout", opts.partial_message_timeout);
+    check_duration("idle_timeout", opts.idle_timeout);
+    check_duration("request_timeout", opts.request_timeout);
+    check_at_least("retries", opts.retries, 0);
+    check_duration("heartbeat_interval", opts.heartbeat_interval);
+    check_at_least("heartbeat_liveness", opts.heartbeat_liveness, 1);
+    check_duration("reconnect_interval", opts.reconnect_interval);
+}
+
+}  // namespace
+
+resolved_endpoints resolve(std::string_view text, link default_side, const options& opts) {
+    check_options(opts);
+    return resolve(text, default_side);
+}
+
 }  // namespace zpat::detail

@@ -9,6 +9,7 @@
 #include "seam/backend.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/message.hpp"
+#include "zpat/core/options.hpp"
 
 namespace zpat::detail {
 
@@ -21,6 +22,9 @@ struct resolved_endpoints {
     std::vector<endpoint> endpoints;
 };
 resolved_endpoints resolve(std::string_view text, link default_side);
+// The same for a role about to be made with `opts`, which are checked first. Throws also:
+// option_error naming a field out of its range.
+resolved_endpoints resolve(std::string_view text, link default_side, const options& opts);
 
 // Throws endpoint_error unless the address is host:port (a wildcard host or port only on bind).
 // The registry applies it to the schemes whose addresses take that form.

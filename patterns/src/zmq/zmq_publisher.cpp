@@ -20,8 +20,8 @@ class zmq_publisher final : public publisher_impl, public zmq_socket_owner {
   public:
     zmq_publisher(const std::vector<endpoint>& endpoints, const options& opts)
         : socket_(zmq::socket_type::xpub, endpoints, opts) {
-        socket_.socket().set(zmq::sockopt::xpub_verbose, 1);
-        socket_.socket().set(zmq::sockopt::xpub_nodrop, opts.block_when_full ? 1 : 0);
+        socket_.set(zmq::sockopt::xpub_verbose, 1);
+        socket_.set(zmq::sockopt::xpub_nodrop, opts.block_when_full ? 1 : 0);
     }
 
     bool send(const message& msg) override {

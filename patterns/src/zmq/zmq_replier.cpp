@@ -64,7 +64,11 @@ class zmq_replier final : public replier_impl {
         : socket_(zmq::socket_type::router, endpoints, opts),
           wake_name_(unique_inproc_name("replier-wake")),
           wake_token_(random_token()) {
-        socket_.socket().bind("inproc://" + wake_name_);  // not one of endpoints()
+        try {
+            socket_.socket().bind("inproc://" + wake_name_);  // not one of endpoints()
+        } catch (const zmq::error_t& e) {
+            throw_zmq_failure("binding the replier's wake-up", e.num());
+        }
     }
 
     bool receive(message& into, milliseconds timeout) override {
@@ -104,11 +108,15 @@ class zmq_replier final : public replier_impl {
         if (!stopping_.request()) {
             return;
         }
-        zmq::socket_t waker(zmq_context(), zmq::socket_type::dealer);
-        waker.set(zmq::sockopt::routing_id, wake_token_);
-        waker.set(zmq::sockopt::linger, 1000);
-        waker.connect("inproc://" + wake_name_);
-        (void)waker.send(zmq::str_buffer("stop"), zmq::send_flags::dontwait);
+        try {
+            zmq::socket_t waker(zmq_context(), zmq::socket_type::dealer);
+            waker.set(zmq::sockopt::routing_id, wake_token_);
+            waker.set(zmq::sockopt::linger, 1000);
+            waker.connect("inproc://" + wake_name_);
+            (void)waker.send(zmq::str_buffer("stop"), zmq::send_flags::dontwait);
+        } catch (const zmq::error_t& e) {
+            throw_zmq_failure("waking a stopping replier", e.num());
+        }
     }
 
     std::uint64_t handler_failures() const noexcept override { return failures_.load(); }

@@ -25,7 +25,7 @@ class zmq_router final : public zmq_receiving_cell<router_impl> {
         socket_.limit_messages(opts.max_message_size);
         // Mandatory routing: a send to a peer that is not there fails at once, so it can be
         // counted, and a full peer makes send wait up to the send timeout instead of dropping.
-        socket_.socket().set(zmq::sockopt::router_mandatory, 1);
+        socket_.set(zmq::sockopt::router_mandatory, 1);
     }
 
     bool send(const message& msg) override {

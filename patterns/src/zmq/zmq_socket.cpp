@@ -27,13 +27,17 @@ zmq_socket::zmq_socket(zmq::socket_type type, std::vector<endpoint> endpoints, c
 }
 
 void zmq_socket::open() {
-    socket_ = zmq::socket_t(*context_, type_);
-    socket_.set(zmq::sockopt::sndhwm, options_.send_high_water_mark);
-    socket_.set(zmq::sockopt::rcvhwm, options_.receive_high_water_mark);
-    socket_.set(zmq::sockopt::linger, to_int_ms(options_.linger));
-    socket_.set(zmq::sockopt::sndtimeo, to_int_ms(options_.send_timeout));
-    socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options_.max_message_size));
-    socket_.set(zmq::sockopt::handshake_ivl, std::max(0, to_int_ms(options_.handshake_timeout)));
+    try {
+        socket_ = zmq::socket_t(*context_, type_);  // EMFILE past ZMQ_MAX_SOCKETS
+    } catch (const zmq::error_t& e) {
+        throw_zmq_failure("opening a socket", e.num());
+    }
+    set(zmq::sockopt::sndhwm, options_.send_high_water_mark);
+    set(zmq::sockopt::rcvhwm, options_.receive_high_water_mark);
+    set(zmq::sockopt::linger, to_int_ms(options_.linger));
+    set(zmq::sockopt::sndtimeo, to_int_ms(options_.send_timeout));
+    set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options_.max_message_size));
+    set(zmq::sockopt::handshake_ivl, std::max(0, to_int_ms(options_.handshake_timeout)));
     receive_timeout_ms_ = -1;
 
     resolved_.clear();
@@ -62,7 +66,7 @@ void zmq_socket::open() {
 }
 
 void zmq_socket::reopen() {
-    socket_.set(zmq::sockopt::linger, 0);
+    set(zmq::sockopt::linger, 0);
     socket_.close();
     open();
 }
@@ -70,7 +74,7 @@ void zmq_socket::reopen() {
 void zmq_socket::set_receive_timeout(milliseconds timeout) {
     const int ms = to_int_ms(timeout);
     if (ms != receive_timeout_ms_) {
-        socket_.set(zmq::sockopt::rcvtimeo, ms);
+        set(zmq::sockopt::rcvtimeo, ms);
         receive_timeout_ms_ = ms;
     }
 }
@@ -191,10 +195,14 @@ bool zmq_stop_signal::request() {
     if (flag_.exchange(true)) {
         return false;
     }
-    zmq::socket_t waker(zmq_context(), zmq::socket_type::push);
-    waker.set(zmq::sockopt::linger, 1000);
-    waker.connect("inproc://" + name_);
-    (void)waker.send(zmq::str_buffer("stop"), zmq::send_flags::dontwait);
+    try {
+        zmq::socket_t waker(zmq_context(), zmq::socket_type::push);
+        waker.set(zmq::sockopt::linger, 1000);
+        waker.connect("inproc://" + name_);
+        (void)waker.send(zmq::str_buffer("stop"), zmq::send_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+        throw_zmq_failure("waking a stopping role", e.num());
+    }
     return true;
 }
 

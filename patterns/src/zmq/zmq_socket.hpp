@@ -24,6 +24,12 @@ namespace zpat::detail {
 // one process. Terminated at exit, after lingering messages are flushed.
 zmq::context_t& zmq_context();
 
+// Throws the zpat error for libzmq's errno after `what` failed, so that no zmq::error_t reaches
+// a caller: state_error for a call out of turn (EFSM), connection_error for an unroutable peer
+// (EHOSTUNREACH), context_terminated for ETERM, zpat::error otherwise, each naming the call and
+// libzmq's reason.
+[[noreturn]] void throw_zmq_failure(std::string_view what, int errno_value);
+
 class zmq_socket {
   public:
     // Opens a socket of `type` in `context`, applies `opts`, then binds / connects each endpoint
@@ -49,6 +55,16 @@ class zmq_socket {
     // Returns false on timeout or when a signal interrupted the wait. Messages over the size
     // limit are discarded and counted.
     bool receive(message& into, milliseconds timeout);
+
+    // Sets a socket option. Throws: zpat's error for what libzmq refused, as every call here.
+    template <class Option, class Value>
+    void set(Option option, const Value& value) {
+        try {
+            socket_.set(option, value);
+        } catch (const zmq::error_t& e) {
+            throw_zmq_failure("setting a socket option", e.num());
+        }
+    }
 
     zmq::socket_t& socket() noexcept { return socket_; }
     const options& opts() const noexcept { return options_; }
@@ -111,11 +127,6 @@ class context_terminated : public zpat::error {
     using zpat::error::error;
 };
 
-// Throws the zpat error for libzmq's errno after `what` failed, so that no zmq::error_t reaches
-// a caller: state_error for a call out of turn (EFSM), connection_error for an unroutable peer
-// (EHOSTUNREACH), context_terminated for ETERM, zpat::error otherwise, each naming the call and
-// libzmq's reason.
-[[noreturn]] void throw_zmq_failure(std::string_view what, int errno_value);
 
 // zmq_poll on `items`; returns true when a signal interrupted it (nothing is ready then).
 bool poll_interrupted(std::span<zmq::pollitem_t> items, milliseconds timeout);

@@ -12,10 +12,10 @@ class zmq_subscriber final : public zmq_receiving_cell<subscriber_impl> {
         : zmq_receiving_cell(zmq::socket_type::sub, endpoints, opts) {}
 
     void subscribe(std::string_view prefix) override {
-        socket_.socket().set(zmq::sockopt::subscribe, prefix);
+        socket_.set(zmq::sockopt::subscribe, prefix);
     }
     void unsubscribe(std::string_view prefix) override {
-        socket_.socket().set(zmq::sockopt::unsubscribe, prefix);
+        socket_.set(zmq::sockopt::unsubscribe, prefix);
     }
 };
 

@@ -11,8 +11,8 @@ class zmq_xpublisher final : public xpublisher_impl, public zmq_socket_owner {
   public:
     zmq_xpublisher(const std::vector<endpoint>& endpoints, const options& opts)
         : socket_(zmq::socket_type::xpub, endpoints, opts) {
-        socket_.socket().set(zmq::sockopt::xpub_verboser, 1);
-        socket_.socket().set(zmq::sockopt::xpub_nodrop, opts.block_when_full ? 1 : 0);
+        socket_.set(zmq::sockopt::xpub_verboser, 1);
+        socket_.set(zmq::sockopt::xpub_nodrop, opts.block_when_full ? 1 : 0);
     }
 
     bool send(const message& msg) override { return socket_.send(msg); }

@@ -20,6 +20,13 @@ class endpoint_error : public error {
     using error::error;
 };
 
+// An options field out of its range (a negative high-water mark, a zero message size limit, a
+// negative timeout other than forever). Names the field and the value. Thrown at construction.
+class option_error : public error {
+  public:
+    using error::error;
+};
+
 // A well-formed endpoint that could not be bound or connected at run time (address in use, no
 // such interface).
 class connection_error : public error {
