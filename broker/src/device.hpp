@@ -65,7 +65,9 @@ class stop_token {
 // Waits until one of a device's roles has something to receive, or the stop token is readable.
 class readiness {
   public:
-    explicit readiness(const stop_token& stop) { poller_.add_descriptor(stop.fd(), [] {}); }
+    explicit readiness(const stop_token& stop) {
+        poller_.add_descriptor(stop.fd(), [] {});
+    }
     readiness(const readiness&) = delete;
     readiness& operator=(const readiness&) = delete;
 

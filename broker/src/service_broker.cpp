@@ -28,8 +28,8 @@ zpat::router open_router(const service_config& cfg, std::size_t max_size) {
         return zpat::router(bind_by_default(cfg.endpoint), opts);
     } catch (const unsupported_error& e) {
         throw unsupported_error("the service broker on '" + cfg.endpoint +
-                                "' is not supported: Majordomo is a ZeroMQ protocol (" +
-                                e.what() + ")");
+                                "' is not supported: Majordomo is a ZeroMQ protocol (" + e.what() +
+                                ")");
     }
 }
 
@@ -39,8 +39,7 @@ class service_broker final : public device {
         : cfg_(cfg),
           socket_(open_router(cfg, max_size)),
           max_size_(max_size),
-          protocol_(cfg, counts_, [this](const message& msg) { send(msg); }) {
-    }
+          protocol_(cfg, counts_, [this](const message& msg) { send(msg); }) {}
 
     void run(const stop_token& stop) override {
         readiness ready(stop);
@@ -96,8 +95,10 @@ class service_broker final : public device {
             counts_.messages_out.add();
             counts_.bytes_out.add(msg.byte_size());
         } else if (socket_.unroutable() == unroutable) {
-            counts_.dropped_full.add();  // that peer's queue is full; dropped for it alone
-        }  // else the peer has gone: its reply has nobody to go to
+            // That peer's queue is full: dropped for it alone. (A peer that has gone is counted
+            // by the router: its reply has nobody to go to.)
+            counts_.dropped_full.add();
+        }
     }
 
     // The socket drops messages over max_message_size as it receives them; count and log them.

@@ -1,7 +1,8 @@
 // The pipeline streamer: what producers push to the frontend is pushed on, round-robin, to the
 // workers that pull from the backend. A hop in a pipeline, written on the public roles, so either
-// side may be ZeroMQ or raw+tcp; between two ZeroMQ sides the relay moves frames uncopied. With no worker connected the backend holds messages up to its
-// high-water mark and the streamer then stops taking more: producers wait, nothing is lost.
+// side may be ZeroMQ or raw+tcp; between two ZeroMQ sides the relay moves frames uncopied. With no
+// worker connected the backend holds messages up to its high-water mark and the streamer then stops
+// taking more: producers wait, nothing is lost.
 
 #include "device.hpp"
 #include "zpat/pipeline.hpp"

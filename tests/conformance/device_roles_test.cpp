@@ -164,17 +164,19 @@ TEST_CASE("a relay holds a message the destination has no room for, and loses no
 
     zpat::puller worker(">" + back.endpoints()[0], small);
     std::vector<std::string> got;
-    REQUIRE(eventually([&] {
-        while (sent < total && producer.send(message{std::to_string(sent)})) {
-            ++sent;
-        }
-        link.step();
-        message msg;
-        while (worker.receive(msg, std::chrono::milliseconds{0})) {
-            got.push_back(msg.at(0));
-        }
-        return got.size() == total;
-    }, 10s));
+    REQUIRE(eventually(
+        [&] {
+            while (sent < total && producer.send(message{std::to_string(sent)})) {
+                ++sent;
+            }
+            link.step();
+            message msg;
+            while (worker.receive(msg, std::chrono::milliseconds{0})) {
+                got.push_back(msg.at(0));
+            }
+            return got.size() == total;
+        },
+        10s));
     for (int i = 0; i < total; ++i) {
         CHECK(got[static_cast<std::size_t>(i)] == std::to_string(i));
     }

@@ -1,10 +1,11 @@
 #pragma once
 // Relay: moves whole messages from a receiving role (puller, subscriber, xsubscriber) to a
 // sending role (pusher, publisher, xpublisher), as the ZeroMQ Guide's proxies do: puller to
-// pusher is a pipeline streamer, xsubscriber to xpublisher a pub-sub forwarder. When both roles are on ZeroMQ the frames move from socket to
-// socket without being copied; otherwise each message is received and sent again. Each step
-// moves one message; a message that finds no room at the destination is held, not lost, and
-// goes first at the next step. Not thread-safe; both roles must outlive the relay.
+// pusher is a pipeline streamer, xsubscriber to xpublisher a pub-sub forwarder. When both roles are
+// on ZeroMQ the frames move from socket to socket without being copied; otherwise each message is
+// received and sent again. Each step moves one message; a message that finds no room at the
+// destination is held, not lost, and goes first at the next step. Not thread-safe; both roles must
+// outlive the relay.
 //
 //   zpat::relay pipe(from, to);
 //   while (running) {

@@ -50,9 +50,8 @@ std::unique_ptr<stream_impl> refuse_udp_stream(const std::vector<endpoint>&, con
 // The broker's roles: a raw publisher filters for its subscribers itself, so subscriptions stop
 // there, and the raw wire format has no peer identities to route by.
 [[noreturn]] void refuse_zmq_only(const char* role, const char* why) {
-    throw unsupported_error(std::string("a ") + role +
-                            " on the raw backend is not supported: " + why +
-                            "; use ZeroMQ endpoints (tcp://, ipc://, inproc://)");
+    throw unsupported_error(std::string("a ") + role + " on the raw backend is not supported: " +
+                            why + "; use ZeroMQ endpoints (tcp://, ipc://, inproc://)");
 }
 
 std::unique_ptr<router_impl> refuse_router(const std::vector<endpoint>&, const options&) {
@@ -65,8 +64,7 @@ std::unique_ptr<xpublisher_impl> refuse_xpublisher(const std::vector<endpoint>&,
                     "subscriptions");
 }
 
-std::unique_ptr<xsubscriber_impl> refuse_xsubscriber(const std::vector<endpoint>&,
-                                                     const options&) {
+std::unique_ptr<xsubscriber_impl> refuse_xsubscriber(const std::vector<endpoint>&, const options&) {
     refuse_zmq_only("xsubscriber",
                     "a raw subscriber's subscriptions are kept by its publishers, not passed on "
                     "as messages");
@@ -84,11 +82,20 @@ void check_raw_sendable(const message& msg, const options& opts) {
 }
 
 const backend& raw_tcp_backend() {
-    static const backend table{"raw+tcp",           make_raw_requester,    make_raw_replier,
-                               make_raw_pusher,     make_raw_puller,       make_raw_publisher,
-                               make_raw_subscriber, refuse_service_client, refuse_service_worker,
-                               make_raw_stream,     refuse_router,         refuse_xpublisher,
-                               refuse_xsubscriber,  nullptr};
+    static const backend table{"raw+tcp",
+                               make_raw_requester,
+                               make_raw_replier,
+                               make_raw_pusher,
+                               make_raw_puller,
+                               make_raw_publisher,
+                               make_raw_subscriber,
+                               refuse_service_client,
+                               refuse_service_worker,
+                               make_raw_stream,
+                               refuse_router,
+                               refuse_xpublisher,
+                               refuse_xsubscriber,
+                               nullptr};
     return table;
 }
 

@@ -53,8 +53,7 @@ std::unique_ptr<receiver_impl> make_zmq_puller(const std::vector<endpoint>&, con
 std::unique_ptr<publisher_impl> make_zmq_publisher(const std::vector<endpoint>&, const options&);
 std::unique_ptr<subscriber_impl> make_zmq_subscriber(const std::vector<endpoint>&, const options&);
 std::unique_ptr<router_impl> make_zmq_router(const std::vector<endpoint>&, const options&);
-std::unique_ptr<xpublisher_impl> make_zmq_xpublisher(const std::vector<endpoint>&,
-                                                     const options&);
+std::unique_ptr<xpublisher_impl> make_zmq_xpublisher(const std::vector<endpoint>&, const options&);
 std::unique_ptr<xsubscriber_impl> make_zmq_xsubscriber(const std::vector<endpoint>&,
                                                        const options&);
 std::unique_ptr<relay_impl> make_zmq_relay(receiver_impl& from, sender_impl& to);

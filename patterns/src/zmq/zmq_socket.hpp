@@ -127,7 +127,6 @@ class context_terminated : public zpat::error {
     using zpat::error::error;
 };
 
-
 // zmq_poll on `items`; returns true when a signal interrupted it (nothing is ready then).
 bool poll_interrupted(std::span<zmq::pollitem_t> items, milliseconds timeout);
 
