@@ -12,7 +12,7 @@
 #include "pipe_set.hpp"
 #include "prefix_set.hpp"
 #include "recycler.hpp"
-#include "wake_signal.hpp"
+#include "seam/wake_signal.hpp"
 #include "zpat/core/endpoint.hpp"
 
 using zpat::message;

@@ -187,34 +187,4 @@ bool poll_interrupted(std::span<zmq::pollitem_t> items, milliseconds timeout) {
     }
 }
 
-zmq_stop_signal::zmq_stop_signal()
-    : name_(unique_inproc_name("stop")),
-      wake_(zmq::socket_type::pull, {{link::bind, "inproc", name_}}, options{}) {}
-
-bool zmq_stop_signal::request() {
-    if (flag_.exchange(true)) {
-        return false;
-    }
-    try {
-        zmq::socket_t waker(zmq_context(), zmq::socket_type::push);
-        waker.set(zmq::sockopt::linger, 1000);
-        waker.connect("inproc://" + name_);
-        (void)waker.send(zmq::str_buffer("stop"), zmq::send_flags::dontwait);
-    } catch (const zmq::error_t& e) {
-        throw_zmq_failure("waking a stopping role", e.num());
-    }
-    return true;
-}
-
-void zmq_stop_signal::reset() {
-    flag_.store(false);
-    drain();
-}
-
-void zmq_stop_signal::drain() {
-    message scratch;
-    while (wake_.receive(scratch, milliseconds{0})) {
-    }
-}
-
 }  // namespace zpat::detail

@@ -12,6 +12,7 @@
 #include <zmq.hpp>
 
 #include "seam/registry.hpp"
+#include "seam/wake_signal.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/core/message.hpp"
@@ -95,26 +96,31 @@ class zmq_socket {
     std::uint64_t oversized_dropped_ = 0;
 };
 
-// A stop request that reaches a thread waiting in zmq_poll. The flag is the truth; a message on
-// an inproc PULL socket only wakes the poll, so a late one costs a loop turn and never stops a
-// later run. request() is safe from any thread.
+// A stop request that reaches a thread waiting in zmq_poll, which takes the wake_signal's
+// descriptor beside ZeroMQ sockets. The flag is the truth; the signal only wakes the poll, so a
+// late wake-up costs a loop turn and never stops a later run. request() is safe from any thread.
 class zmq_stop_signal {
   public:
-    zmq_stop_signal();
-
     // Returns false when a stop was already requested.
-    bool request();
+    bool request() {
+        if (flag_.exchange(true)) {
+            return false;
+        }
+        wake_.raise();
+        return true;
+    }
     bool requested() const noexcept { return flag_.load(); }
-    // Clears the flag and any pending wake-ups, for the next run.
-    void reset();
-    // Discards the wake-ups queued on the socket.
-    void drain();
-    zmq::pollitem_t poll_item() const { return {handle().socket(), 0, ZMQ_POLLIN, 0}; }
-    poll_handle handle() const noexcept { return wake_.handle(); }
+    // Clears the flag and any pending wake-up, for the next run.
+    void reset() {
+        flag_.store(false);
+        wake_.clear();
+    }
+    // Quiets the descriptor (the flag stays), so that a stopping loop can wait in zmq_poll.
+    void drain() { wake_.clear(); }
+    zmq::pollitem_t poll_item() const { return {nullptr, wake_.fd(), ZMQ_POLLIN, 0}; }
 
   private:
-    std::string name_;
-    zmq_socket wake_;
+    wake_signal wake_;
     std::atomic<bool> flag_{false};
 };
 

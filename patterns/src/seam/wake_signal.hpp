@@ -1,21 +1,32 @@
 #pragma once
-// wake_signal: the raw backend's one cross-thread wake-up. A descriptor that is readable while
-// the signal is raised, so that poll(2), zpat::poller or the I/O thread can wait on it beside
-// sockets. Raising an already raised signal and clearing a clear one cost no syscall. Safe to
-// raise and clear from any threads: at worst a clear that crosses a raise leaves the descriptor
-// readable with nothing to report, a spurious wake-up that the waiter's own check absorbs.
+// wake_signal: zpat's one cross-thread wake-up, on both backends. A descriptor that is readable
+// while the signal is raised, so that poll(2), zmq_poll, zpat::poller or the raw I/O thread can
+// wait on it beside sockets. Raising an already raised signal and clearing a clear one cost no
+// syscall. Safe to raise and clear from any threads: at worst a clear that crosses a raise leaves
+// the descriptor readable with nothing to report, a spurious wake-up that the waiter's own check
+// absorbs.
 
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "zpat/core/error.hpp"
 
 namespace zpat::detail {
 
 class wake_signal {
   public:
-    wake_signal() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+    // Throws: zpat::error when no descriptor can be had (the process is at its limit).
+    wake_signal() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+        if (fd_ < 0) {
+            throw error(std::string("cannot make a wake-up descriptor: ") + std::strerror(errno));
+        }
+    }
     ~wake_signal() { ::close(fd_); }
     wake_signal(const wake_signal&) = delete;
     wake_signal& operator=(const wake_signal&) = delete;
