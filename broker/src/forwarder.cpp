@@ -95,8 +95,11 @@ class forwarder final : public device {
                 "(subscriber) side: it answers subscriptions, which a raw+tcp:// publisher "
                 "keeps to itself");
         }
-        if (frontend_.rich && !backend_.rich) {
-            frontend_.rich->subscribe("");  // no subscriptions come from a raw+tcp backend
+        // Upstream everything, when no subscriptions come from a raw+tcp backend, and for the
+        // cache, which keeps the latest message of every topic published, subscribed or not
+        // (as the Guide's lvcache does).
+        if (frontend_.rich && (!backend_.rich || cfg.last_value_cache)) {
+            frontend_.rich->subscribe("");
         }
         watch_ = [this](std::size_t index, std::string_view frame, bool last) {
             see(index, frame, last);

@@ -118,6 +118,23 @@ TEST_CASE("the forwarder bridges raw+tcp publishers to ZeroMQ subscribers and th
     }
 }
 
+TEST_CASE("the last-value cache keeps topics published before any subscriber existed",
+          "[broker][forwarder][lvc]") {
+    running_broker b(forwarder_on("tcp://127.0.0.1:*", "tcp://127.0.0.1:*", true));
+    publisher pub(at(b.forwarder_frontend()));
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));  // the cache's own: everything
+    pub.publish("price.a", "1");
+    pub.publish("price.a", "2");
+    pub.publish("other", "x");
+    REQUIRE(eventually_counted(b, [](const stats& s) { return s.forwarder->cached_topics == 2; }));
+
+    subscriber late(b.forwarder_backend(), {"price."});
+    const auto msg = late.receive(5s);
+    REQUIRE(msg);
+    CHECK(*msg == message{"price.a", "2"});
+    CHECK_FALSE(late.receive(100ms));  // "other" is not for it
+}
+
 TEST_CASE("the last-value cache serves raw+tcp publishers too, and needs a ZeroMQ backend",
           "[broker][forwarder][lvc]") {
     CHECK_THROWS_WITH(
