@@ -21,6 +21,7 @@
 #include "device.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/pubsub.hpp"
+#include "zpat/topic_trie.hpp"
 
 namespace zpat::broker::detail {
 namespace {
@@ -173,12 +174,10 @@ class forwarder final : public device {
         }
     }
 
+    // Walks the prefixes held through the trie: a cost in the topic's length, however many
+    // prefixes subscribers hold.
     void count_topic(std::string_view topic) {
-        for (auto& [prefix, counts] : prefixes_) {
-            if (topic.starts_with(prefix)) {
-                ++counts.messages;
-            }
-        }
+        matcher_.match(topic, [](prefix_counts* counts) { ++counts->messages; });
     }
 
     message* cache_slot(std::string_view topic) {
@@ -222,13 +221,14 @@ class forwarder final : public device {
         if (subscribe) {
             if (it == prefixes_.end()) {
                 it = prefixes_.emplace(prefix, prefix_counts{}).first;
+                matcher_.add(prefix, &it->second);
             }
             ++it->second.subscriptions;
             spdlog::debug("forwarder: subscription to '{}' ({} now)", prefix,
                           it->second.subscriptions);
         } else if (it != prefixes_.end() && --it->second.subscriptions == 0) {
-            // Nobody holds it any more: every message is matched against the prefixes held,
-            // so a prefix that is gone must not cost them anything.
+            // Nobody holds it any more: the table and the trie give back what it took.
+            matcher_.remove(prefix, &it->second);
             prefixes_.erase(it);
         }
     }
@@ -258,7 +258,8 @@ class forwarder final : public device {
     message* cached_slot_ = nullptr;
     traffic_counters counts_;
     counter cached_;
-    std::map<std::string, prefix_counts> prefixes_;
+    std::map<std::string, prefix_counts> prefixes_;  // nodes stay put: the trie points at them
+    zpat::topic_trie<prefix_counts*> matcher_;
     // Heterogeneous lookup by string_view (C++20): std::hash<std::string_view> hashes a
     // std::string the same way.
     struct topic_hash {

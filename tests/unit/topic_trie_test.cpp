@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "topic_trie.hpp"
+#include "zpat/topic_trie.hpp"
 
 namespace {
 
-std::vector<int> peers_for(const zpat::detail::topic_trie<int>& trie, std::string_view topic) {
+std::vector<int> peers_for(const zpat::topic_trie<int>& trie, std::string_view topic) {
     std::vector<int> found;
     trie.match(topic, [&](int peer) { found.push_back(peer); });
     return found;
@@ -18,7 +18,7 @@ std::vector<int> peers_for(const zpat::detail::topic_trie<int>& trie, std::strin
 }  // namespace
 
 TEST_CASE("trie: a topic reaches every peer with a matching prefix, each once") {
-    zpat::detail::topic_trie<int> trie;
+    zpat::topic_trie<int> trie;
     trie.add("weather.", 1);
     trie.add("weather.nyc", 1);  // a second matching prefix: still one copy
     trie.add("weather.sf", 2);
@@ -32,7 +32,7 @@ TEST_CASE("trie: a topic reaches every peer with a matching prefix, each once") 
 }
 
 TEST_CASE("trie: subscriptions are counted, and a departed peer leaves entirely") {
-    zpat::detail::topic_trie<int> trie;
+    zpat::topic_trie<int> trie;
     trie.add("a", 1);
     trie.add("a", 1);
     CHECK(trie.remove("a", 1));
@@ -50,7 +50,7 @@ TEST_CASE("trie: subscriptions are counted, and a departed peer leaves entirely"
 }
 
 TEST_CASE("trie: shared prefixes split and merge back, and matching stays exact") {
-    zpat::detail::topic_trie<int> trie;
+    zpat::topic_trie<int> trie;
     trie.add("weather.nyc", 1);
     trie.add("weather.sf", 2);
     trie.add("weather", 3);
@@ -69,7 +69,7 @@ TEST_CASE("trie: shared prefixes split and merge back, and matching stays exact"
 }
 
 TEST_CASE("trie: what a subscription took, its unsubscribe or its peer's departure gives back") {
-    zpat::detail::topic_trie<int> trie;
+    zpat::topic_trie<int> trie;
     trie.add("base", 9);
     const auto before = trie.size();
     const std::string big(1 << 20, 'x');  // 1 MiB: one edge, not a million nodes
@@ -93,7 +93,7 @@ TEST_CASE("trie: what a subscription took, its unsubscribe or its peer's departu
 TEST_CASE("trie: a chain 2000 nodes deep is matched, emptied and destroyed in loops") {
     // Each prefix one byte longer than the last: as deep as a tree gets for the bytes sent.
     const std::string chain(2000, 'a');
-    auto trie = std::make_unique<zpat::detail::topic_trie<int>>();
+    auto trie = std::make_unique<zpat::topic_trie<int>>();
     for (std::size_t n = 1; n <= chain.size(); ++n) {
         trie->add(std::string_view(chain).substr(0, n), 1);
     }

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "pipe_set.hpp"
-#include "topic_trie.hpp"
+#include "zpat/topic_trie.hpp"
 #include "zpat/core/message.hpp"
 
 namespace zpat::detail {

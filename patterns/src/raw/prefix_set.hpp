@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "topic_trie.hpp"
+#include "zpat/topic_trie.hpp"
 
 namespace zpat::detail {
 

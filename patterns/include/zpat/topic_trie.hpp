@@ -1,6 +1,8 @@
 #pragma once
 // topic_trie: which peers subscribed to a prefix of a topic. Generic over the peer type (the raw
-// publisher uses connection pointers; a subscriber's own filter and the tests use ints).
+// publisher uses connection pointers, a subscriber's own filter a single char, and the broker's
+// forwarder its per-prefix counters). Public for devices of one's own that match topics the way
+// the publishers do, at a cost in the length of the topic whatever the number of prefixes.
 // Subscriptions are counted, as ZeroMQ's are: subscribing twice to one prefix needs two
 // unsubscribes. Not thread-safe.
 //
@@ -17,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-namespace zpat::detail {
+namespace zpat {
 
 template <class Peer>
 class topic_trie {
@@ -255,4 +257,4 @@ class topic_trie {
     mutable std::vector<Peer> matched_;  // reused by match(), so matching does not allocate
 };
 
-}  // namespace zpat::detail
+}  // namespace zpat
