@@ -64,10 +64,16 @@ void define_service(CLI::App& app, settings& s) {
                    "Silent intervals before a worker is presumed dead")
         ->capture_default_str()
         ->check(CLI::Range(1, 100));
-    app.add_option("--max-queue", s.service.max_queue,
-                   "Requests that may wait per service; more are refused")
+    app.add_option("--max-queued-bytes", s.service.max_queued_bytes,
+                   "Memory that requests waiting for workers may hold, all services together "
+                   "(e.g. 256MiB); more are refused, counted and logged")
         ->capture_default_str()
-        ->check(CLI::Range(1, 10'000'000));
+        ->transform(CLI::AsSizeValue(false))
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
+    app.add_option("--max-queue", s.service.max_queue,
+                   "Requests that may wait per service, or 0 for no count limit")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 100'000'000));
     add_duration(&app, "--request-expiry", s.service.request_expiry,
                  "How long a request waits for a worker before it is dropped")
         ->default_str("10s");
@@ -101,8 +107,9 @@ void define_limits(CLI::App& app, settings& s) {
         ->capture_default_str()
         ->check(CLI::Range(0, 100'000'000));
     app.add_option("--max-message-size", s.max_message_size,
-                   "Largest message in bytes; larger ones are dropped and counted")
+                   "Largest message (e.g. 16MiB); larger ones are dropped and counted")
         ->capture_default_str()
+        ->transform(CLI::AsSizeValue(false))
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 31));
     app.add_option("--stats-endpoint", s.stats_endpoint,
                    "Where `zpat stats` reads the counters; empty for none")

@@ -87,19 +87,40 @@ void majordomo_broker::on_client(message& msg) {
     }
     service& svc = services_[name];
     ++svc.requests;
-    if (svc.queue.size() >= cfg_.max_queue) {
-        ++svc.rejected;
-        counted_.requests_rejected.add();
-        queue_log_.warn("service '" + name + "' has " + std::to_string(svc.queue.size()) +
-                        " requests waiting: refused one from " + hex(msg[0]));
+    // What the request will hold while it waits: its bytes, and the strings and bookkeeping
+    // around them, so that many empty requests are bounded too.
+    const std::size_t cost = sizeof(request) + msg[0].size() + name.size() +
+                             (msg.byte_size() - msg[0].size() - msg[3].size()) +
+                             msg.size() * sizeof(std::string);
+    if (queued_bytes_ + cost > cfg_.max_queued_bytes ||
+        (cfg_.max_queue > 0 && svc.queue.size() >= cfg_.max_queue)) {
+        refuse(svc, name, msg[0]);
         return;
     }
-    request req{std::move(msg[0]), {}, clock::now() + cfg_.request_expiry};
+    request req{std::move(msg[0]), {}, clock::now() + cfg_.request_expiry, cost};
     for (std::size_t i = 4; i < msg.size(); ++i) {
         req.body.push_back(std::move(msg[i]));
     }
     svc.queue.push_back(std::move(req));
+    note_queued(static_cast<std::int64_t>(cost));
     dispatch(svc);
+}
+
+void majordomo_broker::refuse(service& svc, const std::string& name, const std::string& client) {
+    ++svc.rejected;
+    counted_.requests_rejected.add();
+    const bool by_count = cfg_.max_queue > 0 && svc.queue.size() >= cfg_.max_queue;
+    queue_log_.warn(
+        "refused a request for '" + name + "' from " + hex(client) + ": " +
+        (by_count ? std::to_string(svc.queue.size()) + " requests wait for it (max-queue)"
+                  : std::to_string(queued_bytes_) + " bytes of requests wait (max-queued-bytes " +
+                        std::to_string(cfg_.max_queued_bytes) + ")") +
+        "; " + std::to_string(counted_.requests_rejected.get()) + " refused in all");
+}
+
+void majordomo_broker::note_queued(std::int64_t change) {
+    queued_bytes_ = static_cast<std::size_t>(static_cast<std::int64_t>(queued_bytes_) + change);
+    counted_.queued_bytes.set(queued_bytes_);
 }
 
 void majordomo_broker::answer_mmi(const message& msg) {
@@ -219,6 +240,7 @@ void majordomo_broker::dispatch(service& svc) {
             to_worker.push_back(std::move(req.body[i]));
         }
         svc.waiting.pop_front();
+        note_queued(-static_cast<std::int64_t>(req.cost));
         svc.queue.pop_front();
         send_(to_worker);
     }
@@ -269,6 +291,7 @@ void majordomo_broker::expire_requests(clock::time_point now) {
     for (auto it = services_.begin(); it != services_.end();) {
         service& svc = it->second;
         while (!svc.queue.empty() && svc.queue.front().expires < now) {
+            note_queued(-static_cast<std::int64_t>(svc.queue.front().cost));
             svc.queue.pop_front();
             ++svc.expired;
             counted_.requests_expired.add();

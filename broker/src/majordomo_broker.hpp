@@ -9,9 +9,9 @@
 // every worker each interval and purges those silent for interval x liveness, busy or not (a busy
 // worker must keep heartbeating, says the RFC). A worker purged while busy is remembered for one
 // more expiry period, so that a late reply still reaches its client. Requests wait for a worker
-// up to max_queue per service and request_expiry in time. Malformed messages are dropped and
-// counted; a registered worker that sends one, or sends a valid command at the wrong time, is
-// told DISCONNECT and forgotten.
+// up to max_queued_bytes of memory (all services) and max_queue per service, and up to
+// request_expiry in time. Malformed messages are dropped and counted; a registered worker that
+// sends one, or sends a valid command at the wrong time, is told DISCONNECT and forgotten.
 
 #include <chrono>
 #include <deque>
@@ -39,6 +39,7 @@ class majordomo_broker {
         counter mmi_requests;
         counter requests_expired;
         counter requests_rejected;
+        counter queued_bytes;
     };
 
     // `counts` takes the traffic in and the malformed messages dropped.
@@ -64,6 +65,7 @@ class majordomo_broker {
         std::string client;
         message body;
         clock::time_point expires;
+        std::size_t cost = 0;  // the memory it holds, counted against max_queued_bytes
     };
     struct service {
         std::deque<request> queue;
@@ -92,6 +94,10 @@ class majordomo_broker {
     void enrol(const std::string& identity, const std::string& name);
     void waiting(const std::string& identity);
     void dispatch(service& svc);
+    // Drops a request that the queue limits have no room for, counted and logged.
+    void refuse(service& svc, const std::string& name, const std::string& client);
+    // Adds `change` (negative: a request left the queue) to the bytes queued.
+    void note_queued(std::int64_t change);
     void unexpected(const std::string& identity, const std::string& why);
     void disconnect(const std::string& identity);
     void forget(const std::string& identity);
@@ -108,6 +114,7 @@ class majordomo_broker {
     counters counted_;
     rate_limited_log malformed_log_{"malformed messages"};
     rate_limited_log queue_log_{"refused requests"};
+    std::size_t queued_bytes_ = 0;  // all services' waiting requests: their cost
 };
 
 }  // namespace zpat::broker::detail

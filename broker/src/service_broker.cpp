@@ -84,7 +84,8 @@ class service_broker final : public device {
                                             counted.disconnects_sent.get(),
                                             counted.mmi_requests.get(),
                                             counted.requests_expired.get(),
-                                            counted.requests_rejected.get()};
+                                            counted.requests_rejected.get(),
+                                            counted.queued_bytes.get()};
     }
     std::vector<std::string> frontend() const override { return socket_.endpoints(); }
 

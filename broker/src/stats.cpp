@@ -125,7 +125,8 @@ std::string to_json(const stats& s) {
                           {"disconnects_sent", s.service->disconnects_sent},
                           {"mmi_requests", s.service->mmi_requests},
                           {"requests_expired", s.service->requests_expired},
-                          {"requests_rejected", s.service->requests_rejected}};
+                          {"requests_rejected", s.service->requests_rejected},
+                          {"queued_bytes", s.service->queued_bytes}};
     }
     // Service and topic names are bytes from the network: replace what is not UTF-8.
     return out.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -162,6 +163,11 @@ std::string to_prometheus(const stats& s) {
                &service_stats::expired);
         out.metric("workers_expired_total", "counter", "Workers purged after going silent.");
         out.sample("workers_expired_total", "", s.service->workers_expired);
+        out.metric("requests_rejected_total", "counter",
+                   "Requests refused at max-queued-bytes or max-queue.");
+        out.sample("requests_rejected_total", "", s.service->requests_rejected);
+        out.metric("queued_bytes", "gauge", "Memory held by requests waiting for workers.");
+        out.sample("queued_bytes", "", s.service->queued_bytes);
     }
     return out.take();
 }

@@ -113,6 +113,37 @@ TEST_CASE("requests beyond max_queue for one service are refused and counted",
     }));
 }
 
+TEST_CASE("waiting requests are bounded by the memory they hold, and given it back",
+          "[broker][service]") {
+    auto cfg = service_only();
+    cfg.service->max_queued_bytes = 20000;  // room for about 9 requests of 1,800 bytes
+    running_broker b(cfg);
+    raw_peer client(b.service());
+    const std::string body(1800, 'x');
+    for (int i = 0; i < 15; ++i) {
+        client.send({"", mdp::client_header, "busy", body});
+    }
+    REQUIRE(eventually_counted(b, [](const stats& s) {
+        return s.service->requests_rejected + queued(s, "busy") == 15;
+    }));
+    const auto now = b.counters();
+    const auto waiting = queued(now, "busy");
+    CHECK(waiting >= 8);
+    CHECK(now.service->requests_rejected >= 1);
+    // Full: what waits is within the budget, and one more request would not be.
+    CHECK(now.service->queued_bytes <= 20000);
+    CHECK(now.service->queued_bytes + body.size() > 20000);
+
+    // A worker takes them all: the memory is given back.
+    service_worker worker(b.service(), "busy", fast_heartbeats());
+    for (std::uint64_t i = 0; i < waiting; ++i) {
+        auto request = worker.receive(5s);
+        REQUIRE(request);
+        worker.reply(*request);
+    }
+    REQUIRE(eventually_counted(b, [](const stats& s) { return s.service->queued_bytes == 0; }));
+}
+
 TEST_CASE("the broker heartbeats a registered worker and purges one that falls silent",
           "[broker][service][heartbeat]") {
     running_broker b(service_only());  // 100 ms x 3

@@ -51,7 +51,11 @@ struct service_config {
     std::string endpoint = "tcp://127.0.0.1:5555";
     milliseconds heartbeat_interval{2500};
     int heartbeat_liveness = 3;          // a worker silent this many intervals is presumed dead
-    std::size_t max_queue = 1000;        // requests waiting per service; more are refused
+    // Requests waiting for workers are bounded by the memory they hold, all services together
+    // (bodies, client identities and bookkeeping), and optionally by count per service. MDP has
+    // no refusal reply: a refused request is dropped, counted and logged with the running total.
+    std::size_t max_queued_bytes = std::size_t{256} * 1024 * 1024;
+    std::size_t max_queue = 0;           // requests waiting per service; 0: no count limit
     milliseconds request_expiry{10000};  // a request not dispatched by then is dropped
     int high_water_mark = 1000;
 };
@@ -109,7 +113,8 @@ struct service_broker_stats {
     std::uint64_t disconnects_sent = 0;  // DISCONNECT sent for an unexpected command
     std::uint64_t mmi_requests = 0;
     std::uint64_t requests_expired = 0;   // all services, including ones since forgotten
-    std::uint64_t requests_rejected = 0;  // queue full
+    std::uint64_t requests_rejected = 0;  // refused: max_queued_bytes or max_queue reached
+    std::uint64_t queued_bytes = 0;       // held by waiting requests now
 };
 
 struct stats {
