@@ -46,6 +46,36 @@ weather)
     pids+=($!)
     timeout 30 "$bin/wuclient" --endpoint "ipc://$dir/weather" --zip 10001 --count 5 | tee "$dir/client.out"
     expect_in "$dir/client.out" "wuclient: average temperature for zip code 10001 was " 1
+    # Drop-in peers of the Guide's C programs: its wuclient (SUB, filter "10001 ", sscanf of one
+    # "%d %d %d" frame) against our server, and its wuserver against our client, in pyzmq.
+    timeout 30 /usr/bin/python3 - "ipc://$dir/weather" <<'PY' | tee "$dir/guide-client.out"
+import sys, zmq
+sub = zmq.Context().socket(zmq.SUB)
+sub.connect(sys.argv[1])
+sub.setsockopt(zmq.SUBSCRIBE, b"10001 ")
+total = 0
+for _ in range(5):
+    frames = sub.recv_multipart()
+    assert len(frames) == 1, frames
+    zipcode, temperature, humidity = (int(f) for f in frames[0].split())
+    assert zipcode == 10001
+    total += temperature
+print("guide wuclient: average temperature for zipcode '10001 ' was %dF" % (total // 5))
+PY
+    expect_in "$dir/guide-client.out" "guide wuclient: average temperature for zipcode '10001 ' was " 1
+    timeout 30 /usr/bin/python3 - "ipc://$dir/guide-weather" <<'PY' &
+import random, sys, time, zmq
+pub = zmq.Context().socket(zmq.PUB)
+pub.bind(sys.argv[1])
+end = time.monotonic() + 25
+while time.monotonic() < end:
+    pub.send_string("%05d %d %d" % (random.randrange(10000, 10010), random.randrange(215) - 80,
+                                    random.randrange(50) + 10))
+    time.sleep(0.0005)
+PY
+    pids+=($!)
+    timeout 30 "$bin/wuclient" --endpoint "ipc://$dir/guide-weather" --zip 10001 --count 5 | tee "$dir/client2.out"
+    expect_in "$dir/client2.out" "wuclient: average temperature for zip code 10001 was " 1
     ;;
 pipeline)
     timeout 30 "$bin/tasksink" --endpoint "ipc://$dir/sink" --tasks 20 | tee "$dir/sink.out" &
