@@ -1,4 +1,4 @@
-// libFuzzer target for the raw wire decoder, with an oracle for both directions:
+// libFuzzer target for the raw wire decoders, with an oracle for both directions:
 // - any bytes (first byte even): the decoder never crashes, hangs or over-reads; whatever it
 //   accepts is within its limits, re-encodes to exactly the bytes it consumed, and every shorter
 //   prefix of those bytes is "need more", never a message or an error;
@@ -6,6 +6,9 @@
 //   encoded back to back and decoded, whole or cut in two pieces; each one within the limits
 //   must come back equal, and the first one beyond the size limit must be refused. The limit is
 //   small, so the fuzzer reaches it at once.
+// In both, the stream decoder (what a raw connection uses) is fed the same bytes in pieces of a
+// size the input picks, and must yield exactly the messages the whole-buffer decoder yields,
+// and fail where it fails.
 
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +24,7 @@ namespace {
 using zpat::message;
 using zpat::detail::wire::decoder;
 using zpat::detail::wire::max_frames;
+using zpat::detail::wire::stream_decoder;
 
 constexpr std::size_t any_bytes_limit = 256;
 constexpr std::size_t generated_limit = 64;
@@ -43,6 +47,55 @@ std::size_t total_size(const message& msg) {
         total += frame.size();
     }
     return total;
+}
+
+// What the whole-buffer decoder makes of `stream`: its messages, and whether it stopped at an
+// error (rather than at an incomplete or absent message).
+struct decoded {
+    std::vector<message> messages;
+    bool failed = false;
+};
+
+decoded whole_buffer(std::string_view stream, std::size_t limit) {
+    decoded out;
+    decoder d(limit);
+    for (;;) {
+        message msg;
+        std::size_t used = 0;
+        const auto status = d.next(stream, msg, used);
+        if (status != decoder::status::message_ready) {
+            out.failed = status == decoder::status::error;
+            return out;
+        }
+        out.messages.push_back(std::move(msg));
+        stream.remove_prefix(used);
+    }
+}
+
+// The stream decoder must agree with the whole-buffer one, whatever the pieces.
+void stream_agrees(std::string_view stream, std::size_t limit, std::size_t piece) {
+    const decoded expected = whole_buffer(stream, limit);
+    decoded got;
+    stream_decoder d(limit);
+    message building;
+    while (!stream.empty() && !got.failed) {
+        std::string_view input = stream.substr(0, piece);
+        stream.remove_prefix(input.size());
+        for (;;) {
+            const auto status = d.feed(input, building);
+            if (status == stream_decoder::status::error) {
+                got.failed = true;
+                break;
+            }
+            if (status == stream_decoder::status::need_more) {
+                require(input.empty());
+                break;
+            }
+            got.messages.push_back(building);
+        }
+    }
+    require(got.failed == expected.failed);
+    require(got.messages == expected.messages);
 }
 
 void any_bytes(std::string_view rest) {
@@ -126,10 +179,17 @@ void generated(std::string_view in, std::size_t cut_hint) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view in(reinterpret_cast<const char*>(data), size);
+    const std::size_t piece = 1U + (in.empty() ? 0U : static_cast<std::uint8_t>(in[0]) >> 1U);
     if (in.size() < 2 || (static_cast<std::uint8_t>(in[0]) & 1U) == 0) {
         any_bytes(in.substr(std::min<std::size_t>(1, in.size())));
+        stream_agrees(in.substr(std::min<std::size_t>(1, in.size())), any_bytes_limit, piece);
     } else {
         generated(in.substr(2), static_cast<std::uint8_t>(in[1]));
+        std::string stream;
+        for (const message& msg : messages_from(in.substr(2))) {
+            stream += encoded(msg);
+        }
+        stream_agrees(stream, generated_limit, piece);
     }
     return 0;
 }

@@ -1,6 +1,7 @@
 // The raw wire format's codec, byte for byte against docs/wire-format.md.
 
 #include <catch2/catch.hpp>
+#include <vector>
 
 #include "wire.hpp"
 
@@ -77,4 +78,86 @@ TEST_CASE("wire: greetings name role and version, and the wrong ones are refused
                Catch::Matchers::Contains("version 2"));
     CHECK_THAT(wire::check_greeting(wire::greeting(wire::role::publisher), wire::role::pusher),
                Catch::Matchers::Contains("is a publisher, but only a pusher"));
+}
+
+namespace {
+
+// Feeds `stream` to a stream decoder in pieces of `piece` bytes. Returns the messages it yields,
+// or stops at the first error.
+std::vector<message> feed_in_pieces(wire::stream_decoder& decoder, std::string_view stream,
+                                    std::size_t piece) {
+    std::vector<message> got;
+    message building;
+    while (!stream.empty()) {
+        std::string_view input = stream.substr(0, piece);
+        stream.remove_prefix(input.size());
+        for (;;) {
+            const auto status = decoder.feed(input, building);
+            if (status == wire::stream_decoder::status::error) {
+                return got;
+            }
+            if (status == wire::stream_decoder::status::need_more) {
+                REQUIRE(input.empty());
+                break;
+            }
+            got.push_back(building);
+        }
+    }
+    return got;
+}
+
+}  // namespace
+
+TEST_CASE("wire: the stream decoder yields the same messages from any split of the stream") {
+    const std::vector<message> sent{message{"first"}, message{"second", std::string(1000, 'x')},
+                                    message{"", "", "third"}, message{std::string(70000, 'y')}};
+    std::string stream;
+    for (const message& msg : sent) {
+        wire::encode(msg, stream);
+    }
+    for (std::size_t piece :
+         {std::size_t{1}, std::size_t{3}, std::size_t{7}, std::size_t{4096}, stream.size()}) {
+        CAPTURE(piece);
+        wire::stream_decoder decoder(1 << 20);
+        CHECK(feed_in_pieces(decoder, stream, piece) == sent);
+        CHECK_FALSE(decoder.mid_message());
+    }
+    wire::stream_decoder decoder(1 << 20);
+    std::string_view head = std::string_view(stream).substr(0, 6);
+    message building;
+    CHECK(decoder.feed(head, building) == wire::stream_decoder::status::need_more);
+    CHECK(decoder.mid_message());
+    CHECK(decoder.partial_bytes() == 6);
+}
+
+TEST_CASE("wire: the stream decoder refuses what the whole-buffer decoder refuses, by header") {
+    message building;
+    wire::stream_decoder over(100);
+    std::string_view big("\0\0\0\1\0\0\0\x65", 8);
+    CHECK(over.feed(big, building) == wire::stream_decoder::status::error);
+    CHECK_THAT(over.reason(), Catch::Matchers::Contains("exceeds max_message_size of 100"));
+    wire::stream_decoder none(100);
+    std::string_view zero("\0\0\0\0", 4);
+    CHECK(none.feed(zero, building) == wire::stream_decoder::status::error);
+    wire::stream_decoder many(100);
+    std::string_view lots("\0\0\x04\x01", 4);
+    CHECK(many.feed(lots, building) == wire::stream_decoder::status::error);
+    CHECK_THAT(many.reason(), Catch::Matchers::Contains("1025 frames"));
+}
+
+TEST_CASE("wire: a declared large frame holds memory only as its bytes arrive") {
+    const std::size_t declared = 64 * 1024 * 1024;
+    wire::stream_decoder decoder(declared);
+    std::string head("\0\0\0\1", 4);
+    head += static_cast<char>((declared >> 24U) & 0xffU);
+    head += static_cast<char>((declared >> 16U) & 0xffU);
+    head += static_cast<char>((declared >> 8U) & 0xffU);
+    head += static_cast<char>(declared & 0xffU);
+    head += std::string(1000, 'z');
+    std::string_view input = head;
+    message building;
+    CHECK(decoder.feed(input, building) == wire::stream_decoder::status::need_more);
+    REQUIRE(building.size() == 1);
+    CHECK(building[0].size() == 1000);
+    CHECK(building[0].capacity() < 64 * 1024);  // not the 64 MiB it declared
 }

@@ -28,7 +28,8 @@ namespace zpat::detail {
 struct pipe : std::enable_shared_from_this<pipe> {
     using id_type = std::uint64_t;
 
-    pipe(asio::io_context& io, id_type peer, int index) : socket(io), id(peer), dial_index(index) {}
+    pipe(asio::io_context& io, id_type peer, int index, std::size_t max_message_size)
+        : socket(io), id(peer), dial_index(index), decoder(max_message_size) {}
 
     bool accepted() const noexcept { return dial_index < 0; }
 
@@ -110,7 +111,9 @@ struct pipe : std::enable_shared_from_this<pipe> {
     bool closed = true;
     bool read_stopped = false;  // its read loop is parked: its receiver is full
     std::size_t writing_count = 0;
-    std::string in;  // the bytes of an unfinished message
+    std::string greeting_in;       // the bytes of an unfinished greeting
+    wire::stream_decoder decoder;  // this connection's messages, as their bytes arrive
+    message partial;               // the message being decoded; whole ones go to `stock`
     std::string out_bytes;
     std::string remote;  // "address:port", for the log
     connection_clock clock;

@@ -32,7 +32,8 @@ void pipe_set::begin(const pipe_ptr& p) {
     ++p->epoch;
     p->closed = false;
     p->read_stopped = false;
-    p->in.clear();
+    p->greeting_in.clear();
+    p->decoder.reset();
     p->clock.opened = p->clock.last_heard = clock_type::now();
     ++counted_.opened;
     std::error_code ignored;
@@ -137,67 +138,55 @@ bool pipe_set::take_input(const pipe_ptr& p, std::string_view data) {
         p->stock[0].push_back(data);
         return deliver(p, 1);
     }
-    // The bytes of an unfinished message come first; otherwise decode from the read buffer.
-    const bool buffered = !p->in.empty();
-    if (buffered) {
-        p->in.append(data);
-        data = p->in;
-    }
-    std::size_t at = 0;
     if (!p->ready) {
-        if (!take_greeting(p, data, buffered)) {
-            return false;
+        if (!take_greeting(p, data)) {
+            return false;  // refused, and dropped
         }
         if (!p->ready) {
             return true;  // not all of it yet
         }
-        at = wire::greeting_size;
     }
     // Decode everything that has arrived, then hand it over under one lock: a read of many
-    // small messages costs one lock and one wake-up, not one per message. Each message is
-    // decoded in place, into the storage of one the user received earlier.
+    // small messages costs one lock and one wake-up, not one per message. A message is built in
+    // p->partial, its frames copied once from the read, and swapped into the stock when whole.
+    const bool was_mid_message = p->decoder.mid_message();
     bool ok = true;
     std::size_t decoded = 0;
-    for (;; ++decoded) {
+    for (;;) {
+        const auto status = p->decoder.feed(data, p->partial);
+        if (status != wire::stream_decoder::status::message_ready) {
+            ok = status == wire::stream_decoder::status::need_more;
+            break;
+        }
         if (decoded == p->stock.size()) {
             p->stock.emplace_back();
         }
-        std::size_t consumed = 0;
-        const auto status = decoder_.next(data.substr(at), p->stock[decoded], consumed);
-        if (status != wire::decoder::status::message_ready) {
-            ok = status == wire::decoder::status::need_more;
-            break;
-        }
-        at += consumed;
+        std::swap(p->partial, p->stock[decoded++]);  // the stock's storage builds the next one
     }
     if (!deliver(p, decoded)) {
         return false;
     }
     if (!ok) {
         ++counted_.malformed;
-        drop(p, "dropped " + p->remote + ": " + decoder_.reason());
+        drop(p, "dropped " + p->remote + ": " + p->decoder.reason());
         return false;
     }
-    if (buffered) {
-        p->in.erase(0, at);
-    } else {
-        p->in.assign(data.substr(at));
-    }
-    if (!p->in.empty() && (!buffered || at > 0)) {
+    if (p->decoder.mid_message() && (decoded > 0 || !was_mid_message)) {
         p->clock.partial_since = clock_type::now();  // a new message began in this read
     }
     return true;
 }
 
-// Checks the peer's greeting once all of it is in `data`. Returns false when `p` was refused.
-bool pipe_set::take_greeting(const pipe_ptr& p, std::string_view data, bool buffered) {
-    if (data.size() < wire::greeting_size) {
-        if (!buffered) {
-            p->in.assign(data);
-        }
+// Takes the peer's greeting from the front of `data` (which loses it) once all of it has come.
+// Returns false when `p` was refused.
+bool pipe_set::take_greeting(const pipe_ptr& p, std::string_view& data) {
+    const std::size_t take = std::min(wire::greeting_size - p->greeting_in.size(), data.size());
+    p->greeting_in.append(data.substr(0, take));
+    data.remove_prefix(take);
+    if (p->greeting_in.size() < wire::greeting_size) {
         return true;
     }
-    const std::string refusal = wire::check_greeting(data, wire::peer_of(self_));
+    const std::string refusal = wire::check_greeting(p->greeting_in, wire::peer_of(self_));
     if (!refusal.empty()) {
         ++counted_.refused;
         drop(p, "refused " + p->remote + ": " + refusal);

@@ -48,7 +48,6 @@ pipe_set::pipe_set(wire::role self, std::vector<endpoint> endpoints, const optio
       opts_(opts),
       send_mark_(high_water(opts.send_high_water_mark)),
       byte_mark_(opts.send_high_water_bytes),
-      decoder_(opts.max_message_size),
       limits_timer_(io_),
       limits_(opts) {
     backoff_.resize(endpoints_.size());
@@ -214,7 +213,7 @@ void pipe_set::reset() {
 
 pipe_ptr pipe_set::make_pipe(int dial_index) {
     std::lock_guard lock(mutex_);
-    return std::make_shared<pipe>(io_, next_id_++, dial_index);
+    return std::make_shared<pipe>(io_, next_id_++, dial_index, opts_.max_message_size);
 }
 
 void pipe_set::accept_next(tcp::acceptor& acceptor) {
@@ -323,7 +322,7 @@ void pipe_set::limits_sweep() {
         }
         p->clock.greeted = p->ready;
         p->clock.reading = !p->read_stopped;
-        p->clock.partial_bytes = p->in.size();
+        p->clock.partial_bytes = p->ready ? p->decoder.partial_bytes() : p->greeting_in.size();
         const auto verdict = limits_.breach(p->clock, now);
         if (verdict.broken != connection_limits::limit::none) {
             count_breach(verdict.broken);

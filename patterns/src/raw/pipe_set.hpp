@@ -119,7 +119,7 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     void write_queued(const pipe_ptr& p);
     void read_more(const pipe_ptr& p);
     bool take_input(const pipe_ptr& p, std::string_view data);
-    bool take_greeting(const pipe_ptr& p, std::string_view data, bool buffered);
+    bool take_greeting(const pipe_ptr& p, std::string_view& data);
     void greeted(const pipe_ptr& p);
     bool deliver(const pipe_ptr& p, std::size_t decoded);
     bool is_full(const pipe& p);
@@ -146,7 +146,6 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
 
     // I/O thread.
     bool stopping_ = false;
-    wire::decoder decoder_;
     std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
     std::vector<std::unique_ptr<asio::steady_timer>> redial_timers_;  // by endpoint index
     std::vector<pipe_ptr> slots_;                                     // by endpoint index

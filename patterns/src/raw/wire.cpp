@@ -1,5 +1,8 @@
 #include "wire.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace zpat::detail::wire {
 namespace {
 
@@ -139,6 +142,111 @@ decoder::status decoder::next(std::string_view buffer, message& into, std::size_
     into.truncate(count);
     consumed = at;
     return status::message_ready;
+}
+
+void stream_decoder::reset() noexcept {
+    state_ = state::count;
+    header_have_ = 0;
+    partial_bytes_ = 0;
+}
+
+stream_decoder::status stream_decoder::fail(std::string reason) {
+    reason_ = std::move(reason);
+    return status::error;
+}
+
+std::optional<std::uint32_t> stream_decoder::header(std::string_view& input) {
+    const std::size_t take = std::min(header_.size() - header_have_, input.size());
+    std::memcpy(header_.data() + header_have_, input.data(), take);
+    header_have_ += take;
+    partial_bytes_ += take;
+    input.remove_prefix(take);
+    if (header_have_ < header_.size()) {
+        return std::nullopt;
+    }
+    header_have_ = 0;
+    return read_u32(std::string_view(header_.data(), header_.size()), 0);
+}
+
+bool stream_decoder::begin_frame(std::uint32_t length, message& into) {
+    total_ += length;
+    if (total_ > max_message_size_) {
+        return false;
+    }
+    length_ = length;
+    if (frame_ >= into.size()) {
+        into.push_back(std::string_view());
+    }
+    std::string& frame = into[frame_];
+    frame.clear();  // keeps the storage of a message received before
+    if (length <= eager_bytes) {
+        frame.reserve(length);
+    }
+    return true;
+}
+
+stream_decoder::status stream_decoder::feed(std::string_view& input, message& into) {
+    if (state_ == state::count && header_have_ == 0) {
+        // Between messages: one that is all here is decoded in one go (most small ones are).
+        std::size_t used = 0;
+        switch (whole_.next(input, into, used)) {
+            case decoder::status::message_ready:
+                input.remove_prefix(used);
+                return status::message_ready;
+            case decoder::status::error:
+                return fail(whole_.reason());
+            case decoder::status::need_more:
+                break;  // it continues in a later read: build it as its bytes come
+        }
+    }
+    for (;;) {
+        if (state_ == state::count) {
+            const auto count = header(input);
+            if (!count) {
+                return status::need_more;
+            }
+            if (*count == 0 || *count > max_frames) {
+                return fail("message declares " + std::to_string(*count) +
+                            " frames (allowed: 1 to " + std::to_string(max_frames) + ")");
+            }
+            frames_ = *count;
+            frame_ = 0;
+            total_ = 0;
+            state_ = state::length;
+        }
+        if (state_ == state::length) {
+            const auto length = header(input);
+            if (!length) {
+                return status::need_more;
+            }
+            if (!begin_frame(*length, into)) {
+                return fail("message of at least " + std::to_string(total_) +
+                            " bytes exceeds max_message_size of " +
+                            std::to_string(max_message_size_));
+            }
+            state_ = state::body;
+        }
+        std::string& frame = into[frame_];
+        const std::size_t take = std::min(length_ - frame.size(), input.size());
+        if (frame.capacity() < frame.size() + take) {
+            // A large frame grows with what arrives, at least doubling, so that its bytes are
+            // moved O(1) times on average and never held far ahead of the peer.
+            frame.reserve(std::min(length_, std::max(frame.size() + take, 2 * frame.capacity())));
+        }
+        frame.append(input.data(), take);
+        partial_bytes_ += take;
+        input.remove_prefix(take);
+        if (frame.size() < length_) {
+            return status::need_more;
+        }
+        state_ = state::length;
+        if (++frame_ == frames_) {
+            into.truncate(frames_);
+            state_ = state::count;
+            partial_bytes_ = 0;
+            return status::message_ready;
+        }
+    }
 }
 
 }  // namespace zpat::detail::wire

@@ -3,6 +3,7 @@
 // frame count and length-prefixed frames, all integers 32-bit big-endian. Pure functions over
 // bytes, so they are tested and fuzzed without sockets.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -39,7 +40,8 @@ std::string check_greeting(std::string_view bytes, role expected);
 // Appends the encoding of `msg` to `out`.
 void encode(const message& msg, std::string& out);
 
-// Incremental decoder: feed it the bytes of a stream in any pieces; it yields whole messages.
+// Whole-buffer decoder: the next message from the front of a buffer that may hold more (a
+// datagram, a test's bytes).
 class decoder {
   public:
     explicit decoder(std::size_t max_message_size) : max_message_size_(max_message_size) {}
@@ -57,6 +59,56 @@ class decoder {
     status fail(std::string reason);
 
     std::size_t max_message_size_;
+    std::string reason_;
+};
+
+// Stream decoder: one connection's bytes as they come, in any pieces. Each frame's bytes are
+// copied once, from the read straight into the message being built; only a header split
+// between reads waits in the decoder (at most 4 bytes). Every length is checked against the
+// limits as its header arrives, and a frame's storage grows with the bytes that have arrived
+// (all at once only for a frame of at most eager_bytes), so a peer that declares a large message
+// and sends little holds little.
+class stream_decoder {
+  public:
+    static constexpr std::size_t eager_bytes = std::size_t{256} * 1024;
+
+    explicit stream_decoder(std::size_t max_message_size)
+        : max_message_size_(max_message_size), whole_(max_message_size) {}
+
+    enum class status { message_ready, need_more, error };
+
+    // Takes bytes from the front of `input` (which loses them) into `into`, the message being
+    // built, which must be left alone between calls until message_ready. message_ready: `into`
+    // is whole, and `input` holds what follows it. need_more: `input` is used up. error:
+    // `reason()` says what was wrong; the stream cannot be resynchronised.
+    status feed(std::string_view& input, message& into);
+    // Some bytes of a message have arrived and it is not whole yet.
+    bool mid_message() const noexcept { return state_ != state::count || header_have_ > 0; }
+    // Bytes of the unfinished message taken so far.
+    std::size_t partial_bytes() const noexcept { return partial_bytes_; }
+    const std::string& reason() const noexcept { return reason_; }
+    // Forgets any unfinished message: a new connection starts.
+    void reset() noexcept;
+
+  private:
+    enum class state { count, length, body };
+
+    // Gathers a 4-byte header from `input`. Returns it once whole.
+    std::optional<std::uint32_t> header(std::string_view& input);
+    status fail(std::string reason);
+    // A frame's length header arrived: checks it and makes room for its bytes.
+    bool begin_frame(std::uint32_t length, message& into);
+
+    std::size_t max_message_size_;
+    decoder whole_;  // the fast path: a message whose bytes are all in one read
+    state state_ = state::count;
+    std::array<char, 4> header_{};
+    std::size_t header_have_ = 0;
+    std::uint32_t frames_ = 0;  // in the message being built
+    std::uint32_t frame_ = 0;   // the one being filled
+    std::size_t length_ = 0;    // its declared length
+    std::size_t total_ = 0;     // declared lengths so far
+    std::size_t partial_bytes_ = 0;
     std::string reason_;
 };
 
