@@ -123,9 +123,8 @@ TEST_CASE("waiting requests are bounded by the memory they hold, and given it ba
     for (int i = 0; i < 15; ++i) {
         client.send({"", mdp::client_header, "busy", body});
     }
-    REQUIRE(eventually_counted(b, [](const stats& s) {
-        return s.service->requests_rejected + queued(s, "busy") == 15;
-    }));
+    REQUIRE(eventually_counted(
+        b, [](const stats& s) { return s.service->requests_rejected + queued(s, "busy") == 15; }));
     const auto now = b.counters();
     const auto waiting = queued(now, "busy");
     CHECK(waiting >= 8);

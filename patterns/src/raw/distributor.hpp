@@ -11,8 +11,8 @@
 #include <string_view>
 
 #include "pipe_set.hpp"
-#include "zpat/topic_trie.hpp"
 #include "zpat/core/message.hpp"
+#include "zpat/topic_trie.hpp"
 
 namespace zpat::detail {
 

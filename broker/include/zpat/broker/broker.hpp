@@ -50,7 +50,7 @@ struct streamer_config {
 struct service_config {
     std::string endpoint = "tcp://127.0.0.1:5555";
     milliseconds heartbeat_interval{2500};
-    int heartbeat_liveness = 3;          // a worker silent this many intervals is presumed dead
+    int heartbeat_liveness = 3;  // a worker silent this many intervals is presumed dead
     // Requests waiting for workers are bounded by the memory they hold, all services together
     // (bodies, client identities and bookkeeping), and optionally by count per service. MDP has
     // no refusal reply: a refused request is dropped, counted and logged with the running total.
