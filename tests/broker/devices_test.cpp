@@ -111,7 +111,11 @@ TEST_CASE("with the last-value cache a late subscriber gets each topic's latest 
     running_broker b(forwarder_on("tcp://127.0.0.1:*", "tcp://127.0.0.1:*", true));
     publisher pub(at(b.forwarder_frontend()));
     subscriber early(b.forwarder_backend(), {""});
-    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));  // the cache's own subscription to everything
+    // and the early subscriber's, at the broker: only then does it get what is published.
+    REQUIRE(eventually_counted(b, [](const stats& s) {
+        return s.forwarder->topics.size() == 1 && s.forwarder->topics[0].subscriptions == 1;
+    }));
     for (const auto* value : {"1", "2", "3"}) {
         pub.publish("price.a", value);
     }
