@@ -185,18 +185,26 @@ bool stream_decoder::begin_frame(std::uint32_t length, message& into) {
     return true;
 }
 
+std::optional<stream_decoder::status> stream_decoder::whole_message(std::string_view& input,
+                                                                    message& into) {
+    std::size_t used = 0;
+    switch (whole_.next(input, into, used)) {
+        case decoder::status::message_ready:
+            input.remove_prefix(used);
+            return status::message_ready;
+        case decoder::status::error:
+            return fail(whole_.reason());
+        case decoder::status::need_more:
+            break;
+    }
+    return std::nullopt;  // it continues in a later read: build it as its bytes come
+}
+
 stream_decoder::status stream_decoder::feed(std::string_view& input, message& into) {
     if (state_ == state::count && header_have_ == 0) {
         // Between messages: one that is all here is decoded in one go (most small ones are).
-        std::size_t used = 0;
-        switch (whole_.next(input, into, used)) {
-            case decoder::status::message_ready:
-                input.remove_prefix(used);
-                return status::message_ready;
-            case decoder::status::error:
-                return fail(whole_.reason());
-            case decoder::status::need_more:
-                break;  // it continues in a later read: build it as its bytes come
+        if (const auto done = whole_message(input, into)) {
+            return *done;
         }
     }
     for (;;) {

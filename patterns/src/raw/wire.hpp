@@ -96,6 +96,8 @@ class stream_decoder {
     // Gathers a 4-byte header from `input`. Returns it once whole.
     std::optional<std::uint32_t> header(std::string_view& input);
     status fail(std::string reason);
+    // At a message's start: decodes it at once if all of it is in `input`; nullopt otherwise.
+    std::optional<status> whole_message(std::string_view& input, message& into);
     // A frame's length header arrived: checks it and makes room for its bytes.
     bool begin_frame(std::uint32_t length, message& into);
 
