@@ -1,6 +1,5 @@
 #include "device.hpp"
 
-#include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
