@@ -115,7 +115,8 @@ struct pipe : std::enable_shared_from_this<pipe> {
     wire::stream_decoder decoder;  // this connection's messages, as their bytes arrive
     message partial;               // the message being decoded; whole ones go to `stock`
     std::string out_bytes;
-    std::string remote;  // "address:port", for the log
+    std::size_t out_written = 0;  // bytes of out_bytes written so far
+    std::string remote;           // "address:port", for the log
     connection_clock clock;
     // Message storage to decode into, recycled from what the user received: a read's messages
     // are decoded into its front and handed over as one batch.

@@ -15,7 +15,11 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t read_chunk = std::size_t{256} * 1024;
+// Reads and writes move at most 64 KiB at a time. The bytes then pass through the kernel and
+// the decoder while they are still in the CPU's cache: with 256 KiB pieces the same bytes cost
+// several times as much to copy, and 64 KiB messages went at 0.6x libzmq instead of 0.85x.
+constexpr std::size_t read_chunk = std::size_t{64} * 1024;
+constexpr std::size_t write_chunk = std::size_t{64} * 1024;
 
 // One read buffer per I/O thread, not one per pipe: a pipe waits until it is readable and then
 // reads into this, and keeps only the bytes of an unfinished message.
@@ -42,6 +46,7 @@ void pipe_set::begin(const pipe_ptr& p) {
     const auto remote = p->socket.remote_endpoint(ignored);
     p->remote = remote.address().to_string() + ":" + std::to_string(remote.port());
     p->writing_count = 0;
+    p->out_written = 0;
     if (framed_) {
         p->out_bytes = wire::greeting(self_);
         p->writing = true;
@@ -52,20 +57,30 @@ void pipe_set::begin(const pipe_ptr& p) {
     read_more(p);
 }
 
+// Writes p->out_bytes from p->out_written on, a piece at a time.
 void pipe_set::write_bytes(const pipe_ptr& p) {
     const unsigned epoch = p->epoch;
-    asio::async_write(p->socket, asio::buffer(p->out_bytes),
-                      [this, self = shared_from_this(), p, epoch](std::error_code ec, std::size_t) {
-                          if (epoch != p->epoch || p->closed) {
-                              return;  // that connection was dropped already
-                          }
-                          if (ec) {
-                              drop(p, "");
-                              return;
-                          }
-                          p->writing = false;
-                          write_queued(p);
-                      });
+    const std::size_t left = p->out_bytes.size() - p->out_written;
+    const auto piece =
+        asio::buffer(p->out_bytes.data() + p->out_written, std::min(left, write_chunk));
+    p->socket.async_write_some(
+        piece, [this, self = shared_from_this(), p, epoch](std::error_code ec, std::size_t n) {
+            if (epoch != p->epoch || p->closed) {
+                return;  // that connection was dropped already
+            }
+            if (ec) {
+                drop(p, "");
+                return;
+            }
+            p->out_written += n;
+            if (p->out_written < p->out_bytes.size()) {
+                write_bytes(p);
+                return;
+            }
+            p->out_written = 0;
+            p->writing = false;
+            write_queued(p);
+        });
 }
 
 // Counts what was just written as sent, then writes everything queued for `p` in one buffer:
