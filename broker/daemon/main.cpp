@@ -140,11 +140,6 @@ zpat::broker::config to_config(const settings& s) {
     if (!s.no_forwarder) {
         check("--forwarder-frontend", s.forwarder.frontend);
         check("--forwarder-backend", s.forwarder.backend);
-        // Checked here too, so that --check-config tells without binding anything.
-        if (s.forwarder.last_value_cache && zpat::backend_name(s.forwarder.backend) != "zeromq") {
-            throw CLI::ValidationError("--last-value-cache",
-                                       "needs ZeroMQ endpoints on the forwarder's backend");
-        }
         cfg.forwarder = s.forwarder;
         cfg.forwarder->high_water_mark = s.high_water_mark;
     }

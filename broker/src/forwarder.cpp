@@ -4,7 +4,7 @@
 // - frontend: an xsubscriber passes subscriptions on to the publishers, so they filter before
 //   the network; a (raw+tcp) subscriber instead subscribes to everything.
 // - backend: an xpublisher hands the forwarder every subscribe and unsubscribe (counted per
-//   prefix, answered from the last-value cache, passed upstream); a (raw+tcp) publisher keeps
+//   prefix, answered from the last-value cache, passed upstream); a (raw+udp) publisher keeps
 //   its subscribers' subscriptions to itself and filters for them.
 // Messages go through a zpat::relay: between ZeroMQ sides their frames move uncopied.
 
@@ -92,9 +92,9 @@ class forwarder final : public device {
           link_(source_of(frontend_), destination_of(backend_)) {
         if (cfg.last_value_cache && !backend_.rich) {
             throw unsupported_error(
-                "the forwarder's last-value cache needs ZeroMQ endpoints on its backend "
-                "(subscriber) side: it answers subscriptions, which a raw+tcp:// publisher "
-                "keeps to itself");
+                "the forwarder's last-value cache needs a backend (subscriber side) that hands "
+                "over subscriptions, ZeroMQ or raw+tcp://: it answers them, and a raw+udp:// "
+                "publisher keeps them to itself");
         }
         // Upstream everything, when no subscriptions come from a raw+tcp backend, and for the
         // cache, which keeps the latest message of every topic published, subscribed or not
@@ -137,9 +137,9 @@ class forwarder final : public device {
 
     void report(stats& into) const override {
         traffic snapshot = counts_.snapshot();
-        if (backend_.plain) {
-            snapshot.dropped_full = backend_.plain->dropped();  // raw+tcp counts per subscriber
-        }
+        // raw+tcp counts per subscriber; libzmq drops without telling.
+        snapshot.dropped_full =
+            backend_.rich ? backend_.rich->dropped() : backend_.plain->dropped();
         into.forwarder = forwarder_stats{snapshot, topics_.read(), cached_.get()};
     }
     std::vector<std::string> frontend() const override { return frontend_.endpoints(); }

@@ -177,11 +177,11 @@ TEST_CASE("the last-value cache keeps topics published before any subscriber exi
     CHECK_FALSE(late.receive(100ms));  // "other" is not for it
 }
 
-TEST_CASE("the last-value cache serves raw+tcp publishers too, and needs a ZeroMQ backend",
+TEST_CASE("the last-value cache serves raw+tcp publishers too, and refuses a raw+udp backend",
           "[broker][forwarder][lvc]") {
     CHECK_THROWS_WITH(
-        broker::broker(forwarder_on("tcp://127.0.0.1:*", "raw+tcp://127.0.0.1:*", true)),
-        Catch::Contains("last-value cache") && Catch::Contains("backend"));
+        broker::broker(forwarder_on("tcp://127.0.0.1:*", "raw+udp://127.0.0.1:*", true)),
+        Catch::Contains("last-value cache") && Catch::Contains("raw+udp"));
 
     running_broker b(forwarder_on("raw+tcp://127.0.0.1:*", "tcp://127.0.0.1:*", true));
     publisher pub(at(b.forwarder_frontend()));
@@ -195,6 +195,30 @@ TEST_CASE("the last-value cache serves raw+tcp publishers too, and needs a ZeroM
     const auto msg = late.receive(5s);
     REQUIRE(msg);
     CHECK(*msg == message{"price.a", "2"});
+}
+
+TEST_CASE("the last-value cache answers raw+tcp subscribers, counted per prefix",
+          "[broker][forwarder][lvc]") {
+    running_broker b(forwarder_on("tcp://127.0.0.1:*", "raw+tcp://127.0.0.1:*", true));
+    publisher pub(at(b.forwarder_frontend()));
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));  // the cache takes everything upstream
+    pub.publish("price.a", "1");
+    pub.publish("price.a", "2");
+    pub.publish("other", "x");
+    REQUIRE(eventually_counted(b, [](const stats& s) { return s.forwarder->cached_topics == 2; }));
+    {
+        subscriber late(b.forwarder_backend(), {"price."});
+        const auto msg = late.receive(5s);
+        REQUIRE(msg);
+        CHECK(*msg == message{"price.a", "2"});
+        CHECK_FALSE(late.receive(100ms));  // "other" is not for it
+        REQUIRE(eventually_counted(b, [](const stats& s) {
+            return s.forwarder->topics.size() == 1 && s.forwarder->topics[0].prefix == "price." &&
+                   s.forwarder->topics[0].subscriptions == 1;
+        }));
+    }
+    // The subscriber went: its subscription is given back.
+    REQUIRE(eventually_counted(b, [](const stats& s) { return s.forwarder->topics.empty(); }));
 }
 
 TEST_CASE("a slow raw+tcp subscriber loses messages, counted, while a fast one loses none",

@@ -1,12 +1,14 @@
-// The roles a broker is built from: router, xpublisher / xsubscriber and relay. Router and the
-// x-roles are ZeroMQ's and are refused by name on the raw backend; a relay works between any
-// receiving and sending roles.
+// The roles a broker is built from: router, xpublisher / xsubscriber and relay. Router and
+// xsubscriber are ZeroMQ's and are refused by name on the raw backend; the xpublisher also runs
+// on raw TCP; a relay works between any receiving and sending roles.
 
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
 
+#include "support/plain_socket.hpp"
+#include "support/raw_wire_bytes.hpp"
 #include "support/test_support.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/pipeline.hpp"
@@ -182,15 +184,59 @@ TEST_CASE("a relay holds a message the destination has no room for, and loses no
     }
 }
 
-TEST_CASE("router, xpublisher and xsubscriber refuse the raw backend by name") {
+TEST_CASE("an xpublisher on raw TCP hands over subscriptions, balanced when subscribers go") {
+    zpat::xpublisher xpub("@raw+tcp://127.0.0.1:*");
+    message got;
+    {
+        zpat::subscriber sub(xpub.endpoints()[0], {"weather."});
+        REQUIRE(xpub.receive_subscription(got, 5s));
+        CHECK(got == message{"\x01weather."});
+        sub.subscribe("news.");
+        REQUIRE(xpub.receive_subscription(got, 5s));
+        CHECK(got == message{"\x01news."});
+        // It filters for its subscribers as a publisher does.
+        REQUIRE(xpub.send(message{"sports", "no"}));
+        REQUIRE(xpub.send(message{"news.today", "yes"}));
+        auto first = sub.receive(5s);
+        REQUIRE(first);
+        CHECK(*first == message{"news.today", "yes"});
+        sub.unsubscribe("news.");
+        REQUIRE(xpub.receive_subscription(got, 5s));
+        CHECK(got == message{std::string(1, '\0') + "news."});
+    }
+    // The subscriber went holding "weather.": its unsubscribe comes from the xpublisher.
+    REQUIRE(xpub.receive_subscription(got, 5s));
+    CHECK(got == message{std::string(1, '\0') + "weather."});
+    CHECK_FALSE(xpub.receive_subscription(got, 100ms));
+}
+
+TEST_CASE("a raw xpublisher passes on no unsubscribe from a prefix the peer never held") {
+    zpat::xpublisher xpub("@raw+tcp://127.0.0.1:*");
+    plain_socket peer(xpub.endpoints()[0]);
+    const auto command = [](char verb, const std::string& prefix) {
+        return u32(1) + u32(static_cast<std::uint32_t>(prefix.size() + 1)) + verb + prefix;
+    };
+    peer.send_all(subscriber_greeting + command('\0', "never") + command('\1', "mine"));
+    message got;
+    REQUIRE(xpub.receive_subscription(got, 5s));
+    CHECK(got == message{"\x01mine"});
+    peer.send_all("not a command");  // garbage: dropped, and its subscription ends with it
+    REQUIRE(xpub.receive_subscription(got, 5s));
+    CHECK(got == message{std::string(1, '\0') + "mine"});
+    CHECK(peer.closed_by_peer());
+}
+
+TEST_CASE("router and xsubscriber refuse the raw backend by name, xpublisher raw+udp") {
     const std::string transport = GENERATE(as<std::string>{}, "raw+tcp", "raw+udp");
     CAPTURE(transport);
     const std::string ep = any_endpoint(transport);
     CHECK_THROWS_AS(zpat::router("@" + ep), zpat::unsupported_error);
     CHECK_THROWS_WITH(zpat::router("@" + ep), Catch::Contains("router on the raw backend"));
-    CHECK_THROWS_AS(zpat::xpublisher("@" + ep), zpat::unsupported_error);
-    CHECK_THROWS_WITH(zpat::xpublisher("@" + ep), Catch::Contains("xpublisher on the raw"));
     const std::string upstream = ">" + transport + "://127.0.0.1:9";
     CHECK_THROWS_AS(zpat::xsubscriber(upstream), zpat::unsupported_error);
     CHECK_THROWS_WITH(zpat::xsubscriber(upstream), Catch::Contains("xsubscriber on the raw"));
+    if (transport == "raw+udp") {
+        CHECK_THROWS_AS(zpat::xpublisher("@" + ep), zpat::unsupported_error);
+        CHECK_THROWS_WITH(zpat::xpublisher("@" + ep), Catch::Contains("xpublisher on raw+udp"));
+    }
 }

@@ -102,9 +102,12 @@ class subscriber {
 
 // The two ends of a pub-sub forwarder, as the ZeroMQ Guide's XPUB and XSUB sockets: the
 // subscriptions are messages that the user reads and passes on. A subscription message is one
-// frame, 0x01 then the topic prefix; an unsubscription the same with 0x00. Only on ZeroMQ
-// endpoints: raw+tcp:// and raw+udp:// refuse them with unsupported_error (a raw publisher
-// filters for its subscribers itself, so subscriptions stop there). Move-only; not thread-safe.
+// frame, 0x01 then the topic prefix; an unsubscription the same with 0x00. Both run on ZeroMQ
+// endpoints. On raw+tcp:// the xpublisher runs too: it hands over each subscribe, each
+// unsubscribe from a prefix the subscriber held, and for a subscriber that goes an unsubscribe
+// per subscription it held. The rest refuse with unsupported_error: a raw+udp:// publisher keeps
+// its subscribers' prefixes to itself, and a raw subscriber's subscriptions are not messages.
+// Move-only; not thread-safe.
 //
 //   zpat::xsubscriber upstream(">tcp://publisher:5556");
 //   zpat::xpublisher downstream("@tcp://*:5557");
@@ -128,6 +131,9 @@ class xpublisher {
     // Waits up to `timeout` for the next subscription message from a subscriber: every
     // subscribe and unsubscribe, also repeated ones. Returns false on timeout.
     bool receive_subscription(message& into, milliseconds timeout = forever);
+    // Messages lost because a subscriber was at its high-water mark: counted on raw+tcp, 0 on
+    // ZeroMQ (libzmq drops without telling).
+    std::uint64_t dropped() const;
     const std::vector<std::string>& endpoints() const;
     // Readable while subscription messages wait (for zpat::poller).
     detail::poll_handle poll_handle() const;

@@ -95,6 +95,9 @@ bool xpublisher::send(const message& msg) {
 bool xpublisher::receive_subscription(message& into, milliseconds timeout) {
     return impl_->receive_subscription(into, timeout);
 }
+std::uint64_t xpublisher::dropped() const {
+    return impl_->dropped();
+}
 const std::vector<std::string>& xpublisher::endpoints() const {
     return impl_->endpoints();
 }

@@ -43,20 +43,35 @@ class distributor {
     }
 
     // ---- the I/O thread, with the mutex held (pipe_events) ----
+    // A subscriber's command: one frame, 0x01 (subscribe) or 0x00 (unsubscribe) and a prefix.
+    struct command {
+        bool subscribe;
+        std::string_view prefix;  // into the message parsed
+    };
+    static std::optional<command> parse(const message& msg) {
+        if (msg.size() != 1 || msg[0].empty() || (msg[0][0] != '\x01' && msg[0][0] != '\x00')) {
+            return std::nullopt;
+        }
+        return command{msg[0][0] == '\x01', std::string_view(msg[0]).substr(1)};
+    }
+    // Applies a subscriber's command. Returns false for an unsubscribe from a prefix `from`
+    // does not hold.
+    bool apply(pipe& from, command c) {
+        if (!c.subscribe) {
+            return subscribers_.remove(c.prefix, &from);
+        }
+        subscribers_.add(c.prefix, &from);
+        ++seen_;
+        seen_cv_.notify_all();
+        return true;
+    }
     // Applies a subscriber's (un)subscribe command. Returns false when `msg` is not one.
     bool take_command(pipe& from, const message& msg) {
-        if (msg.size() != 1 || msg[0].empty() || (msg[0][0] != '\x01' && msg[0][0] != '\x00')) {
-            return false;
+        const auto c = parse(msg);
+        if (c) {
+            apply(from, *c);
         }
-        const std::string_view prefix = std::string_view(msg[0]).substr(1);
-        if (msg[0][0] == '\x01') {
-            subscribers_.add(prefix, &from);
-            ++seen_;
-            seen_cv_.notify_all();
-        } else {
-            subscribers_.remove(prefix, &from);
-        }
-        return true;
+        return c.has_value();
     }
     // A pipe's subscriptions end with its connection: its subscriber replays them when it
     // reconnects. So plain pointers do, and matching costs no reference counting per message.

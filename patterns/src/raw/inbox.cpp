@@ -35,6 +35,18 @@ void inbox::accept(pipe& p, std::size_t kept, std::size_t decoded) {
     }
     // Take back as much storage as this read used, so the next one need not allocate.
     recycler_.restock(p.stock, std::max<std::size_t>(64, decoded));
+    announce(was_empty);
+}
+
+void inbox::accept_one(const pipe& p, message msg) {
+    const bool was_empty = queue_.empty();
+    queued_bytes_ += msg.byte_size();
+    queue_.push(p.id, std::move(msg));
+    announce(was_empty);
+}
+
+// Wakes receivers and raises the descriptor when the queue has just stopped being empty.
+void inbox::announce(bool was_empty) {
     if (was_empty && !queue_.empty()) {
         if (fd_wanted_) {
             readable_.raise();

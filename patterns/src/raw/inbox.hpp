@@ -29,6 +29,8 @@ class inbox {
     // ---- the I/O thread, with the mutex held (pipe_events) ----
     // Queues the first `kept` of the `decoded` messages in p.stock and restocks p.
     void accept(pipe& p, std::size_t kept, std::size_t decoded);
+    // Queues `msg` as though `p` had sent it: what an xpublisher says for a subscriber that went.
+    void accept_one(const pipe& p, message msg);
     // p's messages wait at the receive high-water mark, or all the messages waiting hold
     // options::receive_high_water_bytes.
     bool full(const pipe& p) const {
@@ -77,6 +79,7 @@ class inbox {
     }
 
   private:
+    void announce(bool was_empty);
     void take_batch();
     void settle();
     void hand_out(message& into, pipe::id_type* from);

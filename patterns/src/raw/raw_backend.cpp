@@ -47,8 +47,8 @@ std::unique_ptr<stream_impl> refuse_udp_stream(const std::vector<endpoint>&, con
         "has only datagrams; use raw+tcp://");
 }
 
-// The broker's roles: a raw publisher filters for its subscribers itself, so subscriptions stop
-// there, and the raw wire format has no peer identities to route by.
+// The broker's roles that raw TCP lacks: the raw wire format has no peer identities to route
+// by, and a raw subscriber's subscriptions are not messages of its own.
 [[noreturn]] void refuse_zmq_only(const char* role, const char* why) {
     throw unsupported_error(std::string("a ") + role + " on the raw backend is not supported: " +
                             why + "; use ZeroMQ endpoints (tcp://, ipc://, inproc://)");
@@ -58,10 +58,12 @@ std::unique_ptr<router_impl> refuse_router(const std::vector<endpoint>&, const o
     refuse_zmq_only("router", "the raw wire format names no peers to route by");
 }
 
-std::unique_ptr<xpublisher_impl> refuse_xpublisher(const std::vector<endpoint>&, const options&) {
-    refuse_zmq_only("xpublisher",
-                    "a raw publisher filters for its subscribers itself and keeps their "
-                    "subscriptions");
+std::unique_ptr<xpublisher_impl> refuse_udp_xpublisher(const std::vector<endpoint>&,
+                                                       const options&) {
+    throw unsupported_error(
+        "an xpublisher on raw+udp:// is not supported: a datagram subscriber repeats its "
+        "prefixes and is forgotten after a silence, so its subscriptions have no clear start "
+        "and end to hand over; use raw+tcp:// or ZeroMQ endpoints");
 }
 
 std::unique_ptr<xsubscriber_impl> refuse_xsubscriber(const std::vector<endpoint>&, const options&) {
@@ -93,7 +95,7 @@ const backend& raw_tcp_backend() {
                                refuse_service_worker,
                                make_raw_stream,
                                refuse_router,
-                               refuse_xpublisher,
+                               make_raw_xpublisher,
                                refuse_xsubscriber,
                                nullptr};
     return table;
@@ -111,7 +113,7 @@ const backend& raw_udp_backend() {
                                refuse_service_worker,
                                refuse_udp_stream,
                                refuse_router,
-                               refuse_xpublisher,
+                               refuse_udp_xpublisher,
                                refuse_xsubscriber,
                                nullptr};
     return table;

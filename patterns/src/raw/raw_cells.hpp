@@ -41,6 +41,7 @@ std::unique_ptr<sender_impl> make_raw_pusher(const std::vector<endpoint>&, const
 std::unique_ptr<receiver_impl> make_raw_puller(const std::vector<endpoint>&, const options&);
 std::unique_ptr<publisher_impl> make_raw_publisher(const std::vector<endpoint>&, const options&);
 std::unique_ptr<subscriber_impl> make_raw_subscriber(const std::vector<endpoint>&, const options&);
+std::unique_ptr<xpublisher_impl> make_raw_xpublisher(const std::vector<endpoint>&, const options&);
 std::unique_ptr<stream_impl> make_raw_stream(const std::vector<endpoint>&, const options&);
 
 std::unique_ptr<requester_impl> make_raw_udp_requester(const std::vector<endpoint>&,

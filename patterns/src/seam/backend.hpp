@@ -131,6 +131,7 @@ class xpublisher_impl : public sender_impl {
   public:
     virtual bool receive_subscription(message& into, milliseconds timeout) = 0;
     virtual poll_handle subscriptions_handle() const = 0;
+    virtual std::uint64_t dropped() const { return 0; }
 };
 
 // XSubscriber: receives what its publishers send for the subscriptions it sends upstream as
