@@ -1,11 +1,6 @@
 #include "device.hpp"
 
 #include <spdlog/spdlog.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <system_error>
 
 namespace zpat::broker::detail {
 
@@ -13,23 +8,6 @@ traffic traffic_counters::snapshot() const {
     return traffic{messages_in.get(),      bytes_in.get(),     messages_out.get(),
                    bytes_out.get(),        dropped_full.get(), dropped_oversized.get(),
                    dropped_malformed.get()};
-}
-
-stop_token::stop_token() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-    if (fd_ < 0) {
-        throw std::system_error(errno, std::generic_category(), "eventfd");
-    }
-}
-
-stop_token::~stop_token() {
-    ::close(fd_);
-}
-
-void stop_token::request() noexcept {
-    requested_.store(true);
-    const std::uint64_t one = 1;
-    // Never read: the descriptor stays readable and wakes every poll that includes it.
-    [[maybe_unused]] const auto written = ::write(fd_, &one, sizeof one);
 }
 
 std::string bind_by_default(std::string_view endpoints) {

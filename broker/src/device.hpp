@@ -13,6 +13,7 @@
 
 #include "zpat/broker/broker.hpp"
 #include "zpat/core/message.hpp"
+#include "zpat/core/wake_signal.hpp"
 #include "zpat/poller.hpp"
 #include "zpat/relay.hpp"
 
@@ -44,21 +45,19 @@ struct traffic_counters {
     traffic snapshot() const;
 };
 
-// Wakes every device thread: an eventfd that stays readable once stop is requested. request()
-// is async-signal-safe.
+// Wakes every device thread: a wake_signal, raised once stop is requested and never cleared, so
+// it wakes every poll that includes it. request() is async-signal-safe.
 class stop_token {
   public:
-    stop_token();
-    ~stop_token();
-    stop_token(const stop_token&) = delete;
-    stop_token& operator=(const stop_token&) = delete;
-
-    void request() noexcept;
+    void request() noexcept {
+        requested_.store(true);
+        wake_.raise();
+    }
     bool requested() const noexcept { return requested_.load(); }
-    int fd() const noexcept { return fd_; }
+    int fd() const noexcept { return wake_.fd(); }
 
   private:
-    int fd_;
+    wake_signal wake_;
     std::atomic<bool> requested_{false};
 };
 

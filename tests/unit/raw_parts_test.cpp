@@ -12,7 +12,7 @@
 #include "pipe_set.hpp"
 #include "prefix_set.hpp"
 #include "recycler.hpp"
-#include "seam/wake_signal.hpp"
+#include "zpat/core/wake_signal.hpp"
 #include "zpat/core/endpoint.hpp"
 
 using zpat::message;
@@ -195,7 +195,7 @@ TEST_CASE("recycler: storage comes back bounded, large messages' freed") {
 }
 
 TEST_CASE("wake signal: readable while raised, whatever number of raises") {
-    wake_signal signal;
+    zpat::wake_signal signal;
     CHECK_FALSE(readable(signal.fd()));
     signal.raise();
     signal.raise();

@@ -15,7 +15,7 @@
 #include "pipe.hpp"
 #include "pipe_set.hpp"
 #include "recycler.hpp"
-#include "seam/wake_signal.hpp"
+#include "zpat/core/wake_signal.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
 

@@ -12,7 +12,7 @@
 
 #include "fair_queue.hpp"
 #include "raw_cells.hpp"
-#include "seam/wake_signal.hpp"
+#include "zpat/core/wake_signal.hpp"
 #include "zpat/core/error.hpp"
 
 namespace zpat::detail {

@@ -14,7 +14,7 @@
 #include <mutex>
 
 #include "io_thread.hpp"
-#include "seam/wake_signal.hpp"
+#include "zpat/core/wake_signal.hpp"
 #include "zpat/core/error.hpp"
 
 namespace zpat::detail::udp {

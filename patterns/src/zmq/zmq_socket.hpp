@@ -12,7 +12,7 @@
 #include <zmq.hpp>
 
 #include "seam/registry.hpp"
-#include "seam/wake_signal.hpp"
+#include "zpat/core/wake_signal.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/core/message.hpp"

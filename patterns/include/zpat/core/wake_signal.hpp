@@ -1,10 +1,11 @@
 #pragma once
-// wake_signal: zpat's one cross-thread wake-up, on both backends. A descriptor that is readable
-// while the signal is raised, so that poll(2), zmq_poll, zpat::poller or the raw I/O thread can
-// wait on it beside sockets. Raising an already raised signal and clearing a clear one cost no
-// syscall. Safe to raise and clear from any threads: at worst a clear that crosses a raise leaves
-// the descriptor readable with nothing to report, a spurious wake-up that the waiter's own check
-// absorbs.
+// wake_signal: zpat's one cross-thread wake-up, used by both backends and the broker, and yours
+// for waking a thread that waits in zpat::poller (poller.add_descriptor(signal.fd(), ...)). A
+// descriptor that is readable while the signal is raised, so that poll(2), zmq_poll,
+// zpat::poller or the raw I/O thread can wait on it beside sockets. Raising an already raised
+// signal and clearing a clear one cost no syscall. Safe to raise and clear from any threads: at
+// worst a clear that crosses a raise leaves the descriptor readable with nothing to report, a
+// spurious wake-up that the waiter's own check absorbs.
 
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -17,7 +18,7 @@
 
 #include "zpat/core/error.hpp"
 
-namespace zpat::detail {
+namespace zpat {
 
 class wake_signal {
   public:
@@ -31,13 +32,14 @@ class wake_signal {
     wake_signal(const wake_signal&) = delete;
     wake_signal& operator=(const wake_signal&) = delete;
 
-    void raise() {
+    // Makes the descriptor readable until clear().
+    void raise() noexcept {
         if (!raised_.load(std::memory_order_relaxed) && !raised_.exchange(true)) {
             const std::uint64_t one = 1;
             (void)::write(fd_, &one, sizeof one);
         }
     }
-    void clear() {
+    void clear() noexcept {
         if (raised_.load(std::memory_order_relaxed) && raised_.exchange(false)) {
             std::uint64_t count = 0;
             (void)::read(fd_, &count, sizeof count);
@@ -51,4 +53,4 @@ class wake_signal {
     std::atomic<bool> raised_ = false;
 };
 
-}  // namespace zpat::detail
+}  // namespace zpat
