@@ -120,37 +120,43 @@ void define_limits(CLI::App& app, settings& s) {
         ->capture_default_str();
 }
 
-// Checks what can be checked without binding: every endpoint parses and names a known scheme.
+// Checks what can be checked without binding: every endpoint parses, names a known scheme, and
+// its backend builds the role the broker puts there.
 zpat::broker::config to_config(const settings& s) {
     zpat::broker::config cfg;
     cfg.max_message_size = s.max_message_size;
     cfg.stats_endpoint = s.stats_endpoint;
-    const auto check = [](const std::string& flag, const std::string& value) {
+    const auto check = [](const std::string& flag, const std::string& value, zpat::role_kind role) {
         try {
-            (void)zpat::backend_name(value);
-        } catch (const zpat::endpoint_error& e) {
+            zpat::check_offered(role, value);
+        } catch (const zpat::error& e) {  // endpoint_error, unsupported_error
             throw CLI::ValidationError(flag, e.what());
         }
     };
+    using zpat::role_kind;
     if (!s.no_service) {
-        check("--service-endpoint", s.service.endpoint);
+        check("--service-endpoint", s.service.endpoint, role_kind::service_worker);
         cfg.service = s.service;
         cfg.service->high_water_mark = s.high_water_mark;
     }
     if (!s.no_forwarder) {
-        check("--forwarder-frontend", s.forwarder.frontend);
-        check("--forwarder-backend", s.forwarder.backend);
+        check("--forwarder-frontend", s.forwarder.frontend, role_kind::subscriber);
+        check("--forwarder-backend", s.forwarder.backend, role_kind::publisher);
+        if (s.forwarder.last_value_cache) {
+            // The cache answers subscriptions: the backend must hand them over.
+            check("--last-value-cache", s.forwarder.backend, role_kind::xpublisher);
+        }
         cfg.forwarder = s.forwarder;
         cfg.forwarder->high_water_mark = s.high_water_mark;
     }
     if (!s.no_streamer) {
-        check("--streamer-frontend", s.streamer.frontend);
-        check("--streamer-backend", s.streamer.backend);
+        check("--streamer-frontend", s.streamer.frontend, role_kind::puller);
+        check("--streamer-backend", s.streamer.backend, role_kind::pusher);
         cfg.streamer = s.streamer;
         cfg.streamer->high_water_mark = s.high_water_mark;
     }
     if (!s.stats_endpoint.empty()) {
-        check("--stats-endpoint", s.stats_endpoint);
+        check("--stats-endpoint", s.stats_endpoint, role_kind::replier);
     }
     if (!s.http.empty() && s.http.find(':') == std::string::npos) {
         throw CLI::ValidationError("--http", "'" + s.http + "' is not HOST:PORT");

@@ -10,6 +10,7 @@
 #include "support/plain_socket.hpp"
 #include "support/raw_wire_bytes.hpp"
 #include "support/test_support.hpp"
+#include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/pipeline.hpp"
 #include "zpat/pubsub.hpp"
@@ -239,4 +240,24 @@ TEST_CASE("router and xsubscriber refuse the raw backend by name, xpublisher raw
         CHECK_THROWS_AS(zpat::xpublisher("@" + ep), zpat::unsupported_error);
         CHECK_THROWS_WITH(zpat::xpublisher("@" + ep), Catch::Contains("xpublisher on raw+udp"));
     }
+}
+
+TEST_CASE("check_offered tells, binding nothing, what making the role would refuse") {
+    using zpat::role_kind;
+    // A port that is not free would fail a bind: check_offered does not bind.
+    zpat::puller occupant("@raw+tcp://127.0.0.1:*");
+    const std::string taken = occupant.endpoints()[0];
+    CHECK_NOTHROW(zpat::check_offered(role_kind::puller, taken));
+    CHECK_NOTHROW(zpat::check_offered(role_kind::xpublisher, taken));
+    CHECK_THROWS_WITH(zpat::check_offered(role_kind::router, taken),
+                      Catch::Contains("router on the raw backend"));
+    CHECK_THROWS_WITH(zpat::check_offered(role_kind::service_worker, taken),
+                      Catch::Contains("Majordomo"));
+    CHECK_THROWS_WITH(zpat::check_offered(role_kind::pusher, "raw+udp://127.0.0.1:9"),
+                      Catch::Contains("pusher on raw+udp"));
+    CHECK_THROWS_WITH(zpat::check_offered(role_kind::xpublisher, "raw+udp://127.0.0.1:9"),
+                      Catch::Contains("xpublisher on raw+udp"));
+    CHECK_NOTHROW(zpat::check_offered(role_kind::router, "tcp://127.0.0.1:9"));
+    CHECK_NOTHROW(zpat::check_offered(role_kind::service_worker, "ipc:///nowhere/at/all"));
+    CHECK_THROWS_AS(zpat::check_offered(role_kind::router, "bogus"), zpat::endpoint_error);
 }

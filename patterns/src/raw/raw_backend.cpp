@@ -8,68 +8,65 @@
 namespace zpat::detail {
 namespace {
 
-// A pipeline needs flow control (a pusher waits for a slow puller), which UDP does not have.
-[[noreturn]] void refuse_udp_pipeline(const char* role) {
-    throw unsupported_error(std::string("a ") + role +
-                            " on raw+udp:// is not supported: a pipeline needs flow control, which "
-                            "UDP does not have; use raw+tcp://");
-}
-
-std::unique_ptr<sender_impl> refuse_udp_pusher(const std::vector<endpoint>&, const options&) {
-    refuse_udp_pipeline("pusher");
-}
-
-std::unique_ptr<receiver_impl> refuse_udp_puller(const std::vector<endpoint>&, const options&) {
-    refuse_udp_pipeline("puller");
+std::string zmq_only(std::string_view role, std::string_view why) {
+    return "a " + std::string(role) + " on the raw backend is not supported: " + std::string(why) +
+           "; use ZeroMQ endpoints (tcp://, ipc://, inproc://)";
 }
 
 // Majordomo is a ZeroMQ protocol: its broker speaks it on ZeroMQ endpoints only.
-[[noreturn]] void refuse_majordomo(const char* role) {
-    throw unsupported_error(std::string("a service ") + role +
-                            " (Majordomo) on the raw backend is not supported: Majordomo runs on "
-                            "ZeroMQ endpoints (tcp://, ipc://, inproc://)");
+std::string majordomo(std::string_view role) {
+    return "a service " + std::string(role) +
+           " (Majordomo) on the raw backend is not supported: Majordomo runs on ZeroMQ endpoints "
+           "(tcp://, ipc://, inproc://)";
 }
 
-std::unique_ptr<requester_impl> refuse_service_client(const std::vector<endpoint>&,
-                                                      const options&) {
-    refuse_majordomo("client");
+std::string tcp_refusal(role_kind role) {
+    switch (role) {
+        case role_kind::service_client:
+            return majordomo("client");
+        case role_kind::service_worker:
+            return majordomo("worker");
+        case role_kind::router:
+            return zmq_only("router", "the raw wire format names no peers to route by");
+        case role_kind::xsubscriber:
+            return zmq_only("xsubscriber",
+                            "a raw subscriber's subscriptions are kept by its publishers, not "
+                            "passed on as messages");
+        default:
+            return {};
+    }
 }
 
-std::unique_ptr<service_worker_impl> refuse_service_worker(const std::vector<endpoint>&,
-                                                           std::string_view, const options&) {
-    refuse_majordomo("worker");
+std::string udp_refusal(role_kind role) {
+    switch (role) {
+        case role_kind::pusher:
+        case role_kind::puller:
+            // A pipeline needs flow control (a pusher waits for a slow puller).
+            return std::string("a ") + (role == role_kind::pusher ? "pusher" : "puller") +
+                   " on raw+udp:// is not supported: a pipeline needs flow control, which UDP "
+                   "does not have; use raw+tcp://";
+        case role_kind::stream:
+            return "a stream on raw+udp:// is not supported: a stream is bytes on a connection, "
+                   "and UDP has only datagrams; use raw+tcp://";
+        case role_kind::xpublisher:
+            return "an xpublisher on raw+udp:// is not supported: a datagram subscriber repeats "
+                   "its prefixes and is forgotten after a silence, so its subscriptions have no "
+                   "clear start and end to hand over; use raw+tcp:// or ZeroMQ endpoints";
+        default:
+            return tcp_refusal(role);
+    }
 }
 
-// A stream is bytes on a connection; UDP has datagrams and no connections.
-std::unique_ptr<stream_impl> refuse_udp_stream(const std::vector<endpoint>&, const options&) {
-    throw unsupported_error(
-        "a stream on raw+udp:// is not supported: a stream is bytes on a connection, and UDP "
-        "has only datagrams; use raw+tcp://");
+// The maker of a cell a backend does not build: it throws the backend's refusal.
+template <std::string (*Refusal)(role_kind), role_kind Role, class Impl>
+std::unique_ptr<Impl> refuse(const std::vector<endpoint>&, const options&) {
+    throw unsupported_error(Refusal(Role));
 }
 
-// The broker's roles that raw TCP lacks: the raw wire format has no peer identities to route
-// by, and a raw subscriber's subscriptions are not messages of its own.
-[[noreturn]] void refuse_zmq_only(const char* role, const char* why) {
-    throw unsupported_error(std::string("a ") + role + " on the raw backend is not supported: " +
-                            why + "; use ZeroMQ endpoints (tcp://, ipc://, inproc://)");
-}
-
-std::unique_ptr<router_impl> refuse_router(const std::vector<endpoint>&, const options&) {
-    refuse_zmq_only("router", "the raw wire format names no peers to route by");
-}
-
-std::unique_ptr<xpublisher_impl> refuse_udp_xpublisher(const std::vector<endpoint>&,
-                                                       const options&) {
-    throw unsupported_error(
-        "an xpublisher on raw+udp:// is not supported: a datagram subscriber repeats its "
-        "prefixes and is forgotten after a silence, so its subscriptions have no clear start "
-        "and end to hand over; use raw+tcp:// or ZeroMQ endpoints");
-}
-
-std::unique_ptr<xsubscriber_impl> refuse_xsubscriber(const std::vector<endpoint>&, const options&) {
-    refuse_zmq_only("xsubscriber",
-                    "a raw subscriber's subscriptions are kept by its publishers, not passed on "
-                    "as messages");
+template <std::string (*Refusal)(role_kind)>
+std::unique_ptr<service_worker_impl> refuse_worker(const std::vector<endpoint>&, std::string_view,
+                                                   const options&) {
+    throw unsupported_error(Refusal(role_kind::service_worker));
 }
 
 }  // namespace
@@ -85,36 +82,38 @@ void check_raw_sendable(const message& msg, const options& opts) {
 
 const backend& raw_tcp_backend() {
     static const backend table{"raw+tcp",
+                               tcp_refusal,
                                make_raw_requester,
                                make_raw_replier,
                                make_raw_pusher,
                                make_raw_puller,
                                make_raw_publisher,
                                make_raw_subscriber,
-                               refuse_service_client,
-                               refuse_service_worker,
+                               refuse<tcp_refusal, role_kind::service_client, requester_impl>,
+                               refuse_worker<tcp_refusal>,
                                make_raw_stream,
-                               refuse_router,
+                               refuse<tcp_refusal, role_kind::router, router_impl>,
                                make_raw_xpublisher,
-                               refuse_xsubscriber,
+                               refuse<tcp_refusal, role_kind::xsubscriber, xsubscriber_impl>,
                                nullptr};
     return table;
 }
 
 const backend& raw_udp_backend() {
     static const backend table{"raw+udp",
+                               udp_refusal,
                                make_raw_udp_requester,
                                make_raw_udp_replier,
-                               refuse_udp_pusher,
-                               refuse_udp_puller,
+                               refuse<udp_refusal, role_kind::pusher, sender_impl>,
+                               refuse<udp_refusal, role_kind::puller, receiver_impl>,
                                make_raw_udp_publisher,
                                make_raw_udp_subscriber,
-                               refuse_service_client,
-                               refuse_service_worker,
-                               refuse_udp_stream,
-                               refuse_router,
-                               refuse_udp_xpublisher,
-                               refuse_xsubscriber,
+                               refuse<udp_refusal, role_kind::service_client, requester_impl>,
+                               refuse_worker<udp_refusal>,
+                               refuse<udp_refusal, role_kind::stream, stream_impl>,
+                               refuse<udp_refusal, role_kind::router, router_impl>,
+                               refuse<udp_refusal, role_kind::xpublisher, xpublisher_impl>,
+                               refuse<udp_refusal, role_kind::xsubscriber, xsubscriber_impl>,
                                nullptr};
     return table;
 }

@@ -173,6 +173,9 @@ using service_worker_maker = std::unique_ptr<service_worker_impl> (*)(const std:
 
 struct backend {
     std::string_view name;
+    // Why the backend does not build `role`, or an empty string when it does. Its makers for
+    // those cells throw unsupported_error with these words.
+    std::string (*refusal)(role_kind role);
     maker<requester_impl> make_requester;
     maker<replier_impl> make_replier;
     maker<sender_impl> make_pusher;

@@ -105,6 +105,13 @@ std::string_view backend_name(std::string_view endpoints) {
     return detail::resolve(endpoints, link::bind).owner->name;
 }
 
+void check_offered(role_kind role, std::string_view endpoints) {
+    const std::string refusal = detail::resolve(endpoints, link::bind).owner->refusal(role);
+    if (!refusal.empty()) {
+        throw unsupported_error(refusal);
+    }
+}
+
 }  // namespace zpat
 
 namespace zpat::detail {

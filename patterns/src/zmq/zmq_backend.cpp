@@ -4,10 +4,18 @@
 #include "zmq_cells.hpp"
 
 namespace zpat::detail {
+namespace {
+
+std::string builds_every_cell(role_kind) {
+    return {};
+}
+
+}  // namespace
 
 const backend& zmq_backend() {
     // A Majordomo client is a REQ socket with the Lazy Pirate recovery: the requester itself.
     static const backend table{"zeromq",
+                               builds_every_cell,
                                make_zmq_requester,
                                make_zmq_replier,
                                make_zmq_pusher,

@@ -34,4 +34,25 @@ std::vector<endpoint> parse_endpoints(std::string_view text, link default_side);
 // endpoint_error, as parse_endpoints does, or for an unknown scheme or a mix of backends.
 std::string_view backend_name(std::string_view endpoints);
 
+// The roles, as cells of the patterns x backends matrix.
+enum class role_kind {
+    requester,
+    replier,
+    pusher,
+    puller,
+    publisher,
+    subscriber,
+    service_client,
+    service_worker,
+    stream,
+    router,
+    xpublisher,
+    xsubscriber,
+};
+
+// Checks, binding and connecting nothing, that the backend serving `endpoints` builds `role`:
+// what a configuration checker tells before anything starts. Throws: endpoint_error, as
+// backend_name does; unsupported_error naming the cell, in the words making the role would use.
+void check_offered(role_kind role, std::string_view endpoints);
+
 }  // namespace zpat
