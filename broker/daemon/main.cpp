@@ -15,6 +15,7 @@
 #include "zpat/broker/broker.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
+#include "zpat/version.hpp"
 
 namespace {
 
@@ -173,6 +174,7 @@ void log_endpoints(const std::string& what, const std::vector<std::string>& endp
 // Runs the broker until SIGINT or SIGTERM. Returns the exit status.
 int run(const zpat::broker::config& cfg, const std::string& http_address, const sigset_t& signals) {
     zpat::broker::broker broker(cfg);
+    spdlog::info("zpat-broker {} starting", zpat::version());
     log_endpoints("service broker (Majordomo MDP/0.1)", broker.service_endpoint());
     log_endpoints("forwarder frontend (publishers)", broker.forwarder_frontend());
     log_endpoints("forwarder backend (subscribers)", broker.forwarder_backend());
@@ -213,6 +215,7 @@ int main(int argc, char** argv) {
         "  zpat-broker                          all devices on their loopback defaults\n"
         "  zpat-broker --no-forwarder --no-streamer --service-endpoint tcp://*:5555\n"
         "  zpat-broker --config broker.toml --check-config\n");
+    app.set_version_flag("--version", "zpat-broker " + std::string(zpat::version()));
     settings s;
     define(app, s);
     zpat::broker::config cfg;

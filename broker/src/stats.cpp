@@ -5,6 +5,7 @@
 #include <string>
 
 #include "zpat/broker/broker.hpp"
+#include "zpat/version.hpp"
 
 namespace zpat::broker {
 namespace {
@@ -93,6 +94,7 @@ void traffic_samples(prometheus_text& out, const stats& s) {
 
 std::string to_json(const stats& s) {
     json out = json::object();
+    out["version"] = std::string(zpat::version());
     if (s.forwarder) {
         json topics = json::array();
         for (const topic_stats& t : s.forwarder->topics) {
@@ -134,6 +136,8 @@ std::string to_json(const stats& s) {
 
 std::string to_prometheus(const stats& s) {
     prometheus_text out;
+    out.metric("info", "gauge", "The broker's version, as a label.");
+    out.sample("info", "version=\"" + std::string(zpat::version()) + "\"", 1);
     traffic_samples(out, s);
     if (s.forwarder) {
         out.metric("topic_subscriptions", "gauge", "Subscribers holding a topic prefix.");

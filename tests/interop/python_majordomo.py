@@ -429,8 +429,17 @@ def _():
             return None
 
     assert wait_for(lambda: fetch("/stats") is not None)
-    assert json.loads(fetch("/stats"))["service"]["traffic"]["messages_in"] == 0
-    assert "# TYPE zpat_broker_messages_total counter" in fetch("/metrics")
+    snapshot = json.loads(fetch("/stats"))
+    assert snapshot["service"]["traffic"]["messages_in"] == 0
+    metrics = fetch("/metrics")
+    assert "# TYPE zpat_broker_messages_total counter" in metrics
+    # The version, the same everywhere: --version, the stats, the metrics.
+    for binary, name in [(BROKER, "zpat-broker"), (ZPAT, "zpat")]:
+        shown = subprocess.run([binary, "--version"], capture_output=True, text=True,
+                               timeout=LIMIT)
+        assert shown.returncode == 0 and shown.stdout.startswith(name + " "), shown
+        assert shown.stdout.split()[1] == snapshot["version"], (shown.stdout, snapshot)
+    assert f'zpat_broker_info{{version="{snapshot["version"]}"}} 1' in metrics, metrics
 
 
 if failures:

@@ -10,6 +10,7 @@
 #include "duration.hpp"
 #include "verbs.hpp"
 #include "zpat/core/error.hpp"
+#include "zpat/version.hpp"
 
 namespace {
 
@@ -297,6 +298,7 @@ int main(int argc, char** argv) {
     CLI::App app{
         "zpat: messaging patterns from the shell (request-reply, pipeline, publish-subscribe)"};
     app.require_subcommand(1);
+    app.set_version_flag("--version", "zpat " + std::string(zpat::version()));
     app.footer(
         "Examples:\n"
         "  zpat rep @tcp://127.0.0.1:5555 --echo          # an echo server\n"

@@ -1,13 +1,14 @@
 #pragma once
 // Everything an application needs: the three patterns, the Majordomo service roles, the byte
 // stream, the broker's roles (router, xpublisher, xsubscriber, relay), the poller and the
-// msgpack codec.
+// msgpack codec, the wake-up signal and the version.
 
 #include "zpat/core/codec.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
+#include "zpat/core/wake_signal.hpp"
 #include "zpat/pipeline.hpp"
 #include "zpat/poller.hpp"
 #include "zpat/pubsub.hpp"
@@ -16,3 +17,4 @@
 #include "zpat/router.hpp"
 #include "zpat/service.hpp"
 #include "zpat/stream.hpp"
+#include "zpat/version.hpp"
