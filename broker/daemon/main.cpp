@@ -1,17 +1,20 @@
 // zpat-broker: the forwarder, the streamer and the Majordomo service broker as one daemon.
 // Every setting is a flag and a key of the config file (--config FILE, TOML); --check-config
-// prints the effective configuration and exits. SIGINT or SIGTERM stop it cleanly.
+// prints the effective configuration and exits. SIGINT or SIGTERM stop it cleanly; SIGHUP
+// reopens the log file.
 // Exit codes: 0 after a clean stop, 1 on a runtime failure, 2 on bad usage or configuration.
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <iostream>
+#include <optional>
 
 #include "duration.hpp"
 #include "http.hpp"
+#include "log.hpp"
 #include "zpat/broker/broker.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
@@ -33,6 +36,8 @@ struct settings {
     std::string stats_endpoint = "tcp://127.0.0.1:5570";
     std::string http;
     int verbosity = 0;
+    std::string log_level = "info";
+    std::string log_file;
     bool check_config = false;
 };
 
@@ -48,6 +53,11 @@ void define(CLI::App& app, settings& s) {
                  "Validate the settings, print the effective configuration and exit")
         ->configurable(false);
     app.add_flag("-v,--verbose", s.verbosity, "More logging: -v debug, -vv trace");
+    app.add_option("--log-level", s.log_level, "trace, debug, info, warn, error or off")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+        ->capture_default_str();
+    app.add_option("--log-file", s.log_file,
+                   "Log to this file (appended; SIGHUP reopens it) instead of stderr");
     define_service(app, s);
     define_pubsub_and_pipeline(app, s);
     define_limits(app, s);
@@ -159,6 +169,9 @@ zpat::broker::config to_config(const settings& s) {
     if (!s.stats_endpoint.empty()) {
         check("--stats-endpoint", s.stats_endpoint, role_kind::replier);
     }
+    if (const auto problem = zpat::broker::daemon::log_file_problem(s.log_file); !problem.empty()) {
+        throw CLI::ValidationError("--log-file", problem);
+    }
     if (!s.http.empty() && s.http.find(':') == std::string::npos) {
         throw CLI::ValidationError("--http", "'" + s.http + "' is not HOST:PORT");
     }
@@ -171,8 +184,25 @@ void log_endpoints(const std::string& what, const std::vector<std::string>& endp
     }
 }
 
+// Waits for SIGINT or SIGTERM; a SIGHUP meanwhile reopens the log file. Returns the signal.
+int wait_for_stop(const sigset_t& signals, zpat::broker::daemon::log_output& log) {
+    for (;;) {
+        int received = 0;
+        sigwait(&signals, &received);
+        if (received != SIGHUP) {
+            return received;
+        }
+        log.reopen();
+        spdlog::info(
+            "SIGHUP received: {}; other settings are read at start only (restart to "
+            "change them)",
+            log.to_file() ? "log file reopened" : "logging to stderr, nothing to reopen");
+    }
+}
+
 // Runs the broker until SIGINT or SIGTERM. Returns the exit status.
-int run(const zpat::broker::config& cfg, const std::string& http_address, const sigset_t& signals) {
+int run(const zpat::broker::config& cfg, const std::string& http_address, const sigset_t& signals,
+        zpat::broker::daemon::log_output& log) {
     zpat::broker::broker broker(cfg);
     spdlog::info("zpat-broker {} starting", zpat::version());
     log_endpoints("service broker (Majordomo MDP/0.1)", broker.service_endpoint());
@@ -187,8 +217,7 @@ int run(const zpat::broker::config& cfg, const std::string& http_address, const 
         spdlog::info("HTTP counters on http://{}/stats and /metrics", http_address);
     }
     broker.start();
-    int received = 0;
-    sigwait(&signals, &received);
+    const int received = wait_for_stop(signals, log);
     spdlog::info("{} received: stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
     http.reset();
     broker.stop();
@@ -197,12 +226,13 @@ int run(const zpat::broker::config& cfg, const std::string& http_address, const 
     return 0;
 }
 
-// A daemon logs to stderr; stdout stays free for --check-config and the like.
-void start_logging(int verbosity) {
-    spdlog::set_default_logger(spdlog::stderr_color_mt("zpat-broker"));
-    spdlog::set_level(verbosity >= 2   ? spdlog::level::trace
-                      : verbosity == 1 ? spdlog::level::debug
-                                       : spdlog::level::info);
+// The level --log-level sets; -v and -vv lower it to debug and trace, never raise it.
+spdlog::level::level_enum log_level(const settings& s) {
+    const spdlog::level::level_enum set = spdlog::level::from_str(s.log_level);
+    const spdlog::level::level_enum verbose = s.verbosity >= 2   ? spdlog::level::trace
+                                              : s.verbosity == 1 ? spdlog::level::debug
+                                                                 : set;
+    return std::min(set, verbose);
 }
 
 }  // namespace
@@ -231,17 +261,25 @@ int main(int argc, char** argv) {
         std::cout << app.config_to_str(true, false);
         return 0;
     }
-    start_logging(s.verbosity);
+    // A daemon logs to stderr or its file; stdout stays free for --check-config and the like.
+    std::optional<zpat::broker::daemon::log_output> log;
+    try {
+        log.emplace(s.log_file, log_level(s));
+    } catch (const std::exception& e) {  // spdlog::spdlog_ex, std::runtime_error
+        std::cerr << "zpat-broker: --log-file: " << e.what() << "\n";
+        return 2;
+    }
 
     // Signals are taken by this thread alone, with sigwait: every other thread blocks them.
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     try {
-        return run(cfg, s.http, signals);
+        return run(cfg, s.http, signals, *log);
     } catch (const zpat::endpoint_error& e) {
         spdlog::error("{}", e.what());
         return 2;

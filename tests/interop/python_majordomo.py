@@ -410,6 +410,34 @@ def _():
     assert time.monotonic() - start < 1.0, time.monotonic() - start
 
 
+@case("SIGHUP reopens --log-file, as logrotate needs, and the broker serves on")
+def _():
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        log, rotated = os.path.join(folder, "broker.log"), os.path.join(folder, "broker.log.1")
+        port = free_port()
+        broker = subprocess.Popen(
+            [BROKER, "--no-forwarder", "--no-streamer", "--stats-endpoint", "",
+             "--service-endpoint", f"tcp://127.0.0.1:{port}", "--log-file", log,
+             "--log-level", "debug"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        started.append(broker)
+        read = lambda path: open(path).read() if os.path.exists(path) else ""
+        assert wait_for(lambda: "starting" in read(log)), read(log)
+        os.rename(log, rotated)
+        broker.send_signal(signal.SIGHUP)
+        assert wait_for(lambda: "SIGHUP received: log file reopened" in read(log)), read(log)
+        assert "SIGHUP" not in read(rotated)
+        client = Client(f"tcp://127.0.0.1:{port}")
+        assert client.request("mmi.service", b"nobody") == [b"404"]
+        broker.send_signal(signal.SIGTERM)
+        assert broker.wait(timeout=LIMIT) == 0
+        assert "stopped" in read(log)
+    bad = subprocess.run([BROKER, "--check-config", "--log-file", "/no/such/dir/broker.log"],
+                         capture_output=True, text=True, timeout=LIMIT)
+    assert bad.returncode == 2 and "--log-file" in bad.stderr, bad
+
+
 @case("the optional HTTP endpoint serves the counters as JSON and Prometheus text")
 def _():
     import urllib.request
