@@ -33,12 +33,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_broker(service_port, stats_port):
+def start_broker(service_port, stats_port, heartbeat_ms=HEARTBEAT_MS):
     process = subprocess.Popen(
         [BROKER, "--no-forwarder", "--no-streamer",
          "--service-endpoint", f"tcp://127.0.0.1:{service_port}",
          "--stats-endpoint", f"tcp://127.0.0.1:{stats_port}",
-         "--heartbeat-interval", f"{HEARTBEAT_MS}ms", "--heartbeat-liveness", str(LIVENESS)],
+         "--heartbeat-interval", f"{heartbeat_ms}ms", "--heartbeat-liveness", str(LIVENESS)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     started.append(process)
     # Read the log on a thread (and keep draining it, so the broker never blocks on a full pipe)
@@ -282,6 +282,25 @@ def _():
     # Gone from the broker's books within the expiry, counted from the kill.
     gone_after = seconds_until(lambda: workers_of(stats(stats_port), "job") == 1, killed_at)
     assert gone_after <= WITHIN_EXPIRY, f"purged {gone_after:.3f} s after the kill"
+
+
+@case("a zpat worker stopped by SIGINT or SIGTERM leaves the broker at once, exit 0")
+def _():
+    # A broker that would keep a silent worker for 30 s: only the worker's DISCONNECT explains
+    # it leaving sooner.
+    port, stats_port = free_port(), free_port()
+    start_broker(port, stats_port, heartbeat_ms=10000)
+    endpoint = f"tcp://127.0.0.1:{port}"
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        worker = start_zpat("worker", endpoint, "leaving", "--echo", "--heartbeat", "10s",
+                            stdout=subprocess.DEVNULL)
+        assert wait_for(lambda: workers_of(stats(stats_port), "leaving") == 1)
+        worker.send_signal(stop)
+        assert worker.wait(timeout=LIMIT) == 0
+        assert wait_for(lambda: workers_of(stats(stats_port), "leaving") == 0, limit=2.0)
+    bad = subprocess.run([ZPAT, "worker", endpoint, "mmi.mine", "--echo"], capture_output=True,
+                         text=True, timeout=LIMIT)
+    assert bad.returncode == 2 and "mmi.* services belong to the broker" in bad.stderr, bad
 
 
 @case("a dead idle worker disappears from mmi.service within the expiry")

@@ -170,7 +170,9 @@ void define_worker(CLI::App& app, worker_settings& worker) {
         worker_cmd->add_option("-a,--answer", worker.reply, "Answer every request with this text");
     auto* worker_exec = worker_cmd->add_option(
         "-x,--exec", worker.command,
-        "Run this shell command per request: the body on its stdin, the reply from its stdout");
+        "Run this shell command per request: the frames on its stdin, one per line; the reply "
+        "is its stdout exactly (a trailing newline stays). A command that fails (non-zero "
+        "exit) answers nothing: the client times out and may retry");
     worker_echo->excludes(worker_answer)->excludes(worker_exec);
     worker_answer->excludes(worker_exec);
     add_duration(worker_cmd, "--heartbeat", worker.heartbeat,
@@ -330,6 +332,9 @@ int main(int argc, char** argv) {
         std::cerr << "zpat " << verb << ": " << e.what() << "\n";
         return 2;
     } catch (const zpat::unsupported_error& e) {
+        std::cerr << "zpat " << verb << ": " << e.what() << "\n";
+        return 2;
+    } catch (const std::invalid_argument& e) {  // a value the library refuses, e.g. mmi.*
         std::cerr << "zpat " << verb << ": " << e.what() << "\n";
         return 2;
     } catch (const std::exception& e) {

@@ -18,6 +18,7 @@
 
 #include "idle_watchdog.hpp"
 #include "output.hpp"
+#include "stop_signals.hpp"
 #include "zpat/zpat.hpp"
 
 namespace zpat::cli {
@@ -256,6 +257,7 @@ std::optional<std::string> run_command(const std::string& command, const std::st
     }
     const pid_t pid = ::fork();
     if (pid == 0) {
+        stop_signals::unblock_in_child();
         ::dup2(to_child[0], STDIN_FILENO);
         ::dup2(from_child[1], STDOUT_FILENO);
         for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]}) {
@@ -293,25 +295,46 @@ std::optional<std::string> run_command(const std::string& command, const std::st
     int status = 0;
     ::waitpid(pid, &status, 0);
     if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        std::cerr << "zpat worker: '" << command << "' failed (status " << status
-                  << "); the request is not answered\n";
+        std::cerr << "zpat worker: '" << command << "' "
+                  << (pid < 0 ? "could not start"
+                      : WIFSIGNALED(status)
+                          ? "was killed by signal " + std::to_string(WTERMSIG(status))
+                          : "exited with status " + std::to_string(WEXITSTATUS(status)))
+                  << "; the request is not answered\n";
         return std::nullopt;
     }
-    return output;
+    return output;  // exactly: a trailing newline the command printed stays in the reply
 }
 
 }  // namespace
 
 int run_worker(const worker_settings& settings) {
+    // Ctrl-C or SIGTERM stops the worker, which then tells the broker it is leaving
+    // (DISCONNECT) instead of staying registered until it expires.
+    std::atomic<service_worker*> stoppable{nullptr};
+    const stop_signals signals([&](int) {
+        if (service_worker* w = stoppable.load()) {
+            w->stop();
+        }
+    });
     service_worker worker(settings.endpoint, settings.service,
                           {.heartbeat_interval = settings.heartbeat});
+    stoppable = &worker;
     if (!settings.quiet) {
         std::cerr << "zpat worker: serving '" << settings.service << "' through "
                   << settings.endpoint << std::endl;
     }
     long answered = 0;
     while (settings.count == 0 || answered < settings.count) {
-        auto request = worker.receive(settings.timeout.value_or(forever));
+        auto request = signals.received() == 0 ? worker.receive(settings.timeout.value_or(forever))
+                                               : std::nullopt;
+        if (signals.received() != 0) {
+            if (!settings.quiet) {
+                std::cerr << "zpat worker: " << strsignal(signals.received())
+                          << ": leaving the broker (answered " << answered << ")\n";
+            }
+            return 0;
+        }
         if (!request) {
             std::cerr << "zpat worker: no request for " << seconds_text(*settings.timeout)
                       << " (answered " << answered << ")\n";
