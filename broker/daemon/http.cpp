@@ -1,36 +1,100 @@
 #include "http.hpp"
 
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
+#include <charconv>
 #include <stdexcept>
 #include <thread>
 
 namespace zpat::broker {
 
+namespace {
+
+// cpp-httplib's default sets SO_REUSEPORT, which lets a second broker bind the same port and
+// take half the requests. SO_REUSEADDR alone still allows a restart over TIME_WAIT; an IPv6
+// socket also takes IPv4 (not v6-only), so that an empty host means every address.
+void exclusive_dual_stack(socket_t sock) {
+    const int yes = 1;
+    const int no = 0;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    int domain = 0;
+    socklen_t size = sizeof domain;
+    if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &size) == 0 && domain == AF_INET6) {
+        setsockopt(sock, IPPROTO_IPV6, IPV6_V6ONLY, &no, sizeof no);
+    }
+}
+
+std::string authority(const std::string& host, int port) {
+    const bool v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+http_address parse_http_address(const std::string& host_port) {
+    const auto colon = host_port.rfind(':');
+    if (colon == std::string::npos) {
+        throw std::invalid_argument("'" + host_port + "' is not HOST:PORT");
+    }
+    http_address out;
+    out.host = host_port.substr(0, colon);
+    if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']') {
+        out.host = out.host.substr(1, out.host.size() - 2);
+    }
+    const std::string port = host_port.substr(colon + 1);
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), out.port);
+    if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || out.port < 0 ||
+        out.port > 65535) {
+        throw std::invalid_argument("'" + host_port + "': the port '" + port +
+                                    "' is not a number from 0 to 65535");
+    }
+    return out;
+}
+
 struct http_endpoint::impl {
     httplib::Server server;
     std::thread thread;
+
+    // Binds `host`; "" is every address: "::", which takes IPv4 too (the socket is not
+    // v6-only), or "0.0.0.0" where IPv6 is off. Returns the port, or -1; `host` becomes the
+    // address bound.
+    int bind(std::string& host, int port) {
+        if (host.empty()) {
+            for (const char* any : {"::", "0.0.0.0"}) {
+                host = any;
+                if (const int bound = bind(host, port); bound >= 0) {
+                    return bound;
+                }
+            }
+            return -1;
+        }
+        if (port == 0) {
+            return server.bind_to_any_port(host);
+        }
+        return server.bind_to_port(host, port) ? port : -1;
+    }
 };
 
-http_endpoint::http_endpoint(const std::string& host_port, const broker& source)
+http_endpoint::http_endpoint(const http_address& address, const broker& source)
     : impl_(std::make_unique<impl>()) {
-    const auto colon = host_port.rfind(':');
-    const std::string host = host_port.substr(0, colon);
-    int port = 0;
-    try {
-        port = std::stoi(host_port.substr(colon + 1));
-    } catch (const std::exception&) {
-        throw std::runtime_error("--http '" + host_port + "': the port is not a number");
-    }
+    impl_->server.set_socket_options(exclusive_dual_stack);
     impl_->server.Get("/stats", [&source](const httplib::Request&, httplib::Response& res) {
         res.set_content(to_json(source.counters()), "application/json");
     });
     impl_->server.Get("/metrics", [&source](const httplib::Request&, httplib::Response& res) {
         res.set_content(to_prometheus(source.counters()), "text/plain; version=0.0.4");
     });
-    if (!impl_->server.bind_to_port(host, port)) {
-        throw std::runtime_error("cannot listen for HTTP on '" + host_port + "'");
+    std::string host = address.host;
+    const int port = impl_->bind(host, address.port);
+    if (port < 0) {
+        throw std::runtime_error(
+            "cannot listen for HTTP on " +
+            authority(address.host.empty() ? "*" : address.host, address.port) +
+            " (is the port in use, or the host not one of this machine's?)");
     }
+    authority_ = authority(host, port);
     impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
 }
 

@@ -9,17 +9,31 @@
 
 namespace zpat::broker {
 
+// "HOST:PORT" taken apart; the host may be empty (every address) or a bracketed IPv6 one.
+struct http_address {
+    std::string host;
+    int port = 0;  // 0: any free port
+};
+// Throws std::invalid_argument naming what is wrong (no colon, a port that is not 0 to 65535).
+http_address parse_http_address(const std::string& host_port);
+
 class http_endpoint {
   public:
-    // Listens on `host_port` ("127.0.0.1:9100"). Throws std::runtime_error when it cannot.
-    http_endpoint(const std::string& host_port, const broker& source);
+    // Listens on `address`; an empty host means every address, IPv4 and IPv6. The port is the
+    // broker's alone: a second broker asking for it fails, rather than sharing it.
+    // Throws std::runtime_error when it cannot listen.
+    http_endpoint(const http_address& address, const broker& source);
     ~http_endpoint();
     http_endpoint(const http_endpoint&) = delete;
     http_endpoint& operator=(const http_endpoint&) = delete;
 
+    // Where it listens, the port resolved ("127.0.0.1:43121", "[::]:9100").
+    const std::string& url_authority() const noexcept { return authority_; }
+
   private:
     struct impl;
     std::unique_ptr<impl> impl_;
+    std::string authority_;
 };
 
 }  // namespace zpat::broker

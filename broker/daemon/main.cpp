@@ -172,8 +172,12 @@ zpat::broker::config to_config(const settings& s) {
     if (const auto problem = zpat::broker::daemon::log_file_problem(s.log_file); !problem.empty()) {
         throw CLI::ValidationError("--log-file", problem);
     }
-    if (!s.http.empty() && s.http.find(':') == std::string::npos) {
-        throw CLI::ValidationError("--http", "'" + s.http + "' is not HOST:PORT");
+    if (!s.http.empty()) {
+        try {
+            (void)zpat::broker::parse_http_address(s.http);
+        } catch (const std::invalid_argument& e) {
+            throw CLI::ValidationError("--http", e.what());
+        }
     }
     return cfg;
 }
@@ -213,8 +217,9 @@ int run(const zpat::broker::config& cfg, const std::string& http_address, const 
     log_endpoints("stats", broker.stats_endpoint());
     std::unique_ptr<zpat::broker::http_endpoint> http;
     if (!http_address.empty()) {
-        http = std::make_unique<zpat::broker::http_endpoint>(http_address, broker);
-        spdlog::info("HTTP counters on http://{}/stats and /metrics", http_address);
+        http = std::make_unique<zpat::broker::http_endpoint>(
+            zpat::broker::parse_http_address(http_address), broker);
+        spdlog::info("HTTP counters on http://{}/stats and /metrics", http->url_authority());
     }
     broker.start();
     const int received = wait_for_stop(signals, log);

@@ -489,6 +489,43 @@ def _():
     assert f'zpat_broker_info{{version="{snapshot["version"]}"}} 1' in metrics, metrics
 
 
+@case("--http on port 0 logs the real port; an empty host serves IPv4 too; no port is shared")
+def _():
+    import re
+    import urllib.request
+
+    def start_http(address):
+        process = subprocess.Popen(
+            [BROKER, "--no-forwarder", "--no-streamer", "--stats-endpoint", "",
+             "--service-endpoint", f"tcp://127.0.0.1:{free_port()}", "--http", address],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        started.append(process)
+        for line in process.stderr:  # until the broker says where it serves
+            found = re.search(r"HTTP counters on http://(\S+)/stats", line)
+            if found:
+                threading.Thread(target=process.stderr.read, daemon=True).start()
+                return process, found.group(1)
+        raise AssertionError(f"no HTTP line (exit {process.wait(timeout=LIMIT)})")
+
+    def served(authority):
+        with urllib.request.urlopen(f"http://{authority}/stats", timeout=LIMIT) as r:
+            return json.loads(r.read())["version"] != ""
+
+    first, authority = start_http("127.0.0.1:0")
+    port = int(authority.rsplit(":", 1)[1])
+    assert port != 0 and served(authority), authority
+    second = subprocess.run(
+        [BROKER, "--no-forwarder", "--no-streamer", "--stats-endpoint", "",
+         "--service-endpoint", f"tcp://127.0.0.1:{free_port()}", "--http", authority],
+        capture_output=True, text=True, timeout=LIMIT)
+    assert second.returncode == 1 and "cannot listen for HTTP" in second.stderr, second
+    everywhere, authority = start_http(":0")
+    port = int(authority.rsplit(":", 1)[1])
+    assert served(f"127.0.0.1:{port}"), authority  # IPv4, whether bound on :: or 0.0.0.0
+    if authority.startswith("[::]"):
+        assert served(f"[::1]:{port}"), authority
+
+
 if failures:
     print(f"{len(failures)} case(s) failed")
     sys.exit(1)
