@@ -18,6 +18,7 @@
 #include "zpat/broker/broker.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
+#include "zpat/log.hpp"
 #include "zpat/version.hpp"
 
 namespace {
@@ -274,6 +275,11 @@ int main(int argc, char** argv) {
         std::cerr << "zpat-broker: --log-file: " << e.what() << "\n";
         return 2;
     }
+
+    // The library's own messages (a raw peer dropped, and why) go to the same log.
+    zpat::set_log_sink([](std::string_view source, std::string_view what) {
+        spdlog::warn("{}: {}", source, what);
+    });
 
     // Signals are taken by this thread alone, with sigwait: every other thread blocks them.
     sigset_t signals;

@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -48,6 +50,32 @@ TEST_CASE("raw: a peer declaring a 4 GiB frame is dropped before anything is all
     CHECK(hostile.closed_by_peer());
     CHECK(puller.connections().malformed == 1);
     honest_traffic_arrives(puller);
+}
+
+TEST_CASE("raw: why a peer was dropped goes to the log sink the application set") {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    zpat::set_log_sink([&](std::string_view source, std::string_view what) {
+        const std::lock_guard lock(mutex);
+        lines.push_back(std::string(source) + ": " + std::string(what));
+    });
+    const auto logged = [&] {
+        const std::lock_guard lock(mutex);
+        return lines;
+    };
+    captured_stderr stderr_text;
+    {
+        zpat::puller puller("@raw+tcp://127.0.0.1:*");
+        plain_socket hostile(puller.endpoints()[0]);
+        hostile.send_all(pusher_greeting + u32(0));  // a message of no frames
+        CHECK(hostile.closed_by_peer());
+        CHECK(eventually([&] { return !logged().empty(); }));
+    }
+    zpat::set_log_sink({});  // back to stderr, for the other tests
+    REQUIRE(logged().size() == 1);
+    CHECK_THAT(logged()[0], Catch::StartsWith("puller: dropped 127.0.0.1:") &&
+                                Catch::Contains("declares 0 frames"));
+    CHECK(stderr_text.text().find("declares 0 frames") == std::string::npos);
 }
 
 TEST_CASE("raw: a pusher drops a puller that sends, and serves the others") {

@@ -9,6 +9,7 @@
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
 #include "zpat/core/wake_signal.hpp"
+#include "zpat/log.hpp"
 #include "zpat/pipeline.hpp"
 #include "zpat/poller.hpp"
 #include "zpat/pubsub.hpp"

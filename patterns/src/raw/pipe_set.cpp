@@ -7,10 +7,10 @@
 
 #include <algorithm>
 #include <asio.hpp>
-#include <cstdio>
 #include <future>
 #include <iterator>
 
+#include "core/log_line.hpp"
 #include "io_thread.hpp"
 
 namespace zpat::detail {
@@ -115,7 +115,7 @@ connection_counts pipe_set::counts() const {
 }
 
 void pipe_set::log(const std::string& what) const {
-    std::fprintf(stderr, "zpat %s: %s\n", name_, what.c_str());
+    log_line(name_, what);
 }
 
 // ---- sending, with the mutex held --------------------------------------------------------
