@@ -85,16 +85,21 @@ void majordomo_broker::on_client(message& msg) {
         answer_mmi(msg);
         return;
     }
-    service& svc = services_[name];
-    ++svc.requests;
     // What the request will hold while it waits: its bytes, and the strings and bookkeeping
     // around them, so that many empty requests are bounded too.
     const std::size_t cost = sizeof(request) + msg[0].size() + name.size() +
                              (msg.byte_size() - msg[0].size() - msg[3].size()) +
                              msg.size() * sizeof(std::string);
-    if (queued_bytes_ + cost > cfg_.max_queued_bytes ||
-        (cfg_.max_queue > 0 && svc.queue.size() >= cfg_.max_queue)) {
-        refuse(svc, name, msg[0]);
+    const auto known = services_.find(name);
+    const bool over_budget = queued_bytes_ + cost > cfg_.max_queued_bytes;
+    if (known == services_.end() && over_budget) {
+        refuse(nullptr, name, msg[0]);  // no entry made for a service refused at once
+        return;
+    }
+    service& svc = known != services_.end() ? known->second : services_[name];
+    ++svc.requests;
+    if (over_budget || (cfg_.max_queue > 0 && svc.queue.size() >= cfg_.max_queue)) {
+        refuse(&svc, name, msg[0]);
         return;
     }
     request req{std::move(msg[0]), {}, clock::now() + cfg_.request_expiry, cost};
@@ -106,13 +111,16 @@ void majordomo_broker::on_client(message& msg) {
     dispatch(svc);
 }
 
-void majordomo_broker::refuse(service& svc, const std::string& name, const std::string& client) {
-    ++svc.rejected;
+void majordomo_broker::refuse(service* svc, const std::string& name, const std::string& client) {
+    if (svc != nullptr) {
+        ++svc->rejected;
+    }
     counted_.requests_rejected.add();
-    const bool by_count = cfg_.max_queue > 0 && svc.queue.size() >= cfg_.max_queue;
+    const bool by_count =
+        svc != nullptr && cfg_.max_queue > 0 && svc->queue.size() >= cfg_.max_queue;
     queue_log_.warn(
         "refused a request for '" + name + "' from " + hex(client) + ": " +
-        (by_count ? std::to_string(svc.queue.size()) + " requests wait for it (max-queue)"
+        (by_count ? std::to_string(svc->queue.size()) + " requests wait for it (max-queue)"
                   : std::to_string(queued_bytes_) + " bytes of requests wait (max-queued-bytes " +
                         std::to_string(cfg_.max_queued_bytes) + ")") +
         "; " + std::to_string(counted_.requests_rejected.get()) + " refused in all");

@@ -95,7 +95,9 @@ class majordomo_broker {
     void waiting(const std::string& identity);
     void dispatch(service& svc);
     // Drops a request that the queue limits have no room for, counted and logged.
-    void refuse(service& svc, const std::string& name, const std::string& client);
+    // Counts and logs a refused request; `svc` is null when the service has no entry (none is
+    // made for a request refused at once).
+    void refuse(service* svc, const std::string& name, const std::string& client);
     // Adds `change` (negative: a request left the queue) to the bytes queued.
     void note_queued(std::int64_t change);
     void unexpected(const std::string& identity, const std::string& why);
