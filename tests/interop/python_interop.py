@@ -116,6 +116,45 @@ def _():
     assert code == 0 and out.splitlines() == ["task 0", "task 1", "task 2"], (code, out)
 
 
+@case("zpat pull --json is valid JSON for any bytes; --raw prints them exactly")
+def _():
+    import base64
+    import json
+    frames = [b"h\xc3\xa9llo",          # UTF-8: a string
+              b"\xc0\xaf",              # an overlong '/'
+              b"\xed\xa0\x80",          # a UTF-16 surrogate
+              b"\xf4\x90\x80\x80",      # above U+10FFFF
+              b"quote\" back\\ nl\n"]
+    pull = start("pull", "@tcp://127.0.0.1:*", "-n", "1", "--json")
+    push = socket(zmq.PUSH)
+    push.connect(bound_endpoint(pull))
+    push.send_multipart(frames)
+    code, out, _ = finish(pull)
+    assert code == 0, (code, out)
+    got = json.loads(out)  # strict: invalid UTF-8 or escapes would not parse
+    decoded = [f.encode() if isinstance(f, str) else base64.b64decode(f["base64"])
+               for f in got["frames"]]
+    assert decoded == frames and isinstance(got["frames"][0], str), got
+    assert all(isinstance(f, dict) for f in got["frames"][1:4]), got
+    assert got["bytes"] == sum(len(f) for f in frames), got
+
+    raw = subprocess.Popen([ZPAT, "pull", "@tcp://127.0.0.1:*", "-n", "2", "--raw"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + LIMIT
+    endpoint = None
+    while endpoint is None and time.monotonic() < deadline:
+        match = re.search(rb"bound (\S+)", raw.stderr.readline())
+        endpoint = match.group(1).decode() if match else None
+    push.close()
+    push = socket(zmq.PUSH)  # the first one would share messages with its old, dead peer
+    push.connect(endpoint)
+    push.send_multipart([b"\x00\xffab", b"c"])
+    push.send(b"d")
+    out, _ = raw.communicate(timeout=LIMIT)
+    assert raw.returncode == 0 and out == b"\x00\xffabcd", out
+    push.close()
+
+
 @case("zpat push feeds pyzmq PULL")
 def _():
     pull = socket(zmq.PULL)

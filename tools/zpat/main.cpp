@@ -50,7 +50,8 @@ void add_receive(CLI::App* app, receive_settings& s) {
     add_duration(app, "-t,--timeout", s.timeout,
                  "Exit when no message comes for this long (exit 1 if --count was not reached)");
     auto* raw = app->add_flag_callback(
-        "--raw", [&s] { s.format = output_format::raw; }, "Print payload bytes only");
+        "--raw", [&s] { s.format = output_format::raw; },
+        "Print the payload bytes exactly, nothing added (no newline between messages)");
     auto* json = app->add_flag_callback(
         "--json", [&s] { s.format = output_format::json; }, "Print one JSON object per message");
     raw->excludes(json);

@@ -1,6 +1,7 @@
 #include "output.hpp"
 
-#include <array>
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 
 namespace zpat::cli {
@@ -21,35 +22,6 @@ void append_escaped(std::string& out, std::string_view bytes) {
             out += hex_digits[byte & 0xfU];
         }
     }
-}
-
-bool is_utf8(std::string_view bytes) {
-    std::size_t i = 0;
-    while (i < bytes.size()) {
-        const auto lead = static_cast<unsigned char>(bytes[i]);
-        std::size_t extra = 0;
-        if (lead < 0x80) {
-            extra = 0;
-        } else if ((lead >> 5U) == 0x6) {
-            extra = 1;
-        } else if ((lead >> 4U) == 0xe) {
-            extra = 2;
-        } else if ((lead >> 3U) == 0x1e) {
-            extra = 3;
-        } else {
-            return false;
-        }
-        if (i + extra >= bytes.size()) {
-            return false;  // the sequence runs past the end
-        }
-        for (std::size_t k = 1; k <= extra; ++k) {
-            if ((static_cast<unsigned char>(bytes[i + k]) >> 6U) != 0x2) {
-                return false;
-            }
-        }
-        i += extra + 1;
-    }
-    return true;
 }
 
 std::string base64(std::string_view bytes) {
@@ -75,47 +47,32 @@ std::string base64(std::string_view bytes) {
     return out;
 }
 
-// A JSON value for one frame: a string when the bytes are UTF-8, else {"base64": "..."}.
-void append_json_frame(std::string& out, std::string_view bytes) {
-    if (!is_utf8(bytes)) {
-        out += R"({"base64":")" + base64(bytes) + "\"}";
-        return;
+// A JSON value for one frame: a string when the bytes are valid UTF-8 (as nlohmann-json checks
+// it: no overlong forms, surrogates or code points above U+10FFFF), else {"base64": "..."}.
+nlohmann::ordered_json frame_json(std::string_view bytes) {
+    nlohmann::ordered_json text = std::string(bytes);
+    try {
+        (void)text.dump();  // strict: throws on bytes that are not UTF-8
+        return text;
+    } catch (const nlohmann::ordered_json::type_error&) {
+        return {{"base64", base64(bytes)}};
     }
-    out += '"';
-    for (char c : bytes) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (byte < 0x20) {
-            out += "\\u00";
-            out += hex_digits[byte >> 4U];
-            out += hex_digits[byte & 0xfU];
-        } else {
-            out += c;
-        }
-    }
-    out += '"';
 }
 
 std::string as_json(const message& msg, bool has_topic) {
-    std::string out = "{";
+    nlohmann::ordered_json out = nlohmann::ordered_json::object();
     std::size_t first = 0;
     if (has_topic && !msg.empty()) {
-        out += "\"topic\":";
-        append_json_frame(out, msg[0]);
-        out += ',';
+        out["topic"] = frame_json(msg[0]);
         first = 1;
     }
-    out += "\"frames\":[";
+    nlohmann::ordered_json frames = nlohmann::ordered_json::array();
     for (std::size_t i = first; i < msg.size(); ++i) {
-        if (i > first) {
-            out += ',';
-        }
-        append_json_frame(out, msg[i]);
+        frames.push_back(frame_json(msg[i]));
     }
-    out += "],\"bytes\":" + std::to_string(msg.byte_size()) + "}";
-    return out;
+    out["frames"] = std::move(frames);
+    out["bytes"] = msg.byte_size();
+    return out.dump();
 }
 
 }  // namespace
@@ -135,18 +92,17 @@ void print_message(const message& msg, output_format format, bool has_topic) {
     std::string line;
     switch (format) {
         case output_format::json:
-            line = as_json(msg, has_topic);
+            line = as_json(msg, has_topic) + '\n';
             break;
-        case output_format::raw:
+        case output_format::raw:  // the payload's bytes exactly: nothing added between messages
             for (std::size_t i = has_topic ? 1 : 0; i < msg.size(); ++i) {
                 line += msg[i];
             }
             break;
         case output_format::text:
-            line = readable(msg);
+            line = readable(msg) + '\n';
             break;
     }
-    line += '\n';
     std::fwrite(line.data(), 1, line.size(), stdout);
     std::fflush(stdout);
 }
