@@ -109,8 +109,12 @@ class zmq_replier final : public replier_impl {
             return;
         }
         try {
+            // A routing id of its own for each wake-up: the ROUTER refuses a peer whose id is
+            // still held by an earlier waker it has not finished closing, and that wake-up
+            // would be lost (a serve() after a stop() then waited forever).
             zmq::socket_t waker(zmq_context(), zmq::socket_type::dealer);
-            waker.set(zmq::sockopt::routing_id, wake_token_);
+            waker.set(zmq::sockopt::routing_id,
+                      wake_token_ + std::to_string(wakes_.fetch_add(1) + 1));
             waker.set(zmq::sockopt::linger, 1000);
             waker.connect("inproc://" + wake_name_);
             (void)waker.send(zmq::str_buffer("stop"), zmq::send_flags::dontwait);
@@ -134,10 +138,12 @@ class zmq_replier final : public replier_impl {
         for (int i = 0; i < 4; ++i) {
             token += std::to_string(random());
         }
-        return token;
+        return token + "-";  // then the wake-up's number
     }
     // A wake-up from stop(): no client can know the token, so none can fake one.
-    bool is_wake(const message& msg) const { return msg.size() == 2 && msg[0] == wake_token_; }
+    bool is_wake(const message& msg) const {
+        return msg.size() == 2 && msg[0].starts_with(wake_token_);
+    }
 
     std::vector<zmq::pollitem_t> poll_items(std::initializer_list<const zmq_socket*> sockets) {
         std::vector<zmq::pollitem_t> items;
@@ -288,6 +294,7 @@ class zmq_replier final : public replier_impl {
     zmq_socket socket_;
     std::string wake_name_;
     std::string wake_token_;
+    std::atomic<std::uint64_t> wakes_{0};
     message envelope_;
     bool pending_ = false;
     zmq_stop_signal stopping_;
