@@ -12,8 +12,8 @@
 #include "pipe_set.hpp"
 #include "prefix_set.hpp"
 #include "recycler.hpp"
-#include "zpat/core/wake_signal.hpp"
 #include "zpat/core/endpoint.hpp"
+#include "zpat/core/wake_signal.hpp"
 
 using zpat::message;
 using zpat::options;

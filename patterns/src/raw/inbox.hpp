@@ -15,9 +15,9 @@
 #include "pipe.hpp"
 #include "pipe_set.hpp"
 #include "recycler.hpp"
-#include "zpat/core/wake_signal.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
+#include "zpat/core/wake_signal.hpp"
 
 namespace zpat::detail {
 

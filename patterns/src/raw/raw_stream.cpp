@@ -12,8 +12,8 @@
 
 #include "fair_queue.hpp"
 #include "raw_cells.hpp"
-#include "zpat/core/wake_signal.hpp"
 #include "zpat/core/error.hpp"
+#include "zpat/core/wake_signal.hpp"
 
 namespace zpat::detail {
 namespace {

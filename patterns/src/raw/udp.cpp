@@ -14,8 +14,8 @@
 #include <mutex>
 
 #include "io_thread.hpp"
-#include "zpat/core/wake_signal.hpp"
 #include "zpat/core/error.hpp"
+#include "zpat/core/wake_signal.hpp"
 
 namespace zpat::detail::udp {
 namespace {

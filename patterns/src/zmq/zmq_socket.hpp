@@ -12,12 +12,12 @@
 #include <zmq.hpp>
 
 #include "seam/registry.hpp"
-#include "zpat/core/wake_signal.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
 #include "zpat/core/poll_handle.hpp"
+#include "zpat/core/wake_signal.hpp"
 
 namespace zpat::detail {
 
