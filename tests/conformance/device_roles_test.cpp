@@ -211,7 +211,7 @@ TEST_CASE("an xpublisher on raw TCP hands over subscriptions, balanced when subs
     CHECK_FALSE(xpub.receive_subscription(got, 100ms));
 }
 
-TEST_CASE("a raw xpublisher passes on no unsubscribe from a prefix the peer never held") {
+TEST_CASE("a raw xpublisher passes on no unsubscribe the peer never held, and drops garbage") {
     zpat::xpublisher xpub("@raw+tcp://127.0.0.1:*");
     plain_socket peer(xpub.endpoints()[0]);
     const auto command = [](char verb, const std::string& prefix) {
@@ -221,10 +221,18 @@ TEST_CASE("a raw xpublisher passes on no unsubscribe from a prefix the peer neve
     message got;
     REQUIRE(xpub.receive_subscription(got, 5s));
     CHECK(got == message{"\x01mine"});
+    zpat::subscriber honest(xpub.endpoints()[0], {"mine"});
+    REQUIRE(xpub.receive_subscription(got, 5s));
+    CHECK(got == message{"\x01mine"});
     peer.send_all("not a command");  // garbage: dropped, and its subscription ends with it
     REQUIRE(xpub.receive_subscription(got, 5s));
     CHECK(got == message{std::string(1, '\0') + "mine"});
     CHECK(peer.closed_by_peer());
+    // The well-behaved subscriber lost nothing.
+    REQUIRE(xpub.send(message{"mine", "still here"}));
+    const auto delivered = honest.receive(5s);
+    REQUIRE(delivered);
+    CHECK(*delivered == message{"mine", "still here"});
 }
 
 TEST_CASE("router and xsubscriber refuse the raw backend by name, xpublisher raw+udp") {
