@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <zmq.hpp>
 
+#include "support/captured_stderr.hpp"
+#include "support/plain_socket.hpp"
 #include "support/test_support.hpp"
 #include "zmq/zmq_socket.hpp"
 #include "zpat/zpat.hpp"
@@ -44,6 +46,49 @@ TEST_CASE("a peer sending one frame over the limit is cut off and other peers lo
         CHECK(got->front() == std::to_string(i));
     }
     CHECK_FALSE(puller.receive(50ms));
+}
+
+namespace {
+
+// A ZMTP 3.0 greeting for the NULL mechanism, as a client (RFC 23).
+std::string zmtp_greeting() {
+    std::string greeting("\xff\0\0\0\0\0\0\0\0\x7f\x03\x00", 12);
+    greeting += std::string("NULL") + std::string(16, '\0');   // mechanism, padded to 20
+    greeting += std::string(1, '\0') + std::string(31, '\0');  // as-server, filler
+    return greeting;
+}
+
+}  // namespace
+
+TEST_CASE("ZeroMQ roles count their connections and log a handshake timeout and a malformed peer") {
+    captured_stderr log;
+    zpat::puller puller("@tcp://127.0.0.1:*", {.handshake_timeout = 200ms});
+    zpat::testing::plain_socket silent(puller.endpoints()[0]);
+    zpat::testing::plain_socket garbled(puller.endpoints()[0]);
+    // NULL's handshake must begin with READY; HELLO is a command out of turn.
+    garbled.send_all(zmtp_greeting() + std::string("\x04\x06\x05HELLO", 8));
+    {
+        zpat::pusher honest(puller.endpoints()[0]);
+        for (int i = 0; i < 20; ++i) {
+            REQUIRE(honest.send(message{std::to_string(i)}));
+            auto got = puller.receive(5s);
+            REQUIRE(got);
+            CHECK(*got == message{std::to_string(i)});
+        }
+    }
+    CHECK(silent.closed_by_peer());
+    CHECK(garbled.closed_by_peer());
+    CHECK(eventually([&] {
+        const auto counts = puller.connections();
+        return counts.opened == 3 && counts.closed == 3 && counts.handshake_timeouts == 1 &&
+               counts.malformed == 1;
+    }));
+    CHECK(puller.connections().refused == 0);
+    CHECK(eventually([&] {
+        const std::string text = log.text();
+        return text.find("no handshake within the handshake timeout") != std::string::npos &&
+               text.find("an unexpected ZMTP command") != std::string::npos;
+    }));
 }
 
 TEST_CASE(

@@ -286,6 +286,7 @@ void pipe_set::drop(const pipe_ptr& p, const std::string& reason, bool redial_no
     }
     p->closed = true;
     p->ready = false;
+    ++counted_.closed;
     if (!reason.empty()) {
         log(reason);
     }

@@ -109,9 +109,13 @@ void pipe_set::close() {
 
 connection_counts pipe_set::counts() const {
     const auto& c = counted_;
-    return {c.opened.load(),           c.refused.load(),
-            c.malformed.load(),        c.handshake_timeouts.load(),
-            c.partial_timeouts.load(), c.idle_timeouts.load()};
+    return {.opened = c.opened.load(),
+            .closed = c.closed.load(),
+            .refused = c.refused.load(),
+            .malformed = c.malformed.load(),
+            .handshake_timeouts = c.handshake_timeouts.load(),
+            .partial_timeouts = c.partial_timeouts.load(),
+            .idle_timeouts = c.idle_timeouts.load()};
 }
 
 void pipe_set::log(const std::string& what) const {

@@ -155,8 +155,8 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     connection_limits limits_;
     // Written on the I/O thread, read from any (counts()).
     struct {
-        std::atomic<std::uint64_t> opened{0}, refused{0}, malformed{0}, handshake_timeouts{0},
-            partial_timeouts{0}, idle_timeouts{0};
+        std::atomic<std::uint64_t> opened{0}, closed{0}, refused{0}, malformed{0},
+            handshake_timeouts{0}, partial_timeouts{0}, idle_timeouts{0};
     } counted_;
 
     mutable std::mutex mutex_;

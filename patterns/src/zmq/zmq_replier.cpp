@@ -130,6 +130,7 @@ class zmq_replier final : public replier_impl {
     }
     poll_handle handle() const override { return socket_.handle(); }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
+    connection_counts connections() const override { return socket_.connections(); }
 
   private:
     static std::string random_token() {

@@ -28,6 +28,7 @@ class zmq_requester final : public requester_impl {
 
     int last_attempts() const noexcept override { return attempts_; }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
+    connection_counts connections() const override { return socket_.connections(); }
 
   private:
     zmq_socket socket_;

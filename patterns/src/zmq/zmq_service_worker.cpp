@@ -119,6 +119,7 @@ class zmq_service_worker final : public service_worker_impl {
     std::uint64_t malformed_commands() const noexcept override { return malformed_; }
     std::uint64_t handler_failures() const noexcept override { return failures_; }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
+    connection_counts connections() const override { return socket_.connections(); }
 
   private:
     void send_command(mdp::command c, std::string_view argument = {}) {

@@ -13,10 +13,51 @@ int to_int_ms(milliseconds timeout) {
     return timeout.count() < 0 ? -1 : static_cast<int>(timeout.count());
 }
 
+// Only connections over a network or ipc have handshakes and events to watch.
+bool watchable(const std::vector<endpoint>& endpoints) {
+    return std::ranges::any_of(
+        endpoints, [](const endpoint& ep) { return ep.scheme == "tcp" || ep.scheme == "ipc"; });
+}
+
+std::string log_name(zmq::socket_type type) {
+    switch (type) {
+        case zmq::socket_type::req:
+            return "zeromq REQ";
+        case zmq::socket_type::rep:
+            return "zeromq REP";
+        case zmq::socket_type::dealer:
+            return "zeromq DEALER";
+        case zmq::socket_type::router:
+            return "zeromq ROUTER";
+        case zmq::socket_type::push:
+            return "zeromq PUSH";
+        case zmq::socket_type::pull:
+            return "zeromq PULL";
+        case zmq::socket_type::pub:
+            return "zeromq PUB";
+        case zmq::socket_type::sub:
+            return "zeromq SUB";
+        case zmq::socket_type::xpub:
+            return "zeromq XPUB";
+        case zmq::socket_type::xsub:
+            return "zeromq XSUB";
+        case zmq::socket_type::stream:
+            return "zeromq STREAM";
+        default:
+            return "zeromq socket";
+    }
+}
+
 }  // namespace
 
 zmq::context_t& zmq_context() {
-    static zmq::context_t context;
+    static zmq::context_t context = [] {
+        zmq::context_t made;
+        // Each watched role takes three sockets (its own and a monitor pair, zmq_watch.hpp):
+        // let the descriptor limit, not libzmq's default of 1023 sockets, be what runs out.
+        made.set(zmq::ctxopt::max_sockets, 8192);
+        return made;
+    }();
     return context;
 }
 
@@ -39,6 +80,9 @@ void zmq_socket::open() {
     set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options_.max_message_size));
     set(zmq::sockopt::handshake_ivl, std::max(0, to_int_ms(options_.handshake_timeout)));
     receive_timeout_ms_ = -1;
+    if (watchable(endpoints_)) {
+        watch_ = std::make_unique<connection_watch>(socket_, counts_, log_name(type_));
+    }
 
     resolved_.clear();
     for (endpoint& ep : endpoints_) {
@@ -56,6 +100,7 @@ void zmq_socket::open() {
                 resolved_.push_back(url);
             }
         } catch (const zmq::error_t& e) {
+            watch_.reset();
             socket_.set(zmq::sockopt::linger, 0);
             socket_.close();
             throw connection_error(std::string("cannot ") +
@@ -66,6 +111,7 @@ void zmq_socket::open() {
 }
 
 void zmq_socket::reopen() {
+    watch_.reset();
     set(zmq::sockopt::linger, 0);
     socket_.close();
     open();

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 #include <zmq.hpp>
 
 #include "seam/registry.hpp"
+#include "zmq_watch.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/core/message.hpp"
@@ -71,6 +73,8 @@ class zmq_socket {
     const options& opts() const noexcept { return options_; }
     const std::vector<std::string>& endpoints() const noexcept { return resolved_; }
     std::uint64_t oversized_dropped() const noexcept { return oversized_dropped_; }
+    // What its tcp:// and ipc:// connections went through, across reopens (zmq_watch.hpp).
+    connection_counts connections() const { return counts_->snapshot(); }
     // zmq_poll takes a non-const handle but only reads the socket's state.
     poll_handle handle() const noexcept {
         return poll_handle::backend_socket(const_cast<void*>(socket_.handle()));
@@ -90,6 +94,8 @@ class zmq_socket {
     std::vector<endpoint> endpoints_;
     options options_;
     zmq::socket_t socket_;
+    std::shared_ptr<watched_counts> counts_ = std::make_shared<watched_counts>();
+    std::unique_ptr<connection_watch> watch_;  // ends before the socket closes
     std::vector<std::string> resolved_;
     zmq::message_t frame_;
     int receive_timeout_ms_ = -1;

@@ -62,6 +62,7 @@ class zmq_stream final : public stream_impl {
 
     poll_handle handle() const override { return socket_.handle(); }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
+    connection_counts connections() const override { return socket_.connections(); }
 
   private:
     bool send_piece(stream_connection_id connection, std::string_view bytes) {

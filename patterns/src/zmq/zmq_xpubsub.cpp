@@ -21,6 +21,7 @@ class zmq_xpublisher final : public xpublisher_impl, public zmq_socket_owner {
     }
     poll_handle subscriptions_handle() const override { return socket_.handle(); }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
+    connection_counts connections() const override { return socket_.connections(); }
     zmq_socket& owned_socket() noexcept override { return socket_; }
 
   private:

@@ -1,6 +1,9 @@
 #pragma once
 // What a role's connections went through: how many it took up, and how many it closed and why.
-// Counted by raw+tcp; the ZeroMQ backend reports zeros, since libzmq does not tell.
+// raw+tcp counts every field; ZeroMQ counts what libzmq's socket monitor tells (opened, closed,
+// handshake_timeouts, and the protocol failures it reports as refused or malformed) on tcp:// and
+// ipc:// endpoints, and closes a peer of the wrong socket type or one sending a frame over
+// options::max_message_size without a reason (closed only).
 
 #include <cstdint>
 
@@ -8,6 +11,7 @@ namespace zpat {
 
 struct connection_counts {
     std::uint64_t opened = 0;              // connections accepted or made
+    std::uint64_t closed = 0;              // connections that ended, for any reason
     std::uint64_t refused = 0;             // closed at the greeting: not zpat, or the wrong role
     std::uint64_t malformed = 0;           // closed for bytes that break the wire format
     std::uint64_t handshake_timeouts = 0;  // closed: no greeting within options::handshake_timeout

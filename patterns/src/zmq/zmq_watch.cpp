@@ -1,0 +1,233 @@
+#include "zmq_watch.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/log_line.hpp"
+#include "zmq_socket.hpp"
+#include "zpat/core/wake_signal.hpp"
+
+namespace zpat::detail {
+
+struct watched_socket {
+    std::shared_ptr<watched_counts> counts;
+    std::string name;
+    zmq::socket_t events;  // PAIR, connected to the monitor's; the watcher thread's once added
+    std::mutex mutex;
+    void* socket = nullptr;  // the watched socket, until monitoring stops (under mutex)
+
+    // Stops libzmq's monitor of the socket, once; it sends ZMQ_EVENT_MONITOR_STOPPED.
+    void stop_monitor() {
+        const std::lock_guard lock(mutex);
+        if (socket != nullptr) {
+            (void)zmq_socket_monitor(socket, nullptr, 0);
+            socket = nullptr;
+        }
+    }
+};
+
+namespace {
+
+constexpr int watched_events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_MONITOR_STOPPED;
+
+// Mechanism, ZAP and authentication failures are the peer's credentials or security refused;
+// the rest of ZMTP's protocol errors are bytes that break it.
+bool is_refusal(std::uint32_t protocol_error) {
+    return protocol_error == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH ||
+           (protocol_error & 0xF0000000U) == ZMQ_PROTOCOL_ERROR_ZAP_UNSPECIFIED;
+}
+
+std::string protocol_error_text(std::uint32_t code) {
+    switch (code) {
+        case ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND:
+            return "an unexpected ZMTP command";
+        case ZMQ_PROTOCOL_ERROR_ZMTP_INVALID_SEQUENCE:
+            return "a ZMTP command out of sequence";
+        case ZMQ_PROTOCOL_ERROR_ZMTP_KEY_EXCHANGE:
+            return "a failed key exchange";
+        case ZMQ_PROTOCOL_ERROR_ZMTP_INVALID_METADATA:
+            return "invalid ZMTP metadata";
+        case ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC:
+            return "a cryptographic error";
+        case ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
+            return "a security mechanism other than this socket's";
+        default:
+            break;
+    }
+    if (code >= ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_UNSPECIFIED &&
+        code <= ZMQ_PROTOCOL_ERROR_ZMTP_MALFORMED_COMMAND_WELCOME) {
+        return "a malformed ZMTP command";
+    }
+    if ((code & 0xF0000000U) == ZMQ_PROTOCOL_ERROR_ZAP_UNSPECIFIED) {
+        return "a failed ZAP exchange";
+    }
+    return "a ZMTP protocol error";
+}
+
+// One monitor event: what it counts, and what it logs (nothing for the ordinary ones).
+void count(watched_socket& w, std::uint16_t event, std::uint32_t value, std::string_view where) {
+    watched_counts& c = *w.counts;
+    std::string said;
+    switch (event) {
+        case ZMQ_EVENT_ACCEPTED:
+        case ZMQ_EVENT_CONNECTED:
+            ++c.opened;
+            break;
+        case ZMQ_EVENT_DISCONNECTED:
+            ++c.closed;
+            break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+            // The handshake timer leaves the errno of the last read that would have blocked.
+            if (value == EAGAIN) {
+                ++c.handshake_timeouts;
+                said = "closed a connection: no handshake within the handshake timeout";
+            }
+            break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+            ++c.refused;
+            said = "refused a connection: authentication failed (ZAP status " +
+                   std::to_string(value) + ")";
+            break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+            ++(is_refusal(value) ? c.refused : c.malformed);
+            said = "closed a connection for " + protocol_error_text(value);
+            break;
+        default:
+            break;
+    }
+    if (!said.empty()) {
+        log_line(w.name, said + " on " + std::string(where));
+    }
+}
+
+// The process's one watcher thread, made with the first watch and ended at exit, before the
+// ZeroMQ context it depends on (it is made after it).
+class watcher {
+  public:
+    static watcher& instance() {
+        static watcher one(zmq_context());
+        return one;
+    }
+
+    void add(std::shared_ptr<watched_socket> w) {
+        {
+            const std::lock_guard lock(mutex_);
+            added_.push_back(std::move(w));
+        }
+        wake_.raise();
+    }
+
+  private:
+    explicit watcher(zmq::context_t& /*made first*/) : thread_([this] { run(); }) {}
+
+    ~watcher() {
+        stopping_ = true;
+        wake_.raise();
+        thread_.join();
+        // Roles still open at exit: stop their monitors, so that closing them later sends
+        // nothing to a reader that is gone.
+        take_added();
+        for (const auto& w : watching_) {
+            drain(*w);
+            w->stop_monitor();
+        }
+    }
+
+    void take_added() {
+        const std::lock_guard lock(mutex_);
+        for (auto& w : added_) {
+            watching_.push_back(std::move(w));
+        }
+        added_.clear();
+    }
+
+    void run() {
+        std::vector<zmq::pollitem_t> items;
+        while (!stopping_) {
+            items.assign(1, {nullptr, wake_.fd(), ZMQ_POLLIN, 0});
+            for (const auto& w : watching_) {
+                items.push_back({w->events.handle(), 0, ZMQ_POLLIN, 0});
+            }
+            if (zmq_poll(items.data(), static_cast<int>(items.size()), -1) < 0) {
+                if (errno == ETERM) {
+                    return;
+                }
+                continue;  // EINTR
+            }
+            wake_.clear();
+            std::erase_if(watching_, [](const auto& w) { return !drain(*w); });
+            take_added();
+        }
+    }
+
+    // Counts every event waiting on `w`. Returns false once its monitor has stopped.
+    static bool drain(watched_socket& w) {
+        zmq_msg_t frame;
+        zmq_msg_init(&frame);
+        bool open = true;
+        while (open && zmq_msg_recv(&frame, w.events.handle(), ZMQ_DONTWAIT) >= 0) {
+            std::uint16_t event = 0;
+            std::uint32_t value = 0;
+            if (zmq_msg_size(&frame) >= sizeof event + sizeof value) {
+                std::memcpy(&event, zmq_msg_data(&frame), sizeof event);
+                std::memcpy(&value, static_cast<char*>(zmq_msg_data(&frame)) + sizeof event,
+                            sizeof value);
+            }
+            std::string where;
+            if (zmq_msg_recv(&frame, w.events.handle(), ZMQ_DONTWAIT) >= 0) {
+                where.assign(static_cast<const char*>(zmq_msg_data(&frame)), zmq_msg_size(&frame));
+            }
+            if (event == ZMQ_EVENT_MONITOR_STOPPED) {
+                open = false;
+            } else {
+                count(w, event, value, where);
+            }
+        }
+        zmq_msg_close(&frame);
+        return open;
+    }
+
+    std::mutex mutex_;
+    std::vector<std::shared_ptr<watched_socket>> added_;     // under mutex_, for the thread to take
+    std::vector<std::shared_ptr<watched_socket>> watching_;  // the thread's
+    wake_signal wake_;
+    std::atomic<bool> stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace
+
+connection_watch::connection_watch(zmq::socket_t& socket, std::shared_ptr<watched_counts> counts,
+                                   std::string name)
+    : watched_(std::make_shared<watched_socket>()) {
+    watched_->counts = std::move(counts);
+    watched_->name = std::move(name);
+    // Connected before the monitor binds (inproc allows it), so that libzmq's blocking sends
+    // of events always have a reader's queue to go to.
+    const std::string address = "inproc://" + unique_inproc_name("monitor");
+    try {
+        watched_->events = zmq::socket_t(zmq_context(), zmq::socket_type::pair);
+        watched_->events.set(zmq::sockopt::linger, 0);
+        watched_->events.connect(address);
+    } catch (const zmq::error_t& e) {
+        throw_zmq_failure("opening a socket's monitor", e.num());
+    }
+    if (zmq_socket_monitor(socket.handle(), address.c_str(), watched_events) != 0) {
+        throw_zmq_failure("monitoring a socket", errno);
+    }
+    watched_->socket = socket.handle();
+    watcher::instance().add(watched_);
+}
+
+connection_watch::~connection_watch() {
+    watched_->stop_monitor();
+}
+
+}  // namespace zpat::detail

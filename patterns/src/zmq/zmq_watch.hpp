@@ -1,0 +1,62 @@
+#pragma once
+// connection_watch: what libzmq's socket monitor says about one socket's connections, counted
+// into a connection_counts and logged when libzmq closes a connection for a reason.
+//
+// libzmq sends monitor events with a blocking send, so a monitor that is not read stalls the
+// socket's I/O thread. One watcher thread per process therefore reads every watched socket's
+// events as they come, and counts them into the watch's counters (read from any thread).
+//
+// What libzmq 4.3 tells, and so what is counted:
+//  - opened: each connection accepted or made (ZMQ_EVENT_ACCEPTED / CONNECTED);
+//  - closed: each that ended (ZMQ_EVENT_DISCONNECTED), for whatever reason;
+//  - handshake_timeouts: handshakes given up with no detail and the timer's errno (EAGAIN);
+//    the same event with another errno is a peer that left during its handshake, not counted;
+//  - refused: mechanism or authentication failures (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH and the
+//    protocol failures that name a mechanism or ZAP);
+//  - malformed: the other ZMTP protocol failures.
+// libzmq closes a connection whose peer has the wrong socket type, or sends a frame over
+// options::max_message_size, without saying why: those count as closed only.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <zmq.hpp>
+
+#include "zpat/core/connection_counts.hpp"
+
+namespace zpat::detail {
+
+// The counters a socket keeps across the watches of its reopens. Written by the watcher thread.
+struct watched_counts {
+    std::atomic<std::uint64_t> opened{0}, closed{0}, refused{0}, malformed{0},
+        handshake_timeouts{0};
+
+    connection_counts snapshot() const {
+        return {.opened = opened.load(),
+                .closed = closed.load(),
+                .refused = refused.load(),
+                .malformed = malformed.load(),
+                .handshake_timeouts = handshake_timeouts.load()};
+    }
+};
+
+struct watched_socket;  // shared by a watch and the watcher thread
+
+class connection_watch {
+  public:
+    // Starts watching `socket`, counting into `counts`; `name` names the socket in the log.
+    // Made before the socket binds or connects, so that no event is missed.
+    // Throws: zpat::error when libzmq cannot monitor the socket (at its socket limit).
+    connection_watch(zmq::socket_t& socket, std::shared_ptr<watched_counts> counts,
+                     std::string name);
+    // Stops watching; the socket must still be open.
+    ~connection_watch();
+    connection_watch(const connection_watch&) = delete;
+    connection_watch& operator=(const connection_watch&) = delete;
+
+  private:
+    std::shared_ptr<watched_socket> watched_;
+};
+
+}  // namespace zpat::detail
