@@ -2,7 +2,7 @@
 //
 // Each side is the richer role where its backend offers it, and the plain one otherwise:
 // - frontend: an xsubscriber passes subscriptions on to the publishers, so they filter before
-//   the network; a (raw+tcp) subscriber instead subscribes to everything.
+//   the network; a (raw+udp) subscriber instead subscribes to everything.
 // - backend: an xpublisher hands the forwarder every subscribe and unsubscribe (counted per
 //   prefix, answered from the last-value cache, passed upstream); a (raw+udp) publisher keeps
 //   its subscribers' subscriptions to itself and filters for them.
@@ -96,7 +96,7 @@ class forwarder final : public device {
                 "over subscriptions, ZeroMQ or raw+tcp://: it answers them, and a raw+udp:// "
                 "publisher keeps them to itself");
         }
-        // Upstream everything, when no subscriptions come from a raw+tcp backend, and for the
+        // Upstream everything, when no subscriptions come from a raw+udp backend, and for the
         // cache, which keeps the latest message of every topic published, subscribed or not
         // (as the Guide's lvcache does).
         if (frontend_.rich && (!backend_.rich || cfg.last_value_cache)) {
@@ -203,7 +203,7 @@ class forwarder final : public device {
             const bool is_subscription =
                 sub.size() == 1 && !sub[0].empty() && (sub[0][0] == 0 || sub[0][0] == 1);
             if (frontend_.rich) {
-                frontend_.rich->send(sub);  // anything else a subscriber says goes up as it is
+                pass_upstream(sub, is_subscription);
             }
             if (is_subscription) {
                 const bool subscribe = sub[0][0] == 1;
@@ -213,6 +213,20 @@ class forwarder final : public device {
                     replay_cache(prefix);
                 }
             }
+        }
+    }
+
+    // Anything else a subscriber says goes up as it is, where the publishers' side takes it
+    // (a raw+tcp xsubscriber sends subscriptions only: there it is dropped).
+    void pass_upstream(const message& sub, bool is_subscription) {
+        if (is_subscription) {
+            frontend_.rich->send(sub);
+            return;
+        }
+        try {
+            frontend_.rich->send(sub);
+        } catch (const unsupported_error& e) {
+            spdlog::debug("forwarder: a subscriber's message not passed upstream: {}", e.what());
         }
     }
 

@@ -142,7 +142,8 @@ TEST_CASE("the forwarder bridges raw+tcp publishers to ZeroMQ subscribers and th
         running_broker b(forwarder_on("raw+tcp://127.0.0.1:*", "tcp://127.0.0.1:*"));
         publisher pub(at(b.forwarder_frontend()));
         subscriber sub(b.forwarder_backend(), {"t"});
-        // The broker subscribes upstream to everything once a publisher is there.
+        // The subscriber's prefix reaches the raw publisher through the broker's raw
+        // xsubscriber, so the publisher filters before the network.
         REQUIRE(pub.wait_for_subscriptions(1, 5s));
         REQUIRE(eventually([&] {
             pub.publish("t", "hello");

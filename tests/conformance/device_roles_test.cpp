@@ -1,6 +1,6 @@
-// The roles a broker is built from: router, xpublisher / xsubscriber and relay. Router and
-// xsubscriber are ZeroMQ's and are refused by name on the raw backend; the xpublisher also runs
-// on raw TCP; a relay works between any receiving and sending roles.
+// The roles a broker is built from: router, xpublisher / xsubscriber and relay. The router is
+// ZeroMQ's and is refused by name on the raw backend; xpublisher and xsubscriber also run on raw
+// TCP (not on raw UDP); a relay works between any receiving and sending roles.
 
 #include <catch2/catch.hpp>
 #include <string>
@@ -79,7 +79,7 @@ TEST_CASE("a router drops a message over max_message_size and keeps its sender")
 }
 
 TEST_CASE("an xpublisher hands over every subscription, and an xsubscriber sends its own") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc");
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
     CAPTURE(transport);
     zpat::xpublisher xpub("@" + any_endpoint(transport));
     zpat::subscriber sub(xpub.endpoints()[0], {"weather."});
@@ -235,19 +235,48 @@ TEST_CASE("a raw xpublisher passes on no unsubscribe the peer never held, and dr
     CHECK(*delivered == message{"mine", "still here"});
 }
 
-TEST_CASE("router and xsubscriber refuse the raw backend by name, xpublisher raw+udp") {
+TEST_CASE("the router refuses the raw backend by name, xpublisher and xsubscriber raw+udp") {
     const std::string transport = GENERATE(as<std::string>{}, "raw+tcp", "raw+udp");
     CAPTURE(transport);
     const std::string ep = any_endpoint(transport);
     CHECK_THROWS_AS(zpat::router("@" + ep), zpat::unsupported_error);
     CHECK_THROWS_WITH(zpat::router("@" + ep), Catch::Contains("router on the raw backend"));
-    const std::string upstream = ">" + transport + "://127.0.0.1:9";
-    CHECK_THROWS_AS(zpat::xsubscriber(upstream), zpat::unsupported_error);
-    CHECK_THROWS_WITH(zpat::xsubscriber(upstream), Catch::Contains("xsubscriber on the raw"));
     if (transport == "raw+udp") {
+        const std::string upstream = ">" + transport + "://127.0.0.1:9";
+        CHECK_THROWS_AS(zpat::xsubscriber(upstream), zpat::unsupported_error);
+        CHECK_THROWS_WITH(zpat::xsubscriber(upstream), Catch::Contains("xsubscriber on raw+udp"));
         CHECK_THROWS_AS(zpat::xpublisher("@" + ep), zpat::unsupported_error);
         CHECK_THROWS_WITH(zpat::xpublisher("@" + ep), Catch::Contains("xpublisher on raw+udp"));
     }
+}
+
+TEST_CASE("a raw xsubscriber passes subscriptions upstream and refuses other messages") {
+    zpat::publisher pub("@raw+tcp://127.0.0.1:*");
+    zpat::xsubscriber xsub(pub.endpoints()[0]);
+    xsub.send(
+        message{"\x01"
+                "a"});
+    xsub.send(
+        message{"\x01"
+                "a"});  // counted: one unsubscribe leaves it subscribed
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    xsub.send(message{std::string(1, '\0') + "a"});
+    message got;
+    REQUIRE(eventually([&] {
+        pub.publish("a", "yes");
+        return xsub.receive(got, 50ms);
+    }));
+    CHECK(got == message{"a", "yes"});
+    xsub.unsubscribe("a");
+    CHECK_THROWS_WITH(xsub.send(message{"data"}),
+                      Catch::Contains("raw xsubscriber sends only subscription messages"));
+    CHECK_THROWS_AS(xsub.send(message{"\x01"
+                                      "a",
+                                      "second frame"}),
+                    zpat::unsupported_error);
+    // Unsubscribed: nothing more of "a" is delivered.
+    pub.publish("a", "no");
+    CHECK_FALSE(xsub.receive(got, 200ms));
 }
 
 TEST_CASE("check_offered tells, binding nothing, what making the role would refuse") {

@@ -38,7 +38,8 @@ class pusher {
     // Returns: false when no room came in time. Throws: message_size_error.
     bool send(const message& msg);
     const std::vector<std::string>& endpoints() const;
-    // What its connections went through (raw+tcp; zeros on ZeroMQ). Thread-safe.
+    // What its connections went through (connection_counts.hpp says what each backend
+    // counts). Thread-safe.
     connection_counts connections() const;
 
   private:
@@ -62,7 +63,8 @@ class puller {
     // Messages discarded because they exceeded options::max_message_size.
     std::uint64_t oversized_dropped() const noexcept;
     const std::vector<std::string>& endpoints() const;
-    // What its connections went through (raw+tcp; zeros on ZeroMQ). Thread-safe.
+    // What its connections went through (connection_counts.hpp says what each backend
+    // counts). Thread-safe.
     connection_counts connections() const;
     detail::poll_handle poll_handle() const;
 

@@ -57,7 +57,8 @@ class publisher {
     // subscriber; libzmq drops without telling, so on ZeroMQ this stays 0.
     std::uint64_t dropped() const;
     const std::vector<std::string>& endpoints() const;
-    // What its connections went through (raw+tcp; zeros on ZeroMQ). Thread-safe.
+    // What its connections went through (connection_counts.hpp says what each backend
+    // counts). Thread-safe.
     connection_counts connections() const;
 
   private:
@@ -91,7 +92,8 @@ class subscriber {
     // sequence numbers. 0 on transports that cannot tell (ZeroMQ, raw+tcp).
     std::uint64_t lost_messages() const noexcept;
     const std::vector<std::string>& endpoints() const;
-    // What its connections went through (raw+tcp; zeros on ZeroMQ). Thread-safe.
+    // What its connections went through (connection_counts.hpp says what each backend
+    // counts). Thread-safe.
     connection_counts connections() const;
     detail::poll_handle poll_handle() const;
 
@@ -103,10 +105,11 @@ class subscriber {
 // The two ends of a pub-sub forwarder, as the ZeroMQ Guide's XPUB and XSUB sockets: the
 // subscriptions are messages that the user reads and passes on. A subscription message is one
 // frame, 0x01 then the topic prefix; an unsubscription the same with 0x00. Both run on ZeroMQ
-// endpoints. On raw+tcp:// the xpublisher runs too: it hands over each subscribe, each
-// unsubscribe from a prefix the subscriber held, and for a subscriber that goes an unsubscribe
-// per subscription it held. The rest refuse with unsupported_error: a raw+udp:// publisher keeps
-// its subscribers' prefixes to itself, and a raw subscriber's subscriptions are not messages.
+// endpoints and on raw+tcp://. There the xpublisher hands over each subscribe, each unsubscribe
+// from a prefix the subscriber held, and for a subscriber that goes an unsubscribe per
+// subscription it held; the xsubscriber sends subscription messages only (raw publishers hear
+// nothing else from subscribers; others are refused with unsupported_error). raw+udp:// refuses
+// both with unsupported_error: a datagram publisher keeps its subscribers' prefixes to itself.
 // Move-only; not thread-safe.
 //
 //   zpat::xsubscriber upstream(">tcp://publisher:5556");

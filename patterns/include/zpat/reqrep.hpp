@@ -46,7 +46,8 @@ class requester {
 
     // The endpoints in use; a bound "tcp://host:*" appears with its real port.
     const std::vector<std::string>& endpoints() const;
-    // What its connections went through (raw+tcp; zeros on ZeroMQ). Thread-safe.
+    // What its connections went through (connection_counts.hpp says what each backend
+    // counts). Thread-safe.
     connection_counts connections() const;
 
   private:
@@ -84,7 +85,8 @@ class replier {
     // Requests discarded because they had no envelope delimiter or were too large.
     std::uint64_t malformed_requests() const noexcept;
     const std::vector<std::string>& endpoints() const;
-    // What its connections went through (raw+tcp; zeros on ZeroMQ). Thread-safe.
+    // What its connections went through (connection_counts.hpp says what each backend
+    // counts). Thread-safe.
     connection_counts connections() const;
     detail::poll_handle poll_handle() const;
 

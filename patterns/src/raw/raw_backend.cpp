@@ -28,10 +28,6 @@ std::string tcp_refusal(role_kind role) {
             return majordomo("worker");
         case role_kind::router:
             return zmq_only("router", "the raw wire format names no peers to route by");
-        case role_kind::xsubscriber:
-            return zmq_only("xsubscriber",
-                            "a raw subscriber's subscriptions are kept by its publishers, not "
-                            "passed on as messages");
         default:
             return {};
     }
@@ -52,6 +48,10 @@ std::string udp_refusal(role_kind role) {
             return "an xpublisher on raw+udp:// is not supported: a datagram subscriber repeats "
                    "its prefixes and is forgotten after a silence, so its subscriptions have no "
                    "clear start and end to hand over; use raw+tcp:// or ZeroMQ endpoints";
+        case role_kind::xsubscriber:
+            return "an xsubscriber on raw+udp:// is not supported: it is the upstream side of a "
+                   "forwarder, whose subscriptions have no xpublisher on raw+udp:// to come "
+                   "from; use a subscriber, raw+tcp:// or ZeroMQ endpoints";
         default:
             return tcp_refusal(role);
     }
@@ -94,7 +94,7 @@ const backend& raw_tcp_backend() {
                                make_raw_stream,
                                refuse<tcp_refusal, role_kind::router, router_impl>,
                                make_raw_xpublisher,
-                               refuse<tcp_refusal, role_kind::xsubscriber, xsubscriber_impl>,
+                               make_raw_xsubscriber,
                                nullptr};
     return table;
 }

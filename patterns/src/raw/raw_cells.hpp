@@ -42,6 +42,8 @@ std::unique_ptr<receiver_impl> make_raw_puller(const std::vector<endpoint>&, con
 std::unique_ptr<publisher_impl> make_raw_publisher(const std::vector<endpoint>&, const options&);
 std::unique_ptr<subscriber_impl> make_raw_subscriber(const std::vector<endpoint>&, const options&);
 std::unique_ptr<xpublisher_impl> make_raw_xpublisher(const std::vector<endpoint>&, const options&);
+std::unique_ptr<xsubscriber_impl> make_raw_xsubscriber(const std::vector<endpoint>&,
+                                                       const options&);
 std::unique_ptr<stream_impl> make_raw_stream(const std::vector<endpoint>&, const options&);
 
 std::unique_ptr<requester_impl> make_raw_udp_requester(const std::vector<endpoint>&,

@@ -1,32 +1,41 @@
-// Subscriber on raw TCP: tells every publisher it reaches its prefixes (again after each
-// reconnect) and filters locally too, so an unsubscribe takes effect at once: what already
-// arrived for a dropped prefix is held back, as libzmq's SUB filters at receive.
+// Subscriber and xsubscriber on raw TCP: each tells every publisher it reaches its prefixes
+// (again after each reconnect) and filters locally too, so an unsubscribe takes effect at once:
+// what already arrived for a dropped prefix is held back, as libzmq's SUB filters at receive.
+// The xsubscriber takes its subscriptions as messages (a forwarder passes its subscribers' on);
+// raw publishers hear nothing else from subscribers, so it refuses any other message.
 
 #include <string>
 
 #include "prefix_set.hpp"
 #include "raw_cells.hpp"
+#include "zpat/core/error.hpp"
 
 namespace zpat::detail {
 namespace {
 
-class raw_subscriber final : public raw_receiving_cell<subscriber_impl>, private pipe_events {
+template <class Interface>
+class raw_subscribing : public raw_receiving_cell<Interface>, private pipe_events {
+    using raw_receiving_cell<Interface>::pipes_;
+    using raw_receiving_cell<Interface>::inbox_;
+
   public:
-    raw_subscriber(const std::vector<endpoint>& endpoints, const options& opts)
-        : raw_receiving_cell(wire::role::subscriber, endpoints, opts, inbox::taking::batches) {
+    raw_subscribing(const std::vector<endpoint>& endpoints, const options& opts)
+        : raw_receiving_cell<Interface>(wire::role::subscriber, endpoints, opts,
+                                        inbox::taking::batches) {
         pipes_->start(*this);
     }
-    ~raw_subscriber() override { pipes_->close(); }
-    raw_subscriber(const raw_subscriber&) = delete;
-    raw_subscriber& operator=(const raw_subscriber&) = delete;
+    ~raw_subscribing() override { pipes_->close(); }
+    raw_subscribing(const raw_subscribing&) = delete;
+    raw_subscribing& operator=(const raw_subscribing&) = delete;
 
-    void subscribe(std::string_view prefix) override {
+  protected:
+    void add_prefix(std::string_view prefix) {
         std::lock_guard lock(pipes_->mutex());
         prefixes_.add(prefix);
         tell_publishers('\x01', prefix);
     }
 
-    void unsubscribe(std::string_view prefix) override {
+    void drop_prefix(std::string_view prefix) {
         std::lock_guard lock(pipes_->mutex());
         if (!prefixes_.remove(prefix)) {
             return;
@@ -68,11 +77,47 @@ class raw_subscriber final : public raw_receiving_cell<subscriber_impl>, private
     prefix_set prefixes_;  // guarded by the mutex
 };
 
+class raw_subscriber final : public raw_subscribing<subscriber_impl> {
+  public:
+    using raw_subscribing::raw_subscribing;
+    void subscribe(std::string_view prefix) override { add_prefix(prefix); }
+    void unsubscribe(std::string_view prefix) override { drop_prefix(prefix); }
+};
+
+class raw_xsubscriber final : public raw_subscribing<xsubscriber_impl> {
+  public:
+    using raw_subscribing::raw_subscribing;
+
+    // A subscription message: one frame, \x01 (subscribe) or \x00 (unsubscribe), a prefix.
+    bool send(const message& msg) override {
+        const bool subscription =
+            msg.size() == 1 && !msg[0].empty() && (msg[0][0] == '\x01' || msg[0][0] == '\0');
+        if (!subscription) {
+            throw unsupported_error(
+                "a raw xsubscriber sends only subscription messages (one frame: \\x01 or \\x00, "
+                "then the prefix): raw publishers take nothing else from subscribers; use ZeroMQ "
+                "endpoints to send other messages upstream");
+        }
+        const std::string_view prefix = std::string_view(msg[0]).substr(1);
+        if (msg[0][0] == '\x01') {
+            add_prefix(prefix);
+        } else {
+            drop_prefix(prefix);
+        }
+        return true;
+    }
+};
+
 }  // namespace
 
 std::unique_ptr<subscriber_impl> make_raw_subscriber(const std::vector<endpoint>& endpoints,
                                                      const options& opts) {
     return std::make_unique<raw_subscriber>(endpoints, opts);
+}
+
+std::unique_ptr<xsubscriber_impl> make_raw_xsubscriber(const std::vector<endpoint>& endpoints,
+                                                       const options& opts) {
+    return std::make_unique<raw_xsubscriber>(endpoints, opts);
 }
 
 }  // namespace zpat::detail
