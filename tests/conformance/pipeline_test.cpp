@@ -11,6 +11,7 @@
 #include "support/test_support.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/pipeline.hpp"
+#include "zpat/poller.hpp"
 
 using namespace zpat::testing;
 using zpat::message;
@@ -50,6 +51,13 @@ TEST_CASE("a puller fair-queues between pushers that both have messages waiting"
     // The puller does not read, so both paths fill up: its queues, the sockets' buffers, the
     // pushers' queues. When neither pusher has had room for a while, messages from both are
     // waiting at the puller, and a fair queue must then take them in turn.
+    // Both connections up first: a pusher whose connection is still in its handshake queues
+    // messages all the same, and they would reach the puller late.
+    REQUIRE(left.send(message{"l", "probe"}));
+    REQUIRE(right.send(message{"r", "probe"}));
+    for (int i = 0; i < 2; ++i) {
+        REQUIRE(puller.receive(5s));
+    }
     const std::string padding(1000, '.');
     const auto fill = [&](zpat::pusher& p, const char* name) {
         int sent = 0;
@@ -65,6 +73,12 @@ TEST_CASE("a puller fair-queues between pushers that both have messages waiting"
         quiet_rounds = fill(left, "l") + fill(right, "r") == 0 ? quiet_rounds + 1 : 0;
         std::this_thread::sleep_for(5ms);  // one step of the quiet window, not a settling guess
     }
+    // A poll is where a ZeroMQ socket catches up with news of its pipes: while reading it looks
+    // only every 100 messages, so a pipe that ran dry at the probe and has filled since would
+    // rejoin the queue late. After the poll every pipe with messages waiting is in it.
+    zpat::poller ready;
+    ready.add(puller, [] {});
+    REQUIRE(ready.run_once(5s) == 1);
     std::string order;
     for (int i = 0; i < 40; ++i) {
         auto msg = puller.receive(5s);
