@@ -5,9 +5,15 @@
 namespace zpat::broker::detail {
 
 traffic traffic_counters::snapshot() const {
-    return traffic{messages_in.get(),      bytes_in.get(),     messages_out.get(),
-                   bytes_out.get(),        dropped_full.get(), dropped_oversized.get(),
-                   dropped_malformed.get()};
+    return traffic{.messages_in = messages_in.get(),
+                   .bytes_in = bytes_in.get(),
+                   .messages_out = messages_out.get(),
+                   .bytes_out = bytes_out.get(),
+                   .dropped_full = dropped_full.get(),
+                   .dropped_oversized = dropped_oversized.get(),
+                   .dropped_malformed = dropped_malformed.get(),
+                   .frontend_connections = {},  // the device adds its roles' own
+                   .backend_connections = {}};
 }
 
 std::string bind_by_default(std::string_view endpoints) {

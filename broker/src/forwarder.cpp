@@ -63,6 +63,9 @@ struct side {
     const std::vector<std::string>& endpoints() const {
         return rich ? rich->endpoints() : plain->endpoints();
     }
+    connection_counts connections() const {
+        return rich ? rich->connections() : plain->connections();
+    }
 };
 
 using upstream = side<xsubscriber, subscriber>;
@@ -140,6 +143,8 @@ class forwarder final : public device {
         // raw+tcp counts per subscriber; libzmq drops without telling.
         snapshot.dropped_full =
             backend_.rich ? backend_.rich->dropped() : backend_.plain->dropped();
+        snapshot.frontend_connections = frontend_.connections();
+        snapshot.backend_connections = backend_.connections();
         into.forwarder = forwarder_stats{snapshot, topics_.read(), cached_.get()};
     }
     std::vector<std::string> frontend() const override { return frontend_.endpoints(); }

@@ -78,7 +78,9 @@ class service_broker final : public device {
 
     void report(stats& into) const override {
         const auto& counted = protocol_.counted();
-        into.service = service_broker_stats{counts_.snapshot(),
+        traffic snapshot = counts_.snapshot();
+        snapshot.frontend_connections = socket_.connections();
+        into.service = service_broker_stats{snapshot,
                                             services_table_.read(),
                                             counted.workers_expired.get(),
                                             counted.disconnects_sent.get(),

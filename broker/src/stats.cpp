@@ -12,6 +12,16 @@ namespace {
 
 using nlohmann::json;
 
+json connections_json(const connection_counts& c) {
+    return json{{"opened", c.opened},
+                {"closed", c.closed},
+                {"refused", c.refused},
+                {"malformed", c.malformed},
+                {"handshake_timeouts", c.handshake_timeouts},
+                {"partial_timeouts", c.partial_timeouts},
+                {"idle_timeouts", c.idle_timeouts}};
+}
+
 json traffic_json(const traffic& t) {
     return json{{"messages_in", t.messages_in},
                 {"bytes_in", t.bytes_in},
@@ -19,7 +29,10 @@ json traffic_json(const traffic& t) {
                 {"bytes_out", t.bytes_out},
                 {"dropped_full", t.dropped_full},
                 {"dropped_oversized", t.dropped_oversized},
-                {"dropped_malformed", t.dropped_malformed}};
+                {"dropped_malformed", t.dropped_malformed},
+                {"connections",
+                 {{"frontend", connections_json(t.frontend_connections)},
+                  {"backend", connections_json(t.backend_connections)}}}};
 }
 
 // Prometheus label values escape backslash, quote and newline.
@@ -57,9 +70,44 @@ class prometheus_text {
     std::string text_;
 };
 
+using device_traffic = std::vector<std::pair<std::string, traffic>>;
+
+// Each side's connections: opened and closed, and the closes for a reason by that reason.
+void connection_samples(prometheus_text& out, const device_traffic& devices) {
+    const auto each_side = [&](std::string_view name, const auto& value) {
+        for (const auto& [device, t] : devices) {
+            for (const auto& [side, counts] : {std::pair{"frontend", &t.frontend_connections},
+                                               std::pair{"backend", &t.backend_connections}}) {
+                const std::string labels =
+                    "device=\"" + device + "\",side=\"" + std::string(side) + "\"";
+                value(name, labels, *counts);
+            }
+        }
+    };
+    out.metric("connections_opened_total", "counter", "Connections a device's side took up.");
+    each_side("connections_opened_total", [&](auto name, const auto& labels, const auto& c) {
+        out.sample(name, labels, c.opened);
+    });
+    out.metric("connections_closed_total", "counter", "Connections of a device's side that ended.");
+    each_side("connections_closed_total", [&](auto name, const auto& labels, const auto& c) {
+        out.sample(name, labels, c.closed);
+    });
+    out.metric("connections_dropped_total", "counter",
+               "Connections a device's side closed for a reason, by reason.");
+    each_side("connections_dropped_total", [&](auto name, const auto& labels, const auto& c) {
+        for (const auto& [reason, n] :
+             {std::pair{"refused", c.refused}, std::pair{"malformed", c.malformed},
+              std::pair{"handshake_timeout", c.handshake_timeouts},
+              std::pair{"partial_timeout", c.partial_timeouts},
+              std::pair{"idle_timeout", c.idle_timeouts}}) {
+            out.sample(name, labels + ",reason=\"" + reason + "\"", n);
+        }
+    });
+}
+
 // The traffic of every device, one metric family at a time (the format wants them grouped).
 void traffic_samples(prometheus_text& out, const stats& s) {
-    std::vector<std::pair<std::string, traffic>> devices;
+    device_traffic devices;
     if (s.forwarder) {
         devices.emplace_back("forwarder", s.forwarder->counts);
     }
@@ -88,6 +136,7 @@ void traffic_samples(prometheus_text& out, const stats& s) {
            {{"reason=\"full\"", &traffic::dropped_full},
             {"reason=\"oversized\"", &traffic::dropped_oversized},
             {"reason=\"malformed\"", &traffic::dropped_malformed}});
+    connection_samples(out, devices);
 }
 
 }  // namespace

@@ -30,7 +30,12 @@ class streamer final : public device {
         }
     }
 
-    void report(stats& into) const override { into.streamer = counts_.snapshot(); }
+    void report(stats& into) const override {
+        traffic snapshot = counts_.snapshot();
+        snapshot.frontend_connections = frontend_.connections();
+        snapshot.backend_connections = backend_.connections();
+        into.streamer = snapshot;
+    }
     std::vector<std::string> frontend() const override { return frontend_.endpoints(); }
     std::vector<std::string> backend() const override { return backend_.endpoints(); }
 

@@ -6,6 +6,7 @@
 #include "support/captured_stderr.hpp"
 #include "support/plain_socket.hpp"
 #include "support/test_support.hpp"
+#include "support/zmtp_bytes.hpp"
 #include "zmq/zmq_socket.hpp"
 #include "zpat/zpat.hpp"
 
@@ -48,25 +49,12 @@ TEST_CASE("a peer sending one frame over the limit is cut off and other peers lo
     CHECK_FALSE(puller.receive(50ms));
 }
 
-namespace {
-
-// A ZMTP 3.0 greeting for the NULL mechanism, as a client (RFC 23).
-std::string zmtp_greeting() {
-    std::string greeting("\xff\0\0\0\0\0\0\0\0\x7f\x03\x00", 12);
-    greeting += std::string("NULL") + std::string(16, '\0');   // mechanism, padded to 20
-    greeting += std::string(1, '\0') + std::string(31, '\0');  // as-server, filler
-    return greeting;
-}
-
-}  // namespace
-
 TEST_CASE("ZeroMQ roles count their connections and log a handshake timeout and a malformed peer") {
     captured_stderr log;
     zpat::puller puller("@tcp://127.0.0.1:*", {.handshake_timeout = 200ms});
     zpat::testing::plain_socket silent(puller.endpoints()[0]);
     zpat::testing::plain_socket garbled(puller.endpoints()[0]);
-    // NULL's handshake must begin with READY; HELLO is a command out of turn.
-    garbled.send_all(zmtp_greeting() + std::string("\x04\x06\x05HELLO", 8));
+    garbled.send_all(zmtp_null_greeting() + zmtp_hello_command());
     {
         zpat::pusher honest(puller.endpoints()[0]);
         for (int i = 0; i < 20; ++i) {

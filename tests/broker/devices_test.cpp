@@ -8,7 +8,9 @@
 #include <thread>
 
 #include "broker_support.hpp"
+#include "support/plain_socket.hpp"
 #include "support/test_support.hpp"
+#include "support/zmtp_bytes.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/pipeline.hpp"
 #include "zpat/pubsub.hpp"
@@ -380,4 +382,34 @@ TEST_CASE("the broker stops within a second, with idle clients and workers conne
     b.stop();
     b.wait();
     CHECK(std::chrono::steady_clock::now() - start < 1s);
+}
+
+TEST_CASE("the broker counts each side's connections and names a malformed peer in its metrics",
+          "[broker][streamer]") {
+    broker::config cfg;
+    cfg.streamer =
+        broker::streamer_config{.frontend = "tcp://127.0.0.1:*", .backend = "tcp://127.0.0.1:*"};
+    running_broker b(cfg);
+    pusher push(">" + b.streamer_frontend());
+    puller pull(">" + b.streamer_backend());
+    REQUIRE(push.send(message{"through"}));
+    REQUIRE(pull.receive(5s));
+    {
+        zpat::testing::plain_socket garbled(b.streamer_frontend());
+        garbled.send_all(zpat::testing::zmtp_null_greeting() + zpat::testing::zmtp_hello_command());
+        CHECK(garbled.closed_by_peer());
+    }
+    REQUIRE(eventually_counted(b, [](const stats& s) {
+        const auto& front = s.streamer->frontend_connections;
+        return front.opened == 2 && front.closed == 1 && front.malformed == 1;
+    }));
+    CHECK(b.counters().streamer->backend_connections.opened == 1);
+    const std::string metrics = broker::to_prometheus(b.counters());
+    CHECK_THAT(metrics,
+               Catch::Contains("zpat_broker_connections_opened_total{device=\"streamer\","
+                               "side=\"frontend\"} 2") &&
+                   Catch::Contains("zpat_broker_connections_dropped_total{device="
+                                   "\"streamer\",side=\"frontend\",reason=\"malformed\"} 1"));
+    const auto json = nlohmann::json::parse(broker::to_json(b.counters()));
+    CHECK(json["streamer"]["traffic"]["connections"]["frontend"]["malformed"] == 1);
 }

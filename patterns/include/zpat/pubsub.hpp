@@ -138,6 +138,8 @@ class xpublisher {
     // ZeroMQ (libzmq drops without telling).
     std::uint64_t dropped() const;
     const std::vector<std::string>& endpoints() const;
+    // What its connections went through (connection_counts.hpp). Thread-safe.
+    connection_counts connections() const;
     // Readable while subscription messages wait (for zpat::poller).
     detail::poll_handle poll_handle() const;
 
@@ -166,6 +168,8 @@ class xsubscriber {
     bool receive(message& into, milliseconds timeout = forever);
     std::uint64_t oversized_dropped() const noexcept;
     const std::vector<std::string>& endpoints() const;
+    // What its connections went through (connection_counts.hpp). Thread-safe.
+    connection_counts connections() const;
     detail::poll_handle poll_handle() const;
 
   private:

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "zpat/core/connection_counts.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
 #include "zpat/core/poll_handle.hpp"
@@ -49,6 +50,8 @@ class router {
     // Messages sent to a peer that was not connected.
     std::uint64_t unroutable() const noexcept;
     const std::vector<std::string>& endpoints() const;
+    // What its connections went through (connection_counts.hpp). Thread-safe.
+    connection_counts connections() const;
     detail::poll_handle poll_handle() const;
 
   private:

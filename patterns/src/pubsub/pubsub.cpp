@@ -98,6 +98,9 @@ bool xpublisher::receive_subscription(message& into, milliseconds timeout) {
 std::uint64_t xpublisher::dropped() const {
     return impl_->dropped();
 }
+connection_counts xpublisher::connections() const {
+    return impl_->connections();
+}
 const std::vector<std::string>& xpublisher::endpoints() const {
     return impl_->endpoints();
 }
@@ -127,6 +130,9 @@ bool xsubscriber::receive(message& into, milliseconds timeout) {
 }
 std::uint64_t xsubscriber::oversized_dropped() const noexcept {
     return impl_->oversized_dropped();
+}
+connection_counts xsubscriber::connections() const {
+    return impl_->connections();
 }
 const std::vector<std::string>& xsubscriber::endpoints() const {
     return impl_->endpoints();

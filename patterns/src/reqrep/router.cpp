@@ -29,6 +29,9 @@ std::uint64_t router::oversized_dropped() const noexcept {
 std::uint64_t router::unroutable() const noexcept {
     return impl_->unroutable();
 }
+connection_counts router::connections() const {
+    return impl_->connections();
+}
 const std::vector<std::string>& router::endpoints() const {
     return impl_->endpoints();
 }

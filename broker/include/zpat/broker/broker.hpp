@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "zpat/core/connection_counts.hpp"
 #include "zpat/core/options.hpp"
 
 namespace zpat::broker {
@@ -81,6 +82,11 @@ struct traffic {
     std::uint64_t dropped_full = 0;
     std::uint64_t dropped_oversized = 0;
     std::uint64_t dropped_malformed = 0;
+    // What each side's connections went through: opened, closed, and closed for what reason
+    // (zpat::connection_counts says what each backend can tell). The service broker has one
+    // side, counted as the frontend.
+    connection_counts frontend_connections;
+    connection_counts backend_connections;
 };
 
 struct topic_stats {
