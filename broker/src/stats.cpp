@@ -139,6 +139,57 @@ void traffic_samples(prometheus_text& out, const stats& s) {
     connection_samples(out, devices);
 }
 
+void forwarder_samples(prometheus_text& out, const forwarder_stats& f) {
+    out.metric("topic_subscriptions", "gauge", "Subscribers holding a topic prefix.");
+    for (const topic_stats& t : f.topics) {
+        out.sample("topic_subscriptions", "prefix=\"" + label(t.prefix) + "\"", t.subscriptions);
+    }
+    out.metric("topic_messages_total", "counter", "Messages forwarded matching a prefix.");
+    for (const topic_stats& t : f.topics) {
+        out.sample("topic_messages_total", "prefix=\"" + label(t.prefix) + "\"", t.messages);
+    }
+    out.metric("cached_topics", "gauge", "Topics held by the last-value cache.");
+    out.sample("cached_topics", "", f.cached_topics);
+}
+
+void service_samples(prometheus_text& out, const service_broker_stats& v) {
+    const auto family = [&](std::string_view name, std::string_view type, std::string_view help,
+                            std::uint64_t service_stats::*field) {
+        out.metric(name, type, help);
+        for (const service_stats& one : v.services) {
+            out.sample(name, "service=\"" + label(one.name) + "\"", one.*field);
+        }
+    };
+    family("service_workers", "gauge", "Workers registered for a service.",
+           &service_stats::workers);
+    family("service_waiting_workers", "gauge", "Workers of a service idle now.",
+           &service_stats::waiting_workers);
+    family("service_queued", "gauge", "Requests waiting for a worker.", &service_stats::queued);
+    family("service_requests_total", "counter", "Requests received for a service.",
+           &service_stats::requests);
+    family("service_replies_total", "counter", "Replies sent for a service.",
+           &service_stats::replies);
+    family("service_expired_total", "counter", "Requests expired in the queue.",
+           &service_stats::expired);
+    family("service_rejected_total", "counter", "Requests refused with the queue full.",
+           &service_stats::rejected);
+    const auto total = [&](std::string_view name, std::string_view type, std::string_view help,
+                           std::uint64_t value) {
+        out.metric(name, type, help);
+        out.sample(name, "", value);
+    };
+    total("workers_expired_total", "counter", "Workers purged after going silent.",
+          v.workers_expired);
+    total("disconnects_sent_total", "counter", "DISCONNECTs sent for an unexpected command.",
+          v.disconnects_sent);
+    total("mmi_requests_total", "counter", "MMI requests answered by the broker.", v.mmi_requests);
+    total("requests_expired_total", "counter",
+          "Requests expired in a queue, all services, forgotten ones too.", v.requests_expired);
+    total("requests_rejected_total", "counter",
+          "Requests refused at max-queued-bytes or max-queue.", v.requests_rejected);
+    total("queued_bytes", "gauge", "Memory held by requests waiting for workers.", v.queued_bytes);
+}
+
 }  // namespace
 
 std::string to_json(const stats& s) {
@@ -189,38 +240,10 @@ std::string to_prometheus(const stats& s) {
     out.sample("info", "version=\"" + std::string(zpat::version()) + "\"", 1);
     traffic_samples(out, s);
     if (s.forwarder) {
-        out.metric("topic_subscriptions", "gauge", "Subscribers holding a topic prefix.");
-        for (const topic_stats& t : s.forwarder->topics) {
-            out.sample("topic_subscriptions", "prefix=\"" + label(t.prefix) + "\"",
-                       t.subscriptions);
-        }
-        out.metric("topic_messages_total", "counter", "Messages forwarded matching a prefix.");
-        for (const topic_stats& t : s.forwarder->topics) {
-            out.sample("topic_messages_total", "prefix=\"" + label(t.prefix) + "\"", t.messages);
-        }
+        forwarder_samples(out, *s.forwarder);
     }
     if (s.service) {
-        const auto family = [&](std::string_view name, std::string_view type, std::string_view help,
-                                std::uint64_t service_stats::*field) {
-            out.metric(name, type, help);
-            for (const service_stats& v : s.service->services) {
-                out.sample(name, "service=\"" + label(v.name) + "\"", v.*field);
-            }
-        };
-        family("service_workers", "gauge", "Workers registered for a service.",
-               &service_stats::workers);
-        family("service_queued", "gauge", "Requests waiting for a worker.", &service_stats::queued);
-        family("service_requests_total", "counter", "Requests received for a service.",
-               &service_stats::requests);
-        family("service_expired_total", "counter", "Requests expired in the queue.",
-               &service_stats::expired);
-        out.metric("workers_expired_total", "counter", "Workers purged after going silent.");
-        out.sample("workers_expired_total", "", s.service->workers_expired);
-        out.metric("requests_rejected_total", "counter",
-                   "Requests refused at max-queued-bytes or max-queue.");
-        out.sample("requests_rejected_total", "", s.service->requests_rejected);
-        out.metric("queued_bytes", "gauge", "Memory held by requests waiting for workers.");
-        out.sample("queued_bytes", "", s.service->queued_bytes);
+        service_samples(out, *s.service);
     }
     return out.take();
 }

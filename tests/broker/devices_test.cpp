@@ -413,3 +413,68 @@ TEST_CASE("the broker counts each side's connections and names a malformed peer 
     const auto json = nlohmann::json::parse(broker::to_json(b.counters()));
     CHECK(json["streamer"]["traffic"]["connections"]["frontend"]["malformed"] == 1);
 }
+
+namespace {
+
+// Every counter with a value no other counter has, so that a value found in the Prometheus text
+// can only have come from its own counter.
+stats numbered_stats() {
+    std::uint64_t next = 1000;
+    const auto traffic_numbered = [&] {
+        broker::traffic t{};
+        for (auto* field : {&t.messages_in, &t.bytes_in, &t.messages_out, &t.bytes_out,
+                            &t.dropped_full, &t.dropped_oversized, &t.dropped_malformed}) {
+            *field = next++;
+        }
+        for (auto* c : {&t.frontend_connections, &t.backend_connections}) {
+            *c = {next++, next++, next++, next++, next++, next++, next++};
+        }
+        return t;
+    };
+    stats s;
+    s.forwarder = broker::forwarder_stats{traffic_numbered(), {{"t", next++, next++}}, next++};
+    s.streamer = traffic_numbered();
+    broker::service_broker_stats service;
+    service.counts = traffic_numbered();
+    service.services = {{"echo", next++, next++, next++, next++, next++, next++, next++}};
+    for (auto* field :
+         {&service.workers_expired, &service.disconnects_sent, &service.mmi_requests,
+          &service.requests_expired, &service.requests_rejected, &service.queued_bytes}) {
+        *field = next++;
+    }
+    s.service = service;
+    return s;
+}
+
+// The numbers of a JSON document, walked without recursion.
+std::vector<std::uint64_t> json_numbers(const nlohmann::json& document) {
+    std::vector<std::uint64_t> numbers;
+    std::vector<const nlohmann::json*> pending{&document};
+    while (!pending.empty()) {
+        const nlohmann::json* node = pending.back();
+        pending.pop_back();
+        if (node->is_number_unsigned()) {
+            numbers.push_back(node->get<std::uint64_t>());
+        }
+        if (node->is_structured()) {
+            for (const auto& child : *node) {
+                pending.push_back(&child);
+            }
+        }
+    }
+    return numbers;
+}
+
+}  // namespace
+
+TEST_CASE("every counter of the broker's JSON is also in its Prometheus text", "[broker]") {
+    const stats s = numbered_stats();
+    const auto numbers = json_numbers(nlohmann::json::parse(broker::to_json(s)));
+    CHECK(numbers.size() == 79);  // every field above: a new one needs a metric too
+    const std::string metrics = broker::to_prometheus(s);
+    for (const std::uint64_t n : numbers) {
+        CAPTURE(n);
+        const bool sampled = metrics.find(" " + std::to_string(n) + "\n") != std::string::npos;
+        CHECK(sampled);
+    }
+}
