@@ -86,6 +86,12 @@ http_endpoint::http_endpoint(const http_address& address, const broker& source)
     impl_->server.Get("/metrics", [&source](const httplib::Request&, httplib::Response& res) {
         res.set_content(to_prometheus(source.counters()), "text/plain; version=0.0.4");
     });
+    // For load balancers and supervisors: 200 while every device runs, 503 and why not.
+    impl_->server.Get("/healthz", [&source](const httplib::Request&, httplib::Response& res) {
+        const std::string trouble = source.trouble();
+        res.status = trouble.empty() ? 200 : 503;
+        res.set_content(trouble.empty() ? "ok\n" : trouble + "\n", "text/plain");
+    });
     std::string host = address.host;
     const int port = impl_->bind(host, address.port);
     if (port < 0) {

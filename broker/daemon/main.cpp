@@ -127,7 +127,8 @@ void define_limits(CLI::App& app, settings& s) {
                    "Where `zpat stats` reads the counters; empty for none")
         ->capture_default_str();
     app.add_option("--http", s.http,
-                   "Serve the counters over HTTP at HOST:PORT (/stats JSON, /metrics Prometheus); "
+                   "Serve the counters over HTTP at HOST:PORT (/stats JSON, /metrics Prometheus, "
+                   "/healthz); "
                    "off by default")
         ->capture_default_str();
 }

@@ -39,6 +39,24 @@ struct broker::impl {
         return all;
     }
 
+    const char* name_of(const detail::device* d) const {
+        return d == forwarder.get()  ? "forwarder"
+               : d == streamer.get() ? "streamer"
+                                     : "service broker";
+    }
+
+    // Runs `d` on this thread until stop; a failure is logged and kept for trouble().
+    void run(detail::device* d) {
+        try {
+            d->run(stop);
+        } catch (const std::exception& e) {
+            const std::string why = std::string(name_of(d)) + " stopped: " + e.what();
+            spdlog::error("broker device {}", why);
+            const std::lock_guard lock(threads_mutex);
+            failures.push_back(why);
+        }
+    }
+
     zpat::broker::stats snapshot() const {
         zpat::broker::stats s;
         for (const detail::device* d : devices()) {
@@ -63,6 +81,7 @@ struct broker::impl {
     detail::stop_token stop;
     std::mutex threads_mutex;
     std::vector<std::thread> threads;
+    std::vector<std::string> failures;  // devices that ended with an error, and why
     bool started = false;
 };
 
@@ -80,13 +99,7 @@ void broker::start() {
     }
     impl_->started = true;
     for (detail::device* d : impl_->devices()) {
-        impl_->threads.emplace_back([d, this] {
-            try {
-                d->run(impl_->stop);
-            } catch (const std::exception& e) {
-                spdlog::error("broker device stopped: {}", e.what());
-            }
-        });
+        impl_->threads.emplace_back([d, this] { impl_->run(d); });
     }
     if (impl_->stats_replier) {
         impl_->threads.emplace_back([this] {
@@ -116,6 +129,21 @@ void broker::wait() {
 
 stats broker::counters() const {
     return impl_->snapshot();
+}
+
+std::string broker::trouble() const {
+    if (impl_->stop.requested()) {
+        return "stopping";
+    }
+    const std::lock_guard lock(impl_->threads_mutex);
+    if (!impl_->started) {
+        return "not started";
+    }
+    std::string why;
+    for (const std::string& failure : impl_->failures) {
+        why += (why.empty() ? "" : "; ") + failure;
+    }
+    return why;
 }
 
 namespace {

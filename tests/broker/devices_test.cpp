@@ -478,3 +478,12 @@ TEST_CASE("every counter of the broker's JSON is also in its Prometheus text", "
         CHECK(sampled);
     }
 }
+
+TEST_CASE("the broker says why it is not serving: not started, stopping", "[broker]") {
+    broker::broker b(service_only());
+    CHECK(b.trouble() == "not started");
+    b.start();
+    CHECK(b.trouble().empty());
+    b.stop();
+    CHECK(b.trouble() == "stopping");
+}

@@ -487,6 +487,8 @@ def _():
         assert shown.returncode == 0 and shown.stdout.startswith(name + " "), shown
         assert shown.stdout.split()[1] == snapshot["version"], (shown.stdout, snapshot)
     assert f'zpat_broker_info{{version="{snapshot["version"]}"}} 1' in metrics, metrics
+    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/healthz", timeout=LIMIT) as r:
+        assert r.status == 200 and r.read() == b"ok\n"
 
 
 @case("--http on port 0 logs the real port; an empty host serves IPv4 too; no port is shared")

@@ -153,6 +153,9 @@ class broker {
 
     // A snapshot of the counters; the per-topic and per-service tables are at most 100 ms old.
     stats counters() const;
+    // Why the broker is not serving, or "" while every device runs: "not started", "stopping",
+    // or which device stopped and why (a device that fails ends alone; the rest carry on).
+    std::string trouble() const;
 
     // The bound addresses, with real ports for ":*" (empty for a device not configured).
     std::vector<std::string> forwarder_frontend() const;
