@@ -1,5 +1,8 @@
 #include "http.hpp"
 
+// poll(), not select(): cpp-httplib 0.11 hands select() any descriptor without checking it
+// against FD_SETSIZE, and a broker with a thousand connections has descriptors past it.
+#define CPPHTTPLIB_USE_POLL
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>

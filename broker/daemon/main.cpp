@@ -5,6 +5,7 @@
 // Exit codes: 0 after a clean stop, 1 on a runtime failure, 2 on bad usage or configuration.
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -206,9 +207,31 @@ int wait_for_stop(const sigset_t& signals, zpat::broker::daemon::log_output& log
     }
 }
 
+// Every connection takes a descriptor: take as many as the system lets this process have (the
+// soft limit, often 1024, is a guard for select()-era programs), as nginx and nats-server do.
+void raise_descriptor_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        return;
+    }
+    const rlim_t was = limit.rlim_cur;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+            limit.rlim_cur = was;
+        }
+    }
+    if (limit.rlim_cur != was) {
+        spdlog::info("descriptor limit raised from {} to {}", was, limit.rlim_cur);
+    } else {
+        spdlog::info("descriptor limit {}", was);
+    }
+}
+
 // Runs the broker until SIGINT or SIGTERM. Returns the exit status.
 int run(const zpat::broker::config& cfg, const std::string& http_address, const sigset_t& signals,
         zpat::broker::daemon::log_output& log) {
+    raise_descriptor_limit();
     zpat::broker::broker broker(cfg);
     spdlog::info("zpat-broker {} starting", zpat::version());
     log_endpoints("service broker (Majordomo MDP/0.1)", broker.service_endpoint());

@@ -491,6 +491,46 @@ def _():
         assert r.status == 200 and r.read() == b"ok\n"
 
 
+@case("the broker raises its descriptor limit and serves HTTP on descriptors past 1024")
+def _():
+    import resource
+    import urllib.request
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert hard >= 2048, f"this test needs a hard descriptor limit of 2048, not {hard}"
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2048), hard))  # for our own sockets
+    port, http_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [BROKER, "--no-forwarder", "--no-service", "--stats-endpoint", "",
+         "--streamer-frontend", f"tcp://127.0.0.1:{port}",
+         "--streamer-backend", f"tcp://127.0.0.1:{free_port()}",
+         "--http", f"127.0.0.1:{http_port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard)))
+    started.append(process)
+    said = []
+    for line in process.stderr:  # until the broker serves
+        said.append(line)
+        if "HTTP counters on" in line:
+            break
+    threading.Thread(target=process.stderr.read, daemon=True).start()
+    assert any(f"descriptor limit raised from 256 to {hard}" in line for line in said), said
+    # 1100 idle connections: the broker's next descriptors are past select()'s FD_SETSIZE.
+    idle = []
+    try:
+        for _ in range(1100):
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=LIMIT))
+        assert wait_for(lambda: json.loads(urllib.request.urlopen(
+            f"http://127.0.0.1:{http_port}/stats", timeout=LIMIT).read())
+            ["streamer"]["traffic"]["connections"]["frontend"]["opened"] >= 1100)
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/healthz",
+                                    timeout=LIMIT) as r:
+            assert r.status == 200 and r.read() == b"ok\n"
+    finally:
+        for connection in idle:
+            connection.close()
+    assert process.poll() is None, "the broker died"
+
+
 @case("--http on port 0 logs the real port; an empty host serves IPv4 too; no port is shared")
 def _():
     import re
