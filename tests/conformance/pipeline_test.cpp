@@ -85,10 +85,11 @@ TEST_CASE("a puller fair-queues between pushers that both have messages waiting"
         REQUIRE(msg);
         order += msg->front();
     }
-    // In turn: strictly, as a build without sanitizers shows. Under ThreadSanitizer libzmq's
-    // slowed I/O thread may hand a pipe its messages a read (8 of them) at a time, so what is
-    // checked is that neither pusher gets more than 8 in a row and both get their share; a
-    // queue that serves one pusher while the other waits fails both.
+    // In turn: strictly, on an idle machine. On a busy one (CI, or under ThreadSanitizer)
+    // libzmq's I/O thread may hand a pipe its messages a socket read (8 of them) at a time, and
+    // the pipe that ran dry rejoins a read later, so runs of 8 or 9 happen. What is checked is
+    // that neither pusher gets more than 16 in a row and both get their share: each pusher has
+    // more than 40 messages waiting, so a queue that serves one while the other waits fails.
     CAPTURE(order);
     std::size_t run = 1;
     std::size_t longest = 1;
@@ -96,7 +97,7 @@ TEST_CASE("a puller fair-queues between pushers that both have messages waiting"
         run = order[i] == order[i - 1] ? run + 1 : 1;
         longest = std::max(longest, run);
     }
-    CHECK(longest <= 8);
+    CHECK(longest <= 16);
     CHECK(std::count(order.begin(), order.end(), 'l') >= 15);
     CHECK(std::count(order.begin(), order.end(), 'r') >= 15);
 }
