@@ -186,3 +186,40 @@ TEST_CASE("a message over max_message_size is refused on send with the sizes in 
         Catch::Matchers::Contains("message of 1025 bytes exceeds max_message_size of 1024"));
     CHECK_THROWS_AS(pusher.send(message{}), zpat::state_error);
 }
+
+TEST_CASE("a message over max_message_frames is refused on send with the counts in the error") {
+    zpat::pusher pusher(absent_endpoint(), {.max_message_frames = 3});
+    CHECK(pusher.send(message{"a", "b", "c"}));
+    CHECK_THROWS_WITH(
+        pusher.send(message{"a", "b", "c", "d"}),
+        Catch::Matchers::Contains("message of 4 frames exceeds max_message_frames of 3"));
+}
+
+TEST_CASE("a puller refuses a message over max_message_frames: ZeroMQ drops it, raw cuts off") {
+    // Many empty frames cost memory beyond their bytes (a frame's bookkeeping), so the frame
+    // count is bounded apart from the size. ZeroMQ discards the message and counts it; the
+    // raw wire format declares the count up front, so raw+tcp closes that connection at once,
+    // before anything is allocated for the frames.
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
+    CAPTURE(transport);
+    zpat::puller puller("@" + any_endpoint(transport), {.max_message_frames = 10});
+    zpat::pusher pusher(puller.endpoints()[0]);
+    const auto frames = [](std::size_t count, std::string_view each) {
+        message msg;
+        for (std::size_t i = 0; i < count; ++i) {
+            msg.push_back(std::string(each));
+        }
+        return msg;
+    };
+    REQUIRE(pusher.send(frames(11, "")));
+    REQUIRE(pusher.send(frames(10, "ok")));
+    if (transport == "raw+tcp") {
+        CHECK(eventually([&] { return puller.connections().malformed == 1; }));
+        CHECK_FALSE(puller.receive(0ms));
+        return;
+    }
+    auto msg = puller.receive(5s);
+    REQUIRE(msg);
+    CHECK(*msg == frames(10, "ok"));
+    CHECK(puller.oversized_dropped() == 1);
+}

@@ -60,5 +60,14 @@ TEST_CASE("options out of range are refused by field name, on every backend") {
                       Contains("max_message_size"));
     CHECK_THROWS_WITH(zpat::pusher(">" + endpoint, {.send_timeout = -5ms}),
                       Contains("send_timeout is -5 ms"));
+    CHECK_THROWS_WITH(zpat::puller("@" + endpoint, {.max_message_frames = 0}),
+                      Contains("max_message_frames is 0"));
     CHECK_NOTHROW(zpat::puller("@" + endpoint, {.send_timeout = zpat::forever}));
+}
+
+TEST_CASE("raw+tcp refuses max_message_frames beyond what its wire format carries") {
+    CHECK_THROWS_WITH(zpat::puller("@raw+tcp://127.0.0.1:*", {.max_message_frames = 1025}),
+                      Contains("max_message_frames is 1025; raw+tcp carries at most 1024"));
+    CHECK_NOTHROW(zpat::puller("@raw+tcp://127.0.0.1:*", {.max_message_frames = 1024}));
+    CHECK_NOTHROW(zpat::puller("@tcp://127.0.0.1:*", {.max_message_frames = 100000}));
 }

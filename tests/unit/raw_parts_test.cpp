@@ -140,7 +140,7 @@ TEST_CASE("distributor: with wait_for_room, a full subscriber makes the send tim
 TEST_CASE("pipe: a read's messages are handed over whole, the rest kept as stock") {
     asio::io_context io;
     for (const std::size_t kept : {std::size_t{1}, std::size_t{3}, std::size_t{5}}) {
-        zpat::detail::pipe p(io, 1, -1, 1 << 20);
+        zpat::detail::pipe p(io, 1, -1, zpat::options{});
         for (int i = 0; i < 5; ++i) {
             p.stock.push_back(message{"m" + std::to_string(i)});
         }
@@ -155,7 +155,7 @@ TEST_CASE("pipe: a read's messages are handed over whole, the rest kept as stock
 
 TEST_CASE("pipe: its write buffers swap, and large idle ones are freed") {
     asio::io_context io;
-    zpat::detail::pipe p(io, 1, 0, 1 << 20);
+    zpat::detail::pipe p(io, 1, 0, zpat::options{});
     CHECK(p.queue(message{"a"}));
     CHECK_FALSE(p.queue(message{"b"}));  // a write is already due
     REQUIRE(p.take_queued());

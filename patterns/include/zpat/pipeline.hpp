@@ -60,7 +60,8 @@ class puller {
     std::optional<message> receive(milliseconds timeout = forever);
     // The same into `into`, reusing its storage. Returns false on timeout.
     bool receive(message& into, milliseconds timeout = forever);
-    // Messages discarded because they exceeded options::max_message_size.
+    // Messages discarded because they exceeded options::max_message_size or
+    // max_message_frames.
     std::uint64_t oversized_dropped() const noexcept;
     const std::vector<std::string>& endpoints() const;
     // What its connections went through (connection_counts.hpp says what each backend

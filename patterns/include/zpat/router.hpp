@@ -45,7 +45,8 @@ class router {
     std::optional<message> receive(milliseconds timeout = forever);
     // The same into `into`, reusing its storage. Returns false on timeout.
     bool receive(message& into, milliseconds timeout = forever);
-    // Messages dropped on receipt because they exceeded options::max_message_size.
+    // Messages dropped on receipt because they exceeded options::max_message_size or
+    // max_message_frames.
     std::uint64_t oversized_dropped() const noexcept;
     // Messages sent to a peer that was not connected.
     std::uint64_t unroutable() const noexcept;

@@ -22,14 +22,18 @@
 #include "connection_limits.hpp"
 #include "wire.hpp"
 #include "zpat/core/message.hpp"
+#include "zpat/core/options.hpp"
 
 namespace zpat::detail {
 
 struct pipe : std::enable_shared_from_this<pipe> {
     using id_type = std::uint64_t;
 
-    pipe(asio::io_context& io, id_type peer, int index, std::size_t max_message_size)
-        : socket(io), id(peer), dial_index(index), decoder(max_message_size) {}
+    pipe(asio::io_context& io, id_type peer, int index, const options& limits)
+        : socket(io),
+          id(peer),
+          dial_index(index),
+          decoder(limits.max_message_size, limits.max_message_frames) {}
 
     bool accepted() const noexcept { return dial_index < 0; }
 

@@ -217,7 +217,7 @@ void pipe_set::reset() {
 
 pipe_ptr pipe_set::make_pipe(int dial_index) {
     std::lock_guard lock(mutex_);
-    return std::make_shared<pipe>(io_, next_id_++, dial_index, opts_.max_message_size);
+    return std::make_shared<pipe>(io_, next_id_++, dial_index, opts_);
 }
 
 void pipe_set::accept_next(tcp::acceptor& acceptor) {

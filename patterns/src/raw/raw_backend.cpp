@@ -71,17 +71,9 @@ std::unique_ptr<service_worker_impl> refuse_worker(const std::vector<endpoint>&,
 
 }  // namespace
 
-void check_raw_sendable(const message& msg, const options& opts) {
-    check_sendable(msg, opts.max_message_size);
-    if (msg.size() > wire::max_frames) {
-        throw message_size_error("message of " + std::to_string(msg.size()) +
-                                 " frames exceeds the raw wire format's limit of " +
-                                 std::to_string(wire::max_frames));
-    }
-}
-
 const backend& raw_tcp_backend() {
     static const backend table{"raw+tcp",
+                               wire::max_frames,
                                tcp_refusal,
                                make_raw_requester,
                                make_raw_replier,
@@ -101,6 +93,7 @@ const backend& raw_tcp_backend() {
 
 const backend& raw_udp_backend() {
     static const backend table{"raw+udp",
+                               wire::max_frames,
                                udp_refusal,
                                make_raw_udp_requester,
                                make_raw_udp_replier,

@@ -54,7 +54,4 @@ std::unique_ptr<publisher_impl> make_raw_udp_publisher(const std::vector<endpoin
 std::unique_ptr<subscriber_impl> make_raw_udp_subscriber(const std::vector<endpoint>&,
                                                          const options&);
 
-// check_sendable, plus the wire format's frame-count limit.
-void check_raw_sendable(const message& msg, const options& opts);
-
 }  // namespace zpat::detail

@@ -20,7 +20,7 @@ class raw_publisher final : public publisher_impl, private pipe_events {
     raw_publisher& operator=(const raw_publisher&) = delete;
 
     bool send(const message& msg) override {
-        check_raw_sendable(msg, opts_);
+        check_sendable(msg, opts_);
         return fan_out_.send(msg, opts_.block_when_full);
     }
     bool wait_for_subscriptions(std::size_t count, milliseconds timeout) override {

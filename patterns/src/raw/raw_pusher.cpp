@@ -20,7 +20,7 @@ class raw_pusher final : public sender_impl, private pipe_events {
     raw_pusher& operator=(const raw_pusher&) = delete;
 
     bool send(const message& msg) override {
-        check_raw_sendable(msg, opts_);
+        check_sendable(msg, opts_);
         return balancer_.send(msg);
     }
     const std::vector<std::string>& endpoints() const override { return pipes_->endpoints(); }

@@ -36,7 +36,7 @@ class raw_replier final : public replier_impl, private pipe_events {
             throw state_error("replier::reply called with no request pending");
         }
         pending_ = false;
-        check_raw_sendable(reply, opts_);
+        check_sendable(reply, opts_);
         send_to(pending_peer_, reply);
     }
 
@@ -61,7 +61,7 @@ class raw_replier final : public replier_impl, private pipe_events {
         while (requests_.receive(request, forever, &from)) {
             try {
                 message reply = handler(std::move(request));
-                check_raw_sendable(reply, opts_);
+                check_sendable(reply, opts_);
                 send_to(from, reply);
             } catch (const std::exception&) {
                 failures_.fetch_add(1);

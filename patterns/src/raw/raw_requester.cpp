@@ -24,7 +24,7 @@ class raw_requester final : public requester_impl, private pipe_events {
     raw_requester& operator=(const raw_requester&) = delete;
 
     std::optional<message> request(const message& request) override {
-        check_raw_sendable(request, opts_);
+        check_sendable(request, opts_);
         const int attempts = 1 + std::max(0, opts_.retries);
         for (attempts_ = 1; attempts_ <= attempts; ++attempts_) {
             message reply;

@@ -27,7 +27,7 @@ class raw_udp_publisher final : public publisher_impl {
     }
 
     bool send(const message& msg) override {
-        check_raw_sendable(msg, opts_);
+        check_sendable(msg, opts_);
         // Reading registrations costs a system call; doing it on every send would double the
         // calls per message, so it is done at most every 20 ms (the socket buffer holds them).
         if (const auto now = clock_type::now(); now - last_housekeeping_ >= housekeeping_interval) {
@@ -79,7 +79,8 @@ class raw_udp_publisher final : public publisher_impl {
         udp::channel::address from;
         while (channel_.receive(in_, from, timeout)) {
             timeout = milliseconds{0};
-            auto d = udp::decode(in_, wire::role::subscriber, opts_.max_message_size);
+            auto d = udp::decode(in_, wire::role::subscriber, opts_.max_message_size,
+                                 opts_.max_message_frames);
             if (!d) {
                 continue;
             }

@@ -90,7 +90,8 @@ class raw_udp_replier final : public replier_impl {
             if (!channel_.receive(bytes, sender, left)) {
                 return false;
             }
-            auto request = udp::decode(bytes, wire::role::requester, opts_.max_message_size);
+            auto request = udp::decode(bytes, wire::role::requester, opts_.max_message_size,
+                                       opts_.max_message_frames);
             if (!request || request->what != udp::kind::request) {
                 continue;
             }
@@ -111,7 +112,7 @@ class raw_udp_replier final : public replier_impl {
     }
 
     void answer(const key& to, const message& reply) {
-        check_raw_sendable(reply, opts_);
+        check_sendable(reply, opts_);
         std::string bytes;
         udp::encode({wire::role::replier, udp::kind::reply, to.second, reply}, bytes);
         channel_.send(bytes, &to.first);

@@ -22,7 +22,7 @@ class raw_udp_requester final : public requester_impl {
     }
 
     std::optional<message> request(const message& request) override {
-        check_raw_sendable(request, opts_);
+        check_sendable(request, opts_);
         const udp::datagram outgoing{wire::role::requester, udp::kind::request, ++next_id_,
                                      request};
         udp::encode(outgoing, out_);
@@ -37,7 +37,8 @@ class raw_udp_requester final : public requester_impl {
                 if (left.count() <= 0 || !channel_.receive(in_, from, left)) {
                     break;
                 }
-                auto reply = udp::decode(in_, wire::role::replier, opts_.max_message_size);
+                auto reply = udp::decode(in_, wire::role::replier, opts_.max_message_size,
+                                         opts_.max_message_frames);
                 if (reply && reply->what == udp::kind::reply && reply->id == outgoing.id) {
                     return std::move(reply->body);
                 }

@@ -66,7 +66,8 @@ class raw_udp_subscriber final : public subscriber_impl {
                 }
                 continue;
             }
-            auto d = udp::decode(in_, wire::role::publisher, opts_.max_message_size);
+            auto d = udp::decode(in_, wire::role::publisher, opts_.max_message_size,
+                                 opts_.max_message_frames);
             if (!d || d->what != udp::kind::publication || d->body.empty() ||
                 !prefixes_.matches(d->body[0])) {
                 continue;

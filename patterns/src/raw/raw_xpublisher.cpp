@@ -28,7 +28,7 @@ class raw_xpublisher final : public xpublisher_impl, private pipe_events {
     raw_xpublisher& operator=(const raw_xpublisher&) = delete;
 
     bool send(const message& msg) override {
-        check_raw_sendable(msg, opts_);
+        check_sendable(msg, opts_);
         return fan_out_.send(msg, opts_.block_when_full);
     }
     bool receive_subscription(message& into, milliseconds timeout) override {

@@ -68,7 +68,7 @@ void set_id(std::string& encoded, std::uint64_t id) {
 }
 
 std::optional<datagram> decode(std::string_view bytes, wire::role peer_role,
-                               std::size_t max_message_size) {
+                               std::size_t max_message_size, std::size_t max_message_frames) {
     if (bytes.size() < header_size || bytes.substr(0, 4) != magic ||
         static_cast<std::uint8_t>(bytes[4]) != wire::version ||
         bytes[5] != static_cast<char>(peer_role) || !is_kind(bytes[6])) {
@@ -80,7 +80,7 @@ std::optional<datagram> decode(std::string_view bytes, wire::role peer_role,
     d.id = read_u64(bytes, id_offset);
     const std::string_view rest = bytes.substr(header_size);
     if (!rest.empty()) {
-        wire::decoder decoder(max_message_size);
+        wire::decoder decoder(max_message_size, max_message_frames);
         std::size_t used = 0;
         if (decoder.next(rest, d.body, used) != wire::decoder::status::message_ready ||
             used != rest.size()) {

@@ -43,9 +43,11 @@ void encode(const datagram& d, std::string& out);
 // message once and stamps each subscriber's sequence number on it.
 void set_id(std::string& encoded, std::uint64_t id);
 // Decodes one datagram from a peer expected to be `peer_role`. Returns nullopt for anything
-// else (wrong magic, version or role, malformed body): a stray datagram is simply ignored.
+// else (wrong magic, version or role, malformed body, a body over the limits): a stray datagram
+// is simply ignored.
 std::optional<datagram> decode(std::string_view bytes, wire::role peer_role,
-                               std::size_t max_message_size);
+                               std::size_t max_message_size,
+                               std::size_t max_message_frames = wire::max_frames);
 
 // An IPv4/IPv6 UDP socket: bound to the endpoints marked '@', or aimed at one '>' endpoint.
 // Thread-safe.

@@ -109,9 +109,9 @@ decoder::status decoder::next(std::string_view buffer, message& into, std::size_
         return status::need_more;
     }
     const std::uint32_t count = read_u32(buffer, 0);
-    if (count == 0 || count > max_frames) {
+    if (count == 0 || count > max_message_frames_) {
         return fail("message declares " + std::to_string(count) + " frames (allowed: 1 to " +
-                    std::to_string(max_frames) + ")");
+                    std::to_string(max_message_frames_) + ")");
     }
     // First pass: check every length that has arrived against the limit, without copying.
     std::size_t at = 4;
@@ -213,9 +213,9 @@ stream_decoder::status stream_decoder::feed(std::string_view& input, message& in
             if (!count) {
                 return status::need_more;
             }
-            if (*count == 0 || *count > max_frames) {
+            if (*count == 0 || *count > max_message_frames_) {
                 return fail("message declares " + std::to_string(*count) +
-                            " frames (allowed: 1 to " + std::to_string(max_frames) + ")");
+                            " frames (allowed: 1 to " + std::to_string(max_message_frames_) + ")");
             }
             frames_ = *count;
             frame_ = 0;

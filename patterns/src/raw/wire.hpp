@@ -44,7 +44,9 @@ void encode(const message& msg, std::string& out);
 // datagram, a test's bytes).
 class decoder {
   public:
-    explicit decoder(std::size_t max_message_size) : max_message_size_(max_message_size) {}
+    // Limits: bytes and frames in one message (the frames at most max_frames).
+    explicit decoder(std::size_t max_message_size, std::size_t max_message_frames = max_frames)
+        : max_message_size_(max_message_size), max_message_frames_(max_message_frames) {}
 
     enum class status { message_ready, need_more, error };
 
@@ -59,6 +61,7 @@ class decoder {
     status fail(std::string reason);
 
     std::size_t max_message_size_;
+    std::size_t max_message_frames_;
     std::string reason_;
 };
 
@@ -72,8 +75,11 @@ class stream_decoder {
   public:
     static constexpr std::size_t eager_bytes = std::size_t{256} * 1024;
 
-    explicit stream_decoder(std::size_t max_message_size)
-        : max_message_size_(max_message_size), whole_(max_message_size) {}
+    explicit stream_decoder(std::size_t max_message_size,
+                            std::size_t max_message_frames = max_frames)
+        : max_message_size_(max_message_size),
+          max_message_frames_(max_message_frames),
+          whole_(max_message_size, max_message_frames) {}
 
     enum class status { message_ready, need_more, error };
 
@@ -102,6 +108,7 @@ class stream_decoder {
     bool begin_frame(std::uint32_t length, message& into);
 
     std::size_t max_message_size_;
+    std::size_t max_message_frames_;
     decoder whole_;  // the fast path: a message whose bytes are all in one read
     state state_ = state::count;
     std::array<char, 4> header_{};

@@ -85,15 +85,20 @@ void check_host_port(const endpoint& ep) {
     }
 }
 
-void check_sendable(const message& msg, std::size_t max_size) {
+void check_sendable(const message& msg, const options& opts) {
     if (msg.empty()) {
         throw state_error("cannot send a message with no frames");
     }
     const std::size_t size = msg.byte_size();
-    if (size > max_size) {
+    if (size > opts.max_message_size) {
         throw message_size_error("message of " + std::to_string(size) +
-                                 " bytes exceeds max_message_size of " + std::to_string(max_size) +
-                                 " bytes");
+                                 " bytes exceeds max_message_size of " +
+                                 std::to_string(opts.max_message_size) + " bytes");
+    }
+    if (msg.size() > opts.max_message_frames) {
+        throw message_size_error("message of " + std::to_string(msg.size()) +
+                                 " frames exceeds max_message_frames of " +
+                                 std::to_string(opts.max_message_frames));
     }
 }
 
@@ -153,6 +158,9 @@ void check_options(const options& opts) {
     if (opts.max_message_size == 0) {
         throw option_error("options::max_message_size is 0; it must be at least 1 byte");
     }
+    if (opts.max_message_frames == 0) {
+        throw option_error("options::max_message_frames is 0; it must be at least 1 frame");
+    }
     check_duration("linger", opts.linger);
     check_duration("send_timeout", opts.send_timeout);
     check_duration("handshake_timeout", opts.handshake_timeout);
@@ -169,7 +177,15 @@ void check_options(const options& opts) {
 
 resolved_endpoints resolve(std::string_view text, link default_side, const options& opts) {
     check_options(opts);
-    return resolve(text, default_side);
+    resolved_endpoints result = resolve(text, default_side);
+    const std::size_t most = result.owner->max_frames;
+    if (most != 0 && opts.max_message_frames > most) {
+        throw option_error("options::max_message_frames is " +
+                           std::to_string(opts.max_message_frames) + "; " +
+                           std::string(result.owner->name) + " carries at most " +
+                           std::to_string(most) + " frames in a message");
+    }
+    return result;
 }
 
 }  // namespace zpat::detail

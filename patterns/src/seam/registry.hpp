@@ -31,8 +31,9 @@ resolved_endpoints resolve(std::string_view text, link default_side, const optio
 void check_host_port(const endpoint& ep);
 
 // Throws state_error for a message with no frames and message_size_error for one over
-// `max_size` bytes, naming both sizes: what no backend may send.
-void check_sendable(const message& msg, std::size_t max_size);
+// max_message_size bytes or max_message_frames frames, naming both sizes: what no backend may
+// send.
+void check_sendable(const message& msg, const options& opts);
 
 // The relay for `from` and `to`: the backend's own where it has one for that pair, otherwise
 // one that receives each message and sends it again.

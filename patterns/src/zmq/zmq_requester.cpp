@@ -13,7 +13,7 @@ class zmq_requester final : public requester_impl {
         : socket_(zmq::socket_type::req, endpoints, opts) {}
 
     std::optional<message> request(const message& request) override {
-        check_sendable(request, socket_.opts().max_message_size);
+        check_sendable(request, socket_.opts());
         const int attempts = 1 + std::max(0, socket_.opts().retries);
         for (attempts_ = 1; attempts_ <= attempts; ++attempts_) {
             message reply;

@@ -77,7 +77,7 @@ class zmq_service_worker final : public service_worker_impl {
         if (!pending_) {
             throw state_error("service_worker::reply called with no request pending");
         }
-        check_sendable(body, socket_.opts().max_message_size);
+        check_sendable(body, socket_.opts());
         pending_ = false;
         if (!connected_) {
             return;  // the broker went away meanwhile; the client will retry

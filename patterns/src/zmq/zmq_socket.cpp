@@ -143,7 +143,7 @@ bool zmq_socket::send(const message& msg) {
 }
 
 bool zmq_socket::send(const message& head, const message& body) {
-    check_sendable(body, options_.max_message_size);
+    check_sendable(body, options_);
     // libzmq applies the high-water mark to the first frame only; once it is queued the rest of
     // the message always follows, so only the first send can return false.
     for (const std::string& frame : head) {
@@ -181,7 +181,8 @@ bool zmq_socket::receive(message& into, milliseconds timeout) {
         for (;;) {
             const auto length = static_cast<std::size_t>(size);
             total += length;
-            oversized = oversized || total > options_.max_message_size;
+            oversized = oversized || total > options_.max_message_size ||
+                        count == options_.max_message_frames;
             if (!oversized) {
                 into.assign_frame(count++, {static_cast<const char*>(frame_.data()), length});
             }

@@ -31,6 +31,10 @@ struct options {
     // on send (message_size_error) and discarded on receive (a peer sending one larger frame is
     // disconnected by ZeroMQ).
     std::size_t max_message_size = std::size_t{16} * 1024 * 1024;
+    // Most frames in one message, treated as max_message_size is: refused on send, discarded on
+    // receive. Each frame costs memory beyond its bytes, so a message of many empty frames is
+    // bounded here. raw+tcp's wire format carries at most 1024; more is refused there.
+    std::size_t max_message_frames = 1024;
     // How long send() may wait for room at the high-water mark before returning false.
     milliseconds send_timeout = forever;
     // Limits on each connection, so that one peer cannot hold memory or a connection slot
