@@ -34,6 +34,7 @@ struct settings {
     zpat::broker::forwarder_config forwarder;
     zpat::broker::streamer_config streamer;
     std::size_t max_message_size = std::size_t{16} * 1024 * 1024;
+    std::size_t max_message_frames = 1024;
     int high_water_mark = 1000;
     std::string stats_endpoint = "tcp://127.0.0.1:5570";
     std::string http;
@@ -90,6 +91,20 @@ void define_service(CLI::App& app, settings& s) {
     add_duration(&app, "--request-expiry", s.service.request_expiry,
                  "How long a request waits for a worker before it is dropped")
         ->default_str("10s");
+    app.add_option("--max-service-name", s.service.max_service_name,
+                   "Longest service name in bytes; longer ones are refused, counted and logged")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 16));
+    app.add_option("--max-services", s.service.max_services,
+                   "Services the broker knows at once; requests and READYs for a new one past "
+                   "this are refused, counted and logged")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
+    app.add_option("--max-unexpected-per-second", s.service.max_unexpected_per_second,
+                   "DISCONNECTs one peer gets a second for unexpected commands; past this they "
+                   "are dropped unanswered and counted")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1'000'000));
 }
 
 void define_pubsub_and_pipeline(CLI::App& app, settings& s) {
@@ -124,6 +139,11 @@ void define_limits(CLI::App& app, settings& s) {
         ->capture_default_str()
         ->transform(CLI::AsSizeValue(false))
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 31));
+    app.add_option("--max-message-frames", s.max_message_frames,
+                   "Most frames in one message (raw+tcp carries at most 1024); more are dropped "
+                   "and counted")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
     app.add_option("--stats-endpoint", s.stats_endpoint,
                    "Where `zpat stats` reads the counters; empty for none")
         ->capture_default_str();
@@ -139,6 +159,7 @@ void define_limits(CLI::App& app, settings& s) {
 zpat::broker::config to_config(const settings& s) {
     zpat::broker::config cfg;
     cfg.max_message_size = s.max_message_size;
+    cfg.max_message_frames = s.max_message_frames;
     cfg.stats_endpoint = s.stats_endpoint;
     const auto check = [](const std::string& flag, const std::string& value, zpat::role_kind role) {
         try {

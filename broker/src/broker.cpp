@@ -14,14 +14,15 @@ namespace zpat::broker {
 
 struct broker::impl {
     explicit impl(const config& cfg) {
+        const detail::message_limits limits{cfg.max_message_size, cfg.max_message_frames};
         if (cfg.forwarder) {
-            forwarder = detail::make_forwarder(*cfg.forwarder, cfg.max_message_size);
+            forwarder = detail::make_forwarder(*cfg.forwarder, limits);
         }
         if (cfg.streamer) {
-            streamer = detail::make_streamer(*cfg.streamer, cfg.max_message_size);
+            streamer = detail::make_streamer(*cfg.streamer, limits);
         }
         if (cfg.service) {
-            service = detail::make_service_broker(*cfg.service, cfg.max_message_size);
+            service = detail::make_service_broker(*cfg.service, limits);
         }
         if (!cfg.stats_endpoint.empty()) {
             stats_replier.emplace(detail::bind_by_default(cfg.stats_endpoint),

@@ -159,8 +159,15 @@ class device {
     virtual std::vector<std::string> backend() const { return {}; }
 };
 
-std::unique_ptr<device> make_forwarder(const forwarder_config& cfg, std::size_t max_size);
-std::unique_ptr<device> make_streamer(const streamer_config& cfg, std::size_t max_size);
-std::unique_ptr<device> make_service_broker(const service_config& cfg, std::size_t max_size);
+// The largest message every device accepts (config::max_message_size and max_message_frames).
+struct message_limits {
+    std::size_t bytes;
+    std::size_t frames;
+};
+
+std::unique_ptr<device> make_forwarder(const forwarder_config& cfg, const message_limits& limits);
+std::unique_ptr<device> make_streamer(const streamer_config& cfg, const message_limits& limits);
+std::unique_ptr<device> make_service_broker(const service_config& cfg,
+                                            const message_limits& limits);
 
 }  // namespace zpat::broker::detail

@@ -29,10 +29,11 @@ namespace {
 // Topics the last-value cache keeps at most; past this, new topics are not cached.
 constexpr std::size_t max_cached_topics = 65536;
 
-options side_options(const forwarder_config& cfg, std::size_t max_size) {
+options side_options(const forwarder_config& cfg, const message_limits& limits) {
     return options{.send_high_water_mark = cfg.high_water_mark,
                    .receive_high_water_mark = cfg.high_water_mark,
-                   .max_message_size = max_size,
+                   .max_message_size = limits.bytes,
+                   .max_message_frames = limits.frames,
                    .send_timeout = tick,
                    .block_when_full = cfg.lossless};
 }
@@ -87,11 +88,11 @@ zpat::relay::destination destination_of(downstream& side) {
 
 class forwarder final : public device {
   public:
-    forwarder(const forwarder_config& cfg, std::size_t max_size)
+    forwarder(const forwarder_config& cfg, const message_limits& limits)
         : cfg_(cfg),
-          frontend_(bind_by_default(cfg.frontend), side_options(cfg, max_size),
+          frontend_(bind_by_default(cfg.frontend), side_options(cfg, limits),
                     std::initializer_list<std::string_view>{""}),
-          backend_(bind_by_default(cfg.backend), side_options(cfg, max_size)),
+          backend_(bind_by_default(cfg.backend), side_options(cfg, limits)),
           link_(source_of(frontend_), destination_of(backend_)) {
         if (cfg.last_value_cache && !backend_.rich) {
             throw unsupported_error(
@@ -293,8 +294,8 @@ class forwarder final : public device {
 
 }  // namespace
 
-std::unique_ptr<device> make_forwarder(const forwarder_config& cfg, std::size_t max_size) {
-    return std::make_unique<forwarder>(cfg, max_size);
+std::unique_ptr<device> make_forwarder(const forwarder_config& cfg, const message_limits& limits) {
+    return std::make_unique<forwarder>(cfg, limits);
 }
 
 }  // namespace zpat::broker::detail

@@ -91,6 +91,13 @@ void majordomo_broker::on_client(message& msg) {
                              (msg.byte_size() - msg[0].size() - msg[3].size()) +
                              msg.size() * sizeof(std::string);
     const auto known = services_.find(name);
+    if (known == services_.end()) {
+        if (const std::string why = name_refusal(name); !why.empty()) {
+            counted_.names_refused.add();
+            names_log_.warn("refused a request from " + hex(msg[0]) + ": " + why);
+            return;
+        }
+    }
     const bool over_budget = queued_bytes_ + cost > cfg_.max_queued_bytes;
     if (known == services_.end() && over_budget) {
         refuse(nullptr, name, msg[0]);  // no entry made for a service refused at once
@@ -163,6 +170,11 @@ void majordomo_broker::on_worker(message& msg) {
             } else if (msg[4].empty() || msg[4].starts_with(mdp::mmi_prefix)) {
                 unexpected(identity, "READY for '" + msg[4] +
                                          "': mmi.* and empty names belong to the broker");
+            } else if (const std::string why =
+                           services_.contains(msg[4]) ? "" : name_refusal(msg[4]);
+                       !why.empty()) {
+                counted_.names_refused.add();
+                unexpected(identity, "READY refused: " + why);
             } else {
                 enrol(identity, msg[4]);
             }
@@ -198,7 +210,13 @@ void majordomo_broker::on_reply(message& msg, bool known) {
     const std::string identity = msg[0];
     std::string name;
     if (known) {
-        name = workers_[identity].service;
+        worker& w = workers_[identity];
+        if (!w.busy) {
+            unexpected(identity, "REPLY from a worker that holds no request");
+            return;
+        }
+        w.busy = false;
+        name = w.service;
     } else if (const auto gone = departed_.find(identity); gone != departed_.end()) {
         name = gone->second.service;  // purged while busy: the reply still counts
     } else {
@@ -247,6 +265,7 @@ void majordomo_broker::dispatch(service& svc) {
         for (std::size_t i = 0; i < req.body.size(); ++i) {
             to_worker.push_back(std::move(req.body[i]));
         }
+        workers_[svc.waiting.front()].busy = true;
         svc.waiting.pop_front();
         note_queued(-static_cast<std::int64_t>(req.cost));
         svc.queue.pop_front();
@@ -254,8 +273,30 @@ void majordomo_broker::dispatch(service& svc) {
     }
 }
 
+std::string majordomo_broker::name_refusal(const std::string& name) const {
+    if (name.size() > cfg_.max_service_name) {
+        return "a service name of " + std::to_string(name.size()) +
+               " bytes is over max-service-name (" + std::to_string(cfg_.max_service_name) + ")";
+    }
+    if (services_.size() >= cfg_.max_services) {
+        return "a new service '" + name + "' while " + std::to_string(services_.size()) +
+               " are known is over max-services (" + std::to_string(cfg_.max_services) + ")";
+    }
+    return "";
+}
+
 void majordomo_broker::unexpected(const std::string& identity, const std::string& why) {
-    spdlog::info("service broker: disconnecting peer {}: {}", hex(identity), why);
+    const clock::time_point now = clock::now();
+    strikes& peer = strikes_[identity];
+    if (now >= peer.window_ends) {
+        peer = strikes{now + std::chrono::seconds{1}, 0};
+    }
+    if (++peer.count > cfg_.max_unexpected_per_second) {
+        forget(identity);
+        counted_.unexpected_dropped.add();
+        return;
+    }
+    unexpected_log_.warn("disconnecting peer " + hex(identity) + ": " + why);
     disconnect(identity);
 }
 
@@ -279,6 +320,7 @@ void majordomo_broker::forget(const std::string& identity) {
 
 void majordomo_broker::purge_workers(clock::time_point now) {
     std::erase_if(departed_, [now](const auto& entry) { return entry.second.forget_at < now; });
+    std::erase_if(strikes_, [now](const auto& entry) { return entry.second.window_ends < now; });
     std::vector<std::string> dead;
     for (const auto& [identity, w] : workers_) {
         if (w.expires < now) {

@@ -11,7 +11,9 @@
 // more expiry period, so that a late reply still reaches its client. Requests wait for a worker
 // up to max_queued_bytes of memory (all services) and max_queue per service, and up to
 // request_expiry in time. Malformed messages are dropped and counted; a registered worker that
-// sends one, or sends a valid command at the wrong time, is told DISCONNECT and forgotten.
+// sends one, or sends a valid command at the wrong time (a REPLY while it holds no request
+// among them), is told DISCONNECT and forgotten, at most max_unexpected_per_second times a
+// second per peer. Service names are bounded in length and number.
 
 #include <chrono>
 #include <deque>
@@ -40,6 +42,8 @@ class majordomo_broker {
         counter requests_expired;
         counter requests_rejected;
         counter queued_bytes;
+        counter names_refused;
+        counter unexpected_dropped;
     };
 
     // `counts` takes the traffic in and the malformed messages dropped.
@@ -79,6 +83,12 @@ class majordomo_broker {
     struct worker {
         std::string service;
         clock::time_point expires;
+        bool busy = false;  // holds a request: only then may it REPLY
+    };
+    // Unexpected commands from one peer in the current second.
+    struct strikes {
+        clock::time_point window_ends;
+        int count = 0;
     };
     struct departed {
         std::string service;
@@ -100,6 +110,8 @@ class majordomo_broker {
     void refuse(service* svc, const std::string& name, const std::string& client);
     // Adds `change` (negative: a request left the queue) to the bytes queued.
     void note_queued(std::int64_t change);
+    // Why the broker will not take `name` as a new service, or "" when it will.
+    std::string name_refusal(const std::string& name) const;
     void unexpected(const std::string& identity, const std::string& why);
     void disconnect(const std::string& identity);
     void forget(const std::string& identity);
@@ -113,9 +125,12 @@ class majordomo_broker {
     std::map<std::string, service, std::less<>> services_;
     std::unordered_map<std::string, worker> workers_;
     std::unordered_map<std::string, departed> departed_;
+    std::unordered_map<std::string, strikes> strikes_;  // forgotten once their second is over
     counters counted_;
     rate_limited_log malformed_log_{"malformed messages"};
     rate_limited_log queue_log_{"refused requests"};
+    rate_limited_log names_log_{"refused service names"};
+    rate_limited_log unexpected_log_{"unexpected commands"};
     std::size_t queued_bytes_ = 0;  // all services' waiting requests: their cost
 };
 

@@ -17,12 +17,13 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 // The Majordomo socket: a router, which only ZeroMQ endpoints offer. It drops a message over
-// max_size as it receives it (counted and logged here) and closes a connection only for a
-// frame over twice that.
-zpat::router open_router(const service_config& cfg, std::size_t max_size) {
+// the limits as it receives it (counted and logged here) and closes a connection only for a
+// frame over twice the size limit.
+zpat::router open_router(const service_config& cfg, const message_limits& limits) {
     const options opts{.send_high_water_mark = cfg.high_water_mark,
                        .receive_high_water_mark = cfg.high_water_mark,
-                       .max_message_size = max_size,
+                       .max_message_size = limits.bytes,
+                       .max_message_frames = limits.frames,
                        .send_timeout = milliseconds{0}};
     try {
         return zpat::router(bind_by_default(cfg.endpoint), opts);
@@ -35,10 +36,10 @@ zpat::router open_router(const service_config& cfg, std::size_t max_size) {
 
 class service_broker final : public device {
   public:
-    service_broker(const service_config& cfg, std::size_t max_size)
+    service_broker(const service_config& cfg, const message_limits& limits)
         : cfg_(cfg),
-          socket_(open_router(cfg, max_size)),
-          max_size_(max_size),
+          socket_(open_router(cfg, limits)),
+          limits_(limits),
           protocol_(cfg, counts_, [this](const message& msg) { send(msg); }) {}
 
     void run(const stop_token& stop) override {
@@ -87,7 +88,9 @@ class service_broker final : public device {
                                             counted.mmi_requests.get(),
                                             counted.requests_expired.get(),
                                             counted.requests_rejected.get(),
-                                            counted.queued_bytes.get()};
+                                            counted.queued_bytes.get(),
+                                            counted.names_refused.get(),
+                                            counted.unexpected_dropped.get()};
     }
     std::vector<std::string> frontend() const override { return socket_.endpoints(); }
 
@@ -104,13 +107,14 @@ class service_broker final : public device {
         }
     }
 
-    // The socket drops messages over max_message_size as it receives them; count and log them.
+    // The socket drops messages over the limits as it receives them; count and log them.
     void note_oversized() {
         const std::uint64_t dropped = socket_.oversized_dropped();
         if (dropped != counts_.dropped_oversized.get()) {
             oversized_log_.warn(
                 "dropped " + std::to_string(dropped - counts_.dropped_oversized.get()) +
-                " message(s) over max-message-size (" + std::to_string(max_size_) + " bytes)");
+                " message(s) over max-message-size (" + std::to_string(limits_.bytes) +
+                " bytes) or max-message-frames (" + std::to_string(limits_.frames) + ")");
             counts_.dropped_oversized.set(dropped);
         }
     }
@@ -128,7 +132,7 @@ class service_broker final : public device {
 
     service_config cfg_;
     zpat::router socket_;
-    std::size_t max_size_;
+    message_limits limits_;
     traffic_counters counts_;
     majordomo_broker protocol_;  // after counts_, which it counts into
     published<std::vector<service_stats>> services_table_;
@@ -137,8 +141,9 @@ class service_broker final : public device {
 
 }  // namespace
 
-std::unique_ptr<device> make_service_broker(const service_config& cfg, std::size_t max_size) {
-    return std::make_unique<service_broker>(cfg, max_size);
+std::unique_ptr<device> make_service_broker(const service_config& cfg,
+                                            const message_limits& limits) {
+    return std::make_unique<service_broker>(cfg, limits);
 }
 
 }  // namespace zpat::broker::detail

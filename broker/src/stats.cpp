@@ -188,6 +188,11 @@ void service_samples(prometheus_text& out, const service_broker_stats& v) {
     total("requests_rejected_total", "counter",
           "Requests refused at max-queued-bytes or max-queue.", v.requests_rejected);
     total("queued_bytes", "gauge", "Memory held by requests waiting for workers.", v.queued_bytes);
+    total("names_refused_total", "counter",
+          "Requests and READYs refused at max-service-name or max-services.", v.names_refused);
+    total("unexpected_dropped_total", "counter",
+          "Unexpected commands past max-unexpected-per-second, dropped unanswered.",
+          v.unexpected_dropped);
 }
 
 }  // namespace
@@ -228,7 +233,9 @@ std::string to_json(const stats& s) {
                           {"mmi_requests", s.service->mmi_requests},
                           {"requests_expired", s.service->requests_expired},
                           {"requests_rejected", s.service->requests_rejected},
-                          {"queued_bytes", s.service->queued_bytes}};
+                          {"queued_bytes", s.service->queued_bytes},
+                          {"names_refused", s.service->names_refused},
+                          {"unexpected_dropped", s.service->unexpected_dropped}};
     }
     // Service and topic names are bytes from the network: replace what is not UTF-8.
     return out.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -12,9 +12,9 @@ namespace {
 
 class streamer final : public device {
   public:
-    streamer(const streamer_config& cfg, std::size_t max_size)
-        : frontend_(bind_by_default(cfg.frontend), side_options(cfg, max_size)),
-          backend_(bind_by_default(cfg.backend), side_options(cfg, max_size)) {}
+    streamer(const streamer_config& cfg, const message_limits& limits)
+        : frontend_(bind_by_default(cfg.frontend), side_options(cfg, limits)),
+          backend_(bind_by_default(cfg.backend), side_options(cfg, limits)) {}
 
     void run(const stop_token& stop) override {
         zpat::relay link(frontend_, backend_);
@@ -40,10 +40,11 @@ class streamer final : public device {
     std::vector<std::string> backend() const override { return backend_.endpoints(); }
 
   private:
-    static options side_options(const streamer_config& cfg, std::size_t max_size) {
+    static options side_options(const streamer_config& cfg, const message_limits& limits) {
         return options{.send_high_water_mark = cfg.high_water_mark,
                        .receive_high_water_mark = cfg.high_water_mark,
-                       .max_message_size = max_size,
+                       .max_message_size = limits.bytes,
+                       .max_message_frames = limits.frames,
                        .send_timeout = tick};
     }
 
@@ -54,8 +55,8 @@ class streamer final : public device {
 
 }  // namespace
 
-std::unique_ptr<device> make_streamer(const streamer_config& cfg, std::size_t max_size) {
-    return std::make_unique<streamer>(cfg, max_size);
+std::unique_ptr<device> make_streamer(const streamer_config& cfg, const message_limits& limits) {
+    return std::make_unique<streamer>(cfg, limits);
 }
 
 }  // namespace zpat::broker::detail

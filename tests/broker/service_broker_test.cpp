@@ -229,6 +229,30 @@ TEST_CASE("malformed messages are dropped and counted, and other clients are una
     CHECK(client.request("echo", {"still fine"}) == message{"still fine"});
 }
 
+TEST_CASE("a request of more frames than max_message_frames is dropped and counted",
+          "[broker][service][robustness]") {
+    broker::config cfg = service_only();
+    cfg.max_message_frames = 100;
+    running_broker b(cfg);
+    serving_worker worker(b.service(), "echo", echo);
+    raw_peer rogue(b.service());
+    message many{"", mdp::client_header, "echo"};
+    for (int i = 0; i < 2000; ++i) {
+        many.push_back("");
+    }
+    rogue.send(many);
+    REQUIRE(eventually_counted(
+        b, [](const stats& s) { return s.service->counts.dropped_oversized == 1; }));
+
+    service_client client(b.service(), {.request_timeout = 2s, .retries = 0});
+    CHECK(client.request("echo", {"still fine"}) == message{"still fine"});
+    CHECK(eventually_counted(b, [](const stats& s) {  // that request, and only that one
+        const auto* echo_service = find_service(s, "echo");
+        return echo_service != nullptr && echo_service->requests == 1;
+    }));
+    CHECK(find_service(b.counters(), "echo")->requests == 1);
+}
+
 TEST_CASE("a valid command at the wrong time is answered with DISCONNECT",
           "[broker][service][robustness]") {
     running_broker b(service_only());

@@ -58,6 +58,14 @@ struct service_config {
     std::size_t max_queued_bytes = std::size_t{256} * 1024 * 1024;
     std::size_t max_queue = 0;           // requests waiting per service; 0: no count limit
     milliseconds request_expiry{10000};  // a request not dispatched by then is dropped
+    // What one peer can make the broker remember. A request or READY naming a service longer
+    // than max_service_name bytes, or a new service while max_services are known, is refused
+    // (a worker is told DISCONNECT), counted and logged.
+    std::size_t max_service_name = 255;
+    std::size_t max_services = 10000;
+    // The RFC answers an unexpected command with DISCONNECT; a peer that keeps sending them is
+    // answered at most this many times a second, and the rest are dropped and counted.
+    int max_unexpected_per_second = 10;
     int high_water_mark = 1000;
 };
 
@@ -65,8 +73,10 @@ struct config {
     std::optional<forwarder_config> forwarder;
     std::optional<streamer_config> streamer;
     std::optional<service_config> service;
-    // The largest message any device accepts; larger ones are dropped and counted.
+    // The largest message any device accepts, in bytes and in frames; larger ones are dropped
+    // and counted.
     std::size_t max_message_size = std::size_t{16} * 1024 * 1024;
+    std::size_t max_message_frames = 1024;
     // Where `zpat stats` asks for the counters (a request-reply endpoint); empty for none.
     std::string stats_endpoint;
 };
@@ -118,9 +128,11 @@ struct service_broker_stats {
     std::uint64_t workers_expired = 0;   // silent past the liveness, purged
     std::uint64_t disconnects_sent = 0;  // DISCONNECT sent for an unexpected command
     std::uint64_t mmi_requests = 0;
-    std::uint64_t requests_expired = 0;   // all services, including ones since forgotten
-    std::uint64_t requests_rejected = 0;  // refused: max_queued_bytes or max_queue reached
-    std::uint64_t queued_bytes = 0;       // held by waiting requests now
+    std::uint64_t requests_expired = 0;    // all services, including ones since forgotten
+    std::uint64_t requests_rejected = 0;   // refused: max_queued_bytes or max_queue reached
+    std::uint64_t queued_bytes = 0;        // held by waiting requests now
+    std::uint64_t names_refused = 0;       // over max_service_name, or past max_services
+    std::uint64_t unexpected_dropped = 0;  // past max_unexpected_per_second: not answered
 };
 
 struct stats {
