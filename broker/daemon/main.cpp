@@ -119,6 +119,14 @@ void define_pubsub_and_pipeline(CLI::App& app, settings& s) {
                  "Send a new subscriber the latest message of each topic it subscribes to");
     app.add_flag("--lossless", s.forwarder.lossless,
                  "Wait for slow subscribers instead of dropping (slows publishers down)");
+    app.add_option("--max-subscriptions", s.forwarder.max_subscriptions,
+                   "Subscriptions one subscriber may hold (raw+tcp backend; 0: no limit); past "
+                   "this it is cut off, counted and logged")
+        ->capture_default_str();
+    app.add_option("--max-subscription-prefix", s.forwarder.max_subscription_prefix,
+                   "Longest subscription prefix in bytes (raw+tcp backend; 0: no limit); a "
+                   "subscriber sending a longer one is cut off, counted and logged")
+        ->capture_default_str();
 
     app.add_flag("--no-streamer", s.no_streamer, "Do not run the pipeline streamer");
     app.add_option("--streamer-frontend", s.streamer.frontend,

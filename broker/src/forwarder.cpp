@@ -35,6 +35,8 @@ options side_options(const forwarder_config& cfg, const message_limits& limits) 
                    .max_message_size = limits.bytes,
                    .max_message_frames = limits.frames,
                    .send_timeout = tick,
+                   .max_subscriptions = cfg.max_subscriptions,
+                   .max_subscription_prefix = cfg.max_subscription_prefix,
                    .block_when_full = cfg.lossless};
 }
 

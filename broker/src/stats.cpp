@@ -19,7 +19,8 @@ json connections_json(const connection_counts& c) {
                 {"malformed", c.malformed},
                 {"handshake_timeouts", c.handshake_timeouts},
                 {"partial_timeouts", c.partial_timeouts},
-                {"idle_timeouts", c.idle_timeouts}};
+                {"idle_timeouts", c.idle_timeouts},
+                {"over_limits", c.over_limits}};
 }
 
 json traffic_json(const traffic& t) {
@@ -99,7 +100,7 @@ void connection_samples(prometheus_text& out, const device_traffic& devices) {
              {std::pair{"refused", c.refused}, std::pair{"malformed", c.malformed},
               std::pair{"handshake_timeout", c.handshake_timeouts},
               std::pair{"partial_timeout", c.partial_timeouts},
-              std::pair{"idle_timeout", c.idle_timeouts}}) {
+              std::pair{"idle_timeout", c.idle_timeouts}, std::pair{"over_limit", c.over_limits}}) {
             out.sample(name, labels + ",reason=\"" + reason + "\"", n);
         }
     });

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -190,5 +191,59 @@ TEST_CASE("raw limits: a puller holds at most receive_high_water_bytes of unrece
     // Nothing is lost: reading resumes as the puller takes what waits.
     for (int i = 0; i < accepted; ++i) {
         REQUIRE(puller.receive(5s));
+    }
+}
+
+TEST_CASE("raw limits: a subscriber past max_subscriptions or max_subscription_prefix is cut off") {
+    // Both publisher kinds, since the forwarder's backend is an xpublisher.
+    const bool extended = GENERATE(false, true);
+    CAPTURE(extended);
+    captured_stderr log;
+    const zpat::options limits{.max_subscriptions = 3, .max_subscription_prefix = 16};
+    std::unique_ptr<zpat::publisher> plain;
+    std::unique_ptr<zpat::xpublisher> ext;
+    std::string at;
+    if (extended) {
+        ext = std::make_unique<zpat::xpublisher>("@raw+tcp://127.0.0.1:*", limits);
+        at = ext->endpoints()[0];
+    } else {
+        plain = std::make_unique<zpat::publisher>("@raw+tcp://127.0.0.1:*", limits);
+        at = plain->endpoints()[0];
+    }
+    const auto over_limits = [&] {
+        return extended ? ext->connections().over_limits : plain->connections().over_limits;
+    };
+    const auto publish = [&](const message& msg) {
+        return extended ? ext->send(msg) : plain->send(msg);
+    };
+
+    zpat::subscriber honest(at, {"news"});
+    {
+        zpat::subscriber hoarder(at, {"a", "b", "c", "d"});  // one more than allowed
+        REQUIRE(eventually([&] { return over_limits() >= 1; }));
+        CHECK(logged(log, "past options::max_subscriptions"));
+    }
+    const std::uint64_t before = over_limits();  // the hoarder may have come back meanwhile
+    zpat::subscriber longwinded(at, {std::string(17, 'x')});
+    REQUIRE(eventually([&] { return over_limits() > before; }));
+    CHECK(logged(log, "longer than options::max_subscription_prefix"));
+
+    // The honest subscriber still gets every message (its subscription may land after the
+    // first sends: publish until one arrives, then count).
+    REQUIRE(eventually([&] {
+        publish(message{"news", "probe"});
+        return honest.receive(10ms).has_value();
+    }));
+    for (int i = 0; i < 20; ++i) {
+        REQUIRE(publish(message{"news", std::to_string(i)}));
+    }
+    for (int i = 0; i < 20; ++i) {
+        auto got = honest.receive(5s);
+        REQUIRE(got);
+        if (got->at(1) == "probe") {
+            --i;
+            continue;
+        }
+        CHECK(*got == message{"news", std::to_string(i)});
     }
 }

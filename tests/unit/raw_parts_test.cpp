@@ -45,6 +45,13 @@ message command(char kind, std::string_view prefix) {
     return message{std::string(1, kind) + std::string(prefix)};
 }
 
+// Hands `msg` to the distributor as one read of a subscriber's would. Returns whether it was
+// taken (false: the subscriber would be cut off).
+bool take(distributor& d, zpat::detail::pipe& p, const message& msg) {
+    p.stock.assign(1, msg);
+    return d.take_commands(p, 1).why == nullptr;
+}
+
 bool readable(int fd) {
     pollfd watch{fd, POLLIN, 0};
     return ::poll(&watch, 1, 0) == 1;
@@ -93,15 +100,15 @@ TEST_CASE("distributor: a message goes to every pipe whose subscriptions match, 
     options opts;
     opts.send_high_water_mark = 1;
     auto set = slots(3, opts);
-    distributor fan_out(*set);
+    distributor fan_out(*set, opts);
     {
         std::lock_guard lock(set->mutex());
         auto& peers = set->peers();
-        CHECK(fan_out.take_command(*peers[0], command('\x01', "weather")));
-        CHECK(fan_out.take_command(*peers[0], command('\x01', "we")));  // both match: sent once
-        CHECK(fan_out.take_command(*peers[1], command('\x01', "")));    // everything
-        CHECK_FALSE(fan_out.take_command(*peers[2], message{"hello"}));
-        CHECK_FALSE(fan_out.take_command(*peers[2], message{"\x01", "two frames"}));
+        CHECK(take(fan_out, *peers[0], command('\x01', "weather")));
+        CHECK(take(fan_out, *peers[0], command('\x01', "we")));  // both match: sent once
+        CHECK(take(fan_out, *peers[1], command('\x01', "")));    // everything
+        CHECK_FALSE(take(fan_out, *peers[2], message{"hello"}));
+        CHECK_FALSE(take(fan_out, *peers[2], message{"\x01", "two frames"}));
     }
     CHECK(fan_out.subscriptions_seen() == 3);
     REQUIRE(fan_out.send(message{"weather.paris", "12"}, false));
@@ -111,7 +118,7 @@ TEST_CASE("distributor: a message goes to every pipe whose subscriptions match, 
     CHECK(fan_out.dropped() == 1);
     {
         std::lock_guard lock(set->mutex());
-        CHECK(fan_out.take_command(*set->peers()[0], command('\x00', "we")));
+        CHECK(take(fan_out, *set->peers()[0], command('\x00', "we")));
         fan_out.ended(*set->peers()[1]);  // its connection ended: its subscriptions go
         set->discard_queued(*set->peers()[0]);
         set->discard_queued(*set->peers()[1]);
@@ -121,15 +128,51 @@ TEST_CASE("distributor: a message goes to every pipe whose subscriptions match, 
     set->close();
 }
 
+TEST_CASE("distributor: a subscriber past its subscription limits is cut off, for a limit") {
+    options opts;
+    opts.max_subscriptions = 2;
+    opts.max_subscription_prefix = 8;
+    auto set = slots(2, opts);
+    distributor fan_out(*set, opts);
+    std::unique_lock lock(set->mutex());
+    zpat::detail::pipe& p = *set->peers()[0];
+    CHECK(take(fan_out, p, command('\x01', "a")));
+    CHECK(take(fan_out, p, command('\x01', "a")));  // the same prefix again holds one more
+    p.stock.assign(1, command('\x01', "b"));
+    const drop_reason third = fan_out.take_commands(p, 1);
+    REQUIRE(third.why != nullptr);
+    CHECK(third.over_limit);
+    CHECK(std::string(third.why).find("max_subscriptions") != std::string::npos);
+    CHECK(take(fan_out, p, command('\x00', "a")));  // an unsubscribe makes room
+    CHECK(take(fan_out, p, command('\x01', "b")));
+    CHECK(take(fan_out, p, command('\x00', "never held")));  // changes nothing, not refused
+    CHECK(p.subscriptions == 2);
+
+    zpat::detail::pipe& q = *set->peers()[1];
+    CHECK(take(fan_out, q, command('\x01', std::string(8, 'x'))));
+    p.stock.assign(1, command('\x01', std::string(9, 'x')));
+    const drop_reason long_prefix = fan_out.take_commands(p, 1);
+    CHECK(long_prefix.over_limit);
+    CHECK(std::string(long_prefix.why).find("max_subscription_prefix") != std::string::npos);
+    CHECK_FALSE(take(fan_out, q, message{"not a subscription"}));
+    q.stock.assign(1, message{"not a subscription"});
+    CHECK_FALSE(fan_out.take_commands(q, 1).over_limit);  // a protocol breach, not a limit
+
+    fan_out.ended(p);  // a new connection starts with nothing held
+    CHECK(p.subscriptions == 0);
+    lock.unlock();
+    set->close();
+}
+
 TEST_CASE("distributor: with wait_for_room, a full subscriber makes the send time out") {
     options opts;
     opts.send_high_water_mark = 1;
     opts.send_timeout = 50ms;
     auto set = slots(1, opts);
-    distributor fan_out(*set);
+    distributor fan_out(*set, opts);
     {
         std::lock_guard lock(set->mutex());
-        fan_out.take_command(*set->peers()[0], command('\x01', ""));
+        take(fan_out, *set->peers()[0], command('\x01', ""));
     }
     REQUIRE(fan_out.send(message{"a"}, true));
     CHECK_FALSE(fan_out.send(message{"b"}, true));

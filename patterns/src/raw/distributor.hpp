@@ -2,7 +2,8 @@
 // distributor: a publisher's fan-out. Each pipe's subscriptions (the commands its subscriber
 // sent upstream) sit in a topic trie; a message goes to every pipe with a matching prefix. A
 // pipe at its high-water mark loses the message, counted in dropped(); or, with
-// `wait_for_room`, the send waits for room at every matching pipe.
+// `wait_for_room`, the send waits for room at every matching pipe. What one subscriber may
+// make it hold is bounded by options::max_subscriptions and max_subscription_prefix.
 
 #include <condition_variable>
 #include <cstdint>
@@ -18,7 +19,10 @@ namespace zpat::detail {
 
 class distributor {
   public:
-    explicit distributor(pipe_set& pipes) : pipes_(pipes) {}
+    distributor(pipe_set& pipes, const options& limits)
+        : pipes_(pipes),
+          max_subscriptions_(limits.max_subscriptions),
+          max_prefix_(limits.max_subscription_prefix) {}
 
     // Returns false when `wait_for_room` and some matching pipe had no room within the send
     // timeout.
@@ -54,28 +58,55 @@ class distributor {
         }
         return command{msg[0][0] == '\x01', std::string_view(msg[0]).substr(1)};
     }
+    // Why `from` must be cut off rather than take `c`: a limit it would break. Checked before
+    // apply().
+    drop_reason refusal(const pipe& from, command c) const {
+        if (!c.subscribe) {
+            return {};
+        }
+        if (max_prefix_ != 0 && c.prefix.size() > max_prefix_) {
+            return drop_reason::limit(
+                "a subscription prefix longer than options::max_subscription_prefix");
+        }
+        if (max_subscriptions_ != 0 && from.subscriptions >= max_subscriptions_) {
+            return drop_reason::limit("a subscriber past options::max_subscriptions");
+        }
+        return {};
+    }
     // Applies a subscriber's command. Returns false for an unsubscribe from a prefix `from`
     // does not hold.
     bool apply(pipe& from, command c) {
         if (!c.subscribe) {
-            return subscribers_.remove(c.prefix, &from);
+            const bool held = subscribers_.remove(c.prefix, &from);
+            from.subscriptions -= held ? 1 : 0;
+            return held;
         }
         subscribers_.add(c.prefix, &from);
+        ++from.subscriptions;
         ++seen_;
         seen_cv_.notify_all();
         return true;
     }
-    // Applies a subscriber's (un)subscribe command. Returns false when `msg` is not one.
-    bool take_command(pipe& from, const message& msg) {
-        const auto c = parse(msg);
-        if (c) {
+    // Takes what a subscriber sent, which must be (un)subscribe commands within the limits.
+    drop_reason take_commands(pipe& from, std::size_t count) {
+        for (std::size_t i = 0; i < count; ++i) {
+            const auto c = parse(from.stock[i]);
+            if (!c) {
+                return "a subscriber sent something other than a subscription";
+            }
+            if (const drop_reason why = refusal(from, *c); why.why != nullptr) {
+                return why;
+            }
             apply(from, *c);
         }
-        return c.has_value();
+        return {};
     }
     // A pipe's subscriptions end with its connection: its subscriber replays them when it
     // reconnects. So plain pointers do, and matching costs no reference counting per message.
-    void ended(pipe& p) { subscribers_.remove_peer(&p); }
+    void ended(pipe& p) {
+        subscribers_.remove_peer(&p);
+        p.subscriptions = 0;
+    }
 
     // ---- any thread ----
     std::size_t subscriptions_seen() const {
@@ -104,6 +135,8 @@ class distributor {
     }
 
     pipe_set& pipes_;
+    std::size_t max_subscriptions_;
+    std::size_t max_prefix_;
     // Guarded by the mutex.
     topic_trie<pipe*> subscribers_;
     std::size_t seen_ = 0;

@@ -137,6 +137,7 @@ struct pipe : std::enable_shared_from_this<pipe> {
     bool idle = false;
     bool stale = false;    // a requester's reset() dropped it: what it still delivers is discarded
     bool closing = false;  // to be closed once its queue is written, and not redialled
+    std::size_t subscriptions = 0;  // a publisher's: what this subscriber holds now
 };
 using pipe_ptr = std::shared_ptr<pipe>;
 

@@ -230,17 +230,17 @@ void pipe_set::greeted(const pipe_ptr& p) {
 // Hands the first `decoded` messages of p->stock to the role. Returns false when `p` was
 // dropped for what it sent.
 bool pipe_set::deliver(const pipe_ptr& p, std::size_t decoded) {
-    const char* refusal = nullptr;
+    drop_reason reason;
     {
         std::lock_guard lock(mutex_);
-        refusal = events_->arrived(*p, decoded);
+        reason = events_->arrived(*p, decoded);
     }
-    if (refusal != nullptr) {
-        ++counted_.malformed;
-        drop(p, "dropped " + p->remote + ": " + refusal);
-        return false;
+    if (reason.why == nullptr) {
+        return true;
     }
-    return true;
+    ++(reason.over_limit ? counted_.over_limits : counted_.malformed);
+    drop(p, "dropped " + p->remote + ": " + reason.why);
+    return false;
 }
 
 // Backpressure, per pipe: a pipe whose receiver is full stops being read, while the others go

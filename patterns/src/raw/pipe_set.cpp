@@ -115,7 +115,8 @@ connection_counts pipe_set::counts() const {
             .malformed = c.malformed.load(),
             .handshake_timeouts = c.handshake_timeouts.load(),
             .partial_timeouts = c.partial_timeouts.load(),
-            .idle_timeouts = c.idle_timeouts.load()};
+            .idle_timeouts = c.idle_timeouts.load(),
+            .over_limits = c.over_limits.load()};
 }
 
 void pipe_set::log(const std::string& what) const {

@@ -30,14 +30,27 @@
 
 namespace zpat::detail {
 
+// Why a role drops a pipe for what it sent: the peer broke the protocol (counted as malformed),
+// or a limit of the role's options (over_limit). A reason string converts to the first kind.
+struct drop_reason {
+    drop_reason(const char* reason = nullptr) : why(reason) {}  // implicit: `return "why";`
+    static drop_reason limit(const char* reason) {
+        drop_reason r(reason);
+        r.over_limit = true;
+        return r;
+    }
+    const char* why;  // nullptr: nothing wrong
+    bool over_limit = false;
+};
+
 // What a role hears of its pipes. Every call is on the I/O thread, with the set's mutex held.
 class pipe_events {
   public:
     // `p` passed its greeting and may be sent to.
     virtual void greeted(pipe& p) { (void)p; }
     // `p` decoded `count` messages into p.stock[0, count). Returns nullptr, or the reason `p`
-    // must be dropped for them (the peer broke the protocol).
-    virtual const char* arrived(pipe& p, std::size_t count) = 0;
+    // must be dropped for them.
+    virtual drop_reason arrived(pipe& p, std::size_t count) = 0;
     // Whether `p` must stop being read until room_made(): its messages wait unreceived at the
     // receive high-water mark.
     virtual bool full(const pipe& p) {
@@ -156,7 +169,7 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     // Written on the I/O thread, read from any (counts()).
     struct {
         std::atomic<std::uint64_t> opened{0}, closed{0}, refused{0}, malformed{0},
-            handshake_timeouts{0}, partial_timeouts{0}, idle_timeouts{0};
+            handshake_timeouts{0}, partial_timeouts{0}, idle_timeouts{0}, over_limits{0};
     } counted_;
 
     mutable std::mutex mutex_;

@@ -12,7 +12,7 @@ class raw_publisher final : public publisher_impl, private pipe_events {
     raw_publisher(const std::vector<endpoint>& endpoints, const options& opts)
         : opts_(opts),
           pipes_(pipe_set::open(wire::role::publisher, endpoints, opts, false)),
-          fan_out_(*pipes_) {
+          fan_out_(*pipes_, opts) {
         pipes_->start(*this);
     }
     ~raw_publisher() override { pipes_->close(); }
@@ -35,13 +35,8 @@ class raw_publisher final : public publisher_impl, private pipe_events {
 
   private:
     // A subscriber sends subscription commands and nothing else.
-    const char* arrived(pipe& p, std::size_t count) override {
-        for (std::size_t i = 0; i < count; ++i) {
-            if (!fan_out_.take_command(p, p.stock[i])) {
-                return "a subscriber sent something other than a subscription";
-            }
-        }
-        return nullptr;
+    drop_reason arrived(pipe& p, std::size_t count) override {
+        return fan_out_.take_commands(p, count);
     }
     void ended(pipe& p) override { fan_out_.ended(p); }
 

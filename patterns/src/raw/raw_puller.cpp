@@ -17,7 +17,7 @@ class raw_puller final : public raw_receiving_cell<receiver_impl>, private pipe_
     raw_puller& operator=(const raw_puller&) = delete;
 
   private:
-    const char* arrived(pipe& p, std::size_t count) override {
+    drop_reason arrived(pipe& p, std::size_t count) override {
         inbox_.accept(p, count, count);
         return nullptr;
     }

@@ -27,7 +27,7 @@ class raw_pusher final : public sender_impl, private pipe_events {
     connection_counts connections() const override { return pipes_->counts(); }
 
   private:
-    const char* arrived(pipe& p, std::size_t count) override {
+    drop_reason arrived(pipe& p, std::size_t count) override {
         (void)p;
         return count == 0 ? nullptr : "a puller sent a message (pullers send nothing)";
     }

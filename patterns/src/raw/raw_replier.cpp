@@ -85,7 +85,7 @@ class raw_replier final : public replier_impl, private pipe_events {
         }
     }
 
-    const char* arrived(pipe& p, std::size_t count) override {
+    drop_reason arrived(pipe& p, std::size_t count) override {
         requests_.accept(p, count, count);
         return nullptr;
     }

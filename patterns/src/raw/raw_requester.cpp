@@ -49,7 +49,7 @@ class raw_requester final : public requester_impl, private pipe_events {
     }
 
     // A stale pipe's reply answers an abandoned request: dropped.
-    const char* arrived(pipe& p, std::size_t count) override {
+    drop_reason arrived(pipe& p, std::size_t count) override {
         replies_.accept(p, p.stale ? 0 : count, count);
         return nullptr;
     }

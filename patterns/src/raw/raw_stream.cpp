@@ -100,7 +100,7 @@ class raw_stream final : public stream_impl, private pipe_events {
         ids_[&p] = id;
         push(event{event::type::opened, id, {}});
     }
-    const char* arrived(pipe& p, std::size_t count) override {
+    drop_reason arrived(pipe& p, std::size_t count) override {
         (void)count;  // an unframed pipe delivers one read at a time
         push(event{event::type::data, ids_.at(&p), std::move(p.stock[0].at(0))});
         return nullptr;

@@ -61,7 +61,7 @@ class raw_subscribing : public raw_receiving_cell<Interface>, private pipe_event
         }
     }
     // What was sent before our unsubscribe reached the publisher is dropped here.
-    const char* arrived(pipe& p, std::size_t count) override {
+    drop_reason arrived(pipe& p, std::size_t count) override {
         std::size_t kept = 0;
         for (std::size_t i = 0; i < count; ++i) {
             if (prefixes_.matches(p.stock[i][0])) {

@@ -20,7 +20,7 @@ class raw_xpublisher final : public xpublisher_impl, private pipe_events {
         : opts_(opts),
           pipes_(pipe_set::open(wire::role::publisher, endpoints, opts, false)),
           subscriptions_(*pipes_, inbox::taking::one_at_a_time),
-          fan_out_(*pipes_) {
+          fan_out_(*pipes_, opts) {
         pipes_->start(*this);
     }
     ~raw_xpublisher() override { pipes_->close(); }
@@ -47,14 +47,17 @@ class raw_xpublisher final : public xpublisher_impl, private pipe_events {
 
     // A subscriber sends subscription commands and nothing else. An unsubscribe from a prefix
     // it does not hold changes nothing and is not passed on.
-    const char* arrived(pipe& p, std::size_t count) override {
+    drop_reason arrived(pipe& p, std::size_t count) override {
         held& mine = held_[&p];
         std::size_t kept = 0;
-        const char* refusal = nullptr;
+        drop_reason refusal;
         for (std::size_t i = 0; i < count; ++i) {
             const auto c = distributor::parse(p.stock[i]);
             if (!c) {
                 refusal = "a subscriber sent something other than a subscription";
+                break;
+            }
+            if (refusal = fan_out_.refusal(p, *c); refusal.why != nullptr) {
                 break;
             }
             if (note(mine, *c) && fan_out_.apply(p, *c)) {

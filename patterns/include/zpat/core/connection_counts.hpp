@@ -17,6 +17,7 @@ struct connection_counts {
     std::uint64_t handshake_timeouts = 0;  // closed: no greeting within options::handshake_timeout
     std::uint64_t partial_timeouts = 0;    // closed: a message not complete in time
     std::uint64_t idle_timeouts = 0;       // closed: nothing received for options::idle_timeout
+    std::uint64_t over_limits = 0;  // closed: past a limit on what a peer may make a role hold
 };
 
 }  // namespace zpat
