@@ -4,11 +4,13 @@
 // reopens the log file.
 // Exit codes: 0 after a clean stop, 1 on a runtime failure, 2 on bad usage or configuration.
 
+#include <dirent.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <iostream>
 #include <optional>
@@ -220,11 +222,72 @@ void log_endpoints(const std::string& what, const std::vector<std::string>& endp
     }
 }
 
-// Waits for SIGINT or SIGTERM; a SIGHUP meanwhile reopens the log file. Returns the signal.
+// Warns while the descriptors in use are past 80% of the limit, at most once a minute: at the
+// limit every new connection is refused, on every endpoint, and clients see only timeouts. It
+// keeps /proc/self/fd open, since at the limit it could not open it to look.
+class descriptor_watch {
+  public:
+    descriptor_watch() : listing_(::opendir("/proc/self/fd")) {}
+    ~descriptor_watch() {
+        if (listing_ != nullptr) {
+            ::closedir(listing_);
+        }
+    }
+    descriptor_watch(const descriptor_watch&) = delete;
+    descriptor_watch& operator=(const descriptor_watch&) = delete;
+
+    void check() {
+        rlimit limit{};
+        if (listing_ == nullptr || ::getrlimit(RLIMIT_NOFILE, &limit) != 0 ||
+            limit.rlim_cur == RLIM_INFINITY) {
+            return;
+        }
+        const std::size_t used = in_use();
+        const auto now = std::chrono::steady_clock::now();
+        if (used * 10 >= limit.rlim_cur * 8) {
+            if (now >= next_warning_) {
+                spdlog::warn(
+                    "{} descriptors in use of a limit of {}: at the limit new connections are "
+                    "refused (raise the hard limit: LimitNOFILE=, ulimit -Hn)",
+                    used, limit.rlim_cur);
+                next_warning_ = now + std::chrono::minutes{1};
+                warned_ = true;
+            }
+        } else if (warned_ && used * 10 < limit.rlim_cur * 7) {
+            spdlog::info("{} descriptors in use of a limit of {}: below 70% again", used,
+                         limit.rlim_cur);
+            warned_ = false;
+            next_warning_ = {};
+        }
+    }
+
+  private:
+    // The entries of /proc/self/fd, less ".", ".." and the listing's own.
+    std::size_t in_use() {
+        ::rewinddir(listing_);
+        std::size_t entries = 0;
+        while (::readdir(listing_) != nullptr) {
+            ++entries;
+        }
+        return entries > 3 ? entries - 3 : 0;
+    }
+
+    DIR* listing_;
+    std::chrono::steady_clock::time_point next_warning_{};
+    bool warned_ = false;
+};
+
+// Waits for SIGINT or SIGTERM, looking at the descriptors in use every two seconds; a SIGHUP
+// meanwhile reopens the log file. Returns the signal.
 int wait_for_stop(const sigset_t& signals, zpat::broker::daemon::log_output& log) {
+    descriptor_watch descriptors;
+    const timespec interval{2, 0};
     for (;;) {
-        int received = 0;
-        sigwait(&signals, &received);
+        descriptors.check();
+        const int received = sigtimedwait(&signals, nullptr, &interval);
+        if (received < 0) {
+            continue;  // the interval passed (EAGAIN), or another signal interrupted (EINTR)
+        }
         if (received != SIGHUP) {
             return received;
         }

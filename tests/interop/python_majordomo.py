@@ -8,6 +8,7 @@ Every wait is bounded; ports are ephemeral loopback ports.
 """
 import json
 import os
+import queue
 import select
 import signal
 import socket
@@ -528,6 +529,46 @@ def _():
     finally:
         for connection in idle:
             connection.close()
+    assert process.poll() is None, "the broker died"
+
+
+@case("the broker warns when its descriptors near the limit, and says when they are back")
+def _():
+    import resource
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert hard >= 128, f"this test needs a hard descriptor limit of 128, not {hard}"
+    port = free_port()
+    process = subprocess.Popen(
+        [BROKER, "--no-forwarder", "--no-service", "--stats-endpoint", "",
+         "--streamer-frontend", f"tcp://127.0.0.1:{port}",
+         "--streamer-backend", f"tcp://127.0.0.1:{free_port()}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128)))
+    started.append(process)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr],
+                     daemon=True).start()
+
+    def said(words, within):
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            try:
+                if words in lines.get(timeout=0.1):
+                    return True
+            except queue.Empty:
+                pass
+        return False
+
+    assert said("starting", LIMIT)
+    idle = []
+    try:
+        for _ in range(110):  # the broker's own descriptors and these pass 80% of 128
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=LIMIT))
+        assert said("descriptors in use of a limit of 128", 8), "no warning near the limit"
+    finally:
+        for connection in idle:
+            connection.close()
+    assert said("below 70% again", 8), "no word that the descriptors are back"
     assert process.poll() is None, "the broker died"
 
 
