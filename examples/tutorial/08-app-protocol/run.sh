@@ -12,6 +12,7 @@ source "$here/../lib.sh"   # $dir, $pids, cleanup on exit
 start_server() {  # start_server ENDPOINT OUTPUT: sets $port to the port it bound
     timeout 60 "$bin/app_server" --endpoint "$1" > "$2" &
     pids+=($!)
+    server_out=$2
     port=
     for _ in $(seq 1 100); do
         port=$(grep -o 'tcp://127.0.0.1:[0-9]*' "$2" | cut -d: -f3 || true)
@@ -27,9 +28,12 @@ ask() {  # ask EXPECTED COMMAND...: runs a client, shows its output, checks it
     local expected=$1
     shift
     local out
-    out=$(timeout 30 "$@")
+    out=$(timeout 30 "$@") || true
     echo "$out"
-    grep -qF -- "$expected" <<< "$out" || { echo "run.sh: expected '$expected'" >&2; exit 1; }
+    grep -qF -- "$expected" <<< "$out" && return
+    echo "run.sh: expected '$expected'; the server printed:" >&2
+    cat "$server_out" >&2
+    exit 1
 }
 
 echo "== the C++ client"

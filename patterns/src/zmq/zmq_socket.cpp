@@ -143,17 +143,25 @@ bool zmq_socket::send(const message& msg) {
 }
 
 bool zmq_socket::send(const message& head, const message& body) {
+    return send_with(head, body, 0);
+}
+
+bool zmq_socket::send_now(const message& head, const message& body) {
+    return send_with(head, body, ZMQ_DONTWAIT);
+}
+
+bool zmq_socket::send_with(const message& head, const message& body, int flags) {
     check_sendable(body, options_);
     // libzmq applies the high-water mark to the first frame only; once it is queued the rest of
     // the message always follows, so only the first send can return false.
     for (const std::string& frame : head) {
-        if (!send_frame(frame, ZMQ_SNDMORE)) {
+        if (!send_frame(frame, flags | ZMQ_SNDMORE)) {
             return false;
         }
     }
     const std::size_t last = body.size() - 1;
     for (std::size_t i = 0; i <= last; ++i) {
-        if (!send_frame(body[i], i < last ? ZMQ_SNDMORE : 0)) {
+        if (!send_frame(body[i], flags | (i < last ? ZMQ_SNDMORE : 0))) {
             return false;
         }
     }

@@ -54,6 +54,8 @@ class zmq_socket {
     bool send(const message& msg);
     // Sends the frames of `head` (an envelope), then those of `body`, as one message.
     bool send(const message& head, const message& body);
+    // The same, but returns false at once where send() would wait for room.
+    bool send_now(const message& head, const message& body);
     // Receives the next whole message into `into`, waiting up to `timeout` (forever: no limit).
     // Returns false on timeout or when a signal interrupted the wait. Messages over the size
     // limit are discarded and counted.
@@ -88,6 +90,7 @@ class zmq_socket {
     // Queues one frame with `flags` (ZMQ_SNDMORE or 0). Returns false when the high-water mark
     // held it back past the send timeout, or a signal interrupted the wait.
     bool send_frame(const std::string& frame, int flags);
+    bool send_with(const message& head, const message& body, int flags);
 
     zmq::context_t* context_;
     zmq::socket_type type_;

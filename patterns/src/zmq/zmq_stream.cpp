@@ -53,9 +53,13 @@ class zmq_stream final : public stream_impl {
         return send_piece(connection, bytes);
     }
 
+    // The closing piece goes now or not at all. A peer that has closed first leaves its pipe
+    // waiting for this socket to read up to the closing notice, so a send that waited for room
+    // there would wait for ever (as the tutorial's server once did under load). A connection
+    // whose queue is full at the close stays open until its peer goes.
     void close(stream_connection_id connection) override {
         if (routing_ids_.contains(connection)) {
-            (void)send_piece(connection, {});
+            (void)send_piece(connection, {}, now);
             forget(connection);
         }
     }
@@ -65,13 +69,18 @@ class zmq_stream final : public stream_impl {
     connection_counts connections() const override { return socket_.connections(); }
 
   private:
-    bool send_piece(stream_connection_id connection, std::string_view bytes) {
+    enum wait_for_room { within_send_timeout, now };
+
+    bool send_piece(stream_connection_id connection, std::string_view bytes,
+                    wait_for_room wait = within_send_timeout) {
         auto found = routing_ids_.find(connection);
         if (found == routing_ids_.end()) {
             return false;
         }
         try {
-            return socket_.send(message{found->second}, message{std::string(bytes)});
+            const message head{found->second};
+            const message body{std::string(bytes)};
+            return wait == now ? socket_.send_now(head, body) : socket_.send(head, body);
         } catch (const connection_error&) {  // EHOSTUNREACH: ROUTER_MANDATORY found no route
             forget(connection);              // gone before its closing piece was read
             return false;
