@@ -24,11 +24,16 @@ class raw_subscribing : public raw_receiving_cell<Interface>, private pipe_event
                                         inbox::taking::batches) {
         pipes_->start(*this);
     }
-    ~raw_subscribing() override { pipes_->close(); }
+    ~raw_subscribing() override = default;
     raw_subscribing(const raw_subscribing&) = delete;
     raw_subscribing& operator=(const raw_subscribing&) = delete;
 
   protected:
+    // The most-derived class calls this first in its destructor: the I/O thread calls this
+    // object's pipe_events until the set is closed, and must not meet it half destroyed (its
+    // vtable pointer is rewritten as each class's destructor begins; TSan saw the race).
+    void close_pipes() { pipes_->close(); }
+
     void add_prefix(std::string_view prefix) {
         std::lock_guard lock(pipes_->mutex());
         prefixes_.add(prefix);
@@ -80,6 +85,9 @@ class raw_subscribing : public raw_receiving_cell<Interface>, private pipe_event
 class raw_subscriber final : public raw_subscribing<subscriber_impl> {
   public:
     using raw_subscribing::raw_subscribing;
+    ~raw_subscriber() override { close_pipes(); }
+    raw_subscriber(const raw_subscriber&) = delete;
+    raw_subscriber& operator=(const raw_subscriber&) = delete;
     void subscribe(std::string_view prefix) override { add_prefix(prefix); }
     void unsubscribe(std::string_view prefix) override { drop_prefix(prefix); }
 };
@@ -87,6 +95,9 @@ class raw_subscriber final : public raw_subscribing<subscriber_impl> {
 class raw_xsubscriber final : public raw_subscribing<xsubscriber_impl> {
   public:
     using raw_subscribing::raw_subscribing;
+    ~raw_xsubscriber() override { close_pipes(); }
+    raw_xsubscriber(const raw_xsubscriber&) = delete;
+    raw_xsubscriber& operator=(const raw_xsubscriber&) = delete;
 
     // A subscription message: one frame, \x01 (subscribe) or \x00 (unsubscribe), a prefix.
     bool send(const message& msg) override {
