@@ -559,10 +559,13 @@ def _():
                 pass
         return False
 
-    assert said("starting", LIMIT)
+    assert said("streamer backend", LIMIT)
+    # Near the limit, not at it: 110 of 128 in use, the broker's own and these connections
+    # (at the limit itself a sanitizer build cannot make the pipe its checks use).
+    own = len(os.listdir(f"/proc/{process.pid}/fd"))
     idle = []
     try:
-        for _ in range(110):  # the broker's own descriptors and these pass 80% of 128
+        for _ in range(110 - own):
             idle.append(socket.create_connection(("127.0.0.1", port), timeout=LIMIT))
         assert said("descriptors in use of a limit of 128", 8), "no warning near the limit"
     finally:
