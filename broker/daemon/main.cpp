@@ -4,9 +4,7 @@
 // reopens the log file.
 // Exit codes: 0 after a clean stop, 1 on a runtime failure, 2 on bad usage or configuration.
 
-#include <dirent.h>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -15,9 +13,11 @@
 #include <iostream>
 #include <optional>
 
+#include "descriptors.hpp"
 #include "duration.hpp"
 #include "http.hpp"
 #include "log.hpp"
+#include "systemd.hpp"
 #include "zpat/broker/broker.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
@@ -43,6 +43,7 @@ struct settings {
     int verbosity = 0;
     std::string log_level = "info";
     std::string log_file;
+    std::string log_format = "text";
     bool check_config = false;
 };
 
@@ -63,6 +64,10 @@ void define(CLI::App& app, settings& s) {
         ->capture_default_str();
     app.add_option("--log-file", s.log_file,
                    "Log to this file (appended; SIGHUP reopens it) instead of stderr");
+    app.add_option("--log-format", s.log_format,
+                   "text, or json: one object per line (time, level, logger, message)")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
     define_service(app, s);
     define_pubsub_and_pipeline(app, s);
     define_limits(app, s);
@@ -222,68 +227,23 @@ void log_endpoints(const std::string& what, const std::vector<std::string>& endp
     }
 }
 
-// Warns while the descriptors in use are past 80% of the limit, at most once a minute: at the
-// limit every new connection is refused, on every endpoint, and clients see only timeouts. It
-// keeps /proc/self/fd open, since at the limit it could not open it to look.
-class descriptor_watch {
-  public:
-    descriptor_watch() : listing_(::opendir("/proc/self/fd")) {}
-    ~descriptor_watch() {
-        if (listing_ != nullptr) {
-            ::closedir(listing_);
-        }
+// Waits for SIGINT or SIGTERM, looking at the descriptors in use every two seconds and pinging
+// systemd's watchdog (if the unit has one) while every device runs; a SIGHUP meanwhile reopens
+// the log file. Returns the signal.
+int wait_for_stop(const sigset_t& signals, const zpat::broker::broker& broker,
+                  zpat::broker::daemon::log_output& log) {
+    namespace systemd = zpat::broker::daemon::systemd;
+    zpat::broker::daemon::descriptor_watch descriptors;
+    std::chrono::milliseconds every{2000};
+    if (const auto watchdog = systemd::watchdog_interval(); watchdog.count() > 0) {
+        every = std::min(every, watchdog);
     }
-    descriptor_watch(const descriptor_watch&) = delete;
-    descriptor_watch& operator=(const descriptor_watch&) = delete;
-
-    void check() {
-        rlimit limit{};
-        if (listing_ == nullptr || ::getrlimit(RLIMIT_NOFILE, &limit) != 0 ||
-            limit.rlim_cur == RLIM_INFINITY) {
-            return;
-        }
-        const std::size_t used = in_use();
-        const auto now = std::chrono::steady_clock::now();
-        if (used * 10 >= limit.rlim_cur * 8) {
-            if (now >= next_warning_) {
-                spdlog::warn(
-                    "{} descriptors in use of a limit of {}: at the limit new connections are "
-                    "refused (raise the hard limit: LimitNOFILE=, ulimit -Hn)",
-                    used, limit.rlim_cur);
-                next_warning_ = now + std::chrono::minutes{1};
-                warned_ = true;
-            }
-        } else if (warned_ && used * 10 < limit.rlim_cur * 7) {
-            spdlog::info("{} descriptors in use of a limit of {}: below 70% again", used,
-                         limit.rlim_cur);
-            warned_ = false;
-            next_warning_ = {};
-        }
-    }
-
-  private:
-    // The entries of /proc/self/fd, less ".", ".." and the listing's own.
-    std::size_t in_use() {
-        ::rewinddir(listing_);
-        std::size_t entries = 0;
-        while (::readdir(listing_) != nullptr) {
-            ++entries;
-        }
-        return entries > 3 ? entries - 3 : 0;
-    }
-
-    DIR* listing_;
-    std::chrono::steady_clock::time_point next_warning_{};
-    bool warned_ = false;
-};
-
-// Waits for SIGINT or SIGTERM, looking at the descriptors in use every two seconds; a SIGHUP
-// meanwhile reopens the log file. Returns the signal.
-int wait_for_stop(const sigset_t& signals, zpat::broker::daemon::log_output& log) {
-    descriptor_watch descriptors;
-    const timespec interval{2, 0};
+    const timespec interval{every.count() / 1000, (every.count() % 1000) * 1'000'000};
     for (;;) {
         descriptors.check();
+        if (broker.trouble().empty()) {
+            systemd::watchdog();  // a stopped device stops the pings: systemd restarts us
+        }
         const int received = sigtimedwait(&signals, nullptr, &interval);
         if (received < 0) {
             continue;  // the interval passed (EAGAIN), or another signal interrupted (EINTR)
@@ -291,39 +251,21 @@ int wait_for_stop(const sigset_t& signals, zpat::broker::daemon::log_output& log
         if (received != SIGHUP) {
             return received;
         }
+        systemd::reloading();
         log.reopen();
         spdlog::info(
             "SIGHUP received: {}; other settings are read at start only (restart to "
             "change them)",
             log.to_file() ? "log file reopened" : "logging to stderr, nothing to reopen");
-    }
-}
-
-// Every connection takes a descriptor: take as many as the system lets this process have (the
-// soft limit, often 1024, is a guard for select()-era programs), as nginx and nats-server do.
-void raise_descriptor_limit() {
-    rlimit limit{};
-    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
-        return;
-    }
-    const rlim_t was = limit.rlim_cur;
-    if (limit.rlim_cur < limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
-        if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-            limit.rlim_cur = was;
-        }
-    }
-    if (limit.rlim_cur != was) {
-        spdlog::info("descriptor limit raised from {} to {}", was, limit.rlim_cur);
-    } else {
-        spdlog::info("descriptor limit {}", was);
+        systemd::ready("serving");
     }
 }
 
 // Runs the broker until SIGINT or SIGTERM. Returns the exit status.
 int run(const zpat::broker::config& cfg, const std::string& http_address, const sigset_t& signals,
         zpat::broker::daemon::log_output& log) {
-    raise_descriptor_limit();
+    namespace systemd = zpat::broker::daemon::systemd;
+    zpat::broker::daemon::raise_descriptor_limit();
     zpat::broker::broker broker(cfg);
     spdlog::info("zpat-broker {} starting", zpat::version());
     log_endpoints("service broker (Majordomo MDP/0.1)", broker.service_endpoint());
@@ -339,7 +281,9 @@ int run(const zpat::broker::config& cfg, const std::string& http_address, const 
         spdlog::info("HTTP counters on http://{}/stats and /metrics", http->url_authority());
     }
     broker.start();
-    const int received = wait_for_stop(signals, log);
+    systemd::ready("serving");  // every endpoint is bound: clients may connect
+    const int received = wait_for_stop(signals, broker, log);
+    systemd::stopping();
     spdlog::info("{} received: stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
     http.reset();
     broker.stop();
@@ -386,7 +330,9 @@ int main(int argc, char** argv) {
     // A daemon logs to stderr or its file; stdout stays free for --check-config and the like.
     std::optional<zpat::broker::daemon::log_output> log;
     try {
-        log.emplace(s.log_file, log_level(s));
+        log.emplace(s.log_file, log_level(s),
+                    s.log_format == "json" ? zpat::broker::daemon::log_format::json
+                                           : zpat::broker::daemon::log_format::text);
     } catch (const std::exception& e) {  // spdlog::spdlog_ex, std::runtime_error
         std::cerr << "zpat-broker: --log-file: " << e.what() << "\n";
         return 2;

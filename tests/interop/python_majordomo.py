@@ -9,6 +9,7 @@ Every wait is bounded; ports are ephemeral loopback ports.
 import json
 import os
 import queue
+import re
 import select
 import signal
 import socket
@@ -458,6 +459,87 @@ def _():
     assert bad.returncode == 2 and "--log-file" in bad.stderr, bad
 
 
+@case("under systemd: READY=1 once serving, RELOADING=1 on SIGHUP, watchdog pings, STOPPING=1")
+def _():
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        manager = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)  # as systemd's notify socket
+        manager.bind(os.path.join(folder, "notify"))
+        manager.settimeout(LIMIT)
+        port = free_port()
+        broker = subprocess.Popen(
+            [BROKER, "--no-forwarder", "--no-streamer", "--stats-endpoint", "",
+             "--service-endpoint", f"tcp://127.0.0.1:{port}"],
+            env=dict(os.environ, NOTIFY_SOCKET=os.path.join(folder, "notify"),
+                     WATCHDOG_USEC="400000"),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        started.append(broker)
+
+        def next_state():
+            return manager.recv(4096).decode().split("\n")
+
+        states = next_state()
+        assert "READY=1" in states and "STATUS=serving" in states, states
+        # Ready means ready: a client is served at once.
+        assert Client(f"tcp://127.0.0.1:{port}").request("mmi.service", b"x") == [b"404"]
+        pings = []
+        deadline = time.monotonic() + LIMIT
+        while len(pings) < 3 and time.monotonic() < deadline:
+            if next_state() == ["WATCHDOG=1"]:
+                pings.append(time.monotonic())
+        assert len(pings) == 3 and pings[2] - pings[0] < 0.8, pings  # every 200 ms: half 400
+        broker.send_signal(signal.SIGHUP)
+        seen = []
+        while "READY=1" not in seen:
+            seen += next_state()
+        assert "RELOADING=1" in seen, seen
+        broker.send_signal(signal.SIGTERM)
+        while "STOPPING=1" not in seen:
+            seen += next_state()
+        assert broker.wait(timeout=LIMIT) == 0
+
+
+@case("--log-format json writes one JSON object an event; in the journal a line has its priority")
+def _():
+    def broker_lines(*args, env=None, stderr_stat=None):
+        read, write = os.pipe()
+        extra = {}
+        if stderr_stat:
+            st = os.fstat(write)
+            extra["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
+        broker = subprocess.Popen(
+            [BROKER, "--no-forwarder", "--no-streamer", "--stats-endpoint", "",
+             "--service-endpoint", f"tcp://127.0.0.1:{free_port()}", *args],
+            env=dict(os.environ, **extra), stdout=subprocess.DEVNULL, stderr=write,
+            start_new_session=True)
+        started.append(broker)
+        os.close(write)
+        lines = []
+        with os.fdopen(read, "rb") as log:
+            for line in log:
+                lines.append(line)
+                if b"starting" in line:
+                    broker.send_signal(signal.SIGTERM)
+        assert broker.wait(timeout=LIMIT) == 0
+        return lines
+
+    events = [json.loads(line) for line in broker_lines("--log-format", "json")]
+    assert [list(e) for e in events] == [["time", "level", "logger", "message"]] * len(events)
+    assert any(e["message"].startswith("zpat-broker ") and e["level"] == "info"
+               for e in events), events
+    assert events[-1]["message"] == "stopped", events
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", e["time"])
+               for e in events), events
+    journal = broker_lines(stderr_stat=True)
+    assert all(re.match(rb"<[0-7]>", line) for line in journal), journal
+    assert any(line.startswith(b"<6>zpat-broker ") for line in journal), journal
+    plain = broker_lines()
+    assert all(line.startswith(b"[20") for line in plain), plain  # a timestamp first
+    bad = subprocess.run([BROKER, "--check-config", "--log-format", "xml"],
+                         capture_output=True, text=True, timeout=LIMIT)
+    assert bad.returncode == 2 and "--log-format" in bad.stderr, bad
+
+
 @case("the optional HTTP endpoint serves the counters as JSON and Prometheus text")
 def _():
     import urllib.request
@@ -577,7 +659,6 @@ def _():
 
 @case("--http on port 0 logs the real port; an empty host serves IPv4 too; no port is shared")
 def _():
-    import re
     import urllib.request
 
     def start_http(address):
