@@ -58,7 +58,9 @@ void define(CLI::App& app, settings& s) {
     app.add_flag("--check-config", s.check_config,
                  "Validate the settings, print the effective configuration and exit")
         ->configurable(false);
-    app.add_flag("-v,--verbose", s.verbosity, "More logging: -v debug, -vv trace");
+    // -v is for the command line; --check-config prints its effect as log-level instead.
+    app.add_flag("-v,--verbose", s.verbosity, "More logging: -v debug, -vv trace")
+        ->configurable(false);
     app.add_option("--log-level", s.log_level, "trace, debug, info, warn, error or off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
         ->capture_default_str();
@@ -324,7 +326,13 @@ int main(int argc, char** argv) {
         return code == 0 ? 0 : 2;
     }
     if (s.check_config) {
-        std::cout << app.config_to_str(true, false);
+        // Printed as a config file that reads back to the same settings.
+        if (s.verbosity > 0) {
+            const auto level = spdlog::level::to_string_view(log_level(s));
+            app.get_option("--log-level")->clear();
+            app.get_option("--log-level")->add_result(std::string(level.data(), level.size()));
+        }
+        std::cout << app.config_to_str(true, true);
         return 0;
     }
     // A daemon logs to stderr or its file; stdout stays free for --check-config and the like.

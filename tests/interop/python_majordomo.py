@@ -378,7 +378,7 @@ def _():
     rogue.close()
 
 
-@case("zpat-broker --check-config prints the effective settings; bad ones exit 2 by name")
+@case("zpat-broker --check-config prints the effective settings as a config file; bad ones exit 2 by name")
 def _():
     check = subprocess.run([BROKER, "--check-config", "--heartbeat-interval", "1s",
                             "--no-streamer"], capture_output=True, text=True, timeout=LIMIT)
@@ -401,6 +401,20 @@ def _():
                           "raw+tcp://127.0.0.1:5556", "--last-value-cache"],
                          capture_output=True, text=True, timeout=LIMIT)
     assert raw.returncode == 0, raw.stderr
+    # What it prints is a config file (comments say what each key does) that reads back to the
+    # same settings, -vv included.
+    import tempfile
+    printed = subprocess.run([BROKER, "--check-config", "-vv", "--heartbeat-interval", "1s",
+                              "--no-streamer", "--max-queued-bytes", "16MiB"],
+                             capture_output=True, text=True, timeout=LIMIT)
+    assert printed.returncode == 0 and 'log-level="trace"' in printed.stdout, printed
+    assert "# Where clients and workers reach the service broker" in printed.stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".toml") as saved:
+        saved.write(printed.stdout)
+        saved.flush()
+        again = subprocess.run([BROKER, "--config", saved.name, "--check-config"],
+                               capture_output=True, text=True, timeout=LIMIT)
+    assert again.returncode == 0 and again.stdout == printed.stdout, again
 
 
 @case("zpat-broker reads a TOML config file and refuses a misspelt key")
