@@ -34,8 +34,8 @@ class json_formatter final : public spdlog::formatter {
         const std::size_t length =
             std::strftime(stamp.data(), stamp.size(), "%Y-%m-%dT%H:%M:%S", &utc);
         const nlohmann::ordered_json event = {
-            {"time", fmt::format("{}.{:06}Z", std::string_view(stamp.data(), length),
-                                 micros.count())},
+            {"time",
+             fmt::format("{}.{:06}Z", std::string_view(stamp.data(), length), micros.count())},
             {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
                                   spdlog::level::to_string_view(msg.level).size())},
             {"logger", std::string(msg.logger_name.data(), msg.logger_name.size())},

@@ -49,8 +49,7 @@ bool stderr_is_journal() {
     if (stream == nullptr || ::fstat(STDERR_FILENO, &err) != 0) {
         return false;
     }
-    const std::string expected =
-        std::to_string(err.st_dev) + ":" + std::to_string(err.st_ino);
+    const std::string expected = std::to_string(err.st_dev) + ":" + std::to_string(err.st_ino);
     return std::string_view{stream} == expected;
 }
 

@@ -417,6 +417,20 @@ def _():
     assert again.returncode == 0 and again.stdout == printed.stdout, again
 
 
+@case("docs/operating.md lists every config key with the default --check-config prints")
+def _():
+    printed = subprocess.run([BROKER, "--check-config"], capture_output=True, text=True,
+                             timeout=LIMIT).stdout
+    keys = dict(line.split("=", 1) for line in printed.splitlines()
+                if line and not line.startswith("#"))
+    page = open(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "../../docs/operating.md")).read()
+    documented = dict(re.findall(r"^\| `([a-z-]+)` \| `([^`]*)` \|", page, re.M))
+    assert keys and documented == keys, {"missing or different": {
+        k: (keys.get(k), documented.get(k)) for k in keys.keys() | documented.keys()
+        if keys.get(k) != documented.get(k)}}
+
+
 @case("zpat-broker reads a TOML config file and refuses a misspelt key")
 def _():
     import tempfile
