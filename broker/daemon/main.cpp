@@ -13,6 +13,7 @@
 #include <iostream>
 #include <optional>
 
+#include "config_file.hpp"
 #include "descriptors.hpp"
 #include "duration.hpp"
 #include "http.hpp"
@@ -294,6 +295,19 @@ int run(const zpat::broker::config& cfg, const std::string& http_address, const 
     return 0;
 }
 
+// The keys a config file may hold: every setting's long flag, less those of the command line.
+std::vector<std::string> setting_names(const CLI::App& app) {
+    std::vector<std::string> names;
+    for (const CLI::Option* option : app.get_options()) {
+        const std::vector<std::string>& long_names = option->get_lnames();
+        if (option->get_configurable() && !long_names.empty() && long_names.front() != "help" &&
+            long_names.front() != "version" && long_names.front() != "config") {
+            names.push_back(long_names.front());
+        }
+    }
+    return names;
+}
+
 // The level --log-level sets; -v and -vv lower it to debug and trace, never raise it.
 spdlog::level::level_enum log_level(const settings& s) {
     const spdlog::level::level_enum set = spdlog::level::from_str(s.log_level);
@@ -301,6 +315,48 @@ spdlog::level::level_enum log_level(const settings& s) {
                                               : s.verbosity == 1 ? spdlog::level::debug
                                                                  : set;
     return std::min(set, verbose);
+}
+
+// Parses the command line and the config file into `s` and `cfg`. Returns an exit status when
+// there is nothing to run: --help, --version and --check-config (0), or a mistake (2).
+std::optional<int> parse(CLI::App& app, settings& s, zpat::broker::config& cfg, int argc,
+                         char** argv) {
+    namespace daemon = zpat::broker::daemon;
+    // The config file is read strictly first, so that a mistake in it is named by line.
+    const std::string config_file = daemon::config_path(argc, argv);
+    daemon::config_file file;
+    if (!config_file.empty()) {
+        file = daemon::read_config_file(config_file, setting_names(app));
+        if (!file.problem.empty()) {
+            std::cerr << "zpat-broker: " << file.problem << "\n";
+            return 2;
+        }
+    }
+    try {
+        app.parse(argc, argv);
+        cfg = to_config(s);
+    } catch (const CLI::ParseError& e) {
+        if (const std::string where =
+                daemon::locate_in_file(e.what(), config_file, file, argc, argv);
+            !where.empty()) {
+            std::cerr << "zpat-broker: " << where << "\n";
+            return 2;
+        }
+        // --help prints and succeeds; every other parse or validation error is bad usage.
+        const int code = app.exit(e);
+        return code == 0 ? 0 : 2;
+    }
+    if (s.check_config) {
+        // Printed as a config file that reads back to the same settings.
+        if (s.verbosity > 0) {
+            const auto level = spdlog::level::to_string_view(log_level(s));
+            app.get_option("--log-level")->clear();
+            app.get_option("--log-level")->add_result(std::string(level.data(), level.size()));
+        }
+        std::cout << app.config_to_str(true, true);
+        return 0;
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -317,23 +373,8 @@ int main(int argc, char** argv) {
     settings s;
     define(app, s);
     zpat::broker::config cfg;
-    try {
-        app.parse(argc, argv);
-        cfg = to_config(s);
-    } catch (const CLI::ParseError& e) {
-        // --help prints and succeeds; every other parse or validation error is bad usage.
-        const int code = app.exit(e);
-        return code == 0 ? 0 : 2;
-    }
-    if (s.check_config) {
-        // Printed as a config file that reads back to the same settings.
-        if (s.verbosity > 0) {
-            const auto level = spdlog::level::to_string_view(log_level(s));
-            app.get_option("--log-level")->clear();
-            app.get_option("--log-level")->add_result(std::string(level.data(), level.size()));
-        }
-        std::cout << app.config_to_str(true, true);
-        return 0;
+    if (const std::optional<int> done = parse(app, s, cfg, argc, argv)) {
+        return *done;
     }
     // A daemon logs to stderr or its file; stdout stays free for --check-config and the like.
     std::optional<zpat::broker::daemon::log_output> log;

@@ -431,7 +431,7 @@ def _():
         if keys.get(k) != documented.get(k)}}
 
 
-@case("zpat-broker reads a TOML config file and refuses a misspelt key")
+@case("zpat-broker reads a TOML config file; a mistake in it is named by file, line and key")
 def _():
     import tempfile
     with tempfile.TemporaryDirectory() as folder:
@@ -442,12 +442,32 @@ def _():
                                text=True, timeout=LIMIT)
         assert check.returncode == 0, check.stderr
         assert "heartbeat-liveness=5" in check.stdout and 'request-expiry="3s"' in check.stdout
+        # Each mistake exits 2 with the file, the line (and column, where the parser has one)
+        # and what is wrong; a flag on the command line wins over the file's value.
         bad = os.path.join(folder, "bad.toml")
+        for text, said in [
+                ('no-forwarder = true\nheartbeat-livenes = 5\n',
+                 ":2:1: 'heartbeat-livenes' is not a setting (did you mean 'heartbeat-liveness'?)"),
+                ('no-forwarder = true\nmax-queue = [1, 2\n', ":2:"),  # was read as max-queue=1
+                ('heartbeat-liveness = "lots"\n', ":1: heartbeat-liveness: Value lots not in range"),
+                ('service-endpoint = "bogus"\n', ":1: service-endpoint: endpoint 'bogus'"),
+                ('[service]\nendpoint = "tcp://127.0.0.1:1"\n', ":1:2: [service]: "),
+                ('check-config = true\n', ":1:1: 'check-config' is not a setting")]:
+            with open(bad, "w") as f:
+                f.write(text)
+            check = subprocess.run([BROKER, "--config", bad, "--check-config"],
+                                   capture_output=True, text=True, timeout=LIMIT)
+            assert check.returncode == 2 and f"zpat-broker: {bad}{said}" in check.stderr, (
+                text, check.stderr)
         with open(bad, "w") as f:
-            f.write("heartbeat-livenes = 5\n")
-        check = subprocess.run([BROKER, "--config", bad, "--check-config"], capture_output=True,
-                               text=True, timeout=LIMIT)
-        assert check.returncode == 2 and "heartbeat-livenes" in check.stderr, check.stderr
+            f.write('heartbeat-liveness = "lots"\n')
+        check = subprocess.run([BROKER, "--config", bad, "--heartbeat-liveness", "4",
+                                "--check-config"], capture_output=True, text=True, timeout=LIMIT)
+        assert check.returncode == 0 and "heartbeat-liveness=4" in check.stdout, check
+        missing = os.path.join(folder, "missing.toml")
+        check = subprocess.run([BROKER, f"--config={missing}", "--check-config"],
+                               capture_output=True, text=True, timeout=LIMIT)
+        assert check.returncode == 2 and missing in check.stderr, check.stderr
 
 
 @case("SIGTERM stops zpat-broker within a second, exit status 0")
