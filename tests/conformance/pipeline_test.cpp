@@ -12,6 +12,7 @@
 #include "zpat/core/error.hpp"
 #include "zpat/pipeline.hpp"
 #include "zpat/poller.hpp"
+#include "zpat/reqrep.hpp"
 
 using namespace zpat::testing;
 using zpat::message;
@@ -151,6 +152,44 @@ TEST_CASE("a pusher with no reachable puller queues up to its high-water mark, t
         ++accepted;
     }
     CHECK(accepted == 5);
+}
+
+TEST_CASE("with immediate, a pusher queues nothing before a puller is connected") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "raw+tcp");
+    CAPTURE(transport);
+    // An endpoint nobody listens on yet: a fresh path, or a port bound once to learn it is free.
+    std::string endpoint = absent_endpoint();
+    if (transport != "ipc") {
+        zpat::puller placeholder("@" + any_endpoint(transport));
+        endpoint = placeholder.endpoints()[0];
+    }
+    zpat::pusher pusher(">" + endpoint, {.send_timeout = 200ms, .immediate = true});
+    CHECK_FALSE(pusher.send(message{"to nobody"}));  // waited, then refused: nothing queued
+    zpat::puller puller("@" + endpoint);
+    const zpat::options patient{.send_timeout = 10s, .immediate = true};
+    zpat::pusher late(">" + endpoint, patient);  // as the first, but given time to connect
+    REQUIRE(late.send(message{"to someone"}));
+    auto got = puller.receive(5s);
+    REQUIRE(got);
+    CHECK(got->front() == "to someone");
+    REQUIRE(eventually([&] { return pusher.send(message{"now connected"}); }, 10s));
+    got = puller.receive(5s);
+    REQUIRE(got);
+    CHECK(got->front() == "now connected");  // "to nobody" was never queued
+    CHECK_FALSE(puller.receive(100ms));
+}
+
+TEST_CASE("immediate where a connection is never in doubt (raw+udp, inproc) is refused") {
+    const std::string endpoint =
+        GENERATE(as<std::string>{}, "raw+udp://127.0.0.1:9", "inproc://zpat-test-immediate");
+    CAPTURE(endpoint);
+    try {
+        zpat::requester requester(">" + endpoint, {.immediate = true});
+        FAIL("a requester with immediate was built");
+    } catch (const zpat::option_error& e) {
+        CHECK_THAT(e.what(), Catch::Contains("immediate") &&
+                                 Catch::Contains(endpoint.substr(0, endpoint.find(':'))));
+    }
 }
 
 TEST_CASE("a puller that stops receiving holds its pusher back, and nothing is lost") {

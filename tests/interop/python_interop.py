@@ -15,6 +15,7 @@ ZPAT = sys.argv[1]
 LIMIT = 10.0
 context = zmq.Context()
 failures = []
+passed = []
 
 
 def start(*args):
@@ -49,6 +50,7 @@ def case(name):
     def register(fn):
         try:
             fn()
+            passed.append(name)
             print(f"ok    {name}")
         except Exception as error:  # report every case, then fail at the end
             failures.append(name)
@@ -164,6 +166,32 @@ def _():
     assert finish(push)[0] == 0
 
 
-print(f"{6 - len(failures)} passed, {len(failures)} failed")
+@case("zpat push and zpat pub exit 1, saying why, when nobody takes or hears the message")
+def _():
+    pull = socket(zmq.PULL)
+    port = pull.bind_to_random_port("tcp://127.0.0.1")
+    pull.close()  # nobody listens there now
+    code, _, err = finish(start("push", f"tcp://127.0.0.1:{port}", "job", "-t", "300ms"))
+    assert code == 1 and "no puller connected" in err, (code, err)
+    code, _, err = finish(start("pub", "@tcp://127.0.0.1:*", "t", "x", "-t", "300ms"))
+    assert code == 1 and "0 of 1 subscription(s)" in err and "nothing published" in err, err
+    code, _, err = finish(start("pub", "@tcp://127.0.0.1:*", "t", "x", "-w", "0"))
+    assert code == 0, err  # asked not to wait: published to whoever is there, nobody
+
+
+@case("zpat push waits for a puller that comes within --timeout, and it gets every message")
+def _():
+    pull = socket(zmq.PULL)
+    port = pull.bind_to_random_port("tcp://127.0.0.1")
+    pull.close()
+    push = start("push", f"tcp://127.0.0.1:{port}", "job", "-n", "3", "-t", "5s")
+    time.sleep(0.3)  # the pusher is waiting: nothing is queued for the absent puller
+    pull = socket(zmq.PULL)
+    pull.bind(f"tcp://127.0.0.1:{port}")
+    assert [pull.recv() for _ in range(3)] == [b"job"] * 3
+    assert finish(push)[0] == 0
+
+
+print(f"{len(passed)} passed, {len(failures)} failed")
 context.destroy(linger=0)
 sys.exit(1 if failures else 0)

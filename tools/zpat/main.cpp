@@ -74,10 +74,15 @@ void define_pub(CLI::App& app, pub_settings& pub) {
     pub_cmd
         ->add_option("-w,--wait-subscribers", pub.wait_subscribers,
                      "Wait for this many subscriptions before publishing (0: do not wait)")
+        ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
-    add_duration(pub_cmd, "-t,--timeout", pub.timeout, "Longest wait for subscribers (default 5s)");
+    add_duration(pub_cmd, "-t,--timeout", pub.timeout,
+                 "Longest wait for subscribers; then exit 1, nothing published (default 5s)");
     require_body(pub_cmd, pub);
-    pub_cmd->footer("Example: zpat pub tcp://127.0.0.1:5556 weather.nyc '21C' -n 10 -i 1s");
+    pub_cmd->footer(
+        "Exit 0 once the messages are published to the subscribers waited for; 1 if fewer "
+        "subscribed within --timeout.\n"
+        "Example: zpat pub tcp://127.0.0.1:5556 weather.nyc '21C' -n 10 -i 1s");
 }
 
 void define_sub(CLI::App& app, sub_settings& sub) {
@@ -128,9 +133,13 @@ void define_push(CLI::App& app, send_settings& push) {
     add_endpoint(push_cmd, push, "push");
     add_body(push_cmd, push);
     add_duration(push_cmd, "-t,--timeout", push.timeout,
-                 "Give up when no puller takes a message for this long (default 5s)");
+                 "Give up, exit 1, when no connected puller takes a message for this long "
+                 "(default 5s)");
     require_body(push_cmd, push);
-    push_cmd->footer("Example: seq 1 100 | zpat push tcp://127.0.0.1:5557 --lines");
+    push_cmd->footer(
+        "Exit 0 once every message went to a connected puller; 1 if one found none within "
+        "--timeout (messages are never queued for a puller that is not there).\n"
+        "Example: seq 1 100 | zpat push tcp://127.0.0.1:5557 --lines");
 }
 
 void define_pull(CLI::App& app, receive_settings& pull) {

@@ -126,11 +126,13 @@ int receive_loop(const char* verb, const receive_settings& settings, bool has_to
 int run_pub(const pub_settings& settings) {
     publisher pub(settings.endpoint);
     note_bound("pub", settings, link::bind, pub.endpoints());
+    // Success is being heard: with nobody subscribed, what is published goes nowhere.
     const auto wanted = static_cast<std::size_t>(settings.wait_subscribers);
-    if (wanted > 0 && !pub.wait_for_subscriptions(wanted, settings.timeout) && !settings.quiet) {
+    if (wanted > 0 && !pub.wait_for_subscriptions(wanted, settings.timeout)) {
         std::cerr << "zpat pub: " << pub.subscriptions_seen() << " of " << wanted
-                  << " subscription(s) after " << seconds_text(settings.timeout)
-                  << "; publishing anyway (nobody hears what is published to no subscriber)\n";
+                  << " subscription(s) within " << seconds_text(settings.timeout)
+                  << ": nothing published (-w 0 publishes to whoever is there)\n";
+        return 1;
     }
     return for_each_body("pub", settings, [&](const std::string& body) {
         return pub.publish(settings.topic, body);
@@ -156,13 +158,17 @@ int run_sub(const sub_settings& settings) {
 }
 
 int run_push(const send_settings& settings) {
-    pusher push(settings.endpoint, {.send_timeout = settings.timeout});
+    // Success is a puller taking each message: queued only to complete connections (immediate),
+    // a message waits --timeout for a puller and fails instead of waiting for one that may never
+    // come. (An inproc peer would be in this process: there is none to wait for.)
+    const bool inproc = settings.endpoint.find("inproc://") != std::string::npos;
+    pusher push(settings.endpoint, {.send_timeout = settings.timeout, .immediate = !inproc});
     note_bound("push", settings, link::connect, push.endpoints());
     return for_each_body("push", settings, [&](const std::string& body) {
         if (push.send(message{body})) {
             return true;
         }
-        std::cerr << "zpat push: no puller took the message within "
+        std::cerr << "zpat push: no puller connected and took the message within "
                   << seconds_text(settings.timeout) << "\n";
         return false;
     });

@@ -108,6 +108,9 @@ struct pipe : std::enable_shared_from_this<pipe> {
     const id_type id;
     const int dial_index;  // the connect endpoint's index; -1 when accepted
 
+    // Locked: connected and greeted, so that options::immediate may queue to it.
+    bool live = false;
+
     // I/O thread.
     unsigned epoch = 0;  // which TCP connection of this pipe the pending handlers belong to
     bool ready = false;  // connected and greeting checked

@@ -216,6 +216,7 @@ void pipe_set::greeted(const pipe_ptr& p) {
     p->ready = true;
     {
         std::lock_guard lock(mutex_);
+        p->live = true;
         if (p->accepted()) {
             peers_.push_back(p);
         } else {
@@ -297,6 +298,7 @@ void pipe_set::drop(const pipe_ptr& p, const std::string& reason, bool redial_no
         // or write to the descriptor.
         std::lock_guard lock(mutex_);
         p->idle = false;
+        p->live = false;
         unsent_ -= p->writing_count;
         events_->ended(*p);
         if (p->accepted()) {

@@ -104,8 +104,11 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     // ---- with the mutex held ----
     // The pipes that may be sent to: every connect endpoint's, and accepted ones once greeted.
     const std::vector<pipe_ptr>& peers() const noexcept { return peers_; }
-    // `p` may take another message: below the send high-water mark in messages and bytes.
-    bool has_room(const pipe& p) const noexcept { return p.has_room(send_mark_, byte_mark_); }
+    // `p` may take another message: below the send high-water mark in messages and bytes, and
+    // connected if options::immediate asks for that.
+    bool has_room(const pipe& p) const noexcept {
+        return (p.live || !opts_.immediate) && p.has_room(send_mark_, byte_mark_);
+    }
     void enqueue(pipe& p, const message& msg);
     void enqueue_bytes(pipe& p, std::string_view bytes);  // an unframed pipe's
     // Closes `p` once what is queued for it is written; a connect endpoint's is not redialled.

@@ -74,6 +74,7 @@ std::unique_ptr<service_worker_impl> refuse_worker(const std::vector<endpoint>&,
 const backend& raw_tcp_backend() {
     static const backend table{"raw+tcp",
                                wire::max_frames,
+                               true,
                                tcp_refusal,
                                make_raw_requester,
                                make_raw_replier,
@@ -94,6 +95,7 @@ const backend& raw_tcp_backend() {
 const backend& raw_udp_backend() {
     static const backend table{"raw+udp",
                                wire::max_frames,
+                               false,
                                udp_refusal,
                                make_raw_udp_requester,
                                make_raw_udp_replier,

@@ -185,6 +185,17 @@ resolved_endpoints resolve(std::string_view text, link default_side, const optio
                            std::string(result.owner->name) + " carries at most " +
                            std::to_string(most) + " frames in a message");
     }
+    if (opts.immediate && !result.owner->connections) {
+        throw option_error("options::immediate: " + std::string(result.owner->name) +
+                           " has no connections to wait for");
+    }
+    for (const endpoint& e : result.endpoints) {
+        // libzmq attaches an inproc connection at once, bound or not, whatever ZMQ_IMMEDIATE.
+        if (opts.immediate && e.scheme == "inproc" && e.side == link::connect) {
+            throw option_error("options::immediate: connecting to " + e.url() +
+                               " is complete at once, even before anything binds it");
+        }
+    }
     return result;
 }
 

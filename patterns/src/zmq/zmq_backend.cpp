@@ -16,6 +16,7 @@ const backend& zmq_backend() {
     // A Majordomo client is a REQ socket with the Lazy Pirate recovery: the requester itself.
     static const backend table{"zeromq",
                                0,
+                               true,
                                builds_every_cell,
                                make_zmq_requester,
                                make_zmq_replier,

@@ -76,6 +76,9 @@ void zmq_socket::open() {
     set(zmq::sockopt::sndhwm, options_.send_high_water_mark);
     set(zmq::sockopt::rcvhwm, options_.receive_high_water_mark);
     set(zmq::sockopt::linger, to_int_ms(options_.linger));
+    if (options_.immediate) {
+        set(zmq::sockopt::immediate, 1);
+    }
     set(zmq::sockopt::sndtimeo, to_int_ms(options_.send_timeout));
     set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options_.max_message_size));
     set(zmq::sockopt::handshake_ivl, std::max(0, to_int_ms(options_.handshake_timeout)));

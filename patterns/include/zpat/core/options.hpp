@@ -37,6 +37,11 @@ struct options {
     std::size_t max_message_frames = 1024;
     // How long send() may wait for room at the high-water mark before returning false.
     milliseconds send_timeout = forever;
+    // Queue messages only to connections that are complete (ZMQ_IMMEDIATE): with none, a
+    // pusher or requester waits for one (send_timeout) and a publisher drops, instead of
+    // queueing to an endpoint still connecting, where a message waits for a peer that may never
+    // come. raw+udp has no connections and refuses it.
+    bool immediate = false;
     // Limits on each connection, so that one peer cannot hold memory or a connection slot
     // without end. A connection that breaks a time limit is closed with a logged reason; other
     // peers lose nothing. raw+tcp applies all three; ZeroMQ applies handshake_timeout
