@@ -239,7 +239,7 @@ int wait_for_stop(const sigset_t& signals, const zpat::broker::broker& broker,
     zpat::broker::daemon::descriptor_watch descriptors;
     std::chrono::milliseconds every{2000};
     if (const auto watchdog = systemd::watchdog_interval(); watchdog.count() > 0) {
-        every = std::min(every, watchdog);
+        every = std::clamp(watchdog, std::chrono::milliseconds{10}, every);  // never a spin
     }
     const timespec interval{every.count() / 1000, (every.count() % 1000) * 1'000'000};
     for (;;) {

@@ -1,8 +1,10 @@
 // The tutorial's application server on the raw backend: answers `search` requests from a small
 // table, quotes binary requests back, and closes each connection after its reply.
 //
+//   usage:  app_server [<host> <port>]      (as the tutorial starts its server)
+//           app_server --endpoint ENDPOINT  (tcp:// for ZeroMQ's ZMQ_STREAM)
 //   role:   stream (zpat::stream on raw+tcp://: plain TCP, no framing of zpat's)
-//   binds:  --endpoint (default raw+tcp://127.0.0.1:65432, the tutorial's port)
+//   binds:  raw+tcp://127.0.0.1:65432 by default, the tutorial's port
 //
 // One thread serves every connection: each has its own reader, fed whatever bytes arrive,
 // because a request may come in many pieces. A connection that breaks the protocol is told
@@ -10,6 +12,9 @@
 
 #include <iostream>
 #include <map>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "app_protocol.hpp"
 #include "common/args.hpp"
@@ -58,11 +63,37 @@ std::string describe(const app::message& request) {
            request.header["content-type"].get<std::string>();
 }
 
+// Where to bind, from `<host> <port>` or `--endpoint ENDPOINT`; empty after a usage mistake.
+std::string endpoint_from(int argc, char** argv) {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) {
+        return "@raw+tcp://127.0.0.1:65432";
+    }
+    if (args.size() == 2 && args[0] == "--endpoint") {
+        return example::bind_to(args[1]);
+    }
+    const bool is_port = args.size() == 2 && !args[1].empty() && args[1].size() <= 5 &&
+                         args[1].find_first_not_of("0123456789") == std::string::npos &&
+                         std::stoul(args[1]) <= 65535;
+    if (is_port && args[0].rfind('-', 0) != 0) {
+        return "@raw+tcp://" + args[0] + ":" + args[1];
+    }
+    return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::string endpoint =
-        example::flag(argc, argv, "--endpoint", "@raw+tcp://127.0.0.1:65432");
+    const std::string endpoint = endpoint_from(argc, argv);
+    if (endpoint.empty()) {
+        const bool asked = argc == 2 && (std::string_view(argv[1]) == "--help" ||
+                                         std::string_view(argv[1]) == "-h");
+        (asked ? std::cout : std::cerr)
+            << "usage: app_server [<host> <port>]       bind raw+tcp://host:port (default "
+               "127.0.0.1 65432)\n"
+               "       app_server --endpoint ENDPOINT   e.g. tcp://127.0.0.1:65432 (ZeroMQ)\n";
+        return asked ? 0 : 2;
+    }
 
     zpat::stream server(example::bind_to(endpoint));
     std::cout << "app_server: listening on " << server.endpoints().front() << std::endl;

@@ -9,20 +9,22 @@ here=$(dirname "$0")
 source "$here/../lib.sh"   # $dir, $pids, cleanup on exit
 
 # The server binds a port the system picks (the README uses the tutorial's 65432) and says which.
-start_server() {  # start_server ENDPOINT OUTPUT: sets $port to the port it bound
-    timeout 60 "$bin/app_server" --endpoint "$1" > "$2" &
+start_server() {  # start_server OUTPUT ARGS...: sets $port to the port it bound
+    local out=$1
+    shift
+    timeout 60 "$bin/app_server" "$@" > "$out" &
     pids+=($!)
-    server_out=$2
+    server_out=$out
     port=
     for _ in $(seq 1 100); do
-        port=$(grep -o 'tcp://127.0.0.1:[0-9]*' "$2" | cut -d: -f3 || true)
+        port=$(grep -o 'tcp://127.0.0.1:[0-9]*' "$out" | cut -d: -f3 || true)
         [ -n "$port" ] && return
         sleep 0.05
     done
     echo "run.sh: the server did not start" >&2
     exit 1
 }
-start_server "raw+tcp://127.0.0.1:*" "$dir/server.out"
+start_server "$dir/server.out" --endpoint "raw+tcp://127.0.0.1:*"
 
 ask() {  # ask EXPECTED COMMAND...: runs a client, shows its output, checks it
     local expected=$1
@@ -61,6 +63,16 @@ grep -q "dropped: the header is not a JSON object" "$dir/server.out"
 grep -q "dropped: the header's 'content-length' is not a number" "$dir/server.out"
 
 echo "== the same server on ZeroMQ: tcp:// makes its stream a ZMQ_STREAM socket"
-start_server "tcp://127.0.0.1:*" "$dir/zmq-server.out"
+start_server "$dir/zmq-server.out" --endpoint "tcp://127.0.0.1:*"
 ask "result: Lost in a cave" python3 "$here/app_client.py" 127.0.0.1 "$port" search ring --trickle
 ask "result: No match for 'neo'." "$bin/app_client" 127.0.0.1 "$port" search neo
+
+echo "== started as the tutorial starts its server: app_server HOST PORT"
+free=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+start_server "$dir/positional-server.out" 127.0.0.1 "$free"
+[ "$port" = "$free" ] || { echo "run.sh: app_server 127.0.0.1 $free bound $port" >&2; exit 1; }
+ask "result: Take the red pill" python3 "$here/app_client.py" 127.0.0.1 "$port" search morpheus
+status=0
+"$bin/app_server" 127.0.0.1 not-a-port 2> "$dir/usage.err" || status=$?
+[ "$status" = 2 ] && grep -q "usage: app_server" "$dir/usage.err" ||
+    { echo "run.sh: a bad port gave exit $status, not 2 with the usage" >&2; exit 1; }
