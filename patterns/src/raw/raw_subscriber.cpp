@@ -21,17 +21,17 @@ class raw_subscribing : public raw_receiving_cell<Interface>, private pipe_event
   public:
     raw_subscribing(const std::vector<endpoint>& endpoints, const options& opts)
         : raw_receiving_cell<Interface>(wire::role::subscriber, endpoints, opts,
-                                        inbox::taking::batches) {
-        pipes_->start(*this);
-    }
+                                        inbox::taking::batches) {}
     ~raw_subscribing() override = default;
     raw_subscribing(const raw_subscribing&) = delete;
     raw_subscribing& operator=(const raw_subscribing&) = delete;
 
   protected:
-    // The most-derived class calls this first in its destructor: the I/O thread calls this
-    // object's pipe_events until the set is closed, and must not meet it half destroyed (its
-    // vtable pointer is rewritten as each class's destructor begins; TSan saw the race).
+    // The most-derived class calls start_pipes() in its constructor and close_pipes() first in
+    // its destructor: the I/O thread calls this object's pipe_events from start to close, and
+    // must not meet it half built or half destroyed (its vtable pointer is rewritten as each
+    // class's constructor or destructor begins; TSan saw both races).
+    void start_pipes() { pipes_->start(*this); }
     void close_pipes() { pipes_->close(); }
 
     void add_prefix(std::string_view prefix) {
@@ -84,7 +84,10 @@ class raw_subscribing : public raw_receiving_cell<Interface>, private pipe_event
 
 class raw_subscriber final : public raw_subscribing<subscriber_impl> {
   public:
-    using raw_subscribing::raw_subscribing;
+    raw_subscriber(const std::vector<endpoint>& endpoints, const options& opts)
+        : raw_subscribing(endpoints, opts) {
+        start_pipes();
+    }
     ~raw_subscriber() override { close_pipes(); }
     raw_subscriber(const raw_subscriber&) = delete;
     raw_subscriber& operator=(const raw_subscriber&) = delete;
@@ -94,7 +97,10 @@ class raw_subscriber final : public raw_subscribing<subscriber_impl> {
 
 class raw_xsubscriber final : public raw_subscribing<xsubscriber_impl> {
   public:
-    using raw_subscribing::raw_subscribing;
+    raw_xsubscriber(const std::vector<endpoint>& endpoints, const options& opts)
+        : raw_subscribing(endpoints, opts) {
+        start_pipes();
+    }
     ~raw_xsubscriber() override { close_pipes(); }
     raw_xsubscriber(const raw_xsubscriber&) = delete;
     raw_xsubscriber& operator=(const raw_xsubscriber&) = delete;
