@@ -49,6 +49,20 @@ inline options fast_heartbeats() {
         .heartbeat_interval = 100ms, .heartbeat_liveness = 3, .reconnect_interval = 100ms};
 }
 
+// For cases about something else than liveness, which a loaded machine (two cores, a sanitizer)
+// must not turn into a flake: a worker and broker that wait 2 s before giving each other up, so
+// that neither drops the other while a request is on its way.
+inline broker::config patient_service_only() {
+    broker::config cfg = service_only();
+    cfg.service->heartbeat_liveness = 20;
+    return cfg;
+}
+inline options patient_heartbeats() {
+    options opts = fast_heartbeats();
+    opts.heartbeat_liveness = 20;
+    return opts;
+}
+
 // Polls the broker's counters until `condition` holds, for up to `limit`.
 inline bool eventually_counted(const running_broker& b,
                                const std::function<bool(const stats&)>& condition,
@@ -91,8 +105,8 @@ inline bool eventually_served(const running_broker& b, const std::string& name, 
 class serving_worker {
   public:
     serving_worker(const std::string& broker, const std::string& service,
-                   service_worker::handler handler)
-        : worker_(broker, service, fast_heartbeats()),
+                   service_worker::handler handler, const options& opts = fast_heartbeats())
+        : worker_(broker, service, opts),
           thread_([this, h = std::move(handler)] { worker_.serve(h); }) {}
     ~serving_worker() {
         worker_.stop();

@@ -212,8 +212,8 @@ TEST_CASE("a worker that dies holding a request: the client's retry is answered 
 
 TEST_CASE("malformed messages are dropped and counted, and other clients are unaffected",
           "[broker][service][robustness]") {
-    running_broker b(service_only());
-    serving_worker worker(b.service(), "echo", echo);
+    running_broker b(patient_service_only());
+    serving_worker worker(b.service(), "echo", echo, patient_heartbeats());
 
     raw_peer rogue(b.service());
     rogue.send({"no delimiter"});                            // no empty frame
@@ -231,10 +231,10 @@ TEST_CASE("malformed messages are dropped and counted, and other clients are una
 
 TEST_CASE("a request of more frames than max_message_frames is dropped and counted",
           "[broker][service][robustness]") {
-    broker::config cfg = service_only();
+    broker::config cfg = patient_service_only();
     cfg.max_message_frames = 100;
     running_broker b(cfg);
-    serving_worker worker(b.service(), "echo", echo);
+    serving_worker worker(b.service(), "echo", echo, patient_heartbeats());
     raw_peer rogue(b.service());
     message many{"", mdp::client_header, "echo"};
     for (int i = 0; i < 2000; ++i) {
