@@ -24,8 +24,8 @@ class poller {
     using callback = std::function<void()>;
     using timer_id = std::uint64_t;
 
-    // Runs `on_readable` whenever `role` (a puller, subscriber, replier, router or xsubscriber)
-    // has a message waiting, or an xpublisher a subscription.
+    // Runs `on_readable` whenever `role` (a puller, subscriber, replier, router, xsubscriber,
+    // stream or datagram) has a message waiting, or an xpublisher a subscription.
     // The role must outlive the poller or be removed first.
     template <class Role>
     // NOLINTNEXTLINE(performance-unnecessary-value-param): it is moved; tidy 14 misreads this

@@ -1,6 +1,6 @@
 #pragma once
 // Everything an application needs: the three patterns, the Majordomo service roles, the byte
-// stream, the broker's roles (router, xpublisher, xsubscriber, relay), the poller and the
+// stream and the plain datagram, the broker's roles (router, xpublisher, xsubscriber, relay), the poller and the
 // msgpack codec, the wake-up signal and the version.
 
 #include "zpat/core/codec.hpp"
@@ -9,6 +9,7 @@
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
 #include "zpat/core/wake_signal.hpp"
+#include "zpat/datagram.hpp"
 #include "zpat/log.hpp"
 #include "zpat/pipeline.hpp"
 #include "zpat/poller.hpp"

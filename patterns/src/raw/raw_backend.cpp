@@ -28,6 +28,9 @@ std::string tcp_refusal(role_kind role) {
             return majordomo("worker");
         case role_kind::router:
             return zmq_only("router", "the raw wire format names no peers to route by");
+        case role_kind::datagram:
+            return "a datagram on raw+tcp:// is not supported: TCP is a byte stream with no "
+                   "datagrams; use a stream, or raw+udp://";
         default:
             return {};
     }
@@ -52,6 +55,8 @@ std::string udp_refusal(role_kind role) {
             return "an xsubscriber on raw+udp:// is not supported: it is the upstream side of a "
                    "forwarder, whose subscriptions have no xpublisher on raw+udp:// to come "
                    "from; use a subscriber, raw+tcp:// or ZeroMQ endpoints";
+        case role_kind::datagram:
+            return {};
         default:
             return tcp_refusal(role);
     }
@@ -85,6 +90,7 @@ const backend& raw_tcp_backend() {
                                refuse<tcp_refusal, role_kind::service_client, requester_impl>,
                                refuse_worker<tcp_refusal>,
                                make_raw_stream,
+                               refuse<tcp_refusal, role_kind::datagram, datagram_impl>,
                                refuse<tcp_refusal, role_kind::router, router_impl>,
                                make_raw_xpublisher,
                                make_raw_xsubscriber,
@@ -106,6 +112,7 @@ const backend& raw_udp_backend() {
                                refuse<udp_refusal, role_kind::service_client, requester_impl>,
                                refuse_worker<udp_refusal>,
                                refuse<udp_refusal, role_kind::stream, stream_impl>,
+                               make_raw_datagram,
                                refuse<udp_refusal, role_kind::router, router_impl>,
                                refuse<udp_refusal, role_kind::xpublisher, xpublisher_impl>,
                                refuse<udp_refusal, role_kind::xsubscriber, xsubscriber_impl>,

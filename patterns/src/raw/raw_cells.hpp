@@ -53,5 +53,6 @@ std::unique_ptr<publisher_impl> make_raw_udp_publisher(const std::vector<endpoin
                                                        const options&);
 std::unique_ptr<subscriber_impl> make_raw_udp_subscriber(const std::vector<endpoint>&,
                                                          const options&);
+std::unique_ptr<datagram_impl> make_raw_datagram(const std::vector<endpoint>&, const options&);
 
 }  // namespace zpat::detail

@@ -264,6 +264,18 @@ void channel::clear_interrupt() {
     state_->interrupted = false;
 }
 
+std::string channel::text(const address& a) {
+    char host[NI_MAXHOST];
+    char port[NI_MAXSERV];
+    if (::getnameinfo(reinterpret_cast<const sockaddr*>(a.bytes.data()),
+                      static_cast<socklen_t>(a.bytes.size()), host, sizeof host, port, sizeof port,
+                      NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+        return "(unknown address)";
+    }
+    const bool v6 = std::string_view(host).find(':') != std::string_view::npos;
+    return (v6 ? "[" + std::string(host) + "]" : std::string(host)) + ":" + port;
+}
+
 int channel::fd() const noexcept {
     return state_->readable.fd();
 }

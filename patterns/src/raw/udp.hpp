@@ -77,6 +77,9 @@ class channel {
     void interrupt();
     void clear_interrupt();
 
+    // The address as numeric text: "host:port", or "[host]:port" for IPv6.
+    static std::string text(const address& a);
+
     // Readable while datagrams wait: what zpat::poller waits on.
     int fd() const noexcept;
     const std::string& resolved() const noexcept { return resolved_; }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "zpat/core/connection_counts.hpp"
+#include "zpat/core/datagram_peer.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/handler.hpp"
 #include "zpat/core/message.hpp"
@@ -160,6 +161,16 @@ class stream_impl : public role_impl {
     virtual poll_handle handle() const = 0;
 };
 
+// Datagram: plain datagrams, without zpat's header.
+class datagram_impl : public role_impl {
+  public:
+    virtual std::optional<datagram_received> receive(milliseconds timeout) = 0;
+    // `to` nullptr: the connected peer.
+    virtual bool send(const datagram_peer* to, std::string_view bytes) = 0;
+    virtual std::uint64_t dropped() const = 0;
+    virtual poll_handle handle() const = 0;
+};
+
 // One transport family: a table of makers, one per role, as nng's transports are tables of
 // operations. Makers receive endpoints whose schemes the registry gave to this backend; a
 // maker for a cell the backend does not build throws unsupported_error, naming the cell.
@@ -187,6 +198,7 @@ struct backend {
     maker<requester_impl> make_service_client;
     service_worker_maker make_service_worker;
     maker<stream_impl> make_stream;
+    maker<datagram_impl> make_datagram;
     maker<router_impl> make_router;
     maker<xpublisher_impl> make_xpublisher;
     maker<xsubscriber_impl> make_xsubscriber;

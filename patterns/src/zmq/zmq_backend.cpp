@@ -1,13 +1,22 @@
-// The ZeroMQ backend: tcp://, ipc:// and inproc:// through libzmq. Every cell is built, and
-// its relay moves frames between its own sockets without copying them.
+// The ZeroMQ backend: tcp://, ipc:// and inproc:// through libzmq. Every cell but the plain
+// datagram is built, and its relay moves frames between its own sockets without copying them.
 
 #include "zmq_cells.hpp"
+#include "zpat/core/error.hpp"
 
 namespace zpat::detail {
 namespace {
 
-std::string builds_every_cell(role_kind) {
+std::string refusal(role_kind role) {
+    if (role == role_kind::datagram) {
+        return "a datagram on ZeroMQ endpoints is not supported: ZeroMQ carries messages on "
+               "connections; use raw+udp:// for plain UDP datagrams";
+    }
     return {};
+}
+
+std::unique_ptr<datagram_impl> refuse_datagram(const std::vector<endpoint>&, const options&) {
+    throw unsupported_error(refusal(role_kind::datagram));
 }
 
 }  // namespace
@@ -17,7 +26,7 @@ const backend& zmq_backend() {
     static const backend table{"zeromq",
                                0,
                                true,
-                               builds_every_cell,
+                               refusal,
                                make_zmq_requester,
                                make_zmq_replier,
                                make_zmq_pusher,
@@ -27,6 +36,7 @@ const backend& zmq_backend() {
                                make_zmq_requester,
                                make_zmq_service_worker,
                                make_zmq_stream,
+                               refuse_datagram,
                                make_zmq_router,
                                make_zmq_xpublisher,
                                make_zmq_xsubscriber,

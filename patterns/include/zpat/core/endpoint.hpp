@@ -48,6 +48,7 @@ enum class role_kind {
     router,
     xpublisher,
     xsubscriber,
+    datagram,
 };
 
 // Checks, binding and connecting nothing, that the backend serving `endpoints` builds `role`:
