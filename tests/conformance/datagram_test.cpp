@@ -150,7 +150,7 @@ TEST_CASE("a datagram refuses by name what one datagram cannot carry, and drops 
     CHECK(peer.receive().first.size() == 65507);
 }
 
-TEST_CASE("a datagram is built on raw+udp only; elsewhere it is refused by name") {
+TEST_CASE("a datagram is built on raw+udp only, and refused by name elsewhere") {
     CHECK_THROWS_WITH(zpat::datagram("tcp://127.0.0.1:*"),
                       Catch::Contains("a datagram on ZeroMQ endpoints is not supported"));
     CHECK_THROWS_WITH(zpat::datagram("raw+tcp://127.0.0.1:*"),
