@@ -1,5 +1,7 @@
 // The poller's promises.
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <vector>
@@ -123,4 +125,21 @@ TEST_CASE("a poller reports a raw+udp subscriber ready exactly while datagrams w
     poller.run_once(100ms);  // nothing waits: no wake-up
     CHECK(received == 3);
     CHECK(empty_wakes == 0);
+}
+
+TEST_CASE("a poller runs the callback of a descriptor that hung up, so its owner reads the end") {
+    int ends[2];
+    REQUIRE(::pipe(ends) == 0);
+    ::close(ends[1]);  // the writer is gone: poll says POLLHUP, and no POLLIN
+    zpat::poller poller;
+    int calls = 0;
+    poller.add_descriptor(ends[0], [&] {
+        char byte = 0;
+        CHECK(::read(ends[0], &byte, 1) == 0);  // the end of input
+        ++calls;
+    });
+    CHECK(poller.run_once(5s) == 1);
+    CHECK(calls == 1);
+    poller.remove_descriptor(ends[0]);
+    ::close(ends[0]);
 }

@@ -98,7 +98,9 @@ std::size_t poller::run_once(milliseconds timeout) {
         // Copy the ready callbacks first: a callback may add or remove sources.
         std::vector<callback> ready;
         for (std::size_t i = 0; i < items.size(); ++i) {
-            if ((items[i].revents & ZMQ_POLLIN) != 0) {
+            // A descriptor that hung up or failed (a pipe whose writer closed) reports POLLERR
+            // without POLLIN; its owner learns which by reading, as select() users do.
+            if ((items[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) != 0) {
                 ready.push_back(sources_[i].on_readable);
             }
         }
