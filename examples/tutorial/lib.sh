@@ -20,3 +20,21 @@ expect_in() {
     echo "run.sh: expected ${3:-at least 1} line(s) with '$2' in the output, found $found" >&2
     exit 1
 }
+
+# start_listening NAME COMMAND...: runs a server in the background on a port the system picks,
+# waits for its "listening on [SCHEME://]HOST:PORT" line and sets $port to that port. Its
+# output goes to $dir/NAME.out.
+start_listening() {
+    local name=$1
+    shift
+    timeout 60 "$@" > "$dir/$name.out" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 1 100); do
+        port=$(sed -n 's/.*listening on [a-z+:/]*[0-9.]*:\([0-9]*\).*/\1/p' "$dir/$name.out")
+        [ -n "$port" ] && return
+        sleep 0.05
+    done
+    echo "run.sh: $name did not start:" >&2
+    cat "$dir/$name.out" >&2
+    exit 1
+}

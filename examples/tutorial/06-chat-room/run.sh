@@ -1,18 +1,13 @@
 #!/usr/bin/env bash
 # Step 6, as a reader would run it: a broker and two chat clients, alice and bob, whose input is
-# scripted; each sees what the other says, and bob sees alice leave.
+# scripted; each sees what the other says, and bob sees alice leave. Then the tutorials' plain
+# chat room over TCP and UDP: their Python clients in our chat_server, and our chat_client in
+# their Python server, each beside a member of the other kind.
 #   usage: run.sh BUILD_DIR        (./dev run 06-chat-room does this for you)
 set -euo pipefail
 build=$1
-dir=$(mktemp -d)
-pids=()
-cleanup() {
-    exec 3>&- 4>&- 2>/dev/null || true
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+here=$(dirname "$0")
+source "$here/../lib.sh"   # $dir, $pids, cleanup on exit, start_listening
 
 timeout 60 "$build/broker/zpat-broker" --no-service --no-streamer --stats-endpoint "" \
     --forwarder-frontend "ipc://$dir/in" --forwarder-backend "ipc://$dir/out" 2> "$dir/broker.log" &
@@ -52,3 +47,51 @@ echo "--- alice's screen"; cat "$dir/alice.out"
 echo "--- bob's screen"; cat "$dir/bob.out"
 grep -q "\* alice left" "$dir/bob.out"
 ! grep -q "\[alice\]" "$dir/alice.out"   # nobody sees their own words relayed back
+
+# plain_room TRANSPORT SERVER ALICE BOB: a plain chat room on tcp or udp, its SERVER and each
+# member "ours" (chat_server, chat_client --server) or "py" (chat.py). Alice and bob greet each
+# other; nobody hears their own words.
+plain_room() {
+    local transport=$1 server=$2 label="$1-$2-$3-$4" who kind
+    echo "== plain $transport room: $server server, alice $3, bob $4"
+    if [ "$server" = ours ]; then
+        start_listening "$label" "$build/examples/chat_server" --endpoint "raw+$transport://127.0.0.1:*"
+    else
+        start_listening "$label" python3 "$here/chat.py" server "$transport" 127.0.0.1 0
+    fi
+    for who in alice bob; do
+        kind=$3; [ "$who" = bob ] && kind=$4
+        mkfifo "$dir/$label-$who.in"
+        if [ "$kind" = ours ]; then
+            timeout 60 "$build/examples/chat_client" --name "$who" \
+                --server "raw+$transport://127.0.0.1:$port" < "$dir/$label-$who.in" > "$dir/$label-$who.out" 2>&1 &
+        else
+            timeout 60 python3 "$here/chat.py" client "$transport" 127.0.0.1 "$port" "$who" \
+                < "$dir/$label-$who.in" > "$dir/$label-$who.out" 2>&1 &
+        fi
+        pids+=($!)
+    done
+    exec 5> "$dir/$label-alice.in" 6> "$dir/$label-bob.in"
+    for _ in $(seq 1 200); do
+        [ "$(grep -c joined "$dir/$label.out")" -ge 2 ] && break
+        sleep 0.05
+    done
+    expect_in "$dir/$label.out" joined 2
+    echo "hello bob, it is alice" >&5
+    for _ in $(seq 1 200); do grep -qF "alice: hello bob" "$dir/$label-bob.out" && break; sleep 0.05; done
+    echo "hi alice! bob here" >&6
+    for _ in $(seq 1 200); do grep -qF "bob: hi alice" "$dir/$label-alice.out" && break; sleep 0.05; done
+    exec 5>&- 6>&-   # the end of input: both leave
+    for _ in $(seq 1 200); do
+        grep -q "alice: left\|alice left" "$dir/$label-alice.out" && grep -q "bob: left\|bob left" "$dir/$label-bob.out" && break
+        sleep 0.05
+    done
+    cat "$dir/$label-bob.out"
+    expect_in "$dir/$label-bob.out" "alice: hello bob, it is alice" 1
+    expect_in "$dir/$label-alice.out" "bob: hi alice! bob here" 1
+    ! grep -q "alice: hello" "$dir/$label-alice.out"
+}
+plain_room tcp ours py ours
+plain_room tcp py ours py
+plain_room udp ours py ours
+plain_room udp py ours py
