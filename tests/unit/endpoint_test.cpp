@@ -2,6 +2,7 @@
 
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
+#include "zpat/datagram.hpp"
 #include "zpat/pipeline.hpp"
 
 using Catch::Matchers::Contains;
@@ -38,13 +39,23 @@ TEST_CASE("roles refuse endpoints their backend cannot use") {
 }
 
 TEST_CASE("binding ':*' reports the port the system picked, and a taken port is refused") {
-    zpat::puller first("@tcp://127.0.0.1:*");
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "raw+tcp");
+    CAPTURE(transport);
+    zpat::puller first("@" + transport + "://127.0.0.1:*");
     const std::string real = first.endpoints().at(0);
-    CHECK(real.rfind("tcp://127.0.0.1:", 0) == 0);
+    CHECK(real.rfind(transport + "://127.0.0.1:", 0) == 0);
     CHECK(real.find('*') == std::string::npos);
-    CHECK_THROWS_WITH(zpat::puller("@" + real),
-                      Contains("cannot bind '" + real + "'") && Contains("in use"));
+    // The newcomer's mistake, binding where a broker listens, gets the way to connect instead.
+    CHECK_THROWS_WITH(zpat::puller("@" + real), Contains("cannot bind '" + real + "'") &&
+                                                    Contains("in use") &&
+                                                    Contains("write '>" + real + "'"));
     CHECK_THROWS_AS(zpat::puller("@" + real), zpat::connection_error);
+}
+
+TEST_CASE("a taken UDP port is refused with the same hint") {
+    zpat::datagram first("raw+udp://127.0.0.1:*");
+    const std::string real = first.endpoints().at(0);
+    CHECK_THROWS_WITH(zpat::datagram(real), Contains("in use") && Contains("write '>" + real));
 }
 
 TEST_CASE("options out of range are refused by field name, on every backend") {

@@ -1,7 +1,7 @@
 #pragma once
 // Everything an application needs: the three patterns, the Majordomo service roles, the byte
-// stream and the plain datagram, the broker's roles (router, xpublisher, xsubscriber, relay), the poller and the
-// msgpack codec, the wake-up signal and the version.
+// stream and the plain datagram, the broker's roles (router, xpublisher, xsubscriber, relay),
+// the poller and the msgpack codec, the wake-up signal and the version.
 
 #include "zpat/core/codec.hpp"
 #include "zpat/core/endpoint.hpp"

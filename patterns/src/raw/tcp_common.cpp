@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "seam/registry.hpp"
 #include "zpat/core/error.hpp"
 
 namespace zpat::detail {
@@ -40,7 +41,8 @@ std::pair<std::unique_ptr<tcp::acceptor>, std::string> listen_on(asio::io_contex
         }
     }
     if (ec) {
-        throw connection_error("cannot bind '" + ep.url() + "': " + ec.message());
+        throw connection_error(bind_failure(
+            ep, ec.category() == asio::system_category() ? ec.value() : 0, ec.message()));
     }
     const auto bound = acceptor->local_endpoint();
     std::string url =

@@ -14,6 +14,7 @@
 #include <mutex>
 
 #include "io_thread.hpp"
+#include "seam/registry.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/core/wake_signal.hpp"
 
@@ -189,8 +190,10 @@ channel::channel(const std::vector<endpoint>& endpoints, const options& opts) {
         if (fd >= 0) {
             ::close(fd);
         }
-        throw connection_error(std::string("cannot ") + (bound_ ? "bind '" : "connect to '") +
-                               ep.url() + "': " + std::strerror(error));
+        if (bound_) {
+            throw connection_error(bind_failure(ep, error, std::strerror(error)));
+        }
+        throw connection_error("cannot connect to '" + ep.url() + "': " + std::strerror(error));
     }
     sockaddr_storage local{};
     socklen_t length = sizeof local;

@@ -1,6 +1,7 @@
 // The scheme-to-backend registry: the one place that interprets a scheme string.
 
 #include <array>
+#include <cerrno>
 #include <string>
 
 #include "seam/registry.hpp"
@@ -83,6 +84,19 @@ void check_host_port(const endpoint& ep) {
         throw endpoint_error("endpoint '" + ep.url() + "' cannot connect to port " +
                              std::string(port) + ": name the port");
     }
+}
+
+std::string bind_failure(const endpoint& ep, int error, std::string_view reason) {
+    std::string text = "cannot bind '" + ep.url() + "': " + std::string(reason);
+    if (error == EADDRINUSE) {
+        text += " (another program is bound there, a broker perhaps; to connect to it, write '>" +
+                ep.url() + "')";
+    } else if (error == ENODEV && ep.scheme == "tcp") {
+        text +=
+            " (libzmq binds an IP address or an interface name, not a host name: write "
+            "127.0.0.1 for this machine only, or * for every interface)";
+    }
+    return text;
 }
 
 void check_sendable(const message& msg, const options& opts) {

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -29,6 +30,10 @@ resolved_endpoints resolve(std::string_view text, link default_side, const optio
 // Throws endpoint_error unless the address is host:port (a wildcard host or port only on bind).
 // The registry applies it to the schemes whose addresses take that form.
 void check_host_port(const endpoint& ep);
+
+// The message of a bind that failed with `error` (an errno value): the reason, and for the
+// mistakes a newcomer makes a hint of what to write instead.
+std::string bind_failure(const endpoint& ep, int error, std::string_view reason);
 
 // Throws state_error for a message with no frames and message_size_error for one over
 // max_message_size bytes or max_message_frames frames, naming both sizes: what no backend may

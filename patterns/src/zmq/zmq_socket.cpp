@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <string>
 
+#include "seam/registry.hpp"
 #include "zpat/core/error.hpp"
 
 namespace zpat::detail {
@@ -106,9 +107,10 @@ void zmq_socket::open() {
             watch_.reset();
             socket_.set(zmq::sockopt::linger, 0);
             socket_.close();
-            throw connection_error(std::string("cannot ") +
-                                   (ep.side == link::bind ? "bind " : "connect to ") + "'" + url +
-                                   "': " + e.what());
+            if (ep.side == link::bind) {
+                throw connection_error(bind_failure(ep, e.num(), e.what()));
+            }
+            throw connection_error("cannot connect to '" + url + "': " + e.what());
         }
     }
 }
