@@ -179,6 +179,31 @@ def _():
     assert code == 0, err  # asked not to wait: published to whoever is there, nobody
 
 
+@case("a newcomer's mistakes get a hint: a port already bound, a host name, a count out of range")
+def _():
+    taken = socket(zmq.REP)
+    port = taken.bind_to_random_port("tcp://127.0.0.1")
+    for scheme in ["tcp", "raw+tcp"]:
+        code, _, err = finish(start("rep", f"@{scheme}://127.0.0.1:{port}", "--echo"))
+        assert code == 1 and "Address already in use" in err, err
+        assert f"to connect to it, write '>{scheme}://127.0.0.1:{port}'" in err, err
+    taken.close()
+    code, _, err = finish(start("rep", "@tcp://localhost:0", "--echo"))
+    assert code == 1 and "not a host name: write 127.0.0.1" in err, err
+    for verb in [["req", "tcp://no-such-host.invalid:5555", "hi"],
+                 ["sub", "raw+tcp://no-such-host.invalid:5555"],
+                 ["call", "tcp://no-such-host.invalid:5555", "echo", "hi"]]:
+        code, _, err = finish(start(*verb, "-t", "5s"))
+        assert code == 1 and "host 'no-such-host.invalid' does not resolve" in err, (verb, err)
+        assert "no reply" not in err, err
+    for args, said in [(["-n", "0"], "--count: must be at least 1 (got 0)"),
+                       (["-n", "99999999999999999999"], "is too large (at most 9223372036854775807)"),
+                       (["-n", "ten"], "'ten' is not a whole number"),
+                       (["-r", "-1"], "--retries: must be at least 0 (got -1)")]:
+        code, _, err = finish(start("req", "tcp://127.0.0.1:9", "hi", *args))
+        assert code == 2 and said in err and len(err) < 200, (args, err)
+
+
 @case("zpat push waits for a puller that comes within --timeout, and it gets every message")
 def _():
     pull = socket(zmq.PULL)

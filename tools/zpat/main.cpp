@@ -2,8 +2,10 @@
 // that knows CLI11) and maps errors to exit codes: 0 success, 1 runtime failure, 2 bad usage.
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <map>
 
 #include "bench.hpp"
@@ -15,6 +17,31 @@
 namespace {
 
 using namespace zpat::cli;
+
+// A lower bound in a newcomer's words ("must be at least 1"), and the type's own upper one,
+// where CLI11's PositiveNumber prints a range up to the largest double, 309 digits long.
+template <class Number>
+CLI::Validator at_least(const Number& /*option*/, Number least) {
+    return {[least](std::string& text) -> std::string {
+                Number value{};
+                const char* end = text.data() + text.size();
+                const auto [stop, ec] = std::from_chars(text.data(), end, value);
+                if (ec == std::errc::result_out_of_range) {
+                    return "'" + text + "' is too large (at most " +
+                           std::to_string(std::numeric_limits<Number>::max()) + ")";
+                }
+                if (ec != std::errc{} || stop != end) {
+                    return "'" + text + "' is not a whole number";
+                }
+                if (value < least) {
+                    return "must be at least " + std::to_string(least) + " (got " + text + ")";
+                }
+                return {};
+            },
+            least == 0   ? "NONNEGATIVE"
+            : least == 1 ? "POSITIVE"
+                         : ">= " + std::to_string(least)};
+}
 
 void add_endpoint(CLI::App* app, common_settings& s, const std::string& side) {
     app->add_option("endpoint", s.endpoint,
@@ -40,13 +67,13 @@ void add_body(CLI::App* app, send_settings& s, bool body_positional = true) {
     }
     file->excludes(lines);
     app->add_option("-n,--count", s.count, "Send the message this many times")
-        ->check(CLI::PositiveNumber);
+        ->check(at_least(s.count, 1L));
     add_duration(app, "-i,--interval", s.interval, "Pause between messages");
 }
 
 void add_receive(CLI::App* app, receive_settings& s) {
     app->add_option("-n,--count", s.count, "Exit after this many messages (default: never)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(at_least(s.count, 0L));
     add_duration(app, "-t,--timeout", s.timeout,
                  "Exit when no message comes for this long (exit 1 if --count was not reached)");
     auto* raw = app->add_flag_callback(
@@ -75,7 +102,7 @@ void define_pub(CLI::App& app, pub_settings& pub) {
         ->add_option("-w,--wait-subscribers", pub.wait_subscribers,
                      "Wait for this many subscriptions before publishing (0: do not wait)")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(at_least(pub.wait_subscribers, 0L));
     add_duration(pub_cmd, "-t,--timeout", pub.timeout,
                  "Longest wait for subscribers; then exit 1, nothing published (default 5s)");
     require_body(pub_cmd, pub);
@@ -104,7 +131,7 @@ void define_req(CLI::App& app, req_settings& req) {
     req_cmd
         ->add_option("-r,--retries", req.retries,
                      "Retries on a fresh connection after a timeout (default 0)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(at_least(req.retries, 0));
     require_body(req_cmd, req);
     req_cmd->footer("Example: zpat req tcp://127.0.0.1:5555 Hello -n 3 -t 1s -r 2");
 }
@@ -162,7 +189,7 @@ void define_call(CLI::App& app, call_settings& call) {
     call_cmd
         ->add_option("-r,--retries", call.retries,
                      "Retries on a fresh connection after a timeout (default 2)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(at_least(call.retries, 0));
     require_body(call_cmd, call);
     call_cmd->footer(
         "Examples:\n  zpat call tcp://127.0.0.1:5555 echo hello\n"
@@ -227,7 +254,7 @@ void define_bench(CLI::App& app, zpat::bench::settings& bench, std::string& benc
         ->add_option("-n,--count", bench.count,
                      "Messages (round trips for reqrep) per round (default 300000, 10000 "
                      "for reqrep)")
-        ->check(CLI::PositiveNumber);
+        ->check(at_least(bench.count, decltype(bench.count){1}));
     bench_cmd
         ->add_option("-r,--rounds", bench.rounds,
                      "Rounds of each side; the median is reported (default 21, 11 for reqrep)")
@@ -291,7 +318,16 @@ int run_verb(const std::string& verb, verb_settings& s) {
         {"worker", [&] { return run_worker(s.worker); }},
         {"stats", [&] { return run_stats(s.stats); }},
     };
+    const std::map<std::string, std::pair<const common_settings*, zpat::link>> sides{
+        {"pub", {&s.pub, zpat::link::bind}},        {"sub", {&s.sub, zpat::link::connect}},
+        {"req", {&s.req, zpat::link::connect}},     {"rep", {&s.rep, zpat::link::bind}},
+        {"push", {&s.push, zpat::link::connect}},   {"pull", {&s.pull, zpat::link::bind}},
+        {"call", {&s.call, zpat::link::connect}},   {"worker", {&s.worker, zpat::link::connect}},
+        {"stats", {&s.stats, zpat::link::connect}},
+    };
     if (auto found = verbs.find(verb); found != verbs.end()) {
+        const auto [settings, side] = sides.at(verb);
+        check_hosts(settings->endpoint, side);
         return found->second();
     }
     const std::map<std::string, zpat::bench::pattern> shapes{

@@ -2,6 +2,7 @@
 
 #include "verbs.hpp"
 
+#include <netdb.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <atomic>
@@ -31,6 +32,32 @@ std::string seconds_text(milliseconds duration) {
     out << static_cast<double>(duration.count()) / 1000.0 << "s";
     return out.str();
 }
+
+}  // namespace
+
+void check_hosts(const std::string& endpoints, zpat::link side) {
+    for (const endpoint& ep : parse_endpoints(endpoints, side)) {
+        if (ep.side != link::connect || ep.scheme == "ipc" || ep.scheme == "inproc") {
+            continue;
+        }
+        std::string host = ep.address.substr(0, ep.address.rfind(':'));
+        if (host.size() > 1 && host.front() == '[' && host.back() == ']') {
+            host = host.substr(1, host.size() - 2);
+        }
+        addrinfo hints{};
+        hints.ai_socktype = ep.scheme == "raw+udp" ? SOCK_DGRAM : SOCK_STREAM;
+        addrinfo* found = nullptr;
+        const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &found);
+        if (rc == 0) {
+            ::freeaddrinfo(found);
+        } else if (rc != EAI_AGAIN) {
+            throw connection_error("cannot connect to '" + ep.url() + "': host '" + host +
+                                   "' does not resolve (" + ::gai_strerror(rc) + ")");
+        }
+    }
+}
+
+namespace {
 
 // Tells the user where a role that binds is listening (the real port, for ":*").
 void note_bound(const char* verb, const common_settings& settings, link default_side,

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "zpat/core/endpoint.hpp"
+
 namespace zpat::cli {
 
 using std::chrono::milliseconds;
@@ -76,6 +78,12 @@ struct stats_settings : common_settings {
     bool prometheus = false;
     milliseconds timeout{2000};
 };
+
+// Throws connection_error naming a host in `endpoints` that its verb would connect to (`side`
+// where no '@' or '>' is given) and that does not resolve: said at once, instead of a
+// connection that retries in silence and a "no reply" later. A temporary failure of the
+// resolver passes, and is left to the retries.
+void check_hosts(const std::string& endpoints, zpat::link side);
 
 int run_pub(const pub_settings& settings);
 int run_sub(const sub_settings& settings);
