@@ -1,24 +1,42 @@
 #pragma once
-// The examples' only command-line handling: "--name value" pairs, with a default for each.
+// The examples' command lines, on CLI11 (compiled once, in args.cpp). Each program asks for
+// its flags where it needs their values, then calls check():
+//
+//   example::args args(argc, argv, "hwclient: the Guide's hello-world client");
+//   const std::string endpoint = args.text("--endpoint", ">tcp://localhost:5555", "Where ...");
+//   const long count = args.number("--count", 10, "Requests to send", 1);
+//   args.check();
+//
+// A bad value (a count of "ten", or below its least) exits 2 naming the flag as soon as it is
+// asked for; check() prints the usage for --help (exit 0) and refuses anything on the command
+// line that no flag asked for (exit 2).
 
+#include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
 
 namespace example {
 
-inline std::string flag(int argc, char** argv, std::string_view name, std::string fallback) {
-    for (int i = 1; i + 1 < argc; ++i) {
-        if (name == argv[i]) {
-            return argv[i + 1];
-        }
-    }
-    return fallback;
-}
+class args {
+  public:
+    args(int argc, char** argv, std::string about);
+    ~args();
+    args(const args&) = delete;
+    args& operator=(const args&) = delete;
 
-inline long flag(int argc, char** argv, std::string_view name, long fallback) {
-    const std::string text = flag(argc, argv, name, std::string());
-    return text.empty() ? fallback : std::stol(text);
-}
+    // The value of `name` ("--endpoint"), or `fallback` when it is not given.
+    std::string text(std::string_view name, std::string fallback, std::string_view help);
+    // A whole number, at least `least`.
+    long number(std::string_view name, long fallback, std::string_view help,
+                long least = std::numeric_limits<long>::min());
+    // See above. Returns only when the command line holds nothing but the flags asked for.
+    void check();
+
+  private:
+    struct state;
+    std::unique_ptr<state> state_;
+};
 
 // The side an example's role takes is part of its lesson, so an endpoint given without '@' or
 // '>' gets the example's side, not the role's default.

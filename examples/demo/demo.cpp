@@ -16,6 +16,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/args.hpp"
 #include "zpat/broker/broker.hpp"
 #include "zpat/zpat.hpp"
 
@@ -288,7 +289,10 @@ void on_both_backends(void (*pattern)(const std::string&)) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    example::args args(argc, argv,
+                       "zpat-demo: the three patterns and a broker, on ZeroMQ and on raw TCP");
+    args.check();
     spdlog::set_level(spdlog::level::warn);  // the broker's own news would crowd the narration
     say("zpat demo: three messaging patterns over loopback, each on ZeroMQ (tcp://) and on");
     say("zpat's raw TCP backend (raw+tcp://). The code is the same; only the endpoint differs.");

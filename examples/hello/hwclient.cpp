@@ -8,9 +8,12 @@
 #include "zpat/zpat.hpp"
 
 int main(int argc, char** argv) {
+    example::args args(argc, argv, "hwclient: the Guide's Hello World client (a requester)");
     using namespace std::chrono_literals;
-    const std::string endpoint = example::flag(argc, argv, "--endpoint", ">tcp://localhost:5555");
-    const long count = example::flag(argc, argv, "--count", 10L);
+    const std::string endpoint =
+        args.text("--endpoint", ">tcp://localhost:5555", "The server to connect to");
+    const long count = args.number("--count", 10, "Requests to send", 1);
+    args.check();
 
     std::cout << "hwclient: connecting to the hello world server" << std::endl;
     // Each request waits up to 2.5 s for its reply and is retried twice on a fresh connection.

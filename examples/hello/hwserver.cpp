@@ -9,9 +9,11 @@
 #include "zpat/zpat.hpp"
 
 int main(int argc, char** argv) {
-    const std::string endpoint = example::flag(argc, argv, "--endpoint", "@tcp://*:5555");
-    const long count = example::flag(argc, argv, "--count", 0L);
-    const long work_ms = example::flag(argc, argv, "--work-ms", 100L);
+    example::args args(argc, argv, "hwserver: the Guide's Hello World server (a replier)");
+    const std::string endpoint = args.text("--endpoint", "@tcp://*:5555", "Where to listen");
+    const long count = args.number("--count", 0, "Requests to answer, then exit (0: never)", 0);
+    const long work_ms = args.number("--work-ms", 100, "Milliseconds of 'work' per request", 0);
+    args.check();
 
     // A replier binds: clients come and go, the server stays put.
     zpat::replier server(example::bind_to(endpoint));

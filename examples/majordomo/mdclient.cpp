@@ -9,9 +9,12 @@
 #include "zpat/zpat.hpp"
 
 int main(int argc, char** argv) {
+    example::args args(argc, argv, "mdclient: calls the echo service through a Majordomo broker");
     using namespace std::chrono_literals;
-    const std::string broker = example::flag(argc, argv, "--endpoint", ">tcp://localhost:5555");
-    const long count = example::flag(argc, argv, "--count", 10L);
+    const std::string broker =
+        args.text("--endpoint", ">tcp://localhost:5555", "The Majordomo broker");
+    const long count = args.number("--count", 10, "Requests to send", 1);
+    args.check();
 
     zpat::service_client client(example::connect_to(broker),
                                 {.request_timeout = 2500ms, .retries = 2});

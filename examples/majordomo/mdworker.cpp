@@ -9,9 +9,12 @@
 #include "zpat/zpat.hpp"
 
 int main(int argc, char** argv) {
-    const std::string broker = example::flag(argc, argv, "--endpoint", ">tcp://localhost:5555");
-    const std::string service = example::flag(argc, argv, "--service", "echo");
-    const long count = example::flag(argc, argv, "--count", 0L);  // 0: serve forever
+    example::args args(argc, argv, "mdworker: serves the echo service behind a Majordomo broker");
+    const std::string broker =
+        args.text("--endpoint", ">tcp://localhost:5555", "The Majordomo broker");
+    const std::string service = args.text("--service", "echo", "The service to serve");
+    const long count = args.number("--count", 0, "Requests to serve, then exit (0: never)", 0);
+    args.check();
 
     zpat::service_worker worker(example::connect_to(broker), service);
     std::cout << "mdworker: serving '" << service << "'" << std::endl;

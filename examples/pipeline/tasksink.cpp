@@ -9,9 +9,12 @@
 #include "zpat/zpat.hpp"
 
 int main(int argc, char** argv) {
+    example::args args(argc, argv, "tasksink: the Guide's task sink (a puller)");
     using namespace std::chrono_literals;
-    const std::string endpoint = example::flag(argc, argv, "--endpoint", "@tcp://*:5558");
-    const long tasks = example::flag(argc, argv, "--tasks", 100L);
+    const std::string endpoint =
+        args.text("--endpoint", "@tcp://*:5558", "Where workers send their results");
+    const long tasks = args.number("--tasks", 100, "Results to collect", 1);
+    args.check();
 
     zpat::puller results(example::bind_to(endpoint));
     std::cout << "tasksink: collecting on " << results.endpoints().front() << std::endl;

@@ -11,11 +11,19 @@
 #include "zpat/zpat.hpp"
 
 int main(int argc, char** argv) {
+    example::args args(argc, argv, "taskvent: the Guide's task ventilator (a pusher)");
     using namespace std::chrono_literals;
-    const std::string endpoint = example::flag(argc, argv, "--endpoint", "@tcp://*:5557");
-    const std::string sink_endpoint = example::flag(argc, argv, "--sink", ">tcp://localhost:5558");
-    const long tasks = example::flag(argc, argv, "--tasks", 100L);
-    const long settle_ms = example::flag(argc, argv, "--settle-ms", 500L);
+    const std::string endpoint =
+        args.text("--endpoint", "@tcp://*:5557", "Where workers connect for tasks");
+    const std::string sink_endpoint =
+        args.text("--sink", ">tcp://localhost:5558", "The sink, told when the batch starts");
+    const long tasks = args.number("--tasks", 100, "Tasks in the batch", 1);
+    const long settle_ms =
+        args.number("--settle-ms", 500, "Milliseconds to wait for workers to connect first", 0);
+    // --seed repeats a batch exactly, so runs with different numbers of workers compare.
+    const long seed =
+        args.number("--seed", 0, "Seed of the random task sizes (0: from the clock)", 0);
+    args.check();
 
     // Sends wait at most 10 s for a worker to take them, rather than forever.
     zpat::pusher workers(example::bind_to(endpoint), {.send_timeout = 10s});
@@ -30,8 +38,6 @@ int main(int argc, char** argv) {
     // The first message tells the sink to start its clock.
     sink.send(zpat::message{"0"});
 
-    // --seed repeats a batch exactly, so runs with different numbers of workers compare.
-    const long seed = example::flag(argc, argv, "--seed", 0L);
     std::mt19937 random(seed != 0 ? static_cast<unsigned>(seed) : std::random_device{}());
     std::uniform_int_distribution<int> workload(1, 20);
     long total_ms = 0;

@@ -11,9 +11,14 @@
 #include "zpat/zpat.hpp"
 
 int main(int argc, char** argv) {
-    const std::string endpoint = example::flag(argc, argv, "--endpoint", ">tcp://localhost:5557");
-    const std::string sink_endpoint = example::flag(argc, argv, "--sink", ">tcp://localhost:5558");
-    const long idle_ms = example::flag(argc, argv, "--idle-ms", -1L);
+    example::args args(argc, argv, "taskwork: the Guide's task worker (a puller and a pusher)");
+    const std::string endpoint =
+        args.text("--endpoint", ">tcp://localhost:5557", "The ventilator to take tasks from");
+    const std::string sink_endpoint =
+        args.text("--sink", ">tcp://localhost:5558", "The sink to send results to");
+    const long idle_ms = args.number(
+        "--idle-ms", -1, "Exit after this many milliseconds without a task (-1: never)", -1);
+    args.check();
 
     zpat::puller tasks(example::connect_to(endpoint));
     zpat::pusher results(example::connect_to(sink_endpoint));

@@ -11,10 +11,13 @@
 #include "zpat/zpat.hpp"
 
 int main(int argc, char** argv) {
+    example::args args(argc, argv, "wuclient: the Guide's weather update client (a subscriber)");
     using namespace std::chrono_literals;
-    const std::string endpoint = example::flag(argc, argv, "--endpoint", ">tcp://localhost:5556");
-    const std::string zip = example::flag(argc, argv, "--zip", "10001");
-    const long count = example::flag(argc, argv, "--count", 100L);
+    const std::string endpoint =
+        args.text("--endpoint", ">tcp://localhost:5556", "The weather server to connect to");
+    const std::string zip = args.text("--zip", "10001", "The zip code to subscribe to");
+    const long count = args.number("--count", 100, "Updates to average", 1);
+    args.check();
 
     // Subscribe to the zip code: the publisher sends us only updates that start with it.
     zpat::subscriber updates(example::connect_to(endpoint), {zip + " "});

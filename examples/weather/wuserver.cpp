@@ -16,9 +16,12 @@
 #include "zpat/zpat.hpp"
 
 int main(int argc, char** argv) {
-    const std::string endpoint = example::flag(argc, argv, "--endpoint", "@tcp://*:5556");
-    const long count = example::flag(argc, argv, "--count", 0L);
-    const long rate = example::flag(argc, argv, "--rate", 100000L);
+    example::args args(argc, argv, "wuserver: the Guide's weather update server (a publisher)");
+    const std::string endpoint =
+        args.text("--endpoint", "@tcp://*:5556", "Where subscribers connect");
+    const long count = args.number("--count", 0, "Updates to publish, then exit (0: never)", 0);
+    const long rate = args.number("--rate", 100000, "Updates per second at most", 1);
+    args.check();
 
     zpat::publisher station(example::bind_to(endpoint));
     std::cout << "wuserver: publishing on " << station.endpoints().front() << std::endl;

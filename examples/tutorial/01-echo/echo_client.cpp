@@ -127,9 +127,16 @@ int framed(const std::string& endpoint) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    example::args args(
+        argc, argv,
+        "echo_client: sends \"hi, server!\" and a 100,000-byte message, and shows what comes back");
     const std::string endpoint =
-        example::connect_to(example::flag(argc, argv, "--endpoint", "raw+udp://127.0.0.1:6789"));
-    const std::string wire = example::flag(argc, argv, "--wire", "plain");
+        example::connect_to(args.text("--endpoint", "raw+udp://127.0.0.1:6789",
+                                      "The server: raw+udp://HOST:PORT or raw+tcp://HOST:PORT"));
+    const std::string wire =
+        args.text("--wire", "plain",
+                  "plain (bare bytes, as the tutorials' programs) or zpat (zpat's framing)");
+    args.check();
     try {
         if (wire == "zpat") {
             return framed(endpoint);

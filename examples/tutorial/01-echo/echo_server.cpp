@@ -73,10 +73,16 @@ void serve_framed(const std::string& endpoint, long count) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    example::args args(argc, argv,
+                       "echo_server: answers every message with itself, over UDP or TCP");
     const std::string endpoint =
-        example::bind_to(example::flag(argc, argv, "--endpoint", "raw+udp://127.0.0.1:6789"));
-    const std::string wire = example::flag(argc, argv, "--wire", "plain");
-    const long count = example::flag(argc, argv, "--count", 0L);
+        example::bind_to(args.text("--endpoint", "raw+udp://127.0.0.1:6789",
+                                   "Where to listen: raw+udp://HOST:PORT or raw+tcp://HOST:PORT"));
+    const std::string wire =
+        args.text("--wire", "plain",
+                  "plain (bare bytes, as the tutorials' programs) or zpat (zpat's framing)");
+    const long count = args.number("--count", 0, "Messages to answer, then exit (0: never)", 0);
+    args.check();
     try {
         if (wire == "zpat") {
             serve_framed(endpoint, count);

@@ -73,11 +73,16 @@ long framed_connection(const std::string& endpoint, long c, long messages,
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::string endpoint =
-        example::connect_to(example::flag(argc, argv, "--endpoint", "raw+tcp://127.0.0.1:6790"));
-    const std::string wire = example::flag(argc, argv, "--wire", "plain");
-    const long connections = example::flag(argc, argv, "--connections", 20L);
-    const long messages = example::flag(argc, argv, "--messages", 5L);
+    example::args args(argc, argv,
+                       "many_connections: many connections at once against one echo server");
+    const std::string endpoint = example::connect_to(args.text(
+        "--endpoint", "raw+tcp://127.0.0.1:6790", "The echo server, raw+tcp://HOST:PORT"));
+    const std::string wire =
+        args.text("--wire", "plain",
+                  "plain (bare bytes, as the tutorials' programs) or zpat (zpat's framing)");
+    const long connections = args.number("--connections", 20, "Connections to open at once", 1);
+    const long messages = args.number("--messages", 5, "Messages on each connection", 1);
+    args.check();
     if (wire != "plain" && wire != "zpat") {
         std::cerr << "many_connections: --wire is plain or zpat, not '" << wire << "'" << std::endl;
         return 2;

@@ -14,8 +14,12 @@
 #include "zpat/zpat.hpp"
 
 int main(int argc, char** argv) {
-    const std::string endpoint = example::flag(argc, argv, "--endpoint", "@tcp://*:5555");
-    const long crash_after = example::flag(argc, argv, "--crash-after", 0L);
+    example::args args(
+        argc, argv, "hello_server: answers \"Hello N\" with \"World N\", and can be told to crash");
+    const std::string endpoint = args.text("--endpoint", "@tcp://*:5555", "Where to listen");
+    const long crash_after =
+        args.number("--crash-after", 0, "Crash on purpose after this many requests (0: never)", 0);
+    args.check();
 
     zpat::replier server(example::bind_to(endpoint));
     std::cout << "server: ready" << std::endl;

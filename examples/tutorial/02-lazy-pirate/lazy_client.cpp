@@ -15,9 +15,13 @@
 #include "zpat/zpat.hpp"
 
 int main(int argc, char** argv) {
+    example::args args(argc, argv,
+                       "lazy_client: request-reply that survives a server crash (Lazy Pirate)");
     using namespace std::chrono_literals;
-    const std::string endpoint = example::flag(argc, argv, "--endpoint", ">tcp://localhost:5555");
-    const long count = example::flag(argc, argv, "--count", 10L);
+    const std::string endpoint =
+        args.text("--endpoint", ">tcp://localhost:5555", "The server to connect to");
+    const long count = args.number("--count", 10, "Requests to send", 1);
+    args.check();
 
     zpat::requester client(example::connect_to(endpoint), {.request_timeout = 500ms, .retries = 4});
     for (long n = 0; n < count; ++n) {

@@ -269,9 +269,12 @@ double load(int port, long clients, long requests) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const long clients = example::flag(argc, argv, "--clients", 16L);
-    const long requests = example::flag(argc, argv, "--requests", 5L);
-    const long pool_size = example::flag(argc, argv, "--pool", 4L);
+    example::args args(argc, argv,
+                       "concurrent_servers: the same slow service served four ways, measured");
+    const long clients = args.number("--clients", 16, "Clients at once", 1);
+    const long requests = args.number("--requests", 5, "Requests per client", 1);
+    const long pool_size = args.number("--pool", 4, "Threads of the pooled server", 1);
+    args.check();
 
     std::printf("%ld clients at once, %ld requests each, every answer takes %lld ms of waiting\n",
                 clients, requests, static_cast<long long>(handler_wait.count()));

@@ -15,10 +15,15 @@
 #include "zpat/zpat.hpp"
 
 int main(int argc, char** argv) {
+    example::args args(argc, argv,
+                       "weather_publisher: numbered weather updates, as fast as it can");
     using namespace std::chrono_literals;
-    const std::string endpoint = example::flag(argc, argv, "--endpoint", "@tcp://*:5556");
-    const long count = example::flag(argc, argv, "--count", 1000L);
-    const long wait_for = example::flag(argc, argv, "--wait", 0L);
+    const std::string endpoint =
+        args.text("--endpoint", "@tcp://*:5556", "Where subscribers connect");
+    const long count = args.number("--count", 1000, "Updates per zip code", 1);
+    const long wait_for =
+        args.number("--wait", 0, "Subscribers to wait for before publishing (0: none)", 0);
+    args.check();
 
     // block_when_full: wait for a slow subscriber instead of dropping, and linger until the last
     // queued update is delivered at exit, so every loss seen here is the slow joiner's.

@@ -14,10 +14,14 @@
 #include "zpat/zpat.hpp"
 
 int main(int argc, char** argv) {
+    example::args args(argc, argv,
+                       "weather_subscriber: one zip code's updates, and which ones it missed");
     using namespace std::chrono_literals;
-    const std::string endpoint = example::flag(argc, argv, "--endpoint", ">tcp://localhost:5556");
-    const std::string zip = example::flag(argc, argv, "--zip", "10001");
-    const long count = example::flag(argc, argv, "--count", 1000L);
+    const std::string endpoint =
+        args.text("--endpoint", ">tcp://localhost:5556", "The publisher to connect to");
+    const std::string zip = args.text("--zip", "10001", "The zip code to subscribe to");
+    const long count = args.number("--count", 1000, "Updates to receive", 1);
+    args.check();
 
     zpat::subscriber sub(example::connect_to(endpoint), {zip});
     std::cout << "subscriber: listening for zip " << zip << std::endl;

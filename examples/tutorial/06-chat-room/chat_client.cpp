@@ -164,8 +164,19 @@ int broker_room(const std::string& frontend, const std::string& backend, const s
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::string name = example::flag(argc, argv, "--name", "guest");
-    if (const std::string server = example::flag(argc, argv, "--server", ""); !server.empty()) {
+    example::args args(argc, argv,
+                       "chat_client: a chat room member, through the broker or in a plain room");
+    const std::string name = args.text("--name", "guest", "Your name in the room");
+    const std::string server =
+        args.text("--server", "",
+                  "A plain chat room to join (raw+tcp:// or raw+udp://) instead of the broker");
+    const std::string frontend = args.text("--frontend", ">tcp://127.0.0.1:5559",
+                                           "The broker's forwarder frontend, to publish to");
+    const std::string backend = args.text("--backend", ">tcp://127.0.0.1:5560",
+                                          "The broker's forwarder backend, to subscribe to");
+    const std::string room = args.text("--room", "lobby", "The room (a topic) to join");
+    args.check();
+    if (!server.empty()) {
         try {
             return plain_room(example::connect_to(server), name);
         } catch (const zpat::error& e) {
@@ -173,7 +184,5 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    return broker_room(example::flag(argc, argv, "--frontend", ">tcp://127.0.0.1:5559"),
-                       example::flag(argc, argv, "--backend", ">tcp://127.0.0.1:5560"), name,
-                       "room/" + example::flag(argc, argv, "--room", "lobby"));
+    return broker_room(frontend, backend, name, "room/" + room);
 }

@@ -104,8 +104,11 @@ void serve_datagrams(const std::string& endpoint) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    example::args args(argc, argv, "chat_server: the tutorials' plain chat room, over TCP or UDP");
     const std::string endpoint =
-        example::bind_to(example::flag(argc, argv, "--endpoint", "raw+tcp://127.0.0.1:6791"));
+        example::bind_to(args.text("--endpoint", "raw+tcp://127.0.0.1:6791",
+                                   "Where to listen: raw+tcp://HOST:PORT or raw+udp://HOST:PORT"));
+    args.check();
     try {
         if (zpat::backend_name(endpoint) == "raw+udp") {
             serve_datagrams(endpoint);

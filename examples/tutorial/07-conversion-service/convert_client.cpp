@@ -58,10 +58,16 @@ std::optional<std::string> ask_plain(const std::string& endpoint, const std::str
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::string broker = example::flag(argc, argv, "--broker", ">tcp://127.0.0.1:5555");
-    const std::string plain = example::flag(argc, argv, "--plain", "");
-    const long count = example::flag(argc, argv, "--count", 10L);
-    const long every_ms = example::flag(argc, argv, "--every-ms", 200L);
+    example::args args(
+        argc, argv,
+        "convert_client: asks for Celsius to Fahrenheit, through a broker or a plain server");
+    const std::string broker =
+        args.text("--broker", ">tcp://127.0.0.1:5555", "The Majordomo broker");
+    const std::string plain = args.text(
+        "--plain", "", "A plain conversion server to ask instead (raw+tcp:// or raw+udp://)");
+    const long count = args.number("--count", 10, "Temperatures to convert", 1);
+    const long every_ms = args.number("--every-ms", 200, "Milliseconds between requests", 0);
+    args.check();
 
     std::optional<zpat::service_client> client;
     if (plain.empty()) {

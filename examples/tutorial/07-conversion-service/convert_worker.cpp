@@ -83,9 +83,18 @@ void serve_plain(const std::string& endpoint, const std::string& name) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    example::args args(
+        argc, argv,
+        "convert_worker: serves Celsius to Fahrenheit, behind a broker or to plain clients");
     using namespace std::chrono_literals;
-    const std::string name = example::flag(argc, argv, "--name", "worker");
-    if (const std::string plain = example::flag(argc, argv, "--plain", ""); !plain.empty()) {
+    const std::string name = args.text("--name", "worker", "The name this worker prints");
+    const std::string plain = args.text("--plain", "",
+                                        "Serve plain clients here (raw+tcp:// or raw+udp://) "
+                                        "instead of through the broker");
+    const std::string broker =
+        args.text("--broker", ">tcp://127.0.0.1:5555", "The Majordomo broker");
+    args.check();
+    if (!plain.empty()) {
         try {
             serve_plain(example::bind_to(plain), name);
             return 0;
@@ -94,7 +103,6 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    const std::string broker = example::flag(argc, argv, "--broker", ">tcp://127.0.0.1:5555");
 
     // Heartbeats every 250 ms: the broker notices a dead worker within a second.
     zpat::service_worker worker(example::connect_to(broker), "celsius.to.fahrenheit",

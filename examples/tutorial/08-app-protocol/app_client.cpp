@@ -15,8 +15,16 @@
 int exchange(const std::string& host, const std::string& port, const std::string& request);
 
 int main(int argc, char** argv) {
+    const std::string usage =
+        "usage: app_client <host> <port> <action> <value>\n"
+        "  sends one request (action 'search': JSON; others: binary) and "
+        "prints the reply";
+    if (argc == 2 && std::string_view(argv[1]) == "--help") {
+        std::cout << usage << std::endl;
+        return 0;
+    }
     if (argc != 5) {
-        std::cerr << "usage: app_client <host> <port> <action> <value>" << std::endl;
+        std::cerr << usage << std::endl;
         return 2;
     }
     const std::string host = argv[1];

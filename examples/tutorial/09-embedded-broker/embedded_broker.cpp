@@ -12,11 +12,15 @@
 #include <iostream>
 #include <thread>
 
+#include "common/args.hpp"
 #include "zpat/broker/broker.hpp"
 #include "zpat/zpat.hpp"
 
-int main() {
+int main(int argc, char** argv) {
     using namespace std::chrono_literals;
+    example::args args(argc, argv,
+                       "embedded-broker: a zpat broker inside a program, and its counters");
+    args.check();
 
     zpat::broker::config cfg;
     cfg.service = zpat::broker::service_config{.endpoint = "inproc://services"};

@@ -1,0 +1,95 @@
+// The examples' command lines on CLI11. The flags are not all known until check(), so each
+// question parses the command line again with what is known so far, letting the rest pass;
+// check() parses it a last time with nothing let pass and --help switched on.
+
+#include "common/args.hpp"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdlib>
+#include <deque>
+
+namespace example {
+
+struct args::state {
+    int argc = 0;
+    char** argv = nullptr;
+    CLI::App app;
+    std::deque<std::string> texts;  // where CLI11 writes each value: addresses that stay
+    std::deque<long> numbers;
+};
+
+args::args(int argc, char** argv, std::string about) : state_(std::make_unique<state>()) {
+    state_->argc = argc;
+    state_->argv = argv;
+    state_->app.description(std::move(about));
+    state_->app.name(argv[0]);
+    state_->app.allow_extras();
+    state_->app.set_help_flag();  // until check(): a --help must not stop the questions
+}
+
+args::~args() = default;
+
+namespace {
+
+// Parses the command line as `app` stands; exits 2 (0 for --help) with CLI11's words on a
+// mistake.
+void parse(CLI::App& app, int argc, char** argv) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);
+        std::exit(code == 0 ? 0 : 2);
+    }
+}
+
+// "must be at least 1 (got 0)": CLI11's own Range would print the type's whole span.
+CLI::Validator at_least(long least) {
+    return {[least](std::string& text) -> std::string {
+                long value = 0;
+                const char* end = text.data() + text.size();
+                const auto [stop, ec] = std::from_chars(text.data(), end, value);
+                if (ec == std::errc::result_out_of_range) {
+                    return "'" + text + "' is too large";
+                }
+                if (ec != std::errc{} || stop != end) {
+                    return "'" + text + "' is not a whole number";
+                }
+                if (value < least) {
+                    return "must be at least " + std::to_string(least) + " (got " + text + ")";
+                }
+                return {};
+            },
+            least == 0   ? "NONNEGATIVE"
+            : least == 1 ? "POSITIVE"
+                         : ">= " + std::to_string(least)};
+}
+
+}  // namespace
+
+std::string args::text(std::string_view name, std::string fallback, std::string_view help) {
+    std::string& value = state_->texts.emplace_back(fallback);
+    state_->app.add_option(std::string(name), value, std::string(help))
+        ->default_str(std::move(fallback));
+    parse(state_->app, state_->argc, state_->argv);
+    return value;
+}
+
+long args::number(std::string_view name, long fallback, std::string_view help, long least) {
+    long& value = state_->numbers.emplace_back(fallback);
+    auto* option =
+        state_->app.add_option(std::string(name), value, std::string(help))->default_val(fallback);
+    if (least != std::numeric_limits<long>::min()) {
+        option->check(at_least(least));
+    }
+    parse(state_->app, state_->argc, state_->argv);
+    return value;
+}
+
+void args::check() {
+    state_->app.allow_extras(false);
+    state_->app.set_help_flag("-h,--help", "Print this help and exit");
+    parse(state_->app, state_->argc, state_->argv);
+}
+
+}  // namespace example
