@@ -1,6 +1,6 @@
 // The examples' command lines on CLI11. The flags are not all known until check(), so each
 // question parses the command line again with what is known so far, letting the rest pass;
-// check() parses it a last time with nothing let pass and --help switched on.
+// check() parses it a last time with nothing let pass and --help and --version switched on.
 
 #include "common/args.hpp"
 
@@ -8,6 +8,8 @@
 #include <charconv>
 #include <cstdlib>
 #include <deque>
+
+#include "zpat/version.hpp"
 
 namespace example {
 
@@ -89,6 +91,7 @@ long args::number(std::string_view name, long fallback, std::string_view help, l
 void args::check() {
     state_->app.allow_extras(false);
     state_->app.set_help_flag("-h,--help", "Print this help and exit");
+    state_->app.set_version_flag("--version", "zpat " + std::string(zpat::version()));
     parse(state_->app, state_->argc, state_->argv);
 }
 

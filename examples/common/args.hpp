@@ -8,8 +8,8 @@
 //   args.check();
 //
 // A bad value (a count of "ten", or below its least) exits 2 naming the flag as soon as it is
-// asked for; check() prints the usage for --help (exit 0) and refuses anything on the command
-// line that no flag asked for (exit 2).
+// asked for; check() prints the usage for --help and zpat's version for --version (exit 0),
+// and refuses anything on the command line that no flag asked for (exit 2).
 
 #include <limits>
 #include <memory>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Every example program checks its command line: --help prints a usage and exits 0, a flag it
-# does not know exits 2 naming it, and a count that is not a number exits 2 naming the flag,
-# before anything starts.
+# Every example program checks its command line: --help prints a usage and exits 0 (--version
+# the version), a flag it does not know exits 2 naming it, and a count that is not a number
+# exits 2 naming the flag, before anything starts.
 #   usage: check_args.sh EXAMPLES_DIR
 set -uo pipefail
 dir=$1
@@ -16,6 +16,8 @@ for program in $programs; do
     if [ "$program" = app_client ] || [ "$program" = app_server ]; then
         continue  # positional, as the tutorial runs them: tested by step 8's run.sh
     fi
+    out=$(timeout 10 "$dir/$program" --version 2>&1); code=$?
+    [ "$code" -eq 0 ] && echo "$out" | grep -q "^zpat [0-9]" || fail "$program --version: $code $out"
     out=$(timeout 10 "$dir/$program" --no-such-flag 1 2>&1); code=$?
     [ "$code" -eq 2 ] || fail "$program --no-such-flag exited $code"
     echo "$out" | grep -q -- "--no-such-flag" || fail "$program did not name --no-such-flag: $out"
