@@ -9,9 +9,12 @@
 
 #include <charconv>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 namespace zpat::broker {
+
+extern const std::string_view dashboard_html;  // daemon/dashboard.html, embedded at build time
 
 namespace {
 
@@ -83,6 +86,9 @@ struct http_endpoint::impl {
 http_endpoint::http_endpoint(const http_address& address, const broker& source)
     : impl_(std::make_unique<impl>()) {
     impl_->server.set_socket_options(exclusive_dual_stack);
+    impl_->server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content(dashboard_html.data(), dashboard_html.size(), "text/html; charset=utf-8");
+    });
     impl_->server.Get("/stats", [&source](const httplib::Request&, httplib::Response& res) {
         res.set_content(to_json(source.counters()), "application/json");
     });

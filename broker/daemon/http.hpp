@@ -1,7 +1,7 @@
 #pragma once
-// The optional HTTP view of the broker: GET /stats (JSON), GET /metrics (Prometheus text
-// format) and GET /healthz (200 "ok", or 503 and why not), served by cpp-httplib on its own
-// threads until destroyed.
+// The optional HTTP view of the broker: GET / (a live dashboard, daemon/dashboard.html), GET
+// /stats (JSON), GET /metrics (Prometheus text format) and GET /healthz (200 "ok", or 503 and
+// why not), served by cpp-httplib on its own threads until destroyed.
 
 #include <memory>
 #include <string>

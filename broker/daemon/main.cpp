@@ -166,8 +166,8 @@ void define_limits(CLI::App& app, settings& s) {
                    "Where `zpat stats` reads the counters; empty for none")
         ->capture_default_str();
     app.add_option("--http", s.http,
-                   "Serve the counters over HTTP at HOST:PORT (/stats JSON, /metrics Prometheus, "
-                   "/healthz); "
+                   "Serve the counters over HTTP at HOST:PORT (/ a live dashboard, /stats JSON, "
+                   "/metrics Prometheus, /healthz); "
                    "off by default")
         ->capture_default_str();
 }
@@ -281,7 +281,8 @@ int run(const zpat::broker::config& cfg, const std::string& http_address, const 
     if (!http_address.empty()) {
         http = std::make_unique<zpat::broker::http_endpoint>(
             zpat::broker::parse_http_address(http_address), broker);
-        spdlog::info("HTTP counters on http://{}/stats and /metrics", http->url_authority());
+        spdlog::info("HTTP counters on http://{0}/stats and /metrics, a dashboard at http://{0}/",
+                     http->url_authority());
     }
     broker.start();
     systemd::ready("serving");  // every endpoint is bound: clients may connect
