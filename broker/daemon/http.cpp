@@ -83,8 +83,8 @@ struct http_endpoint::impl {
     }
 };
 
-http_endpoint::http_endpoint(const http_address& address, const broker& source)
-    : impl_(std::make_unique<impl>()) {
+http_endpoint::http_endpoint(const http_address& address, const broker& source, server_info info)
+    : info_(std::move(info)), impl_(std::make_unique<impl>()) {
     impl_->server.set_socket_options(exclusive_dual_stack);
     impl_->server.Get("/", [](const httplib::Request&, httplib::Response& res) {
         res.set_content(dashboard_html.data(), dashboard_html.size(), "text/html; charset=utf-8");
@@ -94,6 +94,15 @@ http_endpoint::http_endpoint(const http_address& address, const broker& source)
     });
     impl_->server.Get("/metrics", [&source](const httplib::Request&, httplib::Response& res) {
         res.set_content(to_prometheus(source.counters()), "text/plain; version=0.0.4");
+    });
+    impl_->server.Get("/varz", [this, &source](const httplib::Request&, httplib::Response& res) {
+        res.set_content(varz_json(source.counters(), info_), "application/json");
+    });
+    impl_->server.Get("/subsz", [&source](const httplib::Request&, httplib::Response& res) {
+        const std::string body = subsz_json(source.counters());
+        res.status = body.empty() ? 404 : 200;
+        res.set_content(body.empty() ? "no forwarder runs\n" : body,
+                        body.empty() ? "text/plain" : "application/json");
     });
     // For load balancers and supervisors: 200 while every device runs, 503 and why not.
     impl_->server.Get("/healthz", [&source](const httplib::Request&, httplib::Response& res) {

@@ -1,11 +1,13 @@
 #pragma once
 // The optional HTTP view of the broker: GET / (a live dashboard, daemon/dashboard.html), GET
-// /stats (JSON), GET /metrics (Prometheus text format) and GET /healthz (200 "ok", or 503 and
-// why not), served by cpp-httplib on its own threads until destroyed.
+// /stats (JSON), GET /metrics (Prometheus text format), GET /healthz (200 "ok", or 503 and why
+// not), GET /varz and /subsz (varz.hpp), served by cpp-httplib on its own threads until
+// destroyed.
 
 #include <memory>
 #include <string>
 
+#include "varz.hpp"
 #include "zpat/broker/broker.hpp"
 
 namespace zpat::broker {
@@ -23,7 +25,7 @@ class http_endpoint {
     // Listens on `address`; an empty host means every address, IPv4 and IPv6. The port is the
     // broker's alone: a second broker asking for it fails, rather than sharing it.
     // Throws std::runtime_error when it cannot listen.
-    http_endpoint(const http_address& address, const broker& source);
+    http_endpoint(const http_address& address, const broker& source, server_info info);
     ~http_endpoint();
     http_endpoint(const http_endpoint&) = delete;
     http_endpoint& operator=(const http_endpoint&) = delete;
@@ -32,6 +34,7 @@ class http_endpoint {
     const std::string& url_authority() const noexcept { return authority_; }
 
   private:
+    server_info info_;
     struct impl;
     std::unique_ptr<impl> impl_;
     std::string authority_;

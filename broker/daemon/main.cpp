@@ -265,7 +265,8 @@ int wait_for_stop(const sigset_t& signals, const zpat::broker::broker& broker,
 }
 
 // Runs the broker until SIGINT or SIGTERM. Returns the exit status.
-int run(const zpat::broker::config& cfg, const std::string& http_address, const sigset_t& signals,
+int run(const zpat::broker::config& cfg, const std::string& http_address,
+        zpat::broker::server_info info, const sigset_t& signals,
         zpat::broker::daemon::log_output& log) {
     namespace systemd = zpat::broker::daemon::systemd;
     zpat::broker::daemon::raise_descriptor_limit();
@@ -280,7 +281,7 @@ int run(const zpat::broker::config& cfg, const std::string& http_address, const 
     std::unique_ptr<zpat::broker::http_endpoint> http;
     if (!http_address.empty()) {
         http = std::make_unique<zpat::broker::http_endpoint>(
-            zpat::broker::parse_http_address(http_address), broker);
+            zpat::broker::parse_http_address(http_address), broker, std::move(info));
         spdlog::info("HTTP counters on http://{0}/stats and /metrics, a dashboard at http://{0}/",
                      http->url_authority());
     }
@@ -318,6 +319,17 @@ spdlog::level::level_enum log_level(const settings& s) {
     return std::min(set, verbose);
 }
 
+// The settings in effect as a config file that reads back to them (with each key's help when
+// `described`): -v and -vv are printed as the log-level they set.
+std::string effective_config(CLI::App& app, const settings& s, bool described) {
+    if (s.verbosity > 0) {
+        const auto level = spdlog::level::to_string_view(log_level(s));
+        app.get_option("--log-level")->clear();
+        app.get_option("--log-level")->add_result(std::string(level.data(), level.size()));
+    }
+    return app.config_to_str(true, described);
+}
+
 // Parses the command line and the config file into `s` and `cfg`. Returns an exit status when
 // there is nothing to run: --help, --version and --check-config (0), or a mistake (2).
 std::optional<int> parse(CLI::App& app, settings& s, zpat::broker::config& cfg, int argc,
@@ -348,13 +360,7 @@ std::optional<int> parse(CLI::App& app, settings& s, zpat::broker::config& cfg, 
         return code == 0 ? 0 : 2;
     }
     if (s.check_config) {
-        // Printed as a config file that reads back to the same settings.
-        if (s.verbosity > 0) {
-            const auto level = spdlog::level::to_string_view(log_level(s));
-            app.get_option("--log-level")->clear();
-            app.get_option("--log-level")->add_result(std::string(level.data(), level.size()));
-        }
-        std::cout << app.config_to_str(true, true);
+        std::cout << effective_config(app, s, true);
         return 0;
     }
     return std::nullopt;
@@ -402,7 +408,7 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     try {
-        return run(cfg, s.http, signals, *log);
+        return run(cfg, s.http, {.config = effective_config(app, s, false)}, signals, *log);
     } catch (const zpat::endpoint_error& e) {
         spdlog::error("{}", e.what());
         return 2;

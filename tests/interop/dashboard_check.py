@@ -1,6 +1,6 @@
 """zpat-broker's dashboard, loaded by a real browser (headless Chromium) against a broker under
 load: the page is self-contained, its numbers change as traffic flows and agree with /stats,
-and a screenshot of it is saved.
+and a screenshot of it is saved. /varz and /subsz describe the same broker.
 
 Run with Debian's system python3 (python3-zmq):
     dashboard_check.py PATH_TO_ZPAT_BROKER PATH_TO_ZPAT SCREENSHOT.png
@@ -135,6 +135,23 @@ def main():
             raise AssertionError(f"the numbers did not change: {shown} then "
                                  f"{cell(second, 'in-forwarder')}, rate "
                                  f"{cell(second, 'rate-forwarder')}")
+
+        # /varz: the server, its memory and descriptors, open connections, settings in effect.
+        varz = json.loads(get(authority, "/varz"))
+        assert varz["server"] == "zpat-broker" and varz["version"] == json.loads(
+            get(authority, "/stats"))["version"], varz
+        assert varz["uptime_seconds"] >= 0 and re.match(r"\d{4}-\d\d-\d\dT", varz["started"])
+        assert varz["memory"]["rss_bytes"] > 1 << 20, varz["memory"]
+        assert 0 < varz["descriptors"]["open"] <= varz["descriptors"]["limit"], varz
+        assert varz["connections"]["forwarder"] == {"frontend": 1, "backend": 1}, varz
+        assert varz["connections"]["service"]["frontend"] >= 2, varz  # the worker and the client
+        assert "streamer" not in varz["connections"]
+        assert varz["config"]["http"] == "127.0.0.1:0" and varz["config"]["no-streamer"] is True
+        assert varz["config"]["heartbeat-liveness"] == 3, varz["config"]
+        # /subsz: the forwarder's subscriptions.
+        subsz = json.loads(get(authority, "/subsz"))
+        assert subsz["subscriptions"] == 1 and subsz["prefixes"] == 1, subsz
+        assert subsz["topics"][0]["prefix"] == "weather" and subsz["topics"][0]["messages"] > 0
 
         shot = subprocess.run(CHROMIUM + ["--virtual-time-budget=8000", "--window-size=1200,1150",
                                           f"--screenshot={SCREENSHOT}", f"http://{authority}/"],

@@ -1,0 +1,22 @@
+#pragma once
+// The detail pages of the HTTP view, named as nats-server names its own: /varz (the server:
+// version, uptime, memory, descriptors, open connections and the settings in effect) and
+// /subsz (the forwarder's subscriptions), each one JSON object.
+
+#include <chrono>
+#include <string>
+
+#include "zpat/broker/broker.hpp"
+
+namespace zpat::broker {
+
+struct server_info {
+    std::string config;  // the settings in effect, as --check-config prints them (TOML)
+    std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+};
+
+std::string varz_json(const stats& s, const server_info& info);
+// Returns an empty string when no forwarder runs.
+std::string subsz_json(const stats& s);
+
+}  // namespace zpat::broker
