@@ -5,10 +5,10 @@
 #include "common/args.hpp"
 
 #include <CLI/CLI.hpp>
-#include <charconv>
 #include <cstdlib>
 #include <deque>
 
+#include "at_least.hpp"
 #include "zpat/version.hpp"
 
 namespace example {
@@ -45,28 +45,6 @@ void parse(CLI::App& app, int argc, char** argv) {
     }
 }
 
-// "must be at least 1 (got 0)": CLI11's own Range would print the type's whole span.
-CLI::Validator at_least(long least) {
-    return {[least](std::string& text) -> std::string {
-                long value = 0;
-                const char* end = text.data() + text.size();
-                const auto [stop, ec] = std::from_chars(text.data(), end, value);
-                if (ec == std::errc::result_out_of_range) {
-                    return "'" + text + "' is too large";
-                }
-                if (ec != std::errc{} || stop != end) {
-                    return "'" + text + "' is not a whole number";
-                }
-                if (value < least) {
-                    return "must be at least " + std::to_string(least) + " (got " + text + ")";
-                }
-                return {};
-            },
-            least == 0   ? "NONNEGATIVE"
-            : least == 1 ? "POSITIVE"
-                         : ">= " + std::to_string(least)};
-}
-
 }  // namespace
 
 std::string args::text(std::string_view name, std::string fallback, std::string_view help) {
@@ -82,7 +60,7 @@ long args::number(std::string_view name, long fallback, std::string_view help, l
     auto* option =
         state_->app.add_option(std::string(name), value, std::string(help))->default_val(fallback);
     if (least != std::numeric_limits<long>::min()) {
-        option->check(at_least(least));
+        option->check(zpat::cli::at_least(least));
     }
     parse(state_->app, state_->argc, state_->argv);
     return value;

@@ -2,12 +2,11 @@
 // that knows CLI11) and maps errors to exit codes: 0 success, 1 runtime failure, 2 bad usage.
 
 #include <CLI/CLI.hpp>
-#include <charconv>
 #include <functional>
 #include <iostream>
-#include <limits>
 #include <map>
 
+#include "at_least.hpp"
 #include "bench.hpp"
 #include "duration.hpp"
 #include "verbs.hpp"
@@ -17,31 +16,6 @@
 namespace {
 
 using namespace zpat::cli;
-
-// A lower bound in a newcomer's words ("must be at least 1"), and the type's own upper one,
-// where CLI11's PositiveNumber prints a range up to the largest double, 309 digits long.
-template <class Number>
-CLI::Validator at_least(const Number& /*option*/, Number least) {
-    return {[least](std::string& text) -> std::string {
-                Number value{};
-                const char* end = text.data() + text.size();
-                const auto [stop, ec] = std::from_chars(text.data(), end, value);
-                if (ec == std::errc::result_out_of_range) {
-                    return "'" + text + "' is too large (at most " +
-                           std::to_string(std::numeric_limits<Number>::max()) + ")";
-                }
-                if (ec != std::errc{} || stop != end) {
-                    return "'" + text + "' is not a whole number";
-                }
-                if (value < least) {
-                    return "must be at least " + std::to_string(least) + " (got " + text + ")";
-                }
-                return {};
-            },
-            least == 0   ? "NONNEGATIVE"
-            : least == 1 ? "POSITIVE"
-                         : ">= " + std::to_string(least)};
-}
 
 void add_endpoint(CLI::App* app, common_settings& s, const std::string& side) {
     app->add_option("endpoint", s.endpoint,
