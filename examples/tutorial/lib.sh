@@ -30,7 +30,8 @@ start_listening() {
     timeout 60 "$@" > "$dir/$name.out" 2>&1 &
     pids+=($!)
     for _ in $(seq 1 100); do
-        port=$(sed -n 's/.*listening on [a-z+:/]*[0-9.]*:\([0-9]*\).*/\1/p' "$dir/$name.out")
+        port=$(sed -n 's/.*listening on [a-z+:/]*[0-9.]*:\([0-9]*\).*/\1/p' "$dir/$name.out" \
+               2>/dev/null || true)   # the file may not be there yet
         [ -n "$port" ] && return
         sleep 0.05
     done

@@ -11,6 +11,10 @@
 // It prints how long each server took to answer everyone; the event loop and the thread per
 // client finish in about --requests x 20 ms, the pool in clients/pool times that, and the
 // iterative server in clients x requests x 20 ms.
+//
+// With your own programs: --serve iterative|threads|pool|loop runs one of the servers on
+// 127.0.0.1:--port until stopped, for the tutorial's multi-echo client; --against PORT puts the
+// same load on a server of yours (any server that echoes what it gets) and times it.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,6 +26,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <map>
@@ -41,15 +46,17 @@ constexpr auto handler_wait = 20ms;
 
 // ---- the socket calls every server and client needs ------------------------------------------
 
+// Listens on 127.0.0.1:`port`; 0 lets the system pick, and `port` says which.
 int listen_on_loopback(int& port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;  // the system picks a free port
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
     if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
         ::listen(fd, 128) != 0) {
-        throw std::runtime_error("cannot listen on 127.0.0.1");
+        throw std::runtime_error("cannot listen on 127.0.0.1:" + std::to_string(port) + ": " +
+                                 std::strerror(errno));
     }
     socklen_t length = sizeof address;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
@@ -246,7 +253,14 @@ double load(int port, long clients, long requests) {
     const auto start = clock_type::now();
     for (long c = 0; c < clients; ++c) {
         threads.emplace_back([&, c] {
-            const int fd = connect_to_loopback(port);
+            int fd = -1;
+            try {
+                fd = connect_to_loopback(port);
+            } catch (const std::runtime_error& e) {
+                std::fprintf(stderr, "concurrent_servers: %s\n", e.what());
+                ok = false;
+                return;
+            }
             std::string buffer;
             std::string line;
             for (long r = 0; r < requests; ++r) {
@@ -266,6 +280,54 @@ double load(int port, long clients, long requests) {
     return ok ? std::chrono::duration<double>(clock_type::now() - start).count() : -1;
 }
 
+struct named_server {
+    std::string key;    // what --serve calls it
+    std::string label;  // what the table calls it
+    server run;
+};
+
+bool report(const std::string& label, double seconds) {
+    if (seconds < 0) {
+        std::printf("  %-22s wrong or missing answers\n", label.c_str());
+        return false;
+    }
+    std::printf("  %-22s %7.0f ms\n", label.c_str(), seconds * 1000);
+    return true;
+}
+
+// Puts the load on one server, on a port of its own, and prints how long it took.
+bool measure(const named_server& one, long clients, long requests) {
+    int port = 0;
+    const int listener = listen_on_loopback(port);
+    std::atomic<bool> stop{false};
+    std::thread serving([&] { one.run(listener, stop); });
+    const double seconds = load(port, clients, requests);
+    stop = true;
+    serving.join();
+    ::close(listener);
+    return report(one.label, seconds);
+}
+
+// --serve: one server for clients of the reader's own, until the process is stopped.
+int serve_until_stopped(const std::vector<named_server>& servers, const std::string& key,
+                        int port) {
+    for (const auto& one : servers) {
+        if (one.key == key) {
+            const int listener = listen_on_loopback(port);
+            std::printf("concurrent_servers: %s listening on 127.0.0.1:%d\n", one.label.c_str(),
+                        port);
+            std::fflush(stdout);
+            const std::atomic<bool> never{false};
+            one.run(listener, never);
+            return 0;
+        }
+    }
+    std::fprintf(stderr,
+                 "concurrent_servers: --serve is iterative, threads, pool or loop, not '%s'\n",
+                 key.c_str());
+    return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -274,35 +336,44 @@ int main(int argc, char** argv) {
     const long clients = args.number("--clients", 16, "Clients at once", 1);
     const long requests = args.number("--requests", 5, "Requests per client", 1);
     const long pool_size = args.number("--pool", 4, "Threads of the pooled server", 1);
+    const std::string serve =
+        args.text("--serve", "", "Run one server (iterative, threads, pool or loop) until stopped");
+    const long port = args.number("--port", 0, "The port --serve listens on (0: any, printed)", 0);
+    const long against =
+        args.number("--against", 0, "Time a server of yours on 127.0.0.1:PORT instead", 0);
     args.check();
 
-    std::printf("%ld clients at once, %ld requests each, every answer takes %lld ms of waiting\n",
-                clients, requests, static_cast<long long>(handler_wait.count()));
-    const std::vector<std::pair<std::string, server>> servers{
-        {"iterative", iterative},
-        {"thread per client", thread_per_client},
-        {"pool of " + std::to_string(pool_size) + " threads",
+    const std::vector<named_server> servers{
+        {"iterative", "iterative", iterative},
+        {"threads", "thread per client", thread_per_client},
+        {"pool", "pool of " + std::to_string(pool_size) + " threads",
          [&](int l, const std::atomic<bool>& s) {
              thread_pool(l, s, static_cast<unsigned>(pool_size));
          }},
-        {"event loop (1 thread)", event_loop},
+        {"loop", "event loop (1 thread)", event_loop},
     };
-    bool all_ok = true;
-    for (const auto& [name, run] : servers) {
-        int port = 0;
-        const int listener = listen_on_loopback(port);
-        std::atomic<bool> stop{false};
-        std::thread serving([&, run = run] { run(listener, stop); });
-        const double seconds = load(port, clients, requests);
-        stop = true;
-        serving.join();
-        ::close(listener);
-        if (seconds < 0) {
-            std::printf("  %-22s wrong or missing answers\n", name.c_str());
-            all_ok = false;
-        } else {
-            std::printf("  %-22s %7.0f ms\n", name.c_str(), seconds * 1000);
+    try {
+        if (!serve.empty()) {
+            return serve_until_stopped(servers, serve, static_cast<int>(port));
         }
+        if (against != 0) {
+            std::printf("%ld clients at once, %ld requests each\n", clients, requests);
+            return report("your server on port " + std::to_string(against),
+                          load(static_cast<int>(against), clients, requests))
+                       ? 0
+                       : 1;
+        }
+        std::printf(
+            "%ld clients at once, %ld requests each, every answer takes %lld ms of "
+            "waiting\n",
+            clients, requests, static_cast<long long>(handler_wait.count()));
+        bool all_ok = true;
+        for (const auto& one : servers) {
+            all_ok = measure(one, clients, requests) && all_ok;
+        }
+        return all_ok ? 0 : 1;
+    } catch (const std::runtime_error& e) {
+        std::fprintf(stderr, "concurrent_servers: %s\n", e.what());
+        return 1;
     }
-    return all_ok ? 0 : 1;
 }
