@@ -167,11 +167,8 @@ TEST_CASE("raw: a pusher with no reachable puller queues up to its high-water ma
 }
 
 TEST_CASE("raw: messages queued before any puller exists are delivered in order when it appears") {
-    std::string endpoint;
-    {
-        zpat::puller placeholder("@raw+tcp://127.0.0.1:*");
-        endpoint = placeholder.endpoints()[0];
-    }
+    const reserved_port port;
+    const std::string endpoint = port.endpoint("raw+tcp");
     zpat::pusher pusher(endpoint);
     for (int i = 0; i < 3; ++i) {
         REQUIRE(pusher.send(message{std::to_string(i)}));

@@ -157,12 +157,9 @@ TEST_CASE("a pusher with no reachable puller queues up to its high-water mark, t
 TEST_CASE("with immediate, a pusher queues nothing before a puller is connected") {
     const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "raw+tcp");
     CAPTURE(transport);
-    // An endpoint nobody listens on yet: a fresh path, or a port bound once to learn it is free.
-    std::string endpoint = absent_endpoint();
-    if (transport != "ipc") {
-        zpat::puller placeholder("@" + any_endpoint(transport));
-        endpoint = placeholder.endpoints()[0];
-    }
+    // An endpoint nobody listens on yet: a fresh path, or a port held without a listener.
+    const reserved_port port;
+    const std::string endpoint = transport == "ipc" ? absent_endpoint() : port.endpoint(transport);
     zpat::pusher pusher(">" + endpoint, {.send_timeout = 200ms, .immediate = true});
     CHECK_FALSE(pusher.send(message{"to nobody"}));  // waited, then refused: nothing queued
     zpat::puller puller("@" + endpoint);

@@ -3,12 +3,15 @@
 // a deadline instead of sleeping.
 
 #include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -42,6 +45,40 @@ inline std::string absent_endpoint() {
            std::to_string(counter.fetch_add(1));
 }
 
+// A loopback TCP port that nobody listens on and that stays so until a role binds it: the port
+// is held by a bound socket that never listens, so connecting is refused and the kernel hands
+// the port to no other test's bind to port 0, while a listener that sets SO_REUSEADDR (both
+// backends do) can still bind it. Unlike a role bound once and dropped, nothing lingers: a
+// ZeroMQ socket closes its listener later, in an I/O thread, and may accept a connection first.
+class reserved_port {
+  public:
+    reserved_port() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+        const int on = 1;
+        ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t size = sizeof address;
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+            throw std::runtime_error("could not reserve a loopback port");
+        }
+        port_ = ntohs(address.sin_port);
+    }
+    ~reserved_port() { ::close(fd_); }
+    reserved_port(const reserved_port&) = delete;
+    reserved_port& operator=(const reserved_port&) = delete;
+
+    // "tcp://127.0.0.1:PORT" for `transport` "tcp", likewise for "raw+tcp".
+    [[nodiscard]] std::string endpoint(const std::string& transport) const {
+        return transport + "://127.0.0.1:" + std::to_string(port_);
+    }
+
+  private:
+    int fd_;
+    unsigned port_ = 0;
+};
+
 // Polls `condition` until it holds or `limit` passes. Returns whether it held.
 inline bool eventually(const std::function<bool()>& condition,
                        std::chrono::milliseconds limit = 5s) {
@@ -54,9 +91,6 @@ inline bool eventually(const std::function<bool()>& condition,
     }
     return true;
 }
-
-// True when every thread of this process but the caller is asleep in the kernel (state S in
-// /proc): none is running or runnable, so each is inside some wait. With nothing else to do, a
 
 // The threads this process runs now.
 inline std::size_t thread_count() {
@@ -71,6 +105,8 @@ inline std::size_t thread_count() {
     ::closedir(tasks);
     return count;
 }
+// True when every thread of this process but the caller is asleep in the kernel (state S in
+// /proc): none is running or runnable, so each is inside some wait. With nothing else to do, a
 // server thread that is asleep is in its own wait, which is what a test of waking it needs.
 inline bool other_threads_asleep() {
     const std::string self = std::to_string(::gettid());
