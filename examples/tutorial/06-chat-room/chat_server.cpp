@@ -5,12 +5,15 @@
 //   binds:  --endpoint (default raw+tcp://127.0.0.1:6791)
 //
 // TCP: every line a client sends goes to every other connected client, unchanged; a client
-// that disconnects is forgotten. A line longer than 4 KiB goes out in 4 KiB pieces, and a
-// client too slow to take what the room says (1,000 messages queued) is disconnected, so that
-// nobody's memory grows and nobody holds up the room. UDP: the sender of a first datagram
-// becomes a member; each datagram goes to every other member; a datagram "quit" ends the
-// sender's membership (UDP never says that anyone left). At most 256 members.
+// that disconnects is forgotten. A line longer than 4 KiB goes out in 4 KiB pieces. While a
+// member's queue is full (1,000 messages), the room waits for it, and so stops reading whoever
+// talks: a flood goes at the pace of the slowest reader. A member whose queue stays full for a
+// second is disconnected, so that nobody's memory grows and nobody holds up the room for long.
+// UDP: the sender of a first datagram becomes a member; each datagram goes to every other
+// member; a datagram "quit" ends the sender's membership (UDP never says that anyone left).
+// At most 256 members.
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <set>
@@ -25,7 +28,7 @@ constexpr std::size_t most_members = 256;
 
 void serve_stream(const std::string& endpoint) {
     using type = zpat::stream::event::type;
-    zpat::stream room(endpoint, {.send_timeout = zpat::milliseconds(0)});
+    zpat::stream room(endpoint, {.send_timeout = zpat::milliseconds(1000)});
     std::cout << "chat_server: listening on " << room.endpoints().front() << std::endl;
     std::map<zpat::stream::connection_id, std::string> members;  // each one's unfinished line
     auto relay = [&](zpat::stream::connection_id from, const std::string& line) {
@@ -46,6 +49,8 @@ void serve_stream(const std::string& endpoint) {
         const auto id = ev->connection;
         if (ev->what == type::opened) {
             if (members.size() == most_members) {
+                std::cout << "chat_server: the room is full (" << most_members << "); member " << id
+                          << " turned away" << std::endl;
                 room.close(id);
                 continue;
             }
@@ -62,7 +67,8 @@ void serve_stream(const std::string& endpoint) {
             for (auto end = pending.find('\n');
                  end != std::string::npos || pending.size() >= longest_line;
                  end = pending.find('\n')) {
-                const std::size_t size = end == std::string::npos ? longest_line : end + 1;
+                const std::size_t size =
+                    std::min(end == std::string::npos ? end : end + 1, longest_line);
                 const std::string line = pending.substr(0, size);
                 pending.erase(0, size);
                 relay(id, line);

@@ -95,3 +95,10 @@ plain_room tcp ours py ours
 plain_room tcp py ours py
 plain_room udp ours py ours
 plain_room udp py ours py
+
+# What chat_server must survive: an endless line, a member that never reads, one member too many.
+echo "== hostile members in our plain tcp room"
+start_listening limits "$build/examples/chat_server" --endpoint "raw+tcp://127.0.0.1:*"
+timeout 120 python3 "$here/room_limits.py" "$port"
+expect_in "$dir/limits.out" "is too slow; disconnected" 1
+expect_in "$dir/limits.out" "turned away" 1
