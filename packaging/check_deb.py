@@ -41,7 +41,7 @@ info = run("dpkg-deb", "--info", deb).stdout
 depends = re.search(r"^ Depends: (.*)$", info, re.M)
 check("the package depends on the shared libraries it links",
       depends is not None and all(name in depends.group(1)
-                                  for name in ("libzmq5", "libsystemd0", "libspdlog")),
+                                  for name in ("libzmq5", "libsodium23", "libsystemd0", "libspdlog")),
       depends.group(1) if depends else info)
 check("the config file is a conffile (an upgrade keeps the operator's edits)",
       "/etc/zpat/zpat-broker.toml" in run("dpkg-deb", "-I", deb, "conffiles").stdout,

@@ -1,14 +1,10 @@
 // The plain datagram's promises: one UDP datagram is one message, with nothing of zpat's on the
 // wire, so a program with nothing but the operating system's sockets is a peer both ways.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "support/plain_udp.hpp"
 #include "support/test_support.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
@@ -18,57 +14,6 @@
 using namespace zpat::testing;
 
 namespace {
-
-// A UDP socket of the operating system's on 127.0.0.1, on a port the system picks. Every read
-// gives up after 5 s.
-class plain_udp {
-  public:
-    plain_udp() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
-        sockaddr_in here{};
-        here.sin_family = AF_INET;
-        here.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&here), sizeof here) == 0);
-        socklen_t length = sizeof here;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&here), &length);
-        port_ = ntohs(here.sin_port);
-        timeval limit{5, 0};
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-    }
-    ~plain_udp() { ::close(fd_); }
-    plain_udp(const plain_udp&) = delete;
-    plain_udp& operator=(const plain_udp&) = delete;
-
-    int port() const { return port_; }
-    std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-
-    // Sends one datagram to an endpoint's host:port (loopback).
-    void send_to(const std::string& endpoint, std::string_view bytes) const {
-        sockaddr_in to{};
-        to.sin_family = AF_INET;
-        to.sin_port =
-            htons(static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1))));
-        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&to),
-                         sizeof to) == static_cast<ssize_t>(bytes.size()));
-    }
-    // The next datagram and the port it came from; an empty port when none came in 5 s.
-    std::pair<std::string, int> receive() const {
-        std::string bytes(70000, '\0');
-        sockaddr_in from{};
-        socklen_t length = sizeof from;
-        const auto n = ::recvfrom(fd_, bytes.data(), bytes.size(), 0,
-                                  reinterpret_cast<sockaddr*>(&from), &length);
-        if (n < 0) {
-            return {"", 0};
-        }
-        bytes.resize(static_cast<std::size_t>(n));
-        return {bytes, ntohs(from.sin_port)};
-    }
-
-  private:
-    int fd_;
-    int port_ = 0;
-};
 
 int port_of(const std::string& endpoint) {
     return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));

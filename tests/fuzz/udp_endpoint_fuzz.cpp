@@ -51,13 +51,13 @@ void any_datagram(std::string_view bytes) {
 }
 
 // "ZPAT", the version, a role and a kind picked by the first two bytes, then the rest as it is
-// (the reserved byte, the id, the body): a header right up to the bytes that are left to test.
+// (the flags, the id, a cookie, the body): a header right up to the bytes that are left to test.
 std::string with_header(std::string_view bytes) {
     if (bytes.size() < 2) {
         return std::string(bytes);
     }
     const auto roles = std::string_view("qrps");
-    const auto kinds = std::string_view("QRSXP");
+    const auto kinds = std::string_view("QRSXPC");
     std::string out = "ZPAT\x01";
     out += roles[static_cast<unsigned char>(bytes[0]) % roles.size()];
     out += kinds[static_cast<unsigned char>(bytes[1]) % kinds.size()];
@@ -70,11 +70,14 @@ void generated_datagram(std::string_view bytes) {
     if (bytes.size() < 2) {
         return;
     }
-    const auto kinds = std::string_view("QRSXP");
+    const auto kinds = std::string_view("QRSXPC");
     udp::datagram d;
     d.from = wire::role::publisher;
     d.what = static_cast<udp::kind>(kinds[static_cast<unsigned char>(bytes[0]) % kinds.size()]);
     d.id = static_cast<unsigned char>(bytes[1]) * 0x0101010101010101ULL;
+    if ((static_cast<unsigned char>(bytes[1]) & 1U) != 0) {
+        d.cookie = ~d.id;
+    }
     std::string frame;
     for (const char c : bytes.substr(2)) {
         if (static_cast<unsigned char>(c) == 0xff && d.body.size() + 1 < frame_limit) {
@@ -91,7 +94,8 @@ void generated_datagram(std::string_view bytes) {
     const bool fits = d.body.byte_size() <= size_limit + 64;
     require(got.has_value() == fits);
     if (got) {
-        require(got->what == d.what && got->id == d.id && got->body == d.body);
+        require(got->what == d.what && got->id == d.id && got->cookie == d.cookie &&
+                got->body == d.body);
     }
 }
 

@@ -1,6 +1,9 @@
 // Replier over raw UDP: replies go to the sender's address with the request's id. Replies are
 // kept for a while by (address, id), so a retried request is answered again from the cache
 // instead of running the handler twice; a request still being handled is not started again.
+// A reply larger than its request goes only to an address that has proven it receives there by
+// echoing a cookie (udp_cookie.hpp); an unproven one gets the cookie instead, retries with it at
+// once, and is answered from the cache. So a forged source address gets at most what it sent.
 
 #include <atomic>
 #include <deque>
@@ -10,6 +13,7 @@
 
 #include "raw_cells.hpp"
 #include "udp.hpp"
+#include "udp_cookie.hpp"
 #include "zpat/core/error.hpp"
 
 namespace zpat::detail {
@@ -71,6 +75,8 @@ class raw_udp_replier final : public replier_impl {
     struct cached {
         bool answered = false;
         std::string datagram;
+        std::size_t request_size = 0;  // the bytes that came: what an unproven sender may get
+        bool proven = false;           // a datagram from this sender echoed our cookie
     };
 
     // Waits for a request not seen before; answers retries of answered ones from the cache.
@@ -95,15 +101,23 @@ class raw_udp_replier final : public replier_impl {
             if (!request || request->what != udp::kind::request) {
                 continue;
             }
+            const auto verdict = request->cookie ? check_.check(sender, *request->cookie)
+                                                 : udp::address_check::verdict::bad;
+            if (verdict == udp::address_check::verdict::renew) {
+                send_cookie(sender);  // good for now; this one is for the requests to come
+            }
             key id{sender, request->id};
             std::lock_guard lock(mutex_);
             auto [entry, inserted] = cache_.try_emplace(id);
+            cached& known = entry->second;
+            known.proven = known.proven || verdict != udp::address_check::verdict::bad;
             if (!inserted) {
-                if (entry->second.answered) {
-                    channel_.send(entry->second.datagram, &sender);
+                if (known.answered) {
+                    send_answer(known, sender, bytes.size());
                 }
                 continue;
             }
+            known.request_size = bytes.size();
             order_.push_back(id);
             into = std::move(request->body);
             from = std::move(id);
@@ -114,16 +128,32 @@ class raw_udp_replier final : public replier_impl {
     void answer(const key& to, const message& reply) {
         check_sendable(reply, opts_);
         std::string bytes;
-        udp::encode({wire::role::replier, udp::kind::reply, to.second, reply}, bytes);
-        channel_.send(bytes, &to.first);
+        udp::encode({wire::role::replier, udp::kind::reply, to.second, reply, {}}, bytes);
         std::lock_guard lock(mutex_);
         cached& entry = cache_[to];
         entry.answered = true;
         entry.datagram = std::move(bytes);
+        send_answer(entry, to.first, entry.request_size);
         while (order_.size() > cache_limit) {
             cache_.erase(order_.front());
             order_.pop_front();
         }
+    }
+
+    // Sends `entry`'s reply to `to`, or only a cookie when the reply is larger than the
+    // `received` bytes and `to` has not proven its address. With the mutex held.
+    void send_answer(const cached& entry, const udp::channel::address& to, std::size_t received) {
+        if (entry.proven || entry.datagram.size() <= received) {
+            channel_.send(entry.datagram, &to);
+        } else {
+            send_cookie(to);
+        }
+    }
+
+    void send_cookie(const udp::channel::address& to) {
+        std::string bytes;
+        udp::encode_cookie(wire::role::replier, check_.cookie_for(to), bytes);
+        channel_.send(bytes, &to);
     }
 
     void forget(const key& id) {
@@ -134,6 +164,7 @@ class raw_udp_replier final : public replier_impl {
     options opts_;
     udp::channel channel_;
     std::vector<std::string> endpoints_;
+    udp::address_check check_;
     std::mutex mutex_;
     std::map<key, cached> cache_;
     std::deque<key> order_;  // oldest first, to bound the cache

@@ -1,5 +1,7 @@
 // Requester over raw UDP: each request carries an id; a retry resends the same id (so the
-// replier can recognise it) and a reply with any other id is a late one, ignored.
+// replier can recognise it) and a reply with any other id is a late one, ignored. A replier
+// that answers with a cookie (a reply larger than the request, to an address it has not seen
+// prove itself) gets the request again at once with the cookie, and every later one carries it.
 
 #include <random>
 
@@ -23,9 +25,10 @@ class raw_udp_requester final : public requester_impl {
 
     std::optional<message> request(const message& request) override {
         check_sendable(request, opts_);
-        const udp::datagram outgoing{wire::role::requester, udp::kind::request, ++next_id_,
-                                     request};
+        udp::datagram outgoing{wire::role::requester, udp::kind::request, ++next_id_, request,
+                               cookie_};
         udp::encode(outgoing, out_);
+        int cookies_answered = 0;
         const int attempts = 1 + std::max(0, opts_.retries);
         for (attempts_ = 1; attempts_ <= attempts; ++attempts_) {
             channel_.send(out_);
@@ -42,6 +45,14 @@ class raw_udp_requester final : public requester_impl {
                 if (reply && reply->what == udp::kind::reply && reply->id == outgoing.id) {
                     return std::move(reply->body);
                 }
+                // A few at most: a stream of cookies must not become a stream of requests.
+                if (reply && reply->what == udp::kind::cookie && cookies_answered < 3) {
+                    ++cookies_answered;
+                    cookie_ = reply->id;
+                    outgoing.cookie = cookie_;
+                    udp::encode(outgoing, out_);
+                    channel_.send(out_);
+                }
             }
         }
         attempts_ = attempts;
@@ -56,6 +67,7 @@ class raw_udp_requester final : public requester_impl {
     udp::channel channel_;
     std::vector<std::string> endpoints_;
     std::uint64_t next_id_;
+    std::optional<std::uint64_t> cookie_;  // the replier's, once it has sent one
     std::string out_;
     std::string in_;
     int attempts_ = 0;

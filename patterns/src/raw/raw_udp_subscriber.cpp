@@ -1,7 +1,10 @@
 // Subscriber over raw UDP: registers its prefixes with the publisher and refreshes them every
-// second; counts the gaps in the publisher's sequence numbers as messages lost.
+// second; counts the gaps in the publisher's sequence numbers as messages lost. The publisher
+// takes a registration only with the cookie it sent to this address (udp_cookie.hpp): the first
+// one is answered with a cookie, and the subscriber registers again at once, echoing it.
 
 #include <algorithm>
+#include <mutex>
 
 #include "prefix_set.hpp"
 #include "raw_cells.hpp"
@@ -23,10 +26,21 @@ class raw_udp_subscriber final : public subscriber_impl {
                 "a raw+udp:// subscriber registers with its publisher: connect ('>'), do not bind");
         }
         endpoints_.push_back(channel_.resolved());
+        // Cookies are answered on the I/O thread, so that registering completes even while the
+        // owner is not calling receive().
+        channel_.set_filter([this](std::string_view bytes, const udp::channel::address&) {
+            auto d = udp::decode(bytes, wire::role::publisher, 0, 0);
+            if (!d || d->what != udp::kind::cookie) {
+                return false;
+            }
+            take_cookie(d->id);
+            return true;
+        });
     }
     ~raw_udp_subscriber() override {
+        channel_.set_filter({});
         std::string bye;
-        udp::encode({wire::role::subscriber, udp::kind::goodbye, 0, {}}, bye);
+        udp::encode({wire::role::subscriber, udp::kind::goodbye, 0, {}, cookie_}, bye);
         channel_.send(bye);
     }
     raw_udp_subscriber(const raw_udp_subscriber&) = delete;
@@ -91,16 +105,35 @@ class raw_udp_subscriber final : public subscriber_impl {
     const std::vector<std::string>& endpoints() const override { return endpoints_; }
 
   private:
-    void register_now() {
-        message list;
-        for (const auto& prefix : prefixes_.list()) {
-            list.push_back(prefix);
+    // I/O thread. A new cookie from the publisher: registers again with it at once, but at
+    // most ten times a second, so that a stream of cookies cannot make this subscriber send a
+    // stream back.
+    void take_cookie(std::uint64_t cookie) {
+        std::lock_guard lock(registration_mutex_);
+        const bool changed = cookie_ != cookie;
+        cookie_ = cookie;
+        const auto now = clock_type::now();
+        if (changed && now - last_answered_cookie_ >= milliseconds{100}) {
+            last_answered_cookie_ = now;
+            send_registration();
         }
-        udp::encode({wire::role::subscriber,
-                     list.empty() ? udp::kind::goodbye : udp::kind::subscribe, 0, list},
-                    out_);
-        channel_.send(out_);
+    }
+
+    void register_now() {
+        std::lock_guard lock(registration_mutex_);
+        registered_.clear();
+        for (const auto& prefix : prefixes_.list()) {
+            registered_.push_back(prefix);
+        }
+        send_registration();
         last_registered_ = clock_type::now();
+    }
+
+    // With registration_mutex_ held.
+    void send_registration() {
+        const auto what = registered_.empty() ? udp::kind::goodbye : udp::kind::subscribe;
+        udp::encode({wire::role::subscriber, what, 0, registered_, cookie_}, out_);
+        channel_.send(out_);
     }
 
     options opts_;
@@ -110,6 +143,11 @@ class raw_udp_subscriber final : public subscriber_impl {
     clock_type::time_point last_registered_{};
     std::uint64_t expected_ = 1;  // the next sequence number; each subscriber's starts at 1
     std::uint64_t lost_ = 0;
+    // What the I/O thread shares with the owner's: the registration, resent with each cookie.
+    std::mutex registration_mutex_;
+    message registered_;                   // the prefixes last sent
+    std::optional<std::uint64_t> cookie_;  // the publisher's, once it has sent one
+    clock_type::time_point last_answered_cookie_{};
     std::string out_;
     std::string in_;
 };

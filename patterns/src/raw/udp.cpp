@@ -1,6 +1,7 @@
 #include "udp.hpp"
 
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -55,7 +56,14 @@ struct channel::state : std::enable_shared_from_this<channel::state> {
                 continue;
             }
             address from{std::string(reinterpret_cast<const char*>(&sender), length)};
-            queue_one(std::string_view(bytes.data(), static_cast<std::size_t>(n)), std::move(from));
+            const std::string_view datagram(bytes.data(), static_cast<std::size_t>(n));
+            {
+                std::lock_guard lock(filter_mutex);
+                if (take && take(datagram, from)) {
+                    continue;
+                }
+            }
+            queue_one(datagram, std::move(from));
         }
     }
     void queue_one(std::string_view bytes, address from) {
@@ -82,6 +90,8 @@ struct channel::state : std::enable_shared_from_this<channel::state> {
     std::uint64_t dropped = 0;
     bool interrupted = false;
     wake_signal readable;  // while the queue holds datagrams
+    std::mutex filter_mutex;
+    filter take;  // guarded by filter_mutex
 };
 
 channel::channel(const std::vector<endpoint>& endpoints, const options& opts) {
@@ -185,6 +195,11 @@ bool channel::receive(std::string& bytes, address& from, std::chrono::millisecon
     return true;
 }
 
+void channel::set_filter(filter take) {
+    std::lock_guard lock(state_->filter_mutex);
+    state_->take = std::move(take);
+}
+
 void channel::interrupt() {
     std::lock_guard lock(state_->mutex);
     state_->interrupted = true;
@@ -206,6 +221,19 @@ std::string channel::text(const address& a) {
     }
     const bool v6 = std::string_view(host).find(':') != std::string_view::npos;
     return (v6 ? "[" + std::string(host) + "]" : std::string(host)) + ":" + port;
+}
+
+std::string channel::host(const address& a) {
+    const auto* any = reinterpret_cast<const sockaddr*>(a.bytes.data());
+    if (a.bytes.size() >= sizeof(sockaddr_in6) && any->sa_family == AF_INET6) {
+        const auto* v6 = reinterpret_cast<const sockaddr_in6*>(any);
+        return {reinterpret_cast<const char*>(&v6->sin6_addr), sizeof v6->sin6_addr};
+    }
+    if (a.bytes.size() >= sizeof(sockaddr_in) && any->sa_family == AF_INET) {
+        const auto* v4 = reinterpret_cast<const sockaddr_in*>(any);
+        return {reinterpret_cast<const char*>(&v4->sin_addr), sizeof v4->sin_addr};
+    }
+    return a.bytes;
 }
 
 int channel::fd() const noexcept {

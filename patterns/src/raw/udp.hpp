@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,8 @@
 namespace zpat::detail::udp {
 
 inline constexpr std::size_t header_size = 16;
+// A cookie, when the header's flags say one is there, follows the header.
+inline constexpr std::size_t cookie_size = 8;
 // The largest UDP payload over IPv4.
 inline constexpr std::size_t max_datagram = 65507;
 
@@ -28,6 +31,7 @@ enum class kind : char {
     subscribe = 'S',    // subscriber -> publisher: frames = every prefix it wants (a refresh)
     goodbye = 'X',      // subscriber -> publisher: forget me
     publication = 'P',  // publisher -> subscriber, id = that subscriber's sequence number
+    cookie = 'C',       // publisher or replier -> an address to prove: id = the cookie to echo
 };
 
 struct datagram {
@@ -35,10 +39,15 @@ struct datagram {
     udp::kind what = kind::request;
     std::uint64_t id = 0;
     message body;
+    // The cookie a requester or subscriber echoes, once it has one, to prove its address.
+    std::optional<std::uint64_t> cookie;
 };
 
 // Encodes `d` into `out`. Throws: message_size_error when it does not fit one datagram.
 void encode(const datagram& d, std::string& out);
+// Encodes the `C` datagram that hands `cookie` to an address: a header alone, never larger
+// than the datagram it answers.
+void encode_cookie(wire::role from, std::uint64_t cookie, std::string& out);
 // Rewrites the id of the datagram `encoded` holds, leaving the rest: a publisher encodes a
 // message once and stamps each subscriber's sequence number on it.
 void set_id(std::string& encoded, std::uint64_t id);
@@ -71,6 +80,13 @@ class channel {
     // Sends `bytes` to `to` (or to the connected peer). Returns false when the kernel refused
     // it (for example no route); UDP promises nothing more.
     bool send(std::string_view bytes, const address* to = nullptr);
+    // Datagrams for which `take` returns true are handled on the I/O thread as they arrive and
+    // never queued: a role answers protocol chatter there even while nobody calls receive().
+    // An empty function removes it; once set_filter returns, the old one is not running and
+    // will not run again.
+    using filter = std::function<bool(std::string_view bytes, const address& from)>;
+    void set_filter(filter take);
+
     // Waits up to `timeout` for a datagram. Returns false on timeout or interruption.
     bool receive(std::string& bytes, address& from, std::chrono::milliseconds timeout);
     // Makes a waiting or later receive() return false until clear_interrupt().
@@ -79,6 +95,8 @@ class channel {
 
     // The address as numeric text: "host:port", or "[host]:port" for IPv6.
     static std::string text(const address& a);
+    // The host part alone (the IP address as bytes), to count what one host holds.
+    static std::string host(const address& a);
 
     // Readable while datagrams wait: what zpat::poller waits on.
     int fd() const noexcept;

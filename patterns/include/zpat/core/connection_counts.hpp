@@ -3,7 +3,10 @@
 // raw+tcp counts every field; ZeroMQ counts what libzmq's socket monitor tells (opened, closed,
 // handshake_timeouts, and the protocol failures it reports as refused or malformed) on tcp:// and
 // ipc:// endpoints, and closes a peer of the wrong socket type or one sending a frame over
-// options::max_message_size without a reason (closed only).
+// options::max_message_size without a reason (closed only). A raw+udp publisher has no
+// connections but counts its subscribers the same way: opened when one is taken (its address
+// proven by a cookie), closed when it leaves or goes silent, refused for a datagram carrying a
+// cookie not made for its address, over_limits for a subscription past a limit.
 
 #include <cstdint>
 
