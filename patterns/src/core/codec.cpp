@@ -1,6 +1,7 @@
 #include "zpat/core/codec.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 
 namespace zpat::detail {
@@ -34,13 +35,63 @@ const char* type_name(msgpack::type::object_type type) {
     return "unknown";
 }
 
+// What an object declares, counted before anything is built. msgpack allocates a container's
+// elements when it reads the container's header, so a header of a few bytes declaring a
+// million elements, nested 64 deep, would cost gigabytes before the input ran out. Every element
+// takes at least one byte of input, so an honest object declares no more elements in all than
+// the input has bytes; this refuses one that does, and so bounds what msgpack allocates by what
+// the peer sent. No allocation, and no recursion: msgpack's parser keeps its own stack.
+class declared_elements : public msgpack::null_visitor {
+  public:
+    declared_elements(std::size_t budget, std::size_t max_depth)
+        : left_(budget), max_depth_(max_depth) {}
+
+    bool start_array(std::uint32_t elements) { return spend(elements) && enter(); }
+    bool end_array() { return leave(); }
+    bool start_map(std::uint32_t pairs) { return spend(2 * std::uint64_t{pairs}) && enter(); }
+    bool end_map() { return leave(); }
+
+    bool over_budget() const noexcept { return over_budget_; }
+    bool too_deep() const noexcept { return too_deep_; }
+
+  private:
+    bool spend(std::uint64_t elements) {
+        over_budget_ = elements > left_;
+        left_ -= over_budget_ ? 0 : elements;
+        return !over_budget_;
+    }
+    bool enter() {
+        too_deep_ = ++depth_ > max_depth_;
+        return !too_deep_;
+    }
+    bool leave() {
+        --depth_;
+        return true;
+    }
+
+    std::uint64_t left_;
+    std::size_t max_depth_;
+    std::size_t depth_ = 0;
+    bool over_budget_ = false;
+    bool too_deep_ = false;
+};
+
 }  // namespace
 
 msgpack::object_handle unpack_object(std::string_view bytes, const decode_limits& limits) {
-    // Each element of a container takes at least one byte of input, so no honest object claims
-    // more elements than there are bytes: capping by the input size bounds what msgpack allocates
-    // by what the peer actually sent.
     const std::size_t input = bytes.size();
+    declared_elements declared(input, limits.max_depth);
+    std::size_t scanned = 0;
+    msgpack::parse(bytes.data(), bytes.size(), scanned, declared);
+    if (declared.too_deep()) {
+        throw decode_error("msgpack body nests deeper than " + std::to_string(limits.max_depth) +
+                           " levels");
+    }
+    if (declared.over_budget()) {
+        throw decode_error("msgpack body of " + std::to_string(input) +
+                           " bytes declares more elements than it could hold");
+    }
+    // The same reasoning for each container and string alone: none is larger than the input.
     const msgpack::unpack_limit limit(
         std::min(limits.max_array, input), std::min(limits.max_map, input),
         std::min(limits.max_string, input), std::min(limits.max_string, input),
