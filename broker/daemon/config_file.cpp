@@ -1,7 +1,12 @@
 #include "config_file.hpp"
 
 #include <toml++/toml.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <numeric>
 #include <string_view>
 
@@ -43,6 +48,61 @@ std::string at(const std::string& path, const toml::source_position& where) {
     return path + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": ";
 }
 
+// A config file is a few lines; this much is a mistake (or /dev/zero), not a config.
+constexpr std::size_t largest_file = std::size_t{1} << 20;
+
+// The file's text, or a problem: it cannot be read, or it is too large.
+std::string read_text(const std::string& path, std::string& problem) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        problem = path + ": cannot be read (" + std::strerror(errno) + ")";
+        return {};
+    }
+    std::string text(largest_file + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    if (text.size() > largest_file) {
+        problem = path + ": is larger than " + std::to_string(largest_file >> 20) +
+                  " MiB; a config file is a few lines";
+        return {};
+    }
+    return text;
+}
+
+// What toml++ must not be given, as a problem, or "". Debian's toml++ (3.3) reaches undefined
+// behaviour on some input (upstream issues 190 and 295, pull request 301): non-ASCII bytes,
+// some control characters and malformed table headers. None of these is a setting: TOML forbids
+// control characters other than tabs and line ends, every setting is ASCII (other characters
+// can be written in strings as \uXXXX escapes), and tables are refused anyway.
+std::string screen(const std::string& text, const std::string& path) {
+    const auto odd = std::find_if(text.begin(), text.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return (byte < 0x20 && c != '\t' && c != '\n' && c != '\r') || byte >= 0x7f;
+    });
+    if (odd != text.end()) {
+        const auto offset = static_cast<std::size_t>(odd - text.begin());
+        const std::size_t line_start = text.rfind('\n', offset) + 1;  // npos + 1 == 0
+        const auto line = 1 + std::count(text.begin(), odd, '\n');
+        char byte[8];
+        std::snprintf(byte, sizeof byte, "0x%02x", static_cast<unsigned char>(*odd));
+        return path + ":" + std::to_string(line) + ":" + std::to_string(offset - line_start + 1) +
+               ": byte " + byte +
+               " is not printable ASCII; write other characters in strings as \\uXXXX escapes";
+    }
+    for (std::size_t line = 1, start = 0; start < text.size(); ++line) {
+        const std::size_t end = std::min(text.find('\n', start), text.size());
+        const std::size_t first = text.find_first_not_of(" \t", start);
+        if (first < end && text[first] == '[') {
+            const std::size_t close = std::min(text.find(']', first), end - 1);
+            return path + ":" + std::to_string(line) + ":" + std::to_string(first - start + 2) +
+                   ": " + text.substr(first, std::min<std::size_t>(close - first + 1, 40)) +
+                   ": zpat-broker's settings are keys at the top level, not tables";
+        }
+        start = end + 1;
+    }
+    return {};
+}
+
 }  // namespace
 
 std::string config_path(int argc, const char* const* argv) {
@@ -61,9 +121,20 @@ std::string config_path(int argc, const char* const* argv) {
 
 config_file read_config_file(const std::string& path, const std::vector<std::string>& settings) {
     config_file file;
+    const std::string text = read_text(path, file.problem);
+    return file.problem.empty() ? read_config_text(text, path, settings) : file;
+}
+
+config_file read_config_text(const std::string& text, const std::string& path,
+                             const std::vector<std::string>& settings) {
+    config_file file;
+    file.problem = screen(text, path);
+    if (!file.problem.empty()) {
+        return file;
+    }
     toml::table table;
     try {
-        table = toml::parse_file(path);
+        table = toml::parse(text, path);
     } catch (const toml::parse_error& e) {
         const toml::source_position where = e.source().begin;
         file.problem =

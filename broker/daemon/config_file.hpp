@@ -21,6 +21,9 @@ struct config_file {
 // Reads `path` as TOML whose keys must be among `settings` (the long flags, without dashes), at
 // the top level: no tables.
 config_file read_config_file(const std::string& path, const std::vector<std::string>& settings);
+// The same for `text`, as read from `path` (at most 1 MiB).
+config_file read_config_text(const std::string& text, const std::string& path,
+                             const std::vector<std::string>& settings);
 
 // A CLI11 error about a setting (its message begins "--KEY: ") that came from the file rather
 // than the command line, restated as "FILE:LINE: KEY: ..."; otherwise "".

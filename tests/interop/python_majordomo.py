@@ -452,8 +452,11 @@ def _():
                 ('heartbeat-liveness = "lots"\n', ":1: heartbeat-liveness: Value lots not in range"),
                 ('service-endpoint = "bogus"\n', ":1: service-endpoint: endpoint 'bogus'"),
                 ('[service]\nendpoint = "tcp://127.0.0.1:1"\n', ":1:2: [service]: "),
-                ('check-config = true\n', ":1:1: 'check-config' is not a setting")]:
-            with open(bad, "w") as f:
+                ('check-config = true\n', ":1:1: 'check-config' is not a setting"),
+                # Bytes Debian's toml++ 3.3 is not safe with are refused before it reads them.
+                ('log-file = "caf\u00e9.log"\n', ":1:16: byte 0xc3 is not printable ASCII"),
+                ('x=[}\n[/\n', ":2:2: [/: zpat-broker's settings are keys at the top level")]:
+            with open(bad, "w", encoding="utf-8") as f:
                 f.write(text)
             check = subprocess.run([BROKER, "--config", bad, "--check-config"],
                                    capture_output=True, text=True, timeout=LIMIT)
@@ -464,6 +467,9 @@ def _():
         check = subprocess.run([BROKER, "--config", bad, "--heartbeat-liveness", "4",
                                 "--check-config"], capture_output=True, text=True, timeout=LIMIT)
         assert check.returncode == 0 and "heartbeat-liveness=4" in check.stdout, check
+        endless = subprocess.run([BROKER, "--config", "/dev/zero", "--check-config"],
+                                 capture_output=True, text=True, timeout=LIMIT)
+        assert endless.returncode == 2 and "larger than 1 MiB" in endless.stderr, endless.stderr
         missing = os.path.join(folder, "missing.toml")
         check = subprocess.run([BROKER, f"--config={missing}", "--check-config"],
                                capture_output=True, text=True, timeout=LIMIT)
