@@ -127,6 +127,12 @@ void define_pubsub_and_pipeline(CLI::App& app, settings& s) {
         ->capture_default_str();
     app.add_flag("--last-value-cache", s.forwarder.last_value_cache,
                  "Send a new subscriber the latest message of each topic it subscribes to");
+    app.add_option("--max-cached-bytes", s.forwarder.max_cached_bytes,
+                   "Memory the last-value cache may hold, topics and messages together (e.g. "
+                   "64MiB); a topic or value past it is not cached, and counted")
+        ->capture_default_str()
+        ->transform(CLI::AsSizeValue(false))
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
     app.add_flag("--lossless", s.forwarder.lossless,
                  "Wait for slow subscribers instead of dropping (slows publishers down)");
     app.add_option("--max-subscriptions", s.forwarder.max_subscriptions,

@@ -121,6 +121,7 @@ std::string subsz_json(const stats& s) {
     const json out = {{"subscriptions", total},
                       {"prefixes", s.forwarder->topics.size()},
                       {"cached_topics", s.forwarder->cached_topics},
+                      {"cached_bytes", s.forwarder->cached_bytes},
                       {"topics", topics}};
     return out.dump(2) + "\n";
 }

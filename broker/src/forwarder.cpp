@@ -148,7 +148,8 @@ class forwarder final : public device {
             backend_.rich ? backend_.rich->dropped() : backend_.plain->dropped();
         snapshot.frontend_connections = frontend_.connections();
         snapshot.backend_connections = backend_.connections();
-        into.forwarder = forwarder_stats{snapshot, topics_.read(), cached_.get()};
+        into.forwarder = forwarder_stats{snapshot, topics_.read(), cached_.get(),
+                                         cached_bytes_.get(), uncached_.get()};
     }
     std::vector<std::string> frontend() const override { return frontend_.endpoints(); }
     std::vector<std::string> backend() const override { return backend_.endpoints(); }
@@ -158,6 +159,15 @@ class forwarder final : public device {
         std::uint64_t subscriptions = 0;
         std::uint64_t messages = 0;
     };
+    // Heterogeneous lookup by string_view (C++20): std::hash<std::string_view> hashes a
+    // std::string the same way.
+    struct topic_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    using cache_map = std::unordered_map<std::string, message, topic_hash, std::equal_to<>>;
 
     void watch_frontend(readiness& ready, bool& flag) {
         if (frontend_.rich) {
@@ -174,10 +184,11 @@ class forwarder final : public device {
             count_topic(frame);
             cached_slot_ = cache_slot(frame);
         }
-        if (cached_slot_ != nullptr) {
-            cached_slot_->assign_frame(index, frame);
+        if (cached_slot_ != cache_.end()) {
+            cached_slot_->second.assign_frame(index, frame);
             if (last) {
-                cached_slot_->truncate(index + 1);
+                cached_slot_->second.truncate(index + 1);
+                settle_cached();
             }
         }
     }
@@ -188,19 +199,40 @@ class forwarder final : public device {
         matcher_.match(topic, [](prefix_counts* counts) { ++counts->messages; });
     }
 
-    message* cache_slot(std::string_view topic) {
+    // The cache's entry for `topic`, made if there is room for the topic, or cache_.end().
+    cache_map::iterator cache_slot(std::string_view topic) {
         if (!cfg_.last_value_cache) {
-            return nullptr;
+            return cache_.end();
         }
         auto it = cache_.find(topic);  // no string built per message: a transparent lookup
         if (it == cache_.end()) {
-            if (cache_.size() >= max_cached_topics) {
-                return nullptr;
+            if (cache_.size() >= max_cached_topics ||
+                held_ + topic.size() > cfg_.max_cached_bytes) {
+                uncached_.add();
+                return cache_.end();
             }
             it = cache_.emplace(std::string(topic), message{}).first;
+            held_ += topic.size();
             cached_.add();
         }
-        return &it->second;
+        slot_held_ = it->second.byte_size();
+        return it;
+    }
+
+    // Books the message just copied into cached_slot_. One that takes the cache past its budget
+    // is not kept, and neither is its topic: the cache holds at most max_cached_bytes between
+    // messages (and one message more while it is copied in).
+    void settle_cached() {
+        const std::size_t now = cached_slot_->second.byte_size();
+        held_ = held_ - slot_held_ + now;
+        if (held_ > cfg_.max_cached_bytes) {
+            held_ -= now + cached_slot_->first.size();
+            cache_.erase(cached_slot_);
+            cached_slot_ = cache_.end();
+            cached_.set(cache_.size());
+            uncached_.add();
+        }
+        cached_bytes_.set(held_);
     }
 
     // Passes subscriptions from subscribers up to the publishers, counting them, and answers a
@@ -277,20 +309,16 @@ class forwarder final : public device {
     downstream backend_;
     zpat::relay link_;
     frame_watch watch_;
-    message* cached_slot_ = nullptr;
     traffic_counters counts_;
-    counter cached_;
+    counter cached_;        // topics in the cache
+    counter cached_bytes_;  // held_, for the stats
+    counter uncached_;
     std::map<std::string, prefix_counts> prefixes_;  // nodes stay put: the trie points at them
     zpat::topic_trie<prefix_counts*> matcher_;
-    // Heterogeneous lookup by string_view (C++20): std::hash<std::string_view> hashes a
-    // std::string the same way.
-    struct topic_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept {
-            return std::hash<std::string_view>{}(s);
-        }
-    };
-    std::unordered_map<std::string, message, topic_hash, std::equal_to<>> cache_;
+    cache_map cache_;
+    cache_map::iterator cached_slot_ = cache_.end();  // the topic of the message on its way
+    std::size_t held_ = 0;                            // bytes of topics and messages in the cache
+    std::size_t slot_held_ = 0;  // what cached_slot_'s message held before this one
     published<std::vector<topic_stats>> topics_;
 };
 

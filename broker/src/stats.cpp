@@ -151,6 +151,11 @@ void forwarder_samples(prometheus_text& out, const forwarder_stats& f) {
     }
     out.metric("cached_topics", "gauge", "Topics held by the last-value cache.");
     out.sample("cached_topics", "", f.cached_topics);
+    out.metric("cached_bytes", "gauge", "Bytes of topics and messages in the last-value cache.");
+    out.sample("cached_bytes", "", f.cached_bytes);
+    out.metric("uncached_total", "counter",
+               "Messages the last-value cache could not keep (max-cached-bytes, 65536 topics).");
+    out.sample("uncached_total", "", f.uncached);
 }
 
 void service_samples(prometheus_text& out, const service_broker_stats& v) {
@@ -210,7 +215,9 @@ std::string to_json(const stats& s) {
         }
         out["forwarder"] = {{"traffic", traffic_json(s.forwarder->counts)},
                             {"topics", topics},
-                            {"cached_topics", s.forwarder->cached_topics}};
+                            {"cached_topics", s.forwarder->cached_topics},
+                            {"cached_bytes", s.forwarder->cached_bytes},
+                            {"uncached", s.forwarder->uncached}};
     }
     if (s.streamer) {
         out["streamer"] = {{"traffic", traffic_json(*s.streamer)}};

@@ -180,6 +180,30 @@ TEST_CASE("the last-value cache keeps topics published before any subscriber exi
     CHECK_FALSE(late.receive(100ms));  // "other" is not for it
 }
 
+TEST_CASE("the last-value cache holds at most max_cached_bytes, and counts what it could not keep",
+          "[broker][forwarder][lvc]") {
+    broker::config cfg = forwarder_on("tcp://127.0.0.1:*", "tcp://127.0.0.1:*", true);
+    cfg.forwarder->max_cached_bytes = 100;
+    running_broker b(cfg);
+    publisher pub(at(b.forwarder_frontend()));
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    pub.publish("a", std::string(10, 'a'));  // 1 + 1 + 10: 12 bytes held
+    pub.publish("b", std::string(50, 'b'));  // 1 + 1 + 50: 64
+    pub.publish("c", std::string(60, 'c'));  // would be 126: not kept, nor its topic
+    pub.publish("a", std::string(80, 'a'));  // would be 134: "a" goes, value and topic
+    REQUIRE(
+        eventually_counted(b, [](const stats& s) { return s.forwarder->counts.messages_in == 4; }));
+    const stats s = b.counters();
+    CHECK(s.forwarder->cached_topics == 1);
+    CHECK(s.forwarder->cached_bytes == 52);
+    CHECK(s.forwarder->uncached == 2);
+    subscriber late(b.forwarder_backend(), {""});
+    const auto msg = late.receive(5s);
+    REQUIRE(msg);
+    CHECK(*msg == message{"b", std::string(50, 'b')});
+    CHECK_FALSE(late.receive(100ms));
+}
+
 TEST_CASE("the last-value cache serves raw+tcp publishers too, and refuses a raw+udp backend",
           "[broker][forwarder][lvc]") {
     CHECK_THROWS_WITH(
@@ -432,7 +456,8 @@ stats numbered_stats() {
         return t;
     };
     stats s;
-    s.forwarder = broker::forwarder_stats{traffic_numbered(), {{"t", next++, next++}}, next++};
+    s.forwarder = broker::forwarder_stats{
+        traffic_numbered(), {{"t", next++, next++}}, next++, next++, next++};
     s.streamer = traffic_numbered();
     broker::service_broker_stats service;
     service.counts = traffic_numbered();
@@ -471,7 +496,7 @@ std::vector<std::uint64_t> json_numbers(const nlohmann::json& document) {
 TEST_CASE("every counter of the broker's JSON is also in its Prometheus text", "[broker]") {
     const stats s = numbered_stats();
     const auto numbers = json_numbers(nlohmann::json::parse(broker::to_json(s)));
-    CHECK(numbers.size() == 87);  // every field above: a new one needs a metric too
+    CHECK(numbers.size() == 89);  // every field above: a new one needs a metric too
     const std::string metrics = broker::to_prometheus(s);
     for (const std::uint64_t n : numbers) {
         CAPTURE(n);

@@ -37,6 +37,9 @@ struct forwarder_config {
     std::string frontend = "tcp://127.0.0.1:5559";  // publishers connect here
     std::string backend = "tcp://127.0.0.1:5560";   // subscribers connect here
     bool last_value_cache = false;
+    // Memory the last-value cache may hold: topics and their latest messages, together. A new
+    // topic, or a value, that would take it past this is not cached (counted in `uncached`).
+    std::size_t max_cached_bytes = std::size_t{64} * 1024 * 1024;
     // Lossless: wait for a slow subscriber instead of dropping (slows every publisher down).
     bool lossless = false;
     int high_water_mark = 1000;
@@ -113,6 +116,9 @@ struct forwarder_stats {
     traffic counts;
     std::vector<topic_stats> topics;
     std::uint64_t cached_topics = 0;  // last-value cache entries
+    std::uint64_t cached_bytes = 0;   // what they hold: topics and messages
+    // Messages whose topic the cache could not keep: past max_cached_bytes or 65,536 topics.
+    std::uint64_t uncached = 0;
 };
 
 struct service_stats {
