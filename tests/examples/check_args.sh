@@ -12,23 +12,23 @@ programs=$(find "$dir" -maxdepth 1 -type f -executable -printf '%f\n' | sort)
 for program in $programs; do
     out=$(timeout 10 "$dir/$program" --help 2>&1); code=$?
     [ "$code" -eq 0 ] || fail "$program --help exited $code"
-    echo "$out" | grep -qi "usage" || fail "$program --help printed no usage: $out"
+    grep -qi "usage" <<< "$out" || fail "$program --help printed no usage: $out"
     if [ "$program" = app_client ] || [ "$program" = app_server ]; then
         continue  # positional, as the tutorial runs them: tested by step 8's run.sh
     fi
     out=$(timeout 10 "$dir/$program" --version 2>&1); code=$?
-    [ "$code" -eq 0 ] && echo "$out" | grep -q "^zpat [0-9]" || fail "$program --version: $code $out"
+    [ "$code" -eq 0 ] && grep -q "^zpat [0-9]" <<< "$out" || fail "$program --version: $code $out"
     out=$(timeout 10 "$dir/$program" --no-such-flag 1 2>&1); code=$?
     [ "$code" -eq 2 ] || fail "$program --no-such-flag exited $code"
-    echo "$out" | grep -q -- "--no-such-flag" || fail "$program did not name --no-such-flag: $out"
+    grep -q -- "--no-such-flag" <<< "$out" || fail "$program did not name --no-such-flag: $out"
 done
 for program in hwclient hwserver wuclient mdclient echo_server convert_client; do
     out=$(timeout 10 "$dir/$program" --count ten 2>&1); code=$?
-    [ "$code" -eq 2 ] && echo "$out" | grep -q -- "--count: 'ten' is not a whole number" ||
+    [ "$code" -eq 2 ] && grep -q -- "--count: 'ten' is not a whole number" <<< "$out" ||
         fail "$program --count ten: exit $code, said: $out"
 done
 out=$(timeout 10 "$dir/hwclient" --count 0 2>&1); code=$?
-[ "$code" -eq 2 ] && echo "$out" | grep -q -- "--count: must be at least 1 (got 0)" ||
+[ "$code" -eq 2 ] && grep -q -- "--count: must be at least 1 (got 0)" <<< "$out" ||
     fail "hwclient --count 0: exit $code, said: $out"
 [ "$failed" -eq 0 ] && echo "check_args.sh: every example checks its command line"
 exit "$failed"
