@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Checks the Debian package that `cpack -G DEB` made, as an installer and an operator meet it.
+"""Checks the Debian packages `cpack -G DEB` made (zpat and zpat-dev), as an installer and an
+operator meet them.
 
 Usage: check_deb.py BUILD_DIR (a build of the `release` preset, after cpack). It reads the
-package's control data and contents, extracts it into a scratch root, runs the packaged broker
+packages' control data and contents, extracts both into a scratch root, runs the packaged broker
 there on ephemeral loopback ports with the packaged config file and a notify socket standing in
 for systemd, calls it with the packaged zpat, and builds a program against the packaged
 libraries with CMake and with pkg-config. Exits 1 naming each failed check."""
@@ -33,10 +34,15 @@ def run(*args, **kw):
     return subprocess.run(args, capture_output=True, text=True, timeout=120, **kw)
 
 
-debs = glob.glob(os.path.join(build, "zpat_*.deb"))
-if len(debs) != 1:
-    sys.exit(f"expected one zpat_*.deb in {build}, found {debs}")
-deb = debs[0]
+def one(pattern):
+    found = glob.glob(os.path.join(build, pattern))
+    if len(found) != 1:
+        sys.exit(f"expected one {pattern} in {build}, found {found}")
+    return found[0]
+
+
+# Two packages, as Debian splits a library: zpat runs, zpat-dev builds against it.
+deb, dev = one("zpat_*.deb"), one("zpat-dev_*.deb")
 info = run("dpkg-deb", "--info", deb).stdout
 depends = re.search(r"^ Depends: (.*)$", info, re.M)
 check("the package depends on the shared libraries it links",
@@ -46,21 +52,43 @@ check("the package depends on the shared libraries it links",
 check("the config file is a conffile (an upgrade keeps the operator's edits)",
       "/etc/zpat/zpat-broker.toml" in run("dpkg-deb", "-I", deb, "conffiles").stdout,
       info)
+version = run("dpkg-deb", "--field", deb, "Version").stdout.strip()
+dev_depends = run("dpkg-deb", "--field", dev, "Depends").stdout
+check("zpat-dev depends on zpat at its own version, and on the headers its headers include",
+      f"zpat (= {version})" in dev_depends and "libmsgpack-cxx-dev" in dev_depends, dev_depends)
 
 listing = run("dpkg-deb", "--contents", deb).stdout
+dev_listing = run("dpkg-deb", "--contents", dev).stdout
 arch_lib = "usr/lib/" + run("dpkg-architecture", "-qDEB_HOST_MULTIARCH").stdout.strip()
 for path in ["usr/bin/zpat", "usr/bin/zpat-broker",
              f"{arch_lib}/libzpat_patterns.so.0.1.0", f"{arch_lib}/libzpat_broker.so.0.1.0",
-             f"{arch_lib}/pkgconfig/zpat.pc", f"{arch_lib}/pkgconfig/zpat-broker.pc",
-             f"{arch_lib}/cmake/zpat/zpatConfig.cmake", "usr/include/zpat/zpat.hpp",
-             "usr/include/zpat/broker/broker.hpp", "usr/share/man/man1/zpat.1.gz",
+             f"{arch_lib}/libzpat_patterns.so.0", "usr/share/man/man1/zpat.1.gz",
              "usr/share/man/man1/zpat-broker.1.gz", "usr/lib/systemd/system/zpat-broker.service",
              "etc/zpat/zpat-broker.toml", "usr/share/doc/zpat/LICENSE"]:
-    check(f"the package holds /{path}", f" ./{path}" in listing, "not in dpkg-deb --contents")
+    check(f"zpat holds /{path}", f" ./{path}" in listing, "not in dpkg-deb --contents")
+for path in [f"{arch_lib}/libzpat_patterns.so", f"{arch_lib}/libzpat_broker.so",
+             f"{arch_lib}/pkgconfig/zpat.pc", f"{arch_lib}/pkgconfig/zpat-broker.pc",
+             f"{arch_lib}/cmake/zpat/zpatConfig.cmake", "usr/include/zpat/zpat.hpp",
+             "usr/include/zpat/broker/broker.hpp", "usr/share/doc/zpat-dev/LICENSE"]:
+    check(f"zpat-dev holds /{path}", f" ./{path}" in dev_listing, "not in dpkg-deb --contents")
+
+
+def paths(contents):
+    """The paths a dpkg-deb --contents listing names (a link's own name, not its target)."""
+    return [line.split(" ./", 1)[1].split(" -> ")[0] for line in contents.splitlines()
+            if " ./" in line]
+
+
+runtime_only = [p for p in paths(listing) if re.search(r"^usr/include/|\.so$|pkgconfig/|cmake/", p)]
+check("zpat holds nothing only a build needs (headers, link names, CMake or pkg-config files)",
+      not runtime_only, runtime_only)
+dev_only = [p for p in paths(dev_listing) if re.search(r"^usr/bin/.|\.so\.[0-9]|systemd/|^etc/.", p)]
+check("zpat-dev holds no programs, shared objects or system files", not dev_only, dev_only)
 
 root = tempfile.mkdtemp(prefix="zpat-deb-")
 try:
     run("dpkg-deb", "-x", deb, root)
+    run("dpkg-deb", "-x", dev, root)
     env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(root, arch_lib))
     broker, zpat = os.path.join(root, "usr/bin/zpat-broker"), os.path.join(root, "usr/bin/zpat")
     config = os.path.join(root, "etc/zpat/zpat-broker.toml")
