@@ -4,8 +4,11 @@
 // A reply larger than its request goes only to an address that has proven it receives there by
 // echoing a cookie (udp_cookie.hpp); an unproven one gets the cookie instead, retries with it at
 // once, and is answered from the cache. So a forged source address gets at most what it sent.
+// Retries are answered on the I/O thread, whether or not the owner is in receive(), and a
+// replier destroyed with replies still waiting for a cookie waits up to options::linger.
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -26,7 +29,26 @@ class raw_udp_replier final : public replier_impl {
     raw_udp_replier(const std::vector<endpoint>& endpoints, const options& opts)
         : opts_(opts), channel_(endpoints, opts) {
         endpoints_.push_back(channel_.resolved());
+        channel_.set_filter([this](std::string_view bytes, const udp::channel::address& from) {
+            const auto request = udp::decode_header(bytes, wire::role::requester);
+            return request && request->what == udp::kind::request &&
+                   known_request(*request, from, bytes.size());
+        });
     }
+    ~raw_udp_replier() override {
+        {
+            std::unique_lock lock(mutex_);
+            const auto sent = [&] { return withheld_ == 0; };
+            if (opts_.linger == forever) {
+                all_sent_.wait(lock, sent);
+            } else {
+                all_sent_.wait_for(lock, opts_.linger, sent);
+            }
+        }
+        channel_.set_filter({});
+    }
+    raw_udp_replier(const raw_udp_replier&) = delete;
+    raw_udp_replier& operator=(const raw_udp_replier&) = delete;
 
     bool receive(message& into, milliseconds timeout) override {
         if (pending_) {
@@ -77,7 +99,31 @@ class raw_udp_replier final : public replier_impl {
         std::string datagram;
         std::size_t request_size = 0;  // the bytes that came: what an unproven sender may get
         bool proven = false;           // a datagram from this sender echoed our cookie
+        bool withheld = false;         // answered with a cookie; the reply waits for its echo
     };
+
+    // I/O thread (and take_request). A request seen before, from the same address: answered
+    // from the cache once its reply is ready, and ignored while it is being handled. Returns
+    // false for one not seen before.
+    bool known_request(const udp::datagram& request, const udp::channel::address& sender,
+                       std::size_t size) {
+        const auto verdict = request.cookie ? check_.check(sender, *request.cookie)
+                                            : udp::address_check::verdict::bad;
+        std::lock_guard lock(mutex_);
+        const auto entry = cache_.find(key{sender, request.id});
+        if (entry == cache_.end()) {
+            return false;
+        }
+        cached& known = entry->second;
+        known.proven = known.proven || verdict != udp::address_check::verdict::bad;
+        if (known.answered) {
+            send_answer(known, sender, size);
+        }
+        if (verdict == udp::address_check::verdict::renew) {
+            send_cookie(sender);  // good for now; this one is for the requests to come
+        }
+        return true;
+    }
 
     // Waits for a request not seen before; answers retries of answered ones from the cache.
     bool take_request(message& into, key& from, milliseconds timeout) {
@@ -98,26 +144,23 @@ class raw_udp_replier final : public replier_impl {
             }
             auto request = udp::decode(bytes, wire::role::requester, opts_.max_message_size,
                                        opts_.max_message_frames);
-            if (!request || request->what != udp::kind::request) {
-                continue;
+            if (!request || request->what != udp::kind::request ||
+                known_request(*request, sender, bytes.size())) {
+                continue;  // not a request, or a retry (one that came before the first was read)
             }
             const auto verdict = request->cookie ? check_.check(sender, *request->cookie)
                                                  : udp::address_check::verdict::bad;
             if (verdict == udp::address_check::verdict::renew) {
-                send_cookie(sender);  // good for now; this one is for the requests to come
+                send_cookie(sender);
             }
             key id{sender, request->id};
             std::lock_guard lock(mutex_);
             auto [entry, inserted] = cache_.try_emplace(id);
-            cached& known = entry->second;
-            known.proven = known.proven || verdict != udp::address_check::verdict::bad;
             if (!inserted) {
-                if (known.answered) {
-                    send_answer(known, sender, bytes.size());
-                }
-                continue;
+                continue;  // the I/O thread has just taken a retry of it
             }
-            known.request_size = bytes.size();
+            entry->second.request_size = bytes.size();
+            entry->second.proven = verdict != udp::address_check::verdict::bad;
             order_.push_back(id);
             into = std::move(request->body);
             from = std::move(id);
@@ -135,18 +178,24 @@ class raw_udp_replier final : public replier_impl {
         entry.datagram = std::move(bytes);
         send_answer(entry, to.first, entry.request_size);
         while (order_.size() > cache_limit) {
-            cache_.erase(order_.front());
+            forget_locked(order_.front());
             order_.pop_front();
         }
     }
 
     // Sends `entry`'s reply to `to`, or only a cookie when the reply is larger than the
     // `received` bytes and `to` has not proven its address. With the mutex held.
-    void send_answer(const cached& entry, const udp::channel::address& to, std::size_t received) {
-        if (entry.proven || entry.datagram.size() <= received) {
+    void send_answer(cached& entry, const udp::channel::address& to, std::size_t received) {
+        const bool may_send = entry.proven || entry.datagram.size() <= received;
+        if (may_send) {
             channel_.send(entry.datagram, &to);
         } else {
             send_cookie(to);
+        }
+        if (entry.withheld == may_send) {  // the reply went at last, or now waits
+            entry.withheld = !may_send;
+            withheld_ += may_send ? -1 : 1;
+            all_sent_.notify_all();
         }
     }
 
@@ -158,7 +207,15 @@ class raw_udp_replier final : public replier_impl {
 
     void forget(const key& id) {
         std::lock_guard lock(mutex_);
-        cache_.erase(id);
+        forget_locked(id);
+    }
+    void forget_locked(const key& id) {
+        const auto entry = cache_.find(id);
+        if (entry != cache_.end()) {
+            withheld_ -= entry->second.withheld ? 1 : 0;
+            cache_.erase(entry);
+            all_sent_.notify_all();
+        }
     }
 
     options opts_;
@@ -166,8 +223,10 @@ class raw_udp_replier final : public replier_impl {
     std::vector<std::string> endpoints_;
     udp::address_check check_;
     std::mutex mutex_;
+    std::condition_variable all_sent_;  // withheld_ went down
     std::map<key, cached> cache_;
-    std::deque<key> order_;  // oldest first, to bound the cache
+    std::ptrdiff_t withheld_ = 0;  // replies in the cache waiting for a cookie's echo
+    std::deque<key> order_;        // oldest first, to bound the cache
     bool pending_ = false;
     key pending_key_;
     std::atomic<std::uint64_t> failures_{0};

@@ -57,6 +57,8 @@ void set_id(std::string& encoded, std::uint64_t id);
 std::optional<datagram> decode(std::string_view bytes, wire::role peer_role,
                                std::size_t max_message_size,
                                std::size_t max_message_frames = wire::max_frames);
+// The header alone (and the cookie, if any), as decode() checks it; the body is left unread.
+std::optional<datagram> decode_header(std::string_view bytes, wire::role peer_role);
 
 // An IPv4/IPv6 UDP socket: bound to the endpoints marked '@', or aimed at one '>' endpoint.
 // Thread-safe.

@@ -73,6 +73,23 @@ void set_id(std::string& encoded, std::uint64_t id) {
 
 std::optional<datagram> decode(std::string_view bytes, wire::role peer_role,
                                std::size_t max_message_size, std::size_t max_message_frames) {
+    auto d = decode_header(bytes, peer_role);
+    if (!d) {
+        return std::nullopt;
+    }
+    const std::string_view rest = bytes.substr(header_size + (d->cookie ? cookie_size : 0));
+    if (!rest.empty()) {
+        wire::decoder decoder(max_message_size, max_message_frames);
+        std::size_t used = 0;
+        if (decoder.next(rest, d->body, used) != wire::decoder::status::message_ready ||
+            used != rest.size()) {
+            return std::nullopt;
+        }
+    }
+    return d;
+}
+
+std::optional<datagram> decode_header(std::string_view bytes, wire::role peer_role) {
     if (bytes.size() < header_size || bytes.substr(0, 4) != magic ||
         static_cast<std::uint8_t>(bytes[4]) != wire::version ||
         bytes[5] != static_cast<char>(peer_role) || !is_kind(bytes[6])) {
@@ -87,19 +104,8 @@ std::optional<datagram> decode(std::string_view bytes, wire::role peer_role,
     d.from = peer_role;
     d.what = static_cast<kind>(bytes[6]);
     d.id = read_u64(bytes, id_offset);
-    std::size_t body_at = header_size;
     if (flags == has_cookie) {
         d.cookie = read_u64(bytes, header_size);
-        body_at += cookie_size;
-    }
-    const std::string_view rest = bytes.substr(body_at);
-    if (!rest.empty()) {
-        wire::decoder decoder(max_message_size, max_message_frames);
-        std::size_t used = 0;
-        if (decoder.next(rest, d.body, used) != wire::decoder::status::message_ready ||
-            used != rest.size()) {
-            return std::nullopt;
-        }
     }
     return d;
 }
