@@ -19,16 +19,9 @@
 #include <vector>
 
 #include "app_protocol.hpp"
+#include "fuzz_check.hpp"
 
 namespace {
-
-void require(bool condition, int line) {
-    if (!condition) {
-        std::fprintf(stderr, "app_protocol_fuzz: the check on line %d failed\n", line);
-        std::abort();
-    }
-}
-#define REQUIRE_THAT(condition) require((condition), __LINE__)
 
 struct outcome {
     std::vector<app::message> messages;
@@ -56,12 +49,12 @@ outcome read_all(std::string_view stream, std::size_t piece) {
 }
 
 void keeps_the_protocol(const app::message& m) {
-    REQUIRE_THAT(m.header.is_object());
+    FUZZ_CHECK(m.header.is_object());
     for (const char* field : {"byteorder", "content-type", "content-encoding"}) {
-        REQUIRE_THAT(m.header.contains(field) && m.header.at(field).is_string());
+        FUZZ_CHECK(m.header.contains(field) && m.header.at(field).is_string());
     }
-    REQUIRE_THAT(m.header.at("content-length").get<std::size_t>() == m.content.size());
-    REQUIRE_THAT(m.content.size() <= app::max_content);
+    FUZZ_CHECK(m.header.at("content-length").get<std::size_t>() == m.content.size());
+    FUZZ_CHECK(m.content.size() <= app::max_content);
 }
 
 }  // namespace
@@ -73,17 +66,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view stream(reinterpret_cast<const char*>(data) + 1, size - 1);
     const outcome whole = read_all(stream, 0);
     const outcome pieces = read_all(stream, 1 + data[0] % 7);
-    REQUIRE_THAT(whole.messages.size() == pieces.messages.size());
-    REQUIRE_THAT(whole.error == pieces.error);
+    FUZZ_CHECK(whole.messages.size() == pieces.messages.size());
+    FUZZ_CHECK(whole.error == pieces.error);
     for (std::size_t i = 0; i < whole.messages.size(); ++i) {
         keeps_the_protocol(whole.messages[i]);
-        REQUIRE_THAT(whole.messages[i].header == pieces.messages[i].header);
-        REQUIRE_THAT(whole.messages[i].content == pieces.messages[i].content);
+        FUZZ_CHECK(whole.messages[i].header == pieces.messages[i].header);
+        FUZZ_CHECK(whole.messages[i].content == pieces.messages[i].content);
     }
     // A message the input's content makes, encoded, is read back whole.
     app::reader reader;
     reader.feed(app::encode("text/plain", "utf-8", stream));
     const auto back = reader.next();
-    REQUIRE_THAT(back && back->content == stream);
+    FUZZ_CHECK(back && back->content == stream);
     return 0;
 }

@@ -20,21 +20,13 @@
 #include <tuple>
 #include <vector>
 
+#include "fuzz_check.hpp"
 #include "zpat/core/codec.hpp"
 
 namespace {
 
 constexpr std::size_t max_cost_per_byte = 48;
 constexpr std::size_t fixed_allowance = 64 * 1024;
-
-// Aborts, naming the line, when a promise does not hold: libFuzzer then keeps the input.
-void require(bool condition, int line) {
-    if (!condition) {
-        std::fprintf(stderr, "codec_fuzz: the check on line %d failed\n", line);
-        std::abort();
-    }
-}
-#define REQUIRE_THAT(condition) require((condition), __LINE__)
 
 // Bytes of heap live now and the most since reset_peak(), from the sanitizer's malloc hooks.
 std::size_t live = 0;
@@ -63,28 +55,28 @@ void within_limits(const msgpack::object& root, const zpat::decode_limits& limit
         todo.pop_back();
         switch (object->type) {
             case msgpack::type::ARRAY:
-                REQUIRE_THAT(depth <= limits.max_depth);  // containers nest at most max_depth deep
-                REQUIRE_THAT(object->via.array.size <= limits.max_array);
+                FUZZ_CHECK(depth <= limits.max_depth);  // containers nest at most max_depth deep
+                FUZZ_CHECK(object->via.array.size <= limits.max_array);
                 for (std::uint32_t i = 0; i < object->via.array.size; ++i) {
                     todo.emplace_back(&object->via.array.ptr[i], depth + 1);
                 }
                 break;
             case msgpack::type::MAP:
-                REQUIRE_THAT(depth <= limits.max_depth);
-                REQUIRE_THAT(object->via.map.size <= limits.max_map);
+                FUZZ_CHECK(depth <= limits.max_depth);
+                FUZZ_CHECK(object->via.map.size <= limits.max_map);
                 for (std::uint32_t i = 0; i < object->via.map.size; ++i) {
                     todo.emplace_back(&object->via.map.ptr[i].key, depth + 1);
                     todo.emplace_back(&object->via.map.ptr[i].val, depth + 1);
                 }
                 break;
             case msgpack::type::STR:
-                REQUIRE_THAT(object->via.str.size <= limits.max_string);
+                FUZZ_CHECK(object->via.str.size <= limits.max_string);
                 break;
             case msgpack::type::BIN:
-                REQUIRE_THAT(object->via.bin.size <= limits.max_string);
+                FUZZ_CHECK(object->via.bin.size <= limits.max_string);
                 break;
             case msgpack::type::EXT:
-                REQUIRE_THAT(object->via.ext.size <= limits.max_string);
+                FUZZ_CHECK(object->via.ext.size <= limits.max_string);
                 break;
             default:
                 break;
@@ -135,14 +127,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::fprintf(stderr, "codec_fuzz: %zu bytes of input cost %zu bytes of heap\n", body.size(),
                      peak);
     }
-    REQUIRE_THAT(peak <= max_cost_per_byte * body.size() + fixed_allowance);
+    FUZZ_CHECK(peak <= max_cost_per_byte * body.size() + fixed_allowance);
     if (!handle) {
         return 0;
     }
     within_limits(handle->get(), limits);
     const std::string once = packed(handle->get());
     const auto again = zpat::detail::unpack_object(once, zpat::decode_limits{});
-    REQUIRE_THAT(packed(again.get()) == once);
+    FUZZ_CHECK(packed(again.get()) == once);
 
     converts_or_refuses<std::map<std::string, std::vector<int>>>(body, limits);
     converts_or_refuses<std::vector<std::string>>(body, limits);

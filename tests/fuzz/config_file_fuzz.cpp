@@ -14,16 +14,9 @@
 #include <vector>
 
 #include "config_file.hpp"
+#include "fuzz_check.hpp"
 
 namespace {
-
-void require(bool condition, int line) {
-    if (!condition) {
-        std::fprintf(stderr, "config_file_fuzz: the check on line %d failed\n", line);
-        std::abort();
-    }
-}
-#define REQUIRE_THAT(condition) require((condition), __LINE__)
 
 const std::vector<std::string> settings{"forwarder-frontend", "forwarder-backend", "http",
                                         "max-message-size",   "high-water-mark",   "verbose"};
@@ -37,15 +30,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         file = zpat::broker::daemon::read_config_text(text, path, settings);
     } catch (...) {
-        REQUIRE_THAT(false);
+        FUZZ_CHECK(false);
     }
     if (!file.problem.empty()) {
-        REQUIRE_THAT(file.problem.rfind(path, 0) == 0);
+        FUZZ_CHECK(file.problem.rfind(path, 0) == 0);
         return 0;
     }
     for (const auto& [key, line] : file.keys) {
-        REQUIRE_THAT(std::find(settings.begin(), settings.end(), key) != settings.end());
-        REQUIRE_THAT(line >= 1);
+        FUZZ_CHECK(std::find(settings.begin(), settings.end(), key) != settings.end());
+        FUZZ_CHECK(line >= 1);
     }
     return 0;
 }

@@ -173,7 +173,11 @@ class raw_udp_replier final : public replier_impl {
         std::string bytes;
         udp::encode({wire::role::replier, udp::kind::reply, to.second, reply, {}}, bytes);
         std::lock_guard lock(mutex_);
-        cached& entry = cache_[to];
+        auto [found, made] = cache_.try_emplace(to);  // made: pushed out by newer requests
+        if (made) {
+            order_.push_back(to);  // so that it is bounded as every other entry is
+        }
+        cached& entry = found->second;
         entry.answered = true;
         entry.datagram = std::move(bytes);
         send_answer(entry, to.first, entry.request_size);
