@@ -29,7 +29,7 @@ class raw_udp_subscriber final : public subscriber_impl {
         // Cookies are answered on the I/O thread, so that registering completes even while the
         // owner is not calling receive().
         channel_.set_filter([this](std::string_view bytes, const udp::channel::address&) {
-            auto d = udp::decode(bytes, wire::role::publisher, 0, 0);
+            const auto d = udp::decode_header(bytes, wire::role::publisher);
             if (!d || d->what != udp::kind::cookie) {
                 return false;
             }
