@@ -1,9 +1,10 @@
 #pragma once
 // Everything an application needs: the three patterns, the Majordomo service roles, the byte
 // stream and the plain datagram, the broker's roles (router, xpublisher, xsubscriber, relay),
-// the poller and the msgpack codec, the wake-up signal and the version.
+// the poller and the msgpack codec, CURVE keys, the wake-up signal and the version.
 
 #include "zpat/core/codec.hpp"
+#include "zpat/core/curve.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/core/message.hpp"

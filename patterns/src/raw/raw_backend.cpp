@@ -80,6 +80,7 @@ const backend& raw_tcp_backend() {
     static const backend table{"raw+tcp",
                                wire::max_frames,
                                true,
+                               false,
                                tcp_refusal,
                                make_raw_requester,
                                make_raw_replier,
@@ -101,6 +102,7 @@ const backend& raw_tcp_backend() {
 const backend& raw_udp_backend() {
     static const backend table{"raw+udp",
                                wire::max_frames,
+                               false,
                                false,
                                udp_refusal,
                                make_raw_udp_requester,

@@ -198,18 +198,7 @@ class raw_udp_publisher final : public publisher_impl {
             std::lock_guard lock(counts_mutex_);
             ++counts_.over_limits;
         }
-        const auto now = clock_type::now();
-        if (now - last_logged_ < std::chrono::seconds(1)) {
-            ++unlogged_;
-            return;
-        }
-        std::string line = "subscriber " + udp::channel::text(from) + " refused: " + why;
-        if (unlogged_ != 0) {
-            line += " (and " + std::to_string(unlogged_) + " more since the last such line)";
-        }
-        log_line("publisher", line);
-        last_logged_ = now;
-        unlogged_ = 0;
+        refusals_.say("publisher", "subscriber " + udp::channel::text(from) + " refused: " + why);
     }
 
     options opts_;
@@ -220,8 +209,7 @@ class raw_udp_publisher final : public publisher_impl {
     udp::address_check check_;
     std::size_t seen_ = 0;
     clock_type::time_point last_housekeeping_{};
-    clock_type::time_point last_logged_{};
-    std::uint64_t unlogged_ = 0;
+    throttled_log refusals_;
     mutable std::mutex counts_mutex_;
     connection_counts counts_;
     std::string out_;

@@ -203,7 +203,15 @@ resolved_endpoints resolve(std::string_view text, link default_side, const optio
         throw option_error("options::immediate: " + std::string(result.owner->name) +
                            " has no connections to wait for");
     }
+    if (opts.curve && !result.owner->curve) {
+        throw unsupported_error("options::curve: " + std::string(result.owner->name) +
+                                " takes no CURVE; CURVE secures ZeroMQ's tcp:// and ipc://");
+    }
     for (const endpoint& e : result.endpoints) {
+        if (opts.curve && e.scheme == "inproc") {
+            throw option_error("options::curve: " + e.url() +
+                               " is inside the process, with no handshake to secure");
+        }
         // libzmq attaches an inproc connection at once, bound or not, whatever ZMQ_IMMEDIATE.
         if (opts.immediate && e.scheme == "inproc" && e.side == link::connect) {
             throw option_error("options::immediate: connecting to " + e.url() +

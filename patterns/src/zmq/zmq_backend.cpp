@@ -26,6 +26,7 @@ const backend& zmq_backend() {
     static const backend table{"zeromq",
                                0,
                                true,
+                               true,
                                refusal,
                                make_zmq_requester,
                                make_zmq_replier,

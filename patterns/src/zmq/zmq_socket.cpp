@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <string>
 
+#include "core/log_line.hpp"
 #include "seam/registry.hpp"
 #include "zpat/core/error.hpp"
 
@@ -65,6 +66,14 @@ zmq::context_t& zmq_context() {
 zmq_socket::zmq_socket(zmq::socket_type type, std::vector<endpoint> endpoints, const options& opts,
                        zmq::context_t& context)
     : context_(&context), type_(type), endpoints_(std::move(endpoints)), options_(opts) {
+    if (options_.curve && check_curve(*options_.curve)) {
+        zap_ = std::make_unique<zap_registration>(*options_.curve, log_name(type_));
+        if (options_.curve->allow_any_client) {
+            log_line(log_name(type_),
+                     "CURVE server accepts any client key (allow_any_client): traffic is "
+                     "encrypted, but clients are not authenticated");
+        }
+    }
     open();
 }
 
@@ -83,9 +92,17 @@ void zmq_socket::open() {
     set(zmq::sockopt::sndtimeo, to_int_ms(options_.send_timeout));
     set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options_.max_message_size));
     set(zmq::sockopt::handshake_ivl, std::max(0, to_int_ms(options_.handshake_timeout)));
+    if (options_.curve) {
+        try {
+            apply_curve(socket_, *options_.curve, zap_.get());
+        } catch (const zmq::error_t& e) {
+            throw_zmq_failure("setting the CURVE options", e.num());
+        }
+    }
     receive_timeout_ms_ = -1;
     if (watchable(endpoints_)) {
-        watch_ = std::make_unique<connection_watch>(socket_, counts_, log_name(type_));
+        watch_ =
+            std::make_unique<connection_watch>(socket_, counts_, log_name(type_), security_kind());
     }
 
     resolved_.clear();

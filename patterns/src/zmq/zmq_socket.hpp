@@ -13,6 +13,7 @@
 #include <zmq.hpp>
 
 #include "seam/registry.hpp"
+#include "zmq_curve.hpp"
 #include "zmq_watch.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
@@ -37,7 +38,7 @@ class zmq_socket {
   public:
     // Opens a socket of `type` in `context`, applies `opts`, then binds / connects each endpoint
     // in order. Throws: connection_error naming the endpoint that failed to bind or connect,
-    // and why.
+    // and why; option_error for CURVE options that cannot work (zmq_curve.hpp).
     zmq_socket(zmq::socket_type type, std::vector<endpoint> endpoints, const options& opts,
                zmq::context_t& context = zmq_context());
 
@@ -84,6 +85,12 @@ class zmq_socket {
 
   private:
     void open();
+    watched_security security_kind() const noexcept {
+        if (!options_.curve) {
+            return watched_security::none;
+        }
+        return zap_ ? watched_security::curve_server : watched_security::curve_client;
+    }
     void set_receive_timeout(milliseconds timeout);
     // Receives one frame into frame_. Returns its size, or -1 on timeout or interruption.
     int receive_frame();
@@ -98,6 +105,7 @@ class zmq_socket {
     options options_;
     zmq::socket_t socket_;
     std::shared_ptr<watched_counts> counts_ = std::make_shared<watched_counts>();
+    std::unique_ptr<zap_registration> zap_;    // a CURVE server's allow-list
     std::unique_ptr<connection_watch> watch_;  // ends before the socket closes
     std::vector<std::string> resolved_;
     zmq::message_t frame_;

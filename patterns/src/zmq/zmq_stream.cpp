@@ -108,6 +108,11 @@ class zmq_stream final : public stream_impl {
 
 std::unique_ptr<stream_impl> make_zmq_stream(const std::vector<endpoint>& endpoints,
                                              const options& opts) {
+    if (opts.curve) {
+        throw unsupported_error(
+            "options::curve on a stream is not supported: a ZMQ_STREAM carries plain bytes, "
+            "with no ZeroMQ handshake for CURVE to secure");
+    }
     for (const endpoint& ep : endpoints) {
         if (ep.scheme == "inproc") {
             throw unsupported_error("a stream on '" + ep.url() +

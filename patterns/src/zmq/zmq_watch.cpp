@@ -1,6 +1,7 @@
 #include "zmq_watch.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -16,6 +17,10 @@ namespace zpat::detail {
 struct watched_socket {
     std::shared_ptr<watched_counts> counts;
     std::string name;
+    watched_security security = watched_security::none;
+    // The watcher thread's, one for each kind of line, so that a flood of one kind does not
+    // hide another: handshake timeouts, refusals, malformed peers.
+    std::array<throttled_log, 3> logs;
     zmq::socket_t events;  // PAIR, connected to the monitor's; the watcher thread's once added
     std::mutex mutex;
     void* socket = nullptr;  // the watched socket, until monitoring stops (under mutex)
@@ -75,6 +80,7 @@ std::string protocol_error_text(std::uint32_t code) {
 void count(watched_socket& w, std::uint16_t event, std::uint32_t value, std::string_view where) {
     watched_counts& c = *w.counts;
     std::string said;
+    std::size_t kind = 0;  // which of w.logs says it
     switch (event) {
         case ZMQ_EVENT_ACCEPTED:
         case ZMQ_EVENT_CONNECTED:
@@ -88,22 +94,35 @@ void count(watched_socket& w, std::uint16_t event, std::uint32_t value, std::str
             if (value == EAGAIN) {
                 ++c.handshake_timeouts;
                 said = "closed a connection: no handshake within the handshake timeout";
+            } else if (w.security == watched_security::curve_client) {
+                ++c.refused;
+                kind = 1;
+                said =
+                    "the server closed the connection during the CURVE handshake: check that "
+                    "options::curve.server_key is its public key and that it runs CURVE";
             }
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
             ++c.refused;
-            said = "refused a connection: authentication failed (ZAP status " +
-                   std::to_string(value) + ")";
+            kind = 1;
+            if (w.security == watched_security::curve_client) {
+                said = "the server refused this client's CURVE key (ZAP status " +
+                       std::to_string(value) + "): it is not on the server's allow-list";
+            } else if (w.security != watched_security::curve_server) {
+                said = "refused a connection: authentication failed (ZAP status " +
+                       std::to_string(value) + ")";
+            }
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
             ++(is_refusal(value) ? c.refused : c.malformed);
+            kind = is_refusal(value) ? 1 : 2;
             said = "closed a connection for " + protocol_error_text(value);
             break;
         default:
             break;
     }
     if (!said.empty()) {
-        log_line(w.name, said + " on " + std::string(where));
+        w.logs.at(kind).say(w.name, said + " on " + std::string(where));
     }
 }
 
@@ -205,10 +224,11 @@ class watcher {
 }  // namespace
 
 connection_watch::connection_watch(zmq::socket_t& socket, std::shared_ptr<watched_counts> counts,
-                                   std::string name)
+                                   std::string name, watched_security security)
     : watched_(std::make_shared<watched_socket>()) {
     watched_->counts = std::move(counts);
     watched_->name = std::move(name);
+    watched_->security = security;
     // Connected before the monitor binds (inproc allows it), so that libzmq's blocking sends
     // of events always have a reader's queue to go to.
     const std::string address = "inproc://" + unique_inproc_name("monitor");

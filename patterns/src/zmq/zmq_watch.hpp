@@ -12,10 +12,12 @@
 //  - handshake_timeouts: handshakes given up with no detail and the timer's errno (EAGAIN);
 //    the same event with another errno is a peer that left during its handshake, not counted;
 //  - refused: mechanism or authentication failures (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH and the
-//    protocol failures that name a mechanism or ZAP);
+//    protocol failures that name a mechanism or ZAP; and, on a CURVE client, a handshake the
+//    server ended);
 //  - malformed: the other ZMTP protocol failures.
 // libzmq closes a connection whose peer has the wrong socket type, or sends a frame over
-// options::max_message_size, without saying why: those count as closed only.
+// options::max_message_size, without saying why: those count as closed only. What is logged is
+// throttled per socket (core/log_line.hpp), so a peer cannot flood the log.
 
 #include <atomic>
 #include <cstdint>
@@ -43,13 +45,21 @@ struct watched_counts {
 
 struct watched_socket;  // shared by a watch and the watcher thread
 
+// What a watched socket's security makes of its handshake failures.
+//  - curve_server: a refused client key is logged by the ZAP handler, with the client's
+//    address; the watch counts it only.
+//  - curve_client: the server refusing this client's key, and a server that drops the
+//    connection during the handshake (a wrong server key, or a server without CURVE), are
+//    counted as refused and logged with what to check.
+enum class watched_security { none, curve_server, curve_client };
+
 class connection_watch {
   public:
     // Starts watching `socket`, counting into `counts`; `name` names the socket in the log.
     // Made before the socket binds or connects, so that no event is missed.
     // Throws: zpat::error when libzmq cannot monitor the socket (at its socket limit).
     connection_watch(zmq::socket_t& socket, std::shared_ptr<watched_counts> counts,
-                     std::string name);
+                     std::string name, watched_security security = watched_security::none);
     // Stops watching; the socket must still be open.
     ~connection_watch();
     connection_watch(const connection_watch&) = delete;

@@ -58,4 +58,12 @@ class state_error : public error {
     using error::error;
 };
 
+// A key or certificate that cannot be used: a file that cannot be read, is malformed, or holds a
+// secret key that others may read; a key that is not 40 characters of Z85. Names the file and,
+// where there is one, the line.
+class security_error : public error {
+  public:
+    using error::error;
+};
+
 }  // namespace zpat

@@ -4,6 +4,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
+
+#include "zpat/core/curve.hpp"
 
 namespace zpat {
 
@@ -79,6 +82,9 @@ struct options {
     milliseconds heartbeat_interval{2500};
     int heartbeat_liveness = 3;
     milliseconds reconnect_interval{2500};
+    // ZeroMQ over tcp:// and ipc:// only: CURVE encryption and client authentication
+    // (zpat/core/curve.hpp). Unset: no security, as in plain ZeroMQ.
+    std::optional<curve_options> curve{};
 };
 
 }  // namespace zpat
