@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "config_file.hpp"
+#include "curve_flags.hpp"
 #include "descriptors.hpp"
 #include "duration.hpp"
 #include "http.hpp"
@@ -46,6 +47,7 @@ struct settings {
     std::string log_file;
     std::string log_format = "text";
     bool check_config = false;
+    zpat::cli::curve_flags curve;
 };
 
 void define_service(CLI::App& app, settings& s);
@@ -176,6 +178,7 @@ void define_limits(CLI::App& app, settings& s) {
                    "/metrics Prometheus, /healthz); "
                    "off by default")
         ->capture_default_str();
+    zpat::cli::add_curve_flags(&app, s.curve, zpat::cli::curve_sides::server);
 }
 
 // Checks what can be checked without binding: every endpoint parses, names a known scheme, and
@@ -216,6 +219,11 @@ zpat::broker::config to_config(const settings& s) {
     }
     if (!s.stats_endpoint.empty()) {
         check("--stats-endpoint", s.stats_endpoint, role_kind::replier);
+    }
+    try {
+        cfg.curve = zpat::cli::curve_of(s.curve, zpat::cli::curve_sides::server);
+    } catch (const zpat::error& e) {  // security_error, option_error
+        throw CLI::ValidationError("--curve-secret", e.what());
     }
     if (const auto problem = zpat::broker::daemon::log_file_problem(s.log_file); !problem.empty()) {
         throw CLI::ValidationError("--log-file", problem);

@@ -14,19 +14,20 @@ namespace zpat::broker {
 
 struct broker::impl {
     explicit impl(const config& cfg) {
-        const detail::message_limits limits{cfg.max_message_size, cfg.max_message_frames};
+        const detail::device_settings shared{cfg.max_message_size, cfg.max_message_frames,
+                                             cfg.curve};
         if (cfg.forwarder) {
-            forwarder = detail::make_forwarder(*cfg.forwarder, limits);
+            forwarder = detail::make_forwarder(*cfg.forwarder, shared);
         }
         if (cfg.streamer) {
-            streamer = detail::make_streamer(*cfg.streamer, limits);
+            streamer = detail::make_streamer(*cfg.streamer, shared);
         }
         if (cfg.service) {
-            service = detail::make_service_broker(*cfg.service, limits);
+            service = detail::make_service_broker(*cfg.service, shared);
         }
         if (!cfg.stats_endpoint.empty()) {
             stats_replier.emplace(detail::bind_by_default(cfg.stats_endpoint),
-                                  options{.linger = milliseconds{0}});
+                                  options{.linger = milliseconds{0}, .curve = cfg.curve});
         }
     }
 

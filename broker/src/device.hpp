@@ -159,15 +159,17 @@ class device {
     virtual std::vector<std::string> backend() const { return {}; }
 };
 
-// The largest message every device accepts (config::max_message_size and max_message_frames).
-struct message_limits {
-    std::size_t bytes;
-    std::size_t frames;
+// What every device takes from the broker's config: the largest message it accepts
+// (config::max_message_size and max_message_frames) and its endpoints' CURVE (config::curve).
+struct device_settings {
+    std::size_t bytes = 0;
+    std::size_t frames = 0;
+    std::optional<curve_options> curve;
 };
 
-std::unique_ptr<device> make_forwarder(const forwarder_config& cfg, const message_limits& limits);
-std::unique_ptr<device> make_streamer(const streamer_config& cfg, const message_limits& limits);
+std::unique_ptr<device> make_forwarder(const forwarder_config& cfg, const device_settings& shared);
+std::unique_ptr<device> make_streamer(const streamer_config& cfg, const device_settings& shared);
 std::unique_ptr<device> make_service_broker(const service_config& cfg,
-                                            const message_limits& limits);
+                                            const device_settings& shared);
 
 }  // namespace zpat::broker::detail

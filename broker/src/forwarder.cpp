@@ -29,15 +29,16 @@ namespace {
 // Topics the last-value cache keeps at most; past this, new topics are not cached.
 constexpr std::size_t max_cached_topics = 65536;
 
-options side_options(const forwarder_config& cfg, const message_limits& limits) {
+options side_options(const forwarder_config& cfg, const device_settings& shared) {
     return options{.send_high_water_mark = cfg.high_water_mark,
                    .receive_high_water_mark = cfg.high_water_mark,
-                   .max_message_size = limits.bytes,
-                   .max_message_frames = limits.frames,
+                   .max_message_size = shared.bytes,
+                   .max_message_frames = shared.frames,
                    .send_timeout = tick,
                    .max_subscriptions = cfg.max_subscriptions,
                    .max_subscription_prefix = cfg.max_subscription_prefix,
-                   .block_when_full = cfg.lossless};
+                   .block_when_full = cfg.lossless,
+                   .curve = shared.curve};
 }
 
 // Opens the richer role on `endpoints` when their backend offers it.
@@ -90,11 +91,11 @@ zpat::relay::destination destination_of(downstream& side) {
 
 class forwarder final : public device {
   public:
-    forwarder(const forwarder_config& cfg, const message_limits& limits)
+    forwarder(const forwarder_config& cfg, const device_settings& shared)
         : cfg_(cfg),
-          frontend_(bind_by_default(cfg.frontend), side_options(cfg, limits),
+          frontend_(bind_by_default(cfg.frontend), side_options(cfg, shared),
                     std::initializer_list<std::string_view>{""}),
-          backend_(bind_by_default(cfg.backend), side_options(cfg, limits)),
+          backend_(bind_by_default(cfg.backend), side_options(cfg, shared)),
           link_(source_of(frontend_), destination_of(backend_)) {
         if (cfg.last_value_cache && !backend_.rich) {
             throw unsupported_error(
@@ -324,8 +325,8 @@ class forwarder final : public device {
 
 }  // namespace
 
-std::unique_ptr<device> make_forwarder(const forwarder_config& cfg, const message_limits& limits) {
-    return std::make_unique<forwarder>(cfg, limits);
+std::unique_ptr<device> make_forwarder(const forwarder_config& cfg, const device_settings& shared) {
+    return std::make_unique<forwarder>(cfg, shared);
 }
 
 }  // namespace zpat::broker::detail

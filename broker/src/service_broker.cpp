@@ -19,12 +19,13 @@ using clock = std::chrono::steady_clock;
 // The Majordomo socket: a router, which only ZeroMQ endpoints offer. It drops a message over
 // the limits as it receives it (counted and logged here) and closes a connection only for a
 // frame over twice the size limit.
-zpat::router open_router(const service_config& cfg, const message_limits& limits) {
+zpat::router open_router(const service_config& cfg, const device_settings& shared) {
     const options opts{.send_high_water_mark = cfg.high_water_mark,
                        .receive_high_water_mark = cfg.high_water_mark,
-                       .max_message_size = limits.bytes,
-                       .max_message_frames = limits.frames,
-                       .send_timeout = milliseconds{0}};
+                       .max_message_size = shared.bytes,
+                       .max_message_frames = shared.frames,
+                       .send_timeout = milliseconds{0},
+                       .curve = shared.curve};
     try {
         return zpat::router(bind_by_default(cfg.endpoint), opts);
     } catch (const unsupported_error& e) {
@@ -36,10 +37,10 @@ zpat::router open_router(const service_config& cfg, const message_limits& limits
 
 class service_broker final : public device {
   public:
-    service_broker(const service_config& cfg, const message_limits& limits)
+    service_broker(const service_config& cfg, const device_settings& shared)
         : cfg_(cfg),
-          socket_(open_router(cfg, limits)),
-          limits_(limits),
+          socket_(open_router(cfg, shared)),
+          limits_(shared),
           protocol_(cfg, counts_, [this](const message& msg) { send(msg); }) {}
 
     void run(const stop_token& stop) override {
@@ -132,7 +133,7 @@ class service_broker final : public device {
 
     service_config cfg_;
     zpat::router socket_;
-    message_limits limits_;
+    device_settings limits_;
     traffic_counters counts_;
     majordomo_broker protocol_;  // after counts_, which it counts into
     published<std::vector<service_stats>> services_table_;
@@ -142,8 +143,8 @@ class service_broker final : public device {
 }  // namespace
 
 std::unique_ptr<device> make_service_broker(const service_config& cfg,
-                                            const message_limits& limits) {
-    return std::make_unique<service_broker>(cfg, limits);
+                                            const device_settings& shared) {
+    return std::make_unique<service_broker>(cfg, shared);
 }
 
 }  // namespace zpat::broker::detail

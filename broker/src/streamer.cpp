@@ -12,9 +12,9 @@ namespace {
 
 class streamer final : public device {
   public:
-    streamer(const streamer_config& cfg, const message_limits& limits)
-        : frontend_(bind_by_default(cfg.frontend), side_options(cfg, limits)),
-          backend_(bind_by_default(cfg.backend), side_options(cfg, limits)) {}
+    streamer(const streamer_config& cfg, const device_settings& shared)
+        : frontend_(bind_by_default(cfg.frontend), side_options(cfg, shared)),
+          backend_(bind_by_default(cfg.backend), side_options(cfg, shared)) {}
 
     void run(const stop_token& stop) override {
         zpat::relay link(frontend_, backend_);
@@ -40,12 +40,13 @@ class streamer final : public device {
     std::vector<std::string> backend() const override { return backend_.endpoints(); }
 
   private:
-    static options side_options(const streamer_config& cfg, const message_limits& limits) {
+    static options side_options(const streamer_config& cfg, const device_settings& shared) {
         return options{.send_high_water_mark = cfg.high_water_mark,
                        .receive_high_water_mark = cfg.high_water_mark,
-                       .max_message_size = limits.bytes,
-                       .max_message_frames = limits.frames,
-                       .send_timeout = tick};
+                       .max_message_size = shared.bytes,
+                       .max_message_frames = shared.frames,
+                       .send_timeout = tick,
+                       .curve = shared.curve};
     }
 
     puller frontend_;
@@ -55,8 +56,8 @@ class streamer final : public device {
 
 }  // namespace
 
-std::unique_ptr<device> make_streamer(const streamer_config& cfg, const message_limits& limits) {
-    return std::make_unique<streamer>(cfg, limits);
+std::unique_ptr<device> make_streamer(const streamer_config& cfg, const device_settings& shared) {
+    return std::make_unique<streamer>(cfg, shared);
 }
 
 }  // namespace zpat::broker::detail

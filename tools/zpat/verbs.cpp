@@ -151,7 +151,7 @@ int receive_loop(const char* verb, const receive_settings& settings, bool has_to
 }  // namespace
 
 int run_pub(const pub_settings& settings) {
-    publisher pub(settings.endpoint);
+    publisher pub(settings.endpoint, {.curve = curve_of(settings.curve)});
     note_bound("pub", settings, link::bind, pub.endpoints());
     // Success is being heard: with nobody subscribed, what is published goes nowhere.
     const auto wanted = static_cast<std::size_t>(settings.wait_subscribers);
@@ -167,7 +167,7 @@ int run_pub(const pub_settings& settings) {
 }
 
 int run_sub(const sub_settings& settings) {
-    subscriber sub(settings.endpoint);
+    subscriber sub(settings.endpoint, {}, {.curve = curve_of(settings.curve)});
     note_bound("sub", settings, link::connect, sub.endpoints());
     if (settings.topics.empty()) {
         sub.subscribe("");
@@ -189,7 +189,9 @@ int run_push(const send_settings& settings) {
     // a message waits --timeout for a puller and fails instead of waiting for one that may never
     // come. (An inproc peer would be in this process: there is none to wait for.)
     const bool inproc = settings.endpoint.find("inproc://") != std::string::npos;
-    pusher push(settings.endpoint, {.send_timeout = settings.timeout, .immediate = !inproc});
+    pusher push(settings.endpoint, {.send_timeout = settings.timeout,
+                                    .immediate = !inproc,
+                                    .curve = curve_of(settings.curve)});
     note_bound("push", settings, link::connect, push.endpoints());
     return for_each_body("push", settings, [&](const std::string& body) {
         if (push.send(message{body})) {
@@ -202,15 +204,16 @@ int run_push(const send_settings& settings) {
 }
 
 int run_pull(const receive_settings& settings) {
-    puller pull(settings.endpoint);
+    puller pull(settings.endpoint, {.curve = curve_of(settings.curve)});
     note_bound("pull", settings, link::bind, pull.endpoints());
     return receive_loop("pull", settings, false,
                         [&](message& msg, milliseconds t) { return pull.receive(msg, t); });
 }
 
 int run_req(const req_settings& settings) {
-    requester req(settings.endpoint,
-                  {.request_timeout = settings.timeout, .retries = settings.retries});
+    requester req(settings.endpoint, {.request_timeout = settings.timeout,
+                                      .retries = settings.retries,
+                                      .curve = curve_of(settings.curve)});
     note_bound("req", settings, link::connect, req.endpoints());
     return for_each_body("req", settings, [&](const std::string& body) {
         const auto start = clock::now();
@@ -228,7 +231,7 @@ int run_req(const req_settings& settings) {
 }
 
 int run_rep(const rep_settings& settings) {
-    replier rep(settings.endpoint);
+    replier rep(settings.endpoint, {.curve = curve_of(settings.curve)});
     note_bound("rep", settings, link::bind, rep.endpoints());
 
     std::atomic<long> answered{0};
@@ -260,8 +263,9 @@ int run_rep(const rep_settings& settings) {
 }
 
 int run_call(const call_settings& settings) {
-    service_client client(settings.endpoint,
-                          {.request_timeout = settings.timeout, .retries = settings.retries});
+    service_client client(settings.endpoint, {.request_timeout = settings.timeout,
+                                              .retries = settings.retries,
+                                              .curve = curve_of(settings.curve)});
     return for_each_body("call", settings, [&](const std::string& body) {
         const auto start = clock::now();
         auto reply = client.request(settings.service, message{body});
@@ -350,8 +354,9 @@ int run_worker(const worker_settings& settings) {
             w->stop();
         }
     });
-    service_worker worker(settings.endpoint, settings.service,
-                          {.heartbeat_interval = settings.heartbeat});
+    service_worker worker(
+        settings.endpoint, settings.service,
+        {.heartbeat_interval = settings.heartbeat, .curve = curve_of(settings.curve)});
     stoppable = &worker;
     if (!settings.quiet) {
         std::cerr << "zpat worker: serving '" << settings.service << "' through "
@@ -394,7 +399,9 @@ int run_worker(const worker_settings& settings) {
 }
 
 int run_stats(const stats_settings& settings) {
-    requester req(settings.endpoint, {.request_timeout = settings.timeout, .retries = 0});
+    requester req(settings.endpoint, {.request_timeout = settings.timeout,
+                                      .retries = 0,
+                                      .curve = curve_of(settings.curve, curve_sides::client)});
     auto reply = req.request(message{settings.prometheus ? "prometheus" : "json"});
     if (!reply || reply->empty()) {
         std::cerr << "zpat stats: no answer from " << settings.endpoint << " within "

@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "curve_flags.hpp"
 #include "zpat/core/endpoint.hpp"
+#include "zpat/core/options.hpp"
 
 namespace zpat::cli {
 
@@ -26,6 +28,7 @@ struct body_source {
 struct common_settings {
     std::string endpoint;
     bool quiet = false;  // no "bound ..." notes on stderr
+    curve_flags curve;
 };
 
 struct send_settings : common_settings {
@@ -84,6 +87,9 @@ struct stats_settings : common_settings {
 // connection that retries in silence and a "no reply" later. A temporary failure of the
 // resolver passes, and is left to the retries.
 void check_hosts(const std::string& endpoints, zpat::link side);
+
+// `zpat keygen NAME`: writes the certificates NAME and NAME_secret, prints the public key.
+int run_keygen(const std::string& name);
 
 int run_pub(const pub_settings& settings);
 int run_sub(const sub_settings& settings);

@@ -86,6 +86,10 @@ struct config {
     std::size_t max_message_frames = 1024;
     // Where `zpat stats` asks for the counters (a request-reply endpoint); empty for none.
     std::string stats_endpoint;
+    // CURVE on every endpoint of every device and on the stats endpoint, all ZeroMQ then (see
+    // zpat/core/curve.hpp): the broker is the CURVE server its clients, workers, publishers
+    // and subscribers authenticate to. Unset: no security.
+    std::optional<curve_options> curve;
 };
 
 // What passed through one device. Snapshots: plain numbers.

@@ -1,0 +1,99 @@
+// The broker with CURVE on every endpoint: clients, workers, publishers and subscribers with an
+// allowed key are served; a worker or subscriber without one gets nothing.
+
+#include <atomic>
+#include <catch2/catch.hpp>
+
+#include "broker/broker_support.hpp"
+#include "support/test_support.hpp"
+#include "zpat/zpat.hpp"
+
+using namespace zpat;
+using namespace zpat::testing;
+
+namespace {
+
+struct broker_keys {
+    curve_keys broker = make_curve_keys();
+    curve_keys member = make_curve_keys();
+    curve_keys stranger = make_curve_keys();
+
+    options as(const curve_keys& keys, options opts = {}) const {
+        opts.curve = curve_options{.keys = keys, .server_key = broker.public_key};
+        return opts;
+    }
+};
+
+broker::config secured(const broker_keys& keys) {
+    broker::config cfg = patient_service_only();
+    cfg.forwarder =
+        broker::forwarder_config{.frontend = "tcp://127.0.0.1:*", .backend = "tcp://127.0.0.1:*"};
+    cfg.stats_endpoint = "tcp://127.0.0.1:*";
+    cfg.curve = curve_options{.keys = keys.broker, .allowed_clients = {keys.member.public_key}};
+    return cfg;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a CURVE broker serves allowed clients and workers and no forged worker takes a "
+    "request",
+    "[broker][curve]") {
+    const broker_keys keys;
+    running_broker b(secured(keys));
+    std::atomic<int> forged_served{0};
+    serving_worker forger(
+        b.service(), "echo",
+        [&](const message&) {
+            ++forged_served;
+            return message{"forged"};
+        },
+        keys.as(keys.stranger, patient_heartbeats()));
+    serving_worker real(b.service(), "echo", echo, keys.as(keys.member, patient_heartbeats()));
+    REQUIRE(eventually_served(b, "echo", 1));
+
+    service_client client(b.service(), keys.as(keys.member, {.request_timeout = 2s, .retries = 0}));
+    for (int i = 0; i < 20; ++i) {
+        const auto reply = client.request("echo", {std::to_string(i)});
+        REQUIRE(reply);
+        CHECK(*reply == message{std::to_string(i)});
+    }
+    CHECK(forged_served == 0);
+    CHECK(workers(b.counters(), "echo") == 1);
+
+    // A client without an allowed key is not heard at all.
+    service_client stranger(b.service(),
+                            keys.as(keys.stranger, {.request_timeout = 300ms, .retries = 0}));
+    CHECK_FALSE(stranger.request("echo", {"let me in"}));
+
+    // Nor is the stats endpoint open to it; to a member it answers.
+    requester member_stats(">" + b.stats_endpoint(),
+                           keys.as(keys.member, {.request_timeout = 2s, .retries = 0}));
+    const auto counters = member_stats.request(message{"json"});
+    REQUIRE(counters);
+    CHECK(counters->front().find("\"service\"") != std::string::npos);
+    requester stranger_stats(">" + b.stats_endpoint(),
+                             keys.as(keys.stranger, {.request_timeout = 300ms, .retries = 0}));
+    CHECK_FALSE(stranger_stats.request(message{"json"}));
+    CHECK(eventually([&] { return stranger_stats.connections().refused >= 1; }, 2s));
+}
+
+TEST_CASE(
+    "a CURVE forwarder carries an allowed publisher to an allowed subscriber and nothing "
+    "to a stranger",
+    "[broker][curve]") {
+    const broker_keys keys;
+    running_broker b(secured(keys));
+    publisher pub(">" + b.forwarder_frontend(), keys.as(keys.member));
+    subscriber member(">" + b.forwarder_backend(), {"t"}, keys.as(keys.member));
+    subscriber stranger(">" + b.forwarder_backend(), {"t"}, keys.as(keys.stranger));
+    subscriber plain(">" + b.forwarder_backend(), {"t"});
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    REQUIRE(pub.publish("t", "news"));
+    const auto got = member.receive(5s);
+    REQUIRE(got);
+    CHECK(*got == message{"t", "news"});
+    CHECK_FALSE(stranger.receive(300ms));
+    CHECK_FALSE(plain.receive(100ms));
+    CHECK(eventually([&] { return stranger.connections().refused >= 1; }, 2s));
+}
