@@ -149,6 +149,28 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "a refused CURVE requester fails within two seconds with the reason instead of "
+    "waiting out its attempts") {
+    const curve_world keys;
+    zpat::replier server("@tcp://127.0.0.1:*", keys.server_options());
+    const auto refused_within = [&](zpat::options opts, const std::string& reason) {
+        opts.request_timeout = 5s;
+        opts.retries = 3;
+        zpat::requester client(">" + server.endpoints()[0], opts);
+        const auto start = std::chrono::steady_clock::now();
+        CHECK_THROWS_AS(client.request(message{"let me in"}), zpat::security_error);
+        CHECK(std::chrono::steady_clock::now() - start < 2s);
+        CHECK_THROWS_WITH(client.request(message{"again"}), Catch::Contains(reason));
+    };
+    refused_within(keys.client_options(keys.stranger),
+                   "the server refused this client's CURVE key");
+    zpat::options misled = keys.client_options(keys.client);
+    misled.curve->server_key = keys.stranger.public_key;
+    refused_within(misled, "closed the connection during the CURVE handshake");
+    CHECK_FALSE(server.receive(100ms));
+}
+
+TEST_CASE(
     "a CURVE server with no allowed clients fails closed unless allow_any_client says "
     "so, which is logged") {
     const curve_world keys;

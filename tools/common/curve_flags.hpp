@@ -19,6 +19,19 @@ struct curve_flags {
     bool allow_any = false;             // a server: any client key (encrypted, not authenticated)
 };
 
+// A file (or any path) that must exist, or empty: an unset flag, as a config file written by
+// --check-config holds it.
+inline CLI::Validator file_or_empty() {
+    return {
+        [](std::string& path) { return path.empty() ? std::string() : CLI::ExistingFile(path); },
+        "FILE"};
+}
+inline CLI::Validator path_or_empty() {
+    return {
+        [](std::string& path) { return path.empty() ? std::string() : CLI::ExistingPath(path); },
+        "PATH"};
+}
+
 // Which CURVE sides a program can take: a broker is a server, `zpat stats` a client.
 enum class curve_sides { server, client, both };
 
@@ -28,7 +41,7 @@ inline void add_curve_flags(CLI::App* app, curve_flags& curve, curve_sides sides
     const std::string group = "CURVE security (zpat keygen NAME writes NAME and NAME_secret)";
     auto* secret = app->add_option("--curve-secret", curve.secret,
                                    "This side's secret certificate (NAME_secret)")
-                       ->check(CLI::ExistingFile)
+                       ->check(file_or_empty())
                        ->group(group);
     CLI::Option* server = nullptr;
     if (sides != curve_sides::server) {
@@ -43,7 +56,7 @@ inline void add_curve_flags(CLI::App* app, curve_flags& curve, curve_sides sides
     auto* allow = app->add_option("--curve-allow", curve.allow,
                                   "Be a CURVE server letting in the clients whose public "
                                   "certificates are this file or in this directory (repeatable)")
-                      ->check(CLI::ExistingPath)
+                      ->check(path_or_empty())
                       ->needs(secret)
                       ->group(group);
     auto* any = app->add_flag("--curve-allow-any", curve.allow_any,
@@ -60,8 +73,15 @@ inline void add_curve_flags(CLI::App* app, curve_flags& curve, curve_sides sides
 // no --curve-secret gets a key pair of its own for the run). Throws: security_error for a key
 // file that cannot be used, option_error for a server that would let nobody in. `sides` says
 // which flags the program has, for the messages.
-inline std::optional<zpat::curve_options> curve_of(const curve_flags& curve,
+inline std::optional<zpat::curve_options> curve_of(curve_flags curve,
                                                    curve_sides sides = curve_sides::both) {
+    // Empty values are unset ones, as a config file written by --check-config holds them.
+    std::erase(curve.allow, "");
+    for (std::optional<std::string>* value : {&curve.secret, &curve.server}) {
+        if (*value && (*value)->empty()) {
+            value->reset();
+        }
+    }
     if (!curve.secret && !curve.server && curve.allow.empty() && !curve.allow_any) {
         return std::nullopt;
     }

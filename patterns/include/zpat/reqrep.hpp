@@ -39,7 +39,9 @@ class requester {
     // Sends `request` and waits up to options::request_timeout for the reply. When none comes,
     // the connection is dropped and reopened and the request sent again, options::retries times.
     // Returns: the reply, or nullopt when every attempt timed out.
-    // Throws: message_size_error when `request` exceeds options::max_message_size.
+    // Throws: message_size_error when `request` exceeds options::max_message_size;
+    // security_error, with the reason, as soon as a server refuses this CURVE client's
+    // handshake (options::curve), instead of waiting out every attempt.
     std::optional<message> request(const message& request);
     // Attempts made by the last request() (1 when the first one was answered).
     int last_attempts() const noexcept;

@@ -1,6 +1,7 @@
 #include "zmq_socket.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <string>
 
@@ -66,7 +67,9 @@ zmq::context_t& zmq_context() {
 zmq_socket::zmq_socket(zmq::socket_type type, std::vector<endpoint> endpoints, const options& opts,
                        zmq::context_t& context)
     : context_(&context), type_(type), endpoints_(std::move(endpoints)), options_(opts) {
-    if (options_.curve && check_curve(*options_.curve)) {
+    if (options_.curve && !check_curve(*options_.curve)) {
+        counts_->refusal = std::make_unique<wake_signal>();  // a client, told when refused
+    } else if (options_.curve) {
         zap_ = std::make_unique<zap_registration>(*options_.curve, log_name(type_));
         if (options_.curve->allow_any_client) {
             log_line(log_name(type_),
@@ -196,6 +199,24 @@ int zmq_socket::receive_frame() {
         throw_zmq_failure("receive", errno);
     }
     return size;
+}
+
+bool zmq_socket::receive_unless_refused(message& into, milliseconds timeout) {
+    if (!counts_->refusal) {
+        return receive(into, timeout);
+    }
+    std::array<zmq::pollitem_t, 2> items{
+        {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, counts_->refusal->fd(), ZMQ_POLLIN, 0}}};
+    if (poll_interrupted(items, timeout)) {
+        return false;
+    }
+    if ((items[0].revents & ZMQ_POLLIN) != 0) {
+        return receive(into, milliseconds{0});
+    }
+    if ((items[1].revents & ZMQ_POLLIN) != 0) {
+        throw security_error(counts_->reason());
+    }
+    return false;  // the timeout
 }
 
 bool zmq_socket::receive(message& into, milliseconds timeout) {

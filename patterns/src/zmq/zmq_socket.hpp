@@ -61,6 +61,10 @@ class zmq_socket {
     // Returns false on timeout or when a signal interrupted the wait. Messages over the size
     // limit are discarded and counted.
     bool receive(message& into, milliseconds timeout);
+    // The same, for a CURVE client that would rather fail than wait when a server refuses it:
+    // throws security_error with the reason once a server has refused this client's handshake
+    // (at once when the last handshake was refused and none has succeeded since).
+    bool receive_unless_refused(message& into, milliseconds timeout);
 
     // Sets a socket option. Throws: zpat's error for what libzmq refused, as every call here.
     template <class Option, class Value>

@@ -37,10 +37,10 @@ struct watched_socket {
 
 namespace {
 
-constexpr int watched_events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_MONITOR_STOPPED;
+constexpr int watched_events =
+    ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
+    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_MONITOR_STOPPED;
 
 // Mechanism, ZAP and authentication failures are the peer's credentials or security refused;
 // the rest of ZMTP's protocol errors are bytes that break it.
@@ -89,6 +89,11 @@ void count(watched_socket& w, std::uint16_t event, std::uint32_t value, std::str
         case ZMQ_EVENT_DISCONNECTED:
             ++c.closed;
             break;
+        case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+            if (c.refusal) {
+                c.refusal->clear();
+            }
+            break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
             // The handshake timer leaves the errno of the last read that would have blocked.
             if (value == EAGAIN) {
@@ -121,9 +126,14 @@ void count(watched_socket& w, std::uint16_t event, std::uint32_t value, std::str
         default:
             break;
     }
-    if (!said.empty()) {
-        w.logs.at(kind).say(w.name, said + " on " + std::string(where));
+    if (said.empty()) {
+        return;
     }
+    said += " on " + std::string(where);
+    if (kind == 1 && c.refusal) {
+        c.refuse(said);
+    }
+    w.logs.at(kind).say(w.name, std::move(said));
 }
 
 // The process's one watcher thread, made with the first watch and ended at exit, before the

@@ -22,10 +22,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <zmq.hpp>
 
 #include "zpat/core/connection_counts.hpp"
+#include "zpat/core/wake_signal.hpp"
 
 namespace zpat::detail {
 
@@ -34,6 +36,21 @@ struct watched_counts {
     std::atomic<std::uint64_t> opened{0}, closed{0}, refused{0}, malformed{0},
         handshake_timeouts{0};
 
+    // A CURVE client's refusal: raised when a server refuses it and cleared when a handshake
+    // succeeds, so that a requester waiting for a reply can end with the reason instead of a
+    // silent timeout. Made by the socket (for CURVE clients only) before it is watched.
+    std::unique_ptr<wake_signal> refusal;
+
+    void refuse(std::string why) {
+        const std::lock_guard lock(reason_mutex_);
+        reason_ = std::move(why);
+        refusal->raise();
+    }
+    std::string reason() const {
+        const std::lock_guard lock(reason_mutex_);
+        return reason_;
+    }
+
     connection_counts snapshot() const {
         return {.opened = opened.load(),
                 .closed = closed.load(),
@@ -41,6 +58,10 @@ struct watched_counts {
                 .malformed = malformed.load(),
                 .handshake_timeouts = handshake_timeouts.load()};
     }
+
+  private:
+    mutable std::mutex reason_mutex_;
+    std::string reason_;
 };
 
 struct watched_socket;  // shared by a watch and the watcher thread

@@ -60,7 +60,8 @@ class state_error : public error {
 
 // A key or certificate that cannot be used: a file that cannot be read, is malformed, or holds a
 // secret key that others may read; a key that is not 40 characters of Z85. Names the file and,
-// where there is one, the line.
+// where there is one, the line. Also a requester whose CURVE handshake a server refused, with
+// what to check.
 class security_error : public error {
   public:
     using error::error;
