@@ -19,6 +19,7 @@
 #include "duration.hpp"
 #include "http.hpp"
 #include "log.hpp"
+#include "permissions.hpp"
 #include "systemd.hpp"
 #include "zpat/broker/broker.hpp"
 #include "zpat/core/endpoint.hpp"
@@ -48,6 +49,8 @@ struct settings {
     std::string log_format = "text";
     bool check_config = false;
     zpat::cli::curve_flags curve;
+    std::vector<std::string> allow_workers;  // SERVICE=PATH
+    std::vector<std::string> allow_callers;
 };
 
 void define_service(CLI::App& app, settings& s);
@@ -117,6 +120,13 @@ void define_service(CLI::App& app, settings& s) {
                    "are dropped unanswered and counted")
         ->capture_default_str()
         ->check(CLI::Range(1, 1'000'000));
+    app.add_option("--allow-worker", s.allow_workers,
+                   "With CURVE: SERVICE=PATH lets the keys of the certificates at PATH (a file "
+                   "or directory) serve SERVICE (* for every service); once any is given, other "
+                   "workers are told DISCONNECT (repeatable)");
+    app.add_option("--allow-caller", s.allow_callers,
+                   "With CURVE: SERVICE=PATH lets those keys call SERVICE; once any is given, "
+                   "other requests are dropped and counted (repeatable)");
 }
 
 void define_pubsub_and_pipeline(CLI::App& app, settings& s) {
@@ -181,6 +191,33 @@ void define_limits(CLI::App& app, settings& s) {
     zpat::cli::add_curve_flags(&app, s.curve, zpat::cli::curve_sides::server);
 }
 
+// --allow-worker and --allow-caller into the service broker's permissions: only with CURVE,
+// which is where peers have keys.
+void read_service_permissions(const settings& s, zpat::broker::config& cfg) {
+    const std::pair<const char*, const std::vector<std::string>*> flags[] = {
+        {"--allow-worker", &s.allow_workers}, {"--allow-caller", &s.allow_callers}};
+    for (const auto& [flag, entries] : flags) {
+        if (std::ranges::all_of(*entries, [](const std::string& e) { return e.empty(); })) {
+            continue;
+        }
+        if (!cfg.curve) {
+            throw CLI::ValidationError(flag,
+                                       "needs --curve-secret: without CURVE, peers have no "
+                                       "keys to be allowed by");
+        }
+        if (!cfg.service) {
+            continue;
+        }
+        try {
+            (std::string_view(flag) == "--allow-worker" ? cfg.service->workers_allowed
+                                                        : cfg.service->callers_allowed) =
+                zpat::broker::daemon::read_permissions(*entries);
+        } catch (const std::invalid_argument& e) {
+            throw CLI::ValidationError(flag, e.what());
+        }
+    }
+}
+
 // Checks what can be checked without binding: every endpoint parses, names a known scheme, and
 // its backend builds the role the broker puts there.
 zpat::broker::config to_config(const settings& s) {
@@ -225,6 +262,7 @@ zpat::broker::config to_config(const settings& s) {
     } catch (const zpat::error& e) {  // security_error, option_error
         throw CLI::ValidationError("--curve-secret", e.what());
     }
+    read_service_permissions(s, cfg);
     if (const auto problem = zpat::broker::daemon::log_file_problem(s.log_file); !problem.empty()) {
         throw CLI::ValidationError("--log-file", problem);
     }

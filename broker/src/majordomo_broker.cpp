@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 
 namespace zpat::broker::detail {
 namespace {
@@ -24,13 +25,34 @@ std::string hex(std::string_view bytes) {
     return out;
 }
 
+template <class Table>
+auto as_sets(const Table& lists) {
+    std::map<std::string, std::set<std::string, std::less<>>, std::less<>> sets;
+    for (const auto& [name, keys] : lists) {
+        sets[name].insert(keys.begin(), keys.end());
+    }
+    return sets;
+}
+
 }  // namespace
 
 majordomo_broker::majordomo_broker(const service_config& cfg, traffic_counters& counts, sender send)
     : cfg_(cfg),
       expiry_(cfg.heartbeat_interval * std::max(1, cfg.heartbeat_liveness)),
       counts_(counts),
-      send_(std::move(send)) {}
+      send_(std::move(send)),
+      may_serve_(as_sets(cfg.workers_allowed)),
+      may_call_(as_sets(cfg.callers_allowed)) {}
+
+bool majordomo_broker::permitted(const permissions& table, std::string_view name) const {
+    if (table.empty()) {
+        return true;
+    }
+    return std::ranges::any_of(std::array<std::string_view, 2>{name, "*"}, [&](auto entry) {
+        const auto found = table.find(entry);
+        return found != table.end() && found->second.contains(peer_key_);
+    });
+}
 
 void majordomo_broker::heartbeat(clock::time_point now) {
     purge_workers(now);
@@ -57,7 +79,8 @@ void majordomo_broker::malformed(const message& msg, const std::string& why) {
     }
 }
 
-void majordomo_broker::on_message(message& msg) {
+void majordomo_broker::on_message(message& msg, std::string_view peer_key) {
+    peer_key_ = peer_key;
     counts_.messages_in.add();
     counts_.bytes_in.add(msg.byte_size());
     if (msg.size() <= header_frame || !msg[1].empty()) {
@@ -83,6 +106,12 @@ void majordomo_broker::on_client(message& msg) {
     const std::string& name = msg[3];
     if (name.starts_with(mdp::mmi_prefix)) {
         answer_mmi(msg);
+        return;
+    }
+    if (!permitted(may_call_, name)) {
+        counted_.calls_refused.add();
+        permissions_log_.warn("dropped a request for '" + name + "' from " + hex(msg[0]) +
+                              ": its key may not call that service");
         return;
     }
     // What the request will hold while it waits: its bytes, and the strings and bookkeeping
@@ -175,6 +204,12 @@ void majordomo_broker::on_worker(message& msg) {
                        !why.empty()) {
                 counted_.names_refused.add();
                 unexpected(identity, "READY refused: " + why);
+            } else if (!permitted(may_serve_, msg[4])) {
+                counted_.workers_refused.add();
+                permissions_log_.warn("refused worker " + hex(identity) + " for '" + msg[4] +
+                                      "': its key may not serve that service");
+                send_command(identity, mdp::command::disconnect);
+                counted_.disconnects_sent.add();
             } else {
                 enrol(identity, msg[4]);
             }

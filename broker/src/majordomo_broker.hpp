@@ -19,7 +19,9 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -44,13 +46,16 @@ class majordomo_broker {
         counter queued_bytes;
         counter names_refused;
         counter unexpected_dropped;
+        counter workers_refused;
+        counter calls_refused;
     };
 
     // `counts` takes the traffic in and the malformed messages dropped.
     majordomo_broker(const service_config& cfg, traffic_counters& counts, sender send);
 
-    // One message from the ROUTER. Its frames may be moved from.
-    void on_message(message& msg);
+    // One message from the ROUTER. Its frames may be moved from. `peer_key` is the CURVE key
+    // its sender was let in with (router::peer_key), for service_config's permissions.
+    void on_message(message& msg, std::string_view peer_key = {});
     // Purges the workers silent for the expiry (remembered a while, for a late reply) and
     // heartbeats the others.
     void heartbeat(clock::time_point now);
@@ -65,6 +70,8 @@ class majordomo_broker {
     const counters& counted() const noexcept { return counted_; }
 
   private:
+    // Keys allowed per service name ("*": every service); empty: no restriction.
+    using permissions = std::map<std::string, std::set<std::string, std::less<>>, std::less<>>;
     struct request {
         std::string client;
         message body;
@@ -116,11 +123,16 @@ class majordomo_broker {
     void disconnect(const std::string& identity);
     void forget(const std::string& identity);
     void purge_workers(clock::time_point now);
+    // Whether the sender of the message at hand may serve (or call) `name`.
+    bool permitted(const permissions& table, std::string_view name) const;
 
     service_config cfg_;
     milliseconds expiry_;
     traffic_counters& counts_;
     sender send_;
+    permissions may_serve_;
+    permissions may_call_;
+    std::string_view peer_key_;  // the sender of the message at hand
     bool draining_ = false;
     std::map<std::string, service, std::less<>> services_;
     std::unordered_map<std::string, worker> workers_;
@@ -131,6 +143,7 @@ class majordomo_broker {
     rate_limited_log queue_log_{"refused requests"};
     rate_limited_log names_log_{"refused service names"};
     rate_limited_log unexpected_log_{"unexpected commands"};
+    rate_limited_log permissions_log_{"refused by the service permissions"};
     std::size_t queued_bytes_ = 0;  // all services' waiting requests: their cost
 };
 

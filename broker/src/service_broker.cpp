@@ -58,7 +58,7 @@ class service_broker final : public device {
             }
             int received = 0;
             while (received < burst && socket_.receive(msg, milliseconds{0})) {
-                protocol_.on_message(msg);
+                protocol_.on_message(msg, socket_.peer_key());
                 ++received;
             }
             waiting = received == burst;  // more may be there: no wait before the next burst
@@ -91,7 +91,9 @@ class service_broker final : public device {
                                             counted.requests_rejected.get(),
                                             counted.queued_bytes.get(),
                                             counted.names_refused.get(),
-                                            counted.unexpected_dropped.get()};
+                                            counted.unexpected_dropped.get(),
+                                            counted.workers_refused.get(),
+                                            counted.calls_refused.get()};
     }
     std::vector<std::string> frontend() const override { return socket_.endpoints(); }
 
@@ -126,7 +128,7 @@ class service_broker final : public device {
         protocol_.stop_dispatching();
         message msg;
         while (socket_.receive(msg, milliseconds{0})) {
-            protocol_.on_message(msg);
+            protocol_.on_message(msg, socket_.peer_key());
         }
         protocol_.disconnect_all();
     }

@@ -199,6 +199,10 @@ void service_samples(prometheus_text& out, const service_broker_stats& v) {
     total("unexpected_dropped_total", "counter",
           "Unexpected commands past max-unexpected-per-second, dropped unanswered.",
           v.unexpected_dropped);
+    total("workers_refused_total", "counter",
+          "READYs for a service the worker's CURVE key may not serve.", v.workers_refused);
+    total("calls_refused_total", "counter",
+          "Requests for a service the client's CURVE key may not call.", v.calls_refused);
 }
 
 }  // namespace
@@ -243,7 +247,9 @@ std::string to_json(const stats& s) {
                           {"requests_rejected", s.service->requests_rejected},
                           {"queued_bytes", s.service->queued_bytes},
                           {"names_refused", s.service->names_refused},
-                          {"unexpected_dropped", s.service->unexpected_dropped}};
+                          {"unexpected_dropped", s.service->unexpected_dropped},
+                          {"workers_refused", s.service->workers_refused},
+                          {"calls_refused", s.service->calls_refused}};
     }
     // Service and topic names are bytes from the network: replace what is not UTF-8.
     return out.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -465,7 +465,8 @@ stats numbered_stats() {
     for (auto* field :
          {&service.workers_expired, &service.disconnects_sent, &service.mmi_requests,
           &service.requests_expired, &service.requests_rejected, &service.queued_bytes,
-          &service.names_refused, &service.unexpected_dropped}) {
+          &service.names_refused, &service.unexpected_dropped, &service.workers_refused,
+          &service.calls_refused}) {
         *field = next++;
     }
     s.service = service;
@@ -496,7 +497,7 @@ std::vector<std::uint64_t> json_numbers(const nlohmann::json& document) {
 TEST_CASE("every counter of the broker's JSON is also in its Prometheus text", "[broker]") {
     const stats s = numbered_stats();
     const auto numbers = json_numbers(nlohmann::json::parse(broker::to_json(s)));
-    CHECK(numbers.size() == 89);  // every field above: a new one needs a metric too
+    CHECK(numbers.size() == 91);  // every field above: a new one needs a metric too
     const std::string metrics = broker::to_prometheus(s);
     for (const std::uint64_t n : numbers) {
         CAPTURE(n);

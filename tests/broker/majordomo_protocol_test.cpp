@@ -165,3 +165,43 @@ TEST_CASE("mdp: a request of many empty frames costs the queue what it holds, wi
     CHECK(row->queued >= 1);
     CHECK(row->queued + h.protocol.counted().requests_rejected.get() == 100);
 }
+
+TEST_CASE(
+    "service permissions: only an allowed key serves or calls a service, * allows every "
+    "service, and each refusal is counted",
+    "[broker][service][curve]") {
+    service_config cfg;
+    cfg.workers_allowed = {{"echo", {"worker-key"}}, {"*", {"admin-key"}}};
+    cfg.callers_allowed = {{"echo", {"client-key"}}};
+    harness h(cfg);
+    const auto ready_as = [&](const std::string& worker, const std::string& service,
+                              const std::string& key) {
+        message msg{worker, "", mdp::worker_header, mdp::frame_of(mdp::command::ready), service};
+        h.protocol.on_message(msg, key);
+    };
+    const auto request_as = [&](const std::string& client, const std::string& body,
+                                const std::string& key) {
+        message msg{client, "", mdp::client_header, "echo", body};
+        h.protocol.on_message(msg, key);
+    };
+
+    ready_as("forger", "echo", "stranger-key");
+    CHECK(h.sent_to("forger", mdp::command::disconnect) == 1);
+    CHECK(h.protocol.counted().workers_refused.get() == 1);
+    CHECK_FALSE(h.service("echo"));  // the refused READY left nothing behind
+
+    ready_as("real", "echo", "worker-key");
+    ready_as("admin", "other", "admin-key");  // * covers a service named nowhere else
+    ready_as("wrong-service", "other", "worker-key");
+    CHECK(h.sent_to("wrong-service", mdp::command::disconnect) == 1);
+    CHECK(h.protocol.counted().workers_refused.get() == 2);
+    CHECK(h.service("echo")->workers == 1);
+    CHECK(h.service("other")->workers == 1);
+
+    request_as("intruder", "not for you", "stranger-key");
+    CHECK(h.protocol.counted().calls_refused.get() == 1);
+    CHECK(h.sent_to("real", mdp::command::request) == 0);
+    request_as("client", "hello", "client-key");
+    CHECK(h.sent_to("real", mdp::command::request) == 1);
+    CHECK(h.sent_to("forger", mdp::command::request) == 0);
+}

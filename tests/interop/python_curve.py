@@ -301,6 +301,36 @@ def _():
         broker.wait(timeout=LIMIT)
 
 
+@case("zpat-broker --allow-worker: a worker whose key CURVE lets in but may not serve 'echo' "
+      "is told DISCONNECT, and zpat stats over CURVE counts it")
+def _():
+    both = tempfile.mkdtemp(dir=workdir)
+    for public in (client_public, stranger_public):
+        shutil.copy(public, both)
+    broker = start(BROKER, "--no-forwarder", "--no-streamer", "--service-endpoint",
+                   "tcp://127.0.0.1:*", "--stats-endpoint", "tcp://127.0.0.1:*",
+                   "--curve-secret", server_secret, "--curve-allow", both,
+                   "--allow-worker", f"echo={client_public}")
+    log = Log(broker)
+    try:
+        service = broker_endpoints(log)
+        stats_endpoint = log.wait_for(r"stats on (\S+)").group(1)
+        forger = curve_client(zmq.DEALER, stranger_secret, server_public)
+        forger.connect(service)
+        forger.send_multipart([b"", b"MDPW01", b"\x01", b"echo"])
+        assert forger.recv_multipart() == [b"", b"MDPW01", b"\x05"], "no DISCONNECT"
+        out = subprocess.run([ZPAT, "stats", stats_endpoint, "--curve-secret", client_secret,
+                              "--curve-server", server_public], capture_output=True, text=True,
+                             timeout=LIMIT)
+        assert out.returncode == 0, out.stderr
+        assert '"workers_refused":1' in out.stdout.replace(" ", ""), out.stdout
+        assert "its key may not serve that service" in log.text()
+        forger.close()
+    finally:
+        broker.terminate()
+        broker.wait(timeout=LIMIT)
+
+
 shutil.rmtree(workdir, ignore_errors=True)
 if failures:
     print(f"{len(failures)} case(s) failed: {failures}")

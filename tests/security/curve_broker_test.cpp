@@ -98,3 +98,39 @@ TEST_CASE(
     CHECK_FALSE(plain.receive(100ms));
     CHECK(eventually([&] { return stranger.connections().refused >= 1; }, 2s));
 }
+
+TEST_CASE(
+    "with service permissions a key the CURVE allow-list lets in still cannot serve or "
+    "call a service it is not allowed",
+    "[broker][curve]") {
+    const broker_keys keys;
+    broker::config cfg = secured(keys);
+    cfg.curve->allowed_clients.push_back(keys.stranger.public_key);  // in, but no permission
+    cfg.service->workers_allowed = {{"echo", {keys.member.public_key}}};
+    cfg.service->callers_allowed = {{"echo", {keys.member.public_key}}};
+    running_broker b(cfg);
+    std::atomic<int> forged_served{0};
+    serving_worker forger(
+        b.service(), "echo",
+        [&](const message&) {
+            ++forged_served;
+            return message{"forged"};
+        },
+        keys.as(keys.stranger, patient_heartbeats()));
+    REQUIRE(eventually_counted(b, [](const stats& s) { return s.service->workers_refused >= 1; }));
+    serving_worker real(b.service(), "echo", echo, keys.as(keys.member, patient_heartbeats()));
+    REQUIRE(eventually_served(b, "echo", 1));
+
+    service_client client(b.service(), keys.as(keys.member, {.request_timeout = 2s, .retries = 0}));
+    for (int i = 0; i < 10; ++i) {
+        const auto reply = client.request("echo", {std::to_string(i)});
+        REQUIRE(reply);
+        CHECK(*reply == message{std::to_string(i)});
+    }
+    CHECK(forged_served == 0);
+
+    service_client intruder(b.service(),
+                            keys.as(keys.stranger, {.request_timeout = 300ms, .retries = 0}));
+    CHECK_FALSE(intruder.request("echo", {"let me in"}));
+    CHECK(eventually_counted(b, [](const stats& s) { return s.service->calls_refused == 1; }));
+}

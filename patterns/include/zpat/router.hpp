@@ -50,6 +50,9 @@ class router {
     std::uint64_t oversized_dropped() const noexcept;
     // Messages sent to a peer that was not connected.
     std::uint64_t unroutable() const noexcept;
+    // A CURVE server's (options::curve): the public key (Z85) that the sender of the message the
+    // last receive() returned was authenticated with. Empty without CURVE.
+    const std::string& peer_key() const noexcept;
     const std::vector<std::string>& endpoints() const;
     // What its connections went through (connection_counts.hpp). Thread-safe.
     connection_counts connections() const;

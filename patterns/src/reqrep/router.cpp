@@ -29,6 +29,10 @@ std::uint64_t router::oversized_dropped() const noexcept {
 std::uint64_t router::unroutable() const noexcept {
     return impl_->unroutable();
 }
+
+const std::string& router::peer_key() const noexcept {
+    return impl_->peer_key();
+}
 connection_counts router::connections() const {
     return impl_->connections();
 }

@@ -125,6 +125,7 @@ class router_impl : public receiver_impl {
     // queue had no room within options::send_timeout.
     virtual bool send(const message& msg) = 0;
     virtual std::uint64_t unroutable() const noexcept = 0;
+    virtual const std::string& peer_key() const noexcept = 0;
 };
 
 // XPublisher: a publisher that hands its user every subscription message its subscribers send.

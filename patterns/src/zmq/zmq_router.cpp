@@ -37,6 +37,7 @@ class zmq_router final : public zmq_receiving_cell<router_impl> {
         }
     }
     std::uint64_t unroutable() const noexcept override { return unroutable_; }
+    const std::string& peer_key() const noexcept override { return socket_.peer_key(); }
 
   private:
     std::uint64_t unroutable_ = 0;

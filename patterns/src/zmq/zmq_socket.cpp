@@ -248,6 +248,11 @@ bool zmq_socket::receive(message& into, milliseconds timeout) {
         }
         if (!oversized) {
             into.truncate(count);
+            if (zap_) {
+                // Every frame of a connection's message carries its ZAP user id: the last one.
+                const char* key = zmq_msg_gets(frame_.handle(), "User-Id");
+                peer_key_.assign(key != nullptr ? key : "");
+            }
             return true;
         }
         ++oversized_dropped_;

@@ -80,6 +80,8 @@ class zmq_socket {
     const options& opts() const noexcept { return options_; }
     const std::vector<std::string>& endpoints() const noexcept { return resolved_; }
     std::uint64_t oversized_dropped() const noexcept { return oversized_dropped_; }
+    // A CURVE server's: the key the ZAP handler let the last received message's sender in with.
+    const std::string& peer_key() const noexcept { return peer_key_; }
     // What its tcp:// and ipc:// connections went through, across reopens (zmq_watch.hpp).
     connection_counts connections() const { return counts_->snapshot(); }
     // zmq_poll takes a non-const handle but only reads the socket's state.
@@ -113,6 +115,7 @@ class zmq_socket {
     std::unique_ptr<connection_watch> watch_;  // ends before the socket closes
     std::vector<std::string> resolved_;
     zmq::message_t frame_;
+    std::string peer_key_;
     int receive_timeout_ms_ = -1;
     std::uint64_t oversized_dropped_ = 0;
 };

@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,6 +75,13 @@ struct service_config {
     // answered at most this many times a second, and the rest are dropped and counted.
     int max_unexpected_per_second = 10;
     int high_water_mark = 1000;
+    // With CURVE (config::curve), who may serve and who may call each service: the CURVE public
+    // keys (Z85) allowed per service name, "*" standing for every service. Empty: any client
+    // the CURVE allow-list lets in may. A worker that may not serve what it names in READY is
+    // told DISCONNECT; a request its sender may not make is dropped (MDP has no refusal);
+    // both are counted (workers_refused, calls_refused) and logged.
+    std::map<std::string, std::vector<std::string>, std::less<>> workers_allowed{};
+    std::map<std::string, std::vector<std::string>, std::less<>> callers_allowed{};
 };
 
 struct config {
@@ -147,6 +155,8 @@ struct service_broker_stats {
     std::uint64_t queued_bytes = 0;        // held by waiting requests now
     std::uint64_t names_refused = 0;       // over max_service_name, or past max_services
     std::uint64_t unexpected_dropped = 0;  // past max_unexpected_per_second: not answered
+    std::uint64_t workers_refused = 0;     // READY for a service its key may not serve
+    std::uint64_t calls_refused = 0;       // a request for a service its key may not call
 };
 
 struct stats {
