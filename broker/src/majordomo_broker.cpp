@@ -250,9 +250,15 @@ void majordomo_broker::on_reply(message& msg, bool known) {
             unexpected(identity, "REPLY from a worker that holds no request");
             return;
         }
+        if (msg[4] != w.client) {
+            unexpected(identity, "REPLY addressed to a client whose request it was not given");
+            return;
+        }
         w.busy = false;
         name = w.service;
-    } else if (const auto gone = departed_.find(identity); gone != departed_.end()) {
+    } else if (const auto gone = departed_.find(identity); gone != departed_.end() &&
+                                                           !gone->second.client.empty() &&
+                                                           gone->second.client == msg[4]) {
         name = gone->second.service;  // purged while busy: the reply still counts
     } else {
         unexpected(identity, "REPLY from a worker that is not registered");
@@ -300,7 +306,9 @@ void majordomo_broker::dispatch(service& svc) {
         for (std::size_t i = 0; i < req.body.size(); ++i) {
             to_worker.push_back(std::move(req.body[i]));
         }
-        workers_[svc.waiting.front()].busy = true;
+        worker& given = workers_[svc.waiting.front()];
+        given.busy = true;
+        given.client = req.client;
         svc.waiting.pop_front();
         note_queued(-static_cast<std::int64_t>(req.cost));
         svc.queue.pop_front();
@@ -366,7 +374,8 @@ void majordomo_broker::purge_workers(clock::time_point now) {
         const std::string name = workers_[identity].service;
         spdlog::info("service broker: worker {} for '{}' expired (silent for {} ms)", hex(identity),
                      name, expiry_.count());
-        departed_[identity] = departed{name, now + expiry_};
+        const worker& w = workers_[identity];
+        departed_[identity] = departed{name, w.busy ? w.client : "", now + expiry_};
         forget(identity);
         counted_.workers_expired.add();
     }

@@ -90,7 +90,8 @@ class majordomo_broker {
     struct worker {
         std::string service;
         clock::time_point expires;
-        bool busy = false;  // holds a request: only then may it REPLY
+        bool busy = false;     // holds a request: only then may it REPLY,
+        std::string client{};  // and only to this client, the one the request came from
     };
     // Unexpected commands from one peer in the current second.
     struct strikes {
@@ -99,6 +100,7 @@ class majordomo_broker {
     };
     struct departed {
         std::string service;
+        std::string client;  // of the request it held, if it held one
         clock::time_point forget_at;
     };
 

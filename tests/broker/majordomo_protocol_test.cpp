@@ -205,3 +205,16 @@ TEST_CASE(
     CHECK(h.sent_to("real", mdp::command::request) == 1);
     CHECK(h.sent_to("forger", mdp::command::request) == 0);
 }
+
+TEST_CASE("a worker's reply reaches only the client whose request it was given",
+          "[broker][service]") {
+    harness h;
+    h.ready("worker", "echo");
+    h.request("alice", "echo", "hers");
+    REQUIRE(h.sent_to("worker", mdp::command::request) == 1);
+    h.reply("worker", "bob", "forged for bob");  // bob asked for nothing
+    CHECK(std::none_of(h.sent.begin(), h.sent.end(),
+                       [](const message& m) { return m.size() > 0 && m[0] == "bob"; }));
+    CHECK(h.sent_to("worker", mdp::command::disconnect) == 1);
+    CHECK_FALSE(h.service("echo")->workers == 1);  // forgotten: it registers again
+}
