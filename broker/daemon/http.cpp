@@ -6,11 +6,21 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 
 #include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace zpat::broker {
 
@@ -32,12 +42,121 @@ void exclusive_dual_stack(socket_t sock) {
     }
 }
 
+// How long one read or write of a request may wait, and how long a kept-alive connection may
+// sit idle: a client that sends half a request, or nothing, gives its thread back after this.
+constexpr std::chrono::seconds io_timeout{1};
+// Connections served at once, and accepted to wait for a thread. Past both, the listener stops
+// accepting (the kernel's backlog holds a few more), so connections cost bounded memory.
+constexpr std::size_t serving_threads = 64;
+constexpr std::size_t waiting_connections = 64;
+
+// cpp-httplib's pool queues accepted connections without bound; this one makes the accepting
+// thread wait while `waiting_connections` are queued.
+class bounded_pool final : public httplib::TaskQueue {
+  public:
+    bounded_pool() {
+        for (std::size_t i = 0; i < serving_threads; ++i) {
+            threads_.emplace_back([this] { serve(); });
+        }
+    }
+    ~bounded_pool() override = default;
+    bounded_pool(const bounded_pool&) = delete;
+    bounded_pool& operator=(const bounded_pool&) = delete;
+
+    void enqueue(std::function<void()> job) override {
+        std::unique_lock lock(mutex_);
+        room_.wait(lock, [this] { return jobs_.size() < waiting_connections || stopping_; });
+        jobs_.push_back(std::move(job));
+        work_.notify_one();
+    }
+
+    void shutdown() override {
+        {
+            const std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        work_.notify_all();
+        room_.notify_all();
+        for (std::thread& t : threads_) {
+            t.join();
+        }
+    }
+
+  private:
+    void serve() {
+        for (;;) {
+            std::function<void()> job;
+            {
+                std::unique_lock lock(mutex_);
+                work_.wait(lock, [this] { return !jobs_.empty() || stopping_; });
+                if (jobs_.empty()) {
+                    return;  // stopping, and every accepted connection served
+                }
+                job = std::move(jobs_.front());
+                jobs_.pop_front();
+            }
+            room_.notify_one();
+            job();
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable work_;
+    std::condition_variable room_;
+    std::deque<std::function<void()>> jobs_;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;
+};
+
+// Compares without stopping at the first difference, so the time taken tells nothing of the
+// token.
+bool same_secret(std::string_view a, std::string_view b) {
+    unsigned char differ = a.size() == b.size() ? 0 : 1;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        differ |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : ~a[i]));
+    }
+    return differ == 0;
+}
+
 std::string authority(const std::string& host, int port) {
     const bool v6 = host.find(':') != std::string::npos;
     return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
 }  // namespace
+
+std::string read_http_token(const std::string& file) {
+    struct stat info {};
+    if (::stat(file.c_str(), &info) != 0) {
+        throw std::invalid_argument("'" + file + "' cannot be read: " + std::strerror(errno));
+    }
+    if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        throw std::invalid_argument("'" + file +
+                                    "' holds a secret but others than its owner may read it; "
+                                    "make it private with: chmod 600 " +
+                                    file);
+    }
+    if (info.st_size > 4096) {
+        throw std::invalid_argument("'" + file + "' is over 4 KiB; a token is one short line");
+    }
+    std::ifstream in(file);
+    std::string token;
+    if (!in || !std::getline(in, token)) {
+        throw std::invalid_argument("'" + file + "' cannot be read, or is empty");
+    }
+    if (!token.empty() && token.back() == '\r') {
+        token.pop_back();
+    }
+    const bool printable =
+        std::all_of(token.begin(), token.end(), [](char c) { return c > ' ' && c < 0x7f; });
+    if (token.size() < 16 || !printable) {
+        throw std::invalid_argument(
+            "'" + file +
+            "': the token must be at least 16 printable ASCII "
+            "characters with no spaces (e.g. head -c 24 /dev/urandom | base64)");
+    }
+    return token;
+}
 
 http_address parse_http_address(const std::string& host_port) {
     const auto colon = host_port.rfind(':');
@@ -83,9 +202,29 @@ struct http_endpoint::impl {
     }
 };
 
-http_endpoint::http_endpoint(const http_address& address, const broker& source, server_info info)
+http_endpoint::http_endpoint(const http_address& address, const broker& source, server_info info,
+                             std::string token)
     : info_(std::move(info)), impl_(std::make_unique<impl>()) {
     impl_->server.set_socket_options(exclusive_dual_stack);
+    impl_->server.new_task_queue = [] { return new bounded_pool(); };
+    impl_->server.set_read_timeout(io_timeout);
+    impl_->server.set_write_timeout(io_timeout);
+    impl_->server.set_keep_alive_timeout(io_timeout.count());
+    if (!token.empty()) {
+        // The page itself holds no numbers; everything else but /healthz wants the token.
+        impl_->server.set_pre_routing_handler(
+            [token = std::move(token)](const httplib::Request& req, httplib::Response& res) {
+                if (req.path == "/" || req.path == "/healthz" ||
+                    same_secret(req.get_header_value("Authorization"), "Bearer " + token)) {
+                    return httplib::Server::HandlerResponse::Unhandled;
+                }
+                res.status = 401;
+                res.set_header("WWW-Authenticate", "Bearer realm=\"zpat-broker\"");
+                res.set_content("a bearer token is required (Authorization: Bearer TOKEN)\n",
+                                "text/plain");
+                return httplib::Server::HandlerResponse::Handled;
+            });
+    }
     impl_->server.Get("/", [](const httplib::Request&, httplib::Response& res) {
         res.set_content(dashboard_html.data(), dashboard_html.size(), "text/html; charset=utf-8");
     });

@@ -49,6 +49,8 @@ struct settings {
     std::string log_format = "text";
     bool check_config = false;
     zpat::cli::curve_flags curve;
+    std::string http_token_file;
+    std::string http_token;                  // read from http_token_file
     std::vector<std::string> allow_workers;  // SERVICE=PATH
     std::vector<std::string> allow_callers;
 };
@@ -188,6 +190,10 @@ void define_limits(CLI::App& app, settings& s) {
                    "/metrics Prometheus, /healthz); "
                    "off by default")
         ->capture_default_str();
+    app.add_option("--http-token-file", s.http_token_file,
+                   "Require 'Authorization: Bearer TOKEN' on HTTP (all but / and /healthz), "
+                   "TOKEN being this file's first line; the file must be private to its owner")
+        ->capture_default_str();
     zpat::cli::add_curve_flags(&app, s.curve, zpat::cli::curve_sides::server);
 }
 
@@ -318,7 +324,7 @@ int wait_for_stop(const sigset_t& signals, const zpat::broker::broker& broker,
 
 // Runs the broker until SIGINT or SIGTERM. Returns the exit status.
 int run(const zpat::broker::config& cfg, const std::string& http_address,
-        zpat::broker::server_info info, const sigset_t& signals,
+        const std::string& http_token, zpat::broker::server_info info, const sigset_t& signals,
         zpat::broker::daemon::log_output& log) {
     namespace systemd = zpat::broker::daemon::systemd;
     zpat::broker::daemon::raise_descriptor_limit();
@@ -333,7 +339,7 @@ int run(const zpat::broker::config& cfg, const std::string& http_address,
     std::unique_ptr<zpat::broker::http_endpoint> http;
     if (!http_address.empty()) {
         http = std::make_unique<zpat::broker::http_endpoint>(
-            zpat::broker::parse_http_address(http_address), broker, std::move(info));
+            zpat::broker::parse_http_address(http_address), broker, std::move(info), http_token);
         spdlog::info("HTTP counters on http://{0}/stats and /metrics, a dashboard at http://{0}/",
                      http->url_authority());
     }
@@ -400,6 +406,13 @@ std::optional<int> parse(CLI::App& app, settings& s, zpat::broker::config& cfg, 
     try {
         app.parse(argc, argv);
         cfg = to_config(s);
+        if (!s.http_token_file.empty()) {
+            try {
+                s.http_token = zpat::broker::read_http_token(s.http_token_file);
+            } catch (const std::invalid_argument& e) {
+                throw CLI::ValidationError("--http-token-file", e.what());
+            }
+        }
     } catch (const CLI::ParseError& e) {
         if (const std::string where =
                 daemon::locate_in_file(e.what(), config_file, file, argc, argv);
@@ -460,7 +473,8 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     try {
-        return run(cfg, s.http, {.config = effective_config(app, s, false)}, signals, *log);
+        return run(cfg, s.http, s.http_token, {.config = effective_config(app, s, false)}, signals,
+                   *log);
     } catch (const zpat::endpoint_error& e) {
         spdlog::error("{}", e.what());
         return 2;
