@@ -38,11 +38,33 @@ std::string bind_address(const std::string& transport) {
 
 namespace {
 
+const curve_keys& client_keys() {
+    static const curve_keys keys = make_curve_keys();
+    return keys;
+}
+
+// With settings::secure, the options of a CURVE server and of a client it lets in; without,
+// none. One key pair each for the whole run.
+options server_side(const settings& s) {
+    if (!s.secure) {
+        return {};
+    }
+    static const curve_keys server = make_curve_keys();
+    return {.curve = curve_options{.keys = server, .allowed_clients = {client_keys().public_key}}};
+}
+options client_side(const settings& s) {
+    if (!s.secure) {
+        return {};
+    }
+    return {.curve = curve_options{.keys = client_keys(),
+                                   .server_key = server_side(s).curve->keys.public_key}};
+}
+
 // ---- pipeline: one pusher, one puller --------------------------------------------------------
 
 result zpat_pipeline(const settings& s, const std::string& payload) {
-    puller sink("@" + bind_address(s.transport));
-    pusher source(">" + sink.endpoints()[0]);
+    puller sink("@" + bind_address(s.transport), server_side(s));
+    pusher source(">" + sink.endpoints()[0], client_side(s));
     const message msg{payload};
     source.send(msg);
     message got;
@@ -70,8 +92,10 @@ result bare_pipeline(const settings& s, const std::string& payload) {
 // ---- pub-sub: one publisher, one subscriber, lossless (the publisher waits when full) ---------
 
 result zpat_pubsub(const settings& s, const std::string& payload) {
-    publisher pub("@" + bind_address(s.transport), {.block_when_full = true});
-    subscriber sub(">" + pub.endpoints()[0], {""});
+    options publishing = server_side(s);
+    publishing.block_when_full = true;
+    publisher pub("@" + bind_address(s.transport), publishing);
+    subscriber sub(">" + pub.endpoints()[0], {""}, client_side(s));
     pub.wait_for_subscriptions(1, 5s);
     const message msg{"topic", payload};
     message got;
@@ -104,9 +128,12 @@ result bare_pubsub(const settings& s, const std::string& payload) {
 // ---- request-reply: one requester, one replier, round trips one at a time -------------------
 
 result zpat_reqrep(const settings& s, const std::string& payload) {
-    replier server("@" + bind_address(s.transport));
+    replier server("@" + bind_address(s.transport), server_side(s));
     std::thread serving([&] { server.serve([](message request) { return request; }); });
-    requester client(">" + server.endpoints()[0], {.request_timeout = 5s, .retries = 0});
+    options asking = client_side(s);
+    asking.request_timeout = 5s;
+    asking.retries = 0;
+    requester client(">" + server.endpoints()[0], asking);
     const message request{payload};
     client.request(request);  // warm-up: connection established
     result r;
@@ -187,6 +214,13 @@ const char* name_of(pattern p) {
 // A comparison is only worth printing when both sides cross the same transport (raw+tcp is
 // measured against libzmq's tcp: that is the comparison it exists for).
 void refuse_unmeasurable(const settings& s) {
+    if (s.secure && (s.shape == pattern::broker_pubsub || s.shape == pattern::broker_mdp)) {
+        throw unsupported_error("--secure measures pipeline, pubsub and reqrep");
+    }
+    if (s.secure && s.transport != "tcp" && s.transport != "ipc") {
+        throw unsupported_error("--secure over " + s.transport +
+                                ": CURVE secures ZeroMQ's tcp and ipc only");
+    }
     if (s.shape == pattern::broker_pubsub && s.transport == "inproc") {
         throw unsupported_error(
             "broker-pubsub over inproc: the broker has a ZeroMQ context of its own, which "
@@ -267,6 +301,8 @@ void print_rounds(const std::vector<result>& bare_rounds, const std::vector<resu
 
 // Prints the table and the ratios. Returns the exit status: 1 when a message went missing.
 int report(const settings& s, const summary& b, const summary& z) {
+    const char* const base_label = s.secure ? "zpat" : "bare libzmq";
+    const char* const our_label = s.secure ? "zpat + CURVE" : "zpat";
     const bool reqrep = s.shape == pattern::reqrep;
     const double megabytes = static_cast<double>(s.message_size) / 1e6;
     std::printf("  %-14s %14s %10s %12s", "", "msgs/s", "MB/s", "CPU us/msg");
@@ -274,7 +310,7 @@ int report(const settings& s, const summary& b, const summary& z) {
         std::printf(" %10s %10s", "p50 us", "p99 us");
     }
     std::printf(" %12s\n", "delivered");
-    for (const auto& [label, row] : {std::pair{"bare libzmq", b}, std::pair{"zpat", z}}) {
+    for (const auto& [label, row] : {std::pair{base_label, b}, std::pair{our_label, z}}) {
         std::printf("  %-14s %14.0f %10.1f %12.3f", label, row.messages_per_second,
                     row.messages_per_second * megabytes, row.cpu_us_per_message);
         if (reqrep) {
@@ -282,7 +318,7 @@ int report(const settings& s, const summary& b, const summary& z) {
         }
         std::printf(" %6ld/%-6ld\n", row.least_delivered, s.count);
     }
-    std::printf("  zpat / bare: throughput %.3f (best rounds %.3f)",
+    std::printf("  %s / %s: throughput %.3f (best rounds %.3f)", our_label, base_label,
                 z.messages_per_second / b.messages_per_second,
                 z.best_per_second / b.best_per_second);
     if (reqrep) {
@@ -314,20 +350,27 @@ int run(const settings& requested) {
     if (s.shape == pattern::broker_mdp) {
         return run_mdp(requested);
     }
-    const auto [bare, ours] = runners_of(s.shape);
-    std::printf("%s over %s: %zu-byte messages, %ld per round, median of %d rounds\n",
-                name_of(s.shape), s.transport.c_str(), s.message_size, s.count, s.rounds);
+    auto [bare, ours] = runners_of(s.shape);
+    // --secure: zpat without security is the baseline, zpat with CURVE the side measured.
+    settings baseline = s;
+    baseline.secure = false;
+    if (s.secure) {
+        bare = ours;
+    }
+    std::printf("%s over %s%s: %zu-byte messages, %ld per round, median of %d rounds\n",
+                name_of(s.shape), s.transport.c_str(), s.secure ? ", CURVE against none" : "",
+                s.message_size, s.count, s.rounds);
     std::fflush(stdout);
     std::vector<result> bare_rounds;
     std::vector<result> zpat_rounds;
     for (int round = 0; round < s.rounds; ++round) {
         // Alternate which side goes first, so neither always gets the warmer machine.
         if (round % 2 == 0) {
-            bare_rounds.push_back(bare(s, payload));
+            bare_rounds.push_back(bare(baseline, payload));
             zpat_rounds.push_back(ours(s, payload));
         } else {
             zpat_rounds.push_back(ours(s, payload));
-            bare_rounds.push_back(bare(s, payload));
+            bare_rounds.push_back(bare(baseline, payload));
         }
     }
     if (s.show_rounds) {

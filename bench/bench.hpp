@@ -18,6 +18,9 @@ struct settings {
     int rounds = 0;  // 0: a default per pattern
     std::string transport = "tcp";  // tcp, ipc or inproc
     bool show_rounds = false;       // print every round, not only the medians
+    // Measure zpat with CURVE (a server and an allowed client) against zpat without security,
+    // instead of zpat against bare libzmq: what CURVE costs.
+    bool secure = false;
 };
 
 // Runs the benchmark and prints the table to stdout. Returns: 0, or 1 when a run lost messages

@@ -10,6 +10,10 @@ for shape in pipeline pubsub reqrep broker-pubsub broker-mdp; do
 done
 "$zpat" bench pipeline --backend raw -n 400 -r 1
 "$zpat" bench broker-pubsub --transport ipc -n 400 -r 1
+for shape in pipeline pubsub reqrep; do
+    secured=$("$zpat" bench "$shape" --secure -n 400 -r 1)
+    grep -q "zpat + CURVE / zpat" <<<"$secured" || { echo "bench_smoke.sh: --secure $shape: $secured" >&2; exit 1; }
+done
 status=0
 refusal=$("$zpat" bench broker-pubsub --transport inproc -r 1 2>&1) || status=$?
 if [ "$status" -ne 2 ] || ! grep -q "broker-pubsub over inproc" <<<"$refusal"; then

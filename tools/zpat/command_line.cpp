@@ -242,6 +242,9 @@ void define_bench(CLI::App& app, zpat::bench::settings& bench, std::string& benc
         ->excludes("--transport");
     bench_cmd->add_flag("--rounds-detail", bench.show_rounds,
                         "Print every round's rate, to judge the spread");
+    bench_cmd->add_flag("--secure", bench.secure,
+                        "Measure zpat with CURVE against zpat without security (pipeline, "
+                        "pubsub, reqrep; tcp or ipc): what encryption and authentication cost");
     bench_cmd->footer("Example: zpat bench reqrep --size 64 --count 10000");
 }
 
