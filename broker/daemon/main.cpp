@@ -49,6 +49,7 @@ struct settings {
     std::string log_format = "text";
     bool check_config = false;
     zpat::cli::curve_flags curve;
+    bool allow_insecure = false;
     std::string http_token_file;
     std::string http_token;                  // read from http_token_file
     std::vector<std::string> allow_workers;  // SERVICE=PATH
@@ -195,6 +196,9 @@ void define_limits(CLI::App& app, settings& s) {
                    "TOKEN being this file's first line; the file must be private to its owner")
         ->capture_default_str();
     zpat::cli::add_curve_flags(&app, s.curve, zpat::cli::curve_sides::server);
+    app.add_flag("--allow-insecure", s.allow_insecure,
+                 "Let raw+tcp endpoints bind beyond loopback: plain, unauthenticated traffic "
+                 "from other machines");
 }
 
 // --allow-worker and --allow-caller into the service broker's permissions: only with CURVE,
@@ -231,10 +235,11 @@ zpat::broker::config to_config(const settings& s) {
     cfg.max_message_size = s.max_message_size;
     cfg.max_message_frames = s.max_message_frames;
     cfg.stats_endpoint = s.stats_endpoint;
-    const auto check = [](const std::string& flag, const std::string& value, zpat::role_kind role) {
+    const auto check = [&s](const std::string& flag, const std::string& value,
+                            zpat::role_kind role) {
         try {
-            zpat::check_offered(role, value);
-        } catch (const zpat::error& e) {  // endpoint_error, unsupported_error
+            zpat::check_offered(role, value, {.allow_insecure = s.allow_insecure});
+        } catch (const zpat::error& e) {  // endpoint_error, unsupported_error, option_error
             throw CLI::ValidationError(flag, e.what());
         }
     };
@@ -269,6 +274,7 @@ zpat::broker::config to_config(const settings& s) {
         throw CLI::ValidationError("--curve-secret", e.what());
     }
     read_service_permissions(s, cfg);
+    cfg.allow_insecure = s.allow_insecure;
     if (const auto problem = zpat::broker::daemon::log_file_problem(s.log_file); !problem.empty()) {
         throw CLI::ValidationError("--log-file", problem);
     }

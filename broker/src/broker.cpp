@@ -15,7 +15,7 @@ namespace zpat::broker {
 struct broker::impl {
     explicit impl(const config& cfg) {
         const detail::device_settings shared{cfg.max_message_size, cfg.max_message_frames,
-                                             cfg.curve};
+                                             cfg.curve, cfg.allow_insecure};
         if (cfg.forwarder) {
             forwarder = detail::make_forwarder(*cfg.forwarder, shared);
         }
@@ -27,7 +27,9 @@ struct broker::impl {
         }
         if (!cfg.stats_endpoint.empty()) {
             stats_replier.emplace(detail::bind_by_default(cfg.stats_endpoint),
-                                  options{.linger = milliseconds{0}, .curve = cfg.curve});
+                                  options{.linger = milliseconds{0},
+                                          .curve = cfg.curve,
+                                          .allow_insecure = cfg.allow_insecure});
         }
     }
 

@@ -38,7 +38,8 @@ options side_options(const forwarder_config& cfg, const device_settings& shared)
                    .max_subscriptions = cfg.max_subscriptions,
                    .max_subscription_prefix = cfg.max_subscription_prefix,
                    .block_when_full = cfg.lossless,
-                   .curve = shared.curve};
+                   .curve = shared.curve,
+                   .allow_insecure = shared.allow_insecure};
 }
 
 // Opens the richer role on `endpoints` when their backend offers it.

@@ -46,7 +46,8 @@ class streamer final : public device {
                        .max_message_size = shared.bytes,
                        .max_message_frames = shared.frames,
                        .send_timeout = tick,
-                       .curve = shared.curve};
+                       .curve = shared.curve,
+                       .allow_insecure = shared.allow_insecure};
     }
 
     puller frontend_;

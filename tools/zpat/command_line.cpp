@@ -16,6 +16,9 @@ void add_endpoint(CLI::App* app, common_settings& s, const std::string& side) {
         ->required();
     app->add_flag("-q,--quiet", s.quiet, "Do not report bound endpoints and timings on stderr");
     add_curve_flags(app, s.curve, curve_sides::both);
+    app->add_flag("--allow-insecure", s.allow_insecure,
+                  "Let a raw+tcp:// or raw+udp:// endpoint bind beyond loopback: plain, "
+                  "unauthenticated traffic from other machines");
 }
 
 void add_body(CLI::App* app, send_settings& s, bool body_positional = true) {

@@ -151,7 +151,8 @@ int receive_loop(const char* verb, const receive_settings& settings, bool has_to
 }  // namespace
 
 int run_pub(const pub_settings& settings) {
-    publisher pub(settings.endpoint, {.curve = curve_of(settings.curve)});
+    publisher pub(settings.endpoint,
+                  {.curve = curve_of(settings.curve), .allow_insecure = settings.allow_insecure});
     note_bound("pub", settings, link::bind, pub.endpoints());
     // Success is being heard: with nobody subscribed, what is published goes nowhere.
     const auto wanted = static_cast<std::size_t>(settings.wait_subscribers);
@@ -167,7 +168,8 @@ int run_pub(const pub_settings& settings) {
 }
 
 int run_sub(const sub_settings& settings) {
-    subscriber sub(settings.endpoint, {}, {.curve = curve_of(settings.curve)});
+    subscriber sub(settings.endpoint, {},
+                   {.curve = curve_of(settings.curve), .allow_insecure = settings.allow_insecure});
     note_bound("sub", settings, link::connect, sub.endpoints());
     if (settings.topics.empty()) {
         sub.subscribe("");
@@ -191,7 +193,8 @@ int run_push(const send_settings& settings) {
     const bool inproc = settings.endpoint.find("inproc://") != std::string::npos;
     pusher push(settings.endpoint, {.send_timeout = settings.timeout,
                                     .immediate = !inproc,
-                                    .curve = curve_of(settings.curve)});
+                                    .curve = curve_of(settings.curve),
+                                    .allow_insecure = settings.allow_insecure});
     note_bound("push", settings, link::connect, push.endpoints());
     return for_each_body("push", settings, [&](const std::string& body) {
         if (push.send(message{body})) {
@@ -204,7 +207,8 @@ int run_push(const send_settings& settings) {
 }
 
 int run_pull(const receive_settings& settings) {
-    puller pull(settings.endpoint, {.curve = curve_of(settings.curve)});
+    puller pull(settings.endpoint,
+                {.curve = curve_of(settings.curve), .allow_insecure = settings.allow_insecure});
     note_bound("pull", settings, link::bind, pull.endpoints());
     return receive_loop("pull", settings, false,
                         [&](message& msg, milliseconds t) { return pull.receive(msg, t); });
@@ -213,7 +217,8 @@ int run_pull(const receive_settings& settings) {
 int run_req(const req_settings& settings) {
     requester req(settings.endpoint, {.request_timeout = settings.timeout,
                                       .retries = settings.retries,
-                                      .curve = curve_of(settings.curve)});
+                                      .curve = curve_of(settings.curve),
+                                      .allow_insecure = settings.allow_insecure});
     note_bound("req", settings, link::connect, req.endpoints());
     return for_each_body("req", settings, [&](const std::string& body) {
         const auto start = clock::now();
@@ -231,7 +236,8 @@ int run_req(const req_settings& settings) {
 }
 
 int run_rep(const rep_settings& settings) {
-    replier rep(settings.endpoint, {.curve = curve_of(settings.curve)});
+    replier rep(settings.endpoint,
+                {.curve = curve_of(settings.curve), .allow_insecure = settings.allow_insecure});
     note_bound("rep", settings, link::bind, rep.endpoints());
 
     std::atomic<long> answered{0};
@@ -265,7 +271,8 @@ int run_rep(const rep_settings& settings) {
 int run_call(const call_settings& settings) {
     service_client client(settings.endpoint, {.request_timeout = settings.timeout,
                                               .retries = settings.retries,
-                                              .curve = curve_of(settings.curve)});
+                                              .curve = curve_of(settings.curve),
+                                              .allow_insecure = settings.allow_insecure});
     return for_each_body("call", settings, [&](const std::string& body) {
         const auto start = clock::now();
         auto reply = client.request(settings.service, message{body});
@@ -354,9 +361,10 @@ int run_worker(const worker_settings& settings) {
             w->stop();
         }
     });
-    service_worker worker(
-        settings.endpoint, settings.service,
-        {.heartbeat_interval = settings.heartbeat, .curve = curve_of(settings.curve)});
+    service_worker worker(settings.endpoint, settings.service,
+                          {.heartbeat_interval = settings.heartbeat,
+                           .curve = curve_of(settings.curve),
+                           .allow_insecure = settings.allow_insecure});
     stoppable = &worker;
     if (!settings.quiet) {
         std::cerr << "zpat worker: serving '" << settings.service << "' through "

@@ -29,6 +29,7 @@ struct common_settings {
     std::string endpoint;
     bool quiet = false;  // no "bound ..." notes on stderr
     curve_flags curve;
+    bool allow_insecure = false;  // raw binds beyond loopback (options::allow_insecure)
 };
 
 struct send_settings : common_settings {

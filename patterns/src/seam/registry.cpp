@@ -124,8 +124,8 @@ std::string_view backend_name(std::string_view endpoints) {
     return detail::resolve(endpoints, link::bind).owner->name;
 }
 
-void check_offered(role_kind role, std::string_view endpoints) {
-    const std::string refusal = detail::resolve(endpoints, link::bind).owner->refusal(role);
+void check_offered(role_kind role, std::string_view endpoints, const options& opts) {
+    const std::string refusal = detail::resolve(endpoints, link::bind, opts).owner->refusal(role);
     if (!refusal.empty()) {
         throw unsupported_error(refusal);
     }
@@ -164,6 +164,14 @@ void check_duration(std::string_view field, milliseconds value) {
                            std::to_string(value.count()) +
                            " ms; it must be 0 or more, or zpat::forever");
     }
+}
+
+// Whether a bind to `host` takes connections from this machine alone.
+bool loopback(std::string_view host) {
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    return host == "localhost" || host == "::1" || host.starts_with("127.");
 }
 
 void check_options(const options& opts) {
@@ -208,6 +216,16 @@ resolved_endpoints resolve(std::string_view text, link default_side, const optio
                                 " takes no CURVE; CURVE secures ZeroMQ's tcp:// and ipc://");
     }
     for (const endpoint& e : result.endpoints) {
+        const std::string_view host =
+            std::string_view(e.address).substr(0, e.address.rfind(':'));
+        if (result.owner->plain_text && e.side == link::bind && !loopback(host) &&
+            !opts.allow_insecure) {
+            throw option_error("binding " + e.url() + " would take plain, unauthenticated " +
+                               e.scheme +
+                               " traffic from beyond this machine; bind 127.0.0.1 (or ::1), or "
+                               "set options::allow_insecure to do so knowingly "
+                               "(zpat and zpat-broker: --allow-insecure)");
+        }
         if (opts.curve && e.scheme == "inproc") {
             throw option_error("options::curve: " + e.url() +
                                " is inside the process, with no handshake to secure");

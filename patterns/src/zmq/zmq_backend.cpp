@@ -27,6 +27,7 @@ const backend& zmq_backend() {
                                0,
                                true,
                                true,
+                               false,
                                refusal,
                                make_zmq_requester,
                                make_zmq_replier,

@@ -98,6 +98,9 @@ struct config {
     // zpat/core/curve.hpp): the broker is the CURVE server its clients, workers, publishers
     // and subscribers authenticate to. Unset: no security.
     std::optional<curve_options> curve;
+    // Let raw+tcp endpoints bind beyond loopback: plain, unauthenticated traffic from other
+    // machines (options::allow_insecure). Refused otherwise.
+    bool allow_insecure = false;
 };
 
 // What passed through one device. Snapshots: plain numbers.

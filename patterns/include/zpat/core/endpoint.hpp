@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "zpat/core/options.hpp"
+
 namespace zpat {
 
 enum class link { bind, connect };
@@ -51,9 +53,11 @@ enum class role_kind {
     datagram,
 };
 
-// Checks, binding and connecting nothing, that the backend serving `endpoints` builds `role`:
-// what a configuration checker tells before anything starts. Throws: endpoint_error, as
-// backend_name does; unsupported_error naming the cell, in the words making the role would use.
-void check_offered(role_kind role, std::string_view endpoints);
+// Checks, binding and connecting nothing, that the backend serving `endpoints` builds `role`
+// with `opts`: what a configuration checker tells before anything starts. Throws:
+// endpoint_error, as backend_name does; unsupported_error naming the cell, in the words making
+// the role would use; option_error for options the role would refuse (a raw bind beyond
+// loopback without options::allow_insecure, CURVE where there is none).
+void check_offered(role_kind role, std::string_view endpoints, const options& opts = {});
 
 }  // namespace zpat

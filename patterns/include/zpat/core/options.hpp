@@ -85,6 +85,10 @@ struct options {
     // ZeroMQ over tcp:// and ipc:// only: CURVE encryption and client authentication
     // (zpat/core/curve.hpp). Unset: no security, as in plain ZeroMQ.
     std::optional<curve_options> curve{};
+    // raw+tcp and raw+udp only: binding an address other than loopback (127.0.0.0/8, ::1,
+    // localhost) is refused unless this says, knowingly, that plain, unauthenticated traffic may
+    // come from beyond this machine. (raw+tcp has no TLS yet; use CURVE on ZeroMQ for that.)
+    bool allow_insecure = false;
 };
 
 }  // namespace zpat
