@@ -79,7 +79,8 @@ struct service_config {
     // keys (Z85) allowed per service name, "*" standing for every service. Empty: any client
     // the CURVE allow-list lets in may. A worker that may not serve what it names in READY is
     // told DISCONNECT; a request its sender may not make is dropped (MDP has no refusal);
-    // both are counted (workers_refused, calls_refused) and logged.
+    // both are counted (workers_refused, calls_refused) and logged. Without CURVE no peer has
+    // a key, so a table with any entry lets nobody serve (or call): it fails closed.
     std::map<std::string, std::vector<std::string>, std::less<>> workers_allowed{};
     std::map<std::string, std::vector<std::string>, std::less<>> callers_allowed{};
 };
