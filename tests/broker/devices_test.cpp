@@ -462,11 +462,10 @@ stats numbered_stats() {
     broker::service_broker_stats service;
     service.counts = traffic_numbered();
     service.services = {{"echo", next++, next++, next++, next++, next++, next++, next++}};
-    for (auto* field :
-         {&service.workers_expired, &service.disconnects_sent, &service.mmi_requests,
-          &service.requests_expired, &service.requests_rejected, &service.queued_bytes,
-          &service.names_refused, &service.unexpected_dropped, &service.workers_refused,
-          &service.calls_refused}) {
+    for (auto* field : {&service.workers_expired, &service.disconnects_sent, &service.mmi_requests,
+                        &service.requests_expired, &service.requests_rejected,
+                        &service.queued_bytes, &service.names_refused, &service.unexpected_dropped,
+                        &service.workers_refused, &service.calls_refused}) {
         *field = next++;
     }
     s.service = service;

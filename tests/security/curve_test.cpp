@@ -11,6 +11,7 @@
 
 #include "support/captured_stderr.hpp"
 #include "support/test_support.hpp"
+#include "zmq/address_block.hpp"
 #include "zpat/zpat.hpp"
 
 using namespace zpat::testing;
@@ -217,7 +218,7 @@ TEST_CASE("CURVE options that cannot work are refused at construction, naming th
         zpat::pusher(">tcp://127.0.0.1:5", server_with({.keys = keys.client,
                                                         .server_key = keys.server.public_key,
                                                         .allow_any_client = true})),
-        Catch::Contains("allowed_clients and allow_any_client are a server's"));
+        Catch::Contains("allow_any_client and allowed_addresses are a server's"));
     const auto any = server_with({.keys = keys.server, .allow_any_client = true});
     CHECK_THROWS_AS(zpat::puller("@raw+tcp://127.0.0.1:*", any), zpat::unsupported_error);
     CHECK_THROWS_WITH(zpat::puller("@raw+tcp://127.0.0.1:*", any),
@@ -285,4 +286,55 @@ TEST_CASE(
     const temporary_directory none;
     CHECK_THROWS_WITH(zpat::read_allowed_keys(none.path()),
                       Catch::Contains("holds no public certificate"));
+}
+
+TEST_CASE("address blocks parse IPv4 and IPv6 with prefixes and match what ZAP reports") {
+    using zpat::detail::address_block;
+    const auto block = [](std::string_view text) {
+        auto parsed = address_block::parse(text);
+        REQUIRE(parsed);
+        return *parsed;
+    };
+    CHECK(block("10.0.0.0/8").contains("10.200.3.4"));
+    CHECK_FALSE(block("10.0.0.0/8").contains("11.0.0.1"));
+    CHECK(block("192.168.1.128/25").contains("192.168.1.200"));
+    CHECK_FALSE(block("192.168.1.128/25").contains("192.168.1.127"));
+    CHECK(block("127.0.0.1").contains("127.0.0.1"));
+    CHECK_FALSE(block("127.0.0.1").contains("127.0.0.2"));
+    CHECK(block("0.0.0.0/0").contains("203.0.113.9"));
+    CHECK(block("fd00::/8").contains("fd12:3456::1"));
+    CHECK_FALSE(block("fd00::/8").contains("fe80::1"));
+    CHECK(block("127.0.0.0/8").contains("::ffff:127.0.0.1"));  // IPv4 seen through IPv6
+    CHECK_FALSE(block("::1").contains("127.0.0.1"));
+    CHECK_FALSE(block("10.0.0.0/8").contains("not an address"));
+    for (const char* bad : {"", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/8x", "300.1.1.1", "::1/129",
+                            "host.example", "10.0.0.0/-1"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(address_block::parse(bad));
+    }
+}
+
+TEST_CASE("a CURVE server with allowed_addresses takes allowed keys from those addresses only") {
+    const curve_world keys;
+    captured_stderr log;
+    const auto served_with = [&](std::vector<std::string> addresses) {
+        zpat::options opts = keys.server_options();
+        opts.curve->allowed_addresses = std::move(addresses);
+        zpat::puller sink("@tcp://127.0.0.1:*", opts);
+        zpat::pusher source(">" + sink.endpoints()[0], keys.client_options(keys.client));
+        REQUIRE(source.send(message{"from 127.0.0.1"}));
+        const bool served = sink.receive(500ms).has_value();
+        CHECK(served == (sink.connections().refused == 0));
+        return served;
+    };
+    CHECK(served_with({"127.0.0.0/8"}));
+    CHECK(served_with({"192.0.2.0/24", "127.0.0.1"}));
+    CHECK_FALSE(served_with({"127.0.0.2"}));
+    CHECK_FALSE(served_with({"::1"}));
+    CHECK(log.text().find("refused a CURVE client from 127.0.0.1: its address is not on the "
+                          "allowed list") != std::string::npos);
+    zpat::options bad = keys.server_options();
+    bad.curve->allowed_addresses = {"10.0.0.0/33"};
+    CHECK_THROWS_WITH(zpat::puller("@tcp://127.0.0.1:*", bad),
+                      Catch::Contains("options::curve.allowed_addresses has '10.0.0.0/33'"));
 }

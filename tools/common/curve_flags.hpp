@@ -13,10 +13,11 @@
 namespace zpat::cli {
 
 struct curve_flags {
-    std::optional<std::string> secret;  // this side's secret certificate
-    std::optional<std::string> server;  // a client: the server's public key or certificate
-    std::vector<std::string> allow;     // a server: client certificates, or directories of them
-    bool allow_any = false;             // a server: any client key (encrypted, not authenticated)
+    std::optional<std::string> secret;   // this side's secret certificate
+    std::optional<std::string> server;   // a client: the server's public key or certificate
+    std::vector<std::string> allow;      // a server: client certificates, or directories of them
+    bool allow_any = false;              // a server: any client key (encrypted, not authenticated)
+    std::vector<std::string> addresses;  // a server: client addresses or blocks it takes
 };
 
 // A file (or any path) that must exist, or empty: an unset flag, as a config file written by
@@ -64,8 +65,13 @@ inline void add_curve_flags(CLI::App* app, curve_flags& curve, curve_sides sides
                               "clients are not authenticated")
                     ->needs(secret)
                     ->group(group);
+    auto* addresses = app->add_option("--curve-allow-address", curve.addresses,
+                                      "Take CURVE clients only from this address or block, "
+                                      "e.g. 10.0.0.0/8 (repeatable; the key is checked too)")
+                          ->needs(secret)
+                          ->group(group);
     if (server != nullptr) {
-        server->excludes(allow)->excludes(any);
+        server->excludes(allow)->excludes(any)->excludes(addresses);
     }
 }
 
@@ -77,6 +83,7 @@ inline std::optional<zpat::curve_options> curve_of(curve_flags curve,
                                                    curve_sides sides = curve_sides::both) {
     // Empty values are unset ones, as a config file written by --check-config holds them.
     std::erase(curve.allow, "");
+    std::erase(curve.addresses, "");
     for (std::optional<std::string>* value : {&curve.secret, &curve.server}) {
         if (*value && (*value)->empty()) {
             value->reset();
@@ -116,6 +123,7 @@ inline std::optional<zpat::curve_options> curve_of(curve_flags curve,
         }
     }
     made.allow_any_client = curve.allow_any;
+    made.allowed_addresses = curve.addresses;
     return made;
 }
 

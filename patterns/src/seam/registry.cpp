@@ -216,8 +216,7 @@ resolved_endpoints resolve(std::string_view text, link default_side, const optio
                                 " takes no CURVE; CURVE secures ZeroMQ's tcp:// and ipc://");
     }
     for (const endpoint& e : result.endpoints) {
-        const std::string_view host =
-            std::string_view(e.address).substr(0, e.address.rfind(':'));
+        const std::string_view host = std::string_view(e.address).substr(0, e.address.rfind(':'));
         if (result.owner->plain_text && e.side == link::bind && !loopback(host) &&
             !opts.allow_insecure) {
             throw option_error("binding " + e.url() + " would take plain, unauthenticated " +

@@ -1,5 +1,6 @@
 #include "zmq_curve.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <map>
@@ -8,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "address_block.hpp"
 #include "core/log_line.hpp"
 #include "zmq_socket.hpp"
 #include "zpat/core/error.hpp"
@@ -30,6 +32,7 @@ namespace {
 
 struct zap_policy {
     std::set<std::string, std::less<>> allowed;  // Z85 public keys
+    std::vector<address_block> addresses;        // empty: any address
     bool allow_any = false;
     std::string name;  // the socket, for the log
 };
@@ -137,6 +140,13 @@ class zap_handler {
                                      ": its server's ZAP domain is not zpat's");
             return "400";
         }
+        if (!policy->addresses.empty() &&
+            std::ranges::none_of(policy->addresses,
+                                 [&](const address_block& b) { return b.contains(address); })) {
+            refusals_.say(policy->name, "refused a CURVE client from " + address +
+                                            ": its address is not on the allowed list");
+            return "400";
+        }
         if (!policy->allow_any && !policy->allowed.contains(std::string_view(key.data(), 40))) {
             refusals_.say(policy->name, "refused a CURVE client from " + address +
                                             ": its key is not on the allow-list");
@@ -169,6 +179,9 @@ zap_registration::zap_registration(const curve_options& curve, std::string name)
     auto policy = std::make_shared<zap_policy>();
     policy->allowed.insert(curve.allowed_clients.begin(), curve.allowed_clients.end());
     policy->allow_any = curve.allow_any_client;
+    for (const std::string& block : curve.allowed_addresses) {
+        policy->addresses.push_back(*address_block::parse(block));  // checked by check_curve
+    }
     policy->name = std::move(name);
     domain_ = zap_handler::instance().add(std::move(policy));
 }
@@ -190,15 +203,23 @@ bool check_curve(const curve_options& curve) {
     const bool server = curve.server_key.empty();
     if (!server) {
         check_key("server_key", curve.server_key);
-        if (!curve.allowed_clients.empty() || curve.allow_any_client) {
+        if (!curve.allowed_clients.empty() || curve.allow_any_client ||
+            !curve.allowed_addresses.empty()) {
             throw option_error(
                 "options::curve: a client (server_key set) has no allow-list; "
-                "allowed_clients and allow_any_client are a server's");
+                "allowed_clients, allow_any_client and allowed_addresses are a server's");
         }
         return false;
     }
     for (const std::string& key : curve.allowed_clients) {
         check_key("allowed_clients[]", key);
+    }
+    for (const std::string& block : curve.allowed_addresses) {
+        if (!address_block::parse(block)) {
+            throw option_error("options::curve.allowed_addresses has '" + block +
+                               "', which is not an IPv4 or IPv6 address or ADDRESS/PREFIX "
+                               "block (e.g. 10.0.0.0/8)");
+        }
     }
     if (curve.allowed_clients.empty() && !curve.allow_any_client) {
         throw option_error(

@@ -36,6 +36,9 @@ struct curve_options {
     // A server: let any client key connect. Traffic is still encrypted, but clients are not
     // authenticated; logged as a warning each time such a role starts.
     bool allow_any_client = false;
+    // A server: the client addresses it takes connections from, each an IPv4 or IPv6 address or
+    // a block ("10.0.0.0/8", "fd00::/8"), checked beside the key. Empty: any address.
+    std::vector<std::string> allowed_addresses{};
 };
 
 // A new key pair from libzmq (libsodium's random source).
