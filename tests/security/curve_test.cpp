@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "support/captured_stderr.hpp"
+#include "support/temporary_directory.hpp"
 #include "support/test_support.hpp"
 #include "zmq/address_block.hpp"
 #include "zpat/zpat.hpp"
@@ -20,27 +21,6 @@ using zpat::message;
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh directory under the system's temporary one, removed with everything in it.
-class temporary_directory {
-  public:
-    temporary_directory() {
-        static int made = 0;
-        path_ = fs::temp_directory_path() /
-                ("zpat-curve-" + std::to_string(::getpid()) + "-" + std::to_string(made++));
-        fs::create_directories(path_);
-    }
-    ~temporary_directory() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    temporary_directory(const temporary_directory&) = delete;
-    temporary_directory& operator=(const temporary_directory&) = delete;
-    const fs::path& path() const { return path_; }
-
-  private:
-    fs::path path_;
-};
 
 struct curve_world {
     zpat::curve_keys server = zpat::make_curve_keys();

@@ -21,6 +21,7 @@
 #include <optional>
 #include <sstream>
 
+#include "core/private_file.hpp"
 #include "zpat/core/curve.hpp"
 #include "zpat/core/error.hpp"
 
@@ -79,20 +80,10 @@ std::string read_bounded(const std::filesystem::path& file) {
     return std::move(text).str();
 }
 
-// A file holding a secret key is refused when its group or others may read or write it, as
-// ssh refuses a private key: whoever can read it can be this peer.
+// A file holding a secret key must be private to its owner (core/private_file.hpp).
 void check_private(const std::filesystem::path& file) {
-    struct stat info {};
-    if (::stat(file.c_str(), &info) != 0) {
-        refuse(file, 0, std::string("cannot be read: ") + std::strerror(errno));
-    }
-    if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-        char mode[8];
-        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
-        refuse(file, 0,
-               std::string("holds a secret key but its permissions are ") + mode +
-                   ", open to others than its owner; make it private with: chmod 600 " +
-                   file.string());
+    if (const std::string problem = detail::private_file_problem(file); !problem.empty()) {
+        refuse(file, 0, problem);
     }
 }
 

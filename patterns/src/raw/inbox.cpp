@@ -149,13 +149,12 @@ void inbox::hand_out(message& into, pipe::id_type* from) {
 
 void inbox::interrupt() {
     std::lock_guard lock(pipes_.mutex());
-    interrupted_ = true;
-    arrived_cv_.notify_all();
+    interrupt_held();
 }
 
 void inbox::clear_interrupt() {
     std::lock_guard lock(pipes_.mutex());
-    interrupted_ = false;
+    clear_interrupt_held();
 }
 
 void inbox::clear() {

@@ -57,6 +57,12 @@ class inbox {
     // ---- the receiving thread, with the mutex held ----
     // Drops every message waiting, handed out or not (a requester's reset).
     void clear();
+    // interrupt() and clear_interrupt(), with the mutex held (any thread).
+    void interrupt_held() {
+        interrupted_ = true;
+        arrived_cv_.notify_all();
+    }
+    void clear_interrupt_held() { interrupted_ = false; }
     // Drops the messages waiting, handed out or not, for which `unwanted(msg)` holds.
     template <class Predicate>
     void remove_if(Predicate unwanted) {

@@ -20,6 +20,7 @@
 #include <asio/ip/tcp.hpp>
 
 #include "connection_limits.hpp"
+#include "tls_context.hpp"
 #include "wire.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
@@ -105,6 +106,10 @@ struct pipe : std::enable_shared_from_this<pipe> {
     }
 
     asio::ip::tcp::socket socket;
+    // I/O thread, raw+tls: this connection's TLS over `socket`, made anew for each connection.
+    // Handlers keep the stream they run on alive, so a dropped connection's may still finish.
+    std::shared_ptr<tls_stream> tls;
+    std::vector<char> tls_in;  // what TLS decrypted, for the next read to hand over
     const id_type id;
     const int dial_index;  // the connect endpoint's index; -1 when accepted
 

@@ -20,6 +20,8 @@ namespace {
 // several times as much to copy, and 64 KiB messages went at 0.6x libzmq instead of 0.85x.
 constexpr std::size_t read_chunk = std::size_t{64} * 1024;
 constexpr std::size_t write_chunk = std::size_t{64} * 1024;
+// A TLS record carries at most 16 KiB, and a read returns at most one record's bytes.
+constexpr std::size_t tls_read_chunk = std::size_t{16} * 1024;
 
 // One read buffer per I/O thread, not one per pipe: a pipe waits until it is readable and then
 // reads into this, and keeps only the bytes of an unfinished message.
@@ -47,6 +49,44 @@ void pipe_set::begin(const pipe_ptr& p) {
     p->remote = remote.address().to_string() + ":" + std::to_string(remote.port());
     p->writing_count = 0;
     p->out_written = 0;
+    if (tls_server_ || tls_client_) {
+        secure(p);
+    } else {
+        converse(p);
+    }
+}
+
+// raw+tls: the TLS handshake comes first. It counts as the greeting does against
+// options::handshake_timeout (the limits sweep sees the pipe not ready yet).
+void pipe_set::secure(const pipe_ptr& p) {
+    const bool server = p->accepted();
+    p->tls = std::make_shared<tls_stream>(p->socket, server ? *tls_server_ : *tls_client_);
+    if (!server) {
+        const auto& tls = opts_.tls;
+        expect_server(
+            *p->tls,
+            tls && !tls->server_name.empty()
+                ? tls->server_name
+                : host_and_port(endpoints_[static_cast<std::size_t>(p->dial_index)]).first);
+    }
+    const unsigned epoch = p->epoch;
+    p->tls->async_handshake(
+        server ? tls_stream::server : tls_stream::client,
+        [this, self = shared_from_this(), p, epoch, tls = p->tls](std::error_code ec) {
+            if (epoch != p->epoch || p->closed) {
+                return;
+            }
+            if (ec) {
+                refuse_tls(p,
+                           "TLS handshake with " + p->remote + " failed: " + tls_failure(*tls, ec));
+                return;
+            }
+            converse(p);
+        });
+}
+
+// The connection is ready for zpat's own bytes: our greeting goes out, and reading begins.
+void pipe_set::converse(const pipe_ptr& p) {
     if (framed_) {
         p->out_bytes = wire::greeting(self_);
         p->writing = true;
@@ -57,30 +97,48 @@ void pipe_set::begin(const pipe_ptr& p) {
     read_more(p);
 }
 
+// A TLS handshake failed (or, in TLS 1.3, the server refused our certificate once the client's
+// half was done): counted, logged at most once a second, told to a connecting role, dropped.
+void pipe_set::refuse_tls(const pipe_ptr& p, const std::string& why) {
+    ++counted_.refused;
+    refusals_.say(name_, why);
+    if (!p->accepted()) {
+        std::lock_guard lock(mutex_);
+        events_->refused(*p,
+                         endpoints_[static_cast<std::size_t>(p->dial_index)].url() + ": " + why);
+    }
+    drop(p, "");
+}
+
 // Writes p->out_bytes from p->out_written on, a piece at a time.
 void pipe_set::write_bytes(const pipe_ptr& p) {
     const unsigned epoch = p->epoch;
     const std::size_t left = p->out_bytes.size() - p->out_written;
     const auto piece =
         asio::buffer(p->out_bytes.data() + p->out_written, std::min(left, write_chunk));
-    p->socket.async_write_some(
-        piece, [this, self = shared_from_this(), p, epoch](std::error_code ec, std::size_t n) {
-            if (epoch != p->epoch || p->closed) {
-                return;  // that connection was dropped already
-            }
-            if (ec) {
-                drop(p, "");
-                return;
-            }
-            p->out_written += n;
-            if (p->out_written < p->out_bytes.size()) {
-                write_bytes(p);
-                return;
-            }
-            p->out_written = 0;
-            p->writing = false;
-            write_queued(p);
-        });
+    auto written = [this, self = shared_from_this(), p, epoch, tls = p->tls](std::error_code ec,
+                                                                             std::size_t n) {
+        if (epoch != p->epoch || p->closed) {
+            return;  // that connection was dropped already
+        }
+        if (ec) {
+            drop(p, "");
+            return;
+        }
+        p->out_written += n;
+        if (p->out_written < p->out_bytes.size()) {
+            write_bytes(p);
+            return;
+        }
+        p->out_written = 0;
+        p->writing = false;
+        write_queued(p);
+    };
+    if (p->tls) {
+        p->tls->async_write_some(piece, std::move(written));
+    } else {
+        p->socket.async_write_some(piece, std::move(written));
+    }
 }
 
 // Counts what was just written as sent, then writes everything queued for `p` in one buffer:
@@ -111,6 +169,19 @@ void pipe_set::write_queued(const pipe_ptr& p) {
 
 void pipe_set::read_more(const pipe_ptr& p) {
     const unsigned epoch = p->epoch;
+    if (p->tls) {
+        // TLS decrypts into the pipe's own buffer: the read is outstanding until a record is
+        // whole, so one buffer per thread would not do.
+        p->tls_in.resize(tls_read_chunk);
+        p->tls->async_read_some(asio::buffer(p->tls_in),
+                                [this, self = shared_from_this(), p, epoch, tls = p->tls](
+                                    std::error_code ec, std::size_t n) {
+                                    if (epoch == p->epoch && !p->closed) {
+                                        took(p, ec, {p->tls_in.data(), n});
+                                    }
+                                });
+        return;
+    }
     p->socket.async_wait(
         tcp::socket::wait_read, [this, self = shared_from_this(), p, epoch](std::error_code ec) {
             if (epoch != p->epoch || p->closed) {
@@ -125,22 +196,32 @@ void pipe_set::read_more(const pipe_ptr& p) {
                 read_more(p);
                 return;
             }
-            if (ec) {
-                drop(p, "");
-                return;
-            }
-            if (limits_.idle_limited()) {
-                p->clock.last_heard = clock_type::now();
-            }
-            if (!take_input(p, {buffer.data(), n})) {
-                return;
-            }
-            if (is_full(*p)) {
-                p->read_stopped = true;  // resume_reading() restarts it
-            } else {
-                read_more(p);
-            }
+            took(p, ec, {buffer.data(), n});
         });
+}
+
+// What one read of `p` brought, or the error that ended it.
+void pipe_set::took(const pipe_ptr& p, std::error_code ec, std::string_view data) {
+    if (ec) {
+        if (p->tls && !p->ready && ec.category() == asio::error::get_ssl_category()) {
+            // TLS 1.3: a server that refuses our certificate says so after our handshake.
+            refuse_tls(p, "TLS with " + p->remote + " failed: " + tls_failure(*p->tls, ec));
+        } else {
+            drop(p, "");
+        }
+        return;
+    }
+    if (limits_.idle_limited()) {
+        p->clock.last_heard = clock_type::now();
+    }
+    if (!take_input(p, data)) {
+        return;
+    }
+    if (is_full(*p)) {
+        p->read_stopped = true;  // resume_reading() restarts it
+    } else {
+        read_more(p);
+    }
 }
 
 // Decodes `data`, just read from `p`. Returns false when `p` was dropped for it.

@@ -50,6 +50,19 @@ pipe_set::pipe_set(wire::role self, std::vector<endpoint> endpoints, const optio
       byte_mark_(opts.send_high_water_bytes),
       limits_timer_(io_),
       limits_(opts) {
+    if (!endpoints_.empty() && endpoints_.front().scheme == "raw+tls") {
+        const tls_options tls = opts_.tls.value_or(tls_options{});
+        const auto sided = [&](link side) {
+            return std::any_of(endpoints_.begin(), endpoints_.end(),
+                               [&](const endpoint& ep) { return ep.side == side; });
+        };
+        if (sided(link::bind)) {
+            tls_server_ = make_tls_context(tls, true);
+        }
+        if (sided(link::connect)) {
+            tls_client_ = make_tls_context(tls, false);
+        }
+    }
     backoff_.resize(endpoints_.size());
     for (std::size_t i = 0; i < endpoints_.size(); ++i) {
         const endpoint& ep = endpoints_[i];
@@ -126,7 +139,8 @@ void pipe_set::log(const std::string& what) const {
 // ---- sending, with the mutex held --------------------------------------------------------
 
 void pipe_set::enqueue(pipe& p, const message& msg) {
-    if (direct_ && p.idle && !p.stale) {
+    // (Over TLS every byte goes through the connection's TLS stream, on the I/O thread.)
+    if (direct_ && p.idle && !p.stale && !tls_server_ && !tls_client_) {
         direct_bytes_.clear();
         wire::encode(msg, direct_bytes_);
         const auto sent = ::send(p.socket.native_handle(), direct_bytes_.data(),

@@ -21,6 +21,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "connection_limits.hpp"
+#include "core/log_line.hpp"
 #include "pipe.hpp"
 #include "tcp_common.hpp"
 #include "wire.hpp"
@@ -59,6 +60,12 @@ class pipe_events {
     }
     // `p`'s connection ended; if p.accepted(), the pipe is gone for good.
     virtual void ended(pipe& p) { (void)p; }
+    // A connect endpoint's TLS handshake failed, on either side's word: `why` says so, with
+    // the endpoint and OpenSSL's reason. The pipe redials with backoff.
+    virtual void refused(pipe& p, const std::string& why) {
+        (void)p;
+        (void)why;
+    }
 
   protected:
     pipe_events() = default;
@@ -131,9 +138,13 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     void limits_sweep();
     void count_breach(connection_limits::limit broken);
     void begin(const pipe_ptr& p);
+    void secure(const pipe_ptr& p);
+    void converse(const pipe_ptr& p);
+    void refuse_tls(const pipe_ptr& p, const std::string& why);
     void write_bytes(const pipe_ptr& p);
     void write_queued(const pipe_ptr& p);
     void read_more(const pipe_ptr& p);
+    void took(const pipe_ptr& p, std::error_code ec, std::string_view data);
     bool take_input(const pipe_ptr& p, std::string_view data);
     bool take_greeting(const pipe_ptr& p, std::string_view& data);
     void greeted(const pipe_ptr& p);
@@ -159,6 +170,9 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     const std::size_t byte_mark_;
     std::vector<std::string> resolved_;
     pipe_events* events_ = nullptr;
+    // raw+tls: the contexts of the bind endpoints' connections and the connect endpoints'.
+    std::shared_ptr<asio::ssl::context> tls_server_;
+    std::shared_ptr<asio::ssl::context> tls_client_;
 
     // I/O thread.
     bool stopping_ = false;
@@ -169,6 +183,7 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     std::vector<pipe_ptr> accepted_;  // until dropped, greeted or not
     asio::steady_timer limits_timer_;
     connection_limits limits_;
+    throttled_log refusals_;  // failed TLS handshakes, which a peer can repeat at will
     // Written on the I/O thread, read from any (counts()).
     struct {
         std::atomic<std::uint64_t> opened{0}, closed{0}, refused{0}, malformed{0},

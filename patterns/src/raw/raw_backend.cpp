@@ -1,4 +1,5 @@
-// The raw backend: zpat's own wire format (docs/wire-format.md) on plain TCP and on UDP.
+// The raw backend: zpat's own wire format (docs/wire-format.md) on plain TCP, on TCP inside TLS,
+// and on UDP.
 
 #include <string>
 
@@ -34,6 +35,15 @@ std::string tcp_refusal(role_kind role) {
         default:
             return {};
     }
+}
+
+// raw+tls:// builds what raw+tcp:// does: the same roles, over TLS.
+std::string tls_refusal(role_kind role) {
+    if (role == role_kind::datagram) {
+        return "a datagram on raw+tls:// is not supported: TLS runs on TCP, a byte stream with no "
+               "datagrams; use a stream";
+    }
+    return tcp_refusal(role);
 }
 
 std::string udp_refusal(role_kind role) {
@@ -81,6 +91,7 @@ const backend& raw_tcp_backend() {
                                wire::max_frames,
                                true,
                                false,
+                               false,
                                true,
                                tcp_refusal,
                                make_raw_requester,
@@ -100,9 +111,35 @@ const backend& raw_tcp_backend() {
     return table;
 }
 
+const backend& raw_tls_backend() {
+    static const backend table{"raw+tls",
+                               wire::max_frames,
+                               true,
+                               false,
+                               true,
+                               false,
+                               tls_refusal,
+                               make_raw_requester,
+                               make_raw_replier,
+                               make_raw_pusher,
+                               make_raw_puller,
+                               make_raw_publisher,
+                               make_raw_subscriber,
+                               refuse<tls_refusal, role_kind::service_client, requester_impl>,
+                               refuse_worker<tls_refusal>,
+                               make_raw_stream,
+                               refuse<tls_refusal, role_kind::datagram, datagram_impl>,
+                               refuse<tls_refusal, role_kind::router, router_impl>,
+                               make_raw_xpublisher,
+                               make_raw_xsubscriber,
+                               nullptr};
+    return table;
+}
+
 const backend& raw_udp_backend() {
     static const backend table{"raw+udp",
                                wire::max_frames,
+                               false,
                                false,
                                false,
                                true,

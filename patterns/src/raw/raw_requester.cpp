@@ -3,9 +3,12 @@
 // and the request sent again.
 
 #include <algorithm>
+#include <string>
+#include <utility>
 
 #include "load_balancer.hpp"
 #include "raw_cells.hpp"
+#include "zpat/core/error.hpp"
 
 namespace zpat::detail {
 namespace {
@@ -32,6 +35,7 @@ class raw_requester final : public requester_impl, private pipe_events {
                 return reply;
             }
             reset();
+            throw_if_refused();
         }
         attempts_ = attempts;
         return std::nullopt;
@@ -48,6 +52,26 @@ class raw_requester final : public requester_impl, private pipe_events {
         pipes_->reset();
     }
 
+    // raw+tls: a server that refused us, or that we refused, ends the request at once with
+    // the reason, rather than after every retry's timeout.
+    void throw_if_refused() {
+        std::string why;
+        {
+            std::lock_guard lock(pipes_->mutex());
+            why = std::exchange(refusal_, {});
+            replies_.clear_interrupt_held();
+        }
+        if (!why.empty()) {
+            throw security_error(why);
+        }
+    }
+
+    void refused(pipe& p, const std::string& why) override {
+        (void)p;
+        refusal_ = why;
+        replies_.interrupt_held();
+    }
+
     // A stale pipe's reply answers an abandoned request: dropped.
     drop_reason arrived(pipe& p, std::size_t count) override {
         replies_.accept(p, p.stale ? 0 : count, count);
@@ -61,6 +85,7 @@ class raw_requester final : public requester_impl, private pipe_events {
     load_balancer balancer_;
     inbox replies_;
     int attempts_ = 0;
+    std::string refusal_;  // guarded by the pipes' mutex
 };
 
 }  // namespace

@@ -74,6 +74,11 @@ std::string greeting(role self) {
 
 std::string check_greeting(std::string_view bytes, role expected) {
     if (bytes.size() < greeting_size || bytes.substr(0, 4) != magic) {
+        // A TLS record begins with its type (22: handshake, 21: alert) and version 3.x.
+        if (bytes.size() >= 2 && (bytes[0] == 22 || bytes[0] == 21) && bytes[1] == 3) {
+            return "the peer speaks TLS, and this endpoint does not: use raw+tls:// on both "
+                   "sides";
+        }
         return "not a zpat raw peer (greeting does not start with \"ZPAT\")";
     }
     if (static_cast<std::uint8_t>(bytes[4]) != version) {

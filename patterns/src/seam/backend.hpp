@@ -188,6 +188,7 @@ struct backend {
     std::size_t max_frames;  // the most frames its wire carries in one message; 0: no limit
     bool connections;        // whether it has connections to be complete (options::immediate)
     bool curve;              // whether it takes options::curve
+    bool tls;                // whether it takes options::tls
     bool plain_text;         // no security of its own: binds beyond loopback need allow_insecure
     // Why the backend does not build `role`, or an empty string when it does. Its makers for
     // those cells throw unsupported_error with these words.

@@ -35,11 +35,12 @@ struct scheme_entry {
 };
 
 // ZeroMQ's own transports, then zpat's raw ones. A scheme not listed here is refused by name.
-constexpr std::array<scheme_entry, 5> schemes{{
+constexpr std::array<scheme_entry, 6> schemes{{
     {"tcp", zmq_backend, check_host_port},
     {"ipc", zmq_backend, nullptr},
     {"inproc", zmq_backend, nullptr},
     {"raw+tcp", raw_tcp_backend, check_host_port},
+    {"raw+tls", raw_tls_backend, check_host_port},
     {"raw+udp", raw_udp_backend, check_host_port},
 }};
 
@@ -174,6 +175,47 @@ bool loopback(std::string_view host) {
     return host == "localhost" || host == "::1" || host.starts_with("127.");
 }
 
+std::string_view tls_refusal(std::string_view backend) {
+    if (backend == "raw+udp") {
+        return "raw+udp takes no TLS: its datagrams go as they are (docs/security.md); use "
+               "raw+tls://, or CURVE on ZeroMQ";
+    }
+    if (backend == "raw+tcp") {
+        return "raw+tcp:// is plain TCP; write raw+tls:// for the same wire format inside TLS";
+    }
+    return "ZeroMQ endpoints take no TLS; they are secured with CURVE (options::curve)";
+}
+
+// TLS options go with raw+tls:// endpoints and no others; a server needs its certificate.
+void check_tls(const resolved_endpoints& result, const options& opts) {
+    const backend& owner = *result.owner;
+    if (opts.tls && !owner.tls) {
+        throw unsupported_error("options::tls: " + std::string(tls_refusal(owner.name)));
+    }
+    if (!owner.tls) {
+        return;
+    }
+    for (const endpoint& e : result.endpoints) {
+        if (e.side == link::bind &&
+            (!opts.tls || opts.tls->certificate.empty() || opts.tls->private_key.empty())) {
+            throw option_error("binding " + e.url() +
+                               " needs a certificate and its private key: options::tls "
+                               "certificate and private_key (zpat and zpat-broker: --tls-cert "
+                               "and --tls-key)");
+        }
+    }
+    if (opts.tls && opts.tls->require_client_certificate && opts.tls->trusted_ca.empty()) {
+        throw option_error(
+            "options::tls: require_client_certificate needs trusted_ca, the authorities client "
+            "certificates are verified against (--tls-ca)");
+    }
+    if (opts.tls && opts.tls->certificate.empty() != opts.tls->private_key.empty()) {
+        throw option_error(
+            "options::tls: a certificate needs its private key, and a key its "
+            "certificate; one of the two is missing");
+    }
+}
+
 void check_options(const options& opts) {
     check_at_least("send_high_water_mark", opts.send_high_water_mark, 0);
     check_at_least("receive_high_water_mark", opts.receive_high_water_mark, 0);
@@ -215,6 +257,7 @@ resolved_endpoints resolve(std::string_view text, link default_side, const optio
         throw unsupported_error("options::curve: " + std::string(result.owner->name) +
                                 " takes no CURVE; CURVE secures ZeroMQ's tcp:// and ipc://");
     }
+    check_tls(result, opts);
     for (const endpoint& e : result.endpoints) {
         const std::string_view host = std::string_view(e.address).substr(0, e.address.rfind(':'));
         if (result.owner->plain_text && e.side == link::bind && !loopback(host) &&

@@ -47,6 +47,7 @@ std::unique_ptr<relay_impl> make_relay(receiver_impl& from, sender_impl& to);
 // Backends, defined in their own folders.
 const backend& zmq_backend();
 const backend& raw_tcp_backend();
+const backend& raw_tls_backend();
 const backend& raw_udp_backend();
 
 }  // namespace zpat::detail

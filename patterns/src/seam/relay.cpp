@@ -40,7 +40,8 @@ class copying_relay final : public relay_impl {
 }  // namespace
 
 std::unique_ptr<relay_impl> make_relay(receiver_impl& from, sender_impl& to) {
-    for (const backend* owner : {&zmq_backend(), &raw_tcp_backend(), &raw_udp_backend()}) {
+    for (const backend* owner :
+         {&zmq_backend(), &raw_tcp_backend(), &raw_tls_backend(), &raw_udp_backend()}) {
         if (owner->make_relay != nullptr) {
             if (auto own = owner->make_relay(from, to)) {
                 return own;

@@ -28,6 +28,7 @@ const backend& zmq_backend() {
                                true,
                                true,
                                false,
+                               false,
                                refusal,
                                make_zmq_requester,
                                make_zmq_replier,

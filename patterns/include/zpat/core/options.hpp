@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "zpat/core/curve.hpp"
+#include "zpat/core/tls.hpp"
 
 namespace zpat {
 
@@ -85,9 +86,13 @@ struct options {
     // ZeroMQ over tcp:// and ipc:// only: CURVE encryption and client authentication
     // (zpat/core/curve.hpp). Unset: no security, as in plain ZeroMQ.
     std::optional<curve_options> curve{};
+    // raw+tls only: the certificates of TLS (zpat/core/tls.hpp). A role binding raw+tls://
+    // needs them; one connecting without them verifies the server against the system's trusted
+    // authorities.
+    std::optional<tls_options> tls{};
     // raw+tcp and raw+udp only: binding an address other than loopback (127.0.0.0/8, ::1,
     // localhost) is refused unless this says, knowingly, that plain, unauthenticated traffic may
-    // come from beyond this machine. (raw+tcp has no TLS yet; use CURVE on ZeroMQ for that.)
+    // come from beyond this machine. (raw+tls:// is the secure way there.)
     bool allow_insecure = false;
 };
 
