@@ -1,8 +1,11 @@
 #include "bench.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <thread>
@@ -10,6 +13,7 @@
 #include <zmq.hpp>
 
 #include "broker_bench.hpp"
+#include "test_certificates.hpp"
 #include "zpat/zpat.hpp"
 
 namespace zpat::bench {
@@ -27,8 +31,8 @@ std::string bind_address(const std::string& transport) {
     if (transport == "tcp") {
         return "tcp://127.0.0.1:*";
     }
-    if (transport == "raw+tcp") {
-        return "raw+tcp://127.0.0.1:*";
+    if (transport == "raw+tcp" || transport == "raw+tls") {
+        return transport + "://127.0.0.1:*";
     }
     if (transport == "ipc") {
         return "ipc://*";
@@ -43,11 +47,34 @@ const curve_keys& client_keys() {
     return keys;
 }
 
-// With settings::secure, the options of a CURVE server and of a client it lets in; without,
-// none. One key pair each for the whole run.
+// Throwaway certificates for raw+tls, in a directory removed at exit.
+const testing::test_certificates& certificates() {
+    struct directory {
+        std::filesystem::path path =
+            std::filesystem::temp_directory_path() / ("zpat-bench-" + std::to_string(::getpid()));
+        testing::test_certificates made = make(path);
+        static testing::test_certificates make(const std::filesystem::path& at) {
+            std::filesystem::create_directories(at);
+            return testing::make_test_certificates(at);
+        }
+        ~directory() {
+            std::error_code ignored;
+            std::filesystem::remove_all(path, ignored);
+        }
+    };
+    static const directory dir;
+    return dir.made;
+}
+
+// With settings::secure, the options of a server and of a client it lets in (CURVE over ZeroMQ,
+// TLS over raw+tls); without, none. One key pair each for the whole run.
 options server_side(const settings& s) {
     if (!s.secure) {
         return {};
+    }
+    if (s.transport == "raw+tls") {
+        return {.tls = tls_options{.certificate = certificates().server,
+                                   .private_key = certificates().server_key}};
     }
     static const curve_keys server = make_curve_keys();
     return {.curve = curve_options{.keys = server, .allowed_clients = {client_keys().public_key}}};
@@ -55,6 +82,9 @@ options server_side(const settings& s) {
 options client_side(const settings& s) {
     if (!s.secure) {
         return {};
+    }
+    if (s.transport == "raw+tls") {
+        return {.tls = tls_options{.trusted_ca = certificates().ca}};
     }
     return {.curve = curve_options{.keys = client_keys(),
                                    .server_key = server_side(s).curve->keys.public_key}};
@@ -217,9 +247,9 @@ void refuse_unmeasurable(const settings& s) {
     if (s.secure && (s.shape == pattern::broker_pubsub || s.shape == pattern::broker_mdp)) {
         throw unsupported_error("--secure measures pipeline, pubsub and reqrep");
     }
-    if (s.secure && s.transport != "tcp" && s.transport != "ipc") {
-        throw unsupported_error("--secure over " + s.transport +
-                                ": CURVE secures ZeroMQ's tcp and ipc only");
+    if (s.secure && s.transport == "inproc") {
+        throw unsupported_error(
+            "--secure over inproc: nothing leaves the process, so there is nothing to secure");
     }
     if (s.shape == pattern::broker_pubsub && s.transport == "inproc") {
         throw unsupported_error(
@@ -302,7 +332,9 @@ void print_rounds(const std::vector<result>& bare_rounds, const std::vector<resu
 // Prints the table and the ratios. Returns the exit status: 1 when a message went missing.
 int report(const settings& s, const summary& b, const summary& z) {
     const char* const base_label = s.secure ? "zpat" : "bare libzmq";
-    const char* const our_label = s.secure ? "zpat + CURVE" : "zpat";
+    const char* const our_label = !s.secure                  ? "zpat"
+                                  : s.transport == "raw+tls" ? "zpat + TLS"
+                                                             : "zpat + CURVE";
     const bool reqrep = s.shape == pattern::reqrep;
     const double megabytes = static_cast<double>(s.message_size) / 1e6;
     std::printf("  %-14s %14s %10s %12s", "", "msgs/s", "MB/s", "CPU us/msg");
@@ -351,14 +383,20 @@ int run(const settings& requested) {
         return run_mdp(requested);
     }
     auto [bare, ours] = runners_of(s.shape);
-    // --secure: zpat without security is the baseline, zpat with CURVE the side measured.
+    // --secure: zpat without security is the baseline, zpat with CURVE (ZeroMQ) or TLS (raw
+    // TCP) the side measured.
     settings baseline = s;
     baseline.secure = false;
+    const bool tls = s.secure && s.transport == "raw+tcp";
     if (s.secure) {
         bare = ours;
+        s.transport = tls ? "raw+tls" : s.transport;
     }
     std::printf("%s over %s%s: %zu-byte messages, %ld per round, median of %d rounds\n",
-                name_of(s.shape), s.transport.c_str(), s.secure ? ", CURVE against none" : "",
+                name_of(s.shape), baseline.transport.c_str(),
+                !s.secure ? ""
+                : tls     ? ", TLS (raw+tls) against none"
+                          : ", CURVE against none",
                 s.message_size, s.count, s.rounds);
     std::fflush(stdout);
     std::vector<result> bare_rounds;

@@ -18,8 +18,9 @@ struct settings {
     int rounds = 0;  // 0: a default per pattern
     std::string transport = "tcp";  // tcp, ipc or inproc
     bool show_rounds = false;       // print every round, not only the medians
-    // Measure zpat with CURVE (a server and an allowed client) against zpat without security,
-    // instead of zpat against bare libzmq: what CURVE costs.
+    // Measure zpat with CURVE (a server and an allowed client; tcp or ipc) or with TLS
+    // (raw+tcp measured as raw+tls, throwaway certificates) against zpat without security,
+    // instead of zpat against bare libzmq: what security costs.
     bool secure = false;
 };
 

@@ -21,6 +21,7 @@
 #include "log.hpp"
 #include "permissions.hpp"
 #include "systemd.hpp"
+#include "tls_flags.hpp"
 #include "zpat/broker/broker.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
@@ -49,6 +50,7 @@ struct settings {
     std::string log_format = "text";
     bool check_config = false;
     zpat::cli::curve_flags curve;
+    zpat::cli::tls_flags tls;
     bool allow_insecure = false;
     std::string http_token_file;
     std::string http_token;                  // read from http_token_file
@@ -135,10 +137,10 @@ void define_service(CLI::App& app, settings& s) {
 void define_pubsub_and_pipeline(CLI::App& app, settings& s) {
     app.add_flag("--no-forwarder", s.no_forwarder, "Do not run the pub-sub forwarder");
     app.add_option("--forwarder-frontend", s.forwarder.frontend,
-                   "Where publishers reach the forwarder (ZeroMQ or raw+tcp)")
+                   "Where publishers reach the forwarder (ZeroMQ, raw+tcp or raw+tls)")
         ->capture_default_str();
     app.add_option("--forwarder-backend", s.forwarder.backend,
-                   "Where subscribers reach the forwarder (ZeroMQ or raw+tcp)")
+                   "Where subscribers reach the forwarder (ZeroMQ, raw+tcp or raw+tls)")
         ->capture_default_str();
     app.add_flag("--last-value-cache", s.forwarder.last_value_cache,
                  "Send a new subscriber the latest message of each topic it subscribes to");
@@ -161,10 +163,10 @@ void define_pubsub_and_pipeline(CLI::App& app, settings& s) {
 
     app.add_flag("--no-streamer", s.no_streamer, "Do not run the pipeline streamer");
     app.add_option("--streamer-frontend", s.streamer.frontend,
-                   "Where producers push to the streamer (ZeroMQ or raw+tcp)")
+                   "Where producers push to the streamer (ZeroMQ, raw+tcp or raw+tls)")
         ->capture_default_str();
     app.add_option("--streamer-backend", s.streamer.backend,
-                   "Where workers pull from the streamer (ZeroMQ or raw+tcp)")
+                   "Where workers pull from the streamer (ZeroMQ, raw+tcp or raw+tls)")
         ->capture_default_str();
 }
 
@@ -196,9 +198,10 @@ void define_limits(CLI::App& app, settings& s) {
                    "TOKEN being this file's first line; the file must be private to its owner")
         ->capture_default_str();
     zpat::cli::add_curve_flags(&app, s.curve, zpat::cli::curve_sides::server);
+    zpat::cli::add_tls_flags(&app, s.tls, zpat::cli::curve_sides::server);
     app.add_flag("--allow-insecure", s.allow_insecure,
-                 "Let raw+tcp endpoints bind beyond loopback: plain, unauthenticated traffic "
-                 "from other machines");
+                 "Let raw+tcp and raw+udp endpoints bind beyond loopback: plain, unauthenticated "
+                 "traffic from other machines");
 }
 
 // --allow-worker and --allow-caller into the service broker's permissions: only with CURVE,
@@ -235,10 +238,17 @@ zpat::broker::config to_config(const settings& s) {
     cfg.max_message_size = s.max_message_size;
     cfg.max_message_frames = s.max_message_frames;
     cfg.stats_endpoint = s.stats_endpoint;
-    const auto check = [&s](const std::string& flag, const std::string& value,
-                            zpat::role_kind role) {
+    try {
+        cfg.curve = zpat::cli::curve_of(s.curve, zpat::cli::curve_sides::server);
+    } catch (const zpat::error& e) {  // security_error, option_error
+        throw CLI::ValidationError("--curve-secret", e.what());
+    }
+    cfg.tls = zpat::cli::tls_of(s.tls);
+    cfg.allow_insecure = s.allow_insecure;
+    const auto check = [&cfg](const std::string& flag, const std::string& value,
+                              zpat::role_kind role) {
         try {
-            zpat::check_offered(role, value, {.allow_insecure = s.allow_insecure});
+            zpat::check_offered(role, value, zpat::broker::secured(cfg, {}, value));
         } catch (const zpat::error& e) {  // endpoint_error, unsupported_error, option_error
             throw CLI::ValidationError(flag, e.what());
         }
@@ -268,13 +278,7 @@ zpat::broker::config to_config(const settings& s) {
     if (!s.stats_endpoint.empty()) {
         check("--stats-endpoint", s.stats_endpoint, role_kind::replier);
     }
-    try {
-        cfg.curve = zpat::cli::curve_of(s.curve, zpat::cli::curve_sides::server);
-    } catch (const zpat::error& e) {  // security_error, option_error
-        throw CLI::ValidationError("--curve-secret", e.what());
-    }
     read_service_permissions(s, cfg);
-    cfg.allow_insecure = s.allow_insecure;
     if (const auto problem = zpat::broker::daemon::log_file_problem(s.log_file); !problem.empty()) {
         throw CLI::ValidationError("--log-file", problem);
     }

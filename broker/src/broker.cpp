@@ -8,14 +8,25 @@
 #include <thread>
 
 #include "device.hpp"
+#include "zpat/core/endpoint.hpp"
 #include "zpat/reqrep.hpp"
 
 namespace zpat::broker {
 
+options secured(const config& cfg, options opts, std::string_view endpoints) {
+    const bool zeromq = backend_name(endpoints) == "zeromq";
+    opts.curve = zeromq || !cfg.tls ? cfg.curve : std::nullopt;
+    opts.tls = zeromq ? std::nullopt : cfg.tls;
+    opts.allow_insecure = cfg.allow_insecure;
+    return opts;
+}
+
 struct broker::impl {
     explicit impl(const config& cfg) {
-        const detail::device_settings shared{cfg.max_message_size, cfg.max_message_frames,
-                                             cfg.curve, cfg.allow_insecure};
+        detail::device_settings shared{cfg.max_message_size, cfg.max_message_frames, {}};
+        shared.security.curve = cfg.curve;
+        shared.security.tls = cfg.tls;
+        shared.security.allow_insecure = cfg.allow_insecure;
         if (cfg.forwarder) {
             forwarder = detail::make_forwarder(*cfg.forwarder, shared);
         }
@@ -26,10 +37,8 @@ struct broker::impl {
             service = detail::make_service_broker(*cfg.service, shared);
         }
         if (!cfg.stats_endpoint.empty()) {
-            stats_replier.emplace(detail::bind_by_default(cfg.stats_endpoint),
-                                  options{.linger = milliseconds{0},
-                                          .curve = cfg.curve,
-                                          .allow_insecure = cfg.allow_insecure});
+            const std::string at = detail::bind_by_default(cfg.stats_endpoint);
+            stats_replier.emplace(at, shared.secured({.linger = milliseconds{0}}, at));
         }
     }
 

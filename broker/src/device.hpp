@@ -160,13 +160,15 @@ class device {
 };
 
 // What every device takes from the broker's config: the largest message it accepts
-// (config::max_message_size and max_message_frames), its endpoints' CURVE (config::curve) and
-// whether raw ones may bind beyond loopback (config::allow_insecure).
+// (config::max_message_size and max_message_frames), and its endpoints' security.
 struct device_settings {
     std::size_t bytes = 0;
     std::size_t frames = 0;
-    std::optional<curve_options> curve;
-    bool allow_insecure = false;
+    config security;  // curve, tls and allow_insecure
+
+    options secured(const options& opts, std::string_view endpoints) const {
+        return zpat::broker::secured(security, opts, endpoints);
+    }
 };
 
 std::unique_ptr<device> make_forwarder(const forwarder_config& cfg, const device_settings& shared);

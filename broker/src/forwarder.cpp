@@ -29,17 +29,17 @@ namespace {
 // Topics the last-value cache keeps at most; past this, new topics are not cached.
 constexpr std::size_t max_cached_topics = 65536;
 
-options side_options(const forwarder_config& cfg, const device_settings& shared) {
-    return options{.send_high_water_mark = cfg.high_water_mark,
-                   .receive_high_water_mark = cfg.high_water_mark,
-                   .max_message_size = shared.bytes,
-                   .max_message_frames = shared.frames,
-                   .send_timeout = tick,
-                   .max_subscriptions = cfg.max_subscriptions,
-                   .max_subscription_prefix = cfg.max_subscription_prefix,
-                   .block_when_full = cfg.lossless,
-                   .curve = shared.curve,
-                   .allow_insecure = shared.allow_insecure};
+options side_options(const forwarder_config& cfg, const device_settings& shared,
+                     std::string_view endpoints) {
+    return shared.secured({.send_high_water_mark = cfg.high_water_mark,
+                           .receive_high_water_mark = cfg.high_water_mark,
+                           .max_message_size = shared.bytes,
+                           .max_message_frames = shared.frames,
+                           .send_timeout = tick,
+                           .max_subscriptions = cfg.max_subscriptions,
+                           .max_subscription_prefix = cfg.max_subscription_prefix,
+                           .block_when_full = cfg.lossless},
+                          endpoints);
 }
 
 // Opens the richer role on `endpoints` when their backend offers it.
@@ -94,9 +94,9 @@ class forwarder final : public device {
   public:
     forwarder(const forwarder_config& cfg, const device_settings& shared)
         : cfg_(cfg),
-          frontend_(bind_by_default(cfg.frontend), side_options(cfg, shared),
+          frontend_(bind_by_default(cfg.frontend), side_options(cfg, shared, cfg.frontend),
                     std::initializer_list<std::string_view>{""}),
-          backend_(bind_by_default(cfg.backend), side_options(cfg, shared)),
+          backend_(bind_by_default(cfg.backend), side_options(cfg, shared, cfg.backend)),
           link_(source_of(frontend_), destination_of(backend_)) {
         if (cfg.last_value_cache && !backend_.rich) {
             throw unsupported_error(

@@ -20,12 +20,12 @@ using clock = std::chrono::steady_clock;
 // the limits as it receives it (counted and logged here) and closes a connection only for a
 // frame over twice the size limit.
 zpat::router open_router(const service_config& cfg, const device_settings& shared) {
-    const options opts{.send_high_water_mark = cfg.high_water_mark,
-                       .receive_high_water_mark = cfg.high_water_mark,
-                       .max_message_size = shared.bytes,
-                       .max_message_frames = shared.frames,
-                       .send_timeout = milliseconds{0},
-                       .curve = shared.curve};
+    const options opts = shared.secured({.send_high_water_mark = cfg.high_water_mark,
+                                         .receive_high_water_mark = cfg.high_water_mark,
+                                         .max_message_size = shared.bytes,
+                                         .max_message_frames = shared.frames,
+                                         .send_timeout = milliseconds{0}},
+                                        cfg.endpoint);
     try {
         return zpat::router(bind_by_default(cfg.endpoint), opts);
     } catch (const unsupported_error& e) {

@@ -13,8 +13,8 @@ namespace {
 class streamer final : public device {
   public:
     streamer(const streamer_config& cfg, const device_settings& shared)
-        : frontend_(bind_by_default(cfg.frontend), side_options(cfg, shared)),
-          backend_(bind_by_default(cfg.backend), side_options(cfg, shared)) {}
+        : frontend_(bind_by_default(cfg.frontend), side_options(cfg, shared, cfg.frontend)),
+          backend_(bind_by_default(cfg.backend), side_options(cfg, shared, cfg.backend)) {}
 
     void run(const stop_token& stop) override {
         zpat::relay link(frontend_, backend_);
@@ -40,14 +40,14 @@ class streamer final : public device {
     std::vector<std::string> backend() const override { return backend_.endpoints(); }
 
   private:
-    static options side_options(const streamer_config& cfg, const device_settings& shared) {
-        return options{.send_high_water_mark = cfg.high_water_mark,
-                       .receive_high_water_mark = cfg.high_water_mark,
-                       .max_message_size = shared.bytes,
-                       .max_message_frames = shared.frames,
-                       .send_timeout = tick,
-                       .curve = shared.curve,
-                       .allow_insecure = shared.allow_insecure};
+    static options side_options(const streamer_config& cfg, const device_settings& shared,
+                                std::string_view endpoints) {
+        return shared.secured({.send_high_water_mark = cfg.high_water_mark,
+                               .receive_high_water_mark = cfg.high_water_mark,
+                               .max_message_size = shared.bytes,
+                               .max_message_frames = shared.frames,
+                               .send_timeout = tick},
+                              endpoints);
     }
 
     puller frontend_;

@@ -13,6 +13,8 @@ done
 for shape in pipeline pubsub reqrep; do
     secured=$("$zpat" bench "$shape" --secure -n 400 -r 1)
     grep -q "zpat + CURVE / zpat" <<<"$secured" || { echo "bench_smoke.sh: --secure $shape: $secured" >&2; exit 1; }
+    secured=$("$zpat" bench "$shape" --secure --backend raw -n 400 -r 1)
+    grep -q "zpat + TLS / zpat" <<<"$secured" || { echo "bench_smoke.sh: --secure --backend raw $shape: $secured" >&2; exit 1; }
 done
 status=0
 refusal=$("$zpat" bench broker-pubsub --transport inproc -r 1 2>&1) || status=$?

@@ -1,9 +1,15 @@
 """Clients written from docs/wire-format.md with only Python's standard library, against zpat's
-raw+tcp and raw+udp replier and publisher (run through the zpat tool).
-Usage: python_raw_clients.py ZPAT"""
-import re, select, socket, struct, subprocess, sys, time
+raw+tcp, raw+tls and raw+udp replier and publisher (run through the zpat tool).
+Usage: python_raw_clients.py ZPAT MAKE_TEST_CERTIFICATES"""
+import os, re, select, socket, ssl, struct, subprocess, sys, tempfile, time
 
 ZPAT = sys.argv[1]
+CERTS = tempfile.mkdtemp(prefix="zpat-tls-")
+subprocess.run([sys.argv[2], CERTS], check=True)
+
+
+def cert(name):
+    return os.path.join(CERTS, name)
 
 
 def recv_exact(s, n):
@@ -25,13 +31,13 @@ def recv_message(s):
     return [recv_exact(s, struct.unpack(">I", recv_exact(s, 4))[0]) for _ in range(count)]
 
 
-def start(*args):
+def start(*args, stdout=subprocess.PIPE):
     """Starts the zpat tool and returns it with the host and port it reports having bound."""
-    process = subprocess.Popen([ZPAT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([ZPAT, *args], stdout=stdout, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if select.select([process.stderr], [], [], 0.1)[0]:
-            found = re.search(r"bound raw\+(?:tcp|udp)://([\d.]+):(\d+)", process.stderr.readline())
+            found = re.search(r"bound raw\+(?:tcp|tls|udp)://([\d.]+):(\d+)", process.stderr.readline())
             if found:
                 return process, (found.group(1), int(found.group(2)))
     raise AssertionError("zpat did not report its bound endpoint")
@@ -122,7 +128,85 @@ def udp_subscribe():
     assert pub.returncode == 0
 
 
-cases = (request_reply, subscribe, wrong_role_is_refused, udp_request_reply, udp_subscribe)
+def tls_client(cafile=None, certfile=None, keyfile=None):
+    """What docs/wire-format.md shows: a verifying client context, TLS 1.2 at least."""
+    context = ssl.create_default_context(cafile=cafile or cert("ca.pem"))
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if certfile:
+        context.load_cert_chain(certfile, keyfile)
+    return context
+
+
+def tls_server(*extra):
+    # What it prints is not read: it goes nowhere, so that the pipe cannot fill and stop it.
+    return start("rep", "@raw+tls://127.0.0.1:*", "--echo", "-t", "20s",
+                 "--tls-cert", cert("server.pem"), "--tls-key", cert("server.key"), *extra,
+                 stdout=subprocess.DEVNULL)
+
+
+def tls_exchange(context, address, body):
+    with context.wrap_socket(socket.create_connection(address, timeout=10),
+                             server_hostname="localhost") as s:
+        s.sendall(b"ZPAT\x01q\x00\x00")
+        assert recv_exact(s, 8)[:6] == b"ZPAT\x01r"
+        send_message(s, [body])
+        return recv_message(s)
+
+
+def tls_request_reply():
+    rep, address = tls_server()
+    try:
+        assert tls_exchange(tls_client(), address, b"x" * 100000) == [b"x" * 100000]
+        assert tls_exchange(tls_client(), address, b"again") == [b"again"]
+    finally:
+        rep.kill()
+        rep.communicate()
+
+
+def tls_refusals_leave_the_server_serving():
+    rep, address = tls_server("--tls-ca", cert("ca.pem"), "--tls-require-client-cert")
+    try:
+        # Another CA: this client refuses the server.
+        try:
+            tls_exchange(tls_client(cafile=cert("other-ca.pem")), address, b"no")
+            raise AssertionError("a server from another CA was trusted")
+        except ssl.SSLCertVerificationError:
+            pass
+        # No client certificate: the server refuses this client (TLS 1.3 says so after the
+        # client's half of the handshake, at the first read).
+        try:
+            tls_exchange(tls_client(), address, b"no")
+            raise AssertionError("a client without a certificate was served")
+        except (ssl.SSLError, ConnectionError):
+            pass
+        # Plain bytes at the TLS port: closed, nothing answered.
+        with socket.create_connection(address, timeout=10) as s:
+            s.sendall(b"ZPAT\x01q\x00\x00" + struct.pack(">II", 1, 2) + b"no")
+            try:
+                assert s.recv(100) == b""
+            except ConnectionResetError:
+                pass
+        member = tls_client(certfile=cert("client.pem"), keyfile=cert("client.key"))
+        assert tls_exchange(member, address, b"member") == [b"member"]
+    finally:
+        rep.kill()
+        _, err = rep.communicate()
+    assert "TLS handshake with 127.0.0.1:" in err, err
+
+
+def tls_client_at_a_plain_port():
+    rep, address = start("rep", "@raw+tcp://127.0.0.1:*", "--echo", "-n", "1", "-t", "5s")
+    try:
+        tls_exchange(tls_client(), address, b"no")
+        raise AssertionError("a TLS handshake with a plain port succeeded")
+    except (ssl.SSLError, ConnectionError):
+        pass
+    _, err = rep.communicate(timeout=10)
+    assert "the peer speaks TLS, and this endpoint does not" in err, err
+
+
+cases = (request_reply, subscribe, wrong_role_is_refused, udp_request_reply, udp_subscribe,
+         tls_request_reply, tls_refusals_leave_the_server_serving, tls_client_at_a_plain_port)
 failed = 0
 for case in cases:
     try:
@@ -132,4 +216,5 @@ for case in cases:
         failed += 1
         print(f"FAIL  {case.__name__}: {error!r}")
 print(f"{len(cases) - failed} passed, {failed} failed")
+subprocess.run(["rm", "-rf", CERTS])
 sys.exit(1 if failed else 0)

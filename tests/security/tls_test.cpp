@@ -10,8 +10,8 @@
 #include "support/captured_stderr.hpp"
 #include "support/plain_socket.hpp"
 #include "support/temporary_directory.hpp"
-#include "support/test_certificates.hpp"
 #include "support/test_support.hpp"
+#include "test_certificates.hpp"
 #include "zpat/zpat.hpp"
 
 using namespace zpat::testing;

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <exception>
 
-#include "support/test_certificates.hpp"
+#include "test_certificates.hpp"
 
 int main(int argc, char** argv) {
     if (argc != 2) {

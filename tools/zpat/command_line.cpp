@@ -11,11 +11,13 @@ namespace {
 void add_endpoint(CLI::App* app, common_settings& s, const std::string& side) {
     app->add_option("endpoint", s.endpoint,
                     "Where to " + side +
-                        ": tcp://HOST:PORT, ipc://PATH or inproc://NAME; prefix '@' to bind, '>' "
-                        "to connect; comma-separate several")
+                        ": tcp://HOST:PORT, ipc://PATH or inproc://NAME (ZeroMQ), or "
+                        "raw+tcp://, raw+tls:// or raw+udp://HOST:PORT (zpat's raw wire format); "
+                        "prefix '@' to bind, '>' to connect; comma-separate several")
         ->required();
     app->add_flag("-q,--quiet", s.quiet, "Do not report bound endpoints and timings on stderr");
     add_curve_flags(app, s.curve, curve_sides::both);
+    add_tls_flags(app, s.tls, curve_sides::both);
     app->add_flag("--allow-insecure", s.allow_insecure,
                   "Let a raw+tcp:// or raw+udp:// endpoint bind beyond loopback: plain, "
                   "unauthenticated traffic from other machines");
@@ -206,6 +208,7 @@ void define_stats(CLI::App& app, stats_settings& stats) {
                         "Print the Prometheus text format instead of JSON");
     add_duration(stats_cmd, "-t,--timeout", stats.timeout, "Wait this long (default 2s)");
     add_curve_flags(stats_cmd, stats.curve, curve_sides::client);
+    add_tls_flags(stats_cmd, stats.tls, curve_sides::client);
     stats_cmd->footer("Example: zpat stats tcp://127.0.0.1:5570");
 }
 
@@ -246,8 +249,9 @@ void define_bench(CLI::App& app, zpat::bench::settings& bench, std::string& benc
     bench_cmd->add_flag("--rounds-detail", bench.show_rounds,
                         "Print every round's rate, to judge the spread");
     bench_cmd->add_flag("--secure", bench.secure,
-                        "Measure zpat with CURVE against zpat without security (pipeline, "
-                        "pubsub, reqrep; tcp or ipc): what encryption and authentication cost");
+                        "Measure zpat with CURVE (tcp, ipc) or TLS (raw+tcp, as raw+tls) "
+                        "against zpat without security (pipeline, pubsub, reqrep): what "
+                        "encryption and authentication cost");
     bench_cmd->footer("Example: zpat bench reqrep --size 64 --count 10000");
 }
 

@@ -148,11 +148,19 @@ int receive_loop(const char* verb, const receive_settings& settings, bool has_to
     return 0;
 }
 
+// `opts` with the security the flags ask for: CURVE (--curve-*), TLS (--tls-*) and
+// --allow-insecure. Throws: security_error and option_error naming the flag's file or value.
+options secured(const common_settings& settings, options opts = {}) {
+    opts.curve = curve_of(settings.curve);
+    opts.tls = tls_of(settings.tls);
+    opts.allow_insecure = settings.allow_insecure;
+    return opts;
+}
+
 }  // namespace
 
 int run_pub(const pub_settings& settings) {
-    publisher pub(settings.endpoint,
-                  {.curve = curve_of(settings.curve), .allow_insecure = settings.allow_insecure});
+    publisher pub(settings.endpoint, secured(settings));
     note_bound("pub", settings, link::bind, pub.endpoints());
     // Success is being heard: with nobody subscribed, what is published goes nowhere.
     const auto wanted = static_cast<std::size_t>(settings.wait_subscribers);
@@ -168,8 +176,7 @@ int run_pub(const pub_settings& settings) {
 }
 
 int run_sub(const sub_settings& settings) {
-    subscriber sub(settings.endpoint, {},
-                   {.curve = curve_of(settings.curve), .allow_insecure = settings.allow_insecure});
+    subscriber sub(settings.endpoint, {}, secured(settings));
     note_bound("sub", settings, link::connect, sub.endpoints());
     if (settings.topics.empty()) {
         sub.subscribe("");
@@ -191,10 +198,8 @@ int run_push(const send_settings& settings) {
     // a message waits --timeout for a puller and fails instead of waiting for one that may never
     // come. (An inproc peer would be in this process: there is none to wait for.)
     const bool inproc = settings.endpoint.find("inproc://") != std::string::npos;
-    pusher push(settings.endpoint, {.send_timeout = settings.timeout,
-                                    .immediate = !inproc,
-                                    .curve = curve_of(settings.curve),
-                                    .allow_insecure = settings.allow_insecure});
+    pusher push(settings.endpoint,
+                secured(settings, {.send_timeout = settings.timeout, .immediate = !inproc}));
     note_bound("push", settings, link::connect, push.endpoints());
     return for_each_body("push", settings, [&](const std::string& body) {
         if (push.send(message{body})) {
@@ -207,18 +212,15 @@ int run_push(const send_settings& settings) {
 }
 
 int run_pull(const receive_settings& settings) {
-    puller pull(settings.endpoint,
-                {.curve = curve_of(settings.curve), .allow_insecure = settings.allow_insecure});
+    puller pull(settings.endpoint, secured(settings));
     note_bound("pull", settings, link::bind, pull.endpoints());
     return receive_loop("pull", settings, false,
                         [&](message& msg, milliseconds t) { return pull.receive(msg, t); });
 }
 
 int run_req(const req_settings& settings) {
-    requester req(settings.endpoint, {.request_timeout = settings.timeout,
-                                      .retries = settings.retries,
-                                      .curve = curve_of(settings.curve),
-                                      .allow_insecure = settings.allow_insecure});
+    requester req(settings.endpoint, secured(settings, {.request_timeout = settings.timeout,
+                                                        .retries = settings.retries}));
     note_bound("req", settings, link::connect, req.endpoints());
     return for_each_body("req", settings, [&](const std::string& body) {
         const auto start = clock::now();
@@ -236,8 +238,7 @@ int run_req(const req_settings& settings) {
 }
 
 int run_rep(const rep_settings& settings) {
-    replier rep(settings.endpoint,
-                {.curve = curve_of(settings.curve), .allow_insecure = settings.allow_insecure});
+    replier rep(settings.endpoint, secured(settings));
     note_bound("rep", settings, link::bind, rep.endpoints());
 
     std::atomic<long> answered{0};
@@ -269,10 +270,8 @@ int run_rep(const rep_settings& settings) {
 }
 
 int run_call(const call_settings& settings) {
-    service_client client(settings.endpoint, {.request_timeout = settings.timeout,
-                                              .retries = settings.retries,
-                                              .curve = curve_of(settings.curve),
-                                              .allow_insecure = settings.allow_insecure});
+    service_client client(settings.endpoint, secured(settings, {.request_timeout = settings.timeout,
+                                                                .retries = settings.retries}));
     return for_each_body("call", settings, [&](const std::string& body) {
         const auto start = clock::now();
         auto reply = client.request(settings.service, message{body});
@@ -362,9 +361,7 @@ int run_worker(const worker_settings& settings) {
         }
     });
     service_worker worker(settings.endpoint, settings.service,
-                          {.heartbeat_interval = settings.heartbeat,
-                           .curve = curve_of(settings.curve),
-                           .allow_insecure = settings.allow_insecure});
+                          secured(settings, {.heartbeat_interval = settings.heartbeat}));
     stoppable = &worker;
     if (!settings.quiet) {
         std::cerr << "zpat worker: serving '" << settings.service << "' through "
@@ -409,7 +406,8 @@ int run_worker(const worker_settings& settings) {
 int run_stats(const stats_settings& settings) {
     requester req(settings.endpoint, {.request_timeout = settings.timeout,
                                       .retries = 0,
-                                      .curve = curve_of(settings.curve, curve_sides::client)});
+                                      .curve = curve_of(settings.curve, curve_sides::client),
+                                      .tls = tls_of(settings.tls)});
     auto reply = req.request(message{settings.prometheus ? "prometheus" : "json"});
     if (!reply || reply->empty()) {
         std::cerr << "zpat stats: no answer from " << settings.endpoint << " within "

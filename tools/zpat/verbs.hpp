@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "curve_flags.hpp"
+#include "tls_flags.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/options.hpp"
 
@@ -29,6 +30,7 @@ struct common_settings {
     std::string endpoint;
     bool quiet = false;  // no "bound ..." notes on stderr
     curve_flags curve;
+    tls_flags tls;
     bool allow_insecure = false;  // raw binds beyond loopback (options::allow_insecure)
 };
 

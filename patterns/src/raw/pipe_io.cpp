@@ -104,8 +104,7 @@ void pipe_set::refuse_tls(const pipe_ptr& p, const std::string& why) {
     refusals_.say(name_, why);
     if (!p->accepted()) {
         std::lock_guard lock(mutex_);
-        events_->refused(*p,
-                         endpoints_[static_cast<std::size_t>(p->dial_index)].url() + ": " + why);
+        events_->refused(*p, why);
     }
     drop(p, "");
 }

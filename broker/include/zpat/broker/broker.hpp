@@ -99,6 +99,10 @@ struct config {
     // zpat/core/curve.hpp): the broker is the CURVE server its clients, workers, publishers
     // and subscribers authenticate to. Unset: no security.
     std::optional<curve_options> curve;
+    // TLS on raw+tls:// endpoints (zpat/core/tls.hpp): the broker's certificate and key, and
+    // whom it takes client certificates from. ZeroMQ endpoints take CURVE instead (or nothing);
+    // a raw+tcp:// or raw+udp:// endpoint with this set is refused: TLS was asked for.
+    std::optional<tls_options> tls;
     // Let raw+tcp endpoints bind beyond loopback: plain, unauthenticated traffic from other
     // machines (options::allow_insecure). Refused otherwise.
     bool allow_insecure = false;
@@ -168,6 +172,13 @@ struct stats {
     std::optional<traffic> streamer;
     std::optional<service_broker_stats> service;
 };
+
+// `opts` with the security `cfg` gives the broker's `endpoints`: CURVE (config::curve) on ZeroMQ
+// endpoints, TLS (config::tls) on raw ones, and config::allow_insecure. A raw endpoint of a
+// broker with CURVE and no TLS gets the CURVE, and so is refused by name rather than left plain
+// by mistake, as a raw+tcp:// or raw+udp:// endpoint is with TLS. Throws: zpat::endpoint_error
+// for endpoints that do not parse.
+options secured(const config& cfg, options opts, std::string_view endpoints);
 
 // Renders counters as one JSON object, and in the Prometheus text format.
 std::string to_json(const stats& s);

@@ -1,7 +1,9 @@
 #pragma once
-// Certificates for the TLS tests, made with OpenSSL's API into a directory: two authorities
-// and, signed by the first, a server (localhost, 127.0.0.1), a client and an expired server;
-// signed by the second, a stranger. Elliptic-curve keys (P-256), private keys mode 0600.
+// Throwaway certificates for the TLS tests and `zpat bench --secure` over raw TCP, made with
+// OpenSSL's API into a directory: two authorities and, signed by the first, a server
+// (localhost, 127.0.0.1, ::1), a client and an expired server; signed by the second, a
+// stranger. Elliptic-curve keys (P-256), private keys mode 0600. Never for real use: a real
+// deployment's certificates come from its own authority (docs/security.md).
 
 #include <filesystem>
 

@@ -1,4 +1,4 @@
-#include "support/test_certificates.hpp"
+#include "test_certificates.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -41,7 +41,7 @@ void add_extension(X509* cert, X509* issuer, int nid, const char* value) {
 }
 
 struct certificate_request {
-    const char* common_name;
+    const char* common_name = "";
     bool authority = false;
     const char* alt_names = nullptr;  // "DNS:localhost,IP:127.0.0.1"
     long starts = -3600;              // seconds from now
