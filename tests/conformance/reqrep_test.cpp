@@ -144,6 +144,32 @@ TEST_CASE("a lost reply is recovered by a retry on a fresh connection") {
     CHECK(calls <= requester.last_attempts());
 }
 
+TEST_CASE(
+    "a requester given several servers fails over past one that is down or silent to one "
+    "that answers (Freelance)") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "raw+tcp");
+    CAPTURE(transport);
+    // The first server listed takes requests and never answers; the second is down; the third
+    // answers. Every request is answered, within its attempts, whichever server its turn
+    // starts at.
+    zpat::replier silent("@" + any_endpoint(transport));
+    reserved_port down;
+    zpat::replier live("@" + any_endpoint(transport));
+    serving server(live, echo, 1);
+    const std::string down_endpoint =
+        transport == "ipc" ? absent_endpoint() : down.endpoint(transport);
+    zpat::requester requester(
+        ">" + silent.endpoints()[0] + ",>" + down_endpoint + ",>" + live.endpoints()[0],
+        {.request_timeout = 200ms, .retries = 2});
+    CHECK(requester.endpoints().size() == 3);
+    for (int i = 0; i < 6; ++i) {
+        const auto reply = requester.request(message{"ping", std::to_string(i)});
+        REQUIRE(reply);
+        CHECK(*reply == message{"ping", std::to_string(i)});
+        CHECK(requester.last_attempts() <= 3);
+    }
+}
+
 TEST_CASE("with no server, a request gives up after its retries instead of hanging") {
     zpat::requester requester(absent_endpoint(), {.request_timeout = 50ms, .retries = 2});
     const auto start = std::chrono::steady_clock::now();

@@ -37,11 +37,14 @@ class requester {
     requester& operator=(requester&&) noexcept;
 
     // Sends `request` and waits up to options::request_timeout for the reply. When none comes,
-    // the connection is dropped and reopened and the request sent again, options::retries times.
+    // the connection is dropped and reopened and the request sent again, options::retries times
+    // (the Guide's Lazy Pirate). Given several servers to connect to, each attempt goes to the
+    // next one in turn, so that one server down or silent costs an attempt, not the request
+    // (the Guide's Freelance client, model one); the turn carries on across requests.
     // Returns: the reply, or nullopt when every attempt timed out.
     // Throws: message_size_error when `request` exceeds options::max_message_size;
-    // security_error, with the reason, as soon as a server refuses this CURVE client's
-    // handshake (options::curve), instead of waiting out every attempt.
+    // security_error, with the reason, as soon as a server refuses this client's CURVE or TLS
+    // handshake (options::curve, options::tls), instead of waiting out every attempt.
     std::optional<message> request(const message& request);
     // Attempts made by the last request() (1 when the first one was answered).
     int last_attempts() const noexcept;

@@ -2,46 +2,94 @@
 // reply is stuck waiting for it forever, so on timeout we close it, discarding the request,
 // open a fresh one and send again. A CURVE client that a server refuses is told so at once, as
 // a security_error, instead of waiting out every attempt.
+//
+// Given several servers to connect to, it fails over as the Guide's Freelance client (model
+// one) does: one REQ socket per server, each attempt sent to the next server in turn, so that a
+// server that is down or does not answer costs one attempt and no more. (One REQ socket
+// connected to them all would send each fresh attempt to the same first server again.) The turn
+// goes on from request to request, which spreads the load over the servers that answer.
+
+#include <memory>
 
 #include "zmq_cells.hpp"
 
 namespace zpat::detail {
 namespace {
 
+// Whether each endpoint is a server of its own: several, all connected to.
+bool separate_servers(const std::vector<endpoint>& endpoints) {
+    return endpoints.size() > 1 &&
+           std::all_of(endpoints.begin(), endpoints.end(),
+                       [](const endpoint& ep) { return ep.side == link::connect; });
+}
+
 class zmq_requester final : public requester_impl {
   public:
-    zmq_requester(const std::vector<endpoint>& endpoints, const options& opts)
-        : socket_(zmq::socket_type::req, endpoints, opts) {}
+    zmq_requester(const std::vector<endpoint>& endpoints, const options& opts) {
+        if (separate_servers(endpoints)) {
+            for (const endpoint& ep : endpoints) {
+                servers_.push_back(std::make_unique<zmq_socket>(zmq::socket_type::req,
+                                                                std::vector<endpoint>{ep}, opts));
+            }
+        } else {
+            servers_.push_back(
+                std::make_unique<zmq_socket>(zmq::socket_type::req, endpoints, opts));
+        }
+        for (const auto& server : servers_) {
+            endpoints_.insert(endpoints_.end(), server->endpoints().begin(),
+                              server->endpoints().end());
+        }
+    }
 
     std::optional<message> request(const message& request) override {
-        check_sendable(request, socket_.opts());
-        const int attempts = 1 + std::max(0, socket_.opts().retries);
+        check_sendable(request, opts());
+        const int attempts = 1 + std::max(0, opts().retries);
         for (attempts_ = 1; attempts_ <= attempts; ++attempts_) {
+            zmq_socket& server = *servers_[next_];
+            next_ = (next_ + 1) % servers_.size();
             message reply;
-            if (socket_.send(request) && receive(reply)) {
+            if (server.send(request) && receive(server, reply)) {
                 return reply;
             }
-            socket_.reopen();
+            server.reopen();
         }
         attempts_ = attempts;
         return std::nullopt;
     }
 
     int last_attempts() const noexcept override { return attempts_; }
-    const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
-    connection_counts connections() const override { return socket_.connections(); }
+    const std::vector<std::string>& endpoints() const override { return endpoints_; }
+    connection_counts connections() const override {
+        connection_counts all;
+        for (const auto& server : servers_) {
+            const connection_counts c = server->connections();
+            all.opened += c.opened;
+            all.closed += c.closed;
+            all.refused += c.refused;
+            all.malformed += c.malformed;
+            all.handshake_timeouts += c.handshake_timeouts;
+            all.partial_timeouts += c.partial_timeouts;
+            all.idle_timeouts += c.idle_timeouts;
+            all.over_limits += c.over_limits;
+        }
+        return all;
+    }
 
   private:
-    bool receive(message& reply) {
+    const options& opts() const { return servers_.front()->opts(); }
+
+    static bool receive(zmq_socket& server, message& reply) {
         try {
-            return socket_.receive_unless_refused(reply, socket_.opts().request_timeout);
+            return server.receive_unless_refused(reply, server.opts().request_timeout);
         } catch (const security_error&) {
-            socket_.reopen();  // a REQ socket waiting for a reply takes no next request
+            server.reopen();  // a REQ socket waiting for a reply takes no next request
             throw;
         }
     }
 
-    zmq_socket socket_;
+    std::vector<std::unique_ptr<zmq_socket>> servers_;
+    std::vector<std::string> endpoints_;
+    std::size_t next_ = 0;  // the server the next attempt goes to
     int attempts_ = 0;
 };
 
