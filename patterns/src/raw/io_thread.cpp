@@ -1,5 +1,7 @@
 #include "io_thread.hpp"
 
+#include <openssl/ssl.h>
+
 #include <asio/executor_work_guard.hpp>
 #include <thread>
 
@@ -26,7 +28,12 @@ struct io_thread {
 }  // namespace
 
 asio::io_context& raw_io() {
+    // OpenSSL (raw+tls) keeps state per thread, which the handler it registers for the exit
+    // frees. Started first, OpenSSL ends after the I/O thread has been joined at exit, so that
+    // the thread's state is freed with it rather than lost.
+    static const bool openssl_first = OPENSSL_init_ssl(0, nullptr) == 1;
     static io_thread thread;
+    (void)openssl_first;
     return thread.io;
 }
 
