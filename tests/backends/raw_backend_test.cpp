@@ -321,3 +321,21 @@ TEST_CASE("raw+udp: a subscriber counts what the network lost") {
     CHECK(sub.lost_messages() > 0);
     CHECK(received + 1 + static_cast<int>(sub.lost_messages()) == sent + 1);
 }
+
+TEST_CASE("raw endpoints take IPv6 addresses in brackets and report them so") {
+    for (const std::string scheme : {"raw+tcp", "raw+udp"}) {
+        CAPTURE(scheme);
+        zpat::replier server("@" + scheme + "://[::1]:*");
+        REQUIRE(server.endpoints()[0].starts_with(scheme + "://[::1]:"));
+        zpat::requester client(">" + server.endpoints()[0]);
+        std::thread serving([&] {
+            if (auto request = server.receive(5s)) {
+                server.reply(*request);
+            }
+        });
+        const auto reply = client.request(message{"over IPv6"});
+        serving.join();
+        REQUIRE(reply);
+        CHECK(*reply == message{"over IPv6"});
+    }
+}

@@ -15,6 +15,8 @@ std::pair<std::string, std::string> host_and_port(const endpoint& ep) {
     std::string port = ep.address.substr(colon + 1);
     if (host == "*") {
         host = "0.0.0.0";
+    } else if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);  // an IPv6 address, as URLs write one
     }
     if (port == "*") {
         port = "0";
@@ -45,8 +47,10 @@ std::pair<std::unique_ptr<tcp::acceptor>, std::string> listen_on(asio::io_contex
             ep, ec.category() == asio::system_category() ? ec.value() : 0, ec.message()));
     }
     const auto bound = acceptor->local_endpoint();
-    std::string url =
-        ep.scheme + "://" + bound.address().to_string() + ":" + std::to_string(bound.port());
+    const std::string address = bound.address().to_string();
+    std::string url = ep.scheme + "://" +
+                      (bound.address().is_v6() ? "[" + address + "]" : address) + ":" +
+                      std::to_string(bound.port());
     return {std::move(acceptor), std::move(url)};
 }
 

@@ -16,7 +16,8 @@
 namespace zpat::detail {
 
 // "host:port" of an endpoint whose address the registry has checked, with the wildcards
-// ("*") turned into what the resolver takes.
+// ("*") and an IPv6 address's brackets ("[::1]") turned into what the resolver takes. Also
+// raw+udp's.
 std::pair<std::string, std::string> host_and_port(const endpoint& ep);
 
 // Binds and listens on `ep`. Returns the acceptor and the endpoint's URL with the real address

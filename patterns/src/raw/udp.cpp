@@ -16,6 +16,7 @@
 
 #include "io_thread.hpp"
 #include "seam/registry.hpp"
+#include "tcp_common.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/core/wake_signal.hpp"
 
@@ -100,16 +101,8 @@ channel::channel(const std::vector<endpoint>& endpoints, const options& opts) {
                              std::to_string(endpoints.size()) + ")");
     }
     const endpoint& ep = endpoints.front();
-    const auto colon = ep.address.rfind(':');
-    std::string host = ep.address.substr(0, colon);
-    std::string port = ep.address.substr(colon + 1);
+    const auto [host, port] = host_and_port(ep);
     bound_ = ep.side == link::bind;
-    if (host == "*") {
-        host = "0.0.0.0";
-    }
-    if (port == "*") {
-        port = "0";
-    }
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_DGRAM;
@@ -141,7 +134,9 @@ channel::channel(const std::vector<endpoint>& endpoints, const options& opts) {
     char port_text[NI_MAXSERV];
     ::getnameinfo(reinterpret_cast<sockaddr*>(&local), length, host_text, sizeof host_text,
                   port_text, sizeof port_text, NI_NUMERICHOST | NI_NUMERICSERV);
-    resolved_ = bound_ ? ep.scheme + "://" + host_text + ":" + port_text : ep.url();
+    const std::string bound_host =
+        family == AF_INET6 ? "[" + std::string(host_text) + "]" : std::string(host_text);
+    resolved_ = bound_ ? ep.scheme + "://" + bound_host + ":" + port_text : ep.url();
     state_ = std::make_shared<state>(fd, family, opts);  // the socket owns the descriptor now
     asio::post(raw_io(), [self = state_] { self->read_more(); });
 }
