@@ -106,8 +106,9 @@ struct pipe : std::enable_shared_from_this<pipe> {
     }
 
     asio::ip::tcp::socket socket;
-    // I/O thread, raw+tls: this connection's TLS over `socket`, made anew for each connection.
-    // Handlers keep the stream they run on alive, so a dropped connection's may still finish.
+    // I/O thread, raw+tls: this connection's TLS, made anew for each connection, which takes
+    // the connected `socket` over (leaving it closed, for the next dial or accept). Handlers
+    // keep the stream they run on alive, so a dropped connection's may still finish.
     std::shared_ptr<tls_stream> tls;
     std::vector<char> tls_in;  // what TLS decrypted, for the next read to hand over
     const id_type id;

@@ -60,7 +60,8 @@ void pipe_set::begin(const pipe_ptr& p) {
 // options::handshake_timeout (the limits sweep sees the pipe not ready yet).
 void pipe_set::secure(const pipe_ptr& p) {
     const bool server = p->accepted();
-    p->tls = std::make_shared<tls_stream>(p->socket, server ? *tls_server_ : *tls_client_);
+    p->tls =
+        std::make_shared<tls_stream>(std::move(p->socket), server ? *tls_server_ : *tls_client_);
     if (!server) {
         const auto& tls = opts_.tls;
         expect_server(
@@ -391,6 +392,9 @@ void pipe_set::drop(const pipe_ptr& p, const std::string& reason, bool redial_no
     }
     std::error_code ignored;
     p->socket.close(ignored);
+    if (p->tls) {
+        p->tls->next_layer().close(ignored);
+    }
     p->writing = false;
     p->writing_count = 0;
     room_cv_.notify_all();

@@ -14,7 +14,9 @@
 
 namespace zpat::detail {
 
-using tls_stream = asio::ssl::stream<asio::ip::tcp::socket&>;
+// A connection's TLS, owning its TCP socket: each connection has its own, so that what is left
+// of a dropped one (an operation still finishing) never reads from the next.
+using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
 
 // A context for the server side (a role's bind endpoints) or the client side (its connect
 // endpoints): TLS 1.2 or later, the certificate and key, and whom to verify. Throws:
