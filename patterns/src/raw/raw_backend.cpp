@@ -84,55 +84,42 @@ std::unique_ptr<service_worker_impl> refuse_worker(const std::vector<endpoint>&,
     throw unsupported_error(Refusal(role_kind::service_worker));
 }
 
+// raw+tcp:// and raw+tls:// build the same roles over a byte stream; they differ in name, in the
+// words of their refusals and in their security.
+template <std::string (*Refusal)(role_kind)>
+backend stream_backend(std::string_view name, bool tls) {
+    return {name,
+            wire::max_frames,
+            true,
+            false,
+            tls,
+            !tls,
+            Refusal,
+            make_raw_requester,
+            make_raw_replier,
+            make_raw_pusher,
+            make_raw_puller,
+            make_raw_publisher,
+            make_raw_subscriber,
+            refuse<Refusal, role_kind::service_client, requester_impl>,
+            refuse_worker<Refusal>,
+            make_raw_stream,
+            refuse<Refusal, role_kind::datagram, datagram_impl>,
+            refuse<Refusal, role_kind::router, router_impl>,
+            make_raw_xpublisher,
+            make_raw_xsubscriber,
+            nullptr};
+}
+
 }  // namespace
 
 const backend& raw_tcp_backend() {
-    static const backend table{"raw+tcp",
-                               wire::max_frames,
-                               true,
-                               false,
-                               false,
-                               true,
-                               tcp_refusal,
-                               make_raw_requester,
-                               make_raw_replier,
-                               make_raw_pusher,
-                               make_raw_puller,
-                               make_raw_publisher,
-                               make_raw_subscriber,
-                               refuse<tcp_refusal, role_kind::service_client, requester_impl>,
-                               refuse_worker<tcp_refusal>,
-                               make_raw_stream,
-                               refuse<tcp_refusal, role_kind::datagram, datagram_impl>,
-                               refuse<tcp_refusal, role_kind::router, router_impl>,
-                               make_raw_xpublisher,
-                               make_raw_xsubscriber,
-                               nullptr};
+    static const backend table = stream_backend<tcp_refusal>("raw+tcp", false);
     return table;
 }
 
 const backend& raw_tls_backend() {
-    static const backend table{"raw+tls",
-                               wire::max_frames,
-                               true,
-                               false,
-                               true,
-                               false,
-                               tls_refusal,
-                               make_raw_requester,
-                               make_raw_replier,
-                               make_raw_pusher,
-                               make_raw_puller,
-                               make_raw_publisher,
-                               make_raw_subscriber,
-                               refuse<tls_refusal, role_kind::service_client, requester_impl>,
-                               refuse_worker<tls_refusal>,
-                               make_raw_stream,
-                               refuse<tls_refusal, role_kind::datagram, datagram_impl>,
-                               refuse<tls_refusal, role_kind::router, router_impl>,
-                               make_raw_xpublisher,
-                               make_raw_xsubscriber,
-                               nullptr};
+    static const backend table = stream_backend<tls_refusal>("raw+tls", true);
     return table;
 }
 
