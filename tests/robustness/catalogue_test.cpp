@@ -15,6 +15,7 @@
 
 #include "majordomo_broker.hpp"
 #include "support/plain_socket.hpp"
+#include "support/plain_udp.hpp"
 #include "support/raw_wire_bytes.hpp"
 #include "support/temporary_directory.hpp"
 #include "support/test_support.hpp"
@@ -281,6 +282,35 @@ class arena {
     bool sent_ok_ = true;
 };
 
+// ---- a raw+udp replier ------------------------------------------------------------------------
+
+struct datagram_case {
+    const char* name;
+    std::string bytes;
+};
+
+std::vector<datagram_case> datagram_cases() {
+    const std::string request = udp_datagram('q', 'Q', 7, {"hello"});
+    std::string version_2 = request;
+    version_2[4] = 2;
+    const std::string header = request.substr(0, 16);
+    std::string flagged = header;
+    flagged[7] = 1;  // says a cookie follows, and none does
+    return {
+        {"udp: a datagram shorter than the header", "ZPAT"},
+        {"udp: a datagram without ZPAT", std::string(16, 'X') + request.substr(16)},
+        {"udp: wire version 2", version_2},
+        {"udp: a publisher's datagram at a replier", udp_datagram('p', 'Q', 7, {"hello"})},
+        {"udp: a reply sent to a replier", udp_datagram('r', 'R', 7, {"hello"})},
+        {"udp: a datagram of an unknown kind", udp_datagram('q', 'Z', 7, {"hello"})},
+        {"udp: a cookie flag without the cookie", flagged},
+        {"udp: more frames declared than carried", header + u32(3) + u32(1) + "a"},
+        {"udp: a frame length past the datagram's end", header + u32(1) + u32(1000) + "abc"},
+        {"udp: a request over max_message_size",
+         udp_datagram('q', 'Q', 8, {std::string(2000, 'x')})},
+    };
+}
+
 // ---- the Majordomo broker, driven with frames ----------------------------------------------
 
 namespace mdp = zpat::mdp;
@@ -479,6 +509,38 @@ TEST_CASE(
     }
 }
 
+TEST_CASE(
+    "the catalogue: each malformed datagram at a raw+udp replier is dropped and counted once "
+    "and a well-behaved requester loses nothing",
+    "[robustness][catalogue]") {
+    for (const datagram_case& each : datagram_cases()) {
+        DYNAMIC_SECTION(each.name) {
+            zpat::replier server("@raw+udp://127.0.0.1:*", {.max_message_size = 1024});
+            std::thread serving([&] { server.serve([](message request) { return request; }); });
+            zpat::requester client(">" + server.endpoints()[0]);
+            bool answered = true;
+            std::thread good([&] {
+                for (int i = 0; i < 50; ++i) {
+                    const auto reply = client.request(message{std::to_string(i)});
+                    answered = answered && reply && *reply == message{std::to_string(i)};
+                }
+            });
+            const std::uint64_t before = server.malformed_requests();
+            const std::size_t heap_before = heap_in_use();
+            plain_udp hostile;
+            hostile.send_to(server.endpoints()[0], each.bytes);
+            CHECK(eventually([&] { return server.malformed_requests() == before + 1; },
+                             prompt * slowdown));
+            good.join();
+            server.stop();
+            serving.join();
+            CHECK(answered);
+            CHECK(server.malformed_requests() == before + 1);
+            CHECK(heap_in_use() < heap_before + large);
+        }
+    }
+}
+
 TEST_CASE("docs/robustness.md lists every input of the catalogue", "[robustness][catalogue]") {
     std::ifstream file(ZPAT_DOCS_DIR "/robustness.md");
     REQUIRE(file);
@@ -487,6 +549,11 @@ TEST_CASE("docs/robustness.md lists every input of the catalogue", "[robustness]
     const std::string doc = text.str();
     std::size_t listed = 0;
     for (const wire_case& each : wire_cases()) {
+        CAPTURE(each.name);
+        CHECK(doc.find(std::string("| ") + each.name + " |") != std::string::npos);
+        ++listed;
+    }
+    for (const datagram_case& each : datagram_cases()) {
         CAPTURE(each.name);
         CHECK(doc.find(std::string("| ") + each.name + " |") != std::string::npos);
         ++listed;

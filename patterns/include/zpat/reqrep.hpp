@@ -87,7 +87,9 @@ class replier {
     void stop();
 
     std::uint64_t handler_failures() const noexcept;
-    // Requests discarded because they had no envelope delimiter or were too large.
+    // Requests discarded because they had no envelope delimiter or were too large (ZeroMQ), or
+    // were not zpat requests (raw+udp datagrams). raw+tcp closes such a peer instead, counted
+    // in connections().malformed.
     std::uint64_t malformed_requests() const noexcept;
     const std::vector<std::string>& endpoints() const;
     // What its connections went through (connection_counts.hpp says what each backend

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/log_line.hpp"
 #include "raw_cells.hpp"
 #include "udp.hpp"
 #include "udp_cookie.hpp"
@@ -87,7 +88,7 @@ class raw_udp_replier final : public replier_impl {
     void stop() override { channel_.interrupt(); }
 
     std::uint64_t handler_failures() const noexcept override { return failures_.load(); }
-    std::uint64_t malformed_requests() const noexcept override { return 0; }
+    std::uint64_t malformed_requests() const noexcept override { return malformed_.load(); }
     std::uint64_t oversized_dropped() const noexcept override { return 0; }
     poll_handle handle() const override { return poll_handle::descriptor(channel_.fd()); }
     const std::vector<std::string>& endpoints() const override { return endpoints_; }
@@ -144,9 +145,16 @@ class raw_udp_replier final : public replier_impl {
             }
             auto request = udp::decode(bytes, wire::role::requester, opts_.max_message_size,
                                        opts_.max_message_frames);
-            if (!request || request->what != udp::kind::request ||
-                known_request(*request, sender, bytes.size())) {
-                continue;  // not a request, or a retry (one that came before the first was read)
+            if (!request || request->what != udp::kind::request) {
+                malformed_.fetch_add(1);
+                std::lock_guard lock(mutex_);  // a pool's threads may take requests side by side
+                malformed_log_.say("replier", "dropped a datagram from " +
+                                                  udp::channel::text(sender) +
+                                                  ": not a zpat request (docs/wire-format.md, 5)");
+                continue;
+            }
+            if (known_request(*request, sender, bytes.size())) {
+                continue;  // a retry (one that came before the first was read)
             }
             const auto verdict = request->cookie ? check_.check(sender, *request->cookie)
                                                  : udp::address_check::verdict::bad;
@@ -234,6 +242,8 @@ class raw_udp_replier final : public replier_impl {
     bool pending_ = false;
     key pending_key_;
     std::atomic<std::uint64_t> failures_{0};
+    std::atomic<std::uint64_t> malformed_{0};  // datagrams that were not requests
+    throttled_log malformed_log_;              // guarded by mutex_
 };
 
 }  // namespace
