@@ -12,6 +12,8 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "broker_bench.hpp"
 #include "test_certificates.hpp"
 #include "zpat/zpat.hpp"
@@ -256,6 +258,12 @@ void refuse_unmeasurable(const settings& s) {
             "broker-pubsub over inproc: the broker has a ZeroMQ context of its own, which "
             "an inproc peer outside it cannot reach; use tcp, ipc or raw+tcp");
     }
+    if (s.json && s.shape == pattern::broker_mdp) {
+        throw unsupported_error(
+            "--json with broker-mdp: its measurements (latency, and requests per second with 1 "
+            "and 4 workers) have no JSON form yet; --json covers pipeline, pubsub, reqrep and "
+            "broker-pubsub");
+    }
     if (s.shape == pattern::broker_mdp && s.transport != "tcp") {
         throw unsupported_error("broker-mdp over " + s.transport +
                                 ": the Majordomo benchmark runs over tcp only");
@@ -329,12 +337,73 @@ void print_rounds(const std::vector<result>& bare_rounds, const std::vector<resu
     }
 }
 
+// The name `zpat bench` takes for the shape.
+const char* key_of(pattern p) {
+    switch (p) {
+        case pattern::pipeline:
+            return "pipeline";
+        case pattern::pubsub:
+            return "pubsub";
+        case pattern::reqrep:
+            return "reqrep";
+        case pattern::broker_pubsub:
+            return "broker-pubsub";
+        case pattern::broker_mdp:
+            return "broker-mdp";
+    }
+    return "";
+}
+
+const char* base_label_of(const settings& s) {
+    return s.secure ? "zpat" : "bare libzmq";
+}
+const char* our_label_of(const settings& s) {
+    return !s.secure ? "zpat" : s.transport == "raw+tls" ? "zpat + TLS" : "zpat + CURVE";
+}
+
+// The same figures as report() prints, as one JSON object on one line.
+int report_json(const settings& s, const settings& baseline, const summary& b, const summary& z) {
+    const double megabytes = static_cast<double>(s.message_size) / 1e6;
+    const auto side = [&](const char* label, const std::string& transport, const summary& row) {
+        nlohmann::json out{{"label", label},
+                           {"transport", transport},
+                           {"messages_per_second", row.messages_per_second},
+                           {"best_messages_per_second", row.best_per_second},
+                           {"megabytes_per_second", row.messages_per_second * megabytes},
+                           {"cpu_us_per_message", row.cpu_us_per_message},
+                           {"least_delivered", row.least_delivered}};
+        if (s.shape == pattern::reqrep) {
+            out["p50_us"] = row.p50_us;
+            out["p99_us"] = row.p99_us;
+        }
+        return out;
+    };
+    nlohmann::json ratios{{"throughput", z.messages_per_second / b.messages_per_second},
+                          {"best_rounds", z.best_per_second / b.best_per_second},
+                          {"cpu_per_message", z.cpu_us_per_message / b.cpu_us_per_message}};
+    if (s.shape == pattern::reqrep) {
+        ratios["p50_latency"] = z.p50_us / b.p50_us;
+    }
+    const bool lossless = b.least_delivered == s.count && z.least_delivered == s.count;
+    const nlohmann::json out{
+        {"shape", key_of(s.shape)},
+        {"message_size", s.message_size},
+        {"count", s.count},
+        {"rounds", s.rounds},
+        {"baseline",
+         side(base_label_of(s),
+              s.secure || baseline.transport != "raw+tcp" ? baseline.transport : "tcp", b)},
+        {"measured", side(our_label_of(s), s.transport, z)},
+        {"ratios", ratios},
+        {"lossless", lossless}};
+    std::printf("%s\n", out.dump().c_str());
+    return lossless ? 0 : 1;
+}
+
 // Prints the table and the ratios. Returns the exit status: 1 when a message went missing.
 int report(const settings& s, const summary& b, const summary& z) {
-    const char* const base_label = s.secure ? "zpat" : "bare libzmq";
-    const char* const our_label = !s.secure                  ? "zpat"
-                                  : s.transport == "raw+tls" ? "zpat + TLS"
-                                                             : "zpat + CURVE";
+    const char* const base_label = base_label_of(s);
+    const char* const our_label = our_label_of(s);
     const bool reqrep = s.shape == pattern::reqrep;
     const double megabytes = static_cast<double>(s.message_size) / 1e6;
     std::printf("  %-14s %14s %10s %12s", "", "msgs/s", "MB/s", "CPU us/msg");
@@ -365,6 +434,34 @@ int report(const settings& s, const summary& b, const summary& z) {
     return lossless ? 0 : 1;
 }
 
+// Runs `rounds` of each side, alternating which goes first so that neither always gets the
+// warmer machine; shows the rounds done on stderr when it is a terminal (a log or a pipe gets
+// the results alone).
+std::pair<std::vector<result>, std::vector<result>> interleaved(const settings& baseline,
+                                                                runner bare, const settings& s,
+                                                                runner ours,
+                                                                const std::string& payload) {
+    const bool progress = ::isatty(STDERR_FILENO) == 1;
+    std::vector<result> bare_rounds;
+    std::vector<result> zpat_rounds;
+    for (int round = 0; round < s.rounds; ++round) {
+        if (round % 2 == 0) {
+            bare_rounds.push_back(bare(baseline, payload));
+            zpat_rounds.push_back(ours(s, payload));
+        } else {
+            zpat_rounds.push_back(ours(s, payload));
+            bare_rounds.push_back(bare(baseline, payload));
+        }
+        if (progress) {
+            std::fprintf(stderr, "\r  round %d of %d", round + 1, s.rounds);
+        }
+    }
+    if (progress) {
+        std::fprintf(stderr, "\r%*s\r", 24, "");
+    }
+    return {std::move(bare_rounds), std::move(zpat_rounds)};
+}
+
 }  // namespace
 
 int run(const settings& requested) {
@@ -392,24 +489,18 @@ int run(const settings& requested) {
         bare = ours;
         s.transport = tls ? "raw+tls" : s.transport;
     }
-    std::printf("%s over %s%s: %zu-byte messages, %ld per round, median of %d rounds\n",
-                name_of(s.shape), baseline.transport.c_str(),
-                !s.secure ? ""
-                : tls     ? ", TLS (raw+tls) against none"
-                          : ", CURVE against none",
-                s.message_size, s.count, s.rounds);
-    std::fflush(stdout);
-    std::vector<result> bare_rounds;
-    std::vector<result> zpat_rounds;
-    for (int round = 0; round < s.rounds; ++round) {
-        // Alternate which side goes first, so neither always gets the warmer machine.
-        if (round % 2 == 0) {
-            bare_rounds.push_back(bare(baseline, payload));
-            zpat_rounds.push_back(ours(s, payload));
-        } else {
-            zpat_rounds.push_back(ours(s, payload));
-            bare_rounds.push_back(bare(baseline, payload));
-        }
+    if (!s.json) {
+        std::printf("%s over %s%s: %zu-byte messages, %ld per round, median of %d rounds\n",
+                    name_of(s.shape), baseline.transport.c_str(),
+                    !s.secure ? ""
+                    : tls     ? ", TLS (raw+tls) against none"
+                              : ", CURVE against none",
+                    s.message_size, s.count, s.rounds);
+        std::fflush(stdout);
+    }
+    auto [bare_rounds, zpat_rounds] = interleaved(baseline, bare, s, ours, payload);
+    if (s.json) {
+        return report_json(s, baseline, summarise(bare_rounds), summarise(zpat_rounds));
     }
     if (s.show_rounds) {
         print_rounds(bare_rounds, zpat_rounds);

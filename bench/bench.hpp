@@ -22,6 +22,9 @@ struct settings {
     // (raw+tcp measured as raw+tls, throwaway certificates) against zpat without security,
     // instead of zpat against bare libzmq: what security costs.
     bool secure = false;
+    // Print one JSON object (the settings, both sides' figures and the ratios) instead of the
+    // table, for comparing and plotting runs. Not for broker-mdp, which refuses it.
+    bool json = false;
 };
 
 // Runs the benchmark and prints the table to stdout. Returns: 0, or 1 when a run lost messages

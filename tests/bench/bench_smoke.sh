@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark harness, every shape once and briefly: it must run and lose nothing (zpat bench
 # exits 1 when a lossless run lost messages or a request went unanswered), and a comparison across
-# different transports is refused by name. The figures themselves are for `./dev bench`.
+# different transports is refused by name; --json prints what the table says as JSON. The figures
+# themselves are for `./dev bench`.
 #   usage: bench_smoke.sh PATH_TO_ZPAT
 set -euo pipefail
 zpat=$1
@@ -15,6 +16,16 @@ for shape in pipeline pubsub reqrep; do
     grep -q "zpat + CURVE / zpat" <<<"$secured" || { echo "bench_smoke.sh: --secure $shape: $secured" >&2; exit 1; }
     secured=$("$zpat" bench "$shape" --secure --backend raw -n 400 -r 1)
     grep -q "zpat + TLS / zpat" <<<"$secured" || { echo "bench_smoke.sh: --secure --backend raw $shape: $secured" >&2; exit 1; }
+done
+# --json: one object a run, with both sides and the ratios.
+for shape in pipeline reqrep broker-pubsub; do
+    "$zpat" bench "$shape" -n 400 -r 1 --json | python3 -c '
+import json, sys
+run = json.load(sys.stdin)
+assert run["shape"] == sys.argv[1] and run["lossless"] is True, run
+assert run["measured"]["least_delivered"] == 400 and run["ratios"]["throughput"] > 0, run
+assert ("p50_latency" in run["ratios"]) == (sys.argv[1] == "reqrep"), run
+' "$shape" || { echo "bench_smoke.sh: --json $shape" >&2; exit 1; }
 done
 status=0
 refusal=$("$zpat" bench broker-pubsub --transport inproc -r 1 2>&1) || status=$?

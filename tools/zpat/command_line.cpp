@@ -248,6 +248,9 @@ void define_bench(CLI::App& app, zpat::bench::settings& bench, std::string& benc
         ->excludes("--transport");
     bench_cmd->add_flag("--rounds-detail", bench.show_rounds,
                         "Print every round's rate, to judge the spread");
+    bench_cmd->add_flag("--json", bench.json,
+                        "Print the results as one JSON object (settings, both sides, ratios) "
+                        "instead of the table");
     bench_cmd->add_flag("--secure", bench.secure,
                         "Measure zpat with CURVE (tcp, ipc) or TLS (raw+tcp, as raw+tls) "
                         "against zpat without security (pipeline, pubsub, reqrep): what "
