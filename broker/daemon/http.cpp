@@ -50,6 +50,46 @@ constexpr std::chrono::seconds io_timeout{1};
 constexpr std::size_t serving_threads = 64;
 constexpr std::size_t waiting_connections = 64;
 
+// /connz pages, as nats-server's: 1024 connections unless ?limit= asks for others, at most
+// 10,000 in one answer.
+constexpr std::size_t default_connz_limit = 1024;
+constexpr std::size_t max_connz_limit = 10000;
+
+// Reads the query parameter `name` into `value` when the request has it. Returns "", or what is
+// wrong with it: not a whole number, or over `max`.
+std::string page_parameter(const httplib::Request& req, const std::string& name, std::size_t& value,
+                           std::size_t max) {
+    if (!req.has_param(name.c_str())) {
+        return {};
+    }
+    const std::string text = req.get_param_value(name.c_str());
+    std::size_t parsed = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || parsed > max) {
+        return name + " must be a whole number" +
+               (max == SIZE_MAX ? "" : " from 0 to " + std::to_string(max)) + ", not '" + text +
+               "'\n";
+    }
+    value = parsed;
+    return {};
+}
+
+// GET /connz[?offset=N][&limit=M]: a page of the broker's connections, or 400 and why not.
+void serve_connz(const broker& source, const httplib::Request& req, httplib::Response& res) {
+    std::size_t offset = 0;
+    std::size_t limit = default_connz_limit;
+    std::string bad = page_parameter(req, "offset", offset, SIZE_MAX);
+    if (bad.empty()) {
+        bad = page_parameter(req, "limit", limit, max_connz_limit);
+    }
+    if (!bad.empty()) {
+        res.status = 400;
+        res.set_content(bad, "text/plain");
+        return;
+    }
+    res.set_content(connz_json(source.connections(), offset, limit), "application/json");
+}
+
 // cpp-httplib's pool queues accepted connections without bound; this one makes the accepting
 // thread wait while `waiting_connections` are queued.
 class bounded_pool final : public httplib::TaskQueue {
@@ -242,6 +282,9 @@ http_endpoint::http_endpoint(const http_address& address, const broker& source, 
         res.status = body.empty() ? 404 : 200;
         res.set_content(body.empty() ? "no forwarder runs\n" : body,
                         body.empty() ? "text/plain" : "application/json");
+    });
+    impl_->server.Get("/connz", [&source](const httplib::Request& req, httplib::Response& res) {
+        serve_connz(source, req, res);
     });
     // For load balancers and supervisors: 200 while every device runs, 503 and why not.
     impl_->server.Get("/healthz", [&source](const httplib::Request&, httplib::Response& res) {

@@ -1,7 +1,7 @@
 #pragma once
 // The optional HTTP view of the broker: GET / (a live dashboard, daemon/dashboard.html), GET
 // /stats (JSON), GET /metrics (Prometheus text format), GET /healthz (200 "ok", or 503 and why
-// not), GET /varz and /subsz (varz.hpp), served by cpp-httplib on its own threads until
+// not), GET /varz, /subsz and /connz (varz.hpp), served by cpp-httplib on its own threads until
 // destroyed.
 
 #include <memory>

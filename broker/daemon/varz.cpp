@@ -79,7 +79,44 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
     return text;
 }
 
+json connection_json(const device_connection& d, std::chrono::system_clock::time_point now) {
+    const connection_info& c = d.connection;
+    json out = {{"device", d.device},
+                {"side", d.side},
+                {"peer", c.peer},
+                {"endpoint", c.endpoint},
+                {"peer_role", c.peer_role},
+                {"since", rfc3339(c.since)},
+                {"uptime_seconds",
+                 std::chrono::duration_cast<std::chrono::seconds>(now - c.since).count()}};
+    if (c.traffic) {
+        out["messages_in"] = c.traffic->messages_in;
+        out["bytes_in"] = c.traffic->bytes_in;
+        out["messages_out"] = c.traffic->messages_out;
+        out["bytes_out"] = c.traffic->bytes_out;
+    } else {
+        out["traffic"] = nullptr;  // libzmq does not count per connection
+    }
+    return out;
+}
+
 }  // namespace
+
+std::string connz_json(const std::vector<device_connection>& all, std::size_t offset,
+                       std::size_t limit) {
+    const auto now = std::chrono::system_clock::now();
+    json listed = json::array();
+    for (std::size_t i = offset; i < all.size() && listed.size() < limit; ++i) {
+        listed.push_back(connection_json(all[i], now));
+    }
+    const json out = {{"now", rfc3339(now)},
+                      {"total", all.size()},
+                      {"offset", offset},
+                      {"limit", limit},
+                      {"num_connections", listed.size()},
+                      {"connections", listed}};
+    return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
 
 std::string varz_json(const stats& s, const server_info& info) {
     const auto now = std::chrono::system_clock::now();
@@ -123,7 +160,7 @@ std::string subsz_json(const stats& s) {
                       {"cached_topics", s.forwarder->cached_topics},
                       {"cached_bytes", s.forwarder->cached_bytes},
                       {"topics", topics}};
-    return out.dump(2) + "\n";
+    return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";  // topics are bytes
 }
 
 }  // namespace zpat::broker

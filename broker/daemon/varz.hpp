@@ -1,10 +1,12 @@
 #pragma once
 // The detail pages of the HTTP view, named as nats-server names its own: /varz (the server:
 // version, uptime, memory, descriptors, open connections and the settings in effect) and
-// /subsz (the forwarder's subscriptions), each one JSON object.
+// /subsz (the forwarder's subscriptions) and /connz (every connection), each one JSON object.
 
 #include <chrono>
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include "zpat/broker/broker.hpp"
 
@@ -18,5 +20,10 @@ struct server_info {
 std::string varz_json(const stats& s, const server_info& info);
 // Returns an empty string when no forwarder runs.
 std::string subsz_json(const stats& s);
+// /connz: the connections of every device, `limit` of them from the `offset`th on, with the
+// total; each with its device, side, peer, endpoint, peer role, since when and traffic (null
+// where the backend does not count per connection: ZeroMQ).
+std::string connz_json(const std::vector<device_connection>& all, std::size_t offset,
+                       std::size_t limit);
 
 }  // namespace zpat::broker

@@ -78,6 +78,14 @@ struct broker::impl {
         return s;
     }
 
+    std::vector<device_connection> connections() const {
+        std::vector<device_connection> all;
+        for (const detail::device* d : devices()) {
+            d->list_connections(all);
+        }
+        return all;
+    }
+
     // Answers "json" (the default) or "prometheus" on the stats endpoint.
     message answer_stats(const message& request) const {
         const zpat::broker::stats s = snapshot();
@@ -142,6 +150,10 @@ void broker::wait() {
 
 stats broker::counters() const {
     return impl_->snapshot();
+}
+
+std::vector<device_connection> broker::connections() const {
+    return impl_->connections();
 }
 
 std::string broker::trouble() const {

@@ -16,6 +16,13 @@ traffic traffic_counters::snapshot() const {
                    .backend_connections = {}};
 }
 
+void add_connections(std::vector<device_connection>& into, const char* device, const char* side,
+                     std::vector<connection_info> connections) {
+    for (connection_info& c : connections) {
+        into.push_back({device, side, std::move(c)});
+    }
+}
+
 std::string bind_by_default(std::string_view endpoints) {
     std::string out;
     std::size_t start = 0;

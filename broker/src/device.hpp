@@ -82,6 +82,10 @@ class readiness {
     zpat::poller poller_;
 };
 
+// Appends `connections`, one side of `device`, to `into`.
+void add_connections(std::vector<device_connection>& into, const char* device, const char* side,
+                     std::vector<connection_info> connections);
+
 // Endpoints a device binds unless the user wrote '>' (connect) or '@' before them.
 std::string bind_by_default(std::string_view endpoints);
 
@@ -154,6 +158,8 @@ class device {
     virtual void run(const stop_token& stop) = 0;
     // Adds this device's counters to `into`; safe from any thread.
     virtual void report(stats& into) const = 0;
+    // Appends this device's open connections to `into`; safe from any thread.
+    virtual void list_connections(std::vector<device_connection>& into) const = 0;
     // The addresses in use on each side (the service broker has only a frontend).
     virtual std::vector<std::string> frontend() const = 0;
     virtual std::vector<std::string> backend() const { return {}; }

@@ -71,6 +71,9 @@ struct side {
     connection_counts connections() const {
         return rich ? rich->connections() : plain->connections();
     }
+    std::vector<connection_info> open_connections() const {
+        return rich ? rich->open_connections() : plain->open_connections();
+    }
 };
 
 using upstream = side<xsubscriber, subscriber>;
@@ -152,6 +155,10 @@ class forwarder final : public device {
         snapshot.backend_connections = backend_.connections();
         into.forwarder = forwarder_stats{snapshot, topics_.read(), cached_.get(),
                                          cached_bytes_.get(), uncached_.get()};
+    }
+    void list_connections(std::vector<device_connection>& into) const override {
+        add_connections(into, "forwarder", "frontend", frontend_.open_connections());
+        add_connections(into, "forwarder", "backend", backend_.open_connections());
     }
     std::vector<std::string> frontend() const override { return frontend_.endpoints(); }
     std::vector<std::string> backend() const override { return backend_.endpoints(); }

@@ -95,6 +95,9 @@ class service_broker final : public device {
                                             counted.workers_refused.get(),
                                             counted.calls_refused.get()};
     }
+    void list_connections(std::vector<device_connection>& into) const override {
+        add_connections(into, "service", "frontend", socket_.open_connections());
+    }
     std::vector<std::string> frontend() const override { return socket_.endpoints(); }
 
   private:

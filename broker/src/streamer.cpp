@@ -36,6 +36,10 @@ class streamer final : public device {
         snapshot.backend_connections = backend_.connections();
         into.streamer = snapshot;
     }
+    void list_connections(std::vector<device_connection>& into) const override {
+        add_connections(into, "streamer", "frontend", frontend_.open_connections());
+        add_connections(into, "streamer", "backend", backend_.open_connections());
+    }
     std::vector<std::string> frontend() const override { return frontend_.endpoints(); }
     std::vector<std::string> backend() const override { return backend_.endpoints(); }
 

@@ -1,6 +1,6 @@
 """zpat-broker's dashboard, loaded by a real browser (headless Chromium) against a broker under
 load: the page is self-contained, its numbers change as traffic flows and agree with /stats,
-and a screenshot of it is saved. /varz and /subsz describe the same broker.
+and a screenshot of it is saved. /varz, /subsz and /connz describe the same broker.
 
 Run with Debian's system python3 (python3-zmq):
     dashboard_check.py PATH_TO_ZPAT_BROKER PATH_TO_ZPAT SCREENSHOT.png
@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import zmq
@@ -152,6 +153,30 @@ def main():
         subsz = json.loads(get(authority, "/subsz"))
         assert subsz["subscriptions"] == 1 and subsz["prefixes"] == 1, subsz
         assert subsz["topics"][0]["prefix"] == "weather" and subsz["topics"][0]["messages"] > 0
+
+        # /connz: every connection, with its device, side, peer and endpoint; ZeroMQ endpoints
+        # do not count per connection.
+        connz = json.loads(get(authority, "/connz"))
+        assert connz["total"] == connz["num_connections"] == len(connz["connections"]), connz
+        forwarded_by = [c for c in connz["connections"] if c["device"] == "forwarder"]
+        assert sorted(c["side"] for c in forwarded_by) == ["backend", "frontend"], connz
+        for c in forwarded_by:
+            assert re.fullmatch(r"127\.0\.0\.1:\d+", c["peer"]) and c["traffic"] is None, c
+            assert c["endpoint"] == (frontend if c["side"] == "frontend" else backend), c
+            assert re.match(r"\d{4}-\d\d-\d\dT", c["since"]) and c["uptime_seconds"] >= 0, c
+        assert sum(c["device"] == "service" for c in connz["connections"]) >= 2, connz
+        one = json.loads(get(authority, "/connz?offset=1&limit=1"))
+        assert one["num_connections"] == 1 and one["connections"][0] == connz["connections"][1]
+        for bad in ("limit=x", "limit=10001", "offset=-1"):
+            try:
+                get(authority, "/connz?" + bad)
+                raise AssertionError(f"/connz?{bad} was answered")
+            except urllib.error.HTTPError as e:
+                assert e.code == 400 and "must be a whole number" in e.read().decode(), bad
+        # The page lists them too.
+        dom = page(authority)
+        for c in forwarded_by:
+            assert f">{c['peer']}<" in dom, (c["peer"], dom[:3000])
 
         shot = subprocess.run(CHROMIUM + ["--virtual-time-budget=8000", "--window-size=1200,1150",
                                           f"--screenshot={SCREENSHOT}", f"http://{authority}/"],

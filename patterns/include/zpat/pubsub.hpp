@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "zpat/core/connection_counts.hpp"
+#include "zpat/core/connection_info.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
 #include "zpat/core/poll_handle.hpp"
@@ -60,6 +61,9 @@ class publisher {
     // What its connections went through (connection_counts.hpp says what each backend
     // counts). Thread-safe.
     connection_counts connections() const;
+    // Its connections open now: peer, endpoint, since when and, on raw TCP, what each carried
+    // (connection_info.hpp). Thread-safe.
+    std::vector<connection_info> open_connections() const;
 
   private:
     friend class relay;
@@ -95,6 +99,9 @@ class subscriber {
     // What its connections went through (connection_counts.hpp says what each backend
     // counts). Thread-safe.
     connection_counts connections() const;
+    // Its connections open now: peer, endpoint, since when and, on raw TCP, what each carried
+    // (connection_info.hpp). Thread-safe.
+    std::vector<connection_info> open_connections() const;
     detail::poll_handle poll_handle() const;
 
   private:
@@ -140,6 +147,9 @@ class xpublisher {
     const std::vector<std::string>& endpoints() const;
     // What its connections went through (connection_counts.hpp). Thread-safe.
     connection_counts connections() const;
+    // Its connections open now: peer, endpoint, since when and, on raw TCP, what each carried
+    // (connection_info.hpp). Thread-safe.
+    std::vector<connection_info> open_connections() const;
     // Readable while subscription messages wait (for zpat::poller).
     detail::poll_handle poll_handle() const;
 
@@ -170,6 +180,9 @@ class xsubscriber {
     const std::vector<std::string>& endpoints() const;
     // What its connections went through (connection_counts.hpp). Thread-safe.
     connection_counts connections() const;
+    // Its connections open now: peer, endpoint, since when and, on raw TCP, what each carried
+    // (connection_info.hpp). Thread-safe.
+    std::vector<connection_info> open_connections() const;
     detail::poll_handle poll_handle() const;
 
   private:

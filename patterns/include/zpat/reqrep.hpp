@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "zpat/core/connection_counts.hpp"
+#include "zpat/core/connection_info.hpp"
 #include "zpat/core/handler.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
@@ -54,6 +55,9 @@ class requester {
     // What its connections went through (connection_counts.hpp says what each backend
     // counts). Thread-safe.
     connection_counts connections() const;
+    // Its connections open now: peer, endpoint, since when and, on raw TCP, what each carried
+    // (connection_info.hpp). Thread-safe.
+    std::vector<connection_info> open_connections() const;
 
   private:
     std::unique_ptr<detail::requester_impl> impl_;
@@ -95,6 +99,9 @@ class replier {
     // What its connections went through (connection_counts.hpp says what each backend
     // counts). Thread-safe.
     connection_counts connections() const;
+    // Its connections open now: peer, endpoint, since when and, on raw TCP, what each carried
+    // (connection_info.hpp). Thread-safe.
+    std::vector<connection_info> open_connections() const;
     detail::poll_handle poll_handle() const;
 
   private:

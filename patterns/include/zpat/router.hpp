@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "zpat/core/connection_counts.hpp"
+#include "zpat/core/connection_info.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
 #include "zpat/core/poll_handle.hpp"
@@ -56,6 +57,9 @@ class router {
     const std::vector<std::string>& endpoints() const;
     // What its connections went through (connection_counts.hpp). Thread-safe.
     connection_counts connections() const;
+    // Its connections open now: peer, endpoint, since when and, on raw TCP, what each carried
+    // (connection_info.hpp). Thread-safe.
+    std::vector<connection_info> open_connections() const;
     detail::poll_handle poll_handle() const;
 
   private:

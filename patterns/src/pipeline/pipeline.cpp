@@ -24,6 +24,10 @@ connection_counts pusher::connections() const {
     return impl_->connections();
 }
 
+std::vector<connection_info> pusher::open_connections() const {
+    return impl_->open_connections();
+}
+
 puller::puller(std::string_view endpoints, const options& opts) {
     auto [owner, list] = detail::resolve(endpoints, link::bind, opts);
     impl_ = owner->make_puller(list, opts);
@@ -47,6 +51,10 @@ const std::vector<std::string>& puller::endpoints() const {
 
 connection_counts puller::connections() const {
     return impl_->connections();
+}
+
+std::vector<connection_info> puller::open_connections() const {
+    return impl_->open_connections();
 }
 detail::poll_handle puller::poll_handle() const {
     return impl_->handle();

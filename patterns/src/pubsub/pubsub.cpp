@@ -36,6 +36,10 @@ connection_counts publisher::connections() const {
     return impl_->connections();
 }
 
+std::vector<connection_info> publisher::open_connections() const {
+    return impl_->open_connections();
+}
+
 subscriber::subscriber(std::string_view endpoints, std::initializer_list<std::string_view> topics,
                        const options& opts) {
     auto [owner, list] = detail::resolve(endpoints, link::connect, opts);
@@ -73,6 +77,10 @@ const std::vector<std::string>& subscriber::endpoints() const {
 connection_counts subscriber::connections() const {
     return impl_->connections();
 }
+
+std::vector<connection_info> subscriber::open_connections() const {
+    return impl_->open_connections();
+}
 detail::poll_handle subscriber::poll_handle() const {
     return impl_->handle();
 }
@@ -100,6 +108,10 @@ std::uint64_t xpublisher::dropped() const {
 }
 connection_counts xpublisher::connections() const {
     return impl_->connections();
+}
+
+std::vector<connection_info> xpublisher::open_connections() const {
+    return impl_->open_connections();
 }
 const std::vector<std::string>& xpublisher::endpoints() const {
     return impl_->endpoints();
@@ -133,6 +145,10 @@ std::uint64_t xsubscriber::oversized_dropped() const noexcept {
 }
 connection_counts xsubscriber::connections() const {
     return impl_->connections();
+}
+
+std::vector<connection_info> xsubscriber::open_connections() const {
+    return impl_->open_connections();
 }
 const std::vector<std::string>& xsubscriber::endpoints() const {
     return impl_->endpoints();

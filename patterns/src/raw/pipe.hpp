@@ -8,6 +8,7 @@
 // Threads: the fields marked "I/O thread" belong to the raw I/O thread; those marked "locked"
 // are guarded by the owning pipe_set's mutex.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -22,6 +23,7 @@
 #include "connection_limits.hpp"
 #include "tls_context.hpp"
 #include "wire.hpp"
+#include "zpat/core/connection_info.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
 
@@ -147,6 +149,12 @@ struct pipe : std::enable_shared_from_this<pipe> {
     bool stale = false;    // a requester's reset() dropped it: what it still delivers is discarded
     bool closing = false;  // to be closed once its queue is written, and not redialled
     std::size_t subscriptions = 0;  // a publisher's: what this subscriber holds now
+    // This connection as open_connections() shows it, from its greeting on: the peer's
+    // "address:port", the endpoint it came through, since when, and what it carried.
+    std::string peer_address;
+    std::string via;
+    std::chrono::system_clock::time_point since{};
+    connection_traffic carried;
 };
 using pipe_ptr = std::shared_ptr<pipe>;
 

@@ -45,8 +45,7 @@ void pipe_set::begin(const pipe_ptr& p) {
     std::error_code ignored;
     p->socket.set_option(tcp::no_delay(true), ignored);
     p->socket.non_blocking(true, ignored);  // read_more() reads once the socket is readable
-    const auto remote = p->socket.remote_endpoint(ignored);
-    p->remote = remote.address().to_string() + ":" + std::to_string(remote.port());
+    p->remote = address_text(p->socket.remote_endpoint(ignored));
     p->writing_count = 0;
     p->out_written = 0;
     if (tls_server_ || tls_client_) {
@@ -151,6 +150,10 @@ void pipe_set::write_queued(const pipe_ptr& p) {
     bool done = false;  // closing, and everything is written
     {
         std::lock_guard lock(mutex_);
+        if (p->writing_count > 0) {  // out_bytes, all written
+            p->carried.messages_out += p->writing_count;
+            p->carried.bytes_out += p->out_bytes.size();
+        }
         unsent_ -= std::exchange(p->writing_count, 0);
         if (p->ready) {
             more = p->take_queued();
@@ -232,7 +235,7 @@ bool pipe_set::take_input(const pipe_ptr& p, std::string_view data) {
         }
         p->stock[0].truncate(0);
         p->stock[0].push_back(data);
-        return deliver(p, 1);
+        return deliver(p, 1, data.size());
     }
     if (!p->ready) {
         if (!take_greeting(p, data)) {
@@ -245,6 +248,7 @@ bool pipe_set::take_input(const pipe_ptr& p, std::string_view data) {
     // Decode everything that has arrived, then hand it over under one lock: a read of many
     // small messages costs one lock and one wake-up, not one per message. A message is built in
     // p->partial, its frames copied once from the read, and swapped into the stock when whole.
+    const std::size_t bytes = data.size();
     const bool was_mid_message = p->decoder.mid_message();
     bool ok = true;
     std::size_t decoded = 0;
@@ -259,7 +263,7 @@ bool pipe_set::take_input(const pipe_ptr& p, std::string_view data) {
         }
         std::swap(p->partial, p->stock[decoded++]);  // the stock's storage builds the next one
     }
-    if (!deliver(p, decoded)) {
+    if (!deliver(p, decoded, bytes)) {
         return false;
     }
     if (!ok) {
@@ -298,6 +302,9 @@ void pipe_set::greeted(const pipe_ptr& p) {
     {
         std::lock_guard lock(mutex_);
         p->live = true;
+        p->peer_address = p->remote;
+        p->since = std::chrono::system_clock::now();
+        p->carried = {};
         if (p->accepted()) {
             peers_.push_back(p);
         } else {
@@ -309,12 +316,14 @@ void pipe_set::greeted(const pipe_ptr& p) {
     write_queued(p);
 }
 
-// Hands the first `decoded` messages of p->stock to the role. Returns false when `p` was
-// dropped for what it sent.
-bool pipe_set::deliver(const pipe_ptr& p, std::size_t decoded) {
+// Hands the first `decoded` messages of p->stock, from a read of `bytes`, to the role. Returns
+// false when `p` was dropped for what it sent.
+bool pipe_set::deliver(const pipe_ptr& p, std::size_t decoded, std::size_t bytes) {
     drop_reason reason;
     {
         std::lock_guard lock(mutex_);
+        p->carried.messages_in += decoded;
+        p->carried.bytes_in += bytes;
         reason = events_->arrived(*p, decoded);
     }
     if (reason.why == nullptr) {

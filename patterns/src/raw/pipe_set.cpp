@@ -71,12 +71,14 @@ pipe_set::pipe_set(wire::role self, std::vector<endpoint> endpoints, const optio
         if (ep.side == link::connect) {
             resolved_.push_back(ep.url());
             slots_.back() = make_pipe(static_cast<int>(i));
+            slots_.back()->via = resolved_.back();
             peers_.push_back(slots_.back());
             continue;
         }
         auto [acceptor, url] = listen_on(io_, ep);
-        resolved_.push_back(std::move(url));
+        resolved_.push_back(url);
         acceptors_.push_back(std::move(acceptor));
+        acceptor_urls_.push_back(std::move(url));
     }
 }
 
@@ -132,6 +134,22 @@ connection_counts pipe_set::counts() const {
             .over_limits = c.over_limits.load()};
 }
 
+std::vector<connection_info> pipe_set::describe() const {
+    const char* peer_role = framed_ ? wire::role_name(wire::peer_of(self_)) : "";
+    std::vector<connection_info> open;
+    std::lock_guard lock(mutex_);
+    for (const pipe_ptr& p : peers_) {
+        if (p->live) {
+            open.push_back({.peer = p->peer_address,
+                            .endpoint = p->via,
+                            .peer_role = peer_role,
+                            .since = p->since,
+                            .traffic = p->carried});
+        }
+    }
+    return open;
+}
+
 void pipe_set::log(const std::string& what) const {
     log_line(name_, what);
 }
@@ -146,8 +164,11 @@ void pipe_set::enqueue(pipe& p, const message& msg) {
         const auto sent = ::send(p.socket.native_handle(), direct_bytes_.data(),
                                  direct_bytes_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
         if (sent == static_cast<ssize_t>(direct_bytes_.size())) {
+            ++p.carried.messages_out;
+            p.carried.bytes_out += direct_bytes_.size();
             return;
         }
+        p.carried.bytes_out += sent > 0 ? static_cast<std::size_t>(sent) : 0;
         // A partial write, a full socket buffer or an error: the I/O thread writes the rest
         // (and meets the error itself, dropping the connection as it always does).
         p.pending.append(direct_bytes_, sent > 0 ? static_cast<std::size_t>(sent) : 0);
@@ -247,9 +268,16 @@ void pipe_set::accept_next(tcp::acceptor& acceptor) {
                                   return;
                               }
                               accepted_.push_back(p);
+                              p->via = bound_url(acceptor);
                               begin(p);
                               accept_next(acceptor);
                           });
+}
+
+const std::string& pipe_set::bound_url(const tcp::acceptor& acceptor) const {
+    const auto at = std::find_if(acceptors_.begin(), acceptors_.end(),
+                                 [&](const auto& a) { return a.get() == &acceptor; });
+    return acceptor_urls_.at(static_cast<std::size_t>(at - acceptors_.begin()));
 }
 
 // An accept failed, at the descriptor limit for instance: try again in a while rather than at

@@ -26,6 +26,7 @@
 #include "tcp_common.hpp"
 #include "wire.hpp"
 #include "zpat/core/connection_counts.hpp"
+#include "zpat/core/connection_info.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/options.hpp"
 
@@ -107,6 +108,8 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     const options& opts() const noexcept { return opts_; }
     const std::vector<std::string>& endpoints() const noexcept { return resolved_; }
     connection_counts counts() const;
+    // Every greeted connection: its peer, endpoint, age and traffic. Takes the mutex.
+    std::vector<connection_info> describe() const;
 
     // ---- with the mutex held ----
     // The pipes that may be sent to: every connect endpoint's, and accepted ones once greeted.
@@ -133,6 +136,7 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
   private:
     void accept_next(asio::ip::tcp::acceptor& acceptor);
     void accept_later(asio::ip::tcp::acceptor& acceptor, std::error_code failed);
+    const std::string& bound_url(const asio::ip::tcp::acceptor& acceptor) const;
     void dial(int index);
     void redial_later(int index);
     void limits_sweep();
@@ -148,7 +152,7 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     bool take_input(const pipe_ptr& p, std::string_view data);
     bool take_greeting(const pipe_ptr& p, std::string_view& data);
     void greeted(const pipe_ptr& p);
-    bool deliver(const pipe_ptr& p, std::size_t decoded);
+    bool deliver(const pipe_ptr& p, std::size_t decoded, std::size_t bytes);
     bool is_full(const pipe& p);
     void resume_reading();
     void drop(const pipe_ptr& p, const std::string& reason, bool redial_now = false);
@@ -177,6 +181,7 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     // I/O thread.
     bool stopping_ = false;
     std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
+    std::vector<std::string> acceptor_urls_;                          // by acceptor
     std::vector<std::unique_ptr<asio::steady_timer>> redial_timers_;  // by endpoint index
     std::vector<pipe_ptr> slots_;                                     // by endpoint index
     std::vector<redial_backoff> backoff_;                             // by endpoint index

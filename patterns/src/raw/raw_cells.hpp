@@ -29,6 +29,7 @@ class raw_receiving_cell : public Interface {
     poll_handle handle() const override { return poll_handle::descriptor(inbox_.readable_fd()); }
     const std::vector<std::string>& endpoints() const override { return pipes_->endpoints(); }
     connection_counts connections() const override { return pipes_->counts(); }
+    std::vector<connection_info> open_connections() const override { return pipes_->describe(); }
 
   protected:
     std::shared_ptr<pipe_set> pipes_;

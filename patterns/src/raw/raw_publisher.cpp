@@ -32,6 +32,7 @@ class raw_publisher final : public publisher_impl, private pipe_events {
     std::uint64_t dropped() const override { return fan_out_.dropped(); }
     const std::vector<std::string>& endpoints() const override { return pipes_->endpoints(); }
     connection_counts connections() const override { return pipes_->counts(); }
+    std::vector<connection_info> open_connections() const override { return pipes_->describe(); }
 
   private:
     // A subscriber sends subscription commands and nothing else.

@@ -25,6 +25,7 @@ class raw_pusher final : public sender_impl, private pipe_events {
     }
     const std::vector<std::string>& endpoints() const override { return pipes_->endpoints(); }
     connection_counts connections() const override { return pipes_->counts(); }
+    std::vector<connection_info> open_connections() const override { return pipes_->describe(); }
 
   private:
     drop_reason arrived(pipe& p, std::size_t count) override {

@@ -53,6 +53,7 @@ class raw_replier final : public replier_impl, private pipe_events {
     poll_handle handle() const override { return poll_handle::descriptor(requests_.readable_fd()); }
     const std::vector<std::string>& endpoints() const override { return pipes_->endpoints(); }
     connection_counts connections() const override { return pipes_->counts(); }
+    std::vector<connection_info> open_connections() const override { return pipes_->describe(); }
 
   private:
     void serve_one(const request_handler& handler) {

@@ -43,6 +43,7 @@ class raw_requester final : public requester_impl, private pipe_events {
     int last_attempts() const noexcept override { return attempts_; }
     const std::vector<std::string>& endpoints() const override { return pipes_->endpoints(); }
     connection_counts connections() const override { return pipes_->counts(); }
+    std::vector<connection_info> open_connections() const override { return pipes_->describe(); }
 
   private:
     // Drops every connection (and anything they might still deliver) and redials.

@@ -40,6 +40,7 @@ class raw_xpublisher final : public xpublisher_impl, private pipe_events {
     std::uint64_t dropped() const override { return fan_out_.dropped(); }
     const std::vector<std::string>& endpoints() const override { return pipes_->endpoints(); }
     connection_counts connections() const override { return pipes_->counts(); }
+    std::vector<connection_info> open_connections() const override { return pipes_->describe(); }
 
   private:
     // Prefix -> subscriptions to it, of one subscriber.

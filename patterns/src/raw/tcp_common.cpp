@@ -46,12 +46,13 @@ std::pair<std::unique_ptr<tcp::acceptor>, std::string> listen_on(asio::io_contex
         throw connection_error(bind_failure(
             ep, ec.category() == asio::system_category() ? ec.value() : 0, ec.message()));
     }
-    const auto bound = acceptor->local_endpoint();
-    const std::string address = bound.address().to_string();
-    std::string url = ep.scheme + "://" +
-                      (bound.address().is_v6() ? "[" + address + "]" : address) + ":" +
-                      std::to_string(bound.port());
+    std::string url = ep.scheme + "://" + address_text(acceptor->local_endpoint());
     return {std::move(acceptor), std::move(url)};
+}
+
+std::string address_text(const asio::ip::tcp::endpoint& at) {
+    const std::string address = at.address().to_string();
+    return (at.address().is_v6() ? "[" + address + "]" : address) + ":" + std::to_string(at.port());
 }
 
 milliseconds redial_backoff::next() {

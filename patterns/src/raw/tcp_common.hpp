@@ -25,6 +25,9 @@ std::pair<std::string, std::string> host_and_port(const endpoint& ep);
 std::pair<std::unique_ptr<asio::ip::tcp::acceptor>, std::string> listen_on(asio::io_context& io,
                                                                            const endpoint& ep);
 
+// "address:port", the address in brackets when it is IPv6 ("[::1]:5555").
+std::string address_text(const asio::ip::tcp::endpoint& at);
+
 // Reconnection waits 100 ms after a failure, doubling up to 5 s, each wait varied by up to a
 // fifth either way so that many peers of one server do not all return at once.
 class redial_backoff {

@@ -40,6 +40,10 @@ connection_counts requester::connections() const {
     return impl_->connections();
 }
 
+std::vector<connection_info> requester::open_connections() const {
+    return impl_->open_connections();
+}
+
 replier::replier(std::string_view endpoints, const options& opts) {
     auto [owner, list] = detail::resolve(endpoints, link::bind, opts);
     impl_ = owner->make_replier(list, opts);
@@ -72,6 +76,10 @@ const std::vector<std::string>& replier::endpoints() const {
 
 connection_counts replier::connections() const {
     return impl_->connections();
+}
+
+std::vector<connection_info> replier::open_connections() const {
+    return impl_->open_connections();
 }
 detail::poll_handle replier::poll_handle() const {
     return impl_->handle();

@@ -36,6 +36,10 @@ const std::string& router::peer_key() const noexcept {
 connection_counts router::connections() const {
     return impl_->connections();
 }
+
+std::vector<connection_info> router::open_connections() const {
+    return impl_->open_connections();
+}
 const std::vector<std::string>& router::endpoints() const {
     return impl_->endpoints();
 }

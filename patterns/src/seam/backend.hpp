@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "zpat/core/connection_counts.hpp"
+#include "zpat/core/connection_info.hpp"
 #include "zpat/core/datagram_peer.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/handler.hpp"
@@ -33,6 +34,8 @@ class role_impl {
     virtual const std::vector<std::string>& endpoints() const = 0;
     // What its connections went through; zeros where the backend cannot tell (ZeroMQ).
     virtual connection_counts connections() const { return {}; }
+    // Its open connections (connection_info.hpp says what each backend tells); thread-safe.
+    virtual std::vector<connection_info> open_connections() const { return {}; }
 };
 
 // Pusher: sends, waiting at the high-water mark.

@@ -41,6 +41,9 @@ class zmq_receiving_cell : public Interface, public zmq_socket_owner {
     poll_handle handle() const override { return socket_.handle(); }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
     connection_counts connections() const override { return socket_.connections(); }
+    std::vector<connection_info> open_connections() const override {
+        return socket_.open_connections();
+    }
     zmq_socket& owned_socket() noexcept override { return socket_; }
 
   protected:

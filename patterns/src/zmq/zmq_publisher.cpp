@@ -58,6 +58,9 @@ class zmq_publisher final : public publisher_impl, public zmq_socket_owner {
     std::size_t subscriptions_seen() const noexcept override { return subscriptions_; }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
     connection_counts connections() const override { return socket_.connections(); }
+    std::vector<connection_info> open_connections() const override {
+        return socket_.open_connections();
+    }
 
   private:
     // Reads the subscription messages waiting (waiting up to `timeout` for the first one).

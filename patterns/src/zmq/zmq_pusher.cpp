@@ -14,6 +14,9 @@ class zmq_pusher final : public sender_impl, public zmq_socket_owner {
     bool send(const message& msg) override { return socket_.send(msg); }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
     connection_counts connections() const override { return socket_.connections(); }
+    std::vector<connection_info> open_connections() const override {
+        return socket_.open_connections();
+    }
     zmq_socket& owned_socket() noexcept override { return socket_; }
 
   private:

@@ -131,6 +131,9 @@ class zmq_replier final : public replier_impl {
     poll_handle handle() const override { return socket_.handle(); }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
     connection_counts connections() const override { return socket_.connections(); }
+    std::vector<connection_info> open_connections() const override {
+        return socket_.open_connections();
+    }
 
   private:
     static std::string random_token() {

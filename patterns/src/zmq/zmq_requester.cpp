@@ -9,6 +9,7 @@
 // connected to them all would send each fresh attempt to the same first server again.) The turn
 // goes on from request to request, which spreads the load over the servers that answer.
 
+#include <iterator>
 #include <memory>
 
 #include "zmq_cells.hpp"
@@ -71,6 +72,15 @@ class zmq_requester final : public requester_impl {
             all.partial_timeouts += c.partial_timeouts;
             all.idle_timeouts += c.idle_timeouts;
             all.over_limits += c.over_limits;
+        }
+        return all;
+    }
+    std::vector<connection_info> open_connections() const override {
+        std::vector<connection_info> all;
+        for (const auto& server : servers_) {
+            auto some = server->open_connections();
+            all.insert(all.end(), std::make_move_iterator(some.begin()),
+                       std::make_move_iterator(some.end()));
         }
         return all;
     }

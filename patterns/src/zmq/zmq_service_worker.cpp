@@ -120,6 +120,9 @@ class zmq_service_worker final : public service_worker_impl {
     std::uint64_t handler_failures() const noexcept override { return failures_; }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
     connection_counts connections() const override { return socket_.connections(); }
+    std::vector<connection_info> open_connections() const override {
+        return socket_.open_connections();
+    }
 
   private:
     void send_command(mdp::command c, std::string_view argument = {}) {

@@ -84,6 +84,8 @@ class zmq_socket {
     const std::string& peer_key() const noexcept { return peer_key_; }
     // What its tcp:// and ipc:// connections went through, across reopens (zmq_watch.hpp).
     connection_counts connections() const { return counts_->snapshot(); }
+    // Its tcp:// and ipc:// connections open now; safe from any thread (zmq_watch.hpp).
+    std::vector<connection_info> open_connections() const { return counts_->open_connections(); }
     // zmq_poll takes a non-const handle but only reads the socket's state.
     poll_handle handle() const noexcept {
         return poll_handle::backend_socket(const_cast<void*>(socket_.handle()));

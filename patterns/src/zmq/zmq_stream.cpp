@@ -67,6 +67,9 @@ class zmq_stream final : public stream_impl {
     poll_handle handle() const override { return socket_.handle(); }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
     connection_counts connections() const override { return socket_.connections(); }
+    std::vector<connection_info> open_connections() const override {
+        return socket_.open_connections();
+    }
 
   private:
     enum wait_for_room { within_send_timeout, now };

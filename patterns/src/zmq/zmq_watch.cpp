@@ -1,5 +1,9 @@
 #include "zmq_watch.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -16,6 +20,7 @@ namespace zpat::detail {
 
 struct watched_socket {
     std::shared_ptr<watched_counts> counts;
+    std::uint64_t watch = 0;  // its number among the watches of the counts' socket
     std::string name;
     watched_security security = watched_security::none;
     // The watcher thread's, one for each kind of line, so that a flood of one kind does not
@@ -76,6 +81,44 @@ std::string protocol_error_text(std::uint32_t code) {
     return "a ZMTP protocol error";
 }
 
+// Who is at the other end of descriptor `fd`: "address:port" over TCP, "pid N" over IPC
+// when the kernel tells it, "" when the connection is gone already.
+std::string peer_of_descriptor(int fd) {
+    sockaddr_storage at{};
+    socklen_t size = sizeof at;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&at), &size) != 0) {
+        return {};
+    }
+    std::array<char, INET6_ADDRSTRLEN> text{};
+    if (at.ss_family == AF_INET) {
+        const auto& v4 = reinterpret_cast<const sockaddr_in&>(at);
+        ::inet_ntop(AF_INET, &v4.sin_addr, text.data(), text.size());
+        return std::string(text.data()) + ":" + std::to_string(ntohs(v4.sin_port));
+    }
+    if (at.ss_family == AF_INET6) {
+        const auto& v6 = reinterpret_cast<const sockaddr_in6&>(at);
+        ::inet_ntop(AF_INET6, &v6.sin6_addr, text.data(), text.size());
+        return "[" + std::string(text.data()) + "]:" + std::to_string(ntohs(v6.sin6_port));
+    }
+    ucred peer{};
+    socklen_t cred_size = sizeof peer;
+    if (at.ss_family == AF_UNIX &&
+        ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &cred_size) == 0) {
+        return "pid " + std::to_string(peer.pid);
+    }
+    return {};
+}
+
+// Connection `fd`, just accepted or made through `where`, is open until it is disconnected.
+void track_opened(watched_socket& w, int fd, std::string_view where) {
+    w.counts->track_open(w.watch, fd,
+                         {.peer = peer_of_descriptor(fd),
+                          .endpoint = std::string(where),
+                          .peer_role = {},  // ZMTP's Socket-Type is not told to a monitor
+                          .since = std::chrono::system_clock::now(),
+                          .traffic = std::nullopt});
+}
+
 // One monitor event: what it counts, and what it logs (nothing for the ordinary ones).
 void count(watched_socket& w, std::uint16_t event, std::uint32_t value, std::string_view where) {
     watched_counts& c = *w.counts;
@@ -85,9 +128,11 @@ void count(watched_socket& w, std::uint16_t event, std::uint32_t value, std::str
         case ZMQ_EVENT_ACCEPTED:
         case ZMQ_EVENT_CONNECTED:
             ++c.opened;
+            track_opened(w, static_cast<int>(value), where);
             break;
         case ZMQ_EVENT_DISCONNECTED:
             ++c.closed;
+            c.track_closed(w.watch, static_cast<int>(value));
             break;
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
             if (c.refusal) {
@@ -237,6 +282,7 @@ connection_watch::connection_watch(zmq::socket_t& socket, std::shared_ptr<watche
                                    std::string name, watched_security security)
     : watched_(std::make_shared<watched_socket>()) {
     watched_->counts = std::move(counts);
+    watched_->watch = watched_->counts->begin_watch();
     watched_->name = std::move(name);
     watched_->security = security;
     // Connected before the monitor binds (inproc allows it), so that libzmq's blocking sends
@@ -258,6 +304,37 @@ connection_watch::connection_watch(zmq::socket_t& socket, std::shared_ptr<watche
 
 connection_watch::~connection_watch() {
     watched_->stop_monitor();
+    (void)watched_->counts->begin_watch();  // the socket's connections end with it
+}
+
+std::uint64_t watched_counts::begin_watch() {
+    const std::lock_guard lock(mutex_);
+    open_.clear();
+    return ++watch_;
+}
+
+void watched_counts::track_open(std::uint64_t watch, int fd, connection_info info) {
+    const std::lock_guard lock(mutex_);
+    if (watch == watch_) {
+        open_.insert_or_assign(fd, std::move(info));  // a reused descriptor is a new connection
+    }
+}
+
+void watched_counts::track_closed(std::uint64_t watch, int fd) {
+    const std::lock_guard lock(mutex_);
+    if (watch == watch_) {
+        open_.erase(fd);
+    }
+}
+
+std::vector<connection_info> watched_counts::open_connections() const {
+    const std::lock_guard lock(mutex_);
+    std::vector<connection_info> all;
+    all.reserve(open_.size());
+    for (const auto& [fd, info] : open_) {
+        all.push_back(info);
+    }
+    return all;
 }
 
 }  // namespace zpat::detail

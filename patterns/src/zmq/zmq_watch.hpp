@@ -21,12 +21,15 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 #include <zmq.hpp>
 
 #include "zpat/core/connection_counts.hpp"
+#include "zpat/core/connection_info.hpp"
 #include "zpat/core/wake_signal.hpp"
 
 namespace zpat::detail {
@@ -42,14 +45,22 @@ struct watched_counts {
     std::unique_ptr<wake_signal> refusal;
 
     void refuse(std::string why) {
-        const std::lock_guard lock(reason_mutex_);
+        const std::lock_guard lock(mutex_);
         reason_ = std::move(why);
         refusal->raise();
     }
     std::string reason() const {
-        const std::lock_guard lock(reason_mutex_);
+        const std::lock_guard lock(mutex_);
         return reason_;
     }
+
+    // The connections open now, by descriptor, as the monitor of the socket's current watch
+    // tells them: from accepted or connected until disconnected. A watch that ends (the socket
+    // closes or reopens) takes its connections with it, and its late events are ignored.
+    std::uint64_t begin_watch();  // returns the new watch's number; the old one's are gone
+    void track_open(std::uint64_t watch, int fd, connection_info info);
+    void track_closed(std::uint64_t watch, int fd);
+    std::vector<connection_info> open_connections() const;
 
     connection_counts snapshot() const {
         return {.opened = opened.load(),
@@ -60,8 +71,10 @@ struct watched_counts {
     }
 
   private:
-    mutable std::mutex reason_mutex_;
+    mutable std::mutex mutex_;
     std::string reason_;
+    std::uint64_t watch_ = 0;
+    std::map<int, connection_info> open_;
 };
 
 struct watched_socket;  // shared by a watch and the watcher thread

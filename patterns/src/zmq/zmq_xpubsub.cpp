@@ -22,6 +22,9 @@ class zmq_xpublisher final : public xpublisher_impl, public zmq_socket_owner {
     poll_handle subscriptions_handle() const override { return socket_.handle(); }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
     connection_counts connections() const override { return socket_.connections(); }
+    std::vector<connection_info> open_connections() const override {
+        return socket_.open_connections();
+    }
     zmq_socket& owned_socket() noexcept override { return socket_; }
 
   private:

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "zpat/core/connection_counts.hpp"
+#include "zpat/core/connection_info.hpp"
 #include "zpat/core/options.hpp"
 
 namespace zpat::broker {
@@ -167,6 +168,13 @@ struct service_broker_stats {
     std::uint64_t calls_refused = 0;       // a request for a service its key may not call
 };
 
+// One connection open on a device now (what /connz lists).
+struct device_connection {
+    std::string device;  // "forwarder", "streamer" or "service"
+    std::string side;    // "frontend" or "backend" (the service broker has one side: frontend)
+    connection_info connection;
+};
+
 struct stats {
     std::optional<forwarder_stats> forwarder;
     std::optional<traffic> streamer;
@@ -204,6 +212,9 @@ class broker {
 
     // A snapshot of the counters; the per-topic and per-service tables are at most 100 ms old.
     stats counters() const;
+    // Every device's connections open now: peer, endpoint, since when and, on raw TCP
+    // endpoints, what each carried (zpat/core/connection_info.hpp).
+    std::vector<device_connection> connections() const;
     // Why the broker is not serving, or "" while every device runs: "not started", "stopping",
     // or which device stopped and why (a device that fails ends alone; the rest carry on).
     std::string trouble() const;

@@ -1,0 +1,39 @@
+#pragma once
+// One open connection of a role, as a role's open_connections() lists them: who is at the other
+// end, through which endpoint, since when, and (where the backend counts per connection) what
+// it carried. raw+tcp:// and raw+tls:// count per connection; libzmq does not, so a ZeroMQ
+// role lists its tcp:// and ipc:// connections without traffic. raw+udp has no connections: its
+// roles list none (a publisher's subscribers are counted in connections()).
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace zpat {
+
+// What one connection carried: messages, and their bytes on the wire (framing included).
+// Inbound counts what was decoded; outbound what was written to the socket.
+struct connection_traffic {
+    std::uint64_t messages_in = 0;
+    std::uint64_t bytes_in = 0;
+    std::uint64_t messages_out = 0;
+    std::uint64_t bytes_out = 0;
+};
+
+struct connection_info {
+    // The other end: "address:port" over TCP ("[address]:port" for IPv6); over ipc://, the
+    // peer's process ("pid 1234") when the kernel tells it.
+    std::string peer;
+    // This role's endpoint the connection came through: the bind endpoint that accepted it or
+    // the connect endpoint that made it.
+    std::string endpoint;
+    // The role the peer's greeting named (raw), or "" where the backend does not tell (ZeroMQ).
+    std::string peer_role;
+    // When it was connected (raw: and greeted).
+    std::chrono::system_clock::time_point since{};
+    // Empty where the backend does not count per connection (ZeroMQ).
+    std::optional<connection_traffic> traffic;
+};
+
+}  // namespace zpat
