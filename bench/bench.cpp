@@ -258,12 +258,6 @@ void refuse_unmeasurable(const settings& s) {
             "broker-pubsub over inproc: the broker has a ZeroMQ context of its own, which "
             "an inproc peer outside it cannot reach; use tcp, ipc or raw+tcp");
     }
-    if (s.json && s.shape == pattern::broker_mdp) {
-        throw unsupported_error(
-            "--json with broker-mdp: its measurements (latency, and requests per second with 1 "
-            "and 4 workers) have no JSON form yet; --json covers pipeline, pubsub, reqrep and "
-            "broker-pubsub");
-    }
     if (s.shape == pattern::broker_mdp && s.transport != "tcp") {
         throw unsupported_error("broker-mdp over " + s.transport +
                                 ": the Majordomo benchmark runs over tcp only");

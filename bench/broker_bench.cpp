@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "zpat/broker/broker.hpp"
 #include "zpat/zpat.hpp"
@@ -169,19 +170,28 @@ double mdp_throughput(const std::string& endpoint, const std::string& payload, l
     return static_cast<double>(done) / std::chrono::duration<double>(clock::now() - start).count();
 }
 
+// What run_mdp measures.
+struct mdp_figures {
+    double broker_p50_us = 0;
+    double bare_p50_us = 0;
+    double one_worker_per_second = 0;
+    double four_workers_per_second = 0;
+};
+
 // The p50 round trip through the broker, one request at a time, against bare REQ/REP's.
 // Returns false when the broker did not answer.
 bool mdp_latency(const settings& s, const std::string& endpoint, const std::string& payload,
-                 long count) {
+                 long count, mdp_figures& into) {
     service_client single(endpoint, {.request_timeout = 5s, .retries = 0});
     if (!single.request("echo", {payload})) {
-        std::printf("  the broker did not answer\n");
+        std::fprintf(stderr, "zpat bench: the broker did not answer\n");
         return false;
     }
     std::vector<double> broker_us;
     for (long i = 0; i < std::min(count, 10000L); ++i) {
         const auto sent = clock::now();
         if (!single.request("echo", {payload})) {
+            std::fprintf(stderr, "zpat bench: the broker stopped answering\n");
             return false;
         }
         broker_us.push_back(std::chrono::duration<double, std::micro>(clock::now() - sent).count());
@@ -192,13 +202,30 @@ bool mdp_latency(const settings& s, const std::string& endpoint, const std::stri
     direct.transport = "tcp";
     result bare = bare_reqrep(direct, payload);
     std::sort(bare.latencies_us.begin(), bare.latencies_us.end());
-    const double broker_p50 = broker_us[broker_us.size() / 2];
-    const double bare_p50 = bare.latencies_us[bare.latencies_us.size() / 2];
-    std::printf(
-        "  p50 round trip: through the broker %.1f us, direct bare libzmq REQ/REP %.1f us "
-        "(ratio %.2f: two hops instead of one)\n",
-        broker_p50, bare_p50, broker_p50 / bare_p50);
+    into.broker_p50_us = broker_us[broker_us.size() / 2];
+    into.bare_p50_us = bare.latencies_us[bare.latencies_us.size() / 2];
     return true;
+}
+
+// The figures as one JSON object on one line, in the shape of the other measurements' --json.
+void print_mdp_json(const settings& s, long count, const mdp_figures& f, long lost) {
+    const nlohmann::json out{
+        {"shape", "broker-mdp"},
+        {"message_size", s.message_size},
+        {"count", count},
+        {"baseline",
+         {{"label", "bare libzmq REQ/REP"}, {"transport", "tcp"}, {"p50_us", f.bare_p50_us}}},
+        {"measured",
+         {{"label", "zpat-broker Majordomo"},
+          {"transport", "tcp"},
+          {"p50_us", f.broker_p50_us},
+          {"requests_per_second_1_worker", f.one_worker_per_second},
+          {"requests_per_second_4_workers", f.four_workers_per_second},
+          {"clients", 8}}},
+        {"ratios", {{"p50_latency", f.broker_p50_us / f.bare_p50_us}}},
+        {"lost", lost},
+        {"lossless", lost == 0}};
+    std::printf("%s\n", out.dump().c_str());
 }
 
 }  // namespace
@@ -206,10 +233,13 @@ bool mdp_latency(const settings& s, const std::string& endpoint, const std::stri
 int run_mdp(const settings& s) {
     const long count = s.count > 0 ? s.count : 20000;
     const std::string payload(s.message_size, 'x');
-    std::printf(
-        "Majordomo echo through zpat's service broker over tcp: %zu-byte bodies, %ld "
-        "requests per measurement\n",
-        s.message_size, count);
+    if (!s.json) {
+        std::printf(
+            "Majordomo echo through zpat's service broker over tcp: %zu-byte bodies, %ld "
+            "requests per measurement\n",
+            s.message_size, count);
+        std::fflush(stdout);
+    }
 
     spdlog::set_level(spdlog::level::warn);  // workers coming and going are not the news here
     broker::config cfg;
@@ -220,14 +250,24 @@ int run_mdp(const settings& s) {
 
     echo_workers workers(endpoint);
     workers.grow_to(1);
-    if (!mdp_latency(s, endpoint, payload, count)) {
+    mdp_figures f;
+    if (!mdp_latency(s, endpoint, payload, count, f)) {
         return 1;
     }
     std::atomic<long> lost{0};
-    const double one = mdp_throughput(endpoint, payload, count, 8, lost);
+    f.one_worker_per_second = mdp_throughput(endpoint, payload, count, 8, lost);
     workers.grow_to(4);
-    const double four = mdp_throughput(endpoint, payload, count, 8, lost);
-    std::printf("  requests/s with 8 clients: 1 worker %.0f, 4 workers %.0f\n", one, four);
+    f.four_workers_per_second = mdp_throughput(endpoint, payload, count, 8, lost);
+    if (s.json) {
+        print_mdp_json(s, count, f, lost.load());
+        return lost > 0 ? 1 : 0;
+    }
+    std::printf(
+        "  p50 round trip: through the broker %.1f us, direct bare libzmq REQ/REP %.1f us "
+        "(ratio %.2f: two hops instead of one)\n",
+        f.broker_p50_us, f.bare_p50_us, f.broker_p50_us / f.bare_p50_us);
+    std::printf("  requests/s with 8 clients: 1 worker %.0f, 4 workers %.0f\n",
+                f.one_worker_per_second, f.four_workers_per_second);
     if (lost > 0) {
         std::printf("  %ld requests got no reply within 5 s\n", lost.load());
         return 1;

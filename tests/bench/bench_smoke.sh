@@ -27,6 +27,13 @@ assert run["measured"]["least_delivered"] == 400 and run["ratios"]["throughput"]
 assert ("p50_latency" in run["ratios"]) == (sys.argv[1] == "reqrep"), run
 ' "$shape" || { echo "bench_smoke.sh: --json $shape" >&2; exit 1; }
 done
+"$zpat" bench broker-mdp -n 400 --json | python3 -c '
+import json, sys
+run = json.load(sys.stdin)
+assert run["shape"] == "broker-mdp" and run["lossless"] is True and run["lost"] == 0, run
+assert run["measured"]["p50_us"] > 0 and run["baseline"]["p50_us"] > 0, run
+assert run["measured"]["requests_per_second_4_workers"] > 0 and run["ratios"]["p50_latency"] > 0, run
+' || { echo "bench_smoke.sh: --json broker-mdp" >&2; exit 1; }
 status=0
 refusal=$("$zpat" bench broker-pubsub --transport inproc -r 1 2>&1) || status=$?
 if [ "$status" -ne 2 ] || ! grep -q "broker-pubsub over inproc" <<<"$refusal"; then
