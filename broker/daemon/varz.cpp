@@ -130,6 +130,12 @@ std::string varz_json(const stats& s, const server_info& info) {
     if (s.service) {
         connections["service"] = open_connections(s.service->counts);
     }
+    if (s.queue) {
+        connections["queue"] = open_connections(s.queue->counts);
+    }
+    if (s.pirate) {
+        connections["pirate"] = open_connections(s.pirate->passed.counts);
+    }
     const json out = {
         {"server", "zpat-broker"},
         {"version", std::string(zpat::version())},

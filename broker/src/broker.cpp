@@ -36,6 +36,12 @@ struct broker::impl {
         if (cfg.service) {
             service = detail::make_service_broker(*cfg.service, shared);
         }
+        if (cfg.queue) {
+            queue = detail::make_queue(*cfg.queue, shared);
+        }
+        if (cfg.pirate) {
+            pirate = detail::make_pirate_queue(*cfg.pirate, shared);
+        }
         if (!cfg.stats_endpoint.empty()) {
             const std::string at = detail::bind_by_default(cfg.stats_endpoint);
             stats_replier.emplace(at, shared.secured({.linger = milliseconds{0}}, at));
@@ -44,7 +50,7 @@ struct broker::impl {
 
     std::vector<detail::device*> devices() const {
         std::vector<detail::device*> all;
-        for (const auto* d : {&forwarder, &streamer, &service}) {
+        for (const auto* d : {&forwarder, &streamer, &service, &queue, &pirate}) {
             if (*d) {
                 all.push_back(d->get());
             }
@@ -55,6 +61,8 @@ struct broker::impl {
     const char* name_of(const detail::device* d) const {
         return d == forwarder.get()  ? "forwarder"
                : d == streamer.get() ? "streamer"
+               : d == queue.get()    ? "queue"
+               : d == pirate.get()   ? "pirate queue"
                                      : "service broker";
     }
 
@@ -98,6 +106,8 @@ struct broker::impl {
     std::unique_ptr<detail::device> forwarder;
     std::unique_ptr<detail::device> streamer;
     std::unique_ptr<detail::device> service;
+    std::unique_ptr<detail::device> queue;
+    std::unique_ptr<detail::device> pirate;
     std::optional<replier> stats_replier;
     detail::stop_token stop;
     std::mutex threads_mutex;
@@ -194,6 +204,18 @@ std::vector<std::string> broker::streamer_backend() const {
 }
 std::vector<std::string> broker::service_endpoint() const {
     return sides(impl_->service, true);
+}
+std::vector<std::string> broker::queue_frontend() const {
+    return sides(impl_->queue, true);
+}
+std::vector<std::string> broker::queue_backend() const {
+    return sides(impl_->queue, false);
+}
+std::vector<std::string> broker::pirate_frontend() const {
+    return sides(impl_->pirate, true);
+}
+std::vector<std::string> broker::pirate_backend() const {
+    return sides(impl_->pirate, false);
 }
 std::vector<std::string> broker::stats_endpoint() const {
     return impl_->stats_replier ? impl_->stats_replier->endpoints() : std::vector<std::string>{};

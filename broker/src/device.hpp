@@ -75,6 +75,11 @@ class readiness {
     void watch(const Role& role, bool& flag) {
         poller_.add(role, [&flag] { flag = true; });
     }
+    // Stops watching `role`, whose flag is then left as it is.
+    template <class Role>
+    void unwatch(const Role& role) {
+        poller_.remove(role);
+    }
     // Waits up to `timeout`; the flags of the roles that are ready are set (and none cleared).
     void wait(std::chrono::milliseconds timeout) { poller_.run_once(timeout); }
 
@@ -181,5 +186,7 @@ std::unique_ptr<device> make_forwarder(const forwarder_config& cfg, const device
 std::unique_ptr<device> make_streamer(const streamer_config& cfg, const device_settings& shared);
 std::unique_ptr<device> make_service_broker(const service_config& cfg,
                                             const device_settings& shared);
+std::unique_ptr<device> make_queue(const queue_config& cfg, const device_settings& shared);
+std::unique_ptr<device> make_pirate_queue(const pirate_config& cfg, const device_settings& shared);
 
 }  // namespace zpat::broker::detail

@@ -36,6 +36,13 @@ json traffic_json(const traffic& t) {
                   {"backend", connections_json(t.backend_connections)}}}};
 }
 
+json queue_json(const queue_stats& q) {
+    return json{{"traffic", traffic_json(q.counts)},
+                {"requests", q.requests},
+                {"replies", q.replies},
+                {"unroutable", q.unroutable}};
+}
+
 // Prometheus label values escape backslash, quote and newline.
 std::string label(std::string_view value) {
     std::string out;
@@ -117,6 +124,12 @@ void traffic_samples(prometheus_text& out, const stats& s) {
     }
     if (s.service) {
         devices.emplace_back("service", s.service->counts);
+    }
+    if (s.queue) {
+        devices.emplace_back("queue", s.queue->counts);
+    }
+    if (s.pirate) {
+        devices.emplace_back("pirate", s.pirate->passed.counts);
     }
     const auto family =
         [&](std::string_view name, std::string_view help,
@@ -205,6 +218,43 @@ void service_samples(prometheus_text& out, const service_broker_stats& v) {
           "Requests for a service the client's CURVE key may not call.", v.calls_refused);
 }
 
+// The request-reply queues' own counters, one family each, labelled by device.
+void queue_samples(prometheus_text& out, const stats& s) {
+    std::vector<std::pair<std::string, const queue_stats*>> queues;
+    if (s.queue) {
+        queues.emplace_back("queue", &*s.queue);
+    }
+    if (s.pirate) {
+        queues.emplace_back("pirate", &s.pirate->passed);
+    }
+    if (queues.empty()) {
+        return;
+    }
+    const auto family = [&](std::string_view name, std::string_view help,
+                            std::uint64_t queue_stats::*field) {
+        out.metric(name, "counter", help);
+        for (const auto& [device, q] : queues) {
+            out.sample(name, "device=\"" + device + "\"", q->*field);
+        }
+    };
+    family("queue_requests_total", "Requests a queue passed from clients to workers.",
+           &queue_stats::requests);
+    family("queue_replies_total", "Replies a queue passed from workers to clients.",
+           &queue_stats::replies);
+    family("queue_unroutable_total", "Replies a queue dropped: their client was gone.",
+           &queue_stats::unroutable);
+    if (s.pirate) {
+        out.metric("pirate_workers_ready", "gauge", "Idle workers of the pirate queue.");
+        out.sample("pirate_workers_ready", "", s.pirate->workers_ready);
+        out.metric("pirate_workers_expired_total", "counter",
+                   "Pirate workers forgotten after going silent.");
+        out.sample("pirate_workers_expired_total", "", s.pirate->workers_expired);
+        out.metric("pirate_heartbeats_sent_total", "counter",
+                   "Heartbeats the pirate queue sent to idle workers.");
+        out.sample("pirate_heartbeats_sent_total", "", s.pirate->heartbeats_sent);
+    }
+}
+
 }  // namespace
 
 std::string to_json(const stats& s) {
@@ -251,6 +301,16 @@ std::string to_json(const stats& s) {
                           {"workers_refused", s.service->workers_refused},
                           {"calls_refused", s.service->calls_refused}};
     }
+    if (s.queue) {
+        out["queue"] = queue_json(*s.queue);
+    }
+    if (s.pirate) {
+        json pirate = queue_json(s.pirate->passed);
+        pirate["workers_ready"] = s.pirate->workers_ready;
+        pirate["workers_expired"] = s.pirate->workers_expired;
+        pirate["heartbeats_sent"] = s.pirate->heartbeats_sent;
+        out["pirate"] = pirate;
+    }
     // Service and topic names are bytes from the network: replace what is not UTF-8.
     return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -266,6 +326,7 @@ std::string to_prometheus(const stats& s) {
     if (s.service) {
         service_samples(out, *s.service);
     }
+    queue_samples(out, s);
     return out.take();
 }
 

@@ -24,9 +24,9 @@ class poller {
     using callback = std::function<void()>;
     using timer_id = std::uint64_t;
 
-    // Runs `on_readable` whenever `role` (a puller, subscriber, replier, router, xsubscriber,
-    // stream or datagram) has a message waiting, or an xpublisher a subscription.
-    // The role must outlive the poller or be removed first.
+    // Runs `on_readable` whenever `role` (a puller, subscriber, replier, router, dealer,
+    // xsubscriber, stream or datagram) has a message waiting, or an xpublisher a subscription. The
+    // role must outlive the poller or be removed first.
     template <class Role>
     // NOLINTNEXTLINE(performance-unnecessary-value-param): it is moved; tidy 14 misreads this
     void add(const Role& role, callback on_readable) {

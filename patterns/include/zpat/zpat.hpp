@@ -1,6 +1,7 @@
 #pragma once
 // Everything an application needs: the three patterns, the Majordomo service roles, the byte
-// stream and the plain datagram, the broker's roles (router, xpublisher, xsubscriber, relay),
+// stream and the plain datagram, the broker's roles (router, dealer, xpublisher, xsubscriber,
+// relay),
 // the poller and the msgpack codec, CURVE keys, the wake-up signal and the version.
 
 #include "zpat/core/codec.hpp"
@@ -11,6 +12,7 @@
 #include "zpat/core/options.hpp"
 #include "zpat/core/wake_signal.hpp"
 #include "zpat/datagram.hpp"
+#include "zpat/dealer.hpp"
 #include "zpat/log.hpp"
 #include "zpat/pipeline.hpp"
 #include "zpat/poller.hpp"

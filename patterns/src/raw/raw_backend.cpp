@@ -29,6 +29,10 @@ std::string tcp_refusal(role_kind role) {
             return majordomo("worker");
         case role_kind::router:
             return zmq_only("router", "the raw wire format names no peers to route by");
+        case role_kind::dealer:
+            return zmq_only("dealer",
+                            "its peers are ZeroMQ's ROUTER, REP and DEALER sockets, which the raw "
+                            "wire format does not have");
         case role_kind::datagram:
             return "a datagram on raw+tcp:// is not supported: TCP is a byte stream with no "
                    "datagrams; use a stream, or raw+udp://";
@@ -106,6 +110,7 @@ backend stream_backend(std::string_view name, bool tls) {
             make_raw_stream,
             refuse<Refusal, role_kind::datagram, datagram_impl>,
             refuse<Refusal, role_kind::router, router_impl>,
+            refuse<Refusal, role_kind::dealer, dealer_impl>,
             make_raw_xpublisher,
             make_raw_xsubscriber,
             nullptr};
@@ -142,6 +147,7 @@ const backend& raw_udp_backend() {
                                refuse<udp_refusal, role_kind::stream, stream_impl>,
                                make_raw_datagram,
                                refuse<udp_refusal, role_kind::router, router_impl>,
+                               refuse<udp_refusal, role_kind::dealer, dealer_impl>,
                                refuse<udp_refusal, role_kind::xpublisher, xpublisher_impl>,
                                refuse<udp_refusal, role_kind::xsubscriber, xsubscriber_impl>,
                                nullptr};

@@ -131,6 +131,14 @@ class router_impl : public receiver_impl {
     virtual const std::string& peer_key() const noexcept = 0;
 };
 
+// Dealer: sends each message to its next connected peer in turn and receives from all of them,
+// the frames as they are (no envelope is added or taken).
+class dealer_impl : public receiver_impl {
+  public:
+    // Returns false when no peer had room within options::send_timeout.
+    virtual bool send(const message& msg) = 0;
+};
+
 // XPublisher: a publisher that hands its user every subscription message its subscribers send.
 class xpublisher_impl : public sender_impl {
   public:
@@ -207,6 +215,7 @@ struct backend {
     maker<stream_impl> make_stream;
     maker<datagram_impl> make_datagram;
     maker<router_impl> make_router;
+    maker<dealer_impl> make_dealer;
     maker<xpublisher_impl> make_xpublisher;
     maker<xsubscriber_impl> make_xsubscriber;
     relay_maker make_relay;  // nullptr: none of its own; the relay that copies serves

@@ -41,6 +41,7 @@ const backend& zmq_backend() {
                                make_zmq_stream,
                                refuse_datagram,
                                make_zmq_router,
+                               make_zmq_dealer,
                                make_zmq_xpublisher,
                                make_zmq_xsubscriber,
                                make_zmq_relay};

@@ -57,6 +57,7 @@ std::unique_ptr<receiver_impl> make_zmq_puller(const std::vector<endpoint>&, con
 std::unique_ptr<publisher_impl> make_zmq_publisher(const std::vector<endpoint>&, const options&);
 std::unique_ptr<subscriber_impl> make_zmq_subscriber(const std::vector<endpoint>&, const options&);
 std::unique_ptr<router_impl> make_zmq_router(const std::vector<endpoint>&, const options&);
+std::unique_ptr<dealer_impl> make_zmq_dealer(const std::vector<endpoint>&, const options&);
 std::unique_ptr<xpublisher_impl> make_zmq_xpublisher(const std::vector<endpoint>&, const options&);
 std::unique_ptr<xsubscriber_impl> make_zmq_xsubscriber(const std::vector<endpoint>&,
                                                        const options&);

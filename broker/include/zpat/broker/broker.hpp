@@ -8,13 +8,15 @@
 //   ... b.counters() ...
 //   b.stop();                      // or let the destructor do it
 //
-// Three devices, each optional:
+// Five devices, each optional:
 // - forwarder: publishers reach the frontend, subscribers the backend. On ZeroMQ endpoints
 //   subscriptions travel upstream (XSUB/XPUB), so publishers filter before the network. With an
 //   optional last-value cache, a new subscription gets the latest message of every matching
 //   topic at once.
 // - streamer: a pipeline hop; what the frontend pulls is pushed round-robin to the backend.
 // - service: a Majordomo (MDP/0.1 + MMI) broker; clients and workers share one endpoint.
+// - queue and pirate: the ZeroMQ Guide's request-reply queues (queue_config, pirate_config),
+//   for the Guide's clients and workers as they are.
 // Endpoints bind unless prefixed with '>'; the forwarder and the streamer also take raw+tcp://.
 //
 // start(), stop() and counters() are safe from any thread; stop() only touches an atomic flag and a
@@ -86,10 +88,35 @@ struct service_config {
     std::map<std::string, std::vector<std::string>, std::less<>> callers_allowed{};
 };
 
+// The ZeroMQ Guide's request-reply queue (rrbroker, msgqueue): clients (REQ or DEALER) reach a
+// ROUTER frontend, workers (REP or DEALER) a DEALER backend, and messages pass through with
+// their envelopes, requests round-robin to the workers. ZeroMQ endpoints only.
+struct queue_config {
+    std::string frontend = "tcp://127.0.0.1:5563";  // clients connect here
+    std::string backend = "tcp://127.0.0.1:5564";   // workers connect here
+    int high_water_mark = 1000;
+};
+
+// The Guide's load-balancing queue for Pirate workers (ppqueue, and spqueue's workers too):
+// clients (REQ, as lpclient) reach a ROUTER frontend; workers reach a ROUTER backend, say READY
+// (0x01) and get each request while idle, least recently used first. A Paranoid Pirate worker
+// (DEALER) and the queue exchange HEARTBEAT (0x02) every heartbeat_interval, and a worker
+// silent for heartbeat_liveness intervals is forgotten; a Simple Pirate worker (REQ) cannot
+// take heartbeats, and is forgotten when its connection ends. ZeroMQ endpoints only.
+struct pirate_config {
+    std::string frontend = "tcp://127.0.0.1:5565";  // clients connect here
+    std::string backend = "tcp://127.0.0.1:5566";   // workers connect here
+    milliseconds heartbeat_interval{1000};
+    int heartbeat_liveness = 3;
+    int high_water_mark = 1000;
+};
+
 struct config {
     std::optional<forwarder_config> forwarder;
     std::optional<streamer_config> streamer;
     std::optional<service_config> service;
+    std::optional<queue_config> queue;
+    std::optional<pirate_config> pirate;
     // The largest message any device accepts, in bytes and in frames; larger ones are dropped
     // and counted.
     std::size_t max_message_size = std::size_t{16} * 1024 * 1024;
@@ -170,15 +197,33 @@ struct service_broker_stats {
 
 // One connection open on a device now (what /connz lists).
 struct device_connection {
-    std::string device;  // "forwarder", "streamer" or "service"
+    std::string device;  // "forwarder", "streamer", "service", "queue" or "pirate"
     std::string side;    // "frontend" or "backend" (the service broker has one side: frontend)
     connection_info connection;
+};
+
+// What a request-reply queue passed. Its traffic counts requests and replies together: in as
+// received on either side, out as sent on.
+struct queue_stats {
+    traffic counts;
+    std::uint64_t requests = 0;    // passed from clients to workers
+    std::uint64_t replies = 0;     // passed from workers to clients
+    std::uint64_t unroutable = 0;  // replies dropped: their client was gone
+};
+
+struct pirate_stats {
+    queue_stats passed;
+    std::uint64_t workers_ready = 0;    // idle workers now
+    std::uint64_t workers_expired = 0;  // forgotten after going silent
+    std::uint64_t heartbeats_sent = 0;
 };
 
 struct stats {
     std::optional<forwarder_stats> forwarder;
     std::optional<traffic> streamer;
     std::optional<service_broker_stats> service;
+    std::optional<queue_stats> queue;
+    std::optional<pirate_stats> pirate;
 };
 
 // `opts` with the security `cfg` gives the broker's `endpoints`: CURVE (config::curve) on ZeroMQ
@@ -225,6 +270,10 @@ class broker {
     std::vector<std::string> streamer_frontend() const;
     std::vector<std::string> streamer_backend() const;
     std::vector<std::string> service_endpoint() const;
+    std::vector<std::string> queue_frontend() const;
+    std::vector<std::string> queue_backend() const;
+    std::vector<std::string> pirate_frontend() const;
+    std::vector<std::string> pirate_backend() const;
     std::vector<std::string> stats_endpoint() const;
 
   private:

@@ -51,6 +51,7 @@ enum class role_kind {
     xpublisher,
     xsubscriber,
     datagram,
+    dealer,
 };
 
 // Checks, binding and connecting nothing, that the backend serving `endpoints` builds `role`
