@@ -62,6 +62,8 @@ TEST_CASE("the queue carries requesters' requests to repliers in turn and each r
     std::atomic<int> served[2] = {0, 0};
     for (int w = 0; w < 2; ++w) {
         workers.push_back(std::make_unique<replier>(">" + back));
+    }
+    for (int w = 0; w < 2; ++w) {
         serving.emplace_back([&, w] {
             workers[static_cast<std::size_t>(w)]->serve([&, w](message request) {
                 ++served[w];
