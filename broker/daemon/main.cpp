@@ -185,12 +185,17 @@ std::optional<int> parse(CLI::App& app, settings& s, zpat::broker::config& cfg, 
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"zpat-broker: pub-sub forwarder, pipeline streamer and Majordomo service broker",
-                 "zpat-broker"};
+    CLI::App app{
+        "zpat-broker: pub-sub forwarder, pipeline streamer, Majordomo service broker and "
+        "the Guide's request-reply queues",
+        "zpat-broker"};
     app.footer(
         "\nExamples:\n"
-        "  zpat-broker                          all devices on their loopback defaults\n"
+        "  zpat-broker                          forwarder, streamer and service broker on "
+        "loopback\n"
         "  zpat-broker --no-forwarder --no-streamer --service-endpoint tcp://*:5555\n"
+        "  zpat-broker --pirate --no-service    the Guide's Pirate queue (5565/5566), no "
+        "Majordomo\n"
         "  zpat-broker --config broker.toml --check-config\n");
     app.set_version_flag("--version", "zpat-broker " + std::string(zpat::version()));
     settings s;
