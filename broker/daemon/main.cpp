@@ -86,6 +86,7 @@ int run(const zpat::broker::config& cfg, const std::string& http_address,
     log_endpoints("queue backend (workers)", broker.queue_backend());
     log_endpoints("pirate queue frontend (clients)", broker.pirate_frontend());
     log_endpoints("pirate queue backend (workers)", broker.pirate_backend());
+    log_endpoints("pair state (to the peer)", broker.pair_endpoint());
     log_endpoints("stats", broker.stats_endpoint());
     std::unique_ptr<zpat::broker::http_endpoint> http;
     if (!http_address.empty()) {
@@ -196,6 +197,9 @@ int main(int argc, char** argv) {
         "  zpat-broker --no-forwarder --no-streamer --service-endpoint tcp://*:5555\n"
         "  zpat-broker --pirate --no-service    the Guide's Pirate queue (5565/5566), no "
         "Majordomo\n"
+        "  zpat-broker --no-forwarder --no-streamer --role primary --peer tcp://10.0.0.2:5567\n"
+        "                                       the primary of a Binary Star pair (see "
+        "docs/scaling.md)\n"
         "  zpat-broker --config broker.toml --check-config\n");
     app.set_version_flag("--version", "zpat-broker " + std::string(zpat::version()));
     settings s;

@@ -126,6 +126,25 @@ void define_queues(CLI::App& app, settings& s) {
         ->check(CLI::Range(1, 100));
 }
 
+void define_pair(CLI::App& app, settings& s) {
+    app.add_option("--role", s.role,
+                   "primary or backup: one of the Guide's Binary Star pair, the active broker "
+                   "serving clients and the passive one taking over when the active falls "
+                   "silent (service broker, --queue and --pirate). Empty: not in a pair")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"", "primary", "backup"}));
+    app.add_option("--peer", s.pair.peer,
+                   "Where the other broker of the pair publishes its state (its --pair-endpoint)")
+        ->capture_default_str();
+    app.add_option("--pair-endpoint", s.pair.endpoint,
+                   "Where this broker publishes its state to its peer")
+        ->capture_default_str();
+    add_duration(&app, "--pair-heartbeat", s.pair.heartbeat,
+                 "How often the brokers of a pair send their state; a peer silent for two is "
+                 "presumed gone (the same on both)")
+        ->default_str("1s");
+}
+
 void define_limits(CLI::App& app, settings& s) {
     app.add_option("--high-water-mark", s.high_water_mark,
                    "Messages queued per peer and direction before the broker drops or waits")
@@ -236,6 +255,41 @@ void add_devices(const settings& s, zpat::broker::config& cfg) {
     }
 }
 
+// A Binary Star pair, asked for with --role: its flags checked together.
+void add_pair(const settings& s, zpat::broker::config& cfg) {
+    if (s.role.empty()) {
+        if (!s.pair.peer.empty()) {
+            throw CLI::ValidationError("--peer", "needs --role primary or --role backup");
+        }
+        return;
+    }
+    if (s.pair.peer.empty()) {
+        throw CLI::ValidationError("--role",
+                                   "needs --peer: where the other broker of the pair "
+                                   "publishes its state");
+    }
+    if (cfg.forwarder || cfg.streamer) {
+        throw CLI::ValidationError(
+            "--role",
+            "the forwarder and the streamer do not run in a Binary Star pair (only "
+            "the service broker, --queue and --pirate fail over): add --no-forwarder "
+            "--no-streamer");
+    }
+    check(cfg, "--pair-endpoint", s.pair.endpoint, zpat::role_kind::publisher);
+    check(cfg, "--peer", s.pair.peer, zpat::role_kind::subscriber);
+    if (zpat::backend_name(s.pair.endpoint) != "zeromq" ||
+        zpat::backend_name(s.pair.peer) != "zeromq") {
+        throw CLI::ValidationError("--role",
+                                   "a pair's state travels on ZeroMQ endpoints "
+                                   "(tcp://, ipc://), as the Guide's bstarsrv does");
+    }
+    if (s.pair.heartbeat <= milliseconds{0}) {
+        throw CLI::ValidationError("--pair-heartbeat", "must be longer than 0");
+    }
+    cfg.pair = s.pair;
+    cfg.pair->primary = s.role == "primary";
+}
+
 }  // namespace
 
 void define(CLI::App& app, settings& s) {
@@ -260,6 +314,7 @@ void define(CLI::App& app, settings& s) {
     define_service(app, s);
     define_pubsub_and_pipeline(app, s);
     define_queues(app, s);
+    define_pair(app, s);
     define_limits(app, s);
 }
 
@@ -276,6 +331,7 @@ zpat::broker::config to_config(const settings& s) {
     cfg.tls = zpat::cli::tls_of(s.tls);
     cfg.allow_insecure = s.allow_insecure;
     add_devices(s, cfg);
+    add_pair(s, cfg);
     if (!s.stats_endpoint.empty()) {
         check(cfg, "--stats-endpoint", s.stats_endpoint, zpat::role_kind::replier);
     }

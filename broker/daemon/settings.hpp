@@ -24,6 +24,8 @@ struct settings {
     zpat::broker::streamer_config streamer;
     zpat::broker::queue_config queue_device;
     zpat::broker::pirate_config pirate_device;
+    std::string role;  // "primary" or "backup" of a Binary Star pair; empty: alone
+    zpat::broker::pair_config pair;
     std::size_t max_message_size = std::size_t{16} * 1024 * 1024;
     std::size_t max_message_frames = 1024;
     int high_water_mark = 1000;

@@ -136,6 +136,11 @@ std::string varz_json(const stats& s, const server_info& info) {
     if (s.pirate) {
         connections["pirate"] = open_connections(s.pirate->passed.counts);
     }
+    json pair = nullptr;
+    if (s.pair) {
+        pair = {
+            {"role", s.pair->role}, {"state", s.pair->state}, {"peer_state", s.pair->peer_state}};
+    }
     const json out = {
         {"server", "zpat-broker"},
         {"version", std::string(zpat::version())},
@@ -146,6 +151,7 @@ std::string varz_json(const stats& s, const server_info& info) {
         {"memory", memory()},
         {"descriptors", descriptors()},
         {"connections", connections},
+        {"pair", pair},
         {"config", settings(info.config)}};
     return out.dump(2) + "\n";
 }

@@ -7,8 +7,10 @@
 #include <mutex>
 #include <thread>
 
+#include "binary_star.hpp"
 #include "device.hpp"
 #include "zpat/core/endpoint.hpp"
+#include "zpat/core/error.hpp"
 #include "zpat/reqrep.hpp"
 
 namespace zpat::broker {
@@ -27,6 +29,17 @@ struct broker::impl {
         shared.security.curve = cfg.curve;
         shared.security.tls = cfg.tls;
         shared.security.allow_insecure = cfg.allow_insecure;
+        if (cfg.pair) {
+            if (cfg.forwarder || cfg.streamer) {
+                throw unsupported_error(
+                    "the forwarder and the streamer do not run in a Binary Star pair: only "
+                    "client requests decide which broker of a pair is active (the service "
+                    "broker, the queue and the pirate queue fail over)");
+            }
+            auto star = std::make_unique<detail::binary_star>(*cfg.pair, shared);
+            shared.gate = star.get();
+            pair = std::move(star);
+        }
         if (cfg.forwarder) {
             forwarder = detail::make_forwarder(*cfg.forwarder, shared);
         }
@@ -50,7 +63,7 @@ struct broker::impl {
 
     std::vector<detail::device*> devices() const {
         std::vector<detail::device*> all;
-        for (const auto* d : {&forwarder, &streamer, &service, &queue, &pirate}) {
+        for (const auto* d : {&pair, &forwarder, &streamer, &service, &queue, &pirate}) {
             if (*d) {
                 all.push_back(d->get());
             }
@@ -63,6 +76,7 @@ struct broker::impl {
                : d == streamer.get() ? "streamer"
                : d == queue.get()    ? "queue"
                : d == pirate.get()   ? "pirate queue"
+               : d == pair.get()     ? "pair"
                                      : "service broker";
     }
 
@@ -103,6 +117,7 @@ struct broker::impl {
         return message{to_json(s)};
     }
 
+    std::unique_ptr<detail::device> pair;  // first: the others hold its gate
     std::unique_ptr<detail::device> forwarder;
     std::unique_ptr<detail::device> streamer;
     std::unique_ptr<detail::device> service;
@@ -216,6 +231,9 @@ std::vector<std::string> broker::pirate_frontend() const {
 }
 std::vector<std::string> broker::pirate_backend() const {
     return sides(impl_->pirate, false);
+}
+std::vector<std::string> broker::pair_endpoint() const {
+    return sides(impl_->pair, true);
 }
 std::vector<std::string> broker::stats_endpoint() const {
     return impl_->stats_replier ? impl_->stats_replier->endpoints() : std::vector<std::string>{};

@@ -170,12 +170,36 @@ class device {
     virtual std::vector<std::string> backend() const { return {}; }
 };
 
+// Whether a client request may be served now: in a Binary Star pair, only while this broker is
+// the active one (binary_star.hpp). Called from any device's thread.
+class client_gate {
+  public:
+    // A client request arrived: true to serve it, false to drop it. It may make this broker
+    // the active one (a failover).
+    virtual bool admit() = 0;
+    // Whether this broker serves clients now, without counting a request.
+    virtual bool active() const = 0;
+
+  protected:
+    client_gate() = default;
+    ~client_gate() = default;
+    client_gate(const client_gate&) = default;
+    client_gate& operator=(const client_gate&) = default;
+};
+
+// True when a client request may be served now: always outside a pair (no gate).
+inline bool admit(client_gate* gate) {
+    return gate == nullptr || gate->admit();
+}
+
 // What every device takes from the broker's config: the largest message it accepts
-// (config::max_message_size and max_message_frames), and its endpoints' security.
+// (config::max_message_size and max_message_frames), its endpoints' security, and, in a pair,
+// the gate its client requests pass.
 struct device_settings {
     std::size_t bytes = 0;
     std::size_t frames = 0;
     config security;  // curve, tls and allow_insecure
+    client_gate* gate = nullptr;
 
     options secured(const options& opts, std::string_view endpoints) const {
         return zpat::broker::secured(security, opts, endpoints);

@@ -103,6 +103,9 @@ void majordomo_broker::on_client(message& msg) {
         malformed(msg, "client request without a service name");
         return;
     }
+    if (!admit(gate_)) {
+        return;  // the passive broker of a pair: the client retries with the other
+    }
     const std::string& name = msg[3];
     if (name.starts_with(mdp::mmi_prefix)) {
         answer_mmi(msg);

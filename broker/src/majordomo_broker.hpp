@@ -65,6 +65,8 @@ class majordomo_broker {
     void stop_dispatching() noexcept { draining_ = true; }
     // Tells every worker to go, so that it registers again with the next broker at once.
     void disconnect_all();
+    // In a Binary Star pair: client requests (MMI too) are served only as `gate` admits them.
+    void hold_clients_to(client_gate* gate) noexcept { gate_ = gate; }
 
     std::vector<service_stats> table() const;
     const counters& counted() const noexcept { return counted_; }
@@ -132,6 +134,7 @@ class majordomo_broker {
     milliseconds expiry_;
     traffic_counters& counts_;
     sender send_;
+    client_gate* gate_ = nullptr;
     permissions may_serve_;
     permissions may_call_;
     std::string_view peer_key_;  // the sender of the message at hand

@@ -37,7 +37,8 @@ class pirate_queue final : public device {
           frontend_(open_queue_side<zpat::router>("pirate queue", cfg.frontend, cfg.high_water_mark,
                                                   shared)),
           backend_(open_queue_side<zpat::router>("pirate queue", cfg.backend, cfg.high_water_mark,
-                                                 shared)) {}
+                                                 shared)),
+          gate_(shared.gate) {}
 
     void run(const stop_token& stop) override {
         readiness ready(stop);
@@ -47,9 +48,10 @@ class pirate_queue final : public device {
         ready.watch(backend_, replies);
         clock::time_point heartbeat_at = clock::now() + cfg_.heartbeat_interval;
         while (!stop.requested()) {
-            // Clients are heard only while a worker is idle: a request has somewhere to go.
-            if (watching_clients != !idle_.empty()) {
-                watching_clients = !idle_.empty();
+            // Clients are heard only while a worker is idle, so a request has somewhere to go,
+            // or while the passive broker of a pair, whose requests are votes, then dropped.
+            if (watching_clients != (!idle_.empty() || voting())) {
+                watching_clients = !watching_clients;
                 watching_clients ? ready.watch(frontend_, requests) : ready.unwatch(frontend_);
             }
             if (!replies && !(requests && watching_clients)) {
@@ -131,9 +133,9 @@ class pirate_queue final : public device {
 
     // Moves up to a burst of requests to idle workers. Returns whether more may be waiting.
     bool pass_requests() {
-        for (int moved = 0; moved < burst && !idle_.empty(); ++moved) {
+        for (int moved = 0; moved < burst; ++moved) {
             if (!held_) {
-                if (!frontend_.receive(request_, milliseconds{0})) {
+                if ((idle_.empty() && !voting()) || !frontend_.receive(request_, milliseconds{0})) {
                     return false;
                 }
                 counted_.received(request_);
@@ -141,7 +143,13 @@ class pirate_queue final : public device {
                     counted_.counts.dropped_malformed.add();
                     continue;
                 }
+                if (!admit(gate_)) {
+                    continue;  // the passive broker of a pair: the client retries elsewhere
+                }
                 held_ = true;
+            }
+            if (idle_.empty()) {
+                return false;  // a failover admitted it before any worker was ready: held
             }
             const worker next = idle_.front();
             idle_.erase(idle_.begin());
@@ -151,7 +159,7 @@ class pirate_queue final : public device {
                 counted_.requests.add();
             }
         }
-        return !idle_.empty();
+        return !idle_.empty() || voting();
     }
 
     // Sends `body` (an envelope and a request, or a command) to `w`, behind the empty delimiter
@@ -193,9 +201,13 @@ class pirate_queue final : public device {
         workers_ready_.set(idle_.size());
     }
 
+    // In a pair, a broker not serving clients reads their requests anyway: they may fail it over.
+    bool voting() const { return gate_ != nullptr && !gate_->active(); }
+
     pirate_config cfg_;
     zpat::router frontend_;
     zpat::router backend_;
+    client_gate* gate_;
     std::vector<worker> idle_;  // least recently used first
     queue_counters counted_;
     counter workers_ready_;

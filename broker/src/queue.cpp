@@ -17,7 +17,8 @@ class queue final : public device {
         : frontend_(
               open_queue_side<zpat::router>("queue", cfg.frontend, cfg.high_water_mark, shared)),
           backend_(
-              open_queue_side<zpat::dealer>("queue", cfg.backend, cfg.high_water_mark, shared)) {}
+              open_queue_side<zpat::dealer>("queue", cfg.backend, cfg.high_water_mark, shared)),
+          gate_(shared.gate) {}
 
     void run(const stop_token& stop) override {
         readiness ready(stop);
@@ -56,6 +57,9 @@ class queue final : public device {
                     return false;
                 }
                 counted_.received(request_);
+                if (!admit(gate_)) {
+                    continue;  // the passive broker of a pair: the client retries elsewhere
+                }
                 held_ = true;
             }
             if (!backend_.send(request_)) {
@@ -86,6 +90,7 @@ class queue final : public device {
 
     zpat::router frontend_;
     zpat::dealer backend_;
+    client_gate* gate_;
     queue_counters counted_;
     message request_;
     message reply_;

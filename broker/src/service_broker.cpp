@@ -41,7 +41,9 @@ class service_broker final : public device {
         : cfg_(cfg),
           socket_(open_router(cfg, shared)),
           limits_(shared),
-          protocol_(cfg, counts_, [this](const message& msg) { send(msg); }) {}
+          protocol_(cfg, counts_, [this](const message& msg) { send(msg); }) {
+        protocol_.hold_clients_to(shared.gate);
+    }
 
     void run(const stop_token& stop) override {
         readiness ready(stop);

@@ -1,6 +1,7 @@
 // The broker's counters as JSON (for `zpat stats` and the HTTP endpoint) and in the Prometheus
 // text exposition format.
 
+#include <concepts>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -65,7 +66,8 @@ class prometheus_text {
         text_ += "# HELP zpat_broker_" + std::string(name) + " " + std::string(help) + "\n";
         text_ += "# TYPE zpat_broker_" + std::string(name) + " " + std::string(type) + "\n";
     }
-    void sample(std::string_view name, std::string_view labels, std::uint64_t value) {
+    template <std::integral Value>
+    void sample(std::string_view name, std::string_view labels, Value value) {
         text_ += "zpat_broker_" + std::string(name);
         if (!labels.empty()) {
             text_ += "{" + std::string(labels) + "}";
@@ -255,6 +257,47 @@ void queue_samples(prometheus_text& out, const stats& s) {
     }
 }
 
+json pair_json(const pair_stats& p) {
+    return json{{"role", p.role},
+                {"state", p.state},
+                {"peer_state", p.peer_state},
+                {"peer_silent_ms", p.peer_silent_ms},
+                {"became_active", p.became_active},
+                {"requests_admitted", p.requests_admitted},
+                {"requests_refused", p.requests_refused},
+                {"state_messages", p.state_messages},
+                {"malformed_states", p.malformed_states},
+                {"split_brains", p.split_brains}};
+}
+
+// A Binary Star pair: this broker's state as a labelled gauge (1 for the state it is in), and
+// its counters.
+void pair_samples(prometheus_text& out, const pair_stats& p) {
+    out.metric("pair_state", "gauge",
+               "1 for the state this broker of a Binary Star pair is in, 0 for the others.");
+    for (const char* state : {"primary", "backup", "active", "passive"}) {
+        out.sample("pair_state", "role=\"" + p.role + "\",state=\"" + state + "\"",
+                   p.state == state ? 1 : 0);
+    }
+    out.metric("pair_peer_silent_milliseconds", "gauge",
+               "Since the peer's state was last heard; -1 before it ever was.");
+    out.sample("pair_peer_silent_milliseconds", "", p.peer_silent_ms);
+    const auto total = [&](const std::string& name, std::string_view help, std::uint64_t v) {
+        out.metric("pair_" + name, "counter", help);
+        out.sample("pair_" + name, "", v);
+    };
+    total("became_active_total", "Times this broker took over serving clients.", p.became_active);
+    total("requests_admitted_total", "Client requests served by the pair's rule.",
+          p.requests_admitted);
+    total("requests_refused_total", "Client requests dropped while not the active broker.",
+          p.requests_refused);
+    total("state_messages_total", "State messages heard from the peer.", p.state_messages);
+    total("malformed_states_total", "Messages from the peer that were not a state, ignored.",
+          p.malformed_states);
+    total("split_brains_total", "Both brokers active, or both passive, seen and settled.",
+          p.split_brains);
+}
+
 }  // namespace
 
 std::string to_json(const stats& s) {
@@ -311,6 +354,9 @@ std::string to_json(const stats& s) {
         pirate["heartbeats_sent"] = s.pirate->heartbeats_sent;
         out["pirate"] = pirate;
     }
+    if (s.pair) {
+        out["pair"] = pair_json(*s.pair);
+    }
     // Service and topic names are bytes from the network: replace what is not UTF-8.
     return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -327,6 +373,9 @@ std::string to_prometheus(const stats& s) {
         service_samples(out, *s.service);
     }
     queue_samples(out, s);
+    if (s.pair) {
+        pair_samples(out, *s.pair);
+    }
     return out.take();
 }
 

@@ -8,7 +8,8 @@
 //   ... b.counters() ...
 //   b.stop();                      // or let the destructor do it
 //
-// Five devices, each optional:
+// Five devices, each optional, and optionally a Binary Star pair with a second broker
+// (pair_config) for the request-reply devices:
 // - forwarder: publishers reach the frontend, subscribers the backend. On ZeroMQ endpoints
 //   subscriptions travel upstream (XSUB/XPUB), so publishers filter before the network. With an
 //   optional last-value cache, a new subscription gets the latest message of every matching
@@ -111,12 +112,33 @@ struct pirate_config {
     int high_water_mark = 1000;
 };
 
+// One of the ZeroMQ Guide's Binary Star pair (chapter 4): two brokers, a primary and a backup,
+// of which one serves clients (active) and the other stands by (passive). Each publishes its
+// state every heartbeat on `endpoint` (bound) and hears its peer's on `peer` (connected), one
+// frame of the Guide's numbers ("1" primary, "2" backup, "3" active, "4" passive), so a
+// bstarsrv can be the peer. The passive one drops client requests, and takes over only when a
+// client request reaches it while the peer has been silent for two heartbeats: a partition
+// between the two brokers alone never makes two actives. Should both be active all the same
+// (the partition was between each broker and part of the clients), the backup gives way.
+// Workers and replies pass on both; only client requests are held to the state: the service
+// broker's MDPC01 requests, and the frontends of the queue and the pirate queue. The forwarder
+// and the streamer do not run in a pair (the broker refuses them). With CURVE both brokers hold
+// the same key pair, so clients trust either; the link between them uses it too.
+struct pair_config {
+    bool primary = true;                            // else the backup
+    std::string endpoint = "tcp://127.0.0.1:5567";  // where this broker publishes its state
+    std::string peer;                               // where the peer publishes its state
+    milliseconds heartbeat{1000};                   // the same on both
+};
+
 struct config {
     std::optional<forwarder_config> forwarder;
     std::optional<streamer_config> streamer;
     std::optional<service_config> service;
     std::optional<queue_config> queue;
     std::optional<pirate_config> pirate;
+    // A Binary Star pair with another broker; unset: this broker serves alone.
+    std::optional<pair_config> pair;
     // The largest message any device accepts, in bytes and in frames; larger ones are dropped
     // and counted.
     std::size_t max_message_size = std::size_t{16} * 1024 * 1024;
@@ -197,7 +219,7 @@ struct service_broker_stats {
 
 // One connection open on a device now (what /connz lists).
 struct device_connection {
-    std::string device;  // "forwarder", "streamer", "service", "queue" or "pirate"
+    std::string device;  // "forwarder", "streamer", "service", "queue", "pirate" or "pair"
     std::string side;    // "frontend" or "backend" (the service broker has one side: frontend)
     connection_info connection;
 };
@@ -218,12 +240,28 @@ struct pirate_stats {
     std::uint64_t heartbeats_sent = 0;
 };
 
+// Where a broker of a Binary Star pair stands. States are the Guide's names: "primary" and
+// "backup" until the peer is first heard, then "active" or "passive".
+struct pair_stats {
+    std::string role;                  // "primary" or "backup"
+    std::string state;                 // this broker's
+    std::string peer_state;            // as last heard, or "unknown"
+    std::int64_t peer_silent_ms = -1;  // since the peer was last heard; -1: never
+    std::uint64_t became_active = 0;   // times this broker took over serving clients
+    std::uint64_t requests_admitted = 0;
+    std::uint64_t requests_refused = 0;  // client requests dropped while not active
+    std::uint64_t state_messages = 0;    // heard from the peer
+    std::uint64_t malformed_states = 0;  // from the peer, not one of the four states: ignored
+    std::uint64_t split_brains = 0;      // both active, or both passive, seen and resolved
+};
+
 struct stats {
     std::optional<forwarder_stats> forwarder;
     std::optional<traffic> streamer;
     std::optional<service_broker_stats> service;
     std::optional<queue_stats> queue;
     std::optional<pirate_stats> pirate;
+    std::optional<pair_stats> pair;
 };
 
 // `opts` with the security `cfg` gives the broker's `endpoints`: CURVE (config::curve) on ZeroMQ
@@ -275,6 +313,7 @@ class broker {
     std::vector<std::string> pirate_frontend() const;
     std::vector<std::string> pirate_backend() const;
     std::vector<std::string> stats_endpoint() const;
+    std::vector<std::string> pair_endpoint() const;  // where this broker publishes its state
 
   private:
     struct impl;

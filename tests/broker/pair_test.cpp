@@ -1,0 +1,254 @@
+// The Binary Star pair (the Guide's chapter 4): the state machine's rules, two brokers that
+// settle into an active and a passive one and fail over, a broker alone, a peer that says
+// nonsense or claims to be active too. The Guide's own client and a Guide-style server as the
+// peer run against zpat-broker in tests/interop/guide_bstar.py.
+
+#include <catch2/catch.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "binary_star.hpp"
+#include "broker_support.hpp"
+#include "support/temporary_directory.hpp"
+#include "support/test_support.hpp"
+#include "zpat/core/error.hpp"
+#include "zpat/pubsub.hpp"
+#include "zpat/reqrep.hpp"
+
+using namespace zpat;
+using namespace zpat::testing;
+using broker::detail::pair_machine;
+using broker::detail::pair_state;
+
+namespace {
+
+constexpr milliseconds pair_heartbeat{100};
+
+// A broker with a service device in a pair: its state published at `own`, its peer's read from
+// `peer`.
+broker::config paired(bool primary, const std::string& own, const std::string& peer) {
+    broker::config cfg = service_only();
+    cfg.pair = broker::pair_config{
+        .primary = primary, .endpoint = own, .peer = peer, .heartbeat = pair_heartbeat};
+    return cfg;
+}
+
+std::string state_of(const running_broker& b) {
+    const stats s = b.counters();
+    return s.pair ? s.pair->state : "";
+}
+
+bool eventually_in(const running_broker& b, const std::string& state) {
+    return eventually_counted(b, [&](const stats& s) { return s.pair && s.pair->state == state; });
+}
+
+}  // namespace
+
+TEST_CASE("the pair state machine follows the Guide's rules", "[broker][pair]") {
+    using clock = pair_machine::clock;
+    const clock::time_point t0 = clock::now();
+    const clock::time_point soon = t0 + pair_heartbeat;       // the peer not yet presumed gone
+    const clock::time_point later = t0 + 3 * pair_heartbeat;  // past two heartbeats
+    pair_machine::change changed{};
+
+    SECTION("a primary hearing the backup becomes active, a backup hearing it passive") {
+        pair_machine primary(true, pair_heartbeat, t0);
+        pair_machine backup(false, pair_heartbeat, t0);
+        CHECK(primary.on_peer(pair_state::backup, t0).to == pair_state::active);
+        CHECK(backup.on_peer(pair_state::active, t0).to == pair_state::passive);
+        CHECK(primary.on_client_request(soon, changed));
+        CHECK_FALSE(backup.on_client_request(soon, changed));
+    }
+    SECTION("a primary alone serves only once no backup has been heard for two heartbeats") {
+        pair_machine primary(true, pair_heartbeat, t0);
+        CHECK_FALSE(primary.on_client_request(soon, changed));
+        CHECK(primary.state() == pair_state::primary);
+        CHECK(primary.on_client_request(later, changed));
+        CHECK(changed.to == pair_state::active);
+    }
+    SECTION("a backup alone never serves") {
+        pair_machine backup(false, pair_heartbeat, t0);
+        CHECK_FALSE(backup.on_client_request(later + 100 * pair_heartbeat, changed));
+        CHECK(backup.state() == pair_state::backup);
+    }
+    SECTION("a passive broker fails over on a client request once the active is silent") {
+        pair_machine backup(false, pair_heartbeat, t0);
+        backup.on_peer(pair_state::active, t0);
+        CHECK_FALSE(backup.on_client_request(soon, changed));
+        CHECK(backup.state() == pair_state::passive);
+        CHECK(backup.on_client_request(later, changed));
+        CHECK(changed.from == pair_state::passive);
+        CHECK(changed.to == pair_state::active);
+    }
+    SECTION("silence alone does not fail a passive broker over: a client request must ask") {
+        pair_machine backup(false, pair_heartbeat, t0);
+        backup.on_peer(pair_state::active, t0);
+        CHECK(backup.on_peer(pair_state::active, later).to == pair_state::passive);
+        CHECK_FALSE(backup.on_client_request(later + pair_heartbeat, changed));
+    }
+    SECTION("a passive broker hearing its peer restart becomes active") {
+        for (const pair_state restarted : {pair_state::primary, pair_state::backup}) {
+            pair_machine passive(restarted == pair_state::backup, pair_heartbeat, t0);
+            passive.on_peer(pair_state::active, t0);
+            REQUIRE(passive.state() == pair_state::passive);
+            CHECK(passive.on_peer(restarted, soon).to == pair_state::active);
+        }
+    }
+    SECTION("of two actives the backup gives way, of two passives the primary takes over") {
+        pair_machine primary(true, pair_heartbeat, t0);
+        pair_machine backup(false, pair_heartbeat, t0);
+        primary.on_peer(pair_state::backup, t0);
+        backup.on_client_request(later, changed);  // still a backup: refused, stays so
+        backup.on_peer(pair_state::active, t0);
+        REQUIRE(backup.on_client_request(later, changed));  // failed over: two actives
+        const auto backup_sees = backup.on_peer(pair_state::active, later);
+        CHECK(backup_sees.split_brain);
+        CHECK(backup_sees.to == pair_state::passive);
+        const auto primary_sees = primary.on_peer(pair_state::active, later);
+        CHECK(primary_sees.split_brain);
+        CHECK(primary_sees.to == pair_state::active);
+
+        pair_machine passive_primary(true, pair_heartbeat, t0);
+        passive_primary.on_peer(pair_state::active, t0);
+        const auto both_passive = passive_primary.on_peer(pair_state::passive, soon);
+        CHECK(both_passive.split_brain);
+        CHECK(both_passive.to == pair_state::active);
+    }
+}
+
+TEST_CASE("a pair state message is one frame holding 1 to 4", "[broker][pair]") {
+    using broker::detail::parse_pair_state;
+    CHECK(parse_pair_state(message{"1"}) == pair_state::primary);
+    CHECK(parse_pair_state(message{"4"}) == pair_state::passive);
+    for (const message& bad :
+         {message{"0"}, message{"5"}, message{""}, message{"33"}, message{"3", "3"}, message{}}) {
+        CHECK_FALSE(parse_pair_state(bad));
+    }
+}
+
+TEST_CASE("a pair settles into one active broker and fails over when it stops", "[broker][pair]") {
+    const temporary_directory dir;
+    const std::string primary_state = "ipc://" + (dir.path() / "primary").string();
+    const std::string backup_state = "ipc://" + (dir.path() / "backup").string();
+    std::optional<running_broker> primary(std::in_place, paired(true, primary_state, backup_state));
+    running_broker backup(paired(false, backup_state, primary_state));
+    REQUIRE(eventually_in(*primary, "active"));
+    REQUIRE(eventually_in(backup, "passive"));
+    CHECK(backup.counters().pair->peer_state == "active");
+
+    // A worker on each broker: the passive one keeps its workers registered, ready.
+    std::optional<serving_worker> on_primary(std::in_place, primary->service(), "echo",
+                                             [](message m) {
+                                                 return message{"primary", m[0]};
+                                             });
+    serving_worker on_backup(backup.service(), "echo", [](message m) {
+        return message{"backup", m[0]};
+    });
+    REQUIRE(eventually_served(*primary, "echo", 1));
+    REQUIRE(eventually_served(backup, "echo", 1));
+
+    service_client client(primary->service() + "," + backup.service(),
+                          {.request_timeout = 300ms, .retries = 20});
+    const auto before = client.request("echo", {"one"});
+    REQUIRE(before);
+    CHECK(*before == message{"primary", "one"});
+
+    on_primary.reset();
+    primary.reset();  // the active broker is gone
+    const auto after = client.request("echo", {"two"});
+    REQUIRE(after);
+    CHECK(*after == message{"backup", "two"});
+    const stats s = backup.counters();
+    CHECK(s.pair->state == "active");
+    CHECK(s.pair->became_active == 1);
+    CHECK(s.pair->requests_admitted >= 1);
+    CHECK(s.pair->split_brains == 0);
+}
+
+TEST_CASE("the backup of a pair alone drops client requests on every request-reply device",
+          "[broker][pair]") {
+    const temporary_directory dir;
+    broker::config cfg = paired(false, "ipc://" + (dir.path() / "backup").string(),
+                                "ipc://" + (dir.path() / "nobody").string());
+    cfg.queue =
+        broker::queue_config{.frontend = "tcp://127.0.0.1:*", .backend = "tcp://127.0.0.1:*"};
+    cfg.pirate = broker::pirate_config{.frontend = "tcp://127.0.0.1:*",
+                                       .backend = "tcp://127.0.0.1:*",
+                                       .heartbeat_interval = 100ms};
+    running_broker b(cfg);
+    serving_worker worker(b.service(), "echo", echo);
+    replier queue_worker(">" + b.get().queue_backend().at(0));
+    REQUIRE(eventually_served(b, "echo", 1));
+
+    service_client client(b.service(), {.request_timeout = 200ms, .retries = 1});
+    CHECK_FALSE(client.request("echo", {"hello"}));
+    requester via_queue(b.get().queue_frontend().at(0), {.request_timeout = 200ms, .retries = 0});
+    CHECK_FALSE(via_queue.request({"hello"}));
+    requester via_pirate(b.get().pirate_frontend().at(0), {.request_timeout = 200ms, .retries = 0});
+    CHECK_FALSE(via_pirate.request({"hello"}));
+
+    CHECK(eventually_counted(b, [](const stats& s) { return s.pair->requests_refused >= 4; }));
+    const stats s = b.counters();
+    CHECK(s.pair->state == "backup");
+    CHECK(s.pair->peer_state == "unknown");
+    CHECK(s.pair->peer_silent_ms == -1);
+    CHECK(s.pair->requests_admitted == 0);
+    CHECK(s.queue->requests == 0);
+    CHECK(s.pirate->passed.requests == 0);
+}
+
+TEST_CASE("the primary of a pair alone serves once no backup has been heard for two heartbeats",
+          "[broker][pair]") {
+    const temporary_directory dir;
+    running_broker b(paired(true, "ipc://" + (dir.path() / "primary").string(),
+                            "ipc://" + (dir.path() / "nobody").string()));
+    serving_worker worker(b.service(), "echo", echo);
+    service_client client(b.service(), {.request_timeout = 300ms, .retries = 10});
+    const auto reply = client.request("echo", {"hello"});
+    REQUIRE(reply);
+    CHECK(*reply == message{"hello"});
+    CHECK(state_of(b) == "active");
+    CHECK(b.counters().pair->became_active == 1);
+}
+
+TEST_CASE("a broker of a pair ignores what is not a state and settles two actives",
+          "[broker][pair]") {
+    const temporary_directory dir;
+    const std::string peer_endpoint = "ipc://" + (dir.path() / "peer").string();
+    publisher peer(peer_endpoint);  // stands in for the other broker
+    running_broker b(paired(false, "ipc://" + (dir.path() / "backup").string(), peer_endpoint));
+    serving_worker worker(b.service(), "echo", echo);
+
+    // Nonsense until three are counted (the first may go before the subscription arrives).
+    REQUIRE(eventually(
+        [&] {
+            peer.send(message{"9"});
+            std::this_thread::sleep_for(5ms);
+            return b.counters().pair->malformed_states >= 3;
+        },
+        5s));
+    CHECK(state_of(b) == "backup");
+
+    peer.send(message{"3"});  // "I am active"
+    REQUIRE(eventually_in(b, "passive"));
+    // The peer falls silent; a client request after two heartbeats makes this broker active.
+    service_client client(b.service(), {.request_timeout = 300ms, .retries = 10});
+    REQUIRE(client.request("echo", {"hello"}));
+    CHECK(state_of(b) == "active");
+
+    peer.send(message{"3"});  // the peer was active all along: a split brain
+    REQUIRE(eventually_in(b, "passive"));
+    const stats s = b.counters();
+    CHECK(s.pair->split_brains == 1);
+    CHECK(s.pair->became_active == 1);
+}
+
+TEST_CASE("a pair does not take the forwarder or the streamer", "[broker][pair]") {
+    const temporary_directory dir;
+    broker::config cfg = paired(true, "ipc://" + (dir.path() / "primary").string(),
+                                "ipc://" + (dir.path() / "backup").string());
+    cfg.forwarder =
+        broker::forwarder_config{.frontend = "tcp://127.0.0.1:*", .backend = "tcp://127.0.0.1:*"};
+    CHECK_THROWS_AS(broker::broker(cfg), unsupported_error);
+}
