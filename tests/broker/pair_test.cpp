@@ -166,6 +166,34 @@ TEST_CASE("a pair settles into one active broker and fails over when it stops", 
     CHECK(s.pair->split_brains == 0);
 }
 
+TEST_CASE("a worker given both brokers of a pair registers with each and serves the active one",
+          "[broker][pair]") {
+    const temporary_directory dir;
+    const std::string primary_state = "ipc://" + (dir.path() / "primary").string();
+    const std::string backup_state = "ipc://" + (dir.path() / "backup").string();
+    std::optional<running_broker> primary(std::in_place, paired(true, primary_state, backup_state));
+    running_broker backup(paired(false, backup_state, primary_state));
+    const std::string both = primary->service() + "," + backup.service();
+    serving_worker worker(both, "echo", echo);
+    REQUIRE(eventually_served(*primary, "echo", 1));
+    REQUIRE(eventually_served(backup, "echo", 1));
+    CHECK(worker.worker().endpoints().size() == 2);
+    REQUIRE(eventually_in(*primary, "active"));
+
+    service_client client(both, {.request_timeout = 300ms, .retries = 20});
+    REQUIRE(client.request("echo", {"one"}) == message{"one"});
+    CHECK(eventually_counted(*primary,
+                             [](const stats& s) { return find_service(s, "echo")->replies == 1; }));
+
+    primary.reset();
+    const auto two = client.request("echo", {"two"});
+    REQUIRE(two);
+    CHECK(*two == message{"two"});
+    CHECK(eventually_counted(backup,
+                             [](const stats& s) { return find_service(s, "echo")->replies == 1; }));
+    CHECK(backup.counters().pair->state == "active");
+}
+
 TEST_CASE("the backup of a pair alone drops client requests on every request-reply device",
           "[broker][pair]") {
     const temporary_directory dir;

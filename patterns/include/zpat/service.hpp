@@ -62,9 +62,11 @@ class service_worker {
     // Connects to the broker at `broker` and registers for `service`. It heartbeats every
     // options::heartbeat_interval, presumes the broker gone after options::heartbeat_liveness
     // silent intervals, and then reconnects and registers again after
-    // options::reconnect_interval. Throws: endpoint_error, connection_error, unsupported_error;
-    // std::invalid_argument for an empty service name or one starting with "mmi." (those
-    // belong to the broker).
+    // options::reconnect_interval. Given several brokers (">tcp://a:5555,>tcp://b:5555": a
+    // Binary Star pair, or brokers sharing clients), it registers with each, on a connection and
+    // heartbeat of its own, and serves requests from any of them. Throws: endpoint_error,
+    // connection_error, unsupported_error; std::invalid_argument for an empty service name or one
+    // starting with "mmi." (those belong to the broker).
     service_worker(std::string_view broker, std::string_view service, const options& opts = {});
     ~service_worker();
     service_worker(service_worker&&) noexcept;

@@ -63,15 +63,7 @@ class zmq_requester final : public requester_impl {
     connection_counts connections() const override {
         connection_counts all;
         for (const auto& server : servers_) {
-            const connection_counts c = server->connections();
-            all.opened += c.opened;
-            all.closed += c.closed;
-            all.refused += c.refused;
-            all.malformed += c.malformed;
-            all.handshake_timeouts += c.handshake_timeouts;
-            all.partial_timeouts += c.partial_timeouts;
-            all.idle_timeouts += c.idle_timeouts;
-            all.over_limits += c.over_limits;
+            all += server->connections();
         }
         return all;
     }

@@ -1,4 +1,4 @@
-// Service worker on ZeroMQ: the Majordomo worker of RFC 7/MDP on one DEALER socket.
+// Service worker on ZeroMQ: the Majordomo worker of RFC 7/MDP, on one DEALER socket per broker.
 //
 // The worker registers with READY, then answers REQUEST commands with REPLY. Heartbeats go out
 // every heartbeat_interval while it waits; anything heard from the broker proves it alive. After
@@ -6,8 +6,11 @@
 // and registers again on a fresh socket, as it does at once when the broker says DISCONNECT.
 
 #include <algorithm>
-#include <array>
 #include <chrono>
+#include <iterator>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include "zmq_cells.hpp"
 #include "zpat/core/error.hpp"
@@ -24,80 +27,97 @@ options worker_options(options opts) {
     return opts;
 }
 
+// One broker the worker is registered with: its own DEALER, its own heartbeat clock.
+struct broker_link {
+    explicit broker_link(zmq_socket&& s) : socket(std::move(s)) {}
+    zmq_socket socket;
+    bool connected = false;
+    clock::time_point last_heard{};
+    clock::time_point heartbeat_due{};
+    clock::time_point reconnect_at{};
+};
+
 class zmq_service_worker final : public service_worker_impl {
   public:
     zmq_service_worker(const std::vector<endpoint>& endpoints, std::string_view service,
                        const options& opts)
-        : socket_(zmq::socket_type::dealer, endpoints, worker_options(opts)),
-          service_(service),
+        : service_(service),
+          opts_(worker_options(opts)),
           expiry_(opts.heartbeat_interval * std::max(1, opts.heartbeat_liveness)) {
-        announce();
+        // Given several brokers (a Binary Star pair, or brokers sharing the work), the worker
+        // registers with each: whichever is serving clients finds it ready.
+        for (const endpoint& e : endpoints) {
+            links_.push_back(std::make_unique<broker_link>(
+                zmq_socket(zmq::socket_type::dealer, std::vector<endpoint>{e}, opts_)));
+            const auto& resolved = links_.back()->socket.endpoints();
+            endpoints_.insert(endpoints_.end(), resolved.begin(), resolved.end());
+        }
+        for (auto& link : links_) {
+            announce(*link);
+        }
     }
 
     ~zmq_service_worker() override {
-        // Leaving politely lets the broker forget this worker now instead of after the expiry.
-        if (connected_) {
-            send_command(mdp::command::disconnect);
+        // Leaving politely lets each broker forget this worker now instead of after the expiry.
+        for (auto& link : links_) {
+            if (link->connected) {
+                send_command(*link, mdp::command::disconnect);
+            }
         }
     }
 
     bool receive(message& body, milliseconds timeout) override {
-        if (pending_) {
+        if (pending_ != nullptr) {
             throw state_error("service_worker::receive called while a request awaits its reply");
         }
         const clock::time_point deadline =
             timeout == forever ? clock::time_point::max() : clock::now() + timeout;
-        std::array<zmq::pollitem_t, 2> items{
-            {{socket_.handle().socket(), 0, ZMQ_POLLIN, 0}, stopping_.poll_item()}};
         while (!stopping_.requested()) {
             // Take what is queued before looking at the clock: a busy worker stays busy.
-            if (connected_ && socket_.receive(in_, milliseconds{0})) {
-                if (handle(in_, body)) {
+            if (broker_link* from = take_queued()) {
+                if (handle(*from, in_, body)) {
                     return true;
                 }
                 continue;
             }
             const clock::time_point now = clock::now();
-            const clock::time_point wake = keep_alive(now);
+            clock::time_point wake = clock::time_point::max();
+            for (auto& link : links_) {
+                wake = std::min(wake, keep_alive(*link, now));
+            }
             if (now >= deadline) {
                 return false;
             }
-            items[0].socket = socket_.handle().socket();  // a reconnect opened a new one
-            items[0].events = connected_ ? ZMQ_POLLIN : 0;
-            const auto wait = std::chrono::ceil<milliseconds>(std::min(wake, deadline) - now);
-            if (!poll_interrupted(items, std::max(milliseconds{0}, wait)) &&
-                (items[1].revents & ZMQ_POLLIN) != 0) {
-                stopping_.drain();
-            }
+            wait_for_brokers(std::chrono::ceil<milliseconds>(std::min(wake, deadline) - now));
         }
         return false;
     }
 
     void reply(const message& body) override {
-        if (!pending_) {
+        if (pending_ == nullptr) {
             throw state_error("service_worker::reply called with no request pending");
         }
-        check_sendable(body, socket_.opts());
-        pending_ = false;
-        if (!connected_) {
-            return;  // the broker went away meanwhile; the client will retry
+        check_sendable(body, opts_);
+        broker_link& link = *std::exchange(pending_, nullptr);
+        if (!link.connected) {
+            return;  // that broker went away meanwhile; the client will retry
         }
         message head{"", mdp::worker_header, mdp::frame_of(mdp::command::reply)};
         head.push_back(std::move(client_));
         head.push_back("");
-        socket_.send(head, body);
-        heartbeat_due_ = clock::now() + socket_.opts().heartbeat_interval;
+        link.socket.send(head, body);
+        link.heartbeat_due = clock::now() + opts_.heartbeat_interval;
     }
 
     void abandon() override {
-        if (!pending_) {
+        if (pending_ == nullptr) {
             throw state_error("service_worker::abandon called with no request pending");
         }
-        pending_ = false;
+        broker_link& link = *std::exchange(pending_, nullptr);
         // MDP has no way to refuse a request: to the broker this worker stays busy until it
         // replies. Leaving and registering again makes it idle there.
-        send_command(mdp::command::disconnect);
-        reconnect();
+        send_command(link, mdp::command::disconnect);
+        reconnect(link);
     }
 
     void serve(const request_handler& handler) override {
@@ -118,60 +138,100 @@ class zmq_service_worker final : public service_worker_impl {
     std::uint64_t reconnects() const noexcept override { return reconnects_; }
     std::uint64_t malformed_commands() const noexcept override { return malformed_; }
     std::uint64_t handler_failures() const noexcept override { return failures_; }
-    const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
-    connection_counts connections() const override { return socket_.connections(); }
+    const std::vector<std::string>& endpoints() const override { return endpoints_; }
+    connection_counts connections() const override {
+        connection_counts all;
+        for (const auto& link : links_) {
+            all += link->socket.connections();
+        }
+        return all;
+    }
     std::vector<connection_info> open_connections() const override {
-        return socket_.open_connections();
+        std::vector<connection_info> all;
+        for (const auto& link : links_) {
+            auto some = link->socket.open_connections();
+            all.insert(all.end(), std::make_move_iterator(some.begin()),
+                       std::make_move_iterator(some.end()));
+        }
+        return all;
     }
 
   private:
-    void send_command(mdp::command c, std::string_view argument = {}) {
+    void send_command(broker_link& link, mdp::command c, std::string_view argument = {}) {
         message cmd{"", mdp::worker_header, mdp::frame_of(c)};
         if (!argument.empty()) {
             cmd.push_back(argument);
         }
-        socket_.send(cmd);
+        link.socket.send(cmd);
     }
 
-    // Registers on the current socket and starts the heartbeat clock afresh.
-    void announce() {
-        send_command(mdp::command::ready, service_);
-        connected_ = true;
+    // Registers on the link's current socket and starts its heartbeat clock afresh.
+    void announce(broker_link& link) {
+        send_command(link, mdp::command::ready, service_);
+        link.connected = true;
         const clock::time_point now = clock::now();
-        last_heard_ = now;
-        heartbeat_due_ = now + socket_.opts().heartbeat_interval;
+        link.last_heard = now;
+        link.heartbeat_due = now + opts_.heartbeat_interval;
     }
 
-    void reconnect() {
+    void reconnect(broker_link& link) {
         ++reconnects_;
-        socket_.reopen();
-        announce();
+        link.socket.reopen();
+        announce(link);
+    }
+
+    // A message one of the brokers has queued, into in_, taking the brokers in turn; the
+    // broker it came from, or nullptr when none has one.
+    broker_link* take_queued() {
+        for (std::size_t k = 0; k < links_.size(); ++k) {
+            broker_link& link = *links_[(next_ + k) % links_.size()];
+            if (link.connected && link.socket.receive(in_, milliseconds{0})) {
+                next_ = (next_ + k + 1) % links_.size();
+                return &link;
+            }
+        }
+        return nullptr;
+    }
+
+    // Waits up to `wait` for any connected broker to send, or for stop().
+    void wait_for_brokers(milliseconds wait) {
+        items_.clear();
+        for (auto& link : links_) {  // a reconnect opened a new socket: take the handles afresh
+            items_.push_back({link->socket.handle().socket(), 0,
+                              static_cast<short>(link->connected ? ZMQ_POLLIN : 0), 0});
+        }
+        items_.push_back(stopping_.poll_item());
+        if (!poll_interrupted(items_, std::max(milliseconds{0}, wait)) &&
+            (items_.back().revents & ZMQ_POLLIN) != 0) {
+            stopping_.drain();
+        }
     }
 
     // Sends a heartbeat when one is due, notices a silent broker, and reconnects when the wait
     // after losing it is over. Returns when it next needs to run.
-    clock::time_point keep_alive(clock::time_point now) {
-        if (!connected_) {
-            if (now < reconnect_at_) {
-                return reconnect_at_;
+    clock::time_point keep_alive(broker_link& link, clock::time_point now) {
+        if (!link.connected) {
+            if (now < link.reconnect_at) {
+                return link.reconnect_at;
             }
-            reconnect();
-        } else if (now - last_heard_ > expiry_) {
+            reconnect(link);
+        } else if (now - link.last_heard > expiry_) {
             // Close now, so nothing more is queued for a broker that is gone; open after a pause.
-            connected_ = false;
-            reconnect_at_ = now + socket_.opts().reconnect_interval;
-            return reconnect_at_;
+            link.connected = false;
+            link.reconnect_at = now + opts_.reconnect_interval;
+            return link.reconnect_at;
         }
-        if (now >= heartbeat_due_) {
-            send_command(mdp::command::heartbeat);
-            heartbeat_due_ = now + socket_.opts().heartbeat_interval;
+        if (now >= link.heartbeat_due) {
+            send_command(link, mdp::command::heartbeat);
+            link.heartbeat_due = now + opts_.heartbeat_interval;
         }
-        return std::min(heartbeat_due_, last_heard_ + expiry_ + milliseconds{1});
+        return std::min(link.heartbeat_due, link.last_heard + expiry_ + milliseconds{1});
     }
 
-    // Acts on one message from the broker. Returns true when it was a request, now in `body`.
-    bool handle(message& in, message& body) {
-        last_heard_ = clock::now();
+    // Acts on one message from `link`'s broker. Returns true when it was a request, now in
+    // `body`.
+    bool handle(broker_link& link, message& in, message& body) {
+        link.last_heard = clock::now();
         if (in.size() < 3 || !in[0].empty() || in[1] != mdp::worker_header || in[2].size() != 1) {
             ++malformed_;
             return false;
@@ -183,28 +243,28 @@ class zmq_service_worker final : public service_worker_impl {
             for (std::size_t i = 5; i < in.size(); ++i) {
                 body.push_back(std::move(in[i]));
             }
-            pending_ = true;
+            pending_ = &link;
             return true;
         }
         if (cmd == mdp::command::disconnect) {
-            reconnect();
+            reconnect(link);
         } else if (cmd != mdp::command::heartbeat) {
             ++malformed_;
         }
         return false;
     }
 
-    zmq_socket socket_;
     std::string service_;
+    options opts_;
     milliseconds expiry_;
+    std::vector<std::unique_ptr<broker_link>> links_;
+    std::vector<std::string> endpoints_;
+    std::vector<zmq::pollitem_t> items_;
     zmq_stop_signal stopping_;
-    bool connected_ = false;
-    bool pending_ = false;
+    std::size_t next_ = 0;            // the link take_queued() looks at first
+    broker_link* pending_ = nullptr;  // where the request awaiting its reply came from
     std::string client_;
-    message in_;  // reused for every command from the broker
-    clock::time_point last_heard_{};
-    clock::time_point heartbeat_due_{};
-    clock::time_point reconnect_at_{};
+    message in_;  // reused for every command from a broker
     std::uint64_t reconnects_ = 0;
     std::uint64_t malformed_ = 0;
     std::uint64_t failures_ = 0;

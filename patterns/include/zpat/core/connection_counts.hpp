@@ -23,4 +23,17 @@ struct connection_counts {
     std::uint64_t over_limits = 0;  // closed: past a limit on what a peer may make a role hold
 };
 
+// Adds `more` to `counts`: the connections of several sockets, or of several roles, together.
+inline connection_counts& operator+=(connection_counts& counts, const connection_counts& more) {
+    counts.opened += more.opened;
+    counts.closed += more.closed;
+    counts.refused += more.refused;
+    counts.malformed += more.malformed;
+    counts.handshake_timeouts += more.handshake_timeouts;
+    counts.partial_timeouts += more.partial_timeouts;
+    counts.idle_timeouts += more.idle_timeouts;
+    counts.over_limits += more.over_limits;
+    return counts;
+}
+
 }  // namespace zpat
