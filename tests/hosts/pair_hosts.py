@@ -1,0 +1,313 @@
+"""A zpat-broker Binary Star pair across hosts: each host a network namespace this test creates
+(veth pairs into a bridge in a namespace of its own), faults made with nftables drop rules (a
+silent partition: no RST, no ICMP) and by killing processes. Every namespace and process is the
+test's own and is removed at the end, whatever happens.
+
+  1. The primary killed under a steady load of Majordomo requests with client retries: every
+     request answered, none twice to the client; the time from the kill to the next reply.
+  2. The primary cut off from the clients but not from the backup: never two actives (the
+     backup, hearing its peer, refuses the requests); served again once healed.
+  3. The primary cut off from the backup but not from the clients: never two actives (no client
+     request reaches the backup); every request served.
+  4. A worker host cut off: the brokers forget its worker within three heartbeats, and its
+     requests are retried to the other worker.
+
+Runs as root (network namespaces and nftables), as CI does:
+    pair_hosts.py PATH_TO_ZPAT_BROKER PATH_TO_ZPAT
+The client half runs inside a namespace as `pair_hosts.py client SERVERS SECONDS TIMEOUT`.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+HEARTBEAT = 0.2  # the pair's, the brokers' with workers, and the workers'
+LIVENESS = 3
+LIMIT = 30.0
+SUBNET = "10.211.{}.{}"
+
+
+def client(servers, seconds, timeout):
+    """A Majordomo client (MDPC01 on REQ) with the Guide's Binary Star failover: a request not
+    answered within `timeout` is sent again on a fresh socket to the next server. Prints one
+    JSON line per answer: its sequence, wall-clock time, server and attempts."""
+    import zmq
+    context = zmq.Context()
+    servers = servers.split(",")
+    server = 0
+    socket = None
+    end = time.time() + seconds
+    sequence = 0
+    while time.time() < end:
+        body = str(sequence).encode()
+        attempts = 0
+        while time.time() < end:
+            if socket is None:
+                socket = context.socket(zmq.REQ)
+                socket.setsockopt(zmq.LINGER, 0)
+                socket.connect(servers[server])
+            attempts += 1
+            socket.send_multipart([b"MDPC01", b"echo", body])
+            if socket.poll(int(timeout * 1000)):
+                reply = socket.recv_multipart()
+                assert reply == [b"MDPC01", b"echo", body], (reply, body)
+                print(json.dumps({"sequence": sequence, "time": time.time(), "server": server,
+                                  "attempts": attempts}), flush=True)
+                sequence += 1
+                time.sleep(0.01)
+                break
+            socket.close()
+            socket = None
+            server = (server + 1) % len(servers)
+    context.destroy(linger=0)
+
+
+class network:
+    """Hosts as network namespaces on one bridge, each with an address of its own."""
+
+    def __init__(self, names):
+        tag = os.getpid() % 10000
+        self.switch = f"zpsw{tag}"
+        self.hosts = {name: f"zp{tag}{name}" for name in names}
+        self.address = {}
+        self.processes = []
+        net = os.getpid() % 200 + 20
+        self.ip("netns", "add", self.switch)
+        self.ip_in(self.switch, "link", "add", "br0", "type", "bridge")
+        self.ip_in(self.switch, "link", "set", "br0", "up")
+        for index, (name, ns) in enumerate(self.hosts.items(), start=1):
+            self.ip("netns", "add", ns)
+            inside, outside = f"zh{tag}{name}", f"zs{tag}{name}"
+            self.ip("link", "add", inside, "type", "veth", "peer", "name", outside)
+            self.ip("link", "set", inside, "netns", ns)
+            self.ip("link", "set", outside, "netns", self.switch)
+            self.ip_in(self.switch, "link", "set", outside, "master", "br0")
+            self.ip_in(self.switch, "link", "set", outside, "up")
+            self.address[name] = SUBNET.format(net, index)
+            self.ip_in(ns, "addr", "add", f"{self.address[name]}/24", "dev", inside)
+            self.ip_in(ns, "link", "set", inside, "up")
+            self.ip_in(ns, "link", "set", "lo", "up")
+
+    @staticmethod
+    def ip(*args):
+        subprocess.run(["ip", *args], check=True, capture_output=True, timeout=LIMIT)
+
+    def ip_in(self, ns, *args):
+        self.ip("netns", "exec", ns, "ip", *args)
+
+    def start(self, host, args, **kwargs):
+        """Starts `args` on `host` (ip netns exec execs it: the PID is the program's own)."""
+        process = subprocess.Popen(["ip", "netns", "exec", self.hosts[host], *args], **kwargs)
+        self.processes.append(process)
+        return process
+
+    def run(self, host, args):
+        return subprocess.run(["ip", "netns", "exec", self.hosts[host], *args], check=True,
+                              capture_output=True, text=True, timeout=LIMIT).stdout
+
+    def partition(self, host, others):
+        """Drops every packet between `host` and `others`, both ways, silently."""
+        others = ", ".join(self.address[o] for o in others)
+        rules = (f"table inet zpat {{\n"
+                 f"  chain input {{ type filter hook input priority 0; ip saddr {{ {others} }} drop; }}\n"
+                 f"  chain output {{ type filter hook output priority 0; ip daddr {{ {others} }} drop; }}\n"
+                 f"}}\n")
+        subprocess.run(["ip", "netns", "exec", self.hosts[host], "nft", "-f", "-"],
+                       input=rules, text=True, check=True, timeout=LIMIT)
+
+    def heal(self, host):
+        self.run(host, ["nft", "delete", "table", "inet", "zpat"])
+
+    def close(self):
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=LIMIT)
+        for ns in [*self.hosts.values(), self.switch]:
+            subprocess.run(["ip", "netns", "delete", ns], capture_output=True, timeout=LIMIT)
+
+
+class pair:
+    """zpat-broker as primary on host a and backup on host b, Majordomo only, fast heartbeats."""
+
+    def __init__(self, net, broker):
+        self.net = net
+        self.servers = ",".join(f"tcp://{net.address[h]}:5555" for h in ("a", "b"))
+        self.brokers = {}
+        for host, role, peer in (("a", "primary", "b"), ("b", "backup", "a")):
+            self.brokers[host] = net.start(host, [
+                broker, "--no-forwarder", "--no-streamer",
+                "--service-endpoint", f"tcp://{net.address[host]}:5555",
+                "--heartbeat-interval", f"{int(HEARTBEAT * 1000)}ms",
+                "--heartbeat-liveness", str(LIVENESS),
+                "--stats-endpoint", "tcp://127.0.0.1:5570",
+                "--role", role, "--peer", f"tcp://{net.address[peer]}:5567",
+                "--pair-endpoint", f"tcp://{net.address[host]}:5567",
+                "--pair-heartbeat", f"{int(HEARTBEAT * 1000)}ms", "--log-level", "warn"])
+
+    def stats(self, host):
+        return json.loads(self.net.run(host, [ZPAT, "stats", "tcp://127.0.0.1:5570"]))
+
+    def wait_for(self, host, condition, what):
+        deadline = time.monotonic() + LIMIT
+        while True:
+            try:
+                if condition(self.stats(host)):
+                    return
+            except subprocess.CalledProcessError:
+                pass  # not serving stats yet
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            time.sleep(0.05)
+
+    def settled(self):
+        self.wait_for("a", lambda s: s["pair"]["state"] == "active", "the primary active")
+        self.wait_for("b", lambda s: s["pair"]["state"] == "passive", "the backup passive")
+
+    def workers(self, host):
+        services = self.stats(host)["service"]["services"]
+        return sum(s["workers"] for s in services if s["name"] == "echo")
+
+    def stop(self):
+        for process in self.brokers.values():
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=LIMIT)
+
+
+def start_worker(net, host, servers):
+    return net.start(host, [ZPAT, "worker", "--quiet", "--echo", servers, "echo",
+                            "--heartbeat", f"{int(HEARTBEAT * 1000)}ms"],
+                     stdout=subprocess.DEVNULL)
+
+
+def start_client(net, servers, seconds, timeout):
+    return net.start("c", [sys.executable, os.path.abspath(__file__), "client", servers,
+                           str(seconds), str(timeout)], stdout=subprocess.PIPE, text=True)
+
+
+def answers_of(process):
+    out, _ = process.communicate(timeout=LIMIT + 30)
+    assert process.returncode == 0, f"the client failed: {process.returncode}"
+    answers = [json.loads(line) for line in out.splitlines()]
+    # Every request answered once, in order: the client moves on only with its reply.
+    assert [a["sequence"] for a in answers] == list(range(len(answers))), answers
+    return answers
+
+
+def primary_killed(net):
+    p = pair(net, BROKER)
+    worker = start_worker(net, "c", p.servers)
+    try:
+        p.settled()
+        p.wait_for("b", lambda s: any(v["workers"] for v in s["service"]["services"]),
+                   "the worker registered with the backup")
+        load = start_client(net, p.servers, 4.0, 4 * HEARTBEAT)
+        time.sleep(1.5)
+        killed = time.time()
+        p.brokers["a"].kill()
+        p.brokers["a"].wait(timeout=LIMIT)
+        answers = answers_of(load)
+        after = [a for a in answers if a["time"] > killed]
+        assert len(answers) > 20 and after, (len(answers), after[:1])
+        failover = after[0]["time"] - killed
+        b = p.stats("b")["pair"]
+        assert b["state"] == "active" and b["became_active"] == 1, b
+        print(f"pair_hosts.py: primary killed under load: {len(answers)} requests answered once "
+              f"each; first reply {failover * 1000:.0f} ms after the kill (pair heartbeat "
+              f"{HEARTBEAT * 1000:.0f} ms, expiry {2 * HEARTBEAT * 1000:.0f} ms, client "
+              f"timeout {4 * HEARTBEAT * 1000:.0f} ms)")
+    finally:
+        worker.kill()
+        p.stop()
+
+
+def primary_cut_from_clients(net):
+    p = pair(net, BROKER)
+    worker = start_worker(net, "c", p.servers)
+    try:
+        p.settled()
+        net.partition("a", ["c"])
+        during = answers_of(start_client(net, p.servers, 2.0, 4 * HEARTBEAT))
+        assert p.stats("b")["pair"]["became_active"] == 0
+        assert p.stats("b")["pair"]["requests_refused"] > 0
+        assert p.stats("a")["pair"]["state"] == "active"
+        net.heal("a")
+        after = answers_of(start_client(net, p.servers, 2.0, 10 * HEARTBEAT))
+        assert after, "nothing answered after the partition healed"
+        assert p.stats("b")["pair"]["became_active"] == 0
+        print(f"pair_hosts.py: primary cut off from the clients: the backup refused "
+              f"{p.stats('b')['pair']['requests_refused']} requests and never became active "
+              f"({len(during)} answered during the partition, {len(after)} after it healed)")
+    finally:
+        worker.kill()
+        p.stop()
+
+
+def primary_cut_from_backup(net):
+    p = pair(net, BROKER)
+    worker = start_worker(net, "c", p.servers)
+    try:
+        p.settled()
+        net.partition("a", ["b"])
+        answers = answers_of(start_client(net, p.servers, 2.0, 10 * HEARTBEAT))
+        assert answers and {a["server"] for a in answers} == {0}, answers[:3]
+        b = p.stats("b")["pair"]
+        assert b["became_active"] == 0 and b["peer_silent_ms"] > 2 * HEARTBEAT * 1000, b
+        net.heal("a")
+        p.wait_for("b", lambda s: s["pair"]["peer_silent_ms"] < 2 * HEARTBEAT * 1000,
+                   "the backup hearing the primary again")
+        assert p.stats("b")["pair"]["state"] == "passive"
+        print(f"pair_hosts.py: primary cut off from the backup: {len(answers)} requests served "
+              f"by the primary, the backup stayed passive")
+    finally:
+        worker.kill()
+        p.stop()
+
+
+def worker_host_cut(net):
+    p = pair(net, BROKER)
+    workers = [start_worker(net, "c", p.servers), start_worker(net, "d", p.servers)]
+    try:
+        p.settled()
+        p.wait_for("a", lambda s: p.workers("a") == 2, "both workers registered")
+        load = start_client(net, p.servers, 4.0, 4 * HEARTBEAT)
+        time.sleep(0.5)
+        cut = time.monotonic()
+        net.partition("d", ["a", "b"])
+        p.wait_for("a", lambda s: p.workers("a") == 1, "the cut-off worker forgotten")
+        detected = time.monotonic() - cut
+        answers = answers_of(load)
+        # The next request the cut-off worker was given was lost with it, and sent again.
+        retried = sum(a["attempts"] > 1 for a in answers)
+        assert retried >= 1 and p.stats("a")["pair"]["state"] == "active", answers[-3:]
+        print(f"pair_hosts.py: a worker host cut off: forgotten {detected * 1000:.0f} ms later "
+              f"(heartbeat {HEARTBEAT * 1000:.0f} ms x liveness {LIVENESS}); {len(answers)} "
+              f"requests answered, {retried} after a retry")
+    finally:
+        for w in workers:
+            w.kill()
+        p.stop()
+
+
+def main():
+    if os.geteuid() != 0:
+        raise SystemExit("pair_hosts.py: needs root for network namespaces and nftables (CI "
+                         "runs as root); not run")
+    net = network(["a", "b", "c", "d"])
+    try:
+        primary_killed(net)
+        primary_cut_from_clients(net)
+        primary_cut_from_backup(net)
+        worker_host_cut(net)
+    finally:
+        net.close()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "client":
+        client(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]))
+    else:
+        BROKER, ZPAT = sys.argv[1], sys.argv[2]
+        main()
