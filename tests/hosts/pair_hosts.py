@@ -18,8 +18,11 @@ The client half runs inside a namespace as `pair_hosts.py client SERVERS SECONDS
 """
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
+import tempfile
 import time
 
 HEARTBEAT = 0.2  # the pair's, the brokers' with workers, and the workers'
@@ -291,6 +294,42 @@ def worker_host_cut(net):
         p.stop()
 
 
+def documented_pair(net):
+    """The two config files and the commands of docs/scaling.md, with the hosts' addresses for
+    the documentation's: a pair as a user would copy it."""
+    docs = open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "scaling.md")).read()
+    configs = re.findall(r"```toml\n(.*?)```", docs, re.S)
+    commands = re.findall(r"```sh\n(.*?)```", docs, re.S)
+    assert len(configs) == 2 and commands, "docs/scaling.md: two config files and the commands"
+
+    def here(text):
+        return text.replace("10.0.0.1", net.address["a"]).replace("10.0.0.2", net.address["b"])
+
+    brokers = []
+    with tempfile.TemporaryDirectory(prefix="zpat-pair-") as directory:
+        for host, text in zip(("a", "b"), configs):
+            path = os.path.join(directory, f"{host}.toml")
+            with open(path, "w") as f:
+                f.write(here(text))
+            brokers.append(net.start(host, [BROKER, "--config", path]))
+        worker_line, call_line = (next(line for line in commands[0].splitlines()
+                                       if line.startswith(f"zpat {verb} "))
+                                  for verb in ("worker", "call"))
+        worker = net.start("c", [ZPAT, *shlex.split(here(worker_line))[1:]],
+                           stdout=subprocess.DEVNULL)
+        try:
+            reply = net.run("c", [ZPAT, *shlex.split(here(call_line))[1:], "--timeout", "2s",
+                                  "--retries", "10"])
+            assert reply.strip() == "hello", reply
+        finally:
+            worker.kill()
+            for b in brokers:
+                b.terminate()
+                b.wait(timeout=LIMIT)
+    print("pair_hosts.py: the two config files and the commands of docs/scaling.md make a "
+          "working pair")
+
+
 def main():
     if os.geteuid() != 0:
         raise SystemExit("pair_hosts.py: needs root for network namespaces and nftables (CI "
@@ -301,6 +340,7 @@ def main():
         primary_cut_from_clients(net)
         primary_cut_from_backup(net)
         worker_host_cut(net)
+        documented_pair(net)
     finally:
         net.close()
 
