@@ -11,10 +11,16 @@ test's own and is removed at the end, whatever happens.
      request reaches the backup); every request served.
   4. A worker host cut off: the brokers forget its worker within three heartbeats, and its
      requests are retried to the other worker.
+  5. The two config files of docs/scaling.md, and its commands, make a working pair.
+  6. A tree of forwarders on three hosts (ZeroMQ, then raw+tcp between the last two): a
+     subscriber on a fourth host gets what a publisher on the first published, the middle
+     forwarder is killed and restarted, and the subscriber resumes, counting what it lost by the
+     sequence numbers in the payloads.
 
 Runs as root (network namespaces and nftables), as CI does:
-    pair_hosts.py PATH_TO_ZPAT_BROKER PATH_TO_ZPAT
-The client half runs inside a namespace as `pair_hosts.py client SERVERS SECONDS TIMEOUT`.
+    across_hosts.py PATH_TO_ZPAT_BROKER PATH_TO_ZPAT
+The peers run inside the namespaces as `across_hosts.py client SERVERS SECONDS TIMEOUT`,
+`across_hosts.py publish ENDPOINT SECONDS` and `across_hosts.py subscribe ENDPOINT SECONDS`.
 """
 import json
 import os
@@ -63,6 +69,48 @@ def client(servers, seconds, timeout):
             socket.close()
             socket = None
             server = (server + 1) % len(servers)
+    context.destroy(linger=0)
+
+
+def publish(endpoint, seconds):
+    """Publishes "weather SEQUENCE" every 2 ms for `seconds`."""
+    import zmq
+    context = zmq.Context()
+    socket = context.socket(zmq.PUB)
+    socket.setsockopt(zmq.LINGER, 0)
+    socket.connect(endpoint)
+    end = time.time() + seconds
+    sequence = 0
+    while time.time() < end:
+        socket.send_multipart([b"weather", str(sequence).encode()])
+        sequence += 1
+        time.sleep(0.002)
+    context.destroy(linger=0)
+
+
+def subscribe(endpoint, seconds):
+    """Subscribes to "weather" for `seconds`; prints one JSON line per run of consecutive
+    sequence numbers received: its first and last, and when each arrived."""
+    import zmq
+    context = zmq.Context()
+    socket = context.socket(zmq.SUB)
+    socket.setsockopt(zmq.SUBSCRIBE, b"weather")
+    socket.connect(endpoint)
+    end = time.time() + seconds
+    run = None
+    while time.time() < end:
+        if not socket.poll(50):
+            continue
+        topic, body = socket.recv_multipart()
+        sequence, now = int(body), time.time()
+        if run and sequence == run["last"] + 1:
+            run["last"], run["last_time"] = sequence, now
+            continue
+        if run:
+            print(json.dumps(run), flush=True)
+        run = {"first": sequence, "last": sequence, "first_time": now, "last_time": now}
+    if run:
+        print(json.dumps(run), flush=True)
     context.destroy(linger=0)
 
 
@@ -217,7 +265,7 @@ def primary_killed(net):
         failover = after[0]["time"] - killed
         b = p.stats("b")["pair"]
         assert b["state"] == "active" and b["became_active"] == 1, b
-        print(f"pair_hosts.py: primary killed under load: {len(answers)} requests answered once "
+        print(f"across_hosts.py: primary killed under load: {len(answers)} requests answered once "
               f"each; first reply {failover * 1000:.0f} ms after the kill (pair heartbeat "
               f"{HEARTBEAT * 1000:.0f} ms, expiry {2 * HEARTBEAT * 1000:.0f} ms, client "
               f"timeout {4 * HEARTBEAT * 1000:.0f} ms)")
@@ -240,7 +288,7 @@ def primary_cut_from_clients(net):
         after = answers_of(start_client(net, p.servers, 2.0, 10 * HEARTBEAT))
         assert after, "nothing answered after the partition healed"
         assert p.stats("b")["pair"]["became_active"] == 0
-        print(f"pair_hosts.py: primary cut off from the clients: the backup refused "
+        print(f"across_hosts.py: primary cut off from the clients: the backup refused "
               f"{p.stats('b')['pair']['requests_refused']} requests and never became active "
               f"({len(during)} answered during the partition, {len(after)} after it healed)")
     finally:
@@ -262,7 +310,7 @@ def primary_cut_from_backup(net):
         p.wait_for("b", lambda s: s["pair"]["peer_silent_ms"] < 2 * HEARTBEAT * 1000,
                    "the backup hearing the primary again")
         assert p.stats("b")["pair"]["state"] == "passive"
-        print(f"pair_hosts.py: primary cut off from the backup: {len(answers)} requests served "
+        print(f"across_hosts.py: primary cut off from the backup: {len(answers)} requests served "
               f"by the primary, the backup stayed passive")
     finally:
         worker.kill()
@@ -285,7 +333,7 @@ def worker_host_cut(net):
         # The next request the cut-off worker was given was lost with it, and sent again.
         retried = sum(a["attempts"] > 1 for a in answers)
         assert retried >= 1 and p.stats("a")["pair"]["state"] == "active", answers[-3:]
-        print(f"pair_hosts.py: a worker host cut off: forgotten {detected * 1000:.0f} ms later "
+        print(f"across_hosts.py: a worker host cut off: forgotten {detected * 1000:.0f} ms later "
               f"(heartbeat {HEARTBEAT * 1000:.0f} ms x liveness {LIVENESS}); {len(answers)} "
               f"requests answered, {retried} after a retry")
     finally:
@@ -326,13 +374,61 @@ def documented_pair(net):
             for b in brokers:
                 b.terminate()
                 b.wait(timeout=LIMIT)
-    print("pair_hosts.py: the two config files and the commands of docs/scaling.md make a "
+    print("across_hosts.py: the two config files and the commands of docs/scaling.md make a "
           "working pair")
+
+
+def forwarder_tree(net):
+    """Publisher -> A (host a) -> B (host b) -> C (host c) -> subscriber (host d); B's backend
+    and C's frontend speak raw+tcp, the rest ZeroMQ. B is killed and started again."""
+    address = net.address
+
+    def forwarder(host, frontend, backend):
+        return net.start(host, [BROKER, "--no-service", "--no-streamer", "--stats-endpoint", "",
+                                "--allow-insecure", "--log-level", "warn",
+                                "--forwarder-frontend", frontend, "--forwarder-backend", backend])
+
+    a = forwarder("a", f"tcp://{address['a']}:5559", f"tcp://{address['a']}:5560")
+    b_args = (f">tcp://{address['a']}:5560", f"raw+tcp://{address['b']}:5560")
+    b = forwarder("b", *b_args)
+    c = forwarder("c", f">raw+tcp://{address['b']}:5560", f"tcp://{address['c']}:5560")
+    subscriber = net.start("d", [sys.executable, os.path.abspath(__file__), "subscribe",
+                                 f"tcp://{address['c']}:5560", "6"],
+                           stdout=subprocess.PIPE, text=True)
+    publisher = net.start("a", [sys.executable, os.path.abspath(__file__), "publish",
+                                f"tcp://{address['a']}:5559", "5.5"])
+    try:
+        time.sleep(2.0)
+        killed = time.time()
+        b.kill()
+        b.wait(timeout=LIMIT)
+        time.sleep(0.5)
+        b = forwarder("b", *b_args)
+        out, _ = subscriber.communicate(timeout=LIMIT)
+        runs = [json.loads(line) for line in out.splitlines()]
+        assert len(runs) >= 2, f"the subscriber did not resume after the restart: {runs}"
+        before = [r for r in runs if r["last_time"] < killed]
+        after = [r for r in runs if r["first_time"] > killed]
+        assert before and after, runs
+        lost = after[0]["first"] - before[-1]["last"] - 1
+        received = sum(r["last"] - r["first"] + 1 for r in runs)
+        gaps = sum(n["first"] - r["last"] - 1 for r, n in zip(runs, runs[1:]))
+        assert gaps >= lost > 0, runs
+        resumed = after[0]["first_time"] - killed
+        print(f"across_hosts.py: a forwarder tree over three hosts (ZeroMQ and raw+tcp hops), "
+              f"its middle forwarder killed and restarted 0.5 s later: the subscriber two hops "
+              f"down resumed {resumed:.2f} s after the kill, {received} received, {gaps} lost "
+              f"(counted by sequence numbers)")
+    finally:
+        publisher.wait(timeout=LIMIT)
+        for process in (a, b, c):
+            process.terminate()
+            process.wait(timeout=LIMIT)
 
 
 def main():
     if os.geteuid() != 0:
-        raise SystemExit("pair_hosts.py: needs root for network namespaces and nftables (CI "
+        raise SystemExit("across_hosts.py: needs root for network namespaces and nftables (CI "
                          "runs as root); not run")
     net = network(["a", "b", "c", "d"])
     try:
@@ -341,6 +437,7 @@ def main():
         primary_cut_from_backup(net)
         worker_host_cut(net)
         documented_pair(net)
+        forwarder_tree(net)
     finally:
         net.close()
 
@@ -348,6 +445,10 @@ def main():
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "client":
         client(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "publish":
+        publish(sys.argv[2], float(sys.argv[3]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "subscribe":
+        subscribe(sys.argv[2], float(sys.argv[3]))
     else:
         BROKER, ZPAT = sys.argv[1], sys.argv[2]
         main()
