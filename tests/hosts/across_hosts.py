@@ -346,9 +346,16 @@ def documented_pair(net):
     """The two config files and the commands of docs/scaling.md, with the hosts' addresses for
     the documentation's: a pair as a user would copy it."""
     docs = open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "scaling.md")).read()
-    configs = re.findall(r"```toml\n(.*?)```", docs, re.S)
+    files = re.findall(r"```toml\n(.*?)```", docs, re.S)
+    configs = [f for f in files if "role = " in f]
     commands = re.findall(r"```sh\n(.*?)```", docs, re.S)
     assert len(configs) == 2 and commands, "docs/scaling.md: two config files and the commands"
+    for other in (f for f in files if "role = " not in f):  # the forwarder tree's: valid
+        with tempfile.NamedTemporaryFile("w", suffix=".toml") as f:
+            f.write(other)
+            f.flush()
+            subprocess.run([BROKER, "--config", f.name, "--check-config"], check=True,
+                           capture_output=True, timeout=LIMIT)
 
     def here(text):
         return text.replace("10.0.0.1", net.address["a"]).replace("10.0.0.2", net.address["b"])
