@@ -178,7 +178,10 @@ TEST_CASE("a worker given both brokers of a pair registers with each and serves 
     REQUIRE(eventually_served(*primary, "echo", 1));
     REQUIRE(eventually_served(backup, "echo", 1));
     CHECK(worker.worker().endpoints().size() == 2);
+    // The backup must have heard the primary active: a backup that never has does not take
+    // over (the Guide's rule: it cannot tell a dead primary from one not yet started).
     REQUIRE(eventually_in(*primary, "active"));
+    REQUIRE(eventually_in(backup, "passive"));
 
     service_client client(both, {.request_timeout = 300ms, .retries = 20});
     REQUIRE(client.request("echo", {"one"}) == message{"one"});

@@ -170,6 +170,23 @@ TEST_CASE(
     }
 }
 
+TEST_CASE("a requester given several servers stays with the one that answered") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "raw+tcp");
+    CAPTURE(transport);
+    // As the passive broker of a pair: takes requests, never answers.
+    zpat::replier silent("@" + any_endpoint(transport));
+    zpat::replier live("@" + any_endpoint(transport));
+    serving server(live, echo, 1);
+    zpat::requester requester(">" + silent.endpoints()[0] + ",>" + live.endpoints()[0],
+                              {.request_timeout = 200ms, .retries = 3});
+    REQUIRE(requester.request(message{"first"}));
+    CHECK(requester.last_attempts() >= 2);  // the silent one first, then the live one
+    for (int i = 0; i < 5; ++i) {
+        REQUIRE(requester.request(message{"again", std::to_string(i)}));
+        CHECK(requester.last_attempts() == 1);
+    }
+}
+
 TEST_CASE("with no server, a request gives up after its retries instead of hanging") {
     zpat::requester requester(absent_endpoint(), {.request_timeout = 50ms, .retries = 2});
     const auto start = std::chrono::steady_clock::now();

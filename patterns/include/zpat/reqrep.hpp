@@ -41,7 +41,8 @@ class requester {
     // the connection is dropped and reopened and the request sent again, options::retries times
     // (the Guide's Lazy Pirate). Given several servers to connect to, each attempt goes to the
     // next one in turn, so that one server down or silent costs an attempt, not the request
-    // (the Guide's Freelance client, model one); the turn carries on across requests.
+    // (the Guide's Freelance client, model one), and requests stay with the server that answered
+    // last (the Guide's Binary Star client: the active broker of a pair, once found).
     // Returns: the reply, or nullopt when every attempt timed out.
     // Throws: message_size_error when `request` exceeds options::max_message_size;
     // security_error, with the reason, as soon as a server refuses this client's CURVE or TLS

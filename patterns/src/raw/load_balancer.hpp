@@ -31,6 +31,13 @@ class load_balancer {
         }
     }
 
+    // Makes the next send start at the pipe the last one went to (a requester staying with the
+    // server that answered).
+    void repeat_last() {
+        const std::lock_guard lock(pipes_.mutex());
+        next_ = last_;
+    }
+
   private:
     // With the mutex held: the next pipe in turn with room, which becomes the last one used.
     pipe* pick() {
@@ -39,6 +46,7 @@ class load_balancer {
         for (std::size_t k = 0; k < n; ++k) {
             const std::size_t index = (next_ + k) % n;
             if (pipes_.has_room(*peers[index])) {
+                last_ = index;
                 next_ = (index + 1) % n;
                 return peers[index].get();
             }
@@ -47,7 +55,8 @@ class load_balancer {
     }
 
     pipe_set& pipes_;
-    std::size_t next_ = 0;  // guarded by the mutex
+    std::size_t next_ = 0;  // guarded by the mutex, as last_
+    std::size_t last_ = 0;
 };
 
 }  // namespace zpat::detail

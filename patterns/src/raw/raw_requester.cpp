@@ -32,6 +32,7 @@ class raw_requester final : public requester_impl, private pipe_events {
         for (attempts_ = 1; attempts_ <= attempts; ++attempts_) {
             message reply;
             if (balancer_.send(request) && replies_.receive(reply, opts_.request_timeout)) {
+                balancer_.repeat_last();  // the next request goes to the server that answered
                 return reply;
             }
             reset();

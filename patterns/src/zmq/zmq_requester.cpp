@@ -6,8 +6,10 @@
 // Given several servers to connect to, it fails over as the Guide's Freelance client (model
 // one) does: one REQ socket per server, each attempt sent to the next server in turn, so that a
 // server that is down or does not answer costs one attempt and no more. (One REQ socket
-// connected to them all would send each fresh attempt to the same first server again.) The turn
-// goes on from request to request, which spreads the load over the servers that answer.
+// connected to them all would send each fresh attempt to the same first server again.) Requests
+// stay with the server that answered last, as the Guide's Binary Star client does: of a pair,
+// the passive broker drops requests, and a turn that went on regardless would cost every other
+// request a timeout there.
 
 #include <iterator>
 #include <memory>
@@ -47,12 +49,12 @@ class zmq_requester final : public requester_impl {
         const int attempts = 1 + std::max(0, opts().retries);
         for (attempts_ = 1; attempts_ <= attempts; ++attempts_) {
             zmq_socket& server = *servers_[next_];
-            next_ = (next_ + 1) % servers_.size();
             message reply;
             if (server.send(request) && receive(server, reply)) {
-                return reply;
+                return reply;  // the next request goes here too
             }
             server.reopen();
+            next_ = (next_ + 1) % servers_.size();
         }
         attempts_ = attempts;
         return std::nullopt;
