@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -54,6 +55,30 @@ def cell(dom, cell_id):
     found = re.search(rf'id="{re.escape(cell_id)}">([0-9.]+)<', dom)
     assert found, f"no cell {cell_id} in the page: {dom[:3000]}"
     return float(found.group(1))
+
+
+def pair_line():
+    """A broker of a Binary Star pair (a primary whose backup never comes) shows its state on
+    the page; a broker alone shows no such line."""
+    with tempfile.TemporaryDirectory(prefix="zpat-dash-") as directory:
+        broker = subprocess.Popen(
+            [BROKER, "--http", "127.0.0.1:0", "--stats-endpoint", "", "--no-streamer",
+             "--no-forwarder", "--service-endpoint", "tcp://127.0.0.1:0", "--role", "primary",
+             "--pair-endpoint", f"ipc://{directory}/primary", "--peer",
+             f"ipc://{directory}/backup"],
+            stderr=subprocess.PIPE, text=True)
+        try:
+            authority = read_log_until(broker, r"dashboard at http://(\S+)/")
+            threading.Thread(target=broker.stderr.read, daemon=True).start()
+            line = re.search(r'<div class="([^"]*)" id="pair">([^<]*)<', page(authority))
+            assert line, "no pair line on the page of a broker in a pair"
+            assert line.group(2).startswith("Binary Star primary: primary (peer unknown, never "
+                                            "heard); took over 0 times"), line.group(2)
+            assert line.group(1) == "status bad", line.group(1)  # no peer: not settled
+        finally:
+            broker.terminate()
+            broker.wait(timeout=LIMIT)
+    print("dashboard_check.py: a broker of a pair shows its state and its peer's")
 
 
 def main():
@@ -173,8 +198,9 @@ def main():
                 raise AssertionError(f"/connz?{bad} was answered")
             except urllib.error.HTTPError as e:
                 assert e.code == 400 and "must be a whole number" in e.read().decode(), bad
-        # The page lists them too.
+        # The page lists them too; a broker alone has no pair line.
         dom = page(authority)
+        assert re.search(r'id="pair" hidden', dom), "a pair line on a broker alone"
         for c in forwarded_by:
             assert f">{c['peer']}<" in dom, (c["peer"], dom[:3000])
 
@@ -200,3 +226,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+    pair_line()
