@@ -1,9 +1,12 @@
 // Publish-subscribe's promises, on every transport.
 
 #include <catch2/catch.hpp>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "support/test_support.hpp"
+#include "zpat/core/error.hpp"
 #include "zpat/pubsub.hpp"
 
 using namespace zpat::testing;
@@ -161,4 +164,80 @@ TEST_CASE("a publisher never waits for a slow subscriber: it drops at the high-w
     }
     CHECK(received > 0);
     CHECK(received < sent);
+}
+
+namespace {
+
+// Publishes `payload` on "t" from `pub` until `sub` receives it (the subscriber moves on, and
+// subscribes anew, only while it waits in receive). Returns whether it did within 10 s.
+bool heard_from(zpat::publisher& pub, zpat::subscriber& sub, const std::string& payload) {
+    return eventually(
+        [&] {
+            pub.publish("t", payload);
+            while (auto msg = sub.receive(20ms)) {
+                if (msg->at(1) == payload) {
+                    return true;
+                }
+            }
+            return false;
+        },
+        10s);
+}
+
+constexpr zpat::options failing_over{.failover = true, .failover_timeout = 300ms};
+
+}  // namespace
+
+TEST_CASE("a subscriber with failover hears one publisher at a time and moves on when it goes") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc");
+    CAPTURE(transport);
+    // A place the first can be bound at again.
+    const reserved_port port;
+    const std::string first_at = transport == "tcp" ? port.endpoint("tcp") : absent_endpoint();
+    auto first = std::make_unique<zpat::publisher>("@" + first_at);
+    auto second = std::make_unique<zpat::publisher>("@" + any_endpoint(transport));
+    zpat::subscriber sub(first_at + "," + second->endpoints()[0], {"t"}, failing_over);
+    CHECK(sub.endpoints() == std::vector<std::string>{first_at, second->endpoints()[0]});
+
+    REQUIRE(first->wait_for_subscriptions(1, 5s));
+    REQUIRE(heard_from(*first, sub, "first"));
+    // A subscriber of both would have reached the second as soon as the first.
+    CHECK_FALSE(second->wait_for_subscriptions(1, 200ms));
+
+    first.reset();  // the connection closes: on to the second, subscribed there
+    REQUIRE(heard_from(*second, sub, "second"));
+
+    // And back, once the first is there again and the second goes.
+    first = std::make_unique<zpat::publisher>("@" + first_at);
+    second.reset();
+    REQUIRE(heard_from(*first, sub, "first again"));
+}
+
+TEST_CASE("a subscriber with failover moves on from an endpoint where nobody answers") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc");
+    CAPTURE(transport);
+    const reserved_port refused;
+    const std::string nobody = transport == "tcp" ? refused.endpoint("tcp") : absent_endpoint();
+    zpat::publisher pub("@" + any_endpoint(transport));
+    zpat::subscriber sub(nobody + "," + pub.endpoints()[0], {"t"}, failing_over);
+    REQUIRE(heard_from(pub, sub, "there"));
+}
+
+TEST_CASE("failover is refused where a subscriber cannot watch its connections, by name") {
+    const auto refusal = [](const std::string& endpoints, const zpat::options& opts) {
+        try {
+            zpat::subscriber sub(endpoints, {}, opts);
+        } catch (const zpat::error& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    CHECK_THAT(refusal("raw+tcp://127.0.0.1:1,raw+tcp://127.0.0.1:2", failing_over),
+               Catch::Contains("raw+tcp://127.0.0.1:1 is not a ZeroMQ tcp:// or ipc://"));
+    CHECK_THAT(refusal("inproc://a,inproc://b", failing_over),
+               Catch::Contains("inproc://a is not a ZeroMQ tcp:// or ipc://"));
+    CHECK_THAT(refusal("@tcp://127.0.0.1:*", failing_over),
+               Catch::Contains("the subscriber binds tcp://127.0.0.1:*"));
+    CHECK_THAT(refusal("tcp://127.0.0.1:1", {.failover = true, .failover_timeout = 0ms}),
+               Catch::Contains("options::failover_timeout is 0 ms"));
 }

@@ -2,6 +2,7 @@
 
 #include "zpat/pubsub.hpp"
 #include "seam/registry.hpp"
+#include "zpat/core/error.hpp"
 
 namespace zpat {
 
@@ -43,6 +44,20 @@ std::vector<connection_info> publisher::open_connections() const {
 subscriber::subscriber(std::string_view endpoints, std::initializer_list<std::string_view> topics,
                        const options& opts) {
     auto [owner, list] = detail::resolve(endpoints, link::connect, opts);
+    if (opts.failover) {
+        // It moves on when the socket monitor says a connection was lost: tcp:// and ipc://.
+        for (const auto& e : list) {
+            if (e.scheme != "tcp" && e.scheme != "ipc") {
+                throw unsupported_error("options::failover: " + e.url() +
+                                        " is not a ZeroMQ tcp:// or ipc:// endpoint, whose "
+                                        "connections a subscriber can watch to fail over");
+            }
+            if (e.side == link::bind) {
+                throw option_error("options::failover: the subscriber binds " + e.url() +
+                                   "; it fails over between endpoints it connects to");
+            }
+        }
+    }
     impl_ = owner->make_subscriber(list, opts);
     for (std::string_view topic : topics) {
         impl_->subscribe(topic);

@@ -235,6 +235,11 @@ void check_options(const options& opts) {
     check_duration("heartbeat_interval", opts.heartbeat_interval);
     check_at_least("heartbeat_liveness", opts.heartbeat_liveness, 1);
     check_duration("reconnect_interval", opts.reconnect_interval);
+    if (opts.failover && (opts.failover_timeout <= milliseconds{0})) {
+        throw option_error("options::failover_timeout is " +
+                           std::to_string(opts.failover_timeout.count()) +
+                           " ms; a subscriber that fails over needs at least 1 ms");
+    }
 }
 
 }  // namespace

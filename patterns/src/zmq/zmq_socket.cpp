@@ -95,6 +95,13 @@ void zmq_socket::open() {
     set(zmq::sockopt::sndtimeo, to_int_ms(options_.send_timeout));
     set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options_.max_message_size));
     set(zmq::sockopt::handshake_ivl, std::max(0, to_int_ms(options_.handshake_timeout)));
+    if (options_.failover) {
+        // ZMTP heartbeats, so that a connection to a peer gone silent (a partition, a host
+        // down) is lost within failover_timeout, as one to a peer that closed it is at once.
+        const int timeout = to_int_ms(options_.failover_timeout);
+        set(zmq::sockopt::heartbeat_ivl, std::max(1, timeout / 3));
+        set(zmq::sockopt::heartbeat_timeout, timeout);
+    }
     if (options_.curve) {
         try {
             apply_curve(socket_, *options_.curve, zap_.get());
@@ -140,6 +147,26 @@ void zmq_socket::reopen() {
     set(zmq::sockopt::linger, 0);
     socket_.close();
     open();
+}
+
+void zmq_socket::connect_instead(const endpoint& to) {
+    for (const endpoint& ep : endpoints_) {
+        try {
+            socket_.disconnect(ep.url());
+        } catch (const zmq::error_t& e) {
+            if (e.num() != ENOENT) {  // not connected now: nothing to undo
+                throw_zmq_failure("disconnecting from " + ep.url(), e.num());
+            }
+        }
+    }
+    const std::string url = to.url();
+    try {
+        socket_.connect(url);
+    } catch (const zmq::error_t& e) {
+        throw connection_error("cannot connect to '" + url + "': " + e.what());
+    }
+    endpoints_.assign(1, to);
+    resolved_.assign(1, url);
 }
 
 void zmq_socket::set_receive_timeout(milliseconds timeout) {

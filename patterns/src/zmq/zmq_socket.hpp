@@ -44,6 +44,10 @@ class zmq_socket {
 
     // Closes the socket, discarding anything queued, and opens it again on the same endpoints.
     void reopen();
+    // Connects to `to` in place of the endpoints it connects to now (a failover); messages
+    // waiting from or for the old ones are discarded. A SUB socket subscribes there again.
+    // Throws: connection_error, as the constructor.
+    void connect_instead(const endpoint& to);
     // Lowers the limit that whole messages are held to, below the per-frame ceiling libzmq was
     // given when the socket was opened (options::max_message_size): messages between the two are
     // received and dropped here, where they are counted, instead of costing their sender its

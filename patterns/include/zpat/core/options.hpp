@@ -77,6 +77,15 @@ struct options {
     // first attempt before giving up. Each retry starts from a fresh connection (Lazy Pirate).
     milliseconds request_timeout{2500};
     int retries = 3;
+    // Subscriber only, ZeroMQ: take the endpoints as alternatives (a Binary Star pair of
+    // brokers, or a list of them, each publishing the same messages) instead of as publishers to
+    // hear all at once. It listens at one at a time, in order, and moves on to the next, where it
+    // subscribes again, once its connection is lost or none is made within failover_timeout, as
+    // the ZeroMQ Guide's Binary Star client does. A connection that hears nothing (not even
+    // ZeroMQ's heartbeats, sent every third of failover_timeout) for failover_timeout is lost.
+    // It moves on while it waits in receive(). raw+ endpoints refuse it.
+    bool failover = false;
+    milliseconds failover_timeout{1000};
     // Service worker only (Majordomo): a heartbeat goes to the broker every heartbeat_interval;
     // the broker is presumed gone after heartbeat_liveness intervals with nothing heard, and the
     // worker registers again after reconnect_interval. The ZeroMQ Guide's values.
