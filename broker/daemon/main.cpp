@@ -197,7 +197,7 @@ int main(int argc, char** argv) {
         "  zpat-broker --no-forwarder --no-streamer --service-endpoint tcp://*:5555\n"
         "  zpat-broker --pirate --no-service    the Guide's Pirate queue (5565/5566), no "
         "Majordomo\n"
-        "  zpat-broker --no-forwarder --no-streamer --role primary --peer tcp://10.0.0.2:5567\n"
+        "  zpat-broker --no-streamer --role primary --peer tcp://10.0.0.2:5567\n"
         "                                       the primary of a Binary Star pair (see "
         "docs/scaling.md)\n"
         "  zpat-broker --config broker.toml --check-config\n");

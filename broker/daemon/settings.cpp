@@ -268,12 +268,11 @@ void add_pair(const settings& s, zpat::broker::config& cfg) {
                                    "needs --peer: where the other broker of the pair "
                                    "publishes its state");
     }
-    if (cfg.forwarder || cfg.streamer) {
+    if (cfg.streamer) {
         throw CLI::ValidationError(
             "--role",
-            "the forwarder and the streamer do not run in a Binary Star pair (only "
-            "the service broker, --queue and --pirate fail over): add --no-forwarder "
-            "--no-streamer");
+            "the streamer does not run in a Binary Star pair (a pusher given both brokers "
+            "deals its messages between them): add --no-streamer");
     }
     check(cfg, "--pair-endpoint", s.pair.endpoint, zpat::role_kind::publisher);
     check(cfg, "--peer", s.pair.peer, zpat::role_kind::subscriber);

@@ -30,11 +30,14 @@ struct broker::impl {
         shared.security.tls = cfg.tls;
         shared.security.allow_insecure = cfg.allow_insecure;
         if (cfg.pair) {
-            if (cfg.forwarder || cfg.streamer) {
+            // Both forwarders of a pair serve: publishers reach both, a subscriber listens at
+            // one (options::failover). A pusher given both brokers would deal its messages
+            // between them, so the streamer has no such pair.
+            if (cfg.streamer) {
                 throw unsupported_error(
-                    "the forwarder and the streamer do not run in a Binary Star pair: only "
-                    "client requests decide which broker of a pair is active (the service "
-                    "broker, the queue and the pirate queue fail over)");
+                    "the streamer does not run in a Binary Star pair: a pusher given both "
+                    "brokers deals its messages between them (the service broker, the queue, "
+                    "the pirate queue and the forwarder run in a pair)");
             }
             auto star = std::make_unique<detail::binary_star>(*cfg.pair, shared);
             shared.gate = star.get();

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -275,11 +276,69 @@ TEST_CASE("a broker of a pair ignores what is not a state and settles two active
     CHECK(s.pair->became_active == 1);
 }
 
-TEST_CASE("a pair does not take the forwarder or the streamer", "[broker][pair]") {
+TEST_CASE("a pair does not take the streamer", "[broker][pair]") {
     const temporary_directory dir;
     broker::config cfg = paired(true, "ipc://" + (dir.path() / "primary").string(),
                                 "ipc://" + (dir.path() / "backup").string());
-    cfg.forwarder =
-        broker::forwarder_config{.frontend = "tcp://127.0.0.1:*", .backend = "tcp://127.0.0.1:*"};
+    cfg.streamer =
+        broker::streamer_config{.frontend = "tcp://127.0.0.1:*", .backend = "tcp://127.0.0.1:*"};
     CHECK_THROWS_AS(broker::broker(cfg), unsupported_error);
+}
+
+TEST_CASE(
+    "pub-sub through a pair: the backup's cache is warm, a subscriber with failover moves "
+    "to it and hears the last values, then what comes next",
+    "[broker][pair]") {
+    const temporary_directory dir;
+    const std::string primary_state = "ipc://" + (dir.path() / "primary").string();
+    const std::string backup_state = "ipc://" + (dir.path() / "backup").string();
+    const auto with_forwarder = [](broker::config cfg) {
+        cfg.forwarder = broker::forwarder_config{.frontend = "tcp://127.0.0.1:*",
+                                                 .backend = "tcp://127.0.0.1:*",
+                                                 .last_value_cache = true};
+        return cfg;
+    };
+    std::optional<running_broker> primary(
+        std::in_place, with_forwarder(paired(true, primary_state, backup_state)));
+    running_broker backup(with_forwarder(paired(false, backup_state, primary_state)));
+    REQUIRE(eventually_in(*primary, "active"));
+    REQUIRE(eventually_in(backup, "passive"));
+
+    // The publisher reaches both frontends; the subscriber listens at one backend at a time.
+    publisher pub(">" + primary->forwarder_frontend() + ",>" + backup.forwarder_frontend());
+    subscriber sub(primary->forwarder_backend() + "," + backup.forwarder_backend(), {"price."},
+                   {.failover = true, .failover_timeout = 300ms});
+    // Each forwarder's frontend subscribes to everything, for its cache.
+    REQUIRE(pub.wait_for_subscriptions(2, 5s));
+    const auto cached_on = [](const running_broker& b, std::uint64_t topics) {
+        return eventually_counted(
+            b, [&](const stats& s) { return s.forwarder->cached_topics == topics; });
+    };
+    std::optional<message> got;
+    REQUIRE(eventually([&] {
+        pub.publish("price.gold", "1900");
+        got = sub.receive(20ms);
+        return got.has_value();
+    }));
+    CHECK(*got == message{"price.gold", "1900"});
+    pub.publish("price.silver", "24");
+    got = sub.receive(5s);
+    REQUIRE(got);
+    CHECK(*got == message{"price.silver", "24"});
+    // The passive backup took both topics too, without a subscriber of its own.
+    REQUIRE(cached_on(backup, 2));
+
+    primary.reset();
+    // At the backup, a late joiner: the cache answers its subscription with the last values.
+    std::set<std::string> last_values;
+    while (last_values.size() < 2 && (got = sub.receive(5s))) {
+        last_values.insert(got->at(0) + "=" + got->at(1));
+    }
+    CHECK(last_values == std::set<std::string>{"price.gold=1900", "price.silver=24"});
+    pub.publish("price.gold", "1910");
+    got = sub.receive(5s);
+    REQUIRE(got);
+    CHECK(*got == message{"price.gold", "1910"});
+    // No client request came: the backup is still passive, and its forwarder served anyway.
+    CHECK(backup.counters().pair->state == "passive");
 }

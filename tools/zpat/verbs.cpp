@@ -176,7 +176,9 @@ int run_pub(const pub_settings& settings) {
 }
 
 int run_sub(const sub_settings& settings) {
-    subscriber sub(settings.endpoint, {}, secured(settings));
+    subscriber sub(settings.endpoint, {},
+                   secured(settings, {.failover = settings.failover,
+                                      .failover_timeout = settings.failover_timeout}));
     note_bound("sub", settings, link::connect, sub.endpoints());
     if (settings.topics.empty()) {
         sub.subscribe("");

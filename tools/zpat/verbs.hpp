@@ -58,6 +58,8 @@ struct receive_settings : common_settings {
 
 struct sub_settings : receive_settings {
     std::vector<std::string> topics;
+    bool failover = false;
+    milliseconds failover_timeout{1000};
 };
 
 struct rep_settings : receive_settings {

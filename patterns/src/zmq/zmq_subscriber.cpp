@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 
+#include "core/log_line.hpp"
 #include "zmq_cells.hpp"
 
 namespace zpat::detail {
@@ -100,7 +101,14 @@ class zmq_subscriber final : public zmq_receiving_cell<subscriber_impl> {
         const bool never_made =
             now.opened == at_.opened && clock::now() - since_ >= socket_.opts().failover_timeout;
         if (closed || never_made) {
-            listen_at((current_ + 1) % alternatives_.size());
+            const std::size_t next = (current_ + 1) % alternatives_.size();
+            log_.say(
+                "zeromq SUB",
+                (closed ? "lost the connection to " + all_urls_[current_]
+                        : "no connection to " + all_urls_[current_] + " within " +
+                              std::to_string(socket_.opts().failover_timeout.count()) + " ms") +
+                    "; failing over to " + all_urls_[next]);
+            listen_at(next);
         }
     }
 
@@ -109,6 +117,7 @@ class zmq_subscriber final : public zmq_receiving_cell<subscriber_impl> {
     std::size_t current_ = 0;
     connection_counts at_{};  // the socket's counts when it moved to alternatives_[current_]
     clock::time_point since_{};
+    throttled_log log_;  // between two silent endpoints it would say so every timeout
 };
 
 }  // namespace
