@@ -16,6 +16,10 @@ test's own and is removed at the end, whatever happens.
      subscriber on a fourth host gets what a publisher on the first published, the middle
      forwarder is killed and restarted, and the subscriber resumes, counting what it lost by the
      sequence numbers in the payloads.
+  7. Pub-sub through the pair: forwarders with a last-value cache on both brokers, a publisher
+     reaching both, `zpat sub --failover` listening at one. The primary is killed, and in a
+     second run cut off from the subscriber's host alone (a silent partition): the subscriber
+     moves to the backup, whose cache answers it first, and resumes; the time and what it lost.
 
 Runs as root (network namespaces and nftables), as CI does:
     across_hosts.py PATH_TO_ZPAT_BROKER PATH_TO_ZPAT
@@ -72,13 +76,14 @@ def client(servers, seconds, timeout):
     context.destroy(linger=0)
 
 
-def publish(endpoint, seconds):
-    """Publishes "weather SEQUENCE" every 2 ms for `seconds`."""
+def publish(endpoints, seconds):
+    """Publishes "weather SEQUENCE" every 2 ms for `seconds`, to each of `endpoints`."""
     import zmq
     context = zmq.Context()
     socket = context.socket(zmq.PUB)
     socket.setsockopt(zmq.LINGER, 0)
-    socket.connect(endpoint)
+    for endpoint in endpoints.split(","):
+        socket.connect(endpoint)
     end = time.time() + seconds
     sequence = 0
     while time.time() < end:
@@ -181,15 +186,20 @@ class network:
 
 
 class pair:
-    """zpat-broker as primary on host a and backup on host b, Majordomo only, fast heartbeats."""
+    """zpat-broker as primary on host a and backup on host b, fast heartbeats; Majordomo, and with
+    `forwarder` the forwarder with its last-value cache on 5559 (publishers) and 5560."""
 
-    def __init__(self, net, broker):
+    def __init__(self, net, broker, forwarder=False):
         self.net = net
         self.servers = ",".join(f"tcp://{net.address[h]}:5555" for h in ("a", "b"))
+        self.forwarders = {h: f"tcp://{net.address[h]}:{{}}" for h in ("a", "b")}
         self.brokers = {}
         for host, role, peer in (("a", "primary", "b"), ("b", "backup", "a")):
+            pubsub = (["--forwarder-frontend", self.forwarders[host].format(5559),
+                       "--forwarder-backend", self.forwarders[host].format(5560),
+                       "--last-value-cache"] if forwarder else ["--no-forwarder"])
             self.brokers[host] = net.start(host, [
-                broker, "--no-forwarder", "--no-streamer",
+                broker, *pubsub, "--no-streamer",
                 "--service-endpoint", f"tcp://{net.address[host]}:5555",
                 "--heartbeat-interval", f"{int(HEARTBEAT * 1000)}ms",
                 "--heartbeat-liveness", str(LIVENESS),
@@ -338,6 +348,7 @@ def worker_host_cut(net):
               f"(heartbeat {HEARTBEAT * 1000:.0f} ms x liveness {LIVENESS}); {len(answers)} "
               f"requests answered, {retried} after a retry")
     finally:
+        net.heal("d")
         for w in workers:
             w.kill()
         p.stop()
@@ -436,6 +447,91 @@ def forwarder_tree(net):
             process.wait(timeout=LIMIT)
 
 
+class listener:
+    """`zpat sub --failover` on a host, each line it prints kept with the time it came."""
+
+    def __init__(self, net, host, endpoints, timeout):
+        import threading
+        self.heard = []  # (time, sequence)
+        self.process = net.start(host, [ZPAT, "sub", "--failover", "--failover-timeout",
+                                        f"{int(timeout * 1000)}ms", endpoints, "weather"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.reader = threading.Thread(target=self.read, daemon=True)
+        self.reader.start()
+
+    def read(self):
+        for line in self.process.stdout:
+            topic, sequence = line.split()
+            self.heard.append((time.time(), int(sequence)))
+
+    def stop(self):
+        self.process.terminate()
+        _, err = self.process.communicate(timeout=LIMIT)
+        self.reader.join(LIMIT)
+        return err
+
+    def resumed(self, fault):
+        """After the longest silence that follows `fault`: how long from the fault to the next
+        message, how many sequence numbers were skipped, how many came twice."""
+        after = [i for i, (t, _) in enumerate(self.heard) if t > fault]
+        assert len(after) > 10, f"nothing heard after the fault: {self.heard[-3:]}"
+        start = max(after[0] - 1, 0)
+        gap = max(range(start, len(self.heard) - 1),
+                  key=lambda i: self.heard[i + 1][0] - self.heard[i][0])
+        lost = self.heard[gap + 1][1] - self.heard[gap][1] - 1
+        sequences = [q for _, q in self.heard]
+        twice = len(sequences) - len(set(sequences))
+        return self.heard[gap + 1][0] - fault, lost, twice
+
+
+def pubsub_through_pair(net):
+    timeout = 4 * HEARTBEAT
+    for fault in ("killed", "cut off from the subscriber's host"):
+        p = pair(net, BROKER, forwarder=True)
+        publisher = None
+        sub = None
+        try:
+            p.settled()
+            frontends = ",".join(p.forwarders[h].format(5559) for h in ("a", "b"))
+            publisher = net.start("c", [sys.executable, os.path.abspath(__file__), "publish",
+                                        frontends, "6"])
+            sub = listener(net, "d", ",".join(p.forwarders[h].format(5560) for h in ("a", "b")),
+                           timeout)
+            # The backup's cache is warm: it takes what is published, subscribed to or not.
+            p.wait_for("b", lambda s: s["forwarder"]["cached_topics"] == 1,
+                       "the backup's cache holding the topic")
+            deadline = time.monotonic() + LIMIT
+            while len(sub.heard) < 100:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"the subscriber heard {len(sub.heard)} messages: "
+                                         f"{sub.stop()}; primary: {p.stats('a')['forwarder']}")
+                time.sleep(0.05)
+            time.sleep(1.0)
+            at = time.time()
+            if fault == "killed":
+                p.brokers["a"].kill()
+                p.brokers["a"].wait(timeout=LIMIT)
+            else:
+                net.partition("a", ["d"])
+            publisher.wait(timeout=LIMIT)
+            log = sub.stop()
+            took, lost, twice = sub.resumed(at)
+            assert "failing over to " + p.forwarders["b"].format(5560) in log, log
+            assert took < 3 * timeout + 0.5, (took, sub.heard[-3:])
+            print(f"across_hosts.py: pub-sub through the pair, the primary {fault}: zpat sub "
+                  f"--failover (timeout {timeout * 1000:.0f} ms) resumed at the backup "
+                  f"{took * 1000:.0f} ms later, {lost} messages lost at 500/s, {twice} heard "
+                  f"twice, {len(sub.heard)} heard in all")
+        finally:
+            if publisher and publisher.poll() is None:
+                publisher.kill()
+            if sub and sub.process.poll() is None:
+                sub.process.kill()
+            if fault != "killed":
+                net.heal("a")
+            p.stop()
+
+
 def main():
     if os.geteuid() != 0:
         raise SystemExit("across_hosts.py: needs root for network namespaces and nftables (CI "
@@ -448,6 +544,7 @@ def main():
         worker_host_cut(net)
         documented_pair(net)
         forwarder_tree(net)
+        pubsub_through_pair(net)
     finally:
         net.close()
 
