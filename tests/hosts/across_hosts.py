@@ -379,22 +379,31 @@ def documented_pair(net):
             with open(path, "w") as f:
                 f.write(here(text))
             brokers.append(net.start(host, [BROKER, "--config", path]))
-        worker_line, call_line = (next(line for line in commands[0].splitlines()
-                                       if line.startswith(f"zpat {verb} "))
-                                  for verb in ("worker", "call"))
-        worker = net.start("c", [ZPAT, *shlex.split(here(worker_line))[1:]],
-                           stdout=subprocess.DEVNULL)
+        worker_line, call_line, sub_line, pub_line = (
+            shlex.split(here(next(line for line in commands[0].splitlines()
+                                  if line.startswith(f"zpat {verb} "))))[1:]
+            for verb in ("worker", "call", "sub", "pub"))
+        worker = net.start("c", [ZPAT, *worker_line], stdout=subprocess.DEVNULL)
+        sub = net.start("d", [ZPAT, *sub_line, "-n", "2", "--timeout", "20s"],
+                        stdout=subprocess.PIPE, text=True)
         try:
-            reply = net.run("c", [ZPAT, *shlex.split(here(call_line))[1:], "--timeout", "2s",
-                                  "--retries", "10"])
+            reply = net.run("c", [ZPAT, *call_line, "--timeout", "2s", "--retries", "10"])
             assert reply.strip() == "hello", reply
+            # Published until heard: the first may go before the subscriber has joined.
+            deadline = time.monotonic() + LIMIT
+            while sub.poll() is None and time.monotonic() < deadline:
+                net.run("c", [ZPAT, *pub_line])
+            heard, _ = sub.communicate(timeout=LIMIT)
+            assert sub.returncode == 0 and heard.split() == ["prices.gold", "1900"] * 2, heard
         finally:
             worker.kill()
+            if sub.poll() is None:
+                sub.kill()
             for b in brokers:
                 b.terminate()
                 b.wait(timeout=LIMIT)
     print("across_hosts.py: the two config files and the commands of docs/scaling.md make a "
-          "working pair")
+          "working pair, for requests and for pub-sub")
 
 
 def forwarder_tree(net):
