@@ -89,14 +89,15 @@ json connection_json(const device_connection& d, std::chrono::system_clock::time
                 {"since", rfc3339(c.since)},
                 {"uptime_seconds",
                  std::chrono::duration_cast<std::chrono::seconds>(now - c.since).count()}};
-    if (c.traffic) {
-        out["messages_in"] = c.traffic->messages_in;
-        out["bytes_in"] = c.traffic->bytes_in;
-        out["messages_out"] = c.traffic->messages_out;
-        out["bytes_out"] = c.traffic->bytes_out;
-    } else {
-        out["traffic"] = nullptr;  // libzmq does not count per connection
-    }
+    // null for what is not counted: messages on ZeroMQ, anything over ZeroMQ's ipc://.
+    const auto count = [](const std::optional<std::uint64_t>& n) {
+        return n ? json(*n) : json(nullptr);
+    };
+    const zpat::connection_traffic t = c.traffic.value_or(zpat::connection_traffic{});
+    out["messages_in"] = count(t.messages_in);
+    out["bytes_in"] = c.traffic ? json(t.bytes_in) : json(nullptr);
+    out["messages_out"] = count(t.messages_out);
+    out["bytes_out"] = c.traffic ? json(t.bytes_out) : json(nullptr);
     return out;
 }
 

@@ -22,7 +22,7 @@ std::string varz_json(const stats& s, const server_info& info);
 std::string subsz_json(const stats& s);
 // /connz: the connections of every device, `limit` of them from the `offset`th on, with the
 // total; each with its device, side, peer, endpoint, peer role, since when and traffic (null
-// where the backend does not count per connection: ZeroMQ).
+// for what is not counted: messages on ZeroMQ, everything over ZeroMQ's ipc://).
 std::string connz_json(const std::vector<device_connection>& all, std::size_t offset,
                        std::size_t limit);
 

@@ -154,7 +154,9 @@ struct pipe : std::enable_shared_from_this<pipe> {
     std::string peer_address;
     std::string via;
     std::chrono::system_clock::time_point since{};
-    connection_traffic carried;
+    struct {
+        std::uint64_t messages_in = 0, bytes_in = 0, messages_out = 0, bytes_out = 0;
+    } carried;
 };
 using pipe_ptr = std::shared_ptr<pipe>;
 

@@ -144,7 +144,10 @@ std::vector<connection_info> pipe_set::describe() const {
                             .endpoint = p->via,
                             .peer_role = peer_role,
                             .since = p->since,
-                            .traffic = p->carried});
+                            .traffic = connection_traffic{.messages_in = p->carried.messages_in,
+                                                          .bytes_in = p->carried.bytes_in,
+                                                          .messages_out = p->carried.messages_out,
+                                                          .bytes_out = p->carried.bytes_out}});
         }
     }
     return open;

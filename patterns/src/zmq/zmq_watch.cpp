@@ -1,15 +1,18 @@
 #include "zmq_watch.hpp"
 
 #include <arpa/inet.h>
+#include <linux/tcp.h>  // struct tcp_info with the byte counts (glibc's lacks them)
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/log_line.hpp"
@@ -109,6 +112,23 @@ std::string peer_of_descriptor(int fd) {
     return {};
 }
 
+// What TCP connection `fd` carried, as the kernel counts it: bytes received, and bytes sent that
+// the peer acknowledged. nullopt when `fd` is no longer the connection to `peer`: libzmq closes a
+// descriptor before the monitor tells, and the number may be another socket's by then.
+std::optional<connection_traffic> kernel_traffic(int fd, const std::string& peer) {
+    tcp_info info{};
+    socklen_t size = sizeof info;
+    if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &size) != 0 ||
+        size < offsetof(tcp_info, tcpi_bytes_received) + sizeof info.tcpi_bytes_received ||
+        peer_of_descriptor(fd) != peer) {
+        return std::nullopt;
+    }
+    return connection_traffic{.messages_in = std::nullopt,
+                              .bytes_in = info.tcpi_bytes_received,
+                              .messages_out = std::nullopt,
+                              .bytes_out = info.tcpi_bytes_acked};
+}
+
 // Connection `fd`, just accepted or made through `where`, is open until it is disconnected.
 void track_opened(watched_socket& w, int fd, std::string_view where) {
     w.counts->track_open(w.watch, fd,
@@ -116,7 +136,7 @@ void track_opened(watched_socket& w, int fd, std::string_view where) {
                           .endpoint = std::string(where),
                           .peer_role = {},  // ZMTP's Socket-Type is not told to a monitor
                           .since = std::chrono::system_clock::now(),
-                          .traffic = std::nullopt});
+                          .traffic = std::nullopt});  // read from the kernel when asked
 }
 
 // One monitor event: what it counts, and what it logs (nothing for the ordinary ones).
@@ -328,11 +348,19 @@ void watched_counts::track_closed(std::uint64_t watch, int fd) {
 }
 
 std::vector<connection_info> watched_counts::open_connections() const {
-    const std::lock_guard lock(mutex_);
+    std::vector<std::pair<int, connection_info>> open;
+    {
+        const std::lock_guard lock(mutex_);
+        open.assign(open_.begin(), open_.end());
+    }
+    // The kernel is asked outside the lock, which the watcher thread takes for every event.
     std::vector<connection_info> all;
-    all.reserve(open_.size());
-    for (const auto& [fd, info] : open_) {
-        all.push_back(info);
+    all.reserve(open.size());
+    for (auto& [fd, info] : open) {
+        if (info.endpoint.starts_with("tcp://")) {
+            info.traffic = kernel_traffic(fd, info.peer);
+        }
+        all.push_back(std::move(info));
     }
     return all;
 }

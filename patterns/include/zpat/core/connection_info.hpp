@@ -1,9 +1,10 @@
 #pragma once
 // One open connection of a role, as a role's open_connections() lists them: who is at the other
-// end, through which endpoint, since when, and (where the backend counts per connection) what
-// it carried. raw+tcp:// and raw+tls:// count per connection; libzmq does not, so a ZeroMQ
-// role lists its tcp:// and ipc:// connections without traffic. raw+udp has no connections: its
-// roles list none (a publisher's subscribers are counted in connections()).
+// end, through which endpoint, since when, and what it carried. raw+tcp:// and raw+tls:// count
+// messages and bytes per connection; libzmq counts nothing per connection, so a ZeroMQ role
+// reports for its tcp:// connections the bytes the kernel counts (TCP_INFO), no messages, and for
+// ipc:// nothing. raw+udp has no connections: its roles list none (a publisher's subscribers are
+// counted in connections()).
 
 #include <chrono>
 #include <cstdint>
@@ -13,11 +14,13 @@
 namespace zpat {
 
 // What one connection carried: messages, and their bytes on the wire (framing included).
-// Inbound counts what was decoded; outbound what was written to the socket.
+// raw+: inbound counts what was decoded; outbound what was written to the socket. ZeroMQ over
+// tcp://: the bytes the kernel received and those the peer acknowledged, ZMTP's greeting,
+// handshake, heartbeats and framing included; its messages are not counted (nullopt).
 struct connection_traffic {
-    std::uint64_t messages_in = 0;
+    std::optional<std::uint64_t> messages_in;
     std::uint64_t bytes_in = 0;
-    std::uint64_t messages_out = 0;
+    std::optional<std::uint64_t> messages_out;
     std::uint64_t bytes_out = 0;
 };
 
@@ -32,7 +35,7 @@ struct connection_info {
     std::string peer_role;
     // When it was connected (raw: and greeted).
     std::chrono::system_clock::time_point since{};
-    // Empty where the backend does not count per connection (ZeroMQ).
+    // Empty where nothing counts per connection (ZeroMQ over ipc://).
     std::optional<connection_traffic> traffic;
 };
 
