@@ -58,7 +58,6 @@ int main(int argc, char** argv) {
         "zpat: messaging patterns from the shell (request-reply, pipeline, publish-subscribe)"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "zpat " + std::string(zpat::version()));
-    app.set_help_all_flag("--help-all", "Print the help of every subcommand and exit");
     app.footer(
         "Examples:\n"
         "  zpat rep @tcp://127.0.0.1:5555 --echo          # an echo server\n"
@@ -76,6 +75,9 @@ int main(int argc, char** argv) {
 
     verb_settings settings;
     define_verbs(app, settings);
+    // After the verbs: CLI11 gives each subcommand made later a --help-all of its own, which
+    // prints the same as --help there.
+    app.set_help_all_flag("--help-all", "Print the help of every subcommand and exit");
 
     try {
         app.parse(argc, argv);
