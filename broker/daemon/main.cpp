@@ -18,6 +18,7 @@
 #include "descriptors.hpp"
 #include "http.hpp"
 #include "log.hpp"
+#include "parse_error.hpp"
 #include "settings.hpp"
 #include "systemd.hpp"
 #include "zpat/broker/broker.hpp"
@@ -173,8 +174,7 @@ std::optional<int> parse(CLI::App& app, settings& s, zpat::broker::config& cfg, 
             return 2;
         }
         // --help prints and succeeds; every other parse or validation error is bad usage.
-        const int code = app.exit(e);
-        return code == 0 ? 0 : 2;
+        return zpat::cli::exit_on(app, e);
     }
     if (s.check_config) {
         std::cout << effective_config(app, s, true);

@@ -396,7 +396,10 @@ def _():
                          "--last-value-cache"),
                         (["--streamer-frontend", "raw+udp://127.0.0.1:5557"],
                          "--streamer-frontend"),
-                        (["--no-such-flag"], "--no-such-flag")]:
+                        (["--no-such-flag"], "--no-such-flag"),
+                        (["first", "second"], "not expected: first second"),
+                        (["--role", "primary", "--peer", "tcp://127.0.0.1:5567"],
+                         "the streamer does not run in a Binary Star pair")]:
         bad = subprocess.run([BROKER, "--check-config", *args], capture_output=True, text=True,
                              timeout=LIMIT)
         assert bad.returncode == 2 and named in bad.stderr, (args, bad.returncode, bad.stderr)

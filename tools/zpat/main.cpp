@@ -7,6 +7,7 @@
 #include <map>
 
 #include "command_line.hpp"
+#include "parse_error.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/version.hpp"
 
@@ -82,8 +83,7 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        const int code = app.exit(e);
-        return code == 0 ? 0 : 2;
+        return zpat::cli::exit_on(app, e);
     }
 
     const std::string verb = app.get_subcommands().front()->get_name();
