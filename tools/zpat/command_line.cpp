@@ -89,12 +89,13 @@ void define_sub(CLI::App& app, sub_settings& sub) {
     add_endpoint(sub_cmd, sub, "subscribe");
     sub_cmd->add_option("topics", sub.topics, "Topic prefixes (default: everything)");
     add_receive(sub_cmd, sub);
-    sub_cmd->add_flag("--failover", sub.failover,
-                      "Take the endpoints as alternatives (a broker pair): listen at one at a "
-                      "time, moving to the next when it is lost");
+    auto* failover = sub_cmd->add_flag(
+        "--failover", sub.failover,
+        "Take the endpoints as alternatives (a broker pair): listen at one at a time, moving "
+        "to the next when it is lost");
     add_duration(sub_cmd, "--failover-timeout", sub.failover_timeout,
-                 "With --failover: a connection not made, or silent, this long is lost "
-                 "(default 1s)");
+                 "A connection not made, or silent, this long is lost (default 1s)")
+        ->needs(failover);
     sub_cmd->footer(
         "Example: zpat sub tcp://127.0.0.1:5556 weather.nyc weather.sf --json -n 5\n"
         "Through a broker pair: zpat sub tcp://10.0.0.1:5560,tcp://10.0.0.2:5560 --failover");
