@@ -299,7 +299,12 @@ def primary_cut_from_clients(net):
         assert p.stats("b")["pair"]["requests_refused"] > 0
         assert p.stats("a")["pair"]["state"] == "active"
         net.heal("a")
-        after = answers_of(start_client(net, p.servers, 2.0, 10 * HEARTBEAT))
+        # Once the worker is registered with the primary again. A request may still go to the
+        # worker's link that died in the partition and be lost, as Majordomo allows, so the
+        # client retries within its run.
+        p.wait_for("a", lambda s: any(v["workers"] for v in s["service"]["services"]),
+                   "the worker registered with the primary again")
+        after = answers_of(start_client(net, p.servers, 4.0, 4 * HEARTBEAT))
         assert after, "nothing answered after the partition healed"
         assert p.stats("b")["pair"]["became_active"] == 0
         print(f"across_hosts.py: primary cut off from the clients: the backup refused "
