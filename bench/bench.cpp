@@ -201,7 +201,8 @@ double percentile(std::vector<double> values, double p) {
 struct summary {
     double messages_per_second = 0;  // median over rounds
     double best_per_second = 0;
-    double cpu_us_per_message = 0;  // median over rounds
+    double cpu_us_per_message = 0;          // median over rounds
+    double middle_cpu_us_per_message = -1;  // the broker's or proxy's, where one runs apart
     double p50_us = 0;
     double p99_us = 0;
     long least_delivered = 0;
@@ -212,11 +213,16 @@ summary summarise(const std::vector<result>& rounds) {
     std::vector<double> rates;
     std::vector<double> cpu_costs;
     std::vector<double> latencies;
+    std::vector<double> middle_costs;
     s.least_delivered = rounds.empty() ? 0 : rounds.front().delivered;
     for (const result& r : rounds) {
         rates.push_back(static_cast<double>(r.delivered) / r.seconds);
         cpu_costs.push_back(r.cpu_seconds * 1e6 / static_cast<double>(std::max(1L, r.delivered)));
         latencies.insert(latencies.end(), r.latencies_us.begin(), r.latencies_us.end());
+        if (r.middle_cpu_seconds >= 0) {
+            middle_costs.push_back(r.middle_cpu_seconds * 1e6 /
+                                   static_cast<double>(std::max(1L, r.delivered)));
+        }
         s.least_delivered = std::min(s.least_delivered, r.delivered);
     }
     s.messages_per_second = percentile(rates, 0.5);
@@ -224,6 +230,9 @@ summary summarise(const std::vector<result>& rounds) {
     s.cpu_us_per_message = percentile(cpu_costs, 0.5);
     s.p50_us = percentile(latencies, 0.5);
     s.p99_us = percentile(latencies, 0.99);
+    if (!middle_costs.empty()) {
+        s.middle_cpu_us_per_message = percentile(middle_costs, 0.5);
+    }
     return s;
 }
 
@@ -236,7 +245,8 @@ const char* name_of(pattern p) {
         case pattern::reqrep:
             return "request-reply (one round trip at a time)";
         case pattern::broker_pubsub:
-            return "pub-sub through a broker (zpat's forwarder vs zmq_proxy XSUB/XPUB, lossless)";
+            return "pub-sub through a broker process (zpat-broker's forwarder vs a zmq_proxy "
+                   "XSUB/XPUB process, lossless)";
         case pattern::broker_mdp:
             return "Majordomo echo through the broker";
     }
@@ -349,9 +359,15 @@ const char* key_of(pattern p) {
 }
 
 const char* base_label_of(const settings& s) {
+    if (s.shape == pattern::broker_pubsub) {
+        return "zmq_proxy";
+    }
     return s.secure ? "zpat" : "bare libzmq";
 }
 const char* our_label_of(const settings& s) {
+    if (s.shape == pattern::broker_pubsub) {
+        return "zpat-broker";
+    }
     return !s.secure ? "zpat" : s.transport == "raw+tls" ? "zpat + TLS" : "zpat + CURVE";
 }
 
@@ -370,6 +386,9 @@ int report_json(const settings& s, const settings& baseline, const summary& b, c
             out["p50_us"] = row.p50_us;
             out["p99_us"] = row.p99_us;
         }
+        if (row.middle_cpu_us_per_message >= 0) {
+            out["broker_cpu_us_per_message"] = row.middle_cpu_us_per_message;
+        }
         return out;
     };
     nlohmann::json ratios{{"throughput", z.messages_per_second / b.messages_per_second},
@@ -377,6 +396,10 @@ int report_json(const settings& s, const settings& baseline, const summary& b, c
                           {"cpu_per_message", z.cpu_us_per_message / b.cpu_us_per_message}};
     if (s.shape == pattern::reqrep) {
         ratios["p50_latency"] = z.p50_us / b.p50_us;
+    }
+    if (z.middle_cpu_us_per_message >= 0 && b.middle_cpu_us_per_message > 0) {
+        ratios["broker_cpu_per_message"] =
+            z.middle_cpu_us_per_message / b.middle_cpu_us_per_message;
     }
     const bool lossless = b.least_delivered == s.count && z.least_delivered == s.count;
     const nlohmann::json out{
@@ -399,10 +422,15 @@ int report(const settings& s, const summary& b, const summary& z) {
     const char* const base_label = base_label_of(s);
     const char* const our_label = our_label_of(s);
     const bool reqrep = s.shape == pattern::reqrep;
+    const bool middle = z.middle_cpu_us_per_message >= 0;
     const double megabytes = static_cast<double>(s.message_size) / 1e6;
-    std::printf("  %-14s %14s %10s %12s", "", "msgs/s", "MB/s", "CPU us/msg");
+    std::printf("  %-14s %14s %10s %12s", "", "msgs/s", "MB/s",
+                middle ? "ends us/msg" : "CPU us/msg");
     if (reqrep) {
         std::printf(" %10s %10s", "p50 us", "p99 us");
+    }
+    if (middle) {
+        std::printf(" %13s", "broker us/msg");
     }
     std::printf(" %12s\n", "delivered");
     for (const auto& [label, row] : {std::pair{base_label, b}, std::pair{our_label, z}}) {
@@ -410,6 +438,9 @@ int report(const settings& s, const summary& b, const summary& z) {
                     row.messages_per_second * megabytes, row.cpu_us_per_message);
         if (reqrep) {
             std::printf(" %10.1f %10.1f", row.p50_us, row.p99_us);
+        }
+        if (middle) {
+            std::printf(" %13.3f", row.middle_cpu_us_per_message);
         }
         std::printf(" %6ld/%-6ld\n", row.least_delivered, s.count);
     }
@@ -419,7 +450,12 @@ int report(const settings& s, const summary& b, const summary& z) {
     if (reqrep) {
         std::printf(", p50 latency %.3f", z.p50_us / b.p50_us);
     }
-    std::printf(", CPU per message %.3f\n", z.cpu_us_per_message / b.cpu_us_per_message);
+    std::printf(", CPU per message %.3f", z.cpu_us_per_message / b.cpu_us_per_message);
+    if (middle && b.middle_cpu_us_per_message > 0) {
+        std::printf(" (the ends), %.3f (the broker)",
+                    z.middle_cpu_us_per_message / b.middle_cpu_us_per_message);
+    }
+    std::printf("\n");
     const bool lossless = b.least_delivered == s.count && z.least_delivered == s.count;
     if (!lossless) {
         std::printf("  some messages did not arrive within %llds of the previous one\n",

@@ -25,10 +25,17 @@ struct settings {
     // Print one JSON object (the settings, both sides' figures and the ratios) instead of the
     // table, for comparing and plotting runs. Not for broker-mdp, which refuses it.
     bool json = false;
+    // zpat-broker for the broker shapes; empty: next to this program, then on PATH.
+    std::string broker_program;
 };
 
 // Runs the benchmark and prints the table to stdout. Returns: 0, or 1 when a run lost messages
 // it should not have (pipeline, request-reply) or timed out.
 int run(const settings& settings);
+
+// `zpat bench-proxy`, the baseline of broker-pubsub as a process of its own: XSUB and XPUB
+// (lossless) bound on `transport` ("tcp" or "ipc"), their endpoints printed on stdout as
+// "frontend ENDPOINT" and "backend ENDPOINT", then zmq_proxy until SIGTERM.
+int run_proxy_process(const std::string& transport);
 
 }  // namespace zpat::bench

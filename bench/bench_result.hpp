@@ -17,6 +17,8 @@ struct result {
     // User + system time of the whole process, all threads, over the timed window only: set-up
     // and teardown (connecting, starting and joining threads) are not counted.
     double cpu_seconds = 0;
+    // The same for the process in the middle (a broker or proxy run apart), -1 when none.
+    double middle_cpu_seconds = -1;
     std::vector<double> latencies_us;  // request-reply only
 };
 

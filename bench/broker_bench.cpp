@@ -1,15 +1,21 @@
 #include "broker_bench.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
+#include <regex>
 #include <thread>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "child_process.hpp"
 #include "zpat/broker/broker.hpp"
 #include "zpat/zpat.hpp"
 
@@ -38,16 +44,27 @@ zmq::socket_t bare_subscriber(const std::string& backend) {
     return sub;
 }
 
-// Streams s.count two-frame messages between bare ends through a proxy at the two addresses.
-result bare_ends(const settings& s, const std::string& payload, const std::string& frontend,
-                 const std::string& backend) {
+// Times `count` calls of send_one through the process in the middle, whose CPU time over the
+// same window goes into the result.
+template <class Send, class Receive>
+result through(const child_process& middle, long count, Send send_one, Receive receive_one) {
+    const double before = middle.cpu_seconds();
+    result r = timed_stream(count, send_one, receive_one);
+    r.middle_cpu_seconds = middle.cpu_seconds() - before;
+    return r;
+}
+
+// Streams s.count two-frame messages between bare ends through the proxy or broker `middle`,
+// listening at the two addresses.
+result bare_ends(const settings& s, const std::string& payload, const child_process& middle,
+                 const std::string& frontend, const std::string& backend) {
     zmq::socket_t pub = bare_publisher(frontend);
     zmq::socket_t sub = bare_subscriber(backend);
     zmq::message_t subscription;
     (void)pub.recv(subscription);  // the subscription crossed the proxy: the path is up
     zmq::message_t got;
-    return timed_stream(
-        s.count,
+    return through(
+        middle, s.count,
         [&] {
             (void)pub.send(zmq::str_buffer("topic"), zmq::send_flags::sndmore);
             (void)pub.send(zmq::buffer(payload));
@@ -55,47 +72,70 @@ result bare_ends(const settings& s, const std::string& payload, const std::strin
         [&] { return sub.recv(got).has_value() && sub.recv(got).has_value(); });
 }
 
+// This program's own path, to start it again as the baseline proxy.
+std::string this_program() {
+    return std::filesystem::read_symlink("/proc/self/exe").string();
+}
+
+// zpat-broker: as given, else next to this program (installed side by side), else where the
+// build tree puts it, else on PATH.
+std::string broker_program(const settings& s) {
+    if (!s.broker_program.empty()) {
+        return s.broker_program;
+    }
+    const std::filesystem::path here = std::filesystem::path(this_program()).parent_path();
+    for (const auto& candidate :
+         {here / "zpat-broker", here / ".." / ".." / "broker" / "zpat-broker"}) {
+        if (::access(candidate.c_str(), X_OK) == 0) {
+            return candidate.string();
+        }
+    }
+    return "zpat-broker";
+}
+
+constexpr std::chrono::seconds start_limit{10};
+
+// zpat-broker with `flags`, logging at info (where it says its endpoints), no stats socket.
+child_process start_broker(const settings& s, std::vector<std::string> flags) {
+    flags.insert(flags.begin(), broker_program(s));
+    for (const char* flag : {"--stats-endpoint", "", "--log-level", "info"}) {
+        flags.emplace_back(flag);
+    }
+    try {
+        return child_process(flags);
+    } catch (const std::runtime_error& e) {
+        throw std::runtime_error(std::string(e.what()) +
+                                 " (zpat bench looks next to zpat, then on PATH; name the broker "
+                                 "with --broker PATH)");
+    }
+}
+
 }  // namespace
 
 result bare_proxy_pubsub(const settings& s, const std::string& payload) {
-    zmq::context_t& context = baseline_context();
-    zmq::socket_t frontend(context, zmq::socket_type::xsub);
-    zmq::socket_t backend(context, zmq::socket_type::xpub);
-    backend.set(zmq::sockopt::xpub_nodrop, 1);
-    // The same transport as zpat's side (libzmq's tcp when zpat's is raw+tcp).
-    frontend.bind(baseline_address(s.transport));
-    backend.bind(baseline_address(s.transport));
-    // A PAIR control socket: zmq_proxy_steerable in 4.3.4 answers nothing to TERMINATE, so a REP
-    // would wedge.
-    static std::atomic<int> counter{0};
-    const std::string control_address = "inproc://zpat-bench-proxy-" + std::to_string(counter++);
-    zmq::socket_t control_in(context, zmq::socket_type::pair);
-    control_in.bind(control_address);
-    zmq::socket_t control_out(context, zmq::socket_type::pair);
-    control_out.connect(control_address);
-    std::thread proxy([&] {
-        zmq_proxy_steerable(frontend.handle(), backend.handle(), nullptr, control_in.handle());
-    });
-    result r = bare_ends(s, payload, frontend.get(zmq::sockopt::last_endpoint),
-                         backend.get(zmq::sockopt::last_endpoint));
-    (void)control_out.send(zmq::str_buffer("TERMINATE"));
-    proxy.join();
-    return r;
+    child_process proxy(
+        {this_program(), "bench-proxy", "--transport", s.transport == "ipc" ? "ipc" : "tcp"});
+    const std::string frontend = proxy.wait_for(std::regex("^frontend (\\S+)"), start_limit);
+    const std::string backend = proxy.wait_for(std::regex("^backend (\\S+)"), start_limit);
+    proxy.drain();
+    return bare_ends(s, payload, proxy, frontend, backend);
 }
 
 result broker_pubsub(const settings& s, const std::string& payload) {
-    broker::config cfg;
-    cfg.forwarder = broker::forwarder_config{.frontend = bind_address(s.transport),
-                                             .backend = bind_address(s.transport),
-                                             .lossless = true};
-    broker::broker b(cfg);
-    b.start();
+    child_process broker = start_broker(
+        s, {"--no-service", "--no-streamer", "--forwarder-frontend", bind_address(s.transport),
+            "--forwarder-backend", bind_address(s.transport), "--lossless"});
+    const std::string frontend =
+        broker.wait_for(std::regex("forwarder frontend \\(publishers\\) on (\\S+)"), start_limit);
+    const std::string backend =
+        broker.wait_for(std::regex("forwarder backend \\(subscribers\\) on (\\S+)"), start_limit);
+    broker.drain();
     if (s.transport != "raw+tcp") {
-        return bare_ends(s, payload, b.forwarder_frontend().at(0), b.forwarder_backend().at(0));
+        return bare_ends(s, payload, broker, frontend, backend);
     }
     // On raw+tcp the ends are zpat's raw roles: libzmq cannot speak that wire.
-    publisher pub(">" + b.forwarder_frontend().at(0), {.block_when_full = true});
-    subscriber sub(b.forwarder_backend().at(0), {""});
+    publisher pub(">" + frontend, {.block_when_full = true});
+    subscriber sub(backend, {""});
     pub.wait_for_subscriptions(1, 5s);  // the broker subscribes upstream to everything
     message got;
     // The subscriber's connection is up once a probe arrives.
@@ -108,8 +148,35 @@ result broker_pubsub(const settings& s, const std::string& payload) {
     while (sub.receive(got, 50ms)) {
     }
     const message msg{"topic", payload};
-    return timed_stream(
-        s.count, [&] { pub.send(msg); }, [&] { return sub.receive(got, idle_limit); });
+    return through(
+        broker, s.count, [&] { pub.send(msg); }, [&] { return sub.receive(got, idle_limit); });
+}
+
+int run_proxy_process(const std::string& transport) {
+    // SIGTERM ends the proxy: blocked here, before the context's threads inherit the mask, and
+    // taken by a thread that shuts the context down, which ends zmq_proxy.
+    sigset_t stop{};
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    zmq::context_t context;
+    zmq::socket_t frontend(context, zmq::socket_type::xsub);
+    zmq::socket_t backend(context, zmq::socket_type::xpub);
+    backend.set(zmq::sockopt::xpub_nodrop, 1);
+    frontend.bind(bind_address(transport));
+    backend.bind(bind_address(transport));
+    std::printf("frontend %s\nbackend %s\n", frontend.get(zmq::sockopt::last_endpoint).c_str(),
+                backend.get(zmq::sockopt::last_endpoint).c_str());
+    std::fflush(stdout);
+    std::thread stopper([&] {
+        int received = 0;
+        sigwait(&stop, &received);
+        context.shutdown();
+    });
+    zmq_proxy(frontend.handle(), backend.handle(), nullptr);
+    stopper.join();
+    return 0;
 }
 
 namespace {
@@ -176,6 +243,8 @@ struct mdp_figures {
     double bare_p50_us = 0;
     double one_worker_per_second = 0;
     double four_workers_per_second = 0;
+    double one_worker_broker_us = 0;  // the broker's CPU per request in those runs
+    double four_workers_broker_us = 0;
 };
 
 // The p50 round trip through the broker, one request at a time, against bare REQ/REP's.
@@ -221,6 +290,8 @@ void print_mdp_json(const settings& s, long count, const mdp_figures& f, long lo
           {"p50_us", f.broker_p50_us},
           {"requests_per_second_1_worker", f.one_worker_per_second},
           {"requests_per_second_4_workers", f.four_workers_per_second},
+          {"broker_cpu_us_per_request_1_worker", f.one_worker_broker_us},
+          {"broker_cpu_us_per_request_4_workers", f.four_workers_broker_us},
           {"clients", 8}}},
         {"ratios", {{"p50_latency", f.broker_p50_us / f.bare_p50_us}}},
         {"lost", lost},
@@ -235,18 +306,19 @@ int run_mdp(const settings& s) {
     const std::string payload(s.message_size, 'x');
     if (!s.json) {
         std::printf(
-            "Majordomo echo through zpat's service broker over tcp: %zu-byte bodies, %ld "
+            "Majordomo echo through a zpat-broker process over tcp: %zu-byte bodies, %ld "
             "requests per measurement\n",
             s.message_size, count);
         std::fflush(stdout);
     }
 
     spdlog::set_level(spdlog::level::warn);  // workers coming and going are not the news here
-    broker::config cfg;
-    cfg.service = broker::service_config{.endpoint = "tcp://127.0.0.1:*"};
-    broker::broker b(cfg);
-    b.start();
-    const std::string endpoint = ">" + b.service_endpoint().at(0);
+    child_process broker = start_broker(
+        s, {"--no-forwarder", "--no-streamer", "--service-endpoint", "tcp://127.0.0.1:*"});
+    const std::string endpoint =
+        ">" + broker.wait_for(std::regex("service broker \\(Majordomo MDP/0.1\\) on (\\S+)"),
+                              start_limit);
+    broker.drain();
 
     echo_workers workers(endpoint);
     workers.grow_to(1);
@@ -255,9 +327,14 @@ int run_mdp(const settings& s) {
         return 1;
     }
     std::atomic<long> lost{0};
+    double cpu_before = broker.cpu_seconds();
     f.one_worker_per_second = mdp_throughput(endpoint, payload, count, 8, lost);
+    f.one_worker_broker_us = (broker.cpu_seconds() - cpu_before) * 1e6 / static_cast<double>(count);
     workers.grow_to(4);
+    cpu_before = broker.cpu_seconds();
     f.four_workers_per_second = mdp_throughput(endpoint, payload, count, 8, lost);
+    f.four_workers_broker_us =
+        (broker.cpu_seconds() - cpu_before) * 1e6 / static_cast<double>(count);
     if (s.json) {
         print_mdp_json(s, count, f, lost.load());
         return lost > 0 ? 1 : 0;
@@ -266,8 +343,11 @@ int run_mdp(const settings& s) {
         "  p50 round trip: through the broker %.1f us, direct bare libzmq REQ/REP %.1f us "
         "(ratio %.2f: two hops instead of one)\n",
         f.broker_p50_us, f.bare_p50_us, f.broker_p50_us / f.bare_p50_us);
-    std::printf("  requests/s with 8 clients: 1 worker %.0f, 4 workers %.0f\n",
-                f.one_worker_per_second, f.four_workers_per_second);
+    std::printf(
+        "  requests/s with 8 clients: 1 worker %.0f, 4 workers %.0f (the broker's CPU per "
+        "request: %.1f us, %.1f us)\n",
+        f.one_worker_per_second, f.four_workers_per_second, f.one_worker_broker_us,
+        f.four_workers_broker_us);
     if (lost > 0) {
         std::printf("  %ld requests got no reply within 5 s\n", lost.load());
         return 1;

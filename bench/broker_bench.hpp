@@ -9,9 +9,11 @@
 
 namespace zpat::bench {
 
-// Publisher -> proxy -> subscriber, lossless, through zmq_proxy on libzmq tcp.
+// Publisher -> proxy -> subscriber, lossless, through a zmq_proxy process (this program started
+// again as `zpat bench-proxy`) on libzmq tcp, or ipc.
 result bare_proxy_pubsub(const settings& s, const std::string& payload);
-// The same through zpat's forwarder: bare libzmq ends on tcp, or zpat raw+tcp roles on raw+tcp.
+// The same through a zpat-broker process's forwarder: bare libzmq ends on tcp, or zpat raw+tcp
+// roles on raw+tcp.
 result broker_pubsub(const settings& s, const std::string& payload);
 
 // Majordomo echo: p50 against a direct bare REQ/REP round trip, and requests per second with one

@@ -11,6 +11,7 @@ for shape in pipeline pubsub reqrep broker-pubsub broker-mdp; do
 done
 "$zpat" bench pipeline --backend raw -n 400 -r 1
 "$zpat" bench broker-pubsub --transport ipc -n 400 -r 1
+"$zpat" bench broker-pubsub --backend raw -n 400 -r 1
 for shape in pipeline pubsub reqrep; do
     secured=$("$zpat" bench "$shape" --secure -n 400 -r 1)
     grep -q "zpat + CURVE / zpat" <<<"$secured" || { echo "bench_smoke.sh: --secure $shape: $secured" >&2; exit 1; }
@@ -25,6 +26,11 @@ run = json.load(sys.stdin)
 assert run["shape"] == sys.argv[1] and run["lossless"] is True, run
 assert run["measured"]["least_delivered"] == 400 and run["ratios"]["throughput"] > 0, run
 assert ("p50_latency" in run["ratios"]) == (sys.argv[1] == "reqrep"), run
+# The broker and the proxy run as processes of their own, their CPU time measured apart.
+broker = sys.argv[1] == "broker-pubsub"
+for side in ("baseline", "measured"):
+    assert ("broker_cpu_us_per_message" in run[side]) == broker, run
+    assert not broker or run[side]["broker_cpu_us_per_message"] > 0, run
 ' "$shape" || { echo "bench_smoke.sh: --json $shape" >&2; exit 1; }
 done
 "$zpat" bench broker-mdp -n 400 --json | python3 -c '
@@ -33,11 +39,19 @@ run = json.load(sys.stdin)
 assert run["shape"] == "broker-mdp" and run["lossless"] is True and run["lost"] == 0, run
 assert run["measured"]["p50_us"] > 0 and run["baseline"]["p50_us"] > 0, run
 assert run["measured"]["requests_per_second_4_workers"] > 0 and run["ratios"]["p50_latency"] > 0, run
+assert run["measured"]["broker_cpu_us_per_request_4_workers"] > 0, run
 ' || { echo "bench_smoke.sh: --json broker-mdp" >&2; exit 1; }
 status=0
 refusal=$("$zpat" bench broker-pubsub --transport inproc -r 1 2>&1) || status=$?
 if [ "$status" -ne 2 ] || ! grep -q "broker-pubsub over inproc" <<<"$refusal"; then
     echo "bench_smoke.sh: broker-pubsub over inproc was not refused by name (exit $status): $refusal" >&2
+    exit 1
+fi
+echo "bench_smoke.sh: refused as it should: $refusal"
+status=0
+refusal=$("$zpat" bench broker-mdp --broker /nonexistent/zpat-broker -n 10 2>&1) || status=$?
+if [ "$status" -ne 1 ] || ! grep -q "cannot start /nonexistent/zpat-broker.*--broker" <<<"$refusal"; then
+    echo "bench_smoke.sh: a missing broker was not named (exit $status): $refusal" >&2
     exit 1
 fi
 echo "bench_smoke.sh: refused as it should: $refusal"

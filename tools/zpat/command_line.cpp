@@ -226,8 +226,9 @@ void define_bench(CLI::App& app, zpat::bench::settings& bench, std::string& benc
         "bench", "Measure a pattern through zpat against bare libzmq, in the same run");
     bench_cmd
         ->add_option("pattern", bench_pattern,
-                     "pipeline, pubsub, reqrep, broker-pubsub (zpat's forwarder against a bare "
-                     "zmq_proxy) or broker-mdp (Majordomo echo through the broker)")
+                     "pipeline, pubsub, reqrep, broker-pubsub (a zpat-broker process against a "
+                     "zmq_proxy process) or broker-mdp (Majordomo echo through a zpat-broker "
+                     "process)")
         ->required()
         ->check(CLI::IsMember({"pipeline", "pubsub", "reqrep", "broker-pubsub", "broker-mdp"}));
     bench_cmd->add_option("-s,--size", bench.message_size, "Message size in bytes (default 64)")
@@ -264,7 +265,16 @@ void define_bench(CLI::App& app, zpat::bench::settings& bench, std::string& benc
                         "Measure zpat with CURVE (tcp, ipc) or TLS (raw+tcp, as raw+tls) "
                         "against zpat without security (pipeline, pubsub, reqrep): what "
                         "encryption and authentication cost");
+    bench_cmd->add_option("--broker", bench.broker_program,
+                          "The zpat-broker to measure (broker-pubsub, broker-mdp); default: the "
+                          "one next to zpat, else on PATH");
     bench_cmd->footer("Example: zpat bench reqrep --size 64 --count 10000");
+
+    // The baseline proxy, run by `zpat bench broker-pubsub` as a process of its own; not listed.
+    auto* proxy_cmd = app.add_subcommand("bench-proxy", "zmq_proxy for zpat bench's baseline");
+    proxy_cmd->group("");
+    proxy_cmd->add_option("--transport", bench.transport, "tcp or ipc")
+        ->check(CLI::IsMember({"tcp", "ipc"}));
 }
 
 void define_keygen(CLI::App& app, std::string& name) {

@@ -37,6 +37,9 @@ int run_verb(const std::string& verb, verb_settings& s) {
     if (verb == "keygen") {
         return run_keygen(s.keygen_name);
     }
+    if (verb == "bench-proxy") {
+        return zpat::bench::run_proxy_process(s.bench.transport);
+    }
     if (auto found = verbs.find(verb); found != verbs.end()) {
         const auto [settings, side] = sides.at(verb);
         check_hosts(settings->endpoint, side);
