@@ -246,7 +246,7 @@ const char* name_of(pattern p) {
             return "request-reply (one round trip at a time)";
         case pattern::broker_pubsub:
             return "pub-sub through a broker process (zpat-broker's forwarder vs a zmq_proxy "
-                   "XSUB/XPUB process, lossless)";
+                   "XSUB/XPUB process and a plain relay, lossless)";
         case pattern::broker_mdp:
             return "Majordomo echo through the broker";
     }
@@ -333,6 +333,13 @@ std::pair<runner, runner> runners_of(pattern shape) {
     }
 }
 
+// The limit a shape is also measured against, or none: for pub-sub through a broker over tcp, a
+// plain relay of the raw wire between plain ends.
+runner limit_of(const settings& s) {
+    const bool tcp = s.transport == "tcp" || s.transport == "raw+tcp";
+    return s.shape == pattern::broker_pubsub && tcp ? relay_pubsub : nullptr;
+}
+
 void print_rounds(const std::vector<result>& bare_rounds, const std::vector<result>& zpat_rounds) {
     for (std::size_t i = 0; i < bare_rounds.size(); ++i) {
         std::printf("  round %2zu: bare %10.0f  zpat %10.0f msgs/s\n", i + 1,
@@ -358,6 +365,9 @@ const char* key_of(pattern p) {
     return "";
 }
 
+// The limit's row: a relay of the raw wire written on plain sockets, with plain ends.
+constexpr const char* limit_label = "plain relay";
+
 const char* base_label_of(const settings& s) {
     if (s.shape == pattern::broker_pubsub) {
         return "zmq_proxy";
@@ -372,7 +382,8 @@ const char* our_label_of(const settings& s) {
 }
 
 // The same figures as report() prints, as one JSON object on one line.
-int report_json(const settings& s, const settings& baseline, const summary& b, const summary& z) {
+int report_json(const settings& s, const settings& baseline, const summary& b, const summary& z,
+                const std::optional<summary>& limit) {
     const double megabytes = static_cast<double>(s.message_size) / 1e6;
     const auto side = [&](const char* label, const std::string& transport, const summary& row) {
         nlohmann::json out{{"label", label},
@@ -392,17 +403,19 @@ int report_json(const settings& s, const settings& baseline, const summary& b, c
         return out;
     };
     nlohmann::json ratios{{"throughput", z.messages_per_second / b.messages_per_second},
-                          {"best_rounds", z.best_per_second / b.best_per_second},
-                          {"cpu_per_message", z.cpu_us_per_message / b.cpu_us_per_message}};
+                          {"best_rounds", z.best_per_second / b.best_per_second}};
+    if (z.middle_cpu_us_per_message >= 0) {  // the ends may differ; the broker's CPU compares
+        ratios["broker_cpu_per_message"] =
+            z.middle_cpu_us_per_message / b.middle_cpu_us_per_message;
+    } else {
+        ratios["cpu_per_message"] = z.cpu_us_per_message / b.cpu_us_per_message;
+    }
     if (s.shape == pattern::reqrep) {
         ratios["p50_latency"] = z.p50_us / b.p50_us;
     }
-    if (z.middle_cpu_us_per_message >= 0 && b.middle_cpu_us_per_message > 0) {
-        ratios["broker_cpu_per_message"] =
-            z.middle_cpu_us_per_message / b.middle_cpu_us_per_message;
-    }
-    const bool lossless = b.least_delivered == s.count && z.least_delivered == s.count;
-    const nlohmann::json out{
+    const bool lossless = b.least_delivered == s.count && z.least_delivered == s.count &&
+                          (!limit || limit->least_delivered == s.count);
+    nlohmann::json out{
         {"shape", key_of(s.shape)},
         {"message_size", s.message_size},
         {"count", s.count},
@@ -413,12 +426,19 @@ int report_json(const settings& s, const settings& baseline, const summary& b, c
         {"measured", side(our_label_of(s), s.transport, z)},
         {"ratios", ratios},
         {"lossless", lossless}};
+    if (limit) {
+        out["limit"] = side(limit_label, "tcp", *limit);
+        out["ratios"]["of_limit"] = z.messages_per_second / limit->messages_per_second;
+        out["ratios"]["broker_cpu_of_limit"] =
+            z.middle_cpu_us_per_message / limit->middle_cpu_us_per_message;
+    }
     std::printf("%s\n", out.dump().c_str());
     return lossless ? 0 : 1;
 }
 
 // Prints the table and the ratios. Returns the exit status: 1 when a message went missing.
-int report(const settings& s, const summary& b, const summary& z) {
+int report(const settings& s, const summary& b, const summary& z,
+           const std::optional<summary>& limit) {
     const char* const base_label = base_label_of(s);
     const char* const our_label = our_label_of(s);
     const bool reqrep = s.shape == pattern::reqrep;
@@ -433,7 +453,11 @@ int report(const settings& s, const summary& b, const summary& z) {
         std::printf(" %13s", "broker us/msg");
     }
     std::printf(" %12s\n", "delivered");
-    for (const auto& [label, row] : {std::pair{base_label, b}, std::pair{our_label, z}}) {
+    std::vector<std::pair<const char*, summary>> rows{{base_label, b}, {our_label, z}};
+    if (limit) {
+        rows.emplace_back(limit_label, *limit);
+    }
+    for (const auto& [label, row] : rows) {
         std::printf("  %-14s %14.0f %10.1f %12.3f", label, row.messages_per_second,
                     row.messages_per_second * megabytes, row.cpu_us_per_message);
         if (reqrep) {
@@ -450,13 +474,19 @@ int report(const settings& s, const summary& b, const summary& z) {
     if (reqrep) {
         std::printf(", p50 latency %.3f", z.p50_us / b.p50_us);
     }
-    std::printf(", CPU per message %.3f", z.cpu_us_per_message / b.cpu_us_per_message);
-    if (middle && b.middle_cpu_us_per_message > 0) {
-        std::printf(" (the ends), %.3f (the broker)",
+    if (middle) {  // the ends may differ; the broker's own CPU is the comparison
+        std::printf(", the broker's CPU per message %.3f\n",
                     z.middle_cpu_us_per_message / b.middle_cpu_us_per_message);
+    } else {
+        std::printf(", CPU per message %.3f\n", z.cpu_us_per_message / b.cpu_us_per_message);
     }
-    std::printf("\n");
-    const bool lossless = b.least_delivered == s.count && z.least_delivered == s.count;
+    if (limit) {
+        std::printf("  %s / %s (the limit): throughput %.3f, the broker's CPU per message %.3f\n",
+                    our_label, limit_label, z.messages_per_second / limit->messages_per_second,
+                    z.middle_cpu_us_per_message / limit->middle_cpu_us_per_message);
+    }
+    const bool lossless = b.least_delivered == s.count && z.least_delivered == s.count &&
+                          (!limit || limit->least_delivered == s.count);
     if (!lossless) {
         std::printf("  some messages did not arrive within %llds of the previous one\n",
                     static_cast<long long>(idle_limit.count()));
@@ -464,32 +494,32 @@ int report(const settings& s, const summary& b, const summary& z) {
     return lossless ? 0 : 1;
 }
 
-// Runs `rounds` of each side, alternating which goes first so that neither always gets the
-// warmer machine; shows the rounds done on stderr when it is a terminal (a log or a pipe gets
-// the results alone).
-std::pair<std::vector<result>, std::vector<result>> interleaved(const settings& baseline,
-                                                                runner bare, const settings& s,
-                                                                runner ours,
-                                                                const std::string& payload) {
+// One side of a comparison: how to run a round of it, and with what settings.
+struct side {
+    const settings* with;
+    runner run;
+};
+
+// Runs `rounds` of each side, rotating which goes first so that none always gets the warmer
+// machine; shows the rounds done on stderr when it is a terminal (a log or a pipe gets the
+// results alone). Returns each side's rounds, in the order given.
+std::vector<std::vector<result>> interleaved(const std::vector<side>& sides, int rounds,
+                                             const std::string& payload) {
     const bool progress = ::isatty(STDERR_FILENO) == 1;
-    std::vector<result> bare_rounds;
-    std::vector<result> zpat_rounds;
-    for (int round = 0; round < s.rounds; ++round) {
-        if (round % 2 == 0) {
-            bare_rounds.push_back(bare(baseline, payload));
-            zpat_rounds.push_back(ours(s, payload));
-        } else {
-            zpat_rounds.push_back(ours(s, payload));
-            bare_rounds.push_back(bare(baseline, payload));
+    std::vector<std::vector<result>> results(sides.size());
+    for (int round = 0; round < rounds; ++round) {
+        for (std::size_t i = 0; i < sides.size(); ++i) {
+            const std::size_t which = (i + static_cast<std::size_t>(round)) % sides.size();
+            results[which].push_back(sides[which].run(*sides[which].with, payload));
         }
         if (progress) {
-            std::fprintf(stderr, "\r  round %d of %d", round + 1, s.rounds);
+            std::fprintf(stderr, "\r  round %d of %d", round + 1, rounds);
         }
     }
     if (progress) {
         std::fprintf(stderr, "\r%*s\r", 24, "");
     }
-    return {std::move(bare_rounds), std::move(zpat_rounds)};
+    return results;
 }
 
 }  // namespace
@@ -526,16 +556,34 @@ int run(const settings& requested) {
                     : tls     ? ", TLS (raw+tls) against none"
                               : ", CURVE against none",
                     s.message_size, s.count, s.rounds);
+        if (s.shape == pattern::broker_pubsub) {
+            const bool raw = s.transport == "raw+tcp";
+            std::printf("  ends: bare libzmq for zmq_proxy%s", raw ? "" : " and zpat-broker");
+            if (limit_of(s) != nullptr) {
+                std::printf(
+                    "; plain raw-wire writers and readers for %sthe plain relay (the limit)",
+                    raw ? "zpat-broker and " : "");
+            }
+            std::printf("\n");
+        }
         std::fflush(stdout);
     }
-    auto [bare_rounds, zpat_rounds] = interleaved(baseline, bare, s, ours, payload);
+    std::vector<side> sides{{&baseline, bare}, {&s, ours}};
+    if (const runner limit = limit_of(s); limit != nullptr) {
+        sides.push_back({&s, limit});
+    }
+    const auto rounds = interleaved(sides, s.rounds, payload);
+    const summary b = summarise(rounds[0]);
+    const summary z = summarise(rounds[1]);
+    const std::optional<summary> l =
+        rounds.size() > 2 ? std::optional(summarise(rounds[2])) : std::nullopt;
     if (s.json) {
-        return report_json(s, baseline, summarise(bare_rounds), summarise(zpat_rounds));
+        return report_json(s, baseline, b, z, l);
     }
     if (s.show_rounds) {
-        print_rounds(bare_rounds, zpat_rounds);
+        print_rounds(rounds[0], rounds[1]);
     }
-    return report(s, summarise(bare_rounds), summarise(zpat_rounds));
+    return report(s, b, z, l);
 }
 
 }  // namespace zpat::bench

@@ -27,15 +27,17 @@ struct settings {
     bool json = false;
     // zpat-broker for the broker shapes; empty: next to this program, then on PATH.
     std::string broker_program;
+    std::string proxy_kind = "zmq_proxy";  // `zpat bench-proxy` alone: what it runs
 };
 
 // Runs the benchmark and prints the table to stdout. Returns: 0, or 1 when a run lost messages
 // it should not have (pipeline, request-reply) or timed out.
 int run(const settings& settings);
 
-// `zpat bench-proxy`, the baseline of broker-pubsub as a process of its own: XSUB and XPUB
-// (lossless) bound on `transport` ("tcp" or "ipc"), their endpoints printed on stdout as
-// "frontend ENDPOINT" and "backend ENDPOINT", then zmq_proxy until SIGTERM.
-int run_proxy_process(const std::string& transport);
+// `zpat bench-proxy`, a baseline of broker-pubsub as a process of its own. "zmq_proxy": XSUB and
+// XPUB (lossless) bound on `transport` ("tcp" or "ipc"), then zmq_proxy until SIGTERM. "relay":
+// a plain relay of the raw wire over loopback TCP, one publisher to one subscriber. Each prints
+// its endpoints on stdout first, as "frontend ENDPOINT" and "backend ENDPOINT".
+int run_proxy_process(const std::string& kind, const std::string& transport);
 
 }  // namespace zpat::bench

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "child_process.hpp"
+#include "plain_wire.hpp"
 #include "zpat/broker/broker.hpp"
 #include "zpat/zpat.hpp"
 
@@ -113,8 +114,8 @@ child_process start_broker(const settings& s, std::vector<std::string> flags) {
 }  // namespace
 
 result bare_proxy_pubsub(const settings& s, const std::string& payload) {
-    child_process proxy(
-        {this_program(), "bench-proxy", "--transport", s.transport == "ipc" ? "ipc" : "tcp"});
+    child_process proxy({this_program(), "bench-proxy", "--kind", "zmq_proxy", "--transport",
+                         s.transport == "ipc" ? "ipc" : "tcp"});
     const std::string frontend = proxy.wait_for(std::regex("^frontend (\\S+)"), start_limit);
     const std::string backend = proxy.wait_for(std::regex("^backend (\\S+)"), start_limit);
     proxy.drain();
@@ -130,29 +131,26 @@ result broker_pubsub(const settings& s, const std::string& payload) {
     const std::string backend =
         broker.wait_for(std::regex("forwarder backend \\(subscribers\\) on (\\S+)"), start_limit);
     broker.drain();
-    if (s.transport != "raw+tcp") {
-        return bare_ends(s, payload, broker, frontend, backend);
+    // On raw+tcp the ends are the plain peers the relay limit is measured with: libzmq cannot
+    // speak that wire, and zpat's own ends would be measured too.
+    if (s.transport == "raw+tcp") {
+        return plain_ends(s, payload, broker, frontend, backend);
     }
-    // On raw+tcp the ends are zpat's raw roles: libzmq cannot speak that wire.
-    publisher pub(">" + frontend, {.block_when_full = true});
-    subscriber sub(backend, {""});
-    pub.wait_for_subscriptions(1, 5s);  // the broker subscribes upstream to everything
-    message got;
-    // The subscriber's connection is up once a probe arrives.
-    for (auto deadline = clock::now() + 5s; clock::now() < deadline;) {
-        pub.publish("probe", "");
-        if (sub.receive(got, 10ms)) {
-            break;
-        }
-    }
-    while (sub.receive(got, 50ms)) {
-    }
-    const message msg{"topic", payload};
-    return through(
-        broker, s.count, [&] { pub.send(msg); }, [&] { return sub.receive(got, idle_limit); });
+    return bare_ends(s, payload, broker, frontend, backend);
 }
 
-int run_proxy_process(const std::string& transport) {
+result relay_pubsub(const settings& s, const std::string& payload) {
+    child_process relay({this_program(), "bench-proxy", "--kind", "relay"});
+    const std::string frontend = relay.wait_for(std::regex("^frontend (\\S+)"), start_limit);
+    const std::string backend = relay.wait_for(std::regex("^backend (\\S+)"), start_limit);
+    relay.drain();
+    return plain_ends(s, payload, relay, frontend, backend);
+}
+
+int run_proxy_process(const std::string& kind, const std::string& transport) {
+    if (kind == "relay") {
+        return run_relay_process();
+    }
     // SIGTERM ends the proxy: blocked here, before the context's threads inherit the mask, and
     // taken by a thread that shuts the context down, which ends zmq_proxy.
     sigset_t stop{};

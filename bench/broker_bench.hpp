@@ -12,9 +12,12 @@ namespace zpat::bench {
 // Publisher -> proxy -> subscriber, lossless, through a zmq_proxy process (this program started
 // again as `zpat bench-proxy`) on libzmq tcp, or ipc.
 result bare_proxy_pubsub(const settings& s, const std::string& payload);
-// The same through a zpat-broker process's forwarder: bare libzmq ends on tcp, or zpat raw+tcp
-// roles on raw+tcp.
+// The same through a zpat-broker process's forwarder: bare libzmq ends on tcp, or plain raw-wire
+// ends (plain_wire.hpp) on raw+tcp.
 result broker_pubsub(const settings& s, const std::string& payload);
+// The same through a plain relay process (`zpat bench-proxy --kind relay`) with plain raw-wire
+// ends: the limit.
+result relay_pubsub(const settings& s, const std::string& payload);
 
 // Majordomo echo: p50 against a direct bare REQ/REP round trip, and requests per second with one
 // and with four workers. Prints its own table; returns the exit code.

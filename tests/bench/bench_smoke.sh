@@ -31,6 +31,9 @@ broker = sys.argv[1] == "broker-pubsub"
 for side in ("baseline", "measured"):
     assert ("broker_cpu_us_per_message" in run[side]) == broker, run
     assert not broker or run[side]["broker_cpu_us_per_message"] > 0, run
+# Over tcp a plain relay of the raw wire runs too: the limit.
+assert ("limit" in run) == broker, run
+assert not broker or (run["limit"]["least_delivered"] == 400 and run["ratios"]["of_limit"] > 0), run
 ' "$shape" || { echo "bench_smoke.sh: --json $shape" >&2; exit 1; }
 done
 "$zpat" bench broker-mdp -n 400 --json | python3 -c '

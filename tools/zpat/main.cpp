@@ -38,7 +38,7 @@ int run_verb(const std::string& verb, verb_settings& s) {
         return run_keygen(s.keygen_name);
     }
     if (verb == "bench-proxy") {
-        return zpat::bench::run_proxy_process(s.bench.transport);
+        return zpat::bench::run_proxy_process(s.bench.proxy_kind, s.bench.transport);
     }
     if (auto found = verbs.find(verb); found != verbs.end()) {
         const auto [settings, side] = sides.at(verb);
