@@ -18,9 +18,11 @@ for shape in pipeline pubsub reqrep; do
     secured=$("$zpat" bench "$shape" --secure --backend raw -n 400 -r 1)
     grep -q "zpat + TLS / zpat" <<<"$secured" || { echo "bench_smoke.sh: --secure --backend raw $shape: $secured" >&2; exit 1; }
 done
-# --json: one object a run, with both sides and the ratios.
+# --json: one object a run, with both sides and the ratios. Kept for the table below.
+results=$(mktemp)
+trap 'rm -f "$results" "$results.md"' EXIT
 for shape in pipeline reqrep broker-pubsub; do
-    "$zpat" bench "$shape" -n 400 -r 1 --json | python3 -c '
+    "$zpat" bench "$shape" -n 400 -r 1 --json | tee -a "$results" | python3 -c '
 import json, sys
 run = json.load(sys.stdin)
 assert run["shape"] == sys.argv[1] and run["lossless"] is True, run
@@ -36,7 +38,7 @@ assert ("limit" in run) == broker, run
 assert not broker or (run["limit"]["least_delivered"] == 400 and run["ratios"]["of_limit"] > 0), run
 ' "$shape" || { echo "bench_smoke.sh: --json $shape" >&2; exit 1; }
 done
-"$zpat" bench broker-mdp -n 400 --json | python3 -c '
+"$zpat" bench broker-mdp -n 400 --json | tee -a "$results" | python3 -c '
 import json, sys
 run = json.load(sys.stdin)
 assert run["shape"] == "broker-mdp" and run["lossless"] is True and run["lost"] == 0, run
@@ -44,6 +46,19 @@ assert run["measured"]["p50_us"] > 0 and run["baseline"]["p50_us"] > 0, run
 assert run["measured"]["requests_per_second_4_workers"] > 0 and run["ratios"]["p50_latency"] > 0, run
 assert run["measured"]["broker_cpu_us_per_request_4_workers"] > 0, run
 ' || { echo "bench_smoke.sh: --json broker-mdp" >&2; exit 1; }
+# The performance table is made from those runs: a header and a row for each, two for a broker
+# with a limit and for broker-mdp, written between a file's markers and nowhere else.
+benches=$(dirname "$0")/../../bench
+python3 -B -c 'import sys; sys.path.insert(0, sys.argv[1]); import performance_table as t
+print(f"before\n{t.BEGIN}\nold table\n{t.END}\nafter")' "$benches" >"$results.md"
+python3 "$benches/performance_table.py" "$results" --update "$results.md" >/dev/null
+rows=$(grep -c '^| ' "$results.md")
+if [ "$rows" -ne 7 ] || grep -q "old table" "$results.md" || ! grep -q "^before$" "$results.md" ||
+    ! grep -q "^after$" "$results.md" || ! grep -q "pub-sub through zpat-broker, against the limit" "$results.md"; then
+    echo "bench_smoke.sh: the performance table is not what the runs say:" >&2
+    cat "$results.md" >&2
+    exit 1
+fi
 status=0
 refusal=$("$zpat" bench broker-pubsub --transport inproc -r 1 2>&1) || status=$?
 if [ "$status" -ne 2 ] || ! grep -q "broker-pubsub over inproc" <<<"$refusal"; then
