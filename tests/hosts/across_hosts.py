@@ -320,8 +320,12 @@ def primary_cut_from_backup(net):
     worker = start_worker(net, "c", p.servers)
     try:
         p.settled()
+        # The worker with the primary first: a slow (sanitizer) build may take longer to
+        # register than a 2 s run lasts. The timeout stays long, as a client that gave up on the
+        # primary would, by the pair's rules, make the backup active.
+        p.wait_for("a", lambda s: p.workers("a") == 1, "the worker registered with the primary")
         net.partition("a", ["b"])
-        answers = answers_of(start_client(net, p.servers, 2.0, 10 * HEARTBEAT))
+        answers = answers_of(start_client(net, p.servers, 3.0, 10 * HEARTBEAT))
         assert answers and {a["server"] for a in answers} == {0}, answers[:3]
         b = p.stats("b")["pair"]
         assert b["became_active"] == 0 and b["peer_silent_ms"] > 2 * HEARTBEAT * 1000, b
@@ -343,7 +347,10 @@ def worker_host_cut(net):
         p.settled()
         p.wait_for("a", lambda s: p.workers("a") == 2, "both workers registered")
         load = start_client(net, p.servers, 4.0, 4 * HEARTBEAT)
-        time.sleep(0.5)
+        # Cut once the load is flowing (a slow build may start the client late), so that one of
+        # the cut-off worker's requests is lost with it and retried within the client's run.
+        p.wait_for("a", lambda s: sum(v["replies"] for v in s["service"]["services"]) >= 10,
+                   "the load under way")
         cut = time.monotonic()
         net.partition("d", ["a", "b"])
         p.wait_for("a", lambda s: p.workers("a") == 1, "the cut-off worker forgotten")
