@@ -206,15 +206,17 @@ struct summary {
     double p50_us = 0;
     double p99_us = 0;
     long least_delivered = 0;
+    long expected = 0;  // what every round should have delivered
 };
 
-summary summarise(const std::vector<result>& rounds) {
+summary summarise(const std::vector<result>& rounds, long count) {
     summary s;
     std::vector<double> rates;
     std::vector<double> cpu_costs;
     std::vector<double> latencies;
     std::vector<double> middle_costs;
     s.least_delivered = rounds.empty() ? 0 : rounds.front().delivered;
+    s.expected = rounds.empty() || rounds.front().expected == 0 ? count : rounds.front().expected;
     for (const result& r : rounds) {
         rates.push_back(static_cast<double>(r.delivered) / r.seconds);
         cpu_costs.push_back(r.cpu_seconds * 1e6 / static_cast<double>(std::max(1L, r.delivered)));
@@ -247,6 +249,13 @@ const char* name_of(pattern p) {
         case pattern::broker_pubsub:
             return "pub-sub through a broker process (zpat-broker's forwarder vs a zmq_proxy "
                    "XSUB/XPUB process and a plain relay, lossless)";
+        case pattern::broker_fanout:
+            return "pub-sub fan-out through a broker process (1 publisher to 10 subscribers; "
+                   "zpat-broker's forwarder vs a zmq_proxy process, lossless)";
+        case pattern::broker_fanin:
+            return "pub-sub fan-in through a broker process (10 publishers to 1 subscriber, half "
+                   "the messages on a topic it wants; zpat-broker's forwarder vs a zmq_proxy "
+                   "process, lossless)";
         case pattern::broker_mdp:
             return "Majordomo echo through the broker";
     }
@@ -255,18 +264,27 @@ const char* name_of(pattern p) {
 
 // A comparison is only worth printing when both sides cross the same transport (raw+tcp is
 // measured against libzmq's tcp: that is the comparison it exists for).
+const char* key_of(pattern p);
+
 void refuse_unmeasurable(const settings& s) {
-    if (s.secure && (s.shape == pattern::broker_pubsub || s.shape == pattern::broker_mdp)) {
+    const bool fan = s.shape == pattern::broker_fanout || s.shape == pattern::broker_fanin;
+    if (s.secure && (s.shape == pattern::broker_pubsub || fan || s.shape == pattern::broker_mdp)) {
         throw unsupported_error("--secure measures pipeline, pubsub and reqrep");
     }
     if (s.secure && s.transport == "inproc") {
         throw unsupported_error(
             "--secure over inproc: nothing leaves the process, so there is nothing to secure");
     }
-    if (s.shape == pattern::broker_pubsub && s.transport == "inproc") {
+    if ((s.shape == pattern::broker_pubsub || fan) && s.transport == "inproc") {
         throw unsupported_error(
-            "broker-pubsub over inproc: the broker has a ZeroMQ context of its own, which "
-            "an inproc peer outside it cannot reach; use tcp, ipc or raw+tcp");
+            std::string(key_of(s.shape)) +
+            " over inproc: the broker runs as a process of its own, which an inproc peer "
+            "cannot reach; use tcp, ipc or raw+tcp");
+    }
+    if (fan && s.transport == "raw+tcp") {
+        throw unsupported_error(std::string(key_of(s.shape)) +
+                                " over raw+tcp is not built: the fan shapes measure ZeroMQ ends "
+                                "(tcp, ipc); broker-pubsub measures the raw broker");
     }
     if (s.shape == pattern::broker_mdp && s.transport != "tcp") {
         throw unsupported_error("broker-mdp over " + s.transport +
@@ -323,6 +341,8 @@ using runner = result (*)(const settings&, const std::string&);
 std::pair<runner, runner> runners_of(pattern shape) {
     switch (shape) {
         case pattern::broker_pubsub:
+        case pattern::broker_fanout:
+        case pattern::broker_fanin:
             return {bare_proxy_pubsub, broker_pubsub};
         case pattern::pubsub:
             return {bare_pubsub, zpat_pubsub};
@@ -348,6 +368,12 @@ void print_rounds(const std::vector<result>& bare_rounds, const std::vector<resu
     }
 }
 
+// Whether every round of every side delivered all it should have.
+bool all_delivered(const summary& b, const summary& z, const std::optional<summary>& limit) {
+    return b.least_delivered == b.expected && z.least_delivered == z.expected &&
+           (!limit || limit->least_delivered == limit->expected);
+}
+
 // The name `zpat bench` takes for the shape.
 const char* key_of(pattern p) {
     switch (p) {
@@ -359,6 +385,10 @@ const char* key_of(pattern p) {
             return "reqrep";
         case pattern::broker_pubsub:
             return "broker-pubsub";
+        case pattern::broker_fanout:
+            return "broker-fanout";
+        case pattern::broker_fanin:
+            return "broker-fanin";
         case pattern::broker_mdp:
             return "broker-mdp";
     }
@@ -368,14 +398,18 @@ const char* key_of(pattern p) {
 // The limit's row: a relay of the raw wire written on plain sockets, with plain ends.
 constexpr const char* limit_label = "plain relay";
 
+bool through_broker(pattern p) {
+    return p == pattern::broker_pubsub || p == pattern::broker_fanout || p == pattern::broker_fanin;
+}
+
 const char* base_label_of(const settings& s) {
-    if (s.shape == pattern::broker_pubsub) {
+    if (through_broker(s.shape)) {
         return "zmq_proxy";
     }
     return s.secure ? "zpat" : "bare libzmq";
 }
 const char* our_label_of(const settings& s) {
-    if (s.shape == pattern::broker_pubsub) {
+    if (through_broker(s.shape)) {
         return "zpat-broker";
     }
     return !s.secure ? "zpat" : s.transport == "raw+tls" ? "zpat + TLS" : "zpat + CURVE";
@@ -392,7 +426,8 @@ int report_json(const settings& s, const settings& baseline, const summary& b, c
                            {"best_messages_per_second", row.best_per_second},
                            {"megabytes_per_second", row.messages_per_second * megabytes},
                            {"cpu_us_per_message", row.cpu_us_per_message},
-                           {"least_delivered", row.least_delivered}};
+                           {"least_delivered", row.least_delivered},
+                           {"expected", row.expected}};
         if (s.shape == pattern::reqrep) {
             out["p50_us"] = row.p50_us;
             out["p99_us"] = row.p99_us;
@@ -413,8 +448,7 @@ int report_json(const settings& s, const settings& baseline, const summary& b, c
     if (s.shape == pattern::reqrep) {
         ratios["p50_latency"] = z.p50_us / b.p50_us;
     }
-    const bool lossless = b.least_delivered == s.count && z.least_delivered == s.count &&
-                          (!limit || limit->least_delivered == s.count);
+    const bool lossless = all_delivered(b, z, limit);
     nlohmann::json out{
         {"shape", key_of(s.shape)},
         {"message_size", s.message_size},
@@ -466,7 +500,7 @@ int report(const settings& s, const summary& b, const summary& z,
         if (middle) {
             std::printf(" %13.3f", row.middle_cpu_us_per_message);
         }
-        std::printf(" %6ld/%-6ld\n", row.least_delivered, s.count);
+        std::printf(" %6ld/%-6ld\n", row.least_delivered, row.expected);
     }
     std::printf("  %s / %s: throughput %.3f (best rounds %.3f)", our_label, base_label,
                 z.messages_per_second / b.messages_per_second,
@@ -485,8 +519,7 @@ int report(const settings& s, const summary& b, const summary& z,
                     our_label, limit_label, z.messages_per_second / limit->messages_per_second,
                     z.middle_cpu_us_per_message / limit->middle_cpu_us_per_message);
     }
-    const bool lossless = b.least_delivered == s.count && z.least_delivered == s.count &&
-                          (!limit || limit->least_delivered == s.count);
+    const bool lossless = all_delivered(b, z, limit);
     if (!lossless) {
         std::printf("  some messages did not arrive within %llds of the previous one\n",
                     static_cast<long long>(idle_limit.count()));
@@ -573,10 +606,10 @@ int run(const settings& requested) {
         sides.push_back({&s, limit});
     }
     const auto rounds = interleaved(sides, s.rounds, payload);
-    const summary b = summarise(rounds[0]);
-    const summary z = summarise(rounds[1]);
+    const summary b = summarise(rounds[0], s.count);
+    const summary z = summarise(rounds[1], s.count);
     const std::optional<summary> l =
-        rounds.size() > 2 ? std::optional(summarise(rounds[2])) : std::nullopt;
+        rounds.size() > 2 ? std::optional(summarise(rounds[2], s.count)) : std::nullopt;
     if (s.json) {
         return report_json(s, baseline, b, z, l);
     }

@@ -8,8 +8,18 @@
 
 namespace zpat::bench {
 
-// broker_pubsub: pub-sub through zpat's forwarder against zmq_proxy; broker_mdp: Majordomo echo.
-enum class pattern { pipeline, pubsub, reqrep, broker_pubsub, broker_mdp };
+// broker_pubsub: pub-sub through zpat's forwarder against zmq_proxy; broker_fanout and
+// broker_fanin: the same with 1 publisher and 10 subscribers, and with 10 publishers, half of
+// whose messages match the one subscriber's prefix; broker_mdp: Majordomo echo.
+enum class pattern {
+    pipeline,
+    pubsub,
+    reqrep,
+    broker_pubsub,
+    broker_fanout,
+    broker_fanin,
+    broker_mdp
+};
 
 struct settings {
     pattern shape = pattern::pipeline;

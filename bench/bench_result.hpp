@@ -19,6 +19,8 @@ struct result {
     double cpu_seconds = 0;
     // The same for the process in the middle (a broker or proxy run apart), -1 when none.
     double middle_cpu_seconds = -1;
+    // Messages that should have arrived, all receivers together; 0: the settings' count.
+    long expected = 0;
     std::vector<double> latencies_us;  // request-reply only
 };
 

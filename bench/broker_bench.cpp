@@ -36,11 +36,11 @@ zmq::socket_t bare_publisher(const std::string& frontend) {
     return pub;
 }
 
-zmq::socket_t bare_subscriber(const std::string& backend) {
+zmq::socket_t bare_subscriber(const std::string& backend, const std::string& prefix = "") {
     zmq::socket_t sub(baseline_context(), zmq::socket_type::sub);
     sub.set(zmq::sockopt::rcvtimeo,
             static_cast<int>(std::chrono::milliseconds(idle_limit).count()));
-    sub.set(zmq::sockopt::subscribe, "");
+    sub.set(zmq::sockopt::subscribe, prefix);
     sub.connect(backend);
     return sub;
 }
@@ -71,6 +71,111 @@ result bare_ends(const settings& s, const std::string& payload, const child_proc
             (void)pub.send(zmq::buffer(payload));
         },
         [&] { return sub.recv(got).has_value() && sub.recv(got).has_value(); });
+}
+
+// A fan shape: how many publishers and subscribers, and whether every other message goes to a
+// topic nobody asked for.
+struct fan {
+    int publishers = 1;
+    int subscribers = 1;
+    bool half_matching = false;
+};
+
+std::optional<fan> fan_of(pattern p) {
+    if (p == pattern::broker_fanout) {
+        return fan{.publishers = 1, .subscribers = 10};
+    }
+    if (p == pattern::broker_fanin) {
+        return fan{.publishers = 10, .subscribers = 1, .half_matching = true};
+    }
+    return std::nullopt;
+}
+
+// Publishes probes from the first publisher until every subscriber has one, then lets what is
+// still on its way arrive and drops it: every path is up. Returns false if one never came.
+bool probe_paths(std::vector<zmq::socket_t>& pubs, std::vector<zmq::socket_t>& subs) {
+    std::vector<bool> heard(subs.size(), false);
+    zmq::message_t got;
+    const auto deadline = clock::now() + 5s;
+    while (std::ranges::count(heard, false) > 0) {
+        if (clock::now() > deadline) {
+            return false;
+        }
+        (void)pubs[0].send(zmq::str_buffer("match"), zmq::send_flags::sndmore);
+        (void)pubs[0].send(zmq::str_buffer("probe"));
+        std::this_thread::sleep_for(10ms);
+        for (std::size_t i = 0; i < subs.size(); ++i) {
+            while (subs[i].recv(got, zmq::recv_flags::dontwait)) {
+                heard[i] = true;
+            }
+        }
+    }
+    for (bool more = true; more;) {
+        std::this_thread::sleep_for(50ms);
+        more = false;
+        for (auto& sub : subs) {
+            while (sub.recv(got, zmq::recv_flags::dontwait)) {
+                more = true;
+            }
+        }
+    }
+    return true;
+}
+
+// The fan shapes between bare ends: s.count messages shared among the publishers, each thread
+// its own end; the window closes when the last subscriber has all it should.
+result fan_ends(const settings& s, const fan& f, const std::string& payload,
+                const child_process& middle, const std::string& frontend,
+                const std::string& backend) {
+    std::vector<zmq::socket_t> pubs;
+    std::vector<zmq::socket_t> subs;
+    for (int i = 0; i < f.subscribers; ++i) {
+        subs.push_back(bare_subscriber(backend, "match"));
+    }
+    for (int i = 0; i < f.publishers; ++i) {
+        pubs.push_back(bare_publisher(frontend));
+        zmq::message_t subscription;
+        (void)pubs.back().recv(subscription);  // the subscription crossed the middle
+    }
+    if (!probe_paths(pubs, subs)) {
+        throw std::runtime_error("zpat bench: a subscriber heard nothing through " + frontend);
+    }
+    const long each = s.count / f.publishers;  // messages per publisher
+    const long matching = f.half_matching ? (each + 1) / 2 : each;
+    const long per_subscriber = matching * f.publishers;
+    std::atomic<long> delivered{0};
+    const double cpu_before = middle.cpu_seconds();
+    result r;
+    const timed_window window;
+    std::vector<std::thread> threads;
+    for (auto& sub : subs) {
+        threads.emplace_back([&] {
+            zmq::message_t got;
+            long mine = 0;
+            while (mine < per_subscriber && sub.recv(got) && sub.recv(got)) {
+                ++mine;
+            }
+            delivered += mine;
+        });
+    }
+    for (auto& pub : pubs) {
+        threads.emplace_back([&] {
+            for (long i = 0; i < each; ++i) {
+                const bool wanted = !f.half_matching || i % 2 == 0;
+                (void)pub.send(wanted ? zmq::str_buffer("match") : zmq::str_buffer("other"),
+                               zmq::send_flags::sndmore);
+                (void)pub.send(zmq::buffer(payload));
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    window.stop(r);
+    r.middle_cpu_seconds = middle.cpu_seconds() - cpu_before;
+    r.delivered = delivered;
+    r.expected = per_subscriber * f.subscribers;
+    return r;
 }
 
 // This program's own path, to start it again as the baseline proxy.
@@ -119,6 +224,9 @@ result bare_proxy_pubsub(const settings& s, const std::string& payload) {
     const std::string frontend = proxy.wait_for(std::regex("^frontend (\\S+)"), start_limit);
     const std::string backend = proxy.wait_for(std::regex("^backend (\\S+)"), start_limit);
     proxy.drain();
+    if (const auto f = fan_of(s.shape)) {
+        return fan_ends(s, *f, payload, proxy, frontend, backend);
+    }
     return bare_ends(s, payload, proxy, frontend, backend);
 }
 
@@ -135,6 +243,9 @@ result broker_pubsub(const settings& s, const std::string& payload) {
     // speak that wire, and zpat's own ends would be measured too.
     if (s.transport == "raw+tcp") {
         return plain_ends(s, payload, broker, frontend, backend);
+    }
+    if (const auto f = fan_of(s.shape)) {
+        return fan_ends(s, *f, payload, broker, frontend, backend);
     }
     return bare_ends(s, payload, broker, frontend, backend);
 }

@@ -46,7 +46,10 @@ def rows_of(run):
                  f"{base['label']} {base['p50_us']:.0f} us",
                  f"{run['ratios']['p50_latency']:.2f}x (lower is better)")]
     names = {"pipeline": "pipeline", "pubsub": "pub-sub",
-             "broker-pubsub": "pub-sub through zpat-broker"}
+             "broker-pubsub": "pub-sub through zpat-broker",
+             "broker-fanout": "pub-sub through zpat-broker, 1 publisher to 10 subscribers",
+             "broker-fanin": "pub-sub through zpat-broker, 10 publishers to 1 subscriber "
+                             "wanting half"}
     out = [(names.get(shape, shape), where, n, rate(measured["messages_per_second"]),
             f"{base['label']} {rate(base['messages_per_second'])}",
             f"{run['ratios']['throughput']:.2f}x")]

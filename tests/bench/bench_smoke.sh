@@ -6,12 +6,25 @@
 #   usage: bench_smoke.sh PATH_TO_ZPAT
 set -euo pipefail
 zpat=$1
+results=$(mktemp)
+trap 'rm -f "$results" "$results.md"' EXIT
 for shape in pipeline pubsub reqrep broker-pubsub broker-mdp; do
     "$zpat" bench "$shape" -n 400 -r 1
 done
 "$zpat" bench pipeline --backend raw -n 400 -r 1
 "$zpat" bench broker-pubsub --transport ipc -n 400 -r 1
 "$zpat" bench broker-pubsub --backend raw -n 400 -r 1
+# The fan shapes: every subscriber gets every message it wants, counted together.
+for shape in broker-fanout broker-fanin; do
+    "$zpat" bench "$shape" -n 400 -r 1 --json | tee -a "$results" | python3 -c '
+import json, sys
+run = json.load(sys.stdin)
+expected = {"broker-fanout": 4000, "broker-fanin": 200}[sys.argv[1]]
+for side in ("baseline", "measured"):
+    assert run[side]["expected"] == expected and run[side]["least_delivered"] == expected, run
+assert run["lossless"] is True and "limit" not in run, run
+' "$shape" || { echo "bench_smoke.sh: $shape" >&2; exit 1; }
+done
 for shape in pipeline pubsub reqrep; do
     secured=$("$zpat" bench "$shape" --secure -n 400 -r 1)
     grep -q "zpat + CURVE / zpat" <<<"$secured" || { echo "bench_smoke.sh: --secure $shape: $secured" >&2; exit 1; }
@@ -19,8 +32,6 @@ for shape in pipeline pubsub reqrep; do
     grep -q "zpat + TLS / zpat" <<<"$secured" || { echo "bench_smoke.sh: --secure --backend raw $shape: $secured" >&2; exit 1; }
 done
 # --json: one object a run, with both sides and the ratios. Kept for the table below.
-results=$(mktemp)
-trap 'rm -f "$results" "$results.md"' EXIT
 for shape in pipeline reqrep broker-pubsub; do
     "$zpat" bench "$shape" -n 400 -r 1 --json | tee -a "$results" | python3 -c '
 import json, sys
@@ -53,7 +64,7 @@ python3 -B -c 'import sys; sys.path.insert(0, sys.argv[1]); import performance_t
 print(f"before\n{t.BEGIN}\nold table\n{t.END}\nafter")' "$benches" >"$results.md"
 python3 "$benches/performance_table.py" "$results" --update "$results.md" >/dev/null
 rows=$(grep -c '^| ' "$results.md")
-if [ "$rows" -ne 7 ] || grep -q "old table" "$results.md" || ! grep -q "^before$" "$results.md" ||
+if [ "$rows" -ne 9 ] || grep -q "old table" "$results.md" || ! grep -q "^before$" "$results.md" ||
     ! grep -q "^after$" "$results.md" || ! grep -q "pub-sub through zpat-broker, against the limit" "$results.md"; then
     echo "bench_smoke.sh: the performance table is not what the runs say:" >&2
     cat "$results.md" >&2
@@ -63,6 +74,13 @@ status=0
 refusal=$("$zpat" bench broker-pubsub --transport inproc -r 1 2>&1) || status=$?
 if [ "$status" -ne 2 ] || ! grep -q "broker-pubsub over inproc" <<<"$refusal"; then
     echo "bench_smoke.sh: broker-pubsub over inproc was not refused by name (exit $status): $refusal" >&2
+    exit 1
+fi
+echo "bench_smoke.sh: refused as it should: $refusal"
+status=0
+refusal=$("$zpat" bench broker-fanout --backend raw -r 1 2>&1) || status=$?
+if [ "$status" -ne 2 ] || ! grep -q "broker-fanout over raw+tcp is not built" <<<"$refusal"; then
+    echo "bench_smoke.sh: broker-fanout over raw+tcp was not refused by name (exit $status): $refusal" >&2
     exit 1
 fi
 echo "bench_smoke.sh: refused as it should: $refusal"

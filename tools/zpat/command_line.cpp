@@ -227,10 +227,12 @@ void define_bench(CLI::App& app, zpat::bench::settings& bench, std::string& benc
     bench_cmd
         ->add_option("pattern", bench_pattern,
                      "pipeline, pubsub, reqrep, broker-pubsub (a zpat-broker process against a "
-                     "zmq_proxy process) or broker-mdp (Majordomo echo through a zpat-broker "
-                     "process)")
+                     "zmq_proxy process), broker-fanout (the same, 1 publisher to 10 "
+                     "subscribers), broker-fanin (10 publishers to 1 subscriber, half the "
+                     "topics wanted) or broker-mdp (Majordomo echo through a zpat-broker process)")
         ->required()
-        ->check(CLI::IsMember({"pipeline", "pubsub", "reqrep", "broker-pubsub", "broker-mdp"}));
+        ->check(CLI::IsMember({"pipeline", "pubsub", "reqrep", "broker-pubsub", "broker-fanout",
+                               "broker-fanin", "broker-mdp"}));
     bench_cmd->add_option("-s,--size", bench.message_size, "Message size in bytes (default 64)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{16} * 1024 * 1024));
     bench_cmd

@@ -50,6 +50,8 @@ int run_verb(const std::string& verb, verb_settings& s) {
         {"pubsub", zpat::bench::pattern::pubsub},
         {"reqrep", zpat::bench::pattern::reqrep},
         {"broker-pubsub", zpat::bench::pattern::broker_pubsub},
+        {"broker-fanout", zpat::bench::pattern::broker_fanout},
+        {"broker-fanin", zpat::bench::pattern::broker_fanin},
         {"broker-mdp", zpat::bench::pattern::broker_mdp}};
     s.bench.shape = shapes.at(s.bench_pattern);
     return zpat::bench::run(s.bench);
