@@ -129,6 +129,8 @@ result fan_ends(const settings& s, const fan& f, const std::string& payload,
                 const std::string& backend) {
     std::vector<zmq::socket_t> pubs;
     std::vector<zmq::socket_t> subs;
+    pubs.reserve(static_cast<std::size_t>(f.publishers));
+    subs.reserve(static_cast<std::size_t>(f.subscribers));
     for (int i = 0; i < f.subscribers; ++i) {
         subs.push_back(bare_subscriber(backend, "match"));
     }
@@ -148,6 +150,7 @@ result fan_ends(const settings& s, const fan& f, const std::string& payload,
     result r;
     const timed_window window;
     std::vector<std::thread> threads;
+    threads.reserve(subs.size() + pubs.size());
     for (auto& sub : subs) {
         threads.emplace_back([&] {
             zmq::message_t got;
