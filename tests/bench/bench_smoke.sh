@@ -70,24 +70,18 @@ if [ "$rows" -ne 9 ] || grep -q "old table" "$results.md" || ! grep -q "^before$
     cat "$results.md" >&2
     exit 1
 fi
-status=0
-refusal=$("$zpat" bench broker-pubsub --transport inproc -r 1 2>&1) || status=$?
-if [ "$status" -ne 2 ] || ! grep -q "broker-pubsub over inproc" <<<"$refusal"; then
-    echo "bench_smoke.sh: broker-pubsub over inproc was not refused by name (exit $status): $refusal" >&2
-    exit 1
-fi
-echo "bench_smoke.sh: refused as it should: $refusal"
-status=0
-refusal=$("$zpat" bench broker-fanout --backend raw -r 1 2>&1) || status=$?
-if [ "$status" -ne 2 ] || ! grep -q "broker-fanout over raw+tcp is not built" <<<"$refusal"; then
-    echo "bench_smoke.sh: broker-fanout over raw+tcp was not refused by name (exit $status): $refusal" >&2
-    exit 1
-fi
-echo "bench_smoke.sh: refused as it should: $refusal"
-status=0
-refusal=$("$zpat" bench broker-mdp --broker /nonexistent/zpat-broker -n 10 2>&1) || status=$?
-if [ "$status" -ne 1 ] || ! grep -q "cannot start /nonexistent/zpat-broker.*--broker" <<<"$refusal"; then
-    echo "bench_smoke.sh: a missing broker was not named (exit $status): $refusal" >&2
-    exit 1
-fi
-echo "bench_smoke.sh: refused as it should: $refusal"
+# What cannot be measured is refused with its exit status and a message naming why.
+refused() {  # refused STATUS PATTERN ARGS...: zpat ARGS must exit STATUS, saying PATTERN
+    local expected=$1 pattern=$2 status=0 refusal
+    shift 2
+    refusal=$("$zpat" "$@" 2>&1) || status=$?
+    if [ "$status" -ne "$expected" ] || ! grep -q "$pattern" <<<"$refusal"; then
+        echo "bench_smoke.sh: zpat $* was not refused by name (exit $status): $refusal" >&2
+        exit 1
+    fi
+    echo "bench_smoke.sh: refused as it should: $refusal"
+}
+refused 2 "broker-pubsub over inproc" bench broker-pubsub --transport inproc -r 1
+refused 2 "broker-fanout over raw+tcp is not built" bench broker-fanout --backend raw -r 1
+refused 1 "cannot start /nonexistent/zpat-broker.*--broker" \
+    bench broker-mdp --broker /nonexistent/zpat-broker -n 10
