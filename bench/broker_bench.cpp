@@ -140,7 +140,7 @@ result fan_ends(const settings& s, const fan& f, const std::string& payload,
         (void)pubs.back().recv(subscription);  // the subscription crossed the middle
     }
     if (!probe_paths(pubs, subs)) {
-        throw std::runtime_error("zpat bench: a subscriber heard nothing through " + frontend);
+        throw std::runtime_error("a subscriber heard nothing through " + frontend);
     }
     const long each = s.count / f.publishers;  // messages per publisher
     const long matching = f.half_matching ? (each + 1) / 2 : each;
