@@ -14,11 +14,16 @@ timeout 30 "$bin/weather_publisher" --endpoint "$feed" --count 20000
 wait "$sub" || true
 cat "$dir/sub1.out"
 
-echo "== 2. The publisher waits for one subscription first"
+echo "== 2. The publisher waits for one subscription first, and stays until it is read"
 timeout 30 "$bin/weather_subscriber" --endpoint "$feed" --count 20000 > "$dir/sub2.out" &
 sub=$!
-timeout 30 "$bin/weather_publisher" --endpoint "$feed" --count 20000 --wait 1
+# --stay: a closing publisher would take the updates the subscriber has not read yet with it;
+# it stays until the subscriber has all it asked for, then this script ends it.
+timeout 60 "$bin/weather_publisher" --endpoint "$feed" --count 20000 --wait 1 --stay 30 &
+pub=$!
 wait "$sub"
+kill "$pub"
+wait "$pub" || true
 cat "$dir/sub2.out"
 # The cure is the lesson: with --wait nothing may be missing, from the first update to the last.
 expect_in "$dir/sub2.out" "subscriber: 20000 updates for 10001," 1

@@ -7,9 +7,14 @@
 // With --wait N it first waits for N subscriptions, which is the cure for the slow joiner:
 // a subscriber that connects a few milliseconds after the first publish misses what was sent
 // before its subscription reached the publisher, and nothing tells either side.
+//
+// With --stay S it keeps its connections open S seconds after the last update: when a publisher
+// closes, libzmq discards what a lagging subscriber has not read yet, linger or not, so a
+// publisher that must deliver its last updates stays until its subscribers have them.
 
 #include <iostream>
 #include <random>
+#include <thread>
 
 #include "common/args.hpp"
 #include "zpat/zpat.hpp"
@@ -23,10 +28,12 @@ int main(int argc, char** argv) {
     const long count = args.number("--count", 1000, "Updates per zip code", 1);
     const long wait_for =
         args.number("--wait", 0, "Subscribers to wait for before publishing (0: none)", 0);
+    const long stay =
+        args.number("--stay", 0, "Seconds to stay connected after the last update", 0);
     args.check();
 
-    // block_when_full: wait for a slow subscriber instead of dropping, and linger until the last
-    // queued update is delivered at exit, so every loss seen here is the slow joiner's.
+    // block_when_full: wait for a slow subscriber instead of dropping, so that every loss seen
+    // here is the slow joiner's (or the close's, without --stay).
     zpat::publisher pub(example::bind_to(endpoint),
                         {.linger = zpat::forever, .block_when_full = true});
     if (wait_for > 0) {
@@ -45,4 +52,5 @@ int main(int argc, char** argv) {
         }
     }
     std::cout << "publisher: done" << std::endl;
+    std::this_thread::sleep_for(std::chrono::seconds(stay));
 }
