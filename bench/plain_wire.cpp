@@ -146,14 +146,16 @@ std::size_t whole_messages(const char* data, std::size_t size, long& messages) {
                                      " frames");
         }
         at += 4;
+        std::size_t total = 0;
         for (std::uint32_t i = 0; i < frames; ++i) {
             if (size - at < 4) {
                 return done;
             }
             const std::uint32_t length = get_u32(data + at);
-            if (length > max_size) {
-                throw std::runtime_error("plain wire: a frame of " + std::to_string(length) +
-                                         " bytes");
+            total += length;
+            if (total > max_size) {
+                throw std::runtime_error("plain wire: a message of at least " +
+                                         std::to_string(total) + " bytes");
             }
             at += 4;
             if (size - at < length) {
@@ -167,7 +169,7 @@ std::size_t whole_messages(const char* data, std::size_t size, long& messages) {
 }
 
 // Room after the `kept` bytes of an unfinished message: the buffer doubles for one larger than
-// it (each frame's length was checked on the way).
+// it (a message's length was checked against max_size on the way).
 char* room_after(std::vector<char>& buffer, std::size_t kept) {
     if (kept == buffer.size()) {
         buffer.resize(buffer.size() * 2);
