@@ -2,6 +2,7 @@
 // (nothing dials), so what a strategy chose is read straight from their queues.
 
 #include <poll.h>
+#include <array>
 #include <catch2/catch.hpp>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 #include "pipe_set.hpp"
 #include "prefix_set.hpp"
 #include "recycler.hpp"
+#include "write_queue.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/wake_signal.hpp"
 
@@ -35,7 +37,7 @@ std::shared_ptr<pipe_set> slots(std::size_t n, const options& opts) {
 std::vector<std::size_t> queued(const pipe_set& set) {
     std::vector<std::size_t> counts;
     for (const pipe_ptr& p : set.peers()) {
-        counts.push_back(p->pending_count);
+        counts.push_back(p->queued.messages());
     }
     return counts;
 }
@@ -196,20 +198,98 @@ TEST_CASE("pipe: a read's messages are handed over whole, the rest kept as stock
     }
 }
 
-TEST_CASE("pipe: its write buffers swap, and large idle ones are freed") {
-    asio::io_context io;
-    zpat::detail::pipe p(io, 1, 0, zpat::options{});
-    CHECK(p.queue(message{"a"}));
-    CHECK_FALSE(p.queue(message{"b"}));  // a write is already due
-    REQUIRE(p.take_queued());
-    CHECK(p.writing_count == 2);
-    CHECK(p.pending_count == 0);
-    CHECK_FALSE(p.take_queued());
-    p.queue(message{std::string(std::size_t{2} << 20, 'x')});
-    REQUIRE(p.take_queued());
-    CHECK_FALSE(p.take_queued());  // nothing more: the 2 MiB buffers go
-    CHECK(p.pending.capacity() + p.out_bytes.capacity() < (std::size_t{1} << 20));
-    CHECK(p.discard_queued() == 0);
+// What a batch writes, all of it, as one string.
+std::string written(write_batch& batch) {
+    std::string bytes;
+    while (!batch.done()) {
+        std::array<std::string_view, 3> pieces;
+        const std::size_t n = batch.next(pieces, 50000);  // as a short write might go
+        REQUIRE(n > 0);
+        std::size_t sum = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            bytes += pieces[i];
+            sum += pieces[i].size();
+        }
+        batch.advance(sum);
+    }
+    return bytes;
+}
+
+std::string encoded(const message& msg) {
+    std::string bytes;
+    wire::encode(msg, bytes);
+    return bytes;
+}
+
+TEST_CASE("write_queue: batches of segments carry whole messages, in order, and are counted") {
+    write_queue q;
+    write_batch batch;
+    CHECK_FALSE(q.take(batch));
+    const message small{"a"};
+    const message large{"topic", std::string(3 * write_queue::segment_bytes + 5, 'x')};
+    q.push(small);
+    q.push(large);
+    q.push(small);
+    CHECK(q.messages() == 3);
+    CHECK(q.bytes() == 2 * encoded(small).size() + encoded(large).size());
+    REQUIRE(q.take(batch));  // 4 segments: within one batch
+    CHECK(batch.messages == 3);
+    CHECK(q.messages() == 0);
+    CHECK(written(batch) == encoded(small) + encoded(large) + encoded(small));
+    CHECK_FALSE(q.take(batch));
+    CHECK(batch.messages == 0);
+
+    SECTION("a message longer than a batch is counted with the batch it ends in") {
+        const message huge{std::string(12 * write_queue::segment_bytes, 'y')};
+        q.push(huge);
+        REQUIRE(q.take(batch));
+        CHECK(batch.messages == 0);
+        std::string bytes = written(batch);
+        REQUIRE(q.take(batch));
+        CHECK(batch.messages == 1);
+        bytes += written(batch);
+        CHECK(bytes == encoded(huge));
+    }
+    SECTION("what a written batch held is reused, and what an idle queue keeps is bounded") {
+        for (int i = 0; i < 40; ++i) {
+            q.push(large);
+        }
+        while (q.take(batch)) {
+            (void)written(batch);
+        }
+        CHECK(q.spare_bytes() <= write_queue::max_spares * 2 * write_queue::segment_bytes);
+        CHECK(q.spare_bytes() >= write_queue::segment_bytes);
+    }
+}
+
+TEST_CASE("write_queue: a connection lost mid-message leaves no torn tail for the next one") {
+    write_queue q;
+    write_batch batch;
+    const message large{std::string(10 * write_queue::segment_bytes, 'x')};
+    const message next{"next"};
+    q.push(large);
+    q.push(next);
+    REQUIRE(q.take(batch));  // the first 8 segments of `large`
+    CHECK(batch.messages == 0);
+    q.recycle(batch);  // the connection is lost before they are written
+    CHECK(q.drop_torn() == 1);
+    CHECK(q.messages() == 1);
+    CHECK(q.bytes() == encoded(next).size());
+    REQUIRE(q.take(batch));
+    CHECK(written(batch) == encoded(next));
+
+    SECTION("so does the rest of a message whose start went out directly") {
+        q.push_bytes("rest of a message", true);
+        CHECK(q.messages() == 1);
+        CHECK(q.drop_torn() == 1);
+        CHECK(q.messages() == 0);
+        CHECK_FALSE(q.take(batch));
+    }
+    SECTION("a queue that starts at a message loses nothing") {
+        q.push(next);
+        CHECK(q.drop_torn() == 0);
+        CHECK(q.messages() == 1);
+    }
 }
 
 TEST_CASE("recycler: storage comes back bounded, large messages' freed") {

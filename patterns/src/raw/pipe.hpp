@@ -23,6 +23,7 @@
 #include "connection_limits.hpp"
 #include "tls_context.hpp"
 #include "wire.hpp"
+#include "write_queue.hpp"
 #include "zpat/core/connection_info.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
@@ -42,46 +43,27 @@ struct pipe : std::enable_shared_from_this<pipe> {
 
     // Locked: `mark` messages and `byte_mark` bytes (0: no limit) may wait to be written.
     bool has_room(std::size_t mark, std::size_t byte_mark) const noexcept {
-        return pending_count < mark && (byte_mark == 0 || pending.size() < byte_mark);
+        return queued.messages() < mark && (byte_mark == 0 || queued.bytes() < byte_mark);
     }
     // Locked: appends `msg`, encoded. Returns true when the queue was empty (no write pending).
     bool queue(const message& msg) {
-        const bool was_empty = pending_count == 0;
-        wire::encode(msg, pending);
-        ++pending_count;
+        const bool was_empty = queued.messages() == 0;
+        queued.push(msg);
         return was_empty;
     }
     // Locked: appends `bytes` as they are (an unframed pipe's). Returns true when the queue was
     // empty.
     bool queue_bytes(std::string_view bytes) {
-        const bool was_empty = pending_count == 0;
-        pending.append(bytes);
-        ++pending_count;
+        const bool was_empty = queued.messages() == 0;
+        queued.push_bytes(bytes);
         return was_empty;
     }
     // Locked: drops what waits to be written. Returns how many messages that was.
-    std::size_t discard_queued() noexcept {
-        pending.clear();
-        return std::exchange(pending_count, 0);
-    }
-    // Locked, with no write in flight: makes everything queued the buffer to write next. The
-    // written buffer goes back as the next pending one, so both keep their capacity; once a
-    // burst of large messages is over, both are freed rather than kept by an idle pipe.
-    // Returns false when nothing was queued.
-    bool take_queued() {
-        constexpr std::size_t max_idle_buffers = std::size_t{1} << 20;
-        if (pending_count > 0) {
-            out_bytes.clear();
-            std::swap(pending, out_bytes);
-            writing_count = std::exchange(pending_count, 0);
-            return true;
-        }
-        if (pending.capacity() + out_bytes.capacity() > max_idle_buffers) {
-            std::string().swap(pending);
-            std::string().swap(out_bytes);
-        }
-        return false;
-    }
+    std::size_t discard_queued() noexcept { return queued.clear(); }
+    // Locked, with no write in flight: the written batch's storage goes back to the queue, and
+    // the next segments queued become the batch to write. Returns false when nothing was
+    // queued.
+    bool take_queued() { return queued.take(out); }
 
     // I/O thread: the first `kept` messages of `stock`, as one batch for the receiver; the
     // storage after them stays as the stock. Whichever part is smaller is the one moved.
@@ -124,14 +106,12 @@ struct pipe : std::enable_shared_from_this<pipe> {
     bool ready = false;  // connected and greeting checked
     bool writing = false;
     bool closed = true;
-    bool read_stopped = false;  // its read loop is parked: its receiver is full
-    std::size_t writing_count = 0;
+    bool read_stopped = false;     // its read loop is parked: its receiver is full
     std::string greeting_in;       // the bytes of an unfinished greeting
     wire::stream_decoder decoder;  // this connection's messages, as their bytes arrive
     message partial;               // the message being decoded; whole ones go to `stock`
-    std::string out_bytes;
-    std::size_t out_written = 0;  // bytes of out_bytes written so far
-    std::string remote;           // "address:port", for the log
+    write_batch out;               // what is being written: out.messages are sent once it is
+    std::string remote;            // "address:port", for the log
     connection_clock clock;
     // Message storage to decode into, recycled from what the user received: a read's messages
     // are decoded into its front and handed over as one batch.
@@ -139,10 +119,9 @@ struct pipe : std::enable_shared_from_this<pipe> {
     std::vector<message> spare;  // storage take_decoded() set aside
 
     // Locked.
-    // Messages queued, already encoded: sending costs one append, no allocation once the
-    // buffer has grown, and the I/O thread writes the whole buffer at once.
-    std::string pending;
-    std::size_t pending_count = 0;
+    // Messages queued, already encoded: sending costs an append, no allocation once the
+    // segments have grown, and the I/O thread writes them a batch at a time.
+    write_queue queued;
     // Ready, with no write in flight and nothing queued: a request or reply may be written
     // straight from the user's thread (pipe_set::enqueue). Cleared before the socket closes.
     bool idle = false;

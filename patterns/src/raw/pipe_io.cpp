@@ -46,8 +46,6 @@ void pipe_set::begin(const pipe_ptr& p) {
     p->socket.set_option(tcp::no_delay(true), ignored);
     p->socket.non_blocking(true, ignored);  // read_more() reads once the socket is readable
     p->remote = address_text(p->socket.remote_endpoint(ignored));
-    p->writing_count = 0;
-    p->out_written = 0;
     if (tls_server_ || tls_client_) {
         secure(p);
     } else {
@@ -88,7 +86,7 @@ void pipe_set::secure(const pipe_ptr& p) {
 // The connection is ready for zpat's own bytes: our greeting goes out, and reading begins.
 void pipe_set::converse(const pipe_ptr& p) {
     if (framed_) {
-        p->out_bytes = wire::greeting(self_);
+        p->out.start_with(wire::greeting(self_));
         p->writing = true;
         write_bytes(p);
     } else {
@@ -109,12 +107,16 @@ void pipe_set::refuse_tls(const pipe_ptr& p, const std::string& why) {
     drop(p, "");
 }
 
-// Writes p->out_bytes from p->out_written on, a piece at a time.
+// Writes p->out from where it stands, up to write_chunk bytes at a time in one gather write.
 void pipe_set::write_bytes(const pipe_ptr& p) {
     const unsigned epoch = p->epoch;
-    const std::size_t left = p->out_bytes.size() - p->out_written;
-    const auto piece =
-        asio::buffer(p->out_bytes.data() + p->out_written, std::min(left, write_chunk));
+    std::array<std::string_view, 16> views;
+    const std::size_t count = p->out.next(views, write_chunk);
+    // By value: the operation keeps its own copy of the pieces (those past `count` are empty).
+    std::array<asio::const_buffer, views.size()> pieces;
+    for (std::size_t i = 0; i < count; ++i) {
+        pieces[i] = asio::buffer(views[i]);
+    }
     auto written = [this, self = shared_from_this(), p, epoch, tls = p->tls](std::error_code ec,
                                                                              std::size_t n) {
         if (epoch != p->epoch || p->closed) {
@@ -124,24 +126,23 @@ void pipe_set::write_bytes(const pipe_ptr& p) {
             drop(p, "");
             return;
         }
-        p->out_written += n;
-        if (p->out_written < p->out_bytes.size()) {
+        p->out.advance(n);
+        if (!p->out.done()) {
             write_bytes(p);
             return;
         }
-        p->out_written = 0;
         p->writing = false;
         write_queued(p);
     };
     if (p->tls) {
-        p->tls->async_write_some(piece, std::move(written));
+        p->tls->async_write_some(pieces, std::move(written));
     } else {
-        p->socket.async_write_some(piece, std::move(written));
+        p->socket.async_write_some(pieces, std::move(written));
     }
 }
 
-// Counts what was just written as sent, then writes everything queued for `p` in one buffer:
-// small messages share a syscall, and a batch costs one lock.
+// Counts what was just written as sent, then takes the next batch queued for `p`: small
+// messages share a syscall, and a batch costs one lock.
 void pipe_set::write_queued(const pipe_ptr& p) {
     if (p->writing || p->closed) {
         return;
@@ -150,15 +151,15 @@ void pipe_set::write_queued(const pipe_ptr& p) {
     bool done = false;  // closing, and everything is written
     {
         std::lock_guard lock(mutex_);
-        if (p->writing_count > 0) {  // out_bytes, all written
-            p->carried.messages_out += p->writing_count;
-            p->carried.bytes_out += p->out_bytes.size();
-        }
-        unsent_ -= std::exchange(p->writing_count, 0);
+        p->carried.messages_out += p->out.messages;  // all written
+        p->carried.bytes_out += p->out.bytes;
+        unsent_ -= p->out.messages;
         if (p->ready) {
             more = p->take_queued();
             p->idle = !more;
             done = !more && p->closing;
+        } else {
+            p->queued.recycle(p->out);
         }
     }
     room_cv_.notify_all();
@@ -389,12 +390,15 @@ void pipe_set::drop(const pipe_ptr& p, const std::string& reason, bool redial_no
         std::lock_guard lock(mutex_);
         p->idle = false;
         p->live = false;
-        unsent_ -= p->writing_count;
+        unsent_ -= p->out.messages;  // what was being written is lost
+        p->queued.recycle(p->out);
         events_->ended(*p);
         if (p->accepted()) {
             std::erase(accepted_, p);
             std::erase(peers_, p);
             discard_queued(*p);
+        } else {
+            unsent_ -= p->queued.drop_torn();  // the next connection starts at a message
         }
         p->stale = false;
         redial = !p->accepted() && !p->closing;
@@ -405,7 +409,6 @@ void pipe_set::drop(const pipe_ptr& p, const std::string& reason, bool redial_no
         p->tls->next_layer().close(ignored);
     }
     p->writing = false;
-    p->writing_count = 0;
     room_cv_.notify_all();
     if (redial) {
         if (redial_now) {

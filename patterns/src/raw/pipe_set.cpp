@@ -174,8 +174,8 @@ void pipe_set::enqueue(pipe& p, const message& msg) {
         p.carried.bytes_out += sent > 0 ? static_cast<std::size_t>(sent) : 0;
         // A partial write, a full socket buffer or an error: the I/O thread writes the rest
         // (and meets the error itself, dropping the connection as it always does).
-        p.pending.append(direct_bytes_, sent > 0 ? static_cast<std::size_t>(sent) : 0);
-        ++p.pending_count;
+        const std::size_t head = sent > 0 ? static_cast<std::size_t>(sent) : 0;
+        p.queued.push_bytes(std::string_view(direct_bytes_).substr(head), head > 0);
         ++unsent_;
         p.idle = false;
         asio::post(
