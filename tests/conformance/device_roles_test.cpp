@@ -126,7 +126,8 @@ TEST_CASE("a relay moves whole messages between roles, on every pair of backends
             seen.push_back(std::to_string(index) + ":" + std::string(frame) + (last ? "." : ""));
         });
         if (step.what == zpat::relayed::moved) {
-            ++moved;
+            CHECK(step.messages > 0);
+            moved += static_cast<int>(step.messages);
             bytes += step.bytes;
         }
         return moved == 100;
@@ -140,6 +141,38 @@ TEST_CASE("a relay moves whole messages between roles, on every pair of backends
         auto msg = worker.receive(5s);
         REQUIRE(msg);
         CHECK(*msg == message{"job", std::to_string(i), ""});
+    }
+}
+
+TEST_CASE("a relay loses only the message its destination refuses, and moves the rest") {
+    const std::string to_transport = GENERATE(as<std::string>{}, "tcp", "raw+tcp");
+    CAPTURE(to_transport);
+    zpat::puller front("@" + any_endpoint("raw+tcp"));
+    zpat::pusher producer(front.endpoints()[0]);
+    zpat::pusher back("@" + any_endpoint(to_transport), {.max_message_size = 100});
+    zpat::puller worker(">" + back.endpoints()[0]);
+    zpat::relay link(front, back);
+
+    REQUIRE(producer.send(message{"before"}));
+    REQUIRE(producer.send(message{std::string(200, 'x')}));  // over the destination's limit
+    REQUIRE(producer.send(message{"after"}));
+    std::uint64_t moved = 0;
+    int refused = 0;
+    REQUIRE(eventually([&] {
+        try {
+            const zpat::relayed step = link.step();
+            moved += step.what == zpat::relayed::moved ? step.messages : 0;
+        } catch (const zpat::error& e) {
+            CHECK_THAT(e.what(), Catch::Contains("max_message_size"));
+            ++refused;
+        }
+        return moved == 2;
+    }));
+    CHECK(refused == 1);
+    for (const char* expected : {"before", "after"}) {
+        auto msg = worker.receive(5s);
+        REQUIRE(msg);
+        CHECK(*msg == message{expected});
     }
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "pipe_set.hpp"
@@ -28,22 +29,21 @@ class distributor {
     // timeout.
     bool send(const message& msg, bool wait_for_room) {
         std::unique_lock lock(pipes_.mutex());
-        if (wait_for_room) {
-            std::optional<pipe_set::clock_type::time_point> deadline;
-            while (any_full(msg[0])) {
-                if (!pipes_.wait_for_room(lock, deadline)) {
-                    return false;
-                }
+        return send_locked(lock, msg, wait_for_room);
+    }
+    // Sends msgs[sent..] under one lock, counting each in `sent`, up to the first that finds
+    // no room (with `wait_for_room`). `check(msg)` runs before each is sent, and may throw.
+    template <class Check>
+    void send_many(std::span<const message> msgs, std::size_t& sent, bool wait_for_room,
+                   const Check& check) {
+        std::unique_lock lock(pipes_.mutex());
+        while (sent < msgs.size()) {
+            check(msgs[sent]);
+            if (!send_locked(lock, msgs[sent], wait_for_room)) {
+                return;
             }
+            ++sent;
         }
-        subscribers_.match(msg[0], [&](pipe* p) {
-            if (pipes_.has_room(*p)) {
-                pipes_.enqueue(*p, msg);
-            } else {
-                ++dropped_;
-            }
-        });
-        return true;
     }
 
     // ---- the I/O thread, with the mutex held (pipe_events) ----
@@ -128,6 +128,24 @@ class distributor {
     }
 
   private:
+    bool send_locked(std::unique_lock<std::mutex>& lock, const message& msg, bool wait_for_room) {
+        if (wait_for_room) {
+            std::optional<pipe_set::clock_type::time_point> deadline;
+            while (any_full(msg[0])) {
+                if (!pipes_.wait_for_room(lock, deadline)) {
+                    return false;
+                }
+            }
+        }
+        subscribers_.match(msg[0], [&](pipe* p) {
+            if (pipes_.has_room(*p)) {
+                pipes_.enqueue(*p, msg);
+            } else {
+                ++dropped_;
+            }
+        });
+        return true;
+    }
     bool any_full(std::string_view topic) const {
         bool full = false;
         subscribers_.match(topic, [&](pipe* p) { full = full || !pipes_.has_room(*p); });

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <mutex>
 #include <optional>
+#include <span>
 
 #include "pipe_set.hpp"
 #include "zpat/core/message.hpp"
@@ -19,15 +20,19 @@ class load_balancer {
     // Returns false when no pipe had room within the send timeout.
     bool send(const message& msg) {
         std::unique_lock lock(pipes_.mutex());
-        std::optional<pipe_set::clock_type::time_point> deadline;
-        for (;;) {
-            if (pipe* next = pick()) {
-                pipes_.enqueue(*next, msg);
-                return true;
+        return send_locked(lock, msg);
+    }
+    // Sends msgs[sent..] under one lock, counting each in `sent`, up to the first that finds
+    // no room. `check(msg)` runs before each is sent, and may throw.
+    template <class Check>
+    void send_many(std::span<const message> msgs, std::size_t& sent, const Check& check) {
+        std::unique_lock lock(pipes_.mutex());
+        while (sent < msgs.size()) {
+            check(msgs[sent]);
+            if (!send_locked(lock, msgs[sent])) {
+                return;
             }
-            if (!pipes_.wait_for_room(lock, deadline)) {
-                return false;
-            }
+            ++sent;
         }
     }
 
@@ -39,6 +44,18 @@ class load_balancer {
     }
 
   private:
+    bool send_locked(std::unique_lock<std::mutex>& lock, const message& msg) {
+        std::optional<pipe_set::clock_type::time_point> deadline;
+        for (;;) {
+            if (pipe* next = pick()) {
+                pipes_.enqueue(*next, msg);
+                return true;
+            }
+            if (!pipes_.wait_for_room(lock, deadline)) {
+                return false;
+            }
+        }
+    }
     // With the mutex held: the next pipe in turn with room, which becomes the last one used.
     pipe* pick() {
         const auto& peers = pipes_.peers();
