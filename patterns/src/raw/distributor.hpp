@@ -5,12 +5,14 @@
 // `wait_for_room`, the send waits for room at every matching pipe. What one subscriber may
 // make it hold is bounded by options::max_subscriptions and max_subscription_prefix.
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "pipe_set.hpp"
 #include "zpat/core/message.hpp"
@@ -128,28 +130,29 @@ class distributor {
     }
 
   private:
+    // One walk of the trie finds the subscribers; after a wait for room (the lock was let go,
+    // and subscribers may have gone) they are found again.
     bool send_locked(std::unique_lock<std::mutex>& lock, const message& msg, bool wait_for_room) {
-        if (wait_for_room) {
-            std::optional<pipe_set::clock_type::time_point> deadline;
-            while (any_full(msg[0])) {
-                if (!pipes_.wait_for_room(lock, deadline)) {
-                    return false;
-                }
+        std::optional<pipe_set::clock_type::time_point> deadline;
+        for (;;) {
+            matched_.clear();
+            subscribers_.match(msg[0], [&](pipe* p) { matched_.push_back(p); });
+            if (!wait_for_room || std::all_of(matched_.begin(), matched_.end(),
+                                              [&](const pipe* p) { return pipes_.has_room(*p); })) {
+                break;
+            }
+            if (!pipes_.wait_for_room(lock, deadline)) {
+                return false;
             }
         }
-        subscribers_.match(msg[0], [&](pipe* p) {
+        for (pipe* p : matched_) {
             if (pipes_.has_room(*p)) {
                 pipes_.enqueue(*p, msg);
             } else {
                 ++dropped_;
             }
-        });
+        }
         return true;
-    }
-    bool any_full(std::string_view topic) const {
-        bool full = false;
-        subscribers_.match(topic, [&](pipe* p) { full = full || !pipes_.has_room(*p); });
-        return full;
     }
 
     pipe_set& pipes_;
@@ -160,6 +163,7 @@ class distributor {
     std::size_t seen_ = 0;
     std::uint64_t dropped_ = 0;
     std::condition_variable seen_cv_;
+    std::vector<pipe*> matched_;  // the subscribers of the message being sent
 };
 
 }  // namespace zpat::detail
