@@ -1,5 +1,5 @@
-// pipe_set, continued: one pipe's life on the I/O thread. Its connection begins, writes what is
-// queued in batches, reads and decodes, hands what arrived to the role, parks while the role's
+// pipe_set, continued: one pipe's life on the I/O thread. Its connection begins (writing is in
+// pipe_write.cpp), reads and decodes, hands what arrived to the role, parks while the role's
 // receiver is full, and ends.
 
 #include <sys/socket.h>
@@ -15,11 +15,10 @@ using asio::ip::tcp;
 
 namespace {
 
-// Reads and writes move at most 64 KiB at a time. The bytes then pass through the kernel and
+// Reads move at most 64 KiB at a time, as writes do. The bytes then pass through the kernel and
 // the decoder while they are still in the CPU's cache: with 256 KiB pieces the same bytes cost
-// several times as much to copy, and 64 KiB messages went at 0.6x libzmq instead of 0.85x.
+// several times as much to copy.
 constexpr std::size_t read_chunk = std::size_t{64} * 1024;
-constexpr std::size_t write_chunk = std::size_t{64} * 1024;
 // A TLS record carries at most 16 KiB, and a read returns at most one record's bytes.
 constexpr std::size_t tls_read_chunk = std::size_t{16} * 1024;
 
@@ -105,70 +104,6 @@ void pipe_set::refuse_tls(const pipe_ptr& p, const std::string& why) {
         events_->refused(*p, why);
     }
     drop(p, "");
-}
-
-// Writes p->out from where it stands, up to write_chunk bytes at a time in one gather write.
-void pipe_set::write_bytes(const pipe_ptr& p) {
-    const unsigned epoch = p->epoch;
-    std::array<std::string_view, 16> views;
-    const std::size_t count = p->out.next(views, write_chunk);
-    // By value: the operation keeps its own copy of the pieces (those past `count` are empty).
-    std::array<asio::const_buffer, views.size()> pieces;
-    for (std::size_t i = 0; i < count; ++i) {
-        pieces[i] = asio::buffer(views[i]);
-    }
-    auto written = [this, self = shared_from_this(), p, epoch, tls = p->tls](std::error_code ec,
-                                                                             std::size_t n) {
-        if (epoch != p->epoch || p->closed) {
-            return;  // that connection was dropped already
-        }
-        if (ec) {
-            drop(p, "");
-            return;
-        }
-        p->out.advance(n);
-        if (!p->out.done()) {
-            write_bytes(p);
-            return;
-        }
-        p->writing = false;
-        write_queued(p);
-    };
-    if (p->tls) {
-        p->tls->async_write_some(pieces, std::move(written));
-    } else {
-        p->socket.async_write_some(pieces, std::move(written));
-    }
-}
-
-// Counts what was just written as sent, then takes the next batch queued for `p`: small
-// messages share a syscall, and a batch costs one lock.
-void pipe_set::write_queued(const pipe_ptr& p) {
-    if (p->writing || p->closed) {
-        return;
-    }
-    bool more = false;
-    bool done = false;  // closing, and everything is written
-    {
-        std::lock_guard lock(mutex_);
-        p->carried.messages_out += p->out.messages;  // all written
-        p->carried.bytes_out += p->out.bytes;
-        unsent_ -= p->out.messages;
-        if (p->ready) {
-            more = p->take_queued();
-            p->idle = !more;
-            done = !more && p->closing;
-        } else {
-            p->queued.recycle(p->out);
-        }
-    }
-    room_cv_.notify_all();
-    if (more) {
-        p->writing = true;
-        write_bytes(p);
-    } else if (done) {
-        drop(p, "");
-    }
 }
 
 void pipe_set::read_more(const pipe_ptr& p) {

@@ -1,5 +1,5 @@
-// pipe_set: building the set, sending, accepting and dialling, the connection limits and
-// closing. One pipe's own I/O is in pipe_io.cpp.
+// pipe_set: building the set, accepting and dialling, the connection limits and closing. One
+// pipe's reading is in pipe_io.cpp, sending and writing in pipe_write.cpp.
 
 #include "pipe_set.hpp"
 
@@ -155,75 +155,6 @@ std::vector<connection_info> pipe_set::describe() const {
 
 void pipe_set::log(const std::string& what) const {
     log_line(name_, what);
-}
-
-// ---- sending, with the mutex held --------------------------------------------------------
-
-void pipe_set::enqueue(pipe& p, const message& msg) {
-    // (Over TLS every byte goes through the connection's TLS stream, on the I/O thread.)
-    if (direct_ && p.idle && !p.stale && !tls_server_ && !tls_client_) {
-        direct_bytes_.clear();
-        wire::encode(msg, direct_bytes_);
-        const auto sent = ::send(p.socket.native_handle(), direct_bytes_.data(),
-                                 direct_bytes_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (sent == static_cast<ssize_t>(direct_bytes_.size())) {
-            ++p.carried.messages_out;
-            p.carried.bytes_out += direct_bytes_.size();
-            return;
-        }
-        p.carried.bytes_out += sent > 0 ? static_cast<std::size_t>(sent) : 0;
-        // A partial write, a full socket buffer or an error: the I/O thread writes the rest
-        // (and meets the error itself, dropping the connection as it always does).
-        const std::size_t head = sent > 0 ? static_cast<std::size_t>(sent) : 0;
-        p.queued.push_bytes(std::string_view(direct_bytes_).substr(head), head > 0);
-        ++unsent_;
-        p.idle = false;
-        asio::post(
-            io_, [self = shared_from_this(), p = p.shared_from_this()] { self->write_queued(p); });
-        return;
-    }
-    ++unsent_;
-    if (p.queue(msg)) {
-        asio::post(
-            io_, [self = shared_from_this(), p = p.shared_from_this()] { self->write_queued(p); });
-    }
-}
-
-void pipe_set::enqueue_bytes(pipe& p, std::string_view bytes) {
-    ++unsent_;
-    if (p.queue_bytes(bytes)) {
-        asio::post(
-            io_, [self = shared_from_this(), p = p.shared_from_this()] { self->write_queued(p); });
-    }
-}
-
-void pipe_set::close_when_written(pipe& p) {
-    p.closing = true;
-    asio::post(io_,
-               [self = shared_from_this(), p = p.shared_from_this()] { self->write_queued(p); });
-}
-
-std::size_t pipe_set::discard_queued(pipe& p) {
-    const std::size_t count = p.discard_queued();
-    unsent_ -= count;
-    return count;
-}
-
-bool pipe_set::wait_for_room(std::unique_lock<std::mutex>& lock,
-                             std::optional<clock_type::time_point>& deadline) {
-    // The clock is read only when a send has to wait: most find room at once.
-    if (!deadline) {
-        deadline = clock_type::now() + opts_.send_timeout;
-    }
-    if (opts_.send_timeout == forever) {
-        room_cv_.wait(lock);
-        return true;
-    }
-    if (opts_.send_timeout.count() == 0) {
-        return false;
-    }
-    return room_cv_.wait_until(lock, *deadline) == std::cv_status::no_timeout ||
-           clock_type::now() < *deadline;
 }
 
 void pipe_set::room_made() {
