@@ -126,8 +126,7 @@ TEST_CASE("a relay moves whole messages between roles, on every pair of backends
             seen.push_back(std::to_string(index) + ":" + std::string(frame) + (last ? "." : ""));
         });
         if (step.what == zpat::relayed::moved) {
-            CHECK(step.messages > 0);
-            moved += static_cast<int>(step.messages);
+            ++moved;
             bytes += step.bytes;
         }
         return moved == 100;
@@ -161,7 +160,7 @@ TEST_CASE("a relay loses only the message its destination refuses, and moves the
     REQUIRE(eventually([&] {
         try {
             const zpat::relayed step = link.step();
-            moved += step.what == zpat::relayed::moved ? step.messages : 0;
+            moved += step.what == zpat::relayed::moved ? 1 : 0;
         } catch (const zpat::error& e) {
             CHECK_THAT(e.what(), Catch::Contains("max_message_size"));
             ++refused;

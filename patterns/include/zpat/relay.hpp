@@ -3,10 +3,9 @@
 // sending role (pusher, publisher, xpublisher), as the ZeroMQ Guide's proxies do: puller to
 // pusher is a pipeline streamer, xsubscriber to xpublisher a pub-sub forwarder. When both roles are
 // on ZeroMQ the frames move from socket to socket without being copied; otherwise each message is
-// received and sent again, the messages waiting a batch at a time (up to 256), so that a raw
-// destination takes its lock and wakes its writer once a batch. Each step moves what waits, without
-// waiting for more; a message that finds no room at the destination is held, not lost, and goes
-// first at the next step. Not thread-safe; both roles must outlive the relay.
+// received and sent again. Each step moves one message; a message that finds no room at the
+// destination is held, not lost, and goes first at the next step. Not thread-safe; both roles must
+// outlive the relay.
 //
 //   zpat::relay pipe(from, to);
 //   while (running) {
@@ -57,8 +56,8 @@ class relay {
     relay(relay&&) noexcept;
     relay& operator=(relay&&) noexcept;
 
-    // Without waiting for a message to arrive: sends the held messages, or else moves those
-    // waiting, waiting up to the destination's send_timeout for room. `watch` sees each
+    // Without waiting for a message to arrive: sends the held message, or else moves the next
+    // waiting one, waiting up to the destination's send_timeout for room. `watch` sees each
     // frame once, as it is received. Throws: what the destination's send throws.
     relayed step(const frame_watch& watch = {});
 

@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
-#include <span>
 #include <string_view>
 #include <vector>
 
@@ -32,20 +31,6 @@ class distributor {
     bool send(const message& msg, bool wait_for_room) {
         std::unique_lock lock(pipes_.mutex());
         return send_locked(lock, msg, wait_for_room);
-    }
-    // Sends msgs[sent..] under one lock, counting each in `sent`, up to the first that finds
-    // no room (with `wait_for_room`). `check(msg)` runs before each is sent, and may throw.
-    template <class Check>
-    void send_many(std::span<const message> msgs, std::size_t& sent, bool wait_for_room,
-                   const Check& check) {
-        std::unique_lock lock(pipes_.mutex());
-        while (sent < msgs.size()) {
-            check(msgs[sent]);
-            if (!send_locked(lock, msgs[sent], wait_for_room)) {
-                return;
-            }
-            ++sent;
-        }
     }
 
     // ---- the I/O thread, with the mutex held (pipe_events) ----

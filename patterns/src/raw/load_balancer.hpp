@@ -6,7 +6,6 @@
 #include <cstddef>
 #include <mutex>
 #include <optional>
-#include <span>
 
 #include "pipe_set.hpp"
 #include "zpat/core/message.hpp"
@@ -20,31 +19,6 @@ class load_balancer {
     // Returns false when no pipe had room within the send timeout.
     bool send(const message& msg) {
         std::unique_lock lock(pipes_.mutex());
-        return send_locked(lock, msg);
-    }
-    // Sends msgs[sent..] under one lock, counting each in `sent`, up to the first that finds
-    // no room. `check(msg)` runs before each is sent, and may throw.
-    template <class Check>
-    void send_many(std::span<const message> msgs, std::size_t& sent, const Check& check) {
-        std::unique_lock lock(pipes_.mutex());
-        while (sent < msgs.size()) {
-            check(msgs[sent]);
-            if (!send_locked(lock, msgs[sent])) {
-                return;
-            }
-            ++sent;
-        }
-    }
-
-    // Makes the next send start at the pipe the last one went to (a requester staying with the
-    // server that answered).
-    void repeat_last() {
-        const std::lock_guard lock(pipes_.mutex());
-        next_ = last_;
-    }
-
-  private:
-    bool send_locked(std::unique_lock<std::mutex>& lock, const message& msg) {
         std::optional<pipe_set::clock_type::time_point> deadline;
         for (;;) {
             if (pipe* next = pick()) {
@@ -56,6 +30,15 @@ class load_balancer {
             }
         }
     }
+
+    // Makes the next send start at the pipe the last one went to (a requester staying with the
+    // server that answered).
+    void repeat_last() {
+        const std::lock_guard lock(pipes_.mutex());
+        next_ = last_;
+    }
+
+  private:
     // With the mutex held: the next pipe in turn with room, which becomes the last one used.
     pipe* pick() {
         const auto& peers = pipes_.peers();

@@ -23,10 +23,6 @@ class raw_publisher final : public publisher_impl, private pipe_events {
         check_sendable(msg, opts_);
         return fan_out_.send(msg, opts_.block_when_full);
     }
-    void send_many(std::span<const message> msgs, std::size_t& sent) override {
-        fan_out_.send_many(msgs, sent, opts_.block_when_full,
-                           [&](const message& m) { check_sendable(m, opts_); });
-    }
     bool wait_for_subscriptions(std::size_t count, milliseconds timeout) override {
         return fan_out_.wait_for_subscriptions(count, timeout);
     }

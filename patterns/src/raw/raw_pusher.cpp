@@ -23,9 +23,6 @@ class raw_pusher final : public sender_impl, private pipe_events {
         check_sendable(msg, opts_);
         return balancer_.send(msg);
     }
-    void send_many(std::span<const message> msgs, std::size_t& sent) override {
-        balancer_.send_many(msgs, sent, [&](const message& m) { check_sendable(m, opts_); });
-    }
     const std::vector<std::string>& endpoints() const override { return pipes_->endpoints(); }
     connection_counts connections() const override { return pipes_->counts(); }
     std::vector<connection_info> open_connections() const override { return pipes_->describe(); }

@@ -31,10 +31,6 @@ class raw_xpublisher final : public xpublisher_impl, private pipe_events {
         check_sendable(msg, opts_);
         return fan_out_.send(msg, opts_.block_when_full);
     }
-    void send_many(std::span<const message> msgs, std::size_t& sent) override {
-        fan_out_.send_many(msgs, sent, opts_.block_when_full,
-                           [&](const message& m) { check_sendable(m, opts_); });
-    }
     bool receive_subscription(message& into, milliseconds timeout) override {
         return subscriptions_.receive(into, timeout);
     }

@@ -8,7 +8,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -44,15 +43,6 @@ class sender_impl : public role_impl {
   public:
     // Returns false when no room came within options::send_timeout.
     virtual bool send(const message& msg) = 0;
-    // Sends `msgs` in order, as send() would one by one, counting in `sent` each that went,
-    // until one finds no room within options::send_timeout or all went. A message that throws
-    // is not counted, and the exception propagates. A backend may send them all at once (one
-    // lock, one wake-up of its writer): what a relay moves comes in batches.
-    virtual void send_many(std::span<const message> msgs, std::size_t& sent) {
-        while (sent < msgs.size() && send(msgs[sent])) {
-            ++sent;
-        }
-    }
 };
 
 // Puller, and the receiving half of subscriber and replier.
