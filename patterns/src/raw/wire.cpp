@@ -16,10 +16,8 @@ std::uint32_t read_u32(std::string_view bytes, std::size_t at) {
 }
 
 void append_u32(std::string& out, std::size_t value) {
-    const auto v = static_cast<std::uint32_t>(value);
-    const char bytes[4] = {static_cast<char>(v >> 24U), static_cast<char>(v >> 16U),
-                           static_cast<char>(v >> 8U), static_cast<char>(v)};
-    out.append(bytes, 4);
+    const auto bytes = u32_bytes(value);
+    out.append(bytes.data(), bytes.size());
 }
 
 bool is_role(char c) {

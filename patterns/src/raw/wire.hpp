@@ -37,6 +37,13 @@ std::string greeting(role self);
 // our version, else the reason to refuse it, naming what was wrong.
 std::string check_greeting(std::string_view bytes, role expected);
 
+// The 32-bit big-endian bytes of `value`, as every count and length goes on the wire.
+inline std::array<char, 4> u32_bytes(std::size_t value) {
+    const auto v = static_cast<std::uint32_t>(value);
+    return {static_cast<char>(v >> 24U), static_cast<char>(v >> 16U), static_cast<char>(v >> 8U),
+            static_cast<char>(v)};
+}
+
 // Appends the encoding of `msg` to `out`.
 void encode(const message& msg, std::string& out);
 

@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstdint>
 #include <deque>
 #include <span>
 #include <string>
@@ -71,7 +70,7 @@ struct write_batch {
             offset = 0;
             ++index;
         }
-        while (index < segments.size() && segments[index].bytes.size() == offset) {
+        while (index < segments.size() && offset == 0 && segments[index].bytes.empty()) {
             ++index;  // empty segments
         }
     }
@@ -237,10 +236,8 @@ class write_queue {
         } while (!bytes.empty());
     }
     void append_u32(std::size_t value) {
-        const auto v = static_cast<std::uint32_t>(value);
-        const char be[4] = {static_cast<char>(v >> 24U), static_cast<char>(v >> 16U),
-                            static_cast<char>(v >> 8U), static_cast<char>(v)};
-        append({be, 4});
+        const auto be = wire::u32_bytes(value);
+        append({be.data(), be.size()});
     }
 
     std::deque<write_segment> queued_;
