@@ -160,6 +160,12 @@ void define_limits(CLI::App& app, settings& s) {
                    "and counted")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+    app.add_option("--max-memory", s.max_memory,
+                   "Memory the whole process may hold (resident; e.g. 1GiB), or 0 for no "
+                   "budget; at it, new work is refused, counted and logged")
+        ->capture_default_str()
+        ->transform(CLI::AsSizeValue(false))
+        ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 48));
     app.add_option("--stats-endpoint", s.stats_endpoint,
                    "Where `zpat stats` reads the counters; empty for none")
         ->capture_default_str();
@@ -321,6 +327,7 @@ zpat::broker::config to_config(const settings& s) {
     zpat::broker::config cfg;
     cfg.max_message_size = s.max_message_size;
     cfg.max_message_frames = s.max_message_frames;
+    cfg.max_memory = s.max_memory;
     cfg.stats_endpoint = s.stats_endpoint;
     try {
         cfg.curve = zpat::cli::curve_of(s.curve, zpat::cli::curve_sides::server);

@@ -28,6 +28,7 @@ struct settings {
     zpat::broker::pair_config pair;
     std::size_t max_message_size = std::size_t{16} * 1024 * 1024;
     std::size_t max_message_frames = 1024;
+    std::size_t max_memory = 0;  // 0: no budget
     int high_water_mark = 1000;
     std::string stats_endpoint = "tcp://127.0.0.1:5570";
     std::string http;

@@ -24,8 +24,9 @@ options secured(const config& cfg, options opts, std::string_view endpoints) {
 }
 
 struct broker::impl {
-    explicit impl(const config& cfg) {
+    explicit impl(const config& cfg) : memory(cfg.max_memory) {
         detail::device_settings shared{cfg.max_message_size, cfg.max_message_frames, {}};
+        shared.memory = &memory;
         shared.security.curve = cfg.curve;
         shared.security.tls = cfg.tls;
         shared.security.allow_insecure = cfg.allow_insecure;
@@ -100,6 +101,9 @@ struct broker::impl {
         for (const detail::device* d : devices()) {
             d->report(s);
         }
+        if (memory.limit() != 0) {
+            s.memory = memory_stats{memory.in_use(), memory.limit(), memory.refusals()};
+        }
         return s;
     }
 
@@ -120,7 +124,8 @@ struct broker::impl {
         return message{to_json(s)};
     }
 
-    std::unique_ptr<detail::device> pair;  // first: the others hold its gate
+    detail::memory_budget memory;          // first: every device holds it
+    std::unique_ptr<detail::device> pair;  // before the other devices: they hold its gate
     std::unique_ptr<detail::device> forwarder;
     std::unique_ptr<detail::device> streamer;
     std::unique_ptr<detail::device> service;

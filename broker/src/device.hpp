@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "memory_budget.hpp"
 #include "zpat/broker/broker.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/core/wake_signal.hpp"
@@ -193,13 +194,17 @@ inline bool admit(client_gate* gate) {
 }
 
 // What every device takes from the broker's config: the largest message it accepts
-// (config::max_message_size and max_message_frames), its endpoints' security, and, in a pair,
-// the gate its client requests pass.
+// (config::max_message_size and max_message_frames), its endpoints' security, in a pair the
+// gate its client requests pass, and the memory budget that new work is refused past.
 struct device_settings {
     std::size_t bytes = 0;
     std::size_t frames = 0;
     config security;  // curve, tls and allow_insecure
     client_gate* gate = nullptr;
+    memory_budget* memory = nullptr;  // never null in a broker's devices
+
+    // True when new work must be refused: the budget is reached (counted there).
+    bool out_of_memory() const { return memory != nullptr && memory->exhausted(); }
 
     options secured(const options& opts, std::string_view endpoints) const {
         return zpat::broker::secured(security, opts, endpoints);

@@ -97,6 +97,7 @@ class forwarder final : public device {
   public:
     forwarder(const forwarder_config& cfg, const device_settings& shared)
         : cfg_(cfg),
+          memory_(shared.memory),
           frontend_(bind_by_default(cfg.frontend), side_options(cfg, shared, cfg.frontend),
                     std::initializer_list<std::string_view>{""}),
           backend_(bind_by_default(cfg.backend), side_options(cfg, shared, cfg.backend)),
@@ -216,7 +217,7 @@ class forwarder final : public device {
         auto it = cache_.find(topic);  // no string built per message: a transparent lookup
         if (it == cache_.end()) {
             if (cache_.size() >= max_cached_topics ||
-                held_ + topic.size() > cfg_.max_cached_bytes) {
+                held_ + topic.size() > cfg_.max_cached_bytes || out_of_memory()) {
                 uncached_.add();
                 return cache_.end();
             }
@@ -228,13 +229,15 @@ class forwarder final : public device {
         return it;
     }
 
-    // Books the message just copied into cached_slot_. One that takes the cache past its budget
-    // is not kept, and neither is its topic: the cache holds at most max_cached_bytes between
-    // messages (and one message more while it is copied in).
+    // Books the message just copied into cached_slot_. One that takes the cache past its budget,
+    // or grows it while the broker's memory budget is reached, is not kept, and neither is its
+    // topic: the cache holds at most max_cached_bytes between messages (and one message more
+    // while it is copied in).
     void settle_cached() {
         const std::size_t now = cached_slot_->second.byte_size();
+        const bool grew = now > slot_held_;
         held_ = held_ - slot_held_ + now;
-        if (held_ > cfg_.max_cached_bytes) {
+        if (held_ > cfg_.max_cached_bytes || (grew && out_of_memory())) {
             held_ -= now + cached_slot_->first.size();
             cache_.erase(cached_slot_);
             cached_slot_ = cache_.end();
@@ -296,6 +299,8 @@ class forwarder final : public device {
         }
     }
 
+    bool out_of_memory() const { return memory_ != nullptr && memory_->exhausted(); }
+
     void replay_cache(const std::string& prefix) {
         for (const auto& [topic, last] : cache_) {
             if (topic.starts_with(prefix) && !last.empty() && backend_.rich->send(last)) {
@@ -314,6 +319,7 @@ class forwarder final : public device {
     }
 
     forwarder_config cfg_;
+    memory_budget* memory_;  // the broker's: no new cache entry while it is exhausted
     upstream frontend_;
     downstream backend_;
     zpat::relay link_;

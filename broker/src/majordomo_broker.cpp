@@ -131,13 +131,14 @@ void majordomo_broker::on_client(message& msg) {
         }
     }
     const bool over_budget = queued_bytes_ + cost > cfg_.max_queued_bytes;
-    if (known == services_.end() && over_budget) {
+    if (known == services_.end() && (over_budget || out_of_memory())) {
         refuse(nullptr, name, msg[0]);  // no entry made for a service refused at once
         return;
     }
     service& svc = known != services_.end() ? known->second : services_[name];
     ++svc.requests;
-    if (over_budget || (cfg_.max_queue > 0 && svc.queue.size() >= cfg_.max_queue)) {
+    if (over_budget || (cfg_.max_queue > 0 && svc.queue.size() >= cfg_.max_queue) ||
+        out_of_memory()) {
         refuse(&svc, name, msg[0]);
         return;
     }
@@ -155,14 +156,19 @@ void majordomo_broker::refuse(service* svc, const std::string& name, const std::
         ++svc->rejected;
     }
     counted_.requests_rejected.add();
-    const bool by_count =
-        svc != nullptr && cfg_.max_queue > 0 && svc->queue.size() >= cfg_.max_queue;
-    queue_log_.warn(
-        "refused a request for '" + name + "' from " + hex(client) + ": " +
-        (by_count ? std::to_string(svc->queue.size()) + " requests wait for it (max-queue)"
-                  : std::to_string(queued_bytes_) + " bytes of requests wait (max-queued-bytes " +
-                        std::to_string(cfg_.max_queued_bytes) + ")") +
-        "; " + std::to_string(counted_.requests_rejected.get()) + " refused in all");
+    std::string why;
+    if (svc != nullptr && cfg_.max_queue > 0 && svc->queue.size() >= cfg_.max_queue) {
+        why = std::to_string(svc->queue.size()) + " requests wait for it (max-queue)";
+    } else if (queued_bytes_ < cfg_.max_queued_bytes && memory_ != nullptr &&
+               memory_->limit() != 0) {
+        why = "the broker holds " + std::to_string(memory_->in_use()) +
+              " bytes of memory (max-memory " + std::to_string(memory_->limit()) + ")";
+    } else {
+        why = std::to_string(queued_bytes_) + " bytes of requests wait (max-queued-bytes " +
+              std::to_string(cfg_.max_queued_bytes) + ")";
+    }
+    queue_log_.warn("refused a request for '" + name + "' from " + hex(client) + ": " + why + "; " +
+                    std::to_string(counted_.requests_rejected.get()) + " refused in all");
 }
 
 void majordomo_broker::note_queued(std::int64_t change) {

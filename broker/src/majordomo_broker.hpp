@@ -67,6 +67,8 @@ class majordomo_broker {
     void disconnect_all();
     // In a Binary Star pair: client requests (MMI too) are served only as `gate` admits them.
     void hold_clients_to(client_gate* gate) noexcept { gate_ = gate; }
+    // Requests are refused while `memory` is exhausted (it counts each refusal).
+    void hold_to_budget(memory_budget* memory) noexcept { memory_ = memory; }
 
     std::vector<service_stats> table() const;
     const counters& counted() const noexcept { return counted_; }
@@ -115,9 +117,11 @@ class majordomo_broker {
     void enrol(const std::string& identity, const std::string& name);
     void waiting(const std::string& identity);
     void dispatch(service& svc);
-    // Drops a request that the queue limits have no room for, counted and logged.
-    // Counts and logs a refused request; `svc` is null when the service has no entry (none is
-    // made for a request refused at once).
+    // True when the memory budget is reached: a request must be refused (counted there).
+    bool out_of_memory() const { return memory_ != nullptr && memory_->exhausted(); }
+    // Counts and logs a request refused for want of room: the queue limits or the memory
+    // budget. `svc` is null when the service has no entry (none is made for a request refused
+    // at once).
     void refuse(service* svc, const std::string& name, const std::string& client);
     // Adds `change` (negative: a request left the queue) to the bytes queued.
     void note_queued(std::int64_t change);
@@ -135,6 +139,7 @@ class majordomo_broker {
     traffic_counters& counts_;
     sender send_;
     client_gate* gate_ = nullptr;
+    memory_budget* memory_ = nullptr;
     permissions may_serve_;
     permissions may_call_;
     std::string_view peer_key_;  // the sender of the message at hand

@@ -43,6 +43,7 @@ class service_broker final : public device {
           limits_(shared),
           protocol_(cfg, counts_, [this](const message& msg) { send(msg); }) {
         protocol_.hold_clients_to(shared.gate);
+        protocol_.hold_to_budget(shared.memory);
     }
 
     void run(const stop_token& stop) override {

@@ -298,23 +298,37 @@ void pair_samples(prometheus_text& out, const pair_stats& p) {
           p.split_brains);
 }
 
+json forwarder_json(const forwarder_stats& f) {
+    json topics = json::array();
+    for (const topic_stats& t : f.topics) {
+        topics.push_back(
+            {{"prefix", t.prefix}, {"subscriptions", t.subscriptions}, {"messages", t.messages}});
+    }
+    return {{"traffic", traffic_json(f.counts)},
+            {"topics", topics},
+            {"cached_topics", f.cached_topics},
+            {"cached_bytes", f.cached_bytes},
+            {"uncached", f.uncached}};
+}
+
+// The memory budget: what the process holds against it, and the work refused at it.
+void memory_samples(prometheus_text& out, const memory_stats& m) {
+    out.metric("memory_bytes", "gauge", "Memory the process holds, as the budget reads it.");
+    out.sample("memory_bytes", "", m.in_use);
+    out.metric("memory_limit_bytes", "gauge", "The memory budget (max-memory).");
+    out.sample("memory_limit_bytes", "", m.limit);
+    out.metric("memory_refusals_total", "counter",
+               "Work refused because the process held its memory budget.");
+    out.sample("memory_refusals_total", "", m.refusals);
+}
+
 }  // namespace
 
 std::string to_json(const stats& s) {
     json out = json::object();
     out["version"] = std::string(zpat::version());
     if (s.forwarder) {
-        json topics = json::array();
-        for (const topic_stats& t : s.forwarder->topics) {
-            topics.push_back({{"prefix", t.prefix},
-                              {"subscriptions", t.subscriptions},
-                              {"messages", t.messages}});
-        }
-        out["forwarder"] = {{"traffic", traffic_json(s.forwarder->counts)},
-                            {"topics", topics},
-                            {"cached_topics", s.forwarder->cached_topics},
-                            {"cached_bytes", s.forwarder->cached_bytes},
-                            {"uncached", s.forwarder->uncached}};
+        out["forwarder"] = forwarder_json(*s.forwarder);
     }
     if (s.streamer) {
         out["streamer"] = {{"traffic", traffic_json(*s.streamer)}};
@@ -357,6 +371,11 @@ std::string to_json(const stats& s) {
     if (s.pair) {
         out["pair"] = pair_json(*s.pair);
     }
+    if (s.memory) {
+        out["memory"] = {{"in_use", s.memory->in_use},
+                         {"limit", s.memory->limit},
+                         {"refusals", s.memory->refusals}};
+    }
     // Service and topic names are bytes from the network: replace what is not UTF-8.
     return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -375,6 +394,9 @@ std::string to_prometheus(const stats& s) {
     queue_samples(out, s);
     if (s.pair) {
         pair_samples(out, *s.pair);
+    }
+    if (s.memory) {
+        memory_samples(out, *s.memory);
     }
     return out.take();
 }

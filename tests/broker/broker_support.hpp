@@ -44,6 +44,19 @@ inline broker::config service_only() {
     return cfg;
 }
 
+inline broker::config forwarder_on(const std::string& front, const std::string& back,
+                                   bool cache = false) {
+    broker::config cfg;
+    cfg.forwarder =
+        broker::forwarder_config{.frontend = front, .backend = back, .last_value_cache = cache};
+    return cfg;
+}
+
+// ">" + the bound address: how a role reaches a broker endpoint.
+inline std::string at(const std::string& bound) {
+    return ">" + bound;
+}
+
 inline options fast_heartbeats() {
     return options{
         .heartbeat_interval = 100ms, .heartbeat_liveness = 3, .reconnect_interval = 100ms};

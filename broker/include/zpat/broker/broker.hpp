@@ -143,6 +143,13 @@ struct config {
     // and counted.
     std::size_t max_message_size = std::size_t{16} * 1024 * 1024;
     std::size_t max_message_frames = 1024;
+    // A budget for the memory of the whole process, in bytes; 0: none. While the process holds
+    // this much (its resident size), new work is refused instead of taken on: Majordomo
+    // requests are dropped (requests_rejected) and the last-value cache keeps no new topic or
+    // larger value (uncached); each refusal is counted (stats::memory) and logged. Messages in
+    // flight are bounded by the high-water marks as always. Embedded, the budget counts the
+    // application's memory too.
+    std::size_t max_memory = 0;
     // Where `zpat stats` asks for the counters (a request-reply endpoint); empty for none.
     std::string stats_endpoint;
     // CURVE on every endpoint of every device and on the stats endpoint, all ZeroMQ then (see
@@ -255,6 +262,13 @@ struct pair_stats {
     std::uint64_t split_brains = 0;      // both active, or both passive, seen and resolved
 };
 
+// The memory budget (config::max_memory), when one is set.
+struct memory_stats {
+    std::uint64_t in_use = 0;    // bytes the process holds, as last read
+    std::uint64_t limit = 0;     // config::max_memory
+    std::uint64_t refusals = 0;  // work refused because in_use had reached limit
+};
+
 struct stats {
     std::optional<forwarder_stats> forwarder;
     std::optional<traffic> streamer;
@@ -262,6 +276,7 @@ struct stats {
     std::optional<queue_stats> queue;
     std::optional<pirate_stats> pirate;
     std::optional<pair_stats> pair;
+    std::optional<memory_stats> memory;
 };
 
 // `opts` with the security `cfg` gives the broker's `endpoints`: CURVE (config::curve) on ZeroMQ

@@ -1,0 +1,112 @@
+// The broker's memory budget (config::max_memory): at it, new work is refused instead of taken
+// on, counted, and taken again once the memory is given back. The budget is the test process's
+// (the broker is embedded), so it is set a fixed headroom above what the process holds when the
+// case begins, read the way the broker reads it.
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <string>
+
+#include "broker_support.hpp"
+#include "memory_budget.hpp"
+#include "support/test_support.hpp"
+#include "zpat/majordomo.hpp"
+#include "zpat/pubsub.hpp"
+#include "zpat/service.hpp"
+
+using namespace zpat;
+using namespace zpat::testing;
+namespace mdp = zpat::mdp;
+
+namespace {
+
+constexpr std::size_t mib = std::size_t{1024} * 1024;
+constexpr std::size_t headroom = 48 * mib;
+
+std::size_t held_now() {
+    return broker::detail::memory_budget{1}.in_use();
+}
+
+}  // namespace
+
+TEST_CASE("at its memory budget the broker refuses new requests instead of growing, and takes "
+          "them again once memory is given back",
+          "[broker][service][robustness]") {
+    auto cfg = service_only();
+    cfg.service->max_queued_bytes = std::size_t{1} << 30;  // the budget is reached first
+    cfg.service->request_expiry = 1s;
+    cfg.max_memory = held_now() + headroom;
+    running_broker b(cfg);
+    serving_worker echoing(b.service(), "echo", echo);
+    REQUIRE(eventually_served(b, "echo", 1));
+
+    // Requests for a service nobody serves wait in the queue until the budget stops them. At
+    // most 2.5 times the headroom is sent, paced by the broker taking them in.
+    raw_peer hoarder(b.service());
+    const std::string body(std::size_t{256} * 1024, 'x');
+    const std::size_t most = 5 * headroom / 2 / body.size();
+    std::size_t sent = 0;
+    for (; sent < most && b.counters().service->requests_rejected == 0; ++sent) {
+        hoarder.send({"", mdp::client_header, "hoard", body});
+        REQUIRE(eventually_counted(b, [&](const stats& s) {
+            return s.service->counts.messages_in >= sent + 1;
+        }));
+    }
+    const stats full = b.counters();
+    REQUIRE(full.service->requests_rejected >= 1);
+    REQUIRE(full.memory);
+    CHECK(full.memory->refusals >= 1);
+    CHECK(full.memory->limit == cfg.max_memory);
+    // It stopped near the budget: what waits is at most the headroom and what arrives between
+    // two readings of the memory (10 ms apart; one request at a time here).
+    CHECK(full.service->queued_bytes <= headroom + 2 * body.size());
+    CHECK(sent < most);
+
+    // The waiting requests expire and their memory is given back; a request is then served.
+    REQUIRE(eventually_counted(b, [](const stats& s) { return s.service->queued_bytes == 0; }));
+    service_client client(b.service(), {.request_timeout = 300ms, .retries = 0});
+    std::optional<message> reply;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!reply && std::chrono::steady_clock::now() < deadline) {
+        reply = client.request("echo", {"again"});
+    }
+    REQUIRE(reply);
+    CHECK(*reply == message{"again"});
+    CHECK(b.counters().memory->in_use < cfg.max_memory);
+}
+
+TEST_CASE("without a memory budget nothing is read or refused", "[broker][service]") {
+    running_broker b(service_only());
+    serving_worker echoing(b.service(), "echo", echo);
+    service_client client(b.service(), {.request_timeout = 1s, .retries = 2});
+    REQUIRE(client.request("echo", {"x"}));
+    CHECK_FALSE(b.counters().memory);
+    broker::detail::memory_budget none{0};
+    CHECK_FALSE(none.exhausted());
+    CHECK(none.refusals() == 0);
+}
+
+TEST_CASE("past its memory budget the last-value cache keeps no new topic, and messages still flow",
+          "[broker][forwarder][lvc][robustness]") {
+    broker::config cfg = forwarder_on("tcp://127.0.0.1:*", "tcp://127.0.0.1:*", true);
+    cfg.max_memory = 1;  // less than any process holds: every new entry is refused
+    running_broker b(cfg);
+    publisher pub(at(b.forwarder_frontend()));
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));  // the cache takes everything upstream
+    subscriber live(b.forwarder_backend(), {"price."});
+    // The subscription reaches the publisher through the broker: publish until one arrives.
+    std::optional<message> first;
+    for (int i = 0; i < 100 && !first; ++i) {
+        pub.publish("price.a", std::to_string(i));
+        first = live.receive(50ms);
+    }
+    REQUIRE(first);
+    const stats s = b.counters();
+    CHECK(s.forwarder->cached_topics == 0);
+    CHECK(s.forwarder->uncached == s.forwarder->counts.messages_in);
+    REQUIRE(s.memory);
+    CHECK(s.memory->refusals >= s.forwarder->uncached);
+
+    subscriber late(b.forwarder_backend(), {"price."});
+    CHECK_FALSE(late.receive(200ms));  // nothing cached to replay
+}
