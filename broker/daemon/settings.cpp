@@ -80,12 +80,13 @@ void define_pubsub_and_pipeline(CLI::App& app, settings& s) {
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
     app.add_flag("--lossless", s.forwarder.lossless,
                  "Wait for slow subscribers instead of dropping (slows publishers down)");
-    app.add_option("--max-subscriptions", s.forwarder.max_subscriptions,
-                   "Subscriptions one subscriber may hold (raw+tcp backend; 0: no limit); past "
-                   "this it is cut off, counted and logged")
+    app.add_option(
+           "--max-subscriptions", s.forwarder.max_subscriptions,
+           "Subscriptions one subscriber may hold (raw+tcp and ZeroMQ backends; 0: none); past "
+           "this it is cut off, counted and logged")
         ->capture_default_str();
     app.add_option("--max-subscription-prefix", s.forwarder.max_subscription_prefix,
-                   "Longest subscription prefix in bytes (raw+tcp backend; 0: no limit); a "
+                   "Longest subscription prefix in bytes (raw+tcp and ZeroMQ backends; 0: none); a "
                    "subscriber sending a longer one is cut off, counted and logged")
         ->capture_default_str();
 

@@ -69,9 +69,10 @@ bool memory_budget::exhausted() {
     if (take_turn(trimmed_at_ns_, now_ns(), trim_every_ns)) {
         // Once a second at most: say so, and hand freed heap pages back to the system, which
         // the next reading sees.
-        spdlog::warn("memory budget: refusing new work: the process holds {} bytes "
-                     "(max-memory {}); {} refused in all",
-                     in_use_.load(std::memory_order_relaxed), limit_, refused);
+        spdlog::warn(
+            "memory budget: refusing new work: the process holds {} bytes "
+            "(max-memory {}); {} refused in all",
+            in_use_.load(std::memory_order_relaxed), limit_, refused);
         (void)malloc_trim(0);
         read_at_ns_.store(-1, std::memory_order_relaxed);
     }

@@ -120,7 +120,7 @@ TEST_CASE("a DEALER that sends the empty delimiter is answered like a REQ") {
     zmq::message_t body;
     REQUIRE(dealer.recv(delimiter));
     REQUIRE(dealer.recv(body));
-    CHECK(delimiter.size() == 0);
+    CHECK(delimiter.empty());
     CHECK(body.to_string() == "async world");
 }
 
@@ -132,4 +132,102 @@ TEST_CASE("a failed libzmq call reaches callers as a zpat error naming the call 
     CHECK_THROWS_WITH(throw_zmq_failure("receive", ENOTSOCK),
                       Catch::Matchers::Contains("ZeroMQ receive failed: ") &&
                           Catch::Matchers::Contains(zmq_strerror(ENOTSOCK)));
+}
+
+TEST_CASE(
+    "ZeroMQ publishers cut off a subscriber past max_subscriptions or "
+    "max_subscription_prefix, and an honest one loses nothing") {
+    // Both publisher kinds, since the forwarder's backend is an xpublisher.
+    const bool extended = GENERATE(false, true);
+    CAPTURE(extended);
+    captured_stderr log;
+    const zpat::options limits{.max_subscriptions = 3, .max_subscription_prefix = 16};
+    std::unique_ptr<zpat::publisher> plain;
+    std::unique_ptr<zpat::xpublisher> ext;
+    if (extended) {
+        ext = std::make_unique<zpat::xpublisher>("@tcp://127.0.0.1:*", limits);
+    } else {
+        plain = std::make_unique<zpat::publisher>("@tcp://127.0.0.1:*", limits);
+    }
+    const std::string at = extended ? ext->endpoints()[0] : plain->endpoints()[0];
+    // A ZeroMQ publisher reads subscriptions when its user does: a publisher while it waits for
+    // them (or sends), an xpublisher when asked for them.
+    const auto read_subscriptions = [&] {
+        if (extended) {
+            message sub;
+            while (ext->receive_subscription(sub, 0ms)) {
+            }
+        } else {
+            (void)plain->wait_for_subscriptions(1'000'000, 0ms);
+        }
+    };
+    const auto over_limits = [&] {
+        read_subscriptions();
+        return extended ? ext->connections().over_limits : plain->connections().over_limits;
+    };
+    const auto logged = [&](const std::string& words) {
+        return eventually([&] { return log.text().find(words) != std::string::npos; });
+    };
+
+    zpat::subscriber honest(at, {"news"});
+    {
+        zpat::subscriber hoarder(at, {"a", "b", "c", "d"});  // one more than allowed
+        REQUIRE(eventually([&] { return over_limits() >= 1; }));
+        CHECK(logged("past options::max_subscriptions"));
+    }
+    const std::uint64_t before = over_limits();  // the hoarder may have come back meanwhile
+    zpat::subscriber longwinded(at, {std::string(17, 'x')});
+    REQUIRE(eventually([&] { return over_limits() > before; }));
+    CHECK(logged("longer than options::max_subscription_prefix"));
+
+    const auto publish = [&](const message& msg) {
+        return extended ? ext->send(msg) : plain->send(msg);
+    };
+    REQUIRE(eventually([&] {
+        read_subscriptions();
+        publish(message{"news", "probe"});
+        return honest.receive(10ms).has_value();
+    }));
+    for (int i = 0; i < 20; ++i) {
+        REQUIRE(publish(message{"news", std::to_string(i)}));
+    }
+    for (int i = 0; i < 20; ++i) {
+        auto got = honest.receive(5s);
+        REQUIRE(got);
+        if (got->at(1) == "probe") {
+            --i;
+            continue;
+        }
+        CHECK(*got == message{"news", std::to_string(i)});
+    }
+}
+
+TEST_CASE("a bare libzmq subscriber flooding subscriptions is disconnected by a ZeroMQ publisher") {
+    captured_stderr log;
+    zpat::xpublisher pub("@tcp://127.0.0.1:*", {.max_subscriptions = 100});
+    zmq::context_t context;
+    zmq::socket_t flood(context, zmq::socket_type::sub);
+    flood.set(zmq::sockopt::reconnect_ivl, -1);  // once cut off, it stays away
+    zmq::socket_t events(context, zmq::socket_type::pair);
+    zmq_socket_monitor(flood.handle(), "inproc://flood-events", ZMQ_EVENT_DISCONNECTED);
+    events.connect("inproc://flood-events");
+    flood.connect(pub.endpoints()[0]);
+    for (int i = 0; i < 1000; ++i) {
+        flood.set(zmq::sockopt::subscribe, "t" + std::to_string(i));
+    }
+    std::uint64_t subscribes = 0;
+    std::uint64_t unsubscribes = 0;
+    message sub;
+    REQUIRE(eventually([&] {
+        while (pub.receive_subscription(sub, 0ms)) {
+            (sub[0][0] == '\x01' ? subscribes : unsubscribes) += 1;
+        }
+        return pub.connections().over_limits == 1 && unsubscribes == subscribes;
+    }));
+    // The flooder's own socket saw its connection end; the publisher holds nothing of it.
+    zmq::message_t event;
+    events.set(zmq::sockopt::rcvtimeo, 5000);
+    CHECK(events.recv(event).has_value());
+    CHECK(subscribes > 100);
+    CHECK(subscribes <= 1000);
 }

@@ -29,9 +29,10 @@ std::size_t held_now() {
 
 }  // namespace
 
-TEST_CASE("at its memory budget the broker refuses new requests instead of growing, and takes "
-          "them again once memory is given back",
-          "[broker][service][robustness]") {
+TEST_CASE(
+    "at its memory budget the broker refuses new requests instead of growing, and takes "
+    "them again once memory is given back",
+    "[broker][service][robustness]") {
     auto cfg = service_only();
     cfg.service->max_queued_bytes = std::size_t{1} << 30;  // the budget is reached first
     cfg.service->request_expiry = 1s;
@@ -48,9 +49,8 @@ TEST_CASE("at its memory budget the broker refuses new requests instead of growi
     std::size_t sent = 0;
     for (; sent < most && b.counters().service->requests_rejected == 0; ++sent) {
         hoarder.send({"", mdp::client_header, "hoard", body});
-        REQUIRE(eventually_counted(b, [&](const stats& s) {
-            return s.service->counts.messages_in >= sent + 1;
-        }));
+        REQUIRE(eventually_counted(
+            b, [&](const stats& s) { return s.service->counts.messages_in >= sent + 1; }));
     }
     const stats full = b.counters();
     REQUIRE(full.service->requests_rejected >= 1);

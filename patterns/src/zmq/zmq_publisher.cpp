@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "zmq_cells.hpp"
+#include "zmq_subscription_limits.hpp"
 
 namespace zpat::detail {
 namespace {
@@ -19,9 +20,10 @@ constexpr auto drain_interval = std::chrono::milliseconds(20);
 class zmq_publisher final : public publisher_impl, public zmq_socket_owner {
   public:
     zmq_publisher(const std::vector<endpoint>& endpoints, const options& opts)
-        : socket_(zmq::socket_type::xpub, endpoints, opts) {
+        : socket_(zmq::socket_type::xpub, endpoints, opts), limits_(socket_) {
         socket_.set(zmq::sockopt::xpub_verbose, 1);
         socket_.set(zmq::sockopt::xpub_nodrop, opts.block_when_full ? 1 : 0);
+        socket_.track_sources();
     }
 
     bool send(const message& msg) override {
@@ -70,11 +72,15 @@ class zmq_publisher final : public publisher_impl, public zmq_socket_owner {
             if (!scratch_.empty() && !scratch_[0].empty() && scratch_[0][0] == '\x01') {
                 ++subscriptions_;
             }
+            if (scratch_.size() == 1) {
+                limits_.note(scratch_[0]);
+            }
             timeout = milliseconds{0};
         }
     }
 
     zmq_socket socket_;
+    subscription_limits limits_;
     message scratch_;
     std::size_t subscriptions_ = 0;
     unsigned sends_since_check_ = 0;

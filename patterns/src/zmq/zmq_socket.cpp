@@ -280,6 +280,9 @@ bool zmq_socket::receive(message& into, milliseconds timeout) {
                 const char* key = zmq_msg_gets(frame_.handle(), "User-Id");
                 peer_key_.assign(key != nullptr ? key : "");
             }
+            if (track_sources_) {
+                source_ = zmq_msg_get(frame_.handle(), ZMQ_SRCFD);
+            }
             return true;
         }
         ++oversized_dropped_;

@@ -86,6 +86,12 @@ class zmq_socket {
     std::uint64_t oversized_dropped() const noexcept { return oversized_dropped_; }
     // A CURVE server's: the key the ZAP handler let the last received message's sender in with.
     const std::string& peer_key() const noexcept { return peer_key_; }
+    // After track_sources(): the descriptor of the connection the last received message came
+    // from (libzmq's ZMQ_SRCFD), or -1 for one libzmq made itself (an XPUB's unsubscriptions
+    // for a peer that left).
+    void track_sources() noexcept { track_sources_ = true; }
+    int source() const noexcept { return source_; }
+    watched_counts& watched() noexcept { return *counts_; }
     // What its tcp:// and ipc:// connections went through, across reopens (zmq_watch.hpp).
     connection_counts connections() const { return counts_->snapshot(); }
     // Its tcp:// and ipc:// connections open now; safe from any thread (zmq_watch.hpp).
@@ -122,6 +128,8 @@ class zmq_socket {
     std::vector<std::string> resolved_;
     zmq::message_t frame_;
     std::string peer_key_;
+    bool track_sources_ = false;
+    int source_ = -1;
     int receive_timeout_ms_ = -1;
     std::uint64_t oversized_dropped_ = 0;
 };

@@ -84,34 +84,6 @@ std::string protocol_error_text(std::uint32_t code) {
     return "a ZMTP protocol error";
 }
 
-// Who is at the other end of descriptor `fd`: "address:port" over TCP, "pid N" over IPC
-// when the kernel tells it, "" when the connection is gone already.
-std::string peer_of_descriptor(int fd) {
-    sockaddr_storage at{};
-    socklen_t size = sizeof at;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&at), &size) != 0) {
-        return {};
-    }
-    std::array<char, INET6_ADDRSTRLEN> text{};
-    if (at.ss_family == AF_INET) {
-        const auto& v4 = reinterpret_cast<const sockaddr_in&>(at);
-        ::inet_ntop(AF_INET, &v4.sin_addr, text.data(), text.size());
-        return std::string(text.data()) + ":" + std::to_string(ntohs(v4.sin_port));
-    }
-    if (at.ss_family == AF_INET6) {
-        const auto& v6 = reinterpret_cast<const sockaddr_in6&>(at);
-        ::inet_ntop(AF_INET6, &v6.sin6_addr, text.data(), text.size());
-        return "[" + std::string(text.data()) + "]:" + std::to_string(ntohs(v6.sin6_port));
-    }
-    ucred peer{};
-    socklen_t cred_size = sizeof peer;
-    if (at.ss_family == AF_UNIX &&
-        ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &cred_size) == 0) {
-        return "pid " + std::to_string(peer.pid);
-    }
-    return {};
-}
-
 // What TCP connection `fd` carried, as the kernel counts it: bytes received, and bytes sent that
 // the peer acknowledged. nullopt when `fd` is no longer the connection to `peer`: libzmq closes a
 // descriptor before the monitor tells, and the number may be another socket's by then.
@@ -298,6 +270,32 @@ class watcher {
 
 }  // namespace
 
+std::string peer_of_descriptor(int fd) {
+    sockaddr_storage at{};
+    socklen_t size = sizeof at;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&at), &size) != 0) {
+        return {};
+    }
+    std::array<char, INET6_ADDRSTRLEN> text{};
+    if (at.ss_family == AF_INET) {
+        const auto& v4 = reinterpret_cast<const sockaddr_in&>(at);
+        ::inet_ntop(AF_INET, &v4.sin_addr, text.data(), text.size());
+        return std::string(text.data()) + ":" + std::to_string(ntohs(v4.sin_port));
+    }
+    if (at.ss_family == AF_INET6) {
+        const auto& v6 = reinterpret_cast<const sockaddr_in6&>(at);
+        ::inet_ntop(AF_INET6, &v6.sin6_addr, text.data(), text.size());
+        return "[" + std::string(text.data()) + "]:" + std::to_string(ntohs(v6.sin6_port));
+    }
+    ucred peer{};
+    socklen_t cred_size = sizeof peer;
+    if (at.ss_family == AF_UNIX &&
+        ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &cred_size) == 0) {
+        return "pid " + std::to_string(peer.pid);
+    }
+    return {};
+}
+
 connection_watch::connection_watch(zmq::socket_t& socket, std::shared_ptr<watched_counts> counts,
                                    std::string name, watched_security security)
     : watched_(std::make_shared<watched_socket>()) {
@@ -345,6 +343,12 @@ void watched_counts::track_closed(std::uint64_t watch, int fd) {
     if (watch == watch_) {
         open_.erase(fd);
     }
+}
+
+std::string watched_counts::peer_of(int fd) const {
+    const std::lock_guard lock(mutex_);
+    const auto found = open_.find(fd);
+    return found != open_.end() ? found->second.peer : std::string{};
 }
 
 std::vector<connection_info> watched_counts::open_connections() const {

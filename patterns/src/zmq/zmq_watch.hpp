@@ -38,6 +38,8 @@ namespace zpat::detail {
 struct watched_counts {
     std::atomic<std::uint64_t> opened{0}, closed{0}, refused{0}, malformed{0},
         handshake_timeouts{0};
+    // Connections zpat itself ended for going past a limit (zmq_subscription_limits.hpp).
+    std::atomic<std::uint64_t> over_limits{0};
 
     // A CURVE client's refusal: raised when a server refuses it and cleared when a handshake
     // succeeds, so that a requester waiting for a reply can end with the reason instead of a
@@ -61,13 +63,16 @@ struct watched_counts {
     void track_open(std::uint64_t watch, int fd, connection_info info);
     void track_closed(std::uint64_t watch, int fd);
     std::vector<connection_info> open_connections() const;
+    // The peer of the connection open on `fd` ("" when none is).
+    std::string peer_of(int fd) const;
 
     connection_counts snapshot() const {
         return {.opened = opened.load(),
                 .closed = closed.load(),
                 .refused = refused.load(),
                 .malformed = malformed.load(),
-                .handshake_timeouts = handshake_timeouts.load()};
+                .handshake_timeouts = handshake_timeouts.load(),
+                .over_limits = over_limits.load()};
     }
 
   private:
@@ -78,6 +83,10 @@ struct watched_counts {
 };
 
 struct watched_socket;  // shared by a watch and the watcher thread
+
+// Who is at the other end of descriptor `fd`: "address:port" over TCP, "pid N" over IPC when
+// the kernel tells it, "" when the connection is gone already.
+std::string peer_of_descriptor(int fd);
 
 // What a watched socket's security makes of its handshake failures.
 //  - curve_server: a refused client key is logged by the ZAP handler, with the client's

@@ -3,6 +3,7 @@
 // upstream), and does not drop for a full subscriber under options::block_when_full.
 
 #include "zmq_cells.hpp"
+#include "zmq_subscription_limits.hpp"
 
 namespace zpat::detail {
 namespace {
@@ -10,14 +11,23 @@ namespace {
 class zmq_xpublisher final : public xpublisher_impl, public zmq_socket_owner {
   public:
     zmq_xpublisher(const std::vector<endpoint>& endpoints, const options& opts)
-        : socket_(zmq::socket_type::xpub, endpoints, opts) {
+        : socket_(zmq::socket_type::xpub, endpoints, opts), limits_(socket_) {
         socket_.set(zmq::sockopt::xpub_verboser, 1);
         socket_.set(zmq::sockopt::xpub_nodrop, opts.block_when_full ? 1 : 0);
+        socket_.track_sources();
     }
 
     bool send(const message& msg) override { return socket_.send(msg); }
+    // Every subscription is handed over, also one that takes its subscriber past a limit (which
+    // is then cut off): libzmq has applied it, and unsubscribes it when the connection ends.
     bool receive_subscription(message& into, milliseconds timeout) override {
-        return socket_.receive(into, timeout);
+        if (!socket_.receive(into, timeout)) {
+            return false;
+        }
+        if (into.size() == 1) {
+            limits_.note(into[0]);
+        }
+        return true;
     }
     poll_handle subscriptions_handle() const override { return socket_.handle(); }
     const std::vector<std::string>& endpoints() const override { return socket_.endpoints(); }
@@ -29,6 +39,7 @@ class zmq_xpublisher final : public xpublisher_impl, public zmq_socket_owner {
 
   private:
     zmq_socket socket_;
+    subscription_limits limits_;
 };
 
 class zmq_xsubscriber final : public zmq_receiving_cell<xsubscriber_impl> {

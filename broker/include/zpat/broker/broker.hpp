@@ -48,7 +48,7 @@ struct forwarder_config {
     // Lossless: wait for a slow subscriber instead of dropping (slows every publisher down).
     bool lossless = false;
     int high_water_mark = 1000;
-    // What one subscriber may make the forwarder hold, on raw+tcp backends (see
+    // What one subscriber may make the forwarder hold, on raw+tcp and ZeroMQ backends (see
     // zpat::options::max_subscriptions): past it the subscriber is cut off.
     std::size_t max_subscriptions = 10000;
     std::size_t max_subscription_prefix = 1024;

@@ -58,11 +58,12 @@ struct options {
     milliseconds partial_message_timeout{60000};
     //  - with nothing received for this long a connection is closed (off by default).
     milliseconds idle_timeout = forever;
-    // Publisher only, raw+tcp and raw+udp: what one subscriber may make a publisher hold. A
-    // subscriber that would hold more than max_subscriptions at once, or subscribes to a prefix
-    // longer than max_subscription_prefix bytes, is cut off: over raw+tcp its connection
-    // closed, over raw+udp its registration dropped; logged, and counted in
-    // connections().over_limits. 0: no limit. (A ZeroMQ publisher keeps libzmq's own table.)
+    // Publisher only: what one subscriber may make a publisher hold. A subscriber that would
+    // hold more than max_subscriptions at once, or subscribes to a prefix longer than
+    // max_subscription_prefix bytes, is cut off: over raw+tcp and ZeroMQ its connection closed
+    // (ZeroMQ: within what libzmq had already read from it; see docs/robustness.md), over
+    // raw+udp its registration dropped; logged, and counted in connections().over_limits.
+    // 0: no limit.
     std::size_t max_subscriptions = 10000;
     std::size_t max_subscription_prefix = 1024;
     // Publisher only, raw+udp: how many subscribers it sends to, all told and from one host
