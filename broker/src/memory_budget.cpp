@@ -8,7 +8,9 @@
 #include <cstdio>
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#include <sanitizer/allocator_interface.h>
+// The sanitizer runtimes' count of heap bytes in use (their allocator_interface.h, which GCC
+// does not install).
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();  // NOLINT
 #define ZPAT_SANITIZED_HEAP 1
 #endif
 

@@ -282,6 +282,87 @@ class arena {
     bool sent_ok_ = true;
 };
 
+// ---- ZeroMQ (ZMTP 3) endpoints -------------------------------------------------------------
+
+// What libzmq tells of a connection it closed: a refusal (mechanism or authentication), a
+// malformed handshake, a handshake timeout, or nothing beyond the close (a peer of the wrong
+// socket type, a frame over the size limit: zmq_watch.hpp).
+enum class zmtp_counted { refused, malformed, handshake_timeouts, closed_only };
+
+const char* name_of(zmtp_counted which) {
+    switch (which) {
+        case zmtp_counted::refused:
+            return "refused";
+        case zmtp_counted::malformed:
+            return "malformed";
+        case zmtp_counted::handshake_timeouts:
+            return "handshake_timeouts";
+        case zmtp_counted::closed_only:
+            return "closed only";
+    }
+    return "";
+}
+
+struct zmtp_case {
+    const char* name;
+    std::string bytes;
+    zmtp_counted expect;
+    bool silent = false;
+};
+
+// A ZMTP 3.0 greeting naming `mechanism`, as a client.
+std::string zmtp_greeting(std::string mechanism) {
+    mechanism.resize(20, '\0');
+    return std::string("\xff\0\0\0\0\0\0\0\x01\x7f\x03\x00", 12) + mechanism +
+           std::string(32, '\0');
+}
+
+// A short command frame: name and data.
+std::string zmtp_command(const std::string& name, const std::string& data = {}) {
+    const std::string body = static_cast<char>(name.size()) + name + data;
+    return std::string("\x04", 1) + static_cast<char>(body.size()) + body;
+}
+
+// A ZMTP metadata property: a short name, a 4-byte length, the value.
+std::string zmtp_property(const std::string& name, const std::string& value) {
+    return static_cast<char>(name.size()) + name + u32(static_cast<std::uint32_t>(value.size())) +
+           value;
+}
+
+std::vector<zmtp_case> zmtp_cases() {
+    using c = zmtp_counted;
+    const std::string null = zmtp_greeting("NULL");
+    const std::string ready_push = zmtp_command("READY", zmtp_property("Socket-Type", "PUSH"));
+    const std::string handshaken = null + ready_push;
+    return {
+        {"zmtp: silence after connecting", "", c::handshake_timeouts, true},
+        {"zmtp: an HTTP request", "GET /stats HTTP/1.1\r\nHost: x\r\n\r\n", c::handshake_timeouts,
+         true},
+        {"zmtp: a TLS ClientHello", std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),
+         c::handshake_timeouts, true},
+        {"zmtp: an ERROR command in place of READY",
+         null + zmtp_command("ERROR", std::string("\x03", 1) + "bad"), c::closed_only},
+        {"zmtp: a signature alone then silence", null.substr(0, 10), c::handshake_timeouts, true},
+        {"zmtp: a greeting then silence", null, c::handshake_timeouts, true},
+        {"zmtp: a greeting naming an unknown mechanism", zmtp_greeting("MAGIC"), c::refused},
+        {"zmtp: a CURVE greeting at a NULL endpoint", zmtp_greeting("CURVE"), c::refused},
+        {"zmtp: a PLAIN greeting at a NULL endpoint", zmtp_greeting("PLAIN"), c::refused},
+        {"zmtp: HELLO in place of READY", null + zmtp_command("HELLO"), c::malformed},
+        {"zmtp: an unknown command in place of READY", null + zmtp_command("WHAT"), c::malformed},
+        {"zmtp: READY with a property longer than the command",
+         null + zmtp_command("READY", std::string("\x0bSocket-Type", 12) + u32(1000) + "PUSH"),
+         c::closed_only},
+        {"zmtp: READY naming a socket type that cannot talk to a puller",
+         null + zmtp_command("READY", zmtp_property("Socket-Type", "PUB")), c::closed_only},
+        {"zmtp: READY naming an unknown socket type",
+         null + zmtp_command("READY", zmtp_property("Socket-Type", "NOPE")), c::closed_only},
+        {"zmtp: a frame longer than max_message_size", handshaken + "\x02" + u64(2 * large),
+         c::closed_only},
+        {"zmtp: a frame of 2^63 bytes", handshaken + "\x02" + u64(std::uint64_t{1} << 63U),
+         c::closed_only},
+    };
+}
+
 // ---- a raw+udp replier ------------------------------------------------------------------------
 
 struct datagram_case {
@@ -475,6 +556,70 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "the catalogue: each malformed input at a ZeroMQ endpoint is closed within 100 ms and "
+    "counted once and costs a well-behaved peer nothing",
+    "[robustness][catalogue][zeromq]") {
+    for (const zmtp_case& each : zmtp_cases()) {
+        DYNAMIC_SECTION(each.name) {
+            zpat::puller puller("@tcp://127.0.0.1:*",
+                                {.max_message_size = large, .handshake_timeout = short_timeout});
+            zpat::pusher pusher(">" + puller.endpoints()[0]);
+            const auto before = puller.connections();
+            const std::size_t heap_before = heap_in_use();
+
+            bool sent_ok = true;
+            std::thread good([&] {
+                for (int i = 0; i < arena::messages; ++i) {
+                    sent_ok = pusher.send(message{"good", std::to_string(i)}) && sent_ok;
+                }
+            });
+            plain_socket hostile(puller.endpoints()[0]);
+            if (!each.bytes.empty()) {
+                hostile.send_all(each.bytes);
+            }
+            const auto sent_at = std::chrono::steady_clock::now();
+            const bool closed = hostile.closed_by_peer();
+            const auto took = std::chrono::steady_clock::now() - sent_at;
+            good.join();
+
+            CHECK(closed);
+            const auto bound = (each.silent ? short_timeout + prompt : prompt) * slowdown;
+            CHECK(std::chrono::duration_cast<std::chrono::milliseconds>(took).count() <=
+                  bound.count());
+            for (int i = 0; i < arena::messages; ++i) {
+                const auto got = puller.receive(5s);
+                REQUIRE(got);
+                CHECK(*got == message{"good", std::to_string(i)});
+            }
+            CHECK(sent_ok);
+            // The monitor counts on its own thread: wait for the close to be told.
+            REQUIRE(eventually([&] { return puller.connections().closed > before.closed; }));
+            const auto after = puller.connections();
+            const auto counted = [&](zmtp_counted which) -> std::uint64_t {
+                switch (which) {
+                    case zmtp_counted::refused:
+                        return after.refused - before.refused;
+                    case zmtp_counted::malformed:
+                        return after.malformed - before.malformed;
+                    case zmtp_counted::handshake_timeouts:
+                        return after.handshake_timeouts - before.handshake_timeouts;
+                    case zmtp_counted::closed_only:
+                        return after.closed - before.closed;
+                }
+                return 0;
+            };
+            CHECK(counted(zmtp_counted::closed_only) == 1);
+            for (zmtp_counted which : {zmtp_counted::refused, zmtp_counted::malformed,
+                                       zmtp_counted::handshake_timeouts}) {
+                CAPTURE(name_of(which));
+                CHECK(counted(which) == (which == each.expect ? 1U : 0U));
+            }
+            CHECK(heap_in_use() < heap_before + 2 * large);
+        }
+    }
+}
+
+TEST_CASE(
     "the catalogue: each malformed Majordomo input is refused at once and counted once and "
     "a well-behaved client and worker lose nothing",
     "[robustness][catalogue][broker]") {
@@ -554,6 +699,11 @@ TEST_CASE("docs/robustness.md lists every input of the catalogue", "[robustness]
         ++listed;
     }
     for (const datagram_case& each : datagram_cases()) {
+        CAPTURE(each.name);
+        CHECK(doc.find(std::string("| ") + each.name + " |") != std::string::npos);
+        ++listed;
+    }
+    for (const zmtp_case& each : zmtp_cases()) {
         CAPTURE(each.name);
         CHECK(doc.find(std::string("| ") + each.name + " |") != std::string::npos);
         ++listed;
