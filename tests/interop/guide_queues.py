@@ -103,6 +103,8 @@ def request_reply_queue(frontend, backend, authority):
         for request, reply in answers:
             assert reply == b"World: " + request, (request, reply)
         assert sorted(served) == ["w0", "w1"] and min(served.values()) >= 10, served
+        # The queue counts a reply once it is sent, so the client may read it before then.
+        wait_for(lambda: stats(authority)["queue"]["replies"] >= 30, "30 replies counted")
         queue = stats(authority)["queue"]
         assert queue["requests"] == 30 and queue["replies"] == 30, queue
         assert queue["unroutable"] == 0, queue
@@ -224,6 +226,7 @@ def pirate_queue(frontend, backend, authority):
         before = served.get("simple", 0)
         lpclient(frontend, 10, answers)
         assert len(answers) == 30 and served["simple"] >= before + 10, served
+        wait_for(lambda: stats(authority)["pirate"]["replies"] >= 30, "30 replies counted")
         pirate = stats(authority)["pirate"]
         assert pirate["requests"] >= 30 and pirate["replies"] == 30, pirate
     finally:
