@@ -161,14 +161,18 @@ void majordomo_broker::refuse(service* svc, const std::string& name, const std::
         why = std::to_string(svc->queue.size()) + " requests wait for it (max-queue)";
     } else if (queued_bytes_ < cfg_.max_queued_bytes && memory_ != nullptr &&
                memory_->limit() != 0) {
-        why = "the broker holds " + std::to_string(memory_->in_use()) +
-              " bytes of memory (max-memory " + std::to_string(memory_->limit()) + ")";
+        why = memory_reason();
     } else {
         why = std::to_string(queued_bytes_) + " bytes of requests wait (max-queued-bytes " +
               std::to_string(cfg_.max_queued_bytes) + ")";
     }
     queue_log_.warn("refused a request for '" + name + "' from " + hex(client) + ": " + why + "; " +
                     std::to_string(counted_.requests_rejected.get()) + " refused in all");
+}
+
+std::string majordomo_broker::memory_reason() const {
+    return "the broker holds " + std::to_string(memory_->in_use()) +
+           " bytes of memory (max-memory " + std::to_string(memory_->limit()) + ")";
 }
 
 void majordomo_broker::note_queued(std::int64_t change) {
@@ -203,24 +207,8 @@ void majordomo_broker::on_worker(message& msg) {
         case mdp::command::ready:
             if (msg.size() != 5) {
                 malformed(msg, "READY without exactly one service name");
-            } else if (known != workers_.end()) {
-                unexpected(identity, "READY from a worker already registered");
-            } else if (msg[4].empty() || msg[4].starts_with(mdp::mmi_prefix)) {
-                unexpected(identity, "READY for '" + msg[4] +
-                                         "': mmi.* and empty names belong to the broker");
-            } else if (const std::string why =
-                           services_.contains(msg[4]) ? "" : name_refusal(msg[4]);
-                       !why.empty()) {
-                counted_.names_refused.add();
-                unexpected(identity, "READY refused: " + why);
-            } else if (!permitted(may_serve_, msg[4])) {
-                counted_.workers_refused.add();
-                permissions_log_.warn("refused worker " + hex(identity) + " for '" + msg[4] +
-                                      "': its key may not serve that service");
-                send_command(identity, mdp::command::disconnect);
-                counted_.disconnects_sent.add();
             } else {
-                enrol(identity, msg[4]);
+                on_ready(identity, msg[4], known != workers_.end());
             }
             return;
         case mdp::command::reply:
@@ -250,6 +238,34 @@ void majordomo_broker::on_worker(message& msg) {
 }
 
 // [identity] [""] ["MDPW01"] [0x03] [client] [""] [body...]
+void majordomo_broker::on_ready(const std::string& identity, const std::string& name, bool known) {
+    const bool new_service = !services_.contains(name);
+    if (known) {
+        unexpected(identity, "READY from a worker already registered");
+    } else if (name.empty() || name.starts_with(mdp::mmi_prefix)) {
+        unexpected(identity,
+                   "READY for '" + name + "': mmi.* and empty names belong to the broker");
+    } else if (const std::string why = new_service ? name_refusal(name) : ""; !why.empty()) {
+        counted_.names_refused.add();
+        unexpected(identity, "READY refused: " + why);
+    } else if (new_service && out_of_memory()) {
+        // A new service is new work: at the budget it is refused as a request for one is. A
+        // worker for a known service is taken, since it drains what waits.
+        names_log_.warn("refused worker " + hex(identity) + " for the new service '" + name +
+                        "': " + memory_reason());
+        send_command(identity, mdp::command::disconnect);
+        counted_.disconnects_sent.add();
+    } else if (!permitted(may_serve_, name)) {
+        counted_.workers_refused.add();
+        permissions_log_.warn("refused worker " + hex(identity) + " for '" + name +
+                              "': its key may not serve that service");
+        send_command(identity, mdp::command::disconnect);
+        counted_.disconnects_sent.add();
+    } else {
+        enrol(identity, name);
+    }
+}
+
 void majordomo_broker::on_reply(message& msg, bool known) {
     const std::string identity = msg[0];
     std::string name;

@@ -113,12 +113,15 @@ class majordomo_broker {
     void on_client(message& msg);
     void answer_mmi(const message& msg);
     void on_worker(message& msg);
+    void on_ready(const std::string& identity, const std::string& name, bool known);
     void on_reply(message& msg, bool known);
     void enrol(const std::string& identity, const std::string& name);
     void waiting(const std::string& identity);
     void dispatch(service& svc);
     // True when the memory budget is reached: a request must be refused (counted there).
     bool out_of_memory() const { return memory_ != nullptr && memory_->exhausted(); }
+    // Why work was refused at the memory budget, for the log (the budget is set).
+    std::string memory_reason() const;
     // Counts and logs a request refused for want of room: the queue limits or the memory
     // budget. `svc` is null when the service has no entry (none is made for a request refused
     // at once).

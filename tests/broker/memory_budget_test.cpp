@@ -122,3 +122,39 @@ TEST_CASE("past its memory budget the last-value cache keeps no new topic, and m
     subscriber late(b.forwarder_backend(), {"price."});
     CHECK_FALSE(late.receive(200ms));  // nothing cached to replay
 }
+
+TEST_CASE(
+    "at its memory budget a worker for a new service is told DISCONNECT, one for a known "
+    "service is taken",
+    "[broker][service][robustness]") {
+    auto cfg = service_only();
+    cfg.service->request_expiry = 200ms;
+    cfg.max_memory = held_now() + headroom;
+    running_broker b(cfg);
+    serving_worker first(b.service(), "echo", echo);
+    REQUIRE(eventually_served(b, "echo", 1));
+    {
+        // Memory the process holds, written so that it is resident, takes it past the budget.
+        const std::string ballast(2 * headroom, 'x');
+        // Requests for a service never seen are refused once the broker reads the budget as
+        // reached (it reads the memory at most every 10 ms).
+        raw_peer asker(b.service());
+        REQUIRE(eventually([&] {
+            asker.send({"", mdp::client_header, "nobody", "x"});
+            return b.counters().service->requests_rejected > 0;
+        }));
+        raw_peer newcomer(b.service());
+        newcomer.send({"", mdp::worker_header, mdp::frame_of(mdp::command::ready), "late"});
+        const std::optional<message> told = newcomer.receive();
+        REQUIRE(told);
+        CHECK(*told == message{"", mdp::worker_header, mdp::frame_of(mdp::command::disconnect)});
+        CHECK(b.counters().memory->refusals >= 2);
+
+        serving_worker second(b.service(), "echo", echo);
+        CHECK(eventually_served(b, "echo", 2));
+        CHECK(ballast.size() == 2 * headroom);
+    }
+    // The ballast given back, a worker for the new service is taken.
+    serving_worker late(b.service(), "late", echo);
+    CHECK(eventually_served(b, "late", 1));
+}
