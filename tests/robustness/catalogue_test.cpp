@@ -7,6 +7,7 @@
 
 #include <malloc.h>
 
+#include <array>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <functional>
@@ -55,7 +56,19 @@ std::size_t heap_in_use() {
 
 // ---- raw TCP and TLS endpoints -------------------------------------------------------------
 
-enum class counted { refused, malformed, over_limits, handshake_timeouts, partial_timeouts };
+// What a connection's close is counted as: a reason (refused, malformed, over a limit, a timer),
+// or nothing beyond the close itself (libzmq closes a peer of the wrong socket type or a frame
+// over the size limit without saying why: zmq_watch.hpp).
+enum class counted {
+    refused,
+    malformed,
+    over_limits,
+    handshake_timeouts,
+    partial_timeouts,
+    closed_only
+};
+constexpr std::array reasons{counted::refused, counted::malformed, counted::over_limits,
+                             counted::handshake_timeouts, counted::partial_timeouts};
 
 std::uint64_t count_of(const zpat::connection_counts& c, counted which) {
     switch (which) {
@@ -69,6 +82,8 @@ std::uint64_t count_of(const zpat::connection_counts& c, counted which) {
             return c.handshake_timeouts;
         case counted::partial_timeouts:
             return c.partial_timeouts;
+        case counted::closed_only:
+            return c.closed;
     }
     return 0;
 }
@@ -85,6 +100,8 @@ const char* name_of(counted which) {
             return "handshake_timeouts";
         case counted::partial_timeouts:
             return "partial_timeouts";
+        case counted::closed_only:
+            return "closed only";
     }
     return "";
 }
@@ -284,29 +301,10 @@ class arena {
 
 // ---- ZeroMQ (ZMTP 3) endpoints -------------------------------------------------------------
 
-// What libzmq tells of a connection it closed: a refusal (mechanism or authentication), a
-// malformed handshake, a handshake timeout, or nothing beyond the close (a peer of the wrong
-// socket type, a frame over the size limit: zmq_watch.hpp).
-enum class zmtp_counted { refused, malformed, handshake_timeouts, closed_only };
-
-const char* name_of(zmtp_counted which) {
-    switch (which) {
-        case zmtp_counted::refused:
-            return "refused";
-        case zmtp_counted::malformed:
-            return "malformed";
-        case zmtp_counted::handshake_timeouts:
-            return "handshake_timeouts";
-        case zmtp_counted::closed_only:
-            return "closed only";
-    }
-    return "";
-}
-
 struct zmtp_case {
     const char* name;
     std::string bytes;
-    zmtp_counted expect;
+    counted expect;
     bool silent = false;
 };
 
@@ -330,7 +328,7 @@ std::string zmtp_property(const std::string& name, const std::string& value) {
 }
 
 std::vector<zmtp_case> zmtp_cases() {
-    using c = zmtp_counted;
+    using c = counted;
     const std::string null = zmtp_greeting("NULL");
     const std::string ready_push = zmtp_command("READY", zmtp_property("Socket-Type", "PUSH"));
     const std::string handshaken = null + ready_push;
@@ -544,8 +542,7 @@ TEST_CASE(
                   bound.count());
             CHECK(place.received_all());
             const auto after = place.counts();
-            for (counted which : {counted::refused, counted::malformed, counted::over_limits,
-                                  counted::handshake_timeouts, counted::partial_timeouts}) {
+            for (counted which : reasons) {
                 CAPTURE(name_of(which));
                 CHECK(count_of(after, which) - count_of(before, which) ==
                       (which == each.expect ? 1U : 0U));
@@ -595,24 +592,12 @@ TEST_CASE(
             // The monitor counts on its own thread: wait for the close to be told.
             REQUIRE(eventually([&] { return puller.connections().closed > before.closed; }));
             const auto after = puller.connections();
-            const auto counted = [&](zmtp_counted which) -> std::uint64_t {
-                switch (which) {
-                    case zmtp_counted::refused:
-                        return after.refused - before.refused;
-                    case zmtp_counted::malformed:
-                        return after.malformed - before.malformed;
-                    case zmtp_counted::handshake_timeouts:
-                        return after.handshake_timeouts - before.handshake_timeouts;
-                    case zmtp_counted::closed_only:
-                        return after.closed - before.closed;
-                }
-                return 0;
-            };
-            CHECK(counted(zmtp_counted::closed_only) == 1);
-            for (zmtp_counted which : {zmtp_counted::refused, zmtp_counted::malformed,
-                                       zmtp_counted::handshake_timeouts}) {
+            CHECK(count_of(after, counted::closed_only) - count_of(before, counted::closed_only) ==
+                  1);
+            for (counted which : reasons) {
                 CAPTURE(name_of(which));
-                CHECK(counted(which) == (which == each.expect ? 1U : 0U));
+                CHECK(count_of(after, which) - count_of(before, which) ==
+                      (which == each.expect ? 1U : 0U));
             }
             CHECK(heap_in_use() < heap_before + 2 * large);
         }
