@@ -237,7 +237,7 @@ void majordomo_broker::on_worker(message& msg) {
     malformed(msg, "unknown worker command " + std::to_string(msg[3][0]));
 }
 
-// [identity] [""] ["MDPW01"] [0x03] [client] [""] [body...]
+// [identity] [""] ["MDPW01"] [0x01] [service]; `known`: the worker is registered already.
 void majordomo_broker::on_ready(const std::string& identity, const std::string& name, bool known) {
     const bool new_service = !services_.contains(name);
     if (known) {
@@ -266,6 +266,7 @@ void majordomo_broker::on_ready(const std::string& identity, const std::string& 
     }
 }
 
+// [identity] [""] ["MDPW01"] [0x03] [client] [""] [body...]
 void majordomo_broker::on_reply(message& msg, bool known) {
     const std::string identity = msg[0];
     std::string name;
