@@ -158,8 +158,10 @@ TEST_CASE("a publisher never waits for a slow subscriber: it drops at the high-w
     for (int i = 0; i < sent; ++i) {
         REQUIRE(pub.publish("t", payload));
     }
-    int received = 0;
-    while (slow.receive(200ms)) {
+    // The first message may take long to arrive where libzmq is slow (sanitizers); the rest
+    // follow at once.
+    int received = slow.receive(5s) ? 1 : 0;
+    while (received > 0 && slow.receive(200ms)) {
         ++received;
     }
     CHECK(received > 0);
