@@ -25,7 +25,6 @@ import json
 import os
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -76,7 +75,6 @@ def subscriber(endpoint, pace_s):
         def wait(timeout_s):
             return select.select([sock, sys.stdin], [], [], timeout_s)[0]
 
-        readable = sock
     else:
         context = zmq.Context()
         sock = context.socket(zmq.SUB)
@@ -104,7 +102,6 @@ def subscriber(endpoint, pace_s):
         def wait(timeout_s):
             return [s for s, _ in poller.poll(timeout_s * 1000)]
 
-        readable = sock
 
     finishing = False
     last = time.monotonic()
@@ -115,7 +112,7 @@ def subscriber(endpoint, pace_s):
             if sys.stdin.readline().strip() == "finish":
                 finishing = True
                 last = time.monotonic()
-        if readable in ready_now and receive():
+        if sock in ready_now and receive():
             last = time.monotonic()
         if finishing and time.monotonic() - last >= IDLE_S:
             break
