@@ -1,9 +1,5 @@
 #include "http.hpp"
 
-// poll(), not select(): cpp-httplib 0.11 hands select() any descriptor without checking it
-// against FD_SETSIZE, and a broker with a thousand connections has descriptors past it.
-#define CPPHTTPLIB_USE_POLL
-#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,6 +17,8 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include "http_guard.hpp"
 
 namespace zpat::broker {
 
@@ -42,9 +40,6 @@ void exclusive_dual_stack(socket_t sock) {
     }
 }
 
-// How long one read or write of a request may wait, and how long a kept-alive connection may
-// sit idle: a client that sends half a request, or nothing, gives its thread back after this.
-constexpr std::chrono::seconds io_timeout{1};
 // Connections served at once, and accepted to wait for a thread. Past both, the listener stops
 // accepting (the kernel's backlog holds a few more), so connections cost bounded memory.
 constexpr std::size_t serving_threads = 64;
@@ -219,7 +214,9 @@ http_address parse_http_address(const std::string& host_port) {
 }
 
 struct http_endpoint::impl {
-    httplib::Server server;
+    // A client that sends half a request, or nothing, gives its thread back after a second
+    // without a byte, and one that trickles its request after three seconds in all.
+    guarded_server server{http_limits{}};
     std::thread thread;
 
     // Binds `host`; "" is every address: "::", which takes IPv4 too (the socket is not
@@ -247,9 +244,6 @@ http_endpoint::http_endpoint(const http_address& address, const broker& source, 
     : info_(std::move(info)), impl_(std::make_unique<impl>()) {
     impl_->server.set_socket_options(exclusive_dual_stack);
     impl_->server.new_task_queue = [] { return new bounded_pool(); };
-    impl_->server.set_read_timeout(io_timeout);
-    impl_->server.set_write_timeout(io_timeout);
-    impl_->server.set_keep_alive_timeout(io_timeout.count());
     if (!token.empty()) {
         // The page itself holds no numbers; everything else but /healthz wants the token.
         impl_->server.set_pre_routing_handler(
@@ -300,6 +294,7 @@ http_endpoint::http_endpoint(const http_address& address, const broker& source, 
             authority(address.host.empty() ? "*" : address.host, address.port) +
             " (is the port in use, or the host not one of this machine's?)");
     }
+    impl_->server.widen_backlog(static_cast<int>(waiting_connections));
     authority_ = authority(host, port);
     impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
 }

@@ -31,7 +31,8 @@ class http_endpoint {
     // broker's alone: a second broker asking for it fails, rather than sharing it. With a
     // `token`, every path but / (the page, which holds no numbers) and /healthz answers 401
     // unless the request carries "Authorization: Bearer TOKEN".
-    // A client that sends half a request, or nothing, is closed after a second without a byte;
+    // A client that sends half a request, or nothing, is closed after a second without a byte,
+    // and one whose request has not arrived whole within three seconds, or is over 64 KiB, then;
     // 64 connections are served at once and 64 more wait, past which the listener waits.
     // Throws std::runtime_error when it cannot listen.
     http_endpoint(const http_address& address, const broker& source, server_info info,

@@ -1,4 +1,5 @@
-"""zpat-broker's HTTP endpoint against clients that misbehave, and its bearer token.
+"""zpat-broker's HTTP endpoint against clients that misbehave (half-sent, trickled and endless
+requests), and its bearer token.
 
 Run with Debian's system python3: broker_http_limits.py PATH_TO_ZPAT_BROKER
 Standard library only; ephemeral loopback ports; every wait bounded.
@@ -89,6 +90,94 @@ def _():
             assert took < within, f"{count} half-sent requests held /stats for {took:.1f} s"
             for s in held:
                 s.close()
+    finally:
+        broker.stop()
+
+
+def closed(s):
+    """True when the broker has closed `s` (EOF or a reset), without waiting; what it answered
+    before closing (a 400) is read and dropped."""
+    try:
+        while s.recv(4096, socket.MSG_DONTWAIT):
+            pass
+        return True
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+@case("clients that trickle a request a byte at a time, each inside the read timeout, are "
+      "closed at the 3 s request deadline, and /stats answers at once meanwhile")
+def _():
+    broker = Broker()
+    try:
+        host, port = broker.authority.rsplit(":", 1)
+        started = time.monotonic()
+        open_ones = {}
+        for _ in range(16):
+            s = socket.create_connection((host, int(port)), timeout=LIMIT)
+            s.settimeout(None)  # with a timeout, Python waits out MSG_DONTWAIT's EAGAIN
+            s.sendall(b"GET /stats HTTP/1.1\r\nX-Slow: ")
+            open_ones[s] = None
+        lasted = []
+        answered = None
+        while open_ones and time.monotonic() - started < 15.0:
+            for s in list(open_ones):
+                if closed(s):
+                    lasted.append(time.monotonic() - started)
+                    del open_ones[s]
+                    s.close()
+                    continue
+                try:
+                    s.send(b"a")  # one byte every 0.4 s: the 1 s read timeout never fires
+                except OSError:
+                    pass  # closed: seen on the next round
+            if answered is None and time.monotonic() - started > 1.0:
+                asked = time.monotonic()
+                assert broker.get("/stats", timeout=5.0) == 200
+                answered = time.monotonic() - asked
+            time.sleep(0.4)
+        assert not open_ones, f"{len(open_ones)} of 16 trickling clients still open after 15 s"
+        assert min(lasted) >= 2.0, f"a trickling client was closed after {min(lasted):.1f} s"
+        assert max(lasted) < 10.0, f"a trickling client was closed after {max(lasted):.1f} s"
+        assert answered is not None and answered < 2.0, f"/stats took {answered} s"
+        print(f"      closed after {min(lasted):.1f} to {max(lasted):.1f} s; "
+              f"/stats meanwhile in {answered * 1000:.0f} ms")
+    finally:
+        broker.stop()
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        return int(re.search(r"VmRSS:\s+(\d+)", status.read()).group(1))
+
+
+@case("a request whose header lines never end is closed past 64 KiB, and the broker does "
+      "not grow")
+def _():
+    broker = Broker()
+    try:
+        host, port = broker.authority.rsplit(":", 1)
+        before = rss_kib(broker.process.pid)
+        s = socket.create_connection((host, int(port)), timeout=LIMIT)
+        line = b"X-Pad: " + b"a" * 1000 + b"\r\n"
+        sent = 0
+        cap = 64 * 1024 * 1024
+        try:
+            s.sendall(b"GET /stats HTTP/1.1\r\n")
+            while sent < cap:
+                s.sendall(line * 64)
+                sent += len(line) * 64
+        except OSError:
+            pass  # the broker closed the connection
+        s.close()
+        assert sent < cap, f"the broker took {sent >> 20} MiB of headers"
+        grew = rss_kib(broker.process.pid) - before
+        assert grew < 16 * 1024, f"the broker grew by {grew} KiB"
+        assert broker.get("/stats") == 200
+        print(f"      closed after {sent >> 10} KiB sent (socket buffers included); "
+              f"RSS {grew:+d} KiB")
     finally:
         broker.stop()
 
