@@ -70,10 +70,33 @@ std::size_t poller::run_due_timers() {
     return ran;
 }
 
+namespace {
+
+// The back-offs of the CURVE clients among `sources` (detail/zmq_reconnect.hpp), seen to here
+// since their roles' own threads wait in this poller.
+template <class Sources>
+std::vector<detail::reconnect_backoff*> backoffs_of(const Sources& sources) {
+    std::vector<detail::reconnect_backoff*> found;
+    if (detail::reconnect_backoff::any()) {
+        for (const auto& s : sources) {
+            if (auto* b = detail::reconnect_backoff::of(s.handle.socket()); b != nullptr) {
+                found.push_back(b);
+            }
+        }
+    }
+    return found;
+}
+
+}  // namespace
+
 std::size_t poller::run_once(milliseconds timeout) {
     const auto deadline = clock::now() + timeout;
     std::vector<zmq::pollitem_t> items;
     for (;;) {
+        const auto backoffs = backoffs_of(sources_);
+        for (auto* b : backoffs) {
+            b->upkeep();
+        }
         auto wait = timeout;
         const auto now = clock::now();
         if (timeout != forever) {
@@ -88,6 +111,10 @@ std::size_t poller::run_once(milliseconds timeout) {
         for (const source& s : sources_) {
             items.push_back({s.handle.socket(), s.handle.fd(), ZMQ_POLLIN, 0});
         }
+        for (auto* b : backoffs) {
+            wait = b->wait(wait);
+            items.push_back({nullptr, b->fd(), ZMQ_POLLIN, 0});
+        }
         try {
             zmq::poll(items, wait);
         } catch (const zmq::error_t& e) {
@@ -97,7 +124,7 @@ std::size_t poller::run_once(milliseconds timeout) {
         }
         // Copy the ready callbacks first: a callback may add or remove sources.
         std::vector<callback> ready;
-        for (std::size_t i = 0; i < items.size(); ++i) {
+        for (std::size_t i = 0; i < sources_.size(); ++i) {
             // A descriptor that hung up or failed (a pipe whose writer closed) reports POLLERR
             // without POLLIN; its owner learns which by reading, as select() users do.
             if ((items[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) != 0) {

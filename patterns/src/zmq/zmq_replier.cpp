@@ -260,6 +260,9 @@ class zmq_replier final : public replier_impl {
         }
 
         auto items = poll_items({&pool, &socket_});
+        if (socket_.upkeep_fd() >= 0) {  // a CURVE client's reconnection (zmq_reconnect.hpp)
+            items.push_back({nullptr, socket_.upkeep_fd(), ZMQ_POLLIN, 0});
+        }
         pool_state state;
         std::chrono::steady_clock::time_point drain_deadline{};
         for (;;) {
@@ -272,7 +275,9 @@ class zmq_replier final : public replier_impl {
             }
             // Take requests from clients only while a thread is free to run them.
             items[1].events = (!draining && !state.idle.empty()) ? ZMQ_POLLIN : 0;
-            if (poll_interrupted(items, draining ? milliseconds{50} : forever)) {
+            socket_.upkeep();
+            if (poll_interrupted(items,
+                                 socket_.upkeep_wait(draining ? milliseconds{50} : forever))) {
                 continue;
             }
             if (draining && socket_.opts().linger != forever &&

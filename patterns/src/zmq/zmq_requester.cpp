@@ -1,7 +1,8 @@
 // Requester on ZeroMQ: a REQ socket with the Lazy Pirate recovery. A REQ socket that lost its
 // reply is stuck waiting for it forever, so on timeout we close it, discarding the request,
 // open a fresh one and send again. A CURVE client that a server refuses is told so at once, as
-// a security_error, instead of waiting out every attempt.
+// a security_error, instead of waiting out every attempt, and is not asked again before the
+// client's back-off ends.
 //
 // Given several servers to connect to, it fails over as the Guide's Freelance client (model
 // one) does: one REQ socket per server, each attempt sent to the next server in turn, so that a
@@ -49,6 +50,7 @@ class zmq_requester final : public requester_impl {
         const int attempts = 1 + std::max(0, opts().retries);
         for (attempts_ = 1; attempts_ <= attempts; ++attempts_) {
             zmq_socket& server = *servers_[next_];
+            refuse_while_backing_off(server);
             message reply;
             if (server.send(request) && receive(server, reply)) {
                 return reply;  // the next request goes here too
@@ -81,6 +83,18 @@ class zmq_requester final : public requester_impl {
 
   private:
     const options& opts() const { return servers_.front()->opts(); }
+
+    // A server that refused this client is not asked again before its back-off ends
+    // (zmq_reconnect.hpp): each request until then fails at once, with the reason.
+    static void refuse_while_backing_off(zmq_socket& server) {
+        const milliseconds left = server.backoff_left();
+        if (left.count() > 0) {
+            std::string why = server.watched().reason();
+            throw security_error(
+                (why.empty() ? "the CURVE handshake with the server failed" : why) +
+                "; the next attempt in " + std::to_string(left.count()) + " ms");
+        }
+    }
 
     static bool receive(zmq_socket& server, message& reply) {
         try {

@@ -105,7 +105,7 @@ class zmq_service_worker final : public service_worker_impl {
         message head{"", mdp::worker_header, mdp::frame_of(mdp::command::reply)};
         head.push_back(std::move(client_));
         head.push_back("");
-        link.socket.send(head, body);
+        link.socket.send_now(head, body);  // never waits: a broker that cannot take it is gone
         link.heartbeat_due = clock::now() + opts_.heartbeat_interval;
     }
 
@@ -162,7 +162,7 @@ class zmq_service_worker final : public service_worker_impl {
         if (!argument.empty()) {
             cmd.push_back(argument);
         }
-        link.socket.send(cmd);
+        link.socket.send_now(message{}, cmd);  // never waits, as reply()
     }
 
     // Registers on the link's current socket and starts its heartbeat clock afresh.
@@ -176,7 +176,7 @@ class zmq_service_worker final : public service_worker_impl {
 
     void reconnect(broker_link& link) {
         ++reconnects_;
-        link.socket.reopen();
+        link.socket.reopen(false);  // its own pause between attempts is the back-off
         announce(link);
     }
 

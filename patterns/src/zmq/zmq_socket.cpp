@@ -69,6 +69,10 @@ zmq_socket::zmq_socket(zmq::socket_type type, std::vector<endpoint> endpoints, c
     : context_(&context), type_(type), endpoints_(std::move(endpoints)), options_(opts) {
     if (options_.curve && !check_curve(*options_.curve)) {
         counts_->refusal = std::make_unique<wake_signal>();  // a client, told when refused
+        if (std::ranges::any_of(endpoints_,
+                                [](const endpoint& ep) { return ep.side == link::connect; })) {
+            backoff_ = std::make_unique<reconnect_backoff>(counts_);
+        }
     } else if (options_.curve) {
         zap_ = std::make_unique<zap_registration>(*options_.curve, log_name(type_));
         if (options_.curve->allow_any_client) {
@@ -80,7 +84,7 @@ zmq_socket::zmq_socket(zmq::socket_type type, std::vector<endpoint> endpoints, c
     open();
 }
 
-void zmq_socket::open() {
+void zmq_socket::open(bool wait_out_backoff) {
     try {
         socket_ = zmq::socket_t(*context_, type_);  // EMFILE past ZMQ_MAX_SOCKETS
     } catch (const zmq::error_t& e) {
@@ -115,6 +119,10 @@ void zmq_socket::open() {
             std::make_unique<connection_watch>(socket_, counts_, log_name(type_), security_kind());
     }
 
+    bind_and_connect(begin_backoff(wait_out_backoff));
+}
+
+void zmq_socket::bind_and_connect(bool defer_connects) {
     resolved_.clear();
     for (endpoint& ep : endpoints_) {
         const std::string url = ep.url();
@@ -127,7 +135,9 @@ void zmq_socket::open() {
                 ep.address = real.substr(real.find("://") + 3);
                 resolved_.push_back(std::move(real));
             } else {
-                socket_.connect(url);
+                if (!defer_connects) {
+                    socket_.connect(url);
+                }
                 resolved_.push_back(url);
             }
         } catch (const zmq::error_t& e) {
@@ -142,11 +152,31 @@ void zmq_socket::open() {
     }
 }
 
-void zmq_socket::reopen() {
+bool zmq_socket::begin_backoff(bool wait_out_backoff) {
+    if (!backoff_) {
+        return false;
+    }
+    std::vector<std::string> connects;
+    for (const endpoint& ep : endpoints_) {
+        if (ep.side == link::connect) {
+            connects.push_back(ep.url());
+        }
+    }
+    if (!backoff_->attach(socket_.handle(), std::move(connects))) {
+        backoff_.reset();  // a libzmq without ZMQ_RECONNECT_STOP: its own reconnection stays
+        return false;
+    }
+    return backoff_->defer_connects(wait_out_backoff);
+}
+
+void zmq_socket::reopen(bool wait_out_backoff) {
+    if (backoff_) {
+        backoff_->detach();
+    }
     watch_.reset();
     set(zmq::sockopt::linger, 0);
     socket_.close();
-    open();
+    open(wait_out_backoff);
 }
 
 void zmq_socket::connect_instead(const endpoint& to) {
@@ -167,6 +197,9 @@ void zmq_socket::connect_instead(const endpoint& to) {
     }
     endpoints_.assign(1, to);
     resolved_.assign(1, url);
+    if (backoff_) {
+        (void)backoff_->attach(socket_.handle(), {url});
+    }
 }
 
 void zmq_socket::set_receive_timeout(milliseconds timeout) {
@@ -204,6 +237,10 @@ bool zmq_socket::send_now(const message& head, const message& body) {
 
 bool zmq_socket::send_with(const message& head, const message& body, int flags) {
     check_sendable(body, options_);
+    if (backoff_ && (flags & ZMQ_DONTWAIT) == 0 &&
+        !wait_with_backoff(ZMQ_POLLOUT, options_.send_timeout)) {
+        return false;
+    }
     // libzmq applies the high-water mark to the first frame only; once it is queued the rest of
     // the message always follows, so only the first send can return false.
     for (const std::string& frame : head) {
@@ -228,7 +265,40 @@ int zmq_socket::receive_frame() {
     return size;
 }
 
+bool zmq_socket::wait_with_backoff(short events, milliseconds timeout) {
+    backoff_->upkeep();
+    int now = 0;  // ZMQ_EVENTS costs no system call where zmq_poll makes one: the hot path
+    std::size_t size = sizeof now;
+    if (zmq_getsockopt(socket_.handle(), ZMQ_EVENTS, &now, &size) == 0 && (now & events) != 0) {
+        return true;
+    }
+    if (timeout.count() == 0) {
+        return false;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        backoff_->upkeep();
+        milliseconds left = timeout;
+        if (timeout != forever) {
+            left = std::max(milliseconds{0}, std::chrono::ceil<milliseconds>(
+                                                 deadline - std::chrono::steady_clock::now()));
+        }
+        std::array<zmq::pollitem_t, 2> items{
+            {{socket_.handle(), 0, events, 0}, {nullptr, backoff_->fd(), ZMQ_POLLIN, 0}}};
+        if (poll_interrupted(items, backoff_->wait(left))) {
+            return false;
+        }
+        if ((items[0].revents & events) != 0) {
+            return true;
+        }
+        if (left.count() == 0) {
+            return false;
+        }
+    }
+}
+
 bool zmq_socket::receive_unless_refused(message& into, milliseconds timeout) {
+    upkeep();
     if (!counts_->refusal) {
         return receive(into, timeout);
     }
@@ -247,6 +317,12 @@ bool zmq_socket::receive_unless_refused(message& into, milliseconds timeout) {
 }
 
 bool zmq_socket::receive(message& into, milliseconds timeout) {
+    if (backoff_) {
+        if (!wait_with_backoff(ZMQ_POLLIN, timeout)) {
+            return false;
+        }
+        timeout = milliseconds{0};  // a message is here
+    }
     set_receive_timeout(timeout);
     for (;;) {
         int size = receive_frame();

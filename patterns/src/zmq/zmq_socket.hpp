@@ -14,6 +14,7 @@
 
 #include "seam/registry.hpp"
 #include "zmq_curve.hpp"
+#include "zmq_reconnect.hpp"
 #include "zmq_watch.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
@@ -43,7 +44,9 @@ class zmq_socket {
                zmq::context_t& context = zmq_context());
 
     // Closes the socket, discarding anything queued, and opens it again on the same endpoints.
-    void reopen();
+    // A CURVE client whose handshakes failed connects again once its back-off ends, unless
+    // `wait_out_backoff` is false (a role with a pause of its own between attempts).
+    void reopen(bool wait_out_backoff = true);
     // Connects to `to` in place of the endpoints it connects to now (a failover); messages
     // waiting from or for the old ones are discarded. A SUB socket subscribes there again.
     // Throws: connection_error, as the constructor.
@@ -69,6 +72,25 @@ class zmq_socket {
     // throws security_error with the reason once a server has refused this client's handshake
     // (at once when the last handshake was refused and none has succeeded since).
     bool receive_unless_refused(message& into, milliseconds timeout);
+
+    // A CURVE client's reconnection after failed handshakes (zmq_reconnect.hpp), for roles
+    // that wait in loops of their own: call upkeep() on each turn, wait no longer than
+    // upkeep_wait() says, and beside upkeep_fd() (-1: nothing to wait on). send() and receive()
+    // see to it themselves. upkeep() throws connection_error when libzmq refuses a connect.
+    void upkeep() {
+        if (backoff_) {
+            backoff_->upkeep();
+        }
+    }
+    milliseconds upkeep_wait(milliseconds wanted) const {
+        return backoff_ ? backoff_->wait(wanted) : wanted;
+    }
+    int upkeep_fd() const { return backoff_ ? backoff_->fd() : -1; }
+    // How long before a CURVE client refused by its server tries again (zero: it may now).
+    milliseconds backoff_left() {
+        upkeep();
+        return backoff_ ? backoff_->left() : milliseconds{0};
+    }
 
     // Sets a socket option. Throws: zpat's error for what libzmq refused, as every call here.
     template <class Option, class Value>
@@ -102,7 +124,11 @@ class zmq_socket {
     }
 
   private:
-    void open();
+    void open(bool wait_out_backoff = true);
+    // Attaches the back-off to the socket just opened; true when it should not connect yet.
+    bool begin_backoff(bool wait_out_backoff);
+    // Binds and connects each endpoint in order (connects left to the back-off when deferred).
+    void bind_and_connect(bool defer_connects);
     watched_security security_kind() const noexcept {
         if (!options_.curve) {
             return watched_security::none;
@@ -110,6 +136,9 @@ class zmq_socket {
         return zap_ ? watched_security::curve_server : watched_security::curve_client;
     }
     void set_receive_timeout(milliseconds timeout);
+    // For a socket with a back-off: waits up to `timeout` for `events`, seeing to the back-off
+    // meanwhile. Returns false on the timeout or a signal.
+    bool wait_with_backoff(short events, milliseconds timeout);
     // Receives one frame into frame_. Returns its size, or -1 on timeout or interruption.
     int receive_frame();
     // Queues one frame with `flags` (ZMQ_SNDMORE or 0). Returns false when the high-water mark
@@ -132,6 +161,8 @@ class zmq_socket {
     int source_ = -1;
     int receive_timeout_ms_ = -1;
     std::uint64_t oversized_dropped_ = 0;
+    // A CURVE client's; declared after socket_, so that it lets go of the socket first.
+    std::unique_ptr<reconnect_backoff> backoff_;
 };
 
 // A stop request that reaches a thread waiting in zmq_poll, which takes the wake_signal's

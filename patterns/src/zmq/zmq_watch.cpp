@@ -57,6 +57,11 @@ bool is_refusal(std::uint32_t protocol_error) {
            (protocol_error & 0xF0000000U) == ZMQ_PROTOCOL_ERROR_ZAP_UNSPECIFIED;
 }
 
+bool is_handshake_failure(std::uint16_t event) {
+    return event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ||
+           event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+}
+
 std::string protocol_error_text(std::uint32_t code) {
     switch (code) {
         case ZMQ_PROTOCOL_ERROR_ZMTP_UNEXPECTED_COMMAND:
@@ -127,6 +132,7 @@ void count(watched_socket& w, std::uint16_t event, std::uint32_t value, std::str
             c.track_closed(w.watch, static_cast<int>(value));
             break;
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+            ++c.handshakes_ok;
             if (c.refusal) {
                 c.refusal->clear();
             }
@@ -253,6 +259,11 @@ class watcher {
             if (event == ZMQ_EVENT_MONITOR_STOPPED) {
                 open = false;
             } else {
+                // libzmq gives up on the endpoint; the socket connects to it again itself. Noted
+                // before a refusal is told, so that whoever sees the refusal sees this too.
+                if (w.counts->stopped && is_handshake_failure(event)) {
+                    w.counts->note_stopped(where);
+                }
                 count(w, event, value, where);
             }
         }

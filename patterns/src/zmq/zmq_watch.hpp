@@ -19,12 +19,15 @@
 // options::max_message_size, without saying why: those count as closed only. What is logged is
 // throttled per socket (core/log_line.hpp), so a peer cannot flood the log.
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 #include <zmq.hpp>
 
@@ -56,6 +59,27 @@ struct watched_counts {
         return reason_;
     }
 
+    // A CURVE client's failed handshakes, for its reconnection (zmq_reconnect.hpp): libzmq is
+    // told to give up on an endpoint after one, and the socket connects to it again after a
+    // back-off. Raised with each failure, cleared by the socket as it takes the endpoints. Made
+    // by the socket (for CURVE clients only) before it is watched.
+    std::unique_ptr<wake_signal> stopped;
+    std::atomic<std::uint64_t> handshakes_ok{0};
+
+    void note_stopped(std::string_view endpoint) {
+        {
+            const std::lock_guard lock(mutex_);
+            if (std::find(stopped_.begin(), stopped_.end(), endpoint) == stopped_.end()) {
+                stopped_.emplace_back(endpoint);  // at most one per endpoint connected to
+            }
+        }
+        stopped->raise();
+    }
+    std::vector<std::string> take_stopped() {
+        const std::lock_guard lock(mutex_);
+        return std::exchange(stopped_, {});
+    }
+
     // The connections open now, by descriptor, as the monitor of the socket's current watch
     // tells them: from accepted or connected until disconnected. A watch that ends (the socket
     // closes or reopens) takes its connections with it, and its late events are ignored.
@@ -78,6 +102,7 @@ struct watched_counts {
   private:
     mutable std::mutex mutex_;
     std::string reason_;
+    std::vector<std::string> stopped_;
     std::uint64_t watch_ = 0;
     std::map<int, connection_info> open_;
 };
