@@ -4,6 +4,7 @@
 #include <array>
 #include <cerrno>
 #include <string>
+#include <utility>
 
 #include "core/log_line.hpp"
 #include "seam/registry.hpp"
@@ -237,20 +238,34 @@ bool zmq_socket::send_now(const message& head, const message& body) {
 
 bool zmq_socket::send_with(const message& head, const message& body, int flags) {
     check_sendable(body, options_);
-    if (backoff_ && (flags & ZMQ_DONTWAIT) == 0 &&
-        !wait_with_backoff(ZMQ_POLLOUT, options_.send_timeout)) {
-        return false;
-    }
     // libzmq applies the high-water mark to the first frame only; once it is queued the rest of
-    // the message always follows, so only the first send can return false.
+    // the message always follows, so only the first send can return false. A CURVE client
+    // waits for room here rather than in libzmq, which would not see to its back-off
+    // (zmq_reconnect.hpp): the first frame is tried at once, and waited for only if refused.
+    const bool wait_here = backoff_ && (flags & ZMQ_DONTWAIT) == 0;
+    if (wait_here) {
+        backoff_->upkeep();
+    }
+    bool first = true;
+    const auto send_next = [&](const std::string& frame, int more) {
+        if (!std::exchange(first, false)) {
+            return send_frame(frame, flags | more);
+        }
+        while (!send_frame(frame, flags | more | (wait_here ? ZMQ_DONTWAIT : 0))) {
+            if (!wait_here || !wait_with_backoff(ZMQ_POLLOUT, options_.send_timeout)) {
+                return false;
+            }
+        }
+        return true;
+    };
     for (const std::string& frame : head) {
-        if (!send_frame(frame, flags | ZMQ_SNDMORE)) {
+        if (!send_next(frame, ZMQ_SNDMORE)) {
             return false;
         }
     }
     const std::size_t last = body.size() - 1;
     for (std::size_t i = 0; i <= last; ++i) {
-        if (!send_frame(body[i], flags | (i < last ? ZMQ_SNDMORE : 0))) {
+        if (!send_next(body[i], i < last ? ZMQ_SNDMORE : 0)) {
             return false;
         }
     }
@@ -266,15 +281,6 @@ int zmq_socket::receive_frame() {
 }
 
 bool zmq_socket::wait_with_backoff(short events, milliseconds timeout) {
-    backoff_->upkeep();
-    int now = 0;  // ZMQ_EVENTS costs no system call where zmq_poll makes one: the hot path
-    std::size_t size = sizeof now;
-    if (zmq_getsockopt(socket_.handle(), ZMQ_EVENTS, &now, &size) == 0 && (now & events) != 0) {
-        return true;
-    }
-    if (timeout.count() == 0) {
-        return false;
-    }
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
         backoff_->upkeep();
@@ -317,15 +323,18 @@ bool zmq_socket::receive_unless_refused(message& into, milliseconds timeout) {
 }
 
 bool zmq_socket::receive(message& into, milliseconds timeout) {
+    // A CURVE client waits here rather than in libzmq, as send_with() does: the first frame is
+    // tried at once, and waited for only if none is there.
+    const bool wait_here = backoff_ && timeout.count() != 0;
     if (backoff_) {
-        if (!wait_with_backoff(ZMQ_POLLIN, timeout)) {
-            return false;
-        }
-        timeout = milliseconds{0};  // a message is here
+        backoff_->upkeep();
     }
-    set_receive_timeout(timeout);
+    set_receive_timeout(backoff_ ? milliseconds{0} : timeout);
     for (;;) {
         int size = receive_frame();
+        if (size < 0 && wait_here && wait_with_backoff(ZMQ_POLLIN, timeout)) {
+            size = receive_frame();
+        }
         if (size < 0) {
             return false;
         }
