@@ -153,6 +153,15 @@ bool same_secret(std::string_view a, std::string_view b) {
     return differ == 0;
 }
 
+// The HTTP endpoint's own counter, after the broker's in /metrics.
+std::string http_metrics(std::uint64_t cut) {
+    return "# HELP zpat_broker_http_connections_cut_total HTTP connections closed for a request "
+           "or answer past its deadline or size limit.\n"
+           "# TYPE zpat_broker_http_connections_cut_total counter\n"
+           "zpat_broker_http_connections_cut_total " +
+           std::to_string(cut) + "\n";
+}
+
 std::string authority(const std::string& host, int port) {
     const bool v6 = host.find(':') != std::string::npos;
     return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
@@ -265,11 +274,14 @@ http_endpoint::http_endpoint(const http_address& address, const broker& source, 
     impl_->server.Get("/stats", [&source](const httplib::Request&, httplib::Response& res) {
         res.set_content(to_json(source.counters()), "application/json");
     });
-    impl_->server.Get("/metrics", [&source](const httplib::Request&, httplib::Response& res) {
-        res.set_content(to_prometheus(source.counters()), "text/plain; version=0.0.4");
+    impl_->server.Get("/metrics", [this, &source](const httplib::Request&, httplib::Response& res) {
+        res.set_content(to_prometheus(source.counters()) + http_metrics(impl_->server.cut()),
+                        "text/plain; version=0.0.4");
     });
     impl_->server.Get("/varz", [this, &source](const httplib::Request&, httplib::Response& res) {
-        res.set_content(varz_json(source.counters(), info_), "application/json");
+        res.set_content(
+            varz_json(source.counters(), info_, {.connections_cut = impl_->server.cut()}),
+            "application/json");
     });
     impl_->server.Get("/subsz", [&source](const httplib::Request&, httplib::Response& res) {
         const std::string body = subsz_json(source.counters());

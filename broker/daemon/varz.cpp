@@ -119,7 +119,7 @@ std::string connz_json(const std::vector<device_connection>& all, std::size_t of
     return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-std::string varz_json(const stats& s, const server_info& info) {
+std::string varz_json(const stats& s, const server_info& info, const http_counts& http) {
     const auto now = std::chrono::system_clock::now();
     json connections = json::object();
     if (s.forwarder) {
@@ -153,6 +153,7 @@ std::string varz_json(const stats& s, const server_info& info) {
         {"descriptors", descriptors()},
         {"connections", connections},
         {"pair", pair},
+        {"http", {{"connections_cut", http.connections_cut}}},
         {"config", settings(info.config)}};
     return out.dump(2) + "\n";
 }

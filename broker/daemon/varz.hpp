@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,12 @@ struct server_info {
     std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 };
 
-std::string varz_json(const stats& s, const server_info& info);
+// What the HTTP endpoint itself did to its clients (http_guard.hpp).
+struct http_counts {
+    std::uint64_t connections_cut = 0;  // closed past a request's or answer's deadline or size
+};
+
+std::string varz_json(const stats& s, const server_info& info, const http_counts& http);
 // Returns an empty string when no forwarder runs.
 std::string subsz_json(const stats& s);
 // /connz: the connections of every device, `limit` of them from the `offset`th on, with the

@@ -108,6 +108,19 @@ def closed(s):
         return True
 
 
+def connections_cut(broker):
+    """The HTTP connections the broker closed past a deadline or the size limit (/varz)."""
+    with urllib.request.urlopen(f"http://{broker.authority}/varz", timeout=LIMIT) as response:
+        return json.load(response)["http"]["connections_cut"]
+
+
+def memory_in_use(broker):
+    """What the broker holds, as its memory budget reads it: its resident size, or in a
+    sanitizer build the sanitizer's count of heap bytes (its shadow memory swells the RSS)."""
+    with urllib.request.urlopen(f"http://{broker.authority}/stats", timeout=LIMIT) as response:
+        return json.load(response)["memory"]["in_use"]
+
+
 @case("clients that trickle a request a byte at a time, each inside the read timeout, are "
       "closed at the 3 s request deadline, and /stats answers at once meanwhile")
 def _():
@@ -143,17 +156,13 @@ def _():
         assert min(lasted) >= 2.0, f"a trickling client was closed after {min(lasted):.1f} s"
         assert max(lasted) < 10.0, f"a trickling client was closed after {max(lasted):.1f} s"
         assert answered is not None and answered < 2.0, f"/stats took {answered} s"
+        assert connections_cut(broker) == 16, connections_cut(broker)
+        with urllib.request.urlopen(f"http://{broker.authority}/metrics", timeout=LIMIT) as r:
+            assert "zpat_broker_http_connections_cut_total 16\n" in r.read().decode()
         print(f"      closed after {min(lasted):.1f} to {max(lasted):.1f} s; "
               f"/stats meanwhile in {answered * 1000:.0f} ms")
     finally:
         broker.stop()
-
-
-def memory_in_use(broker):
-    """What the broker holds, as its memory budget reads it: its resident size, or in a
-    sanitizer build the sanitizer's count of heap bytes (its shadow memory swells the RSS)."""
-    with urllib.request.urlopen(f"http://{broker.authority}/stats", timeout=LIMIT) as response:
-        return json.load(response)["memory"]["in_use"]
 
 
 @case("a request whose header lines never end is closed past 64 KiB, and the broker does "
@@ -176,6 +185,7 @@ def _():
             pass  # the broker closed the connection
         s.close()
         assert sent < cap, f"the broker took {sent >> 20} MiB of headers"
+        assert connections_cut(broker) == 1, connections_cut(broker)
         grew = memory_in_use(broker) - before
         assert grew < 16 << 20, f"the broker grew by {grew >> 10} KiB"
         print(f"      closed after {sent >> 10} KiB sent (socket buffers included); "
