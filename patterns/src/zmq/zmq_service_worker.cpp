@@ -105,7 +105,7 @@ class zmq_service_worker final : public service_worker_impl {
         message head{"", mdp::worker_header, mdp::frame_of(mdp::command::reply)};
         head.push_back(std::move(client_));
         head.push_back("");
-        link.socket.send_now(head, body);  // never waits: a broker that cannot take it is gone
+        link.socket.send(head, body);
         link.heartbeat_due = clock::now() + opts_.heartbeat_interval;
     }
 
@@ -162,7 +162,9 @@ class zmq_service_worker final : public service_worker_impl {
         if (!argument.empty()) {
             cmd.push_back(argument);
         }
-        link.socket.send_now(message{}, cmd);  // never waits, as reply()
+        // Never waits: a command a broker cannot take now is of no use later (a CURVE client
+        // that failed its handshake has no connection until its back-off ends).
+        link.socket.send_now(message{}, cmd);
     }
 
     // Registers on the link's current socket and starts its heartbeat clock afresh.
