@@ -10,9 +10,6 @@
 #include <fstream>
 
 #include <charconv>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -40,10 +37,8 @@ void exclusive_dual_stack(socket_t sock) {
     }
 }
 
-// Connections served at once, and accepted to wait for a thread. Past both, the listener stops
-// accepting (the kernel's backlog holds a few more), so connections cost bounded memory.
-constexpr std::size_t serving_threads = 64;
-constexpr std::size_t waiting_connections = 64;
+// Connections the kernel holds before the HTTP thread accepts them (cpp-httplib asks for 5).
+constexpr int listen_backlog = 64;
 
 // /connz pages, as nats-server's: 1024 connections unless ?limit= asks for others, at most
 // 10,000 in one answer.
@@ -85,64 +80,6 @@ void serve_connz(const broker& source, const httplib::Request& req, httplib::Res
     res.set_content(connz_json(source.connections(), offset, limit), "application/json");
 }
 
-// cpp-httplib's pool queues accepted connections without bound; this one makes the accepting
-// thread wait while `waiting_connections` are queued.
-class bounded_pool final : public httplib::TaskQueue {
-  public:
-    bounded_pool() {
-        for (std::size_t i = 0; i < serving_threads; ++i) {
-            threads_.emplace_back([this] { serve(); });
-        }
-    }
-    ~bounded_pool() override = default;
-    bounded_pool(const bounded_pool&) = delete;
-    bounded_pool& operator=(const bounded_pool&) = delete;
-
-    void enqueue(std::function<void()> job) override {
-        std::unique_lock lock(mutex_);
-        room_.wait(lock, [this] { return jobs_.size() < waiting_connections || stopping_; });
-        jobs_.push_back(std::move(job));
-        work_.notify_one();
-    }
-
-    void shutdown() override {
-        {
-            const std::lock_guard lock(mutex_);
-            stopping_ = true;
-        }
-        work_.notify_all();
-        room_.notify_all();
-        for (std::thread& t : threads_) {
-            t.join();
-        }
-    }
-
-  private:
-    void serve() {
-        for (;;) {
-            std::function<void()> job;
-            {
-                std::unique_lock lock(mutex_);
-                work_.wait(lock, [this] { return !jobs_.empty() || stopping_; });
-                if (jobs_.empty()) {
-                    return;  // stopping, and every accepted connection served
-                }
-                job = std::move(jobs_.front());
-                jobs_.pop_front();
-            }
-            room_.notify_one();
-            job();
-        }
-    }
-
-    std::mutex mutex_;
-    std::condition_variable work_;
-    std::condition_variable room_;
-    std::deque<std::function<void()>> jobs_;
-    bool stopping_ = false;
-    std::vector<std::thread> threads_;
-};
-
 // Compares without stopping at the first difference, so the time taken tells nothing of the
 // token.
 bool same_secret(std::string_view a, std::string_view b) {
@@ -156,7 +93,7 @@ bool same_secret(std::string_view a, std::string_view b) {
 // The HTTP endpoint's own counter, after the broker's in /metrics.
 std::string http_metrics(std::uint64_t cut) {
     return "# HELP zpat_broker_http_connections_cut_total HTTP connections closed for a request "
-           "or answer past its deadline or size limit.\n"
+           "or answer past its deadline or size limit, or past the connection limit.\n"
            "# TYPE zpat_broker_http_connections_cut_total counter\n"
            "zpat_broker_http_connections_cut_total " +
            std::to_string(cut) + "\n";
@@ -223,8 +160,8 @@ http_address parse_http_address(const std::string& host_port) {
 }
 
 struct http_endpoint::impl {
-    // A client that sends half a request, or nothing, gives its thread back after a second
-    // without a byte, and one that trickles its request after three seconds in all.
+    // A client that sends nothing is closed after a second, one that sends half a request or
+    // trickles it after three seconds in all; neither holds a thread meanwhile.
     guarded_server server{http_limits{}};
     std::thread thread;
 
@@ -252,7 +189,6 @@ http_endpoint::http_endpoint(const http_address& address, const broker& source, 
                              std::string token)
     : info_(std::move(info)), impl_(std::make_unique<impl>()) {
     impl_->server.set_socket_options(exclusive_dual_stack);
-    impl_->server.new_task_queue = [] { return new bounded_pool(); };
     if (!token.empty()) {
         // The page itself holds no numbers; everything else but /healthz wants the token.
         impl_->server.set_pre_routing_handler(
@@ -306,7 +242,7 @@ http_endpoint::http_endpoint(const http_address& address, const broker& source, 
             authority(address.host.empty() ? "*" : address.host, address.port) +
             " (is the port in use, or the host not one of this machine's?)");
     }
-    impl_->server.widen_backlog(static_cast<int>(waiting_connections));
+    impl_->server.widen_backlog(listen_backlog);
     authority_ = authority(host, port);
     impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
 }

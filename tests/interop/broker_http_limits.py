@@ -71,28 +71,10 @@ def half_sent(authority, count):
     held = []
     for _ in range(count):
         s = socket.create_connection((host, int(port)), timeout=LIMIT)
+        s.settimeout(None)  # with a timeout, Python waits out MSG_DONTWAIT's EAGAIN
         s.sendall(b"GET /stats HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
         held.append(s)
     return held
-
-
-@case("/stats answers at once while 16 clients hold half-sent requests (was about 20 s), and "
-      "within a few seconds while 64 do")
-def _():
-    broker = Broker()
-    try:
-        # Deadlines with room for a sanitizer build on a loaded machine; the old server took
-        # about 20 s for 16.
-        for count, within in ((16, 2.0), (64, 8.0)):
-            held = half_sent(broker.authority, count)
-            started = time.monotonic()
-            assert broker.get("/stats") == 200
-            took = time.monotonic() - started
-            assert took < within, f"{count} half-sent requests held /stats for {took:.1f} s"
-            for s in held:
-                s.close()
-    finally:
-        broker.stop()
 
 
 def closed(s):
@@ -119,6 +101,113 @@ def memory_in_use(broker):
     sanitizer build the sanitizer's count of heap bytes (its shadow memory swells the RSS)."""
     with urllib.request.urlopen(f"http://{broker.authority}/stats", timeout=LIMIT) as response:
         return json.load(response)["memory"]["in_use"]
+
+
+def read_statuses(s, count):
+    """The status codes of `count` answers read from `s`, each with a Content-Length body."""
+    data = b""
+    statuses = []
+    deadline = time.monotonic() + LIMIT
+    while len(statuses) < count and time.monotonic() < deadline:
+        head_end = data.find(b"\r\n\r\n")
+        if head_end >= 0:
+            head = data[:head_end].decode()
+            length = int(re.search(r"(?im)^content-length:\s*(\d+)", head).group(1))
+            if len(data) >= head_end + 4 + length:
+                statuses.append(int(head.split()[1]))
+                data = data[head_end + 4 + length:]
+                continue
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return statuses
+
+
+def wait_closed(s, seconds):
+    """True once the broker has closed `s`, waiting up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if closed(s):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@case("/stats answers at once while 16, then 200, clients hold half-sent requests (200 took "
+      "4 s when each connection held a thread)")
+def _():
+    broker = Broker()
+    try:
+        # Deadlines with room for a sanitizer build on a loaded machine.
+        for count in (16, 200):
+            held = half_sent(broker.authority, count)
+            started = time.monotonic()
+            assert broker.get("/stats") == 200
+            took = time.monotonic() - started
+            assert took < 2.0, f"{count} half-sent requests held /stats for {took:.1f} s"
+            for s in held:
+                s.close()
+    finally:
+        broker.stop()
+
+
+@case("past 256 open connections the one that has waited longest is closed and counted, and "
+      "/stats still answers at once")
+def _():
+    broker = Broker()
+    try:
+        held = half_sent(broker.authority, 300)
+        started = time.monotonic()
+        assert broker.get("/stats") == 200
+        took = time.monotonic() - started
+        assert took < 2.0, f"300 half-sent requests held /stats for {took:.1f} s"
+        assert wait_closed(held[0], 2.0), "the longest waiting connection is still open"
+        # Within the 3 s request deadline: the first 44 (and one more for each connection made
+        # meanwhile) made room, and the rest wait.
+        assert time.monotonic() - started < 2.5, "too slow to tell evictions from deadlines"
+        now_closed = [closed(s) for s in held]
+        evicted = now_closed.index(False)
+        assert evicted >= 300 - 256, evicted
+        assert not any(now_closed[evicted:]), "a connection that had waited less was closed"
+        assert connections_cut(broker) >= 300 - 256, connections_cut(broker)
+        for s in held:
+            s.close()
+    finally:
+        broker.stop()
+
+
+@case("requests pipelined on a kept-alive connection are answered in order, and the connection "
+      "serves again after a pause")
+def _():
+    broker = Broker()
+    try:
+        host, port = broker.authority.rsplit(":", 1)
+        s = socket.create_connection((host, int(port)), timeout=LIMIT)
+        ask = "GET {} HTTP/1.1\r\nHost: x\r\n\r\n"
+        s.sendall("".join(ask.format(p) for p in ("/healthz", "/nothing", "/healthz")).encode())
+        assert read_statuses(s, 3) == [200, 404, 200]
+        time.sleep(0.5)  # idle, back with the gate, within its 1 s keep-alive timeout
+        s.sendall(ask.format("/stats").encode())
+        assert read_statuses(s, 1) == [200]
+        s.close()
+    finally:
+        broker.stop()
+
+
+@case("a body announced over 64 KiB is refused with 413 before it is sent, and counted")
+def _():
+    broker = Broker()
+    try:
+        host, port = broker.authority.rsplit(":", 1)
+        s = socket.create_connection((host, int(port)), timeout=LIMIT)
+        s.sendall(b"POST /stats HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+        assert read_statuses(s, 1) == [413]
+        assert wait_closed(s, LIMIT)
+        s.close()
+        assert connections_cut(broker) == 1, connections_cut(broker)
+    finally:
+        broker.stop()
 
 
 @case("clients that trickle a request a byte at a time, each inside the read timeout, are "
@@ -161,6 +250,46 @@ def _():
             assert "zpat_broker_http_connections_cut_total 16\n" in r.read().decode()
         print(f"      closed after {min(lasted):.1f} to {max(lasted):.1f} s; "
               f"/stats meanwhile in {answered * 1000:.0f} ms")
+    finally:
+        broker.stop()
+
+
+@case("128 clients that trickle requests and connect again whenever closed do not delay "
+      "/stats (up to 4 s when each connection held a thread)")
+def _():
+    broker = Broker()
+    try:
+        host, port = broker.authority.rsplit(":", 1)
+
+        def trickler():
+            s = socket.create_connection((host, int(port)), timeout=LIMIT)
+            s.settimeout(None)
+            s.sendall(b"GET /stats HTTP/1.1\r\nX-Slow: ")
+            return s
+
+        clients = [trickler() for _ in range(128)]
+        took = []
+        started = time.monotonic()
+        while time.monotonic() - started < 8.0:  # past two request deadlines
+            for i, s in enumerate(clients):
+                if closed(s):
+                    s.close()
+                    clients[i] = trickler()
+                else:
+                    try:
+                        s.send(b"a")
+                    except OSError:
+                        pass  # closed: replaced on the next round
+            asked = time.monotonic()
+            assert broker.get("/stats", timeout=LIMIT) == 200
+            took.append(time.monotonic() - asked)
+            time.sleep(0.4)
+        assert max(took) < 2.0, f"/stats took up to {max(took):.1f} s"
+        assert connections_cut(broker) >= 128, connections_cut(broker)
+        print(f"      {len(took)} scrapes of /stats took {min(took) * 1000:.0f} to "
+              f"{max(took) * 1000:.0f} ms")
+        for s in clients:
+            s.close()
     finally:
         broker.stop()
 
