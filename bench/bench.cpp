@@ -281,11 +281,6 @@ void refuse_unmeasurable(const settings& s) {
             " over inproc: the broker runs as a process of its own, which an inproc peer "
             "cannot reach; use tcp, ipc or raw+tcp");
     }
-    if (fan && s.transport == "raw+tcp") {
-        throw unsupported_error(std::string(key_of(s.shape)) +
-                                " over raw+tcp is not built: the fan shapes measure ZeroMQ ends "
-                                "(tcp, ipc); broker-pubsub measures the raw broker");
-    }
     if (s.shape == pattern::broker_mdp && s.transport != "tcp") {
         throw unsupported_error("broker-mdp over " + s.transport +
                                 ": the Majordomo benchmark runs over tcp only");

@@ -21,6 +21,14 @@ enum class pattern {
     broker_mdp
 };
 
+// A fan shape: how many publishers and subscribers, and whether every other message goes to a
+// topic nobody asked for.
+struct fan_shape {
+    int publishers = 1;
+    int subscribers = 1;
+    bool half_matching = false;
+};
+
 struct settings {
     pattern shape = pattern::pipeline;
     std::size_t message_size = 64;

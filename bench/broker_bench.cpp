@@ -73,20 +73,12 @@ result bare_ends(const settings& s, const std::string& payload, const child_proc
         [&] { return sub.recv(got).has_value() && sub.recv(got).has_value(); });
 }
 
-// A fan shape: how many publishers and subscribers, and whether every other message goes to a
-// topic nobody asked for.
-struct fan {
-    int publishers = 1;
-    int subscribers = 1;
-    bool half_matching = false;
-};
-
-std::optional<fan> fan_of(pattern p) {
+std::optional<fan_shape> fan_of(pattern p) {
     if (p == pattern::broker_fanout) {
-        return fan{.publishers = 1, .subscribers = 10};
+        return fan_shape{.publishers = 1, .subscribers = 10};
     }
     if (p == pattern::broker_fanin) {
-        return fan{.publishers = 10, .subscribers = 1, .half_matching = true};
+        return fan_shape{.publishers = 10, .subscribers = 1, .half_matching = true};
     }
     return std::nullopt;
 }
@@ -124,7 +116,7 @@ bool probe_paths(std::vector<zmq::socket_t>& pubs, std::vector<zmq::socket_t>& s
 
 // The fan shapes between bare ends: s.count messages shared among the publishers, each thread
 // its own end; the window closes when the last subscriber has all it should.
-result fan_ends(const settings& s, const fan& f, const std::string& payload,
+result fan_ends(const settings& s, const fan_shape& f, const std::string& payload,
                 const child_process& middle, const std::string& frontend,
                 const std::string& backend) {
     std::vector<zmq::socket_t> pubs;
@@ -244,10 +236,12 @@ result broker_pubsub(const settings& s, const std::string& payload) {
     broker.drain();
     // On raw+tcp the ends are the plain peers the relay limit is measured with: libzmq cannot
     // speak that wire, and zpat's own ends would be measured too.
+    const auto f = fan_of(s.shape);
     if (s.transport == "raw+tcp") {
-        return plain_ends(s, payload, broker, frontend, backend);
+        return f ? plain_fan_ends(s, *f, payload, broker, frontend, backend)
+                 : plain_ends(s, payload, broker, frontend, backend);
     }
-    if (const auto f = fan_of(s.shape)) {
+    if (f) {
         return fan_ends(s, *f, payload, broker, frontend, backend);
     }
     return bare_ends(s, payload, broker, frontend, backend);

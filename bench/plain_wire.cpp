@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -328,6 +329,126 @@ result plain_ends(const settings& s, const std::string& payload, const child_pro
     receiver.join();
     r.middle_cpu_seconds = middle.cpu_seconds() - cpu_before;
     r.delivered = std::min(r.delivered, s.count);
+    return r;
+}
+
+namespace {
+
+// A plain subscriber's socket and its bytes of a message not yet whole.
+struct plain_reader {
+    socket_fd fd;
+    std::vector<char> buffer = std::vector<char>(read_size);
+    std::size_t kept = 0;
+};
+
+// Sends ("match", "probe") from `pub` until every reader has had one, then reads what is still
+// on its way: every path through the middle is up.
+void probe_fan(int pub, std::vector<plain_reader>& subs, const std::string& frontend) {
+    const std::string probe = encode({"match", "probe"});
+    std::vector<long> heard(subs.size(), 0);
+    for (const auto deadline = clock::now() + std::chrono::seconds(5);
+         std::ranges::count(heard, 0) > 0;) {
+        if (clock::now() > deadline) {
+            throw std::runtime_error("plain wire: a subscriber heard nothing through " + frontend);
+        }
+        write_all(pub, probe.data(), probe.size());
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        for (std::size_t i = 0; i < subs.size(); ++i) {
+            while (readable(subs[i].fd.get(), std::chrono::milliseconds(0)) &&
+                   read_messages(subs[i].fd.get(), subs[i].buffer, subs[i].kept, heard[i])) {
+            }
+        }
+    }
+    for (auto& sub : subs) {
+        while (readable(sub.fd.get(), std::chrono::milliseconds(50)) &&
+               read_messages(sub.fd.get(), sub.buffer, sub.kept, heard[0])) {
+        }
+        if (sub.kept != 0) {
+            throw std::runtime_error("plain wire: a probe arrived torn through " + frontend);
+        }
+    }
+}
+
+// Publishers connected to `frontend`, each with its greeting answered and a subscription from
+// the middle read.
+std::vector<socket_fd> fan_publishers(int count, const std::string& frontend) {
+    std::vector<socket_fd> pubs;
+    std::vector<char> buffer(read_size);
+    for (int i = 0; i < count; ++i) {
+        pubs.push_back(connect_to(frontend));
+        greet(pubs.back().get(), 'p');
+        std::size_t kept = 0;
+        long subscriptions = 0;
+        while (subscriptions == 0) {
+            if (!readable(pubs.back().get(), std::chrono::seconds(5)) ||
+                !read_messages(pubs.back().get(), buffer, kept, subscriptions)) {
+                throw std::runtime_error("plain wire: no subscription came from " + frontend);
+            }
+        }
+    }
+    return pubs;
+}
+
+// `count` messages from `pub`, written in pre-encoded batches of an even number of messages;
+// with `half`, every other one is on a topic nobody wants, starting with a wanted one.
+void publish_fan(int pub, long count, bool half, const std::string& payload) {
+    const std::string wanted = encode({"match", payload});
+    const std::string other = encode({"other", payload});  // as long as `wanted`
+    const long per_batch = std::max<long>(2, 65536 / static_cast<long>(wanted.size())) & ~1L;
+    std::string batch;
+    for (long i = 0; i < std::min(per_batch, count); ++i) {
+        batch += half && i % 2 == 1 ? other : wanted;
+    }
+    for (long sent = 0; sent < count; sent += per_batch) {
+        const long now = std::min(per_batch, count - sent);
+        write_all(pub, batch.data(), static_cast<std::size_t>(now) * wanted.size());
+    }
+}
+
+}  // namespace
+
+result plain_fan_ends(const settings& s, const fan_shape& f, const std::string& payload,
+                      const child_process& middle, const std::string& frontend,
+                      const std::string& backend) {
+    std::vector<plain_reader> subs;
+    const std::string subscribe = encode({"\x01match"});
+    for (int i = 0; i < f.subscribers; ++i) {
+        subs.push_back({connect_to(backend)});
+        send_greeting(subs.back().fd.get(), 's');
+        write_all(subs.back().fd.get(), subscribe.data(), subscribe.size());
+    }
+    const std::vector<socket_fd> pubs = fan_publishers(f.publishers, frontend);
+    for (auto& sub : subs) {
+        check_greeting(sub.fd.get());
+    }
+    probe_fan(pubs[0].get(), subs, frontend);
+    const long each = s.count / f.publishers;
+    const long per_subscriber = (f.half_matching ? (each + 1) / 2 : each) * f.publishers;
+    std::atomic<long> delivered{0};
+    const double cpu_before = middle.cpu_seconds();
+    result r;
+    const timed_window window;
+    std::vector<std::thread> threads;
+    threads.reserve(subs.size() + pubs.size());
+    for (auto& sub : subs) {
+        threads.emplace_back([&] {
+            long mine = 0;
+            while (mine < per_subscriber && readable(sub.fd.get(), idle_limit) &&
+                   read_messages(sub.fd.get(), sub.buffer, sub.kept, mine)) {
+            }
+            delivered += std::min(mine, per_subscriber);
+        });
+    }
+    for (const socket_fd& pub : pubs) {
+        threads.emplace_back([&] { publish_fan(pub.get(), each, f.half_matching, payload); });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    window.stop(r);
+    r.middle_cpu_seconds = middle.cpu_seconds() - cpu_before;
+    r.delivered = delivered;
+    r.expected = per_subscriber * f.subscribers;
     return r;
 }
 

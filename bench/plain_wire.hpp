@@ -13,12 +13,20 @@
 namespace zpat::bench {
 
 struct settings;
+struct fan_shape;
 
 // Streams s.count messages ("topic", payload) from a plain publisher connected to `frontend`
 // to a plain subscriber (subscribed to everything) connected to `backend`, through `middle`,
 // whose CPU time over the window goes into the result. Endpoints are raw+tcp://host:port.
 result plain_ends(const settings& s, const std::string& payload, const child_process& middle,
                   const std::string& frontend, const std::string& backend);
+
+// A fan shape over the raw wire: f.publishers plain publishers share s.count messages, and
+// f.subscribers plain subscribers want the topic "match"; with f.half_matching, every other
+// message of each publisher is on "other", which nobody wants.
+result plain_fan_ends(const settings& s, const fan_shape& f, const std::string& payload,
+                      const child_process& middle, const std::string& frontend,
+                      const std::string& backend);
 
 // `zpat bench-proxy --kind relay`: listens on two loopback ports, prints "frontend ENDPOINT" and
 // "backend ENDPOINT", takes one publisher (subscribing it to everything) and one subscriber,
