@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker_bench.hpp"
+#include "reqrep_bench.hpp"
 #include "test_certificates.hpp"
 #include "zpat/zpat.hpp"
 
@@ -168,19 +169,7 @@ result zpat_reqrep(const settings& s, const std::string& payload) {
     requester client(">" + server.endpoints()[0], asking);
     const message request{payload};
     client.request(request);  // warm-up: connection established
-    result r;
-    r.latencies_us.reserve(static_cast<std::size_t>(s.count));
-    const timed_window window;
-    for (long i = 0; i < s.count; ++i) {
-        const auto sent = clock::now();
-        if (!client.request(request)) {
-            break;
-        }
-        r.latencies_us.push_back(
-            std::chrono::duration<double, std::micro>(clock::now() - sent).count());
-        ++r.delivered;
-    }
-    window.stop(r);
+    result r = timed_round_trips(s.count, [&] { return client.request(request).has_value(); });
     server.stop();
     serving.join();
     return r;
@@ -310,20 +299,10 @@ result bare_reqrep(const settings& s, const std::string& payload) {
     zmq::message_t reply;
     (void)req.send(zmq::buffer(payload));
     (void)req.recv(reply);
-    result r;
-    r.latencies_us.reserve(static_cast<std::size_t>(s.count));
-    const timed_window window;
-    for (long i = 0; i < s.count; ++i) {
-        const auto sent = clock::now();
+    result r = timed_round_trips(s.count, [&] {
         (void)req.send(zmq::buffer(payload));
-        if (!req.recv(reply)) {
-            break;
-        }
-        r.latencies_us.push_back(
-            std::chrono::duration<double, std::micro>(clock::now() - sent).count());
-        ++r.delivered;
-    }
-    window.stop(r);
+        return req.recv(reply).has_value();
+    });
     serving.join();
     return r;
 }
@@ -333,8 +312,13 @@ namespace {
 using runner = result (*)(const settings&, const std::string&);
 
 // The baseline and zpat's side of a shape (broker-mdp is measured apart, by run_mdp).
-std::pair<runner, runner> runners_of(pattern shape) {
-    switch (shape) {
+// Request-reply runs its replier in a process of its own wherever a process can reach it and no
+// keys must be handed over (--secure measures zpat against zpat, in one process).
+std::pair<runner, runner> runners_of(const settings& s) {
+    if (s.shape == pattern::reqrep && s.transport != "inproc" && !s.secure) {
+        return {bare_reqrep_apart, zpat_reqrep_apart};
+    }
+    switch (s.shape) {
         case pattern::broker_pubsub:
         case pattern::broker_fanout:
         case pattern::broker_fanin:
@@ -567,7 +551,7 @@ int run(const settings& requested) {
     if (s.shape == pattern::broker_mdp) {
         return run_mdp(requested);
     }
-    auto [bare, ours] = runners_of(s.shape);
+    auto [bare, ours] = runners_of(s);
     // --secure: zpat without security is the baseline, zpat with CURVE (ZeroMQ) or TLS (raw
     // TCP) the side measured.
     settings baseline = s;

@@ -52,10 +52,11 @@ struct settings {
 // it should not have (pipeline, request-reply) or timed out.
 int run(const settings& settings);
 
-// `zpat bench-proxy`, a baseline of broker-pubsub as a process of its own. "zmq_proxy": XSUB and
-// XPUB (lossless) bound on `transport` ("tcp" or "ipc"), then zmq_proxy until SIGTERM. "relay":
-// a plain relay of the raw wire over loopback TCP, one publisher to one subscriber. Each prints
-// its endpoints on stdout first, as "frontend ENDPOINT" and "backend ENDPOINT".
+// `zpat bench-proxy`, a process the benchmark measures from outside. "zmq_proxy": XSUB and XPUB
+// (lossless) bound on `transport` ("tcp" or "ipc"; libzmq's tcp for raw+tcp), then zmq_proxy
+// until SIGTERM. "relay": a plain relay of the raw wire over loopback TCP, one publisher to one
+// subscriber. Each prints its endpoints on stdout first, as "frontend ENDPOINT" and "backend
+// ENDPOINT". "rep" and "replier": request-reply's echoing end (reqrep_bench.hpp).
 int run_proxy_process(const std::string& kind, const std::string& transport);
 
 }  // namespace zpat::bench

@@ -86,4 +86,25 @@ result timed_stream(long count, Send send_one, Receive receive_one) {
     return r;
 }
 
+// Times `count` round trips one at a time, each made by `round_trip` (which returns false when
+// no reply came): each one's latency, and the window around them all.
+template <class RoundTrip>
+result timed_round_trips(long count, RoundTrip round_trip) {
+    using clock = std::chrono::steady_clock;
+    result r;
+    r.latencies_us.reserve(static_cast<std::size_t>(count));
+    const timed_window window;
+    for (long i = 0; i < count; ++i) {
+        const auto sent = clock::now();
+        if (!round_trip()) {
+            break;
+        }
+        r.latencies_us.push_back(
+            std::chrono::duration<double, std::micro>(clock::now() - sent).count());
+        ++r.delivered;
+    }
+    window.stop(r);
+    return r;
+}
+
 }  // namespace zpat::bench

@@ -17,6 +17,7 @@
 
 #include "child_process.hpp"
 #include "plain_wire.hpp"
+#include "reqrep_bench.hpp"
 #include "zpat/broker/broker.hpp"
 #include "zpat/zpat.hpp"
 
@@ -173,11 +174,6 @@ result fan_ends(const settings& s, const fan_shape& f, const std::string& payloa
     return r;
 }
 
-// This program's own path, to start it again as the baseline proxy.
-std::string this_program() {
-    return std::filesystem::read_symlink("/proc/self/exe").string();
-}
-
 // zpat-broker: as given, else next to this program (installed side by side), else where the
 // build tree puts it, else on PATH.
 std::string broker_program(const settings& s) {
@@ -193,8 +189,6 @@ std::string broker_program(const settings& s) {
     }
     return "zpat-broker";
 }
-
-constexpr std::chrono::seconds start_limit{10};
 
 // zpat-broker with `flags`, logging at info (where it says its endpoints), no stats socket.
 child_process start_broker(const settings& s, std::vector<std::string> flags) {
@@ -259,6 +253,9 @@ int run_proxy_process(const std::string& kind, const std::string& transport) {
     if (kind == "relay") {
         return run_relay_process();
     }
+    if (kind == "rep" || kind == "replier") {
+        return run_replier_process(kind, transport);
+    }
     // SIGTERM ends the proxy: blocked here, before the context's threads inherit the mask, and
     // taken by a thread that shuts the context down, which ends zmq_proxy.
     sigset_t stop{};
@@ -270,8 +267,8 @@ int run_proxy_process(const std::string& kind, const std::string& transport) {
     zmq::socket_t frontend(context, zmq::socket_type::xsub);
     zmq::socket_t backend(context, zmq::socket_type::xpub);
     backend.set(zmq::sockopt::xpub_nodrop, 1);
-    frontend.bind(bind_address(transport));
-    backend.bind(bind_address(transport));
+    frontend.bind(baseline_address(transport));
+    backend.bind(baseline_address(transport));
     std::printf("frontend %s\nbackend %s\n", frontend.get(zmq::sockopt::last_endpoint).c_str(),
                 backend.get(zmq::sockopt::last_endpoint).c_str());
     std::fflush(stdout);

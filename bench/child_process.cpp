@@ -60,6 +60,10 @@ double stat_seconds(pid_t pid) {
 
 }  // namespace
 
+std::string this_program() {
+    return std::filesystem::read_symlink("/proc/self/exe").string();
+}
+
 child_process::child_process(const std::vector<std::string>& argv) : program_(argv.at(0)) {
     std::array<int, 2> pipe_ends{};
     if (::pipe2(pipe_ends.data(), O_CLOEXEC) != 0) {

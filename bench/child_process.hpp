@@ -13,6 +13,12 @@
 
 namespace zpat::bench {
 
+// This program's own path, to start it again as a process the benchmark measures from outside.
+std::string this_program();
+
+// How long a started process has to say where it listens.
+inline constexpr std::chrono::seconds start_limit{10};
+
 class child_process {
   public:
     // Starts argv[0] (a path, or a name looked up on PATH). Throws std::runtime_error naming it

@@ -275,10 +275,10 @@ void define_bench(CLI::App& app, zpat::bench::settings& bench, std::string& benc
     // The baseline proxy, run by `zpat bench broker-pubsub` as a process of its own; not listed.
     auto* proxy_cmd = app.add_subcommand("bench-proxy", "zmq_proxy for zpat bench's baseline");
     proxy_cmd->group("");
-    proxy_cmd->add_option("--kind", bench.proxy_kind, "zmq_proxy or relay")
-        ->check(CLI::IsMember({"zmq_proxy", "relay"}));
-    proxy_cmd->add_option("--transport", bench.transport, "tcp or ipc")
-        ->check(CLI::IsMember({"tcp", "ipc"}));
+    proxy_cmd->add_option("--kind", bench.proxy_kind, "zmq_proxy, relay, rep or replier")
+        ->check(CLI::IsMember({"zmq_proxy", "relay", "rep", "replier"}));
+    proxy_cmd->add_option("--transport", bench.transport, "tcp, ipc or raw+tcp (replier)")
+        ->check(CLI::IsMember({"tcp", "ipc", "raw+tcp"}));
 }
 
 void define_keygen(CLI::App& app, std::string& name) {
