@@ -24,6 +24,7 @@ run = json.load(sys.stdin)
 expected = {"broker-fanout": 4000, "broker-fanin": 200}[sys.argv[1]]
 for side in ("baseline", "measured"):
     assert run[side]["expected"] == expected and run[side]["least_delivered"] == expected, run
+    assert run[side]["count"] == 400, run  # --count: every side, no sizing
 assert run["lossless"] is True and "limit" not in run, run
 assert run["measured"]["transport"] == {"zmq": "tcp", "raw": "raw+tcp"}[sys.argv[2]], run
 ' "$shape" "$backend" || { echo "bench_smoke.sh: $shape --backend $backend" >&2; exit 1; }

@@ -237,8 +237,9 @@ void define_bench(CLI::App& app, zpat::bench::settings& bench, std::string& benc
         ->check(CLI::Range(std::size_t{1}, std::size_t{16} * 1024 * 1024));
     bench_cmd
         ->add_option("-n,--count", bench.count,
-                     "Messages (round trips for reqrep) per round (default 300000, 10000 "
-                     "for reqrep)")
+                     "Messages (round trips for reqrep) per round, the same for every side "
+                     "(default: at least 300000, as many as each side moves in 0.2 s; 10000 "
+                     "round trips for reqrep)")
         ->check(at_least(bench.count, decltype(bench.count){1}));
     bench_cmd
         ->add_option("-r,--rounds", bench.rounds,
