@@ -100,7 +100,7 @@ std::string bind_failure(const endpoint& ep, int error, std::string_view reason)
     return text;
 }
 
-void check_sendable(const message& msg, const options& opts) {
+void refuse_unsendable(const message& msg, const options& opts) {
     if (msg.empty()) {
         throw state_error("cannot send a message with no frames");
     }
@@ -110,11 +110,10 @@ void check_sendable(const message& msg, const options& opts) {
                                  " bytes exceeds max_message_size of " +
                                  std::to_string(opts.max_message_size) + " bytes");
     }
-    if (msg.size() > opts.max_message_frames) {
-        throw message_size_error("message of " + std::to_string(msg.size()) +
-                                 " frames exceeds max_message_frames of " +
-                                 std::to_string(opts.max_message_frames));
-    }
+    // Called only for a message check_sendable refused: the one reason left.
+    throw message_size_error("message of " + std::to_string(msg.size()) +
+                             " frames exceeds max_message_frames of " +
+                             std::to_string(opts.max_message_frames));
 }
 
 }  // namespace zpat::detail

@@ -37,8 +37,17 @@ std::string bind_failure(const endpoint& ep, int error, std::string_view reason)
 
 // Throws state_error for a message with no frames and message_size_error for one over
 // max_message_size bytes or max_message_frames frames, naming both sizes: what no backend may
-// send.
-void check_sendable(const message& msg, const options& opts);
+// send. Inline, as it runs on every send; the throwing is apart.
+[[noreturn]] void refuse_unsendable(const message& msg, const options& opts);
+inline void check_sendable(const message& msg, const options& opts) {
+    std::size_t bytes = 0;
+    for (const std::string& frame : msg) {
+        bytes += frame.size();
+    }
+    if (msg.empty() || bytes > opts.max_message_size || msg.size() > opts.max_message_frames) {
+        refuse_unsendable(msg, opts);
+    }
+}
 
 // The relay for `from` and `to`: the backend's own where it has one for that pair, otherwise
 // one that receives each message and sends it again.

@@ -13,6 +13,8 @@
 namespace zpat::detail {
 namespace {
 
+const message no_head;  // the envelope of a message sent without one
+
 int to_int_ms(milliseconds timeout) {
     return timeout.count() < 0 ? -1 : static_cast<int>(timeout.count());
 }
@@ -225,7 +227,7 @@ bool zmq_socket::send_frame(const std::string& frame, int flags) {
 }
 
 bool zmq_socket::send(const message& msg) {
-    return send(message{}, msg);
+    return send_with(no_head, msg, 0);
 }
 
 bool zmq_socket::send(const message& head, const message& body) {
@@ -238,21 +240,39 @@ bool zmq_socket::send_now(const message& head, const message& body) {
 
 bool zmq_socket::send_with(const message& head, const message& body, int flags) {
     check_sendable(body, options_);
-    // libzmq applies the high-water mark to the first frame only; once it is queued the rest of
-    // the message always follows, so only the first send can return false. A CURVE client
-    // waits for room here rather than in libzmq, which would not see to its back-off
-    // (zmq_reconnect.hpp): the first frame is tried at once, and waited for only if refused.
-    const bool wait_here = backoff_ && (flags & ZMQ_DONTWAIT) == 0;
-    if (wait_here) {
-        backoff_->upkeep();
+    if (backoff_ && (flags & ZMQ_DONTWAIT) == 0) {
+        return send_waiting_here(head, body, flags);
     }
+    // libzmq applies the high-water mark to the first frame only; once it is queued the rest of
+    // the message always follows, so only the first send can return false.
+    return send_frames(head, flags, ZMQ_SNDMORE) && send_frames(body, flags, 0);
+}
+
+bool zmq_socket::send_frames(const message& frames, int flags, int last_more) {
+    if (frames.empty()) {
+        return true;
+    }
+    const std::size_t last = frames.size() - 1;
+    for (std::size_t i = 0; i < last; ++i) {
+        if (!send_frame(frames[i], flags | ZMQ_SNDMORE)) {
+            return false;
+        }
+    }
+    return send_frame(frames[last], flags | last_more);
+}
+
+bool zmq_socket::send_waiting_here(const message& head, const message& body, int flags) {
+    // A CURVE client waits for room here rather than in libzmq, which would not see to its
+    // back-off (zmq_reconnect.hpp): the first frame is tried at once, and waited for only if
+    // refused.
+    backoff_->upkeep();
     bool first = true;
     const auto send_next = [&](const std::string& frame, int more) {
         if (!std::exchange(first, false)) {
             return send_frame(frame, flags | more);
         }
-        while (!send_frame(frame, flags | more | (wait_here ? ZMQ_DONTWAIT : 0))) {
-            if (!wait_here || !wait_with_backoff(ZMQ_POLLOUT, options_.send_timeout)) {
+        while (!send_frame(frame, flags | more | ZMQ_DONTWAIT)) {
+            if (!wait_with_backoff(ZMQ_POLLOUT, options_.send_timeout)) {
                 return false;
             }
         }
@@ -338,40 +358,57 @@ bool zmq_socket::receive(message& into, milliseconds timeout) {
         if (size < 0) {
             return false;
         }
-        std::size_t count = 0;
-        std::size_t total = 0;
-        bool oversized = false;
-        for (;;) {
-            const auto length = static_cast<std::size_t>(size);
-            total += length;
-            oversized = oversized || total > options_.max_message_size ||
-                        count == options_.max_message_frames;
-            if (!oversized) {
-                into.assign_frame(count++, {static_cast<const char*>(frame_.data()), length});
-            }
-            if (!frame_.more()) {
-                break;
-            }
-            // The remaining frames of a message are already here: this never waits.
-            size = receive_frame();
-            if (size < 0) {
+        switch (take_message(into, size)) {
+            case taken::whole:
+                return true;
+            case taken::cut:
                 return false;
-            }
+            case taken::dropped:
+                ++oversized_dropped_;
+                break;
         }
-        if (!oversized) {
-            into.truncate(count);
-            if (zap_) {
-                // Every frame of a connection's message carries its ZAP user id: the last one.
-                const char* key = zmq_msg_gets(frame_.handle(), "User-Id");
-                peer_key_.assign(key != nullptr ? key : "");
-            }
-            if (track_sources_) {
-                source_ = zmq_msg_get(frame_.handle(), ZMQ_SRCFD);
-            }
-            return true;
-        }
-        ++oversized_dropped_;
     }
+}
+
+zmq_socket::taken zmq_socket::take_message(message& into, int first_size) {
+    zmq_msg_t* frame = frame_.handle();
+    std::size_t count = 0;
+    std::size_t total = 0;
+    for (int size = first_size;;) {
+        const auto length = static_cast<std::size_t>(size);
+        total += length;
+        if (total > options_.max_message_size || count == options_.max_message_frames) {
+            return discard_rest();
+        }
+        into.assign_frame(count++, {static_cast<const char*>(zmq_msg_data(frame)), length});
+        if (zmq_msg_get(frame, ZMQ_MORE) == 0) {
+            break;
+        }
+        // The remaining frames of a message are already here: this never waits.
+        size = receive_frame();
+        if (size < 0) {
+            return taken::cut;
+        }
+    }
+    into.truncate(count);
+    if (zap_) {
+        // Every frame of a connection's message carries its ZAP user id: the last one.
+        const char* key = zmq_msg_gets(frame, "User-Id");
+        peer_key_.assign(key != nullptr ? key : "");
+    }
+    if (track_sources_) {
+        source_ = zmq_msg_get(frame, ZMQ_SRCFD);
+    }
+    return taken::whole;
+}
+
+zmq_socket::taken zmq_socket::discard_rest() {
+    while (zmq_msg_get(frame_.handle(), ZMQ_MORE) != 0) {
+        if (receive_frame() < 0) {
+            return taken::cut;
+        }
+    }
+    return taken::dropped;
 }
 
 std::string unique_inproc_name(std::string_view what) {

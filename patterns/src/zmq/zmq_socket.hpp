@@ -141,10 +141,22 @@ class zmq_socket {
     bool wait_with_backoff(short events, milliseconds timeout);
     // Receives one frame into frame_. Returns its size, or -1 on timeout or interruption.
     int receive_frame();
+    // What take_message() made of a message whose first frame (of `first_size` bytes) is in
+    // frame_: all of it in the message given, or dropped whole as over the size limits (and
+    // counted by the caller), or cut short by a signal.
+    enum class taken { whole, dropped, cut };
+    taken take_message(message& into, int first_size);
+    // Receives and drops the rest of an oversized message.
+    taken discard_rest();
     // Queues one frame with `flags` (ZMQ_SNDMORE or 0). Returns false when the high-water mark
     // held it back past the send timeout, or a signal interrupted the wait.
     bool send_frame(const std::string& frame, int flags);
     bool send_with(const message& head, const message& body, int flags);
+    // Queues the frames of `frames`, each but the last with ZMQ_SNDMORE, the last with
+    // `last_more` (ZMQ_SNDMORE when more frames follow), all with `flags`.
+    bool send_frames(const message& frames, int flags, int last_more);
+    // send_with() for a CURVE client with a back-off, which waits for room itself.
+    bool send_waiting_here(const message& head, const message& body, int flags);
 
     zmq::context_t* context_;
     zmq::socket_type type_;
