@@ -202,14 +202,6 @@ void zmq_socket::connect_instead(const endpoint& to) {
     }
 }
 
-void zmq_socket::set_receive_timeout(milliseconds timeout) {
-    const int ms = to_int_ms(timeout);
-    if (ms != receive_timeout_ms_) {
-        set(zmq::sockopt::rcvtimeo, ms);
-        receive_timeout_ms_ = ms;
-    }
-}
-
 std::string unique_inproc_name(std::string_view what) {
     static std::atomic<unsigned> counter{0};
     return "zpat-" + std::string(what) + "-" + std::to_string(counter.fetch_add(1));

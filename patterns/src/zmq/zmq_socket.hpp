@@ -4,6 +4,7 @@
 // options::max_message_size. Used by one thread at a time, like the socket it owns.
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -135,12 +136,25 @@ class zmq_socket {
         }
         return zap_ ? watched_security::curve_server : watched_security::curve_client;
     }
-    void set_receive_timeout(milliseconds timeout);
+    // Sets ZMQ_RCVTIMEO, where it changes (a receive loop passes the same timeout each time).
+    void set_receive_timeout(milliseconds timeout) {
+        const int ms = timeout.count() < 0 ? -1 : static_cast<int>(timeout.count());
+        if (ms != receive_timeout_ms_) {
+            set(zmq::sockopt::rcvtimeo, ms);
+            receive_timeout_ms_ = ms;
+        }
+    }
     // For a socket with a back-off: waits up to `timeout` for `events`, seeing to the back-off
     // meanwhile. Returns false on the timeout or a signal.
     bool wait_with_backoff(short events, milliseconds timeout);
     // Receives one frame into frame_. Returns its size, or -1 on timeout or interruption.
-    int receive_frame();
+    int receive_frame() {
+        const int size = zmq_msg_recv(frame_.handle(), socket_.handle(), 0);
+        if (size < 0 && errno != EAGAIN && errno != EINTR) {
+            throw_zmq_failure("receive", errno);
+        }
+        return size;
+    }
     // What take_message() made of a message whose first frame (of `first_size` bytes) is in
     // frame_: all of it in the message given, or dropped whole as over the size limits (and
     // counted by the caller), or cut short by a signal.
@@ -152,8 +166,8 @@ class zmq_socket {
     // held it back past the send timeout, or a signal interrupted the wait.
     bool send_frame(const std::string& frame, int flags);
     bool send_with(const message& head, const message& body, int flags);
-    // Queues the frames of `frames`, each but the last with ZMQ_SNDMORE, the last with
-    // `last_more` (ZMQ_SNDMORE when more frames follow), all with `flags`.
+    // Queues the frames of `frames` (at least one), each but the last with ZMQ_SNDMORE, the last
+    // with `last_more` (ZMQ_SNDMORE when more frames follow), all with `flags`.
     bool send_frames(const message& frames, int flags, int last_more);
     // send_with() for a CURVE client with a back-off, which waits for room itself.
     bool send_waiting_here(const message& head, const message& body, int flags);

@@ -48,13 +48,13 @@ bool zmq_socket::send_with(const message& head, const message& body, int flags) 
     }
     // libzmq applies the high-water mark to the first frame only; once it is queued the rest of
     // the message always follows, so only the first send can return false.
-    return send_frames(head, flags, ZMQ_SNDMORE) && send_frames(body, flags, 0);
+    if (!head.empty() && !send_frames(head, flags, ZMQ_SNDMORE)) {
+        return false;
+    }
+    return send_frames(body, flags, 0);
 }
 
 bool zmq_socket::send_frames(const message& frames, int flags, int last_more) {
-    if (frames.empty()) {
-        return true;
-    }
     const std::size_t last = frames.size() - 1;
     for (std::size_t i = 0; i < last; ++i) {
         if (!send_frame(frames[i], flags | ZMQ_SNDMORE)) {
@@ -93,14 +93,6 @@ bool zmq_socket::send_waiting_here(const message& head, const message& body, int
         }
     }
     return true;
-}
-
-int zmq_socket::receive_frame() {
-    const int size = zmq_msg_recv(frame_.handle(), socket_.handle(), 0);
-    if (size < 0 && errno != EAGAIN && errno != EINTR) {
-        throw_zmq_failure("receive", errno);
-    }
-    return size;
 }
 
 bool zmq_socket::wait_with_backoff(short events, milliseconds timeout) {
