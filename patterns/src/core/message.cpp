@@ -1,6 +1,5 @@
 #include "zpat/core/message.hpp"
 
-#include <numeric>
 #include <stdexcept>
 
 namespace zpat {
@@ -10,11 +9,6 @@ message::message(std::initializer_list<std::string_view> frames) {
     for (std::string_view frame : frames) {
         frames_.emplace_back(frame);
     }
-}
-
-std::size_t message::byte_size() const noexcept {
-    return std::accumulate(frames_.begin(), frames_.end(), std::size_t{0},
-                           [](std::size_t sum, const std::string& f) { return sum + f.size(); });
 }
 
 message& message::push_back(std::string_view frame) {

@@ -40,11 +40,8 @@ std::string bind_failure(const endpoint& ep, int error, std::string_view reason)
 // send. Inline, as it runs on every send; the throwing is apart.
 [[noreturn]] void refuse_unsendable(const message& msg, const options& opts);
 inline void check_sendable(const message& msg, const options& opts) {
-    std::size_t bytes = 0;
-    for (const std::string& frame : msg) {
-        bytes += frame.size();
-    }
-    if (msg.empty() || bytes > opts.max_message_size || msg.size() > opts.max_message_frames) {
+    if (msg.empty() || msg.byte_size() > opts.max_message_size ||
+        msg.size() > opts.max_message_frames) {
         refuse_unsendable(msg, opts);
     }
 }

@@ -12,10 +12,6 @@
 namespace zpat::detail {
 namespace {
 
-int to_int_ms(milliseconds timeout) {
-    return timeout.count() < 0 ? -1 : static_cast<int>(timeout.count());
-}
-
 // Only connections over a network or ipc have handshakes and events to watch.
 bool watchable(const std::vector<endpoint>& endpoints) {
     return std::ranges::any_of(

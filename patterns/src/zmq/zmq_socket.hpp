@@ -36,6 +36,11 @@ zmq::context_t& zmq_context();
 // libzmq's reason.
 [[noreturn]] void throw_zmq_failure(std::string_view what, int errno_value);
 
+// A timeout as libzmq's options take it: milliseconds, -1 for none.
+inline int to_int_ms(milliseconds timeout) {
+    return timeout.count() < 0 ? -1 : static_cast<int>(timeout.count());
+}
+
 class zmq_socket {
   public:
     // Opens a socket of `type` in `context`, applies `opts`, then binds / connects each endpoint
@@ -138,7 +143,7 @@ class zmq_socket {
     }
     // Sets ZMQ_RCVTIMEO, where it changes (a receive loop passes the same timeout each time).
     void set_receive_timeout(milliseconds timeout) {
-        const int ms = timeout.count() < 0 ? -1 : static_cast<int>(timeout.count());
+        const int ms = to_int_ms(timeout);
         if (ms != receive_timeout_ms_) {
             set(zmq::sockopt::rcvtimeo, ms);
             receive_timeout_ms_ = ms;

@@ -23,8 +23,15 @@ class message {
     // Number of frames.
     std::size_t size() const noexcept { return frames_.size(); }
     bool empty() const noexcept { return frames_.empty(); }
-    // Sum of the frame sizes in bytes: what options::max_message_size limits.
-    std::size_t byte_size() const noexcept;
+    // Sum of the frame sizes in bytes: what options::max_message_size limits. Inline: every
+    // send checks it.
+    std::size_t byte_size() const noexcept {
+        std::size_t bytes = 0;
+        for (const std::string& frame : frames_) {
+            bytes += frame.size();
+        }
+        return bytes;
+    }
 
     // Frame `index`. Throws: std::out_of_range when index >= size().
     const std::string& at(std::size_t index) const { return frames_.at(index); }
