@@ -15,18 +15,22 @@ using asio::ip::tcp;
 
 namespace {
 
-// Reads move at most 64 KiB at a time, as writes do. The bytes then pass through the kernel and
-// the decoder while they are still in the CPU's cache: with 256 KiB pieces the same bytes cost
-// several times as much to copy.
+// Reads of small messages move at most 64 KiB at a time, as writes do: the bytes then pass
+// through the kernel and the decoder while they are still in the CPU's cache (a 256 KiB read of
+// 64-byte messages decodes into several times its size). Large messages are copied once, into
+// their own frames, whatever the read's size, so for them fewer and larger reads win: 256 KiB.
 constexpr std::size_t read_chunk = std::size_t{64} * 1024;
+constexpr std::size_t large_read_chunk = std::size_t{256} * 1024;
+// A read that brought this much per message, or only part of one, makes the next one large.
+constexpr std::size_t large_message_bytes = std::size_t{16} * 1024;
 // A TLS record carries at most 16 KiB, and a read returns at most one record's bytes.
 constexpr std::size_t tls_read_chunk = std::size_t{16} * 1024;
 
 // One read buffer per I/O thread, not one per pipe: a pipe waits until it is readable and then
 // reads into this, and keeps only the bytes of an unfinished message.
-std::span<char> read_buffer() {
-    thread_local std::vector<char> buffer(read_chunk);
-    return buffer;
+std::span<char> read_buffer(bool large) {
+    thread_local std::vector<char> buffer(large_read_chunk);
+    return {buffer.data(), large ? large_read_chunk : read_chunk};
 }
 
 }  // namespace
@@ -126,7 +130,7 @@ void pipe_set::read_more(const pipe_ptr& p) {
             if (epoch != p->epoch || p->closed) {
                 return;
             }
-            const std::span<char> buffer = read_buffer();
+            const std::span<char> buffer = read_buffer(p->large_reads);
             std::size_t n = 0;
             if (!ec) {
                 n = p->socket.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
@@ -199,6 +203,7 @@ bool pipe_set::take_input(const pipe_ptr& p, std::string_view data) {
         }
         std::swap(p->partial, p->stock[decoded++]);  // the stock's storage builds the next one
     }
+    p->large_reads = decoded == 0 || bytes / decoded >= large_message_bytes;
     if (!deliver(p, decoded, bytes)) {
         return false;
     }
