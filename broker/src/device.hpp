@@ -148,10 +148,10 @@ inline bool relay_burst(zpat::relay& link, traffic_counters& counts, const stop_
             }
             continue;
         }
-        ++moved;
-        counts.messages_in.add();
+        moved += static_cast<int>(step.messages);
+        counts.messages_in.add(step.messages);
         counts.bytes_in.add(step.bytes);
-        counts.messages_out.add();
+        counts.messages_out.add(step.messages);
         counts.bytes_out.add(step.bytes);
     }
     return false;

@@ -217,6 +217,190 @@ TEST_CASE("a relay holds a message the destination has no room for, and loses no
     }
 }
 
+namespace {
+
+// A raw forwarder's two sides: `pub` publishes into `xsub`, `xpub` serves subscribers, and
+// forward() passes their subscriptions upstream.
+struct raw_forwarder {
+    explicit raw_forwarder(const zpat::options& downstream = {})
+        : xsub(">" + pub.endpoints()[0]), xpub("@raw+tcp://127.0.0.1:*", downstream) {}
+    void forward() {
+        message sub;
+        while (xpub.receive_subscription(sub, 0ms)) {
+            xsub.send(sub);
+        }
+    }
+    zpat::publisher pub{"@raw+tcp://127.0.0.1:*"};
+    zpat::xsubscriber xsub;
+    zpat::xpublisher xpub;
+};
+
+}  // namespace
+
+TEST_CASE("a raw forwarder passes messages through whole, in order, to each matching subscriber") {
+    raw_forwarder fwd;
+    zpat::subscriber alpha(fwd.xpub.endpoints()[0], {"a"});
+    zpat::subscriber all(fwd.xpub.endpoints()[0], {""});
+    REQUIRE(eventually([&] {
+        fwd.forward();
+        return fwd.pub.subscriptions_seen() == 2;
+    }));
+    zpat::relay link(fwd.xsub, fwd.xpub);
+    constexpr int total = 900;  // many to a read (within the high-water marks): batches pass
+    std::uint64_t payload = 0;
+    for (int i = 0; i < total; ++i) {
+        const message msg =
+            i % 3 == 0   ? message{"a", std::to_string(i)}
+            : i % 3 == 1 ? message{"b", "", std::string(static_cast<std::size_t>(i % 50), 'x')}
+                         : message{"ab"};
+        payload += msg.byte_size();
+        REQUIRE(fwd.pub.send(msg));
+    }
+    std::uint64_t moved = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t frames_seen = 0;
+    std::uint64_t lasts_seen = 0;
+    REQUIRE(eventually([&] {
+        const zpat::relayed step = link.step([&](std::size_t, std::string_view, bool last) {
+            ++frames_seen;
+            lasts_seen += last ? 1 : 0;
+        });
+        moved += step.messages;
+        bytes += step.bytes;
+        return moved == total;
+    }));
+    CHECK(bytes == payload);
+    CHECK(lasts_seen == total);
+    CHECK(frames_seen == std::uint64_t{total} / 3 * (2 + 3 + 1));
+    for (int i = 0; i < total; ++i) {
+        auto msg = all.receive(5s);
+        REQUIRE(msg);
+        if (i % 3 == 0) {
+            CHECK(*msg == message{"a", std::to_string(i)});
+        } else if (i % 3 == 1) {
+            CHECK(*msg == message{"b", "", std::string(static_cast<std::size_t>(i % 50), 'x')});
+        } else {
+            CHECK(*msg == message{"ab"});
+        }
+    }
+    for (int i = 0; i < total; ++i) {
+        if (i % 3 != 1) {
+            auto msg = alpha.receive(5s);
+            REQUIRE(msg);
+            CHECK(msg->front() == (i % 3 == 0 ? "a" : "ab"));
+        }
+    }
+    CHECK_FALSE(alpha.receive(100ms));
+}
+
+TEST_CASE("a raw forwarder that waits for room loses nothing, and its watch sees each frame once") {
+    const bool watching = GENERATE(false, true);
+    CAPTURE(watching);
+    raw_forwarder fwd({.send_high_water_mark = 20,
+                       .send_timeout = std::chrono::milliseconds{0},
+                       .block_when_full = true});
+    zpat::subscriber slow(fwd.xpub.endpoints()[0], {""}, {.receive_high_water_mark = 20});
+    REQUIRE(eventually([&] {
+        fwd.forward();
+        return fwd.pub.subscriptions_seen() == 1;
+    }));
+    zpat::relay link(fwd.xsub, fwd.xpub);
+    // Large enough to fill the socket buffers too: some are written from the relay's thread,
+    // the rest, torn messages first, by the I/O thread.
+    constexpr int total = 400;
+    const std::string body(std::size_t{16} * 1024, 'z');
+    int published = 0;
+    int watched = 0;
+    bool held = false;
+    const zpat::frame_watch watch = [&](std::size_t, std::string_view, bool last) {
+        watched += last ? 1 : 0;
+    };
+    REQUIRE(eventually([&] {  // nobody reads yet: the relay comes to hold
+        while (published < total && fwd.pub.send(message{std::to_string(published), body})) {
+            ++published;
+        }
+        held = link.step(watching ? watch : zpat::frame_watch{}).what == zpat::relayed::held;
+        return held;
+    }));
+    std::vector<std::string> got;
+    REQUIRE(eventually(
+        [&] {
+            while (published < total && fwd.pub.send(message{std::to_string(published), body})) {
+                ++published;
+            }
+            link.step(watching ? watch : zpat::frame_watch{});
+            message msg;
+            while (slow.receive(msg, 0ms)) {
+                REQUIRE(msg.size() == 2);
+                CHECK(msg[1] == body);
+                got.push_back(msg[0]);
+            }
+            return got.size() == total;
+        },
+        20s));
+    for (int i = 0; i < total; ++i) {
+        CHECK(got[static_cast<std::size_t>(i)] == std::to_string(i));
+    }
+    CHECK(fwd.xpub.dropped() == 0);
+    CHECK(watched == (watching ? total : 0));
+}
+
+TEST_CASE("a raw forwarder loses only the message over its subscribers' limit") {
+    raw_forwarder fwd({.max_message_size = 100});
+    zpat::subscriber sub(fwd.xpub.endpoints()[0], {""});
+    REQUIRE(eventually([&] {
+        fwd.forward();
+        return fwd.pub.subscriptions_seen() == 1;
+    }));
+    zpat::relay link(fwd.xsub, fwd.xpub);
+    REQUIRE(fwd.pub.send(message{"before"}));
+    REQUIRE(fwd.pub.send(message{std::string(200, 'x')}));
+    REQUIRE(fwd.pub.send(message{"after"}));
+    std::uint64_t moved = 0;
+    int refused = 0;
+    REQUIRE(eventually([&] {
+        try {
+            moved += link.step().messages;
+        } catch (const zpat::error& e) {
+            CHECK_THAT(e.what(), Catch::Contains("exceeds max_message_size of 100"));
+            ++refused;
+        }
+        return moved == 2;
+    }));
+    CHECK(refused == 1);
+    for (const char* expected : {"before", "after"}) {
+        auto msg = sub.receive(5s);
+        REQUIRE(msg);
+        CHECK(*msg == message{expected});
+    }
+}
+
+TEST_CASE("a raw xsubscriber drops what waits of a topic it unsubscribes from") {
+    zpat::publisher pub("@raw+tcp://127.0.0.1:*");
+    zpat::xsubscriber xsub(">" + pub.endpoints()[0]);
+    xsub.subscribe("a");
+    xsub.subscribe("b");
+    REQUIRE(pub.wait_for_subscriptions(2, 5s));
+    constexpr int total = 200;
+    for (int i = 0; i < total; ++i) {
+        REQUIRE(pub.publish(i % 2 == 0 ? "a" : "b", std::to_string(i)));
+    }
+    // All of them arrived and wait, as encoded batches, before the unsubscribe.
+    REQUIRE(eventually([&] {
+        const auto seen = xsub.open_connections();
+        return seen.size() == 1 && seen[0].traffic && seen[0].traffic->messages_in == total;
+    }));
+    message got;
+    REQUIRE(xsub.receive(got, 5s));
+    CHECK(got == message{"a", "0"});
+    xsub.unsubscribe("a");
+    for (int i = 1; i < total; i += 2) {
+        REQUIRE(xsub.receive(got, 5s));
+        CHECK(got == message{"b", std::to_string(i)});
+    }
+    CHECK_FALSE(xsub.receive(got, 100ms));
+}
+
 TEST_CASE("an xpublisher on raw TCP hands over subscriptions, balanced when subscribers go") {
     zpat::xpublisher xpub("@raw+tcp://127.0.0.1:*");
     message got;

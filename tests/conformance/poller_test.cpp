@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <functional>
 #include <vector>
 
 #include "support/test_support.hpp"
@@ -38,22 +39,19 @@ TEST_CASE("a poller runs the callback of each role that has a message") {
     CHECK(seen == std::vector<std::string>{"task", "update"});
 }
 
-TEST_CASE("a poller reports a role ready exactly while it has messages waiting") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "raw+tcp");
-    CAPTURE(transport);
-    zpat::puller tasks("@" + any_endpoint(transport));
-    zpat::pusher feeder(tasks.endpoints()[0]);
-    constexpr int count = 200;  // they arrive together: a raw puller takes them as one batch
-    for (int i = 0; i < count; ++i) {
-        REQUIRE(feeder.send(message{std::to_string(i)}));
-    }
+namespace {
+
+// Takes `count` messages from `role` through a poller, one per wake-up, each checked by
+// `expected(i)`: the role must stay ready exactly until the last is taken.
+template <class Role>
+void take_one_per_wake(Role& role, int count, const std::function<message(int)>& expected) {
     int received = 0;
     int empty_wakes = 0;
     zpat::poller poller;
-    poller.add(tasks, [&] {
-        // One message per wake-up: the role stays ready until the last one is taken.
-        if (auto msg = tasks.receive(0ms)) {
-            CHECK(msg->front() == std::to_string(received));
+    poller.add(role, [&] {
+        message msg;
+        if (role.receive(msg, 0ms)) {
+            CHECK(msg == expected(received));
             ++received;
         } else {
             ++empty_wakes;
@@ -66,6 +64,32 @@ TEST_CASE("a poller reports a role ready exactly while it has messages waiting")
     CHECK(received == count);
     CHECK(empty_wakes == 0);
     CHECK(poller.run_once(50ms) == 0);  // nothing left: not ready
+}
+
+}  // namespace
+
+TEST_CASE("a poller reports a role ready exactly while it has messages waiting") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "raw+tcp");
+    CAPTURE(transport);
+    zpat::puller tasks("@" + any_endpoint(transport));
+    zpat::pusher feeder(tasks.endpoints()[0]);
+    constexpr int count = 200;  // they arrive together: a raw puller takes them as one batch
+    for (int i = 0; i < count; ++i) {
+        REQUIRE(feeder.send(message{std::to_string(i)}));
+    }
+    take_one_per_wake(tasks, count, [](int i) { return message{std::to_string(i)}; });
+}
+
+TEST_CASE("a poller reports a raw xsubscriber ready exactly while messages wait") {
+    zpat::publisher pub("@raw+tcp://127.0.0.1:*");
+    zpat::xsubscriber xsub(">" + pub.endpoints()[0]);
+    xsub.subscribe("");
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    constexpr int count = 200;  // they arrive together: one encoded batch, handed out one by one
+    for (int i = 0; i < count; ++i) {
+        REQUIRE(pub.publish("t", std::to_string(i)));
+    }
+    take_one_per_wake(xsub, count, [](int i) { return message{"t", std::to_string(i)}; });
 }
 
 TEST_CASE("a poller's timers fire on time among the roles, and run_once honours its deadline") {

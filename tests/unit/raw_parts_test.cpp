@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "distributor.hpp"
+#include "encoded_batch.hpp"
 #include "load_balancer.hpp"
 #include "pipe_set.hpp"
 #include "prefix_set.hpp"
@@ -180,6 +181,31 @@ TEST_CASE("distributor: with wait_for_room, a full subscriber makes the send tim
     CHECK_FALSE(fan_out.send(message{"b"}, true));
     CHECK(fan_out.dropped() == 0);
     set->close();
+}
+
+TEST_CASE("encoded batch: compact drops the unwanted topics and keeps the rest in order") {
+    message batch;
+    std::string& bytes = encoded_batch::reset(batch);
+    for (const char* topic : {"drop.0", "keep.1", "drop.1", "drop.2", "keep.2", "keep.3"}) {
+        wire::encode(message{topic, "body"}, bytes);
+    }
+    encoded_batch::set_count(batch, 6);
+    const std::size_t one = bytes.size() / 6;
+    const auto unwanted = [](std::string_view topic) { return topic.starts_with("drop"); };
+    // From the second message on: the first, though unwanted, was handed out already.
+    const auto gone = encoded_batch::compact(batch, one, unwanted);
+    CHECK(gone.messages == 2);
+    CHECK(gone.bytes == 2 * one);
+    CHECK(encoded_batch::count(batch) == 4);
+    std::vector<std::string> left;
+    for (std::string_view rest = encoded_batch::bytes(batch); !rest.empty();) {
+        const auto m = wire::encoded_message::at(rest);
+        left.emplace_back(m.first_frame);
+        rest.remove_prefix(m.bytes.size());
+    }
+    CHECK(left == std::vector<std::string>{"drop.0", "keep.1", "keep.2", "keep.3"});
+    CHECK(encoded_batch::compact(batch, 0, [](std::string_view) { return true; }).messages == 4);
+    CHECK(encoded_batch::bytes(batch).empty());
 }
 
 TEST_CASE("pipe: a read's messages are handed over whole, the rest kept as stock") {

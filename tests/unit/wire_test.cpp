@@ -161,3 +161,46 @@ TEST_CASE("wire: a declared large frame holds memory only as its bytes arrive") 
     CHECK(building[0].size() == 1000);
     CHECK(building[0].capacity() < 64 * 1024);  // not the 64 MiB it declared
 }
+
+TEST_CASE("wire: scan finds the whole messages at the front, checking the headers after them") {
+    std::string stream;
+    wire::encode(message{"a", "first"}, stream);
+    const std::size_t first = stream.size();
+    wire::encode(message{"b", std::string(300, 'x'), ""}, stream);
+    const std::size_t both = stream.size();
+    wire::decoder decoder(1000);
+    wire::decoder::scanned found;
+    for (std::size_t cut = 0; cut <= both; ++cut) {
+        const auto status = decoder.scan(std::string_view(stream).substr(0, cut), found);
+        CAPTURE(cut);
+        if (cut < first) {
+            CHECK(status == wire::decoder::status::need_more);
+        } else {
+            REQUIRE(status == wire::decoder::status::message_ready);
+            CHECK(found.messages == (cut == both ? 2 : 1));
+            CHECK(found.bytes == (cut == both ? both : first));
+        }
+    }
+    // A bad header after whole messages: they still count, and the reason is given.
+    const std::string bad = stream + std::string("\0\0\0\1\0\0\x04\0", 8);  // 1024 > 1000
+    CHECK(decoder.scan(bad, found) == wire::decoder::status::error);
+    CHECK(found.messages == 2);
+    CHECK(found.bytes == both);
+    CHECK_THAT(decoder.reason(), Catch::Matchers::Contains("exceeds max_message_size of 1000"));
+}
+
+TEST_CASE("wire: an encoded message is read in place, frame by frame") {
+    std::string bytes;
+    wire::encode(message{"topic", "", "body"}, bytes);
+    bytes += "what follows";
+    const auto m = wire::encoded_message::at(bytes);
+    CHECK(m.bytes.size() == bytes.size() - 12);
+    CHECK(m.first_frame == "topic");
+    CHECK(m.frames == 3);
+    CHECK(m.payload == 9);
+    std::size_t at = 4;
+    CHECK(m.frame(at) == "topic");
+    CHECK(m.frame(at).empty());
+    CHECK(m.frame(at) == "body");
+    CHECK(at == m.bytes.size());
+}

@@ -2,10 +2,13 @@
 // Relay: moves whole messages from a receiving role (puller, subscriber, xsubscriber) to a
 // sending role (pusher, publisher, xpublisher), as the ZeroMQ Guide's proxies do: puller to
 // pusher is a pipeline streamer, xsubscriber to xpublisher a pub-sub forwarder. When both roles are
-// on ZeroMQ the frames move from socket to socket without being copied; otherwise each message is
-// received and sent again. Each step moves one message; a message that finds no room at the
-// destination is held, not lost, and goes first at the next step. Not thread-safe; both roles must
-// outlive the relay.
+// on ZeroMQ the frames move from socket to socket without being copied. From a raw xsubscriber to
+// a raw publisher or xpublisher, the messages one read brought pass through as the wire encoded
+// them: each topic is matched in place and the bytes appended to each subscriber's queue, a read
+// at a time, never decoded. Otherwise each message is received and sent again. A step moves one
+// message, or one read's worth on the raw pass-through; a message that finds no room at the
+// destination is held, not lost, and goes first at the next step. Not thread-safe; both roles
+// must outlive the relay.
 //
 //   zpat::relay pipe(from, to);
 //   while (running) {
@@ -56,9 +59,10 @@ class relay {
     relay(relay&&) noexcept;
     relay& operator=(relay&&) noexcept;
 
-    // Without waiting for a message to arrive: sends the held message, or else moves the next
-    // waiting one, waiting up to the destination's send_timeout for room. `watch` sees each
-    // frame once, as it is received. Throws: what the destination's send throws.
+    // Without waiting for a message to arrive: sends the held message, or else moves what
+    // waits (relayed::messages says how many), waiting up to the destination's send_timeout for
+    // room. `watch` sees each frame once, as it is received. Throws: what the destination's send
+    // throws, for the one message it refused (those before it have moved).
     relayed step(const frame_watch& watch = {});
 
   private:

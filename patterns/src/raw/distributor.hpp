@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "pipe_set.hpp"
+#include "raw_relay.hpp"
 #include "zpat/core/message.hpp"
 #include "zpat/topic_trie.hpp"
 
@@ -31,6 +32,40 @@ class distributor {
     bool send(const message& msg, bool wait_for_room) {
         std::unique_lock lock(pipes_.mutex());
         return send_locked(lock, msg, wait_for_room);
+    }
+
+    // Sends the whole encoded messages in `encoded` as they are (raw_relay.hpp), under one
+    // lock: each to the pipes its topic matches, as send() would. Stops at a message over
+    // `limits` (refused), and, with `wait_for_room`, at one that finds a matching pipe full
+    // once others have gone, or once the send timeout has passed waiting for the first.
+    encoded_sent send_encoded(std::string_view encoded, bool wait_for_room, const options& limits) {
+        encoded_sent done;
+        std::unique_lock lock(pipes_.mutex());
+        std::optional<pipe_set::clock_type::time_point> deadline;
+        while (done.bytes < encoded.size()) {
+            const auto m = wire::encoded_message::at(encoded.substr(done.bytes));
+            if (m.payload > limits.max_message_size || m.frames > limits.max_message_frames) {
+                done.refused = true;
+                break;
+            }
+            if (!match(m.first_frame, wait_for_room)) {
+                if (done.messages > 0 || !pipes_.wait_for_room(lock, deadline)) {
+                    break;
+                }
+                continue;
+            }
+            for (pipe* p : matched_) {
+                pass_on(*p, m.bytes);
+            }
+            done.bytes += m.bytes.size();
+            done.payload += m.payload;
+            ++done.messages;
+        }
+        for (pipe* p : gathering_) {
+            pipes_.write_gathered(*p);
+        }
+        gathering_.clear();
+        return done;
     }
 
     // ---- the I/O thread, with the mutex held (pipe_events) ----
@@ -119,13 +154,7 @@ class distributor {
     // and subscribers may have gone) they are found again.
     bool send_locked(std::unique_lock<std::mutex>& lock, const message& msg, bool wait_for_room) {
         std::optional<pipe_set::clock_type::time_point> deadline;
-        for (;;) {
-            matched_.clear();
-            subscribers_.match(msg[0], [&](pipe* p) { matched_.push_back(p); });
-            if (!wait_for_room || std::all_of(matched_.begin(), matched_.end(),
-                                              [&](const pipe* p) { return pipes_.has_room(*p); })) {
-                break;
-            }
+        while (!match(msg[0], wait_for_room)) {
             if (!pipes_.wait_for_room(lock, deadline)) {
                 return false;
             }
@@ -140,6 +169,43 @@ class distributor {
         return true;
     }
 
+    // One message of a pass-through batch for `p`: to an idle pipe, gathered to be written at
+    // the batch's end from this thread (no hand-over to the I/O thread and back); else queued.
+    void pass_on(pipe& p, std::string_view encoded) {
+        if (!pipes_.has_room(p)) {
+            ++dropped_;
+            return;
+        }
+        const bool adjacent = !p.gathered.empty() &&
+                              p.gathered.back().data() + p.gathered.back().size() == encoded.data();
+        if (!adjacent && p.gathered.size() == pipe_set::max_gathered) {
+            pipes_.write_gathered(p);  // gathering starts again if that left it idle
+            std::erase(gathering_, &p);
+        }
+        if (p.gathered_messages == 0 && !pipes_.writable_now(p)) {
+            pipes_.enqueue_bytes(p, encoded);
+            return;
+        }
+        if (p.gathered_messages++ == 0) {
+            gathering_.push_back(&p);
+        }
+        p.gathered_bytes += encoded.size();
+        if (adjacent) {
+            p.gathered.back() = {p.gathered.back().data(),
+                                 p.gathered.back().size() + encoded.size()};
+        } else {
+            p.gathered.push_back(encoded);
+        }
+    }
+
+    // Finds the subscribers of `topic`. Returns false when `wait_for_room` and one has none.
+    bool match(std::string_view topic, bool wait_for_room) {
+        matched_.clear();
+        subscribers_.match(topic, [&](pipe* p) { matched_.push_back(p); });
+        return !wait_for_room || std::all_of(matched_.begin(), matched_.end(),
+                                             [&](const pipe* p) { return pipes_.has_room(*p); });
+    }
+
     pipe_set& pipes_;
     std::size_t max_subscriptions_;
     std::size_t max_prefix_;
@@ -148,7 +214,8 @@ class distributor {
     std::size_t seen_ = 0;
     std::uint64_t dropped_ = 0;
     std::condition_variable seen_cv_;
-    std::vector<pipe*> matched_;  // the subscribers of the message being sent
+    std::vector<pipe*> matched_;    // the subscribers of the message being sent
+    std::vector<pipe*> gathering_;  // those gathering a pass-through batch (pass_on())
 };
 
 }  // namespace zpat::detail

@@ -128,6 +128,20 @@ class fair_queue {
         }
     }
 
+    // Calls fn(peer, item) for every waiting item, oldest first within each peer; `fn` may
+    // change an item but not take it (remove_if() does that).
+    template <class Fn>
+    void for_each(Fn fn) {
+        for (auto& [peer, q] : queues_) {
+            for (batch& items : q.batches) {
+                const std::size_t first = &items == &q.batches.front() ? q.taken : 0;
+                for (std::size_t i = first; i < items.size(); ++i) {
+                    fn(peer, items[i]);
+                }
+            }
+        }
+    }
+
     bool empty() const noexcept { return size_ == 0; }
     std::size_t size() const noexcept { return size_; }
     // Items waiting from one peer: what its high-water mark is measured against.

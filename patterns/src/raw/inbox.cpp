@@ -7,7 +7,8 @@ namespace zpat::detail {
 
 inbox::inbox(pipe_set& pipes, taking how)
     : pipes_(pipes),
-      batched_(how == taking::batches),
+      batched_(how != taking::one_at_a_time),
+      encoded_(how == taking::encoded_batches),
       mark_(pipes.opts().receive_high_water_mark <= 0
                 ? SIZE_MAX
                 : static_cast<std::size_t>(pipes.opts().receive_high_water_mark)),
@@ -29,13 +30,24 @@ std::size_t bytes_of(const std::vector<message>& batch, std::size_t count) {
 
 void inbox::accept(pipe& p, std::size_t kept, std::size_t decoded) {
     const bool was_empty = queue_.empty();
-    if (kept > 0) {
+    if (kept > 0 && encoded_) {
+        queued_bytes_ += encoded_batch::bytes(p.stock[0]).size();
+        waiting_[p.id] += encoded_batch::count(p.stock[0]);
+        queue_.push(p.id, p.take_decoded(kept));
+    } else if (kept > 0) {
         queued_bytes_ += bytes_of(p.stock, kept);
         queue_.push(p.id, p.take_decoded(kept));
     }
     // Take back as much storage as this read used, so the next one need not allocate.
-    recycler_.restock(p.stock, std::max<std::size_t>(64, decoded));
+    recycler_.restock(p.stock, std::max<std::size_t>(encoded_ ? 1 : 64, decoded));
     announce(was_empty);
+}
+
+void inbox::forget_waiting(pipe::id_type id, std::size_t messages) {
+    const auto found = waiting_.find(id);
+    if (found != waiting_.end() && (found->second -= messages) == 0) {
+        waiting_.erase(found);
+    }
 }
 
 void inbox::accept_one(const pipe& p, message msg) {
@@ -119,7 +131,13 @@ void inbox::take_batch() {
     taken_.clear();
     taken_from_.clear();
     next_taken_ = 0;
+    batch_at_ = 0;
     queue_.take(taken_, taken_from_, batch_limit);
+    if (encoded_) {
+        for (std::size_t i = 0; i < taken_.size(); ++i) {
+            forget_waiting(taken_from_[i], encoded_batch::count(taken_[i]));
+        }
+    }
     if (taken_.empty() && queue_.empty()) {
         readable_.clear();
     }
@@ -137,6 +155,10 @@ void inbox::settle() {
 
 // The next message of the batch, without a lock.
 void inbox::hand_out(message& into, pipe::id_type* from) {
+    if (encoded_) {
+        hand_out_encoded(into, from);
+        return;
+    }
     const std::size_t next = next_taken_++;
     // The caller's old storage stays in the batch, back to the decoders with the next one.
     std::swap(into, taken_[next]);
@@ -144,6 +166,59 @@ void inbox::hand_out(message& into, pipe::id_type* from) {
     taken_bytes_ += recycler::keep_small(taken_[next]);
     if (from != nullptr) {
         *from = taken_from_[next];
+    }
+}
+
+// The next message of the encoded batch being handed out, decoded into the caller's storage.
+void inbox::hand_out_encoded(message& into, pipe::id_type* from) {
+    const std::string_view rest = encoded_batch::bytes(taken_[next_taken_]).substr(batch_at_);
+    if (from != nullptr) {
+        *from = taken_from_[next_taken_];
+    }
+    std::size_t used = 0;
+    whole_.next(rest, into, used);  // checked as it arrived: it is whole
+    advance(used);
+}
+
+// `bytes` more of the batch being handed out have gone to the receiver.
+void inbox::advance(std::size_t bytes) {
+    batch_at_ += bytes;
+    handed_bytes_ += bytes;
+    if (batch_at_ == encoded_batch::bytes(taken_[next_taken_]).size()) {
+        finish_batch();
+    }
+}
+
+// The batch being handed out is done with: its storage goes back with the others.
+void inbox::finish_batch() {
+    taken_bytes_ += recycler::keep_small(taken_[next_taken_]);
+    ++next_taken_;
+    batch_at_ = 0;
+}
+
+std::string_view inbox::next_encoded() {
+    if (interrupted_.load(std::memory_order_relaxed)) {
+        return {};
+    }
+    if (next_taken_ == taken_.size()) {
+        std::lock_guard lock(pipes_.mutex());
+        take_batch();
+        if (next_taken_ == taken_.size()) {
+            return {};
+        }
+    }
+    return encoded_batch::bytes(taken_[next_taken_]).substr(batch_at_);
+}
+
+void inbox::took_encoded(std::size_t bytes) {
+    if (bytes == 0) {
+        return;
+    }
+    advance(bytes);
+    if (next_taken_ == taken_.size() && poller_seen_) {
+        // A poller waits on the descriptor: it must fall only when nothing at all waits.
+        std::lock_guard lock(pipes_.mutex());
+        take_batch();
     }
 }
 
@@ -162,6 +237,8 @@ void inbox::clear() {
     queued_bytes_ = 0;
     handed_bytes_ = 0;
     next_taken_ = taken_.size();
+    batch_at_ = 0;
+    waiting_.clear();
     readable_.clear();
 }
 

@@ -3,14 +3,18 @@
 // (one message per pipe in turn), the storage recycler, the readable descriptor a poller waits
 // on, and interrupt(). Pipes hand over whole read batches under the pipe_set's mutex; a
 // single-threaded receiver (puller, subscriber) takes them in batches too, one lock a batch;
-// a replier's pool of threads takes one message at a time.
+// a replier's pool of threads takes one message at a time. An xsubscriber's pipes hand over
+// encoded batches (encoded_batch.hpp) instead: receive() decodes one message at a time from
+// them, and a raw relay takes their bytes as they are (next_encoded(), took_encoded()).
 
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
+#include "encoded_batch.hpp"
 #include "fair_queue.hpp"
 #include "pipe.hpp"
 #include "pipe_set.hpp"
@@ -23,7 +27,7 @@ namespace zpat::detail {
 
 class inbox {
   public:
-    enum class taking { batches, one_at_a_time };
+    enum class taking { batches, one_at_a_time, encoded_batches };
     inbox(pipe_set& pipes, taking how);
 
     // ---- the I/O thread, with the mutex held (pipe_events) ----
@@ -34,7 +38,8 @@ class inbox {
     // p's messages wait at the receive high-water mark, or all the messages waiting hold
     // options::receive_high_water_bytes.
     bool full(const pipe& p) const {
-        return queue_.size_of(p.id) >= mark_ || queued_bytes_ >= byte_mark_;
+        return queued_bytes_ >= byte_mark_ ||
+               (encoded_ ? waiting_from(p.id) : queue_.size_of(p.id)) >= mark_;
     }
     // An accepted pipe went: what it sent and was not received goes with it.
     void ended(const pipe& p) {
@@ -63,6 +68,24 @@ class inbox {
         arrived_cv_.notify_all();
     }
     void clear_interrupt_held() { interrupted_ = false; }
+    // ---- the receiving thread (encoded batches), as receive() ----
+    // The bytes of the whole messages waiting next, as the wire encoded them, without waiting:
+    // the rest of one read's batch, or empty when nothing waits (or after interrupt()). They
+    // stay valid, and waiting, until took_encoded() or the next call.
+    std::string_view next_encoded();
+    // The first `bytes` (whole messages) of what next_encoded() gave have been taken.
+    void took_encoded(std::size_t bytes);
+
+    // ---- the receiving thread, with the mutex held ----
+    // Drops the messages waiting, handed out or not, whose first frame `unwanted(topic)` names.
+    template <class Predicate>
+    void remove_topics_if(Predicate unwanted) {
+        if (encoded_) {
+            remove_encoded_if(unwanted);
+        } else {
+            remove_if([&](const message& msg) { return unwanted(std::string_view(msg[0])); });
+        }
+    }
     // Drops the messages waiting, handed out or not, for which `unwanted(msg)` holds.
     template <class Predicate>
     void remove_if(Predicate unwanted) {
@@ -85,6 +108,42 @@ class inbox {
     }
 
   private:
+    template <class Predicate>
+    void remove_encoded_if(Predicate unwanted) {
+        queue_.for_each([&](pipe::id_type from, message& batch) {
+            const auto gone = encoded_batch::compact(batch, 0, unwanted);
+            queued_bytes_ -= gone.bytes;
+            forget_waiting(from, gone.messages);
+        });
+        queue_.remove_if([](const message& batch) { return encoded_batch::bytes(batch).empty(); });
+        for (std::size_t i = next_taken_; i < taken_.size(); ++i) {
+            const std::size_t from = i == next_taken_ ? batch_at_ : 0;
+            queued_bytes_ -= encoded_batch::compact(taken_[i], from, unwanted).bytes;
+        }
+        // Batches left with nothing to hand out go, but the one being handed out stays first
+        // (finished by the next hand-out) so the storage given back stays in order.
+        std::size_t kept = next_taken_;
+        for (std::size_t i = next_taken_; i < taken_.size(); ++i) {
+            if (i == next_taken_ || !encoded_batch::bytes(taken_[i]).empty()) {
+                std::swap(taken_[kept], taken_[i]);
+                taken_from_[kept++] = taken_from_[i];
+            }
+        }
+        taken_.resize(kept);
+        taken_from_.resize(kept);
+        if (next_taken_ < taken_.size() &&
+            batch_at_ == encoded_batch::bytes(taken_[next_taken_]).size()) {
+            finish_batch();
+        }
+    }
+    std::size_t waiting_from(pipe::id_type id) const {
+        const auto found = waiting_.find(id);
+        return found == waiting_.end() ? 0 : found->second;
+    }
+    void forget_waiting(pipe::id_type id, std::size_t messages);
+    void advance(std::size_t bytes);
+    void finish_batch();
+    void hand_out_encoded(message& into, pipe::id_type* from);
     void announce(bool was_empty);
     void take_batch();
     void settle();
@@ -94,6 +153,7 @@ class inbox {
     static constexpr std::size_t batch_limit = 256;
     pipe_set& pipes_;
     const bool batched_;
+    const bool encoded_;
     const std::size_t mark_;       // options::receive_high_water_mark
     const std::size_t byte_mark_;  // options::receive_high_water_bytes
 
@@ -116,6 +176,13 @@ class inbox {
     std::size_t taken_bytes_ = 0;       // of the storage the caller gave back for those handed out
     std::size_t handed_bytes_ = 0;      // handed out since queued_bytes_ was last settled
     mutable bool poller_seen_ = false;  // the receiving thread's copy of fd_wanted_
+
+    // Encoded batches. Guarded by the mutex: the messages of each pipe's batches still in
+    // queue_ (what the receive high-water mark counts). The receiving thread's: how far into
+    // taken_[next_taken_] it has handed out, and the decoder that hands out one message.
+    std::unordered_map<pipe::id_type, std::size_t> waiting_;
+    std::size_t batch_at_ = 0;
+    wire::decoder whole_{SIZE_MAX};
 };
 
 }  // namespace zpat::detail

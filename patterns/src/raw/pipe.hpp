@@ -40,10 +40,14 @@ struct pipe : std::enable_shared_from_this<pipe> {
           decoder(limits.max_message_size, limits.max_message_frames) {}
 
     bool accepted() const noexcept { return dial_index < 0; }
+    // I/O thread: bytes of a message that has begun to arrive and is not whole yet.
+    std::size_t partial_bytes() const noexcept { return decoder.partial_bytes() + pending.size(); }
+    bool mid_message() const noexcept { return decoder.mid_message() || !pending.empty(); }
 
     // Locked: `mark` messages and `byte_mark` bytes (0: no limit) may wait to be written.
     bool has_room(std::size_t mark, std::size_t byte_mark) const noexcept {
-        return queued.messages() < mark && (byte_mark == 0 || queued.bytes() < byte_mark);
+        return queued.messages() + gathered_messages < mark &&
+               (byte_mark == 0 || queued.bytes() + gathered_bytes < byte_mark);
     }
     // Locked: appends `msg`, encoded. Returns true when the queue was empty (no write pending).
     bool queue(const message& msg) {
@@ -111,6 +115,7 @@ struct pipe : std::enable_shared_from_this<pipe> {
     std::string greeting_in;       // the bytes of an unfinished greeting
     wire::stream_decoder decoder;  // this connection's messages, as their bytes arrive
     message partial;               // the message being decoded; whole ones go to `stock`
+    std::string pending;           // encoded batches: the bytes of the unfinished message
     write_batch out;               // what is being written: out.messages are sent once it is
     std::string remote;            // "address:port", for the log
     connection_clock clock;
@@ -129,6 +134,12 @@ struct pipe : std::enable_shared_from_this<pipe> {
     bool stale = false;    // a requester's reset() dropped it: what it still delivers is discarded
     bool closing = false;  // to be closed once its queue is written, and not redialled
     std::size_t subscriptions = 0;  // a publisher's: what this subscriber holds now
+    // Messages for an idle pipe gathered during one pass-through batch, to be written from the
+    // relay's thread at its end (distributor::send_encoded): runs of whole encoded messages in
+    // the batch, adjacent ones joined. Empty outside it.
+    std::vector<std::string_view> gathered;
+    std::size_t gathered_messages = 0;
+    std::size_t gathered_bytes = 0;
     // This connection as open_connections() shows it, from its greeting on: the peer's
     // "address:port", the endpoint it came through, since when, and what it carried.
     std::string peer_address;

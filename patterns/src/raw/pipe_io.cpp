@@ -7,6 +7,7 @@
 #include <asio.hpp>
 #include <span>
 
+#include "encoded_batch.hpp"
 #include "pipe_set.hpp"
 
 namespace zpat::detail {
@@ -43,6 +44,7 @@ void pipe_set::begin(const pipe_ptr& p) {
     p->read_stopped = false;
     p->greeting_in.clear();
     p->decoder.reset();
+    p->pending.clear();
     p->clock.opened = p->clock.last_heard = clock_type::now();
     ++counted_.opened;
     std::error_code ignored;
@@ -175,7 +177,7 @@ bool pipe_set::take_input(const pipe_ptr& p, std::string_view data) {
         }
         p->stock[0].truncate(0);
         p->stock[0].push_back(data);
-        return deliver(p, 1, data.size());
+        return deliver(p, 1, 1, data.size());
     }
     if (!p->ready) {
         if (!take_greeting(p, data)) {
@@ -184,6 +186,9 @@ bool pipe_set::take_input(const pipe_ptr& p, std::string_view data) {
         if (!p->ready) {
             return true;  // not all of it yet
         }
+    }
+    if (encoded_) {
+        return take_encoded(p, data);
     }
     // Decode everything that has arrived, then hand it over under one lock: a read of many
     // small messages costs one lock and one wake-up, not one per message. A message is built in
@@ -204,7 +209,7 @@ bool pipe_set::take_input(const pipe_ptr& p, std::string_view data) {
         std::swap(p->partial, p->stock[decoded++]);  // the stock's storage builds the next one
     }
     p->large_reads = decoded == 0 || bytes / decoded >= large_message_bytes;
-    if (!deliver(p, decoded, bytes)) {
+    if (!deliver(p, decoded, decoded, bytes)) {
         return false;
     }
     if (!ok) {
@@ -213,6 +218,49 @@ bool pipe_set::take_input(const pipe_ptr& p, std::string_view data) {
         return false;
     }
     if (p->decoder.mid_message() && (decoded > 0 || !was_mid_message)) {
+        p->clock.partial_since = clock_type::now();  // a new message began in this read
+    }
+    return true;
+}
+
+// Checks the messages in `data`, just read from `p`, and hands the whole ones over as one
+// encoded batch; an unfinished one waits in p->pending for the rest of its bytes. Returns false
+// when `p` was dropped for them.
+bool pipe_set::take_encoded(const pipe_ptr& p, std::string_view data) {
+    const std::size_t bytes = data.size();
+    const bool was_mid_message = p->mid_message();
+    if (!p->pending.empty()) {
+        p->pending.append(data);
+        data = p->pending;
+    }
+    wire::decoder::scanned whole;
+    const bool ok = p->decoder.check(data, whole);
+    if (p->stock.empty()) {
+        p->stock.emplace_back();
+    }
+    std::string& batch = encoded_batch::reset(p->stock[0]);
+    if (data.data() == p->pending.data()) {
+        // The unfinished message's bytes were gathered: the batch takes them whole, and the
+        // tail after the whole ones stays.
+        batch.swap(p->pending);
+        p->pending.assign(batch, whole.bytes);
+        batch.resize(whole.bytes);
+    } else {
+        batch.assign(data.substr(0, whole.bytes));
+        p->pending.assign(data.substr(whole.bytes));
+    }
+    encoded_batch::set_count(p->stock[0], whole.messages);
+    // Nothing is decoded, so no decoded working set outgrows the cache: read all there is.
+    p->large_reads = true;
+    if (whole.messages > 0 && !deliver(p, 1, whole.messages, bytes)) {
+        return false;
+    }
+    if (!ok) {
+        ++counted_.malformed;
+        drop(p, "dropped " + p->remote + ": " + p->decoder.reason());
+        return false;
+    }
+    if (p->mid_message() && (whole.messages > 0 || !was_mid_message)) {
         p->clock.partial_since = clock_type::now();  // a new message began in this read
     }
     return true;
@@ -257,15 +305,16 @@ void pipe_set::greeted(const pipe_ptr& p) {
     write_queued(p);
 }
 
-// Hands the first `decoded` messages of p->stock, from a read of `bytes`, to the role. Returns
-// false when `p` was dropped for what it sent.
-bool pipe_set::deliver(const pipe_ptr& p, std::size_t decoded, std::size_t bytes) {
+// Hands the first `items` of p->stock (`messages` messages, from a read of `bytes`) to the
+// role. Returns false when `p` was dropped for what it sent.
+bool pipe_set::deliver(const pipe_ptr& p, std::size_t items, std::size_t messages,
+                       std::size_t bytes) {
     drop_reason reason;
     {
         std::lock_guard lock(mutex_);
-        p->carried.messages_in += decoded;
+        p->carried.messages_in += messages;
         p->carried.bytes_in += bytes;
-        reason = events_->arrived(*p, decoded);
+        reason = events_->arrived(*p, items);
     }
     if (reason.why == nullptr) {
         return true;

@@ -303,7 +303,7 @@ void pipe_set::limits_sweep() {
         }
         p->clock.greeted = p->ready;
         p->clock.reading = !p->read_stopped;
-        p->clock.partial_bytes = p->ready ? p->decoder.partial_bytes() : p->greeting_in.size();
+        p->clock.partial_bytes = p->ready ? p->partial_bytes() : p->greeting_in.size();
         const auto verdict = limits_.breach(p->clock, now);
         if (verdict.broken != connection_limits::limit::none) {
             count_breach(verdict.broken);

@@ -92,6 +92,9 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     static std::shared_ptr<pipe_set> open_unframed(const char* name,
                                                    std::vector<endpoint> endpoints,
                                                    const options& opts);
+    // Before start(): what each read brings arrives as one encoded batch of the whole messages
+    // in it (encoded_batch.hpp), checked but not decoded, in p.stock[0].
+    void deliver_encoded() noexcept { encoded_ = true; }
     // Starts accepting and dialling; `events` must stay until close() has returned.
     void start(pipe_events& events);
     // Waits up to options::linger for what is queued to be written, then closes every pipe and
@@ -120,7 +123,17 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
         return (p.live || !opts_.immediate) && p.has_room(send_mark_, byte_mark_);
     }
     void enqueue(pipe& p, const message& msg);
-    void enqueue_bytes(pipe& p, std::string_view bytes);  // an unframed pipe's
+    // Bytes as they are, as one message: an unframed pipe's, or one already encoded.
+    void enqueue_bytes(pipe& p, std::string_view bytes);
+    // Whether `p` may be written from the caller's thread now: idle, on plain TCP.
+    bool writable_now(const pipe& p) const noexcept {
+        return p.idle && !p.stale && !tls_server_ && !tls_client_;
+    }
+    // Writes p.gathered (whole encoded messages) from the caller's thread, without waiting;
+    // what the socket does not take is copied to p's queue, for the I/O thread.
+    void write_gathered(pipe& p);
+    // The most runs write_gathered() writes at once.
+    static constexpr std::size_t max_gathered = 256;
     // Closes `p` once what is queued for it is written; a connect endpoint's is not redialled.
     void close_when_written(pipe& p);
     std::size_t discard_queued(pipe& p);
@@ -150,9 +163,10 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     void read_more(const pipe_ptr& p);
     void took(const pipe_ptr& p, std::error_code ec, std::string_view data);
     bool take_input(const pipe_ptr& p, std::string_view data);
+    bool take_encoded(const pipe_ptr& p, std::string_view data);
     bool take_greeting(const pipe_ptr& p, std::string_view& data);
     void greeted(const pipe_ptr& p);
-    bool deliver(const pipe_ptr& p, std::size_t decoded, std::size_t bytes);
+    bool deliver(const pipe_ptr& p, std::size_t items, std::size_t messages, std::size_t bytes);
     bool is_full(const pipe& p);
     void resume_reading();
     void drop(const pipe_ptr& p, const std::string& reason, bool redial_now = false);
@@ -167,6 +181,7 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     const wire::role self_;
     const bool direct_;
     const bool framed_;
+    bool encoded_ = false;    // deliver_encoded()
     const char* const name_;  // for the log
     const std::vector<endpoint> endpoints_;
     const options opts_;

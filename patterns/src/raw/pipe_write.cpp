@@ -59,6 +59,46 @@ void pipe_set::enqueue_bytes(pipe& p, std::string_view bytes) {
     }
 }
 
+void pipe_set::write_gathered(pipe& p) {
+    std::array<iovec, max_gathered> pieces{};
+    for (std::size_t i = 0; i < p.gathered.size(); ++i) {
+        pieces.at(i) = {const_cast<char*>(p.gathered[i].data()), p.gathered[i].size()};
+    }
+    msghdr header{};
+    header.msg_iov = pieces.data();
+    header.msg_iovlen = p.gathered.size();
+    const auto sent = ::sendmsg(p.socket.native_handle(), &header, MSG_DONTWAIT | MSG_NOSIGNAL);
+    std::size_t unwritten =
+        sent > 0 ? p.gathered_bytes - static_cast<std::size_t>(sent) : p.gathered_bytes;
+    p.carried.bytes_out += p.gathered_bytes - unwritten;
+    // The messages written whole are sent; the rest (after a full socket buffer or an error,
+    // which the I/O thread meets and drops the connection for, as it always does) go to the
+    // queue, a torn message's tail first.
+    std::size_t skip = p.gathered_bytes - unwritten;
+    for (std::string_view run : p.gathered) {
+        while (!run.empty()) {
+            const std::size_t size = wire::encoded_message::at(run).bytes.size();
+            if (skip >= size) {
+                ++p.carried.messages_out;
+                skip -= size;
+            } else {
+                p.queued.push_bytes(run.substr(skip, size - skip), skip > 0);
+                ++unsent_;
+                skip = 0;
+            }
+            run.remove_prefix(size);
+        }
+    }
+    if (unwritten > 0) {
+        p.idle = false;
+        asio::post(
+            io_, [self = shared_from_this(), p = p.shared_from_this()] { self->write_queued(p); });
+    }
+    p.gathered.clear();
+    p.gathered_messages = 0;
+    p.gathered_bytes = 0;
+}
+
 void pipe_set::close_when_written(pipe& p) {
     p.closing = true;
     asio::post(io_,

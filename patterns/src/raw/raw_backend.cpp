@@ -4,6 +4,7 @@
 #include <string>
 
 #include "raw_cells.hpp"
+#include "raw_relay.hpp"
 #include "zpat/core/error.hpp"
 
 namespace zpat::detail {
@@ -113,7 +114,7 @@ backend stream_backend(std::string_view name, bool tls) {
             refuse<Refusal, role_kind::dealer, dealer_impl>,
             make_raw_xpublisher,
             make_raw_xsubscriber,
-            nullptr};
+            make_raw_relay};
 }
 
 }  // namespace

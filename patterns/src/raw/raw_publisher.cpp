@@ -7,7 +7,7 @@
 namespace zpat::detail {
 namespace {
 
-class raw_publisher final : public publisher_impl, private pipe_events {
+class raw_publisher final : public publisher_impl, public encoded_sink, private pipe_events {
   public:
     raw_publisher(const std::vector<endpoint>& endpoints, const options& opts)
         : opts_(opts),
@@ -23,6 +23,10 @@ class raw_publisher final : public publisher_impl, private pipe_events {
         check_sendable(msg, opts_);
         return fan_out_.send(msg, opts_.block_when_full);
     }
+    encoded_sent send_encoded(std::string_view encoded) override {
+        return fan_out_.send_encoded(encoded, opts_.block_when_full, opts_);
+    }
+    const options& send_limits() const override { return opts_; }
     bool wait_for_subscriptions(std::size_t count, milliseconds timeout) override {
         return fan_out_.wait_for_subscriptions(count, timeout);
     }

@@ -8,6 +8,7 @@
 
 #include "prefix_set.hpp"
 #include "raw_cells.hpp"
+#include "raw_relay.hpp"
 #include "zpat/core/error.hpp"
 
 namespace zpat::detail {
@@ -15,13 +16,18 @@ namespace {
 
 template <class Interface>
 class raw_subscribing : public raw_receiving_cell<Interface>, private pipe_events {
+  protected:
     using raw_receiving_cell<Interface>::pipes_;
     using raw_receiving_cell<Interface>::inbox_;
 
   public:
-    raw_subscribing(const std::vector<endpoint>& endpoints, const options& opts)
-        : raw_receiving_cell<Interface>(wire::role::subscriber, endpoints, opts,
-                                        inbox::taking::batches) {}
+    raw_subscribing(const std::vector<endpoint>& endpoints, const options& opts, inbox::taking how)
+        : raw_receiving_cell<Interface>(wire::role::subscriber, endpoints, opts, how),
+          encoded_(how == inbox::taking::encoded_batches) {
+        if (encoded_) {
+            pipes_->deliver_encoded();
+        }
+    }
     ~raw_subscribing() override = default;
     raw_subscribing(const raw_subscribing&) = delete;
     raw_subscribing& operator=(const raw_subscribing&) = delete;
@@ -46,7 +52,7 @@ class raw_subscribing : public raw_receiving_cell<Interface>, private pipe_event
             return;
         }
         tell_publishers('\x00', prefix);
-        inbox_.remove_if([&](const message& msg) { return !prefixes_.matches(msg[0]); });
+        inbox_.remove_topics_if([&](std::string_view topic) { return !prefixes_.matches(topic); });
     }
 
   private:
@@ -67,6 +73,12 @@ class raw_subscribing : public raw_receiving_cell<Interface>, private pipe_event
     }
     // What was sent before our unsubscribe reached the publisher is dropped here.
     drop_reason arrived(pipe& p, std::size_t count) override {
+        if (encoded_) {
+            encoded_batch::compact(
+                p.stock[0], 0, [&](std::string_view topic) { return !prefixes_.matches(topic); });
+            inbox_.accept(p, encoded_batch::bytes(p.stock[0]).empty() ? 0 : 1, count);
+            return nullptr;
+        }
         std::size_t kept = 0;
         for (std::size_t i = 0; i < count; ++i) {
             if (prefixes_.matches(p.stock[i][0])) {
@@ -80,12 +92,13 @@ class raw_subscribing : public raw_receiving_cell<Interface>, private pipe_event
     void ended(pipe& p) override { inbox_.ended(p); }
 
     prefix_set prefixes_;  // guarded by the mutex
+    const bool encoded_;   // messages arrive as encoded batches (the xsubscriber's)
 };
 
 class raw_subscriber final : public raw_subscribing<subscriber_impl> {
   public:
     raw_subscriber(const std::vector<endpoint>& endpoints, const options& opts)
-        : raw_subscribing(endpoints, opts) {
+        : raw_subscribing(endpoints, opts, inbox::taking::batches) {
         start_pipes();
     }
     ~raw_subscriber() override { close_pipes(); }
@@ -95,15 +108,18 @@ class raw_subscriber final : public raw_subscribing<subscriber_impl> {
     void unsubscribe(std::string_view prefix) override { drop_prefix(prefix); }
 };
 
-class raw_xsubscriber final : public raw_subscribing<xsubscriber_impl> {
+class raw_xsubscriber final : public raw_subscribing<xsubscriber_impl>, public encoded_source {
   public:
     raw_xsubscriber(const std::vector<endpoint>& endpoints, const options& opts)
-        : raw_subscribing(endpoints, opts) {
+        : raw_subscribing(endpoints, opts, inbox::taking::encoded_batches) {
         start_pipes();
     }
     ~raw_xsubscriber() override { close_pipes(); }
     raw_xsubscriber(const raw_xsubscriber&) = delete;
     raw_xsubscriber& operator=(const raw_xsubscriber&) = delete;
+
+    std::string_view next_encoded() override { return inbox_.next_encoded(); }
+    void took_encoded(std::size_t bytes) override { inbox_.took_encoded(bytes); }
 
     // A subscription message: one frame, \x01 (subscribe) or \x00 (unsubscribe), a prefix.
     bool send(const message& msg) override {

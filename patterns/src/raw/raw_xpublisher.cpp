@@ -14,7 +14,7 @@
 namespace zpat::detail {
 namespace {
 
-class raw_xpublisher final : public xpublisher_impl, private pipe_events {
+class raw_xpublisher final : public xpublisher_impl, public encoded_sink, private pipe_events {
   public:
     raw_xpublisher(const std::vector<endpoint>& endpoints, const options& opts)
         : opts_(opts),
@@ -31,6 +31,10 @@ class raw_xpublisher final : public xpublisher_impl, private pipe_events {
         check_sendable(msg, opts_);
         return fan_out_.send(msg, opts_.block_when_full);
     }
+    encoded_sent send_encoded(std::string_view encoded) override {
+        return fan_out_.send_encoded(encoded, opts_.block_when_full, opts_);
+    }
+    const options& send_limits() const override { return opts_; }
     bool receive_subscription(message& into, milliseconds timeout) override {
         return subscriptions_.receive(into, timeout);
     }

@@ -107,7 +107,7 @@ decoder::status decoder::fail(std::string reason) {
     return status::error;
 }
 
-decoder::status decoder::next(std::string_view buffer, message& into, std::size_t& consumed) {
+decoder::status decoder::measure(std::string_view buffer, std::size_t& consumed) {
     if (buffer.size() < 4) {
         return status::need_more;
     }
@@ -116,7 +116,7 @@ decoder::status decoder::next(std::string_view buffer, message& into, std::size_
         return fail("message declares " + std::to_string(count) + " frames (allowed: 1 to " +
                     std::to_string(max_message_frames_) + ")");
     }
-    // First pass: check every length that has arrived against the limit, without copying.
+    // Every length that has arrived is checked against the limit, and nothing is copied.
     std::size_t at = 4;
     std::size_t total = 0;
     for (std::uint32_t i = 0; i < count; ++i) {
@@ -135,16 +135,62 @@ decoder::status decoder::next(std::string_view buffer, message& into, std::size_
         }
         at += length;
     }
-    // Second pass: the whole message is here; copy its frames out.
-    at = 4;
+    consumed = at;
+    return status::message_ready;
+}
+
+decoder::status decoder::next(std::string_view buffer, message& into, std::size_t& consumed) {
+    const status found = measure(buffer, consumed);
+    if (found != status::message_ready) {
+        return found;
+    }
+    // The whole message is here: copy its frames out.
+    const std::uint32_t count = read_u32(buffer, 0);
+    std::size_t at = 4;
     for (std::uint32_t i = 0; i < count; ++i) {
         const std::uint32_t length = read_u32(buffer, at);
         into.assign_frame(i, buffer.substr(at + 4, length));
         at += 4 + length;
     }
     into.truncate(count);
-    consumed = at;
     return status::message_ready;
+}
+
+decoder::status decoder::scan(std::string_view buffer, scanned& found) {
+    found = {};
+    for (;;) {
+        std::size_t size = 0;
+        const status next = measure(buffer.substr(found.bytes), size);
+        if (next != status::message_ready) {
+            return found.messages > 0 && next == status::need_more ? status::message_ready : next;
+        }
+        found.bytes += size;
+        ++found.messages;
+    }
+}
+
+encoded_message encoded_message::at(std::string_view bytes) {
+    encoded_message m;
+    const std::uint32_t count = read_u32(bytes, 0);
+    const std::uint32_t first = read_u32(bytes, 4);
+    m.first_frame = bytes.substr(8, first);
+    m.frames = count;
+    std::size_t at = 8 + first;
+    m.payload = first;
+    for (std::uint32_t i = 1; i < count; ++i) {
+        const std::uint32_t length = read_u32(bytes, at);
+        m.payload += length;
+        at += 4 + length;
+    }
+    m.bytes = bytes.substr(0, at);
+    return m;
+}
+
+std::string_view encoded_message::frame(std::size_t& at) const {
+    const std::uint32_t length = read_u32(bytes, at);
+    const std::string_view frame = bytes.substr(at + 4, length);
+    at += 4 + length;
+    return frame;
 }
 
 void stream_decoder::reset() noexcept {

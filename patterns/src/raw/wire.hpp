@@ -62,6 +62,17 @@ class decoder {
     // prefix (and at most what that message can legitimately need). error: `reason()` says
     // what was wrong; the stream cannot be resynchronised.
     status next(std::string_view buffer, message& into, std::size_t& consumed);
+    // As next(), without copying: sets `consumed` to the size of the whole message at the
+    // front of `buffer`.
+    status measure(std::string_view buffer, std::size_t& consumed);
+    // The whole messages at the front of `buffer`, every header after them that has arrived
+    // checked too. message_ready: `found` holds at least one; need_more: none is whole yet;
+    // error: `reason()` says what was wrong (`found` still counts the whole ones before it).
+    struct scanned {
+        std::size_t bytes = 0;
+        std::size_t messages = 0;
+    };
+    status scan(std::string_view buffer, scanned& found);
     const std::string& reason() const noexcept { return reason_; }
 
   private:
@@ -70,6 +81,20 @@ class decoder {
     std::size_t max_message_size_;
     std::size_t max_message_frames_;
     std::string reason_;
+};
+
+// One whole message as the wire has it, read in place from bytes a decoder has checked
+// (measure() or scan()): nothing is copied.
+struct encoded_message {
+    // The message at the front of `bytes`, which must hold it whole, checked.
+    static encoded_message at(std::string_view bytes);
+    // The frame whose length header is at `at` (4 for the first), moving `at` to the next.
+    std::string_view frame(std::size_t& at) const;
+
+    std::string_view bytes;        // the whole encoding
+    std::string_view first_frame;  // a topic, for pub-sub
+    std::size_t frames = 0;
+    std::size_t payload = 0;  // the frames' bytes together, as message::byte_size() counts
 };
 
 // Stream decoder: one connection's bytes as they come, in any pieces. Each frame's bytes are
@@ -97,6 +122,15 @@ class stream_decoder {
     status feed(std::string_view& input, message& into);
     // Some bytes of a message have arrived and it is not whole yet.
     bool mid_message() const noexcept { return state_ != state::count || header_have_ > 0; }
+    // Instead of feed(), for a connection whose messages stay encoded: the whole messages at
+    // the front of `input` (decoder::scan()). Returns false for an error: `reason()` says what.
+    bool check(std::string_view input, decoder::scanned& found) {
+        if (whole_.scan(input, found) != decoder::status::error) {
+            return true;
+        }
+        reason_ = whole_.reason();
+        return false;
+    }
     // Bytes of the unfinished message taken so far.
     std::size_t partial_bytes() const noexcept { return partial_bytes_; }
     const std::string& reason() const noexcept { return reason_; }

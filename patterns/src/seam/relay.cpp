@@ -27,7 +27,7 @@ class copying_relay final : public relay_impl {
             holding_ = true;
             return {relayed::held, 0};
         }
-        return {relayed::moved, message_.byte_size()};
+        return {relayed::moved, message_.byte_size(), 1};
     }
 
   private:

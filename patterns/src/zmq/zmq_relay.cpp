@@ -44,7 +44,7 @@ class zmq_relay final : public relay_impl {
             if (last) {
                 holding_ = false;
                 to_owner_.after_relayed();
-                return {relayed::moved, bytes_};
+                return {relayed::moved, bytes_, 1};
             }
             // The rest of the message is already in the source socket.
             while (!receive_part(ZMQ_DONTWAIT)) {

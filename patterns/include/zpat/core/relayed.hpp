@@ -15,13 +15,15 @@ using frame_watch = std::function<void(std::size_t index, std::string_view frame
 
 struct relayed {
     enum outcome {
-        moved,  // a whole message went from one role to the other
+        moved,  // whole messages went from one role to the other
         idle,   // no message was waiting
         held,   // the destination had no room within its send_timeout; the relay holds the
                 // message and the next step sends it first
     };
     outcome what = idle;
-    std::uint64_t bytes = 0;  // the message's bytes, all frames (moved only)
+    std::uint64_t bytes = 0;     // the messages' bytes, all frames (moved only)
+    std::uint64_t messages = 0;  // how many moved: one, or a batch where the backend moves
+                                 // them together (raw to raw)
 };
 
 }  // namespace zpat

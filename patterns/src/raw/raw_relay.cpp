@@ -1,0 +1,109 @@
+#include "raw_relay.hpp"
+
+#include <string>
+
+#include "seam/registry.hpp"
+#include "wire.hpp"
+
+namespace zpat::detail {
+namespace {
+
+class pass_through_relay final : public relay_impl {
+  public:
+    pass_through_relay(encoded_source& from, encoded_sink& to) : from_(from), to_(to) {}
+
+    relayed step(const frame_watch& watch) override {
+        if (held_at_ < held_.size()) {
+            return send_held();
+        }
+        const std::string_view waiting = from_.next_encoded();
+        if (waiting.empty()) {
+            return {relayed::idle, 0, 0};
+        }
+        if (watch) {
+            show(waiting, watch);
+        }
+        const encoded_sent sent = to_.send_encoded(waiting);
+        if (watch && sent.bytes < waiting.size()) {
+            // The watch has seen the rest: it waits here, where nothing takes it back unseen.
+            held_.assign(waiting.substr(sent.bytes));
+            held_at_ = 0;
+            from_.took_encoded(waiting.size());
+            return sent.messages > 0 ? report(sent) : send_held();
+        }
+        if (sent.refused && sent.messages == 0) {
+            refuse_first(waiting);
+        }
+        from_.took_encoded(sent.bytes);  // `waiting` may go with it
+        return report(sent);
+    }
+
+  private:
+    static relayed report(const encoded_sent& sent) {
+        if (sent.messages == 0) {
+            return {relayed::held, 0, 0};
+        }
+        return {relayed::moved, sent.payload, sent.messages};
+    }
+
+    // Sends what the watch saw and the destination had no room for.
+    relayed send_held() {
+        const std::string_view rest = std::string_view(held_).substr(held_at_);
+        const encoded_sent sent = to_.send_encoded(rest);
+        held_at_ += sent.bytes;
+        if (sent.refused && sent.messages == 0) {
+            held_at_ += wire::encoded_message::at(rest).bytes.size();
+            refuse_encoded(rest, to_.send_limits());
+        }
+        if (held_at_ == held_.size()) {
+            held_.clear();
+            held_at_ = 0;
+        }
+        return report(sent);
+    }
+
+    // The destination refuses the first message waiting: it is lost, as a send that throws
+    // loses it.
+    [[noreturn]] void refuse_first(std::string_view waiting) {
+        const std::string refused(wire::encoded_message::at(waiting).bytes);
+        from_.took_encoded(refused.size());
+        refuse_encoded(refused, to_.send_limits());
+    }
+
+    static void show(std::string_view encoded, const frame_watch& watch) {
+        while (!encoded.empty()) {
+            const auto m = wire::encoded_message::at(encoded);
+            std::size_t at = 4;
+            for (std::size_t i = 0; i < m.frames; ++i) {
+                const std::string_view frame = m.frame(at);
+                watch(i, frame, i + 1 == m.frames);
+            }
+            encoded.remove_prefix(m.bytes.size());
+        }
+    }
+
+    encoded_source& from_;
+    encoded_sink& to_;
+    std::string held_;  // watched, not yet sent: whole messages from held_at_ on
+    std::size_t held_at_ = 0;
+};
+
+}  // namespace
+
+void refuse_encoded(std::string_view encoded, const options& limits) {
+    message msg;
+    std::size_t used = 0;
+    wire::decoder(SIZE_MAX).next(encoded, msg, used);
+    refuse_unsendable(msg, limits);
+}
+
+std::unique_ptr<relay_impl> make_raw_relay(receiver_impl& from, sender_impl& to) {
+    auto* source = dynamic_cast<encoded_source*>(&from);
+    auto* sink = dynamic_cast<encoded_sink*>(&to);
+    if (source == nullptr || sink == nullptr) {
+        return nullptr;
+    }
+    return std::make_unique<pass_through_relay>(*source, *sink);
+}
+
+}  // namespace zpat::detail
