@@ -8,7 +8,8 @@
 //   small, so the fuzzer reaches it at once.
 // In both, the stream decoder (what a raw connection uses) is fed the same bytes in pieces of a
 // size the input picks, and must yield exactly the messages the whole-buffer decoder yields,
-// and fail where it fails.
+// and fail where it fails; and scan() (what a raw xsubscriber's connection uses, messages kept
+// encoded) must find the same messages, read in place to the same frames, and fail there too.
 
 #include <cstddef>
 #include <cstdint>
@@ -98,6 +99,29 @@ void stream_agrees(std::string_view stream, std::size_t limit, std::size_t piece
     require(got.messages == expected.messages);
 }
 
+// scan() must find what the whole-buffer decoder decodes, and encoded_message read each in place.
+void scan_agrees(std::string_view stream, std::size_t limit) {
+    const decoded expected = whole_buffer(stream, limit);
+    decoder d(limit);
+    decoder::scanned found;
+    const auto status = d.scan(stream, found);
+    require((status == decoder::status::error) == expected.failed);
+    require(found.messages == expected.messages.size());
+    std::string_view rest = stream.substr(0, found.bytes);
+    for (const message& msg : expected.messages) {
+        const auto m = zpat::detail::wire::encoded_message::at(rest);
+        require(m.bytes == encoded(msg));
+        require(m.frames == msg.size() && m.payload == total_size(msg));
+        require(m.first_frame == msg[0]);
+        std::size_t at = 4;
+        for (const std::string& frame : msg) {
+            require(m.frame(at) == frame);
+        }
+        rest.remove_prefix(m.bytes.size());
+    }
+    require(rest.empty());
+}
+
 void any_bytes(std::string_view rest) {
     decoder d(any_bytes_limit);
     message msg;
@@ -183,6 +207,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (in.size() < 2 || (static_cast<std::uint8_t>(in[0]) & 1U) == 0) {
         any_bytes(in.substr(std::min<std::size_t>(1, in.size())));
         stream_agrees(in.substr(std::min<std::size_t>(1, in.size())), any_bytes_limit, piece);
+        scan_agrees(in.substr(std::min<std::size_t>(1, in.size())), any_bytes_limit);
     } else {
         generated(in.substr(2), static_cast<std::uint8_t>(in[1]));
         std::string stream;
@@ -190,6 +215,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             stream += encoded(msg);
         }
         stream_agrees(stream, generated_limit, piece);
+        scan_agrees(stream, generated_limit);
     }
     return 0;
 }
