@@ -27,7 +27,9 @@ inline std::string& reset(message& storage) {
     return storage[0];
 }
 
-inline std::string_view bytes(const message& batch) { return batch[0]; }
+inline std::string_view bytes(const message& batch) {
+    return batch[0];
+}
 
 inline std::size_t count(const message& batch) {
     std::uint32_t n = 0;

@@ -191,7 +191,14 @@ void inbox::advance(std::size_t bytes) {
 
 // The batch being handed out is done with: its storage goes back with the others.
 void inbox::finish_batch() {
-    taken_bytes_ += recycler::keep_small(taken_[next_taken_]);
+    // A read's batch is kept for the next read to fill (no fresh pages faulted in for each),
+    // unless an unusually large message made it large.
+    message& batch = taken_[next_taken_];
+    if (batch[0].capacity() > max_kept_batch) {
+        batch = message{};
+    } else {
+        taken_bytes_ += batch[0].capacity();
+    }
     ++next_taken_;
     batch_at_ = 0;
 }

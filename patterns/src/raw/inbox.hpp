@@ -151,6 +151,7 @@ class inbox {
     bool receive_one(message& into, pipe::id_type* from);
 
     static constexpr std::size_t batch_limit = 256;
+    static constexpr std::size_t max_kept_batch = std::size_t{512} * 1024;
     pipe_set& pipes_;
     const bool batched_;
     const bool encoded_;

@@ -169,30 +169,6 @@ decoder::status decoder::scan(std::string_view buffer, scanned& found) {
     }
 }
 
-encoded_message encoded_message::at(std::string_view bytes) {
-    encoded_message m;
-    const std::uint32_t count = read_u32(bytes, 0);
-    const std::uint32_t first = read_u32(bytes, 4);
-    m.first_frame = bytes.substr(8, first);
-    m.frames = count;
-    std::size_t at = 8 + first;
-    m.payload = first;
-    for (std::uint32_t i = 1; i < count; ++i) {
-        const std::uint32_t length = read_u32(bytes, at);
-        m.payload += length;
-        at += 4 + length;
-    }
-    m.bytes = bytes.substr(0, at);
-    return m;
-}
-
-std::string_view encoded_message::frame(std::size_t& at) const {
-    const std::uint32_t length = read_u32(bytes, at);
-    const std::string_view frame = bytes.substr(at + 4, length);
-    at += 4 + length;
-    return frame;
-}
-
 void stream_decoder::reset() noexcept {
     state_ = state::count;
     header_have_ = 0;

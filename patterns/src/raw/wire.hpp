@@ -4,8 +4,10 @@
 // bytes, so they are tested and fuzzed without sockets.
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,11 +87,38 @@ class decoder {
 
 // One whole message as the wire has it, read in place from bytes a decoder has checked
 // (measure() or scan()): nothing is copied.
+// Inline, with no bounds checks: the pass-through reads every message forwarded this way, and
+// the bytes were checked as they arrived.
 struct encoded_message {
     // The message at the front of `bytes`, which must hold it whole, checked.
-    static encoded_message at(std::string_view bytes);
+    static encoded_message at(std::string_view bytes) noexcept {
+        encoded_message m;
+        const char* const base = bytes.data();
+        m.frames = load_u32(base);
+        const std::uint32_t first = load_u32(base + 4);
+        m.first_frame = {base + 8, first};
+        m.payload = first;
+        std::size_t at = 8 + std::size_t{first};
+        for (std::size_t i = 1; i < m.frames; ++i) {
+            const std::uint32_t length = load_u32(base + at);
+            m.payload += length;
+            at += 4 + std::size_t{length};
+        }
+        m.bytes = {base, at};
+        return m;
+    }
     // The frame whose length header is at `at` (4 for the first), moving `at` to the next.
-    std::string_view frame(std::size_t& at) const;
+    std::string_view frame(std::size_t& at) const noexcept {
+        const std::uint32_t length = load_u32(bytes.data() + at);
+        const std::string_view frame{bytes.data() + at + 4, length};
+        at += 4 + std::size_t{length};
+        return frame;
+    }
+    static std::uint32_t load_u32(const char* p) noexcept {
+        std::uint32_t v = 0;
+        std::memcpy(&v, p, sizeof v);
+        return std::endian::native == std::endian::little ? __builtin_bswap32(v) : v;
+    }
 
     std::string_view bytes;        // the whole encoding
     std::string_view first_frame;  // a topic, for pub-sub
