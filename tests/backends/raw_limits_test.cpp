@@ -232,3 +232,36 @@ TEST_CASE("raw limits: a subscriber past max_subscriptions or max_subscription_p
     // The honest subscriber still gets every message.
     honest_subscriber_gets_all(honest, publish);
 }
+
+TEST_CASE(
+    "raw limits: a raw xsubscriber, which keeps messages encoded, cuts off a publisher "
+    "that breaks the format or trickles, and an honest one loses nothing") {
+    captured_stderr log;
+    zpat::xsubscriber xsub("@raw+tcp://127.0.0.1:*",
+                           {.max_message_size = 1000, .partial_message_timeout = 300ms});
+    xsub.subscribe("");
+    // A whole message, then a frame over max_message_size: the first is delivered, the
+    // connection dropped at the second's header.
+    plain_socket oversized(xsub.endpoints()[0]);
+    oversized.send_all(publisher_greeting + message_bytes({"t", "whole"}) + u32(1) + u32(5000));
+    message got;
+    REQUIRE(xsub.receive(got, 5s));
+    CHECK(got == message{"t", "whole"});
+    CHECK(oversized.closed_by_peer());
+    CHECK(logged(log, "exceeds max_message_size of 1000"));
+    CHECK(xsub.connections().malformed == 1);
+    // A message declared within the limit and never finished: closed after the timeout.
+    plain_socket trickler(xsub.endpoints()[0]);
+    trickler.send_all(publisher_greeting + u32(1) + u32(900) + std::string(10, 't'));
+    zpat::publisher honest(">" + xsub.endpoints()[0]);
+    REQUIRE(honest.wait_for_subscriptions(1, 5s));
+    for (int i = 0; i < 20; ++i) {
+        REQUIRE(honest.publish("honest", std::to_string(i)));
+        REQUIRE(xsub.receive(got, 5s));
+        CHECK(got == message{"honest", std::to_string(i)});
+    }
+    CHECK(trickler.closed_by_peer());
+    CHECK(logged(log, "was not complete within 300 ms"));
+    CHECK(xsub.connections().partial_timeouts == 1);
+    CHECK_FALSE(xsub.receive(got, 0ms));  // nothing of the trickler's was delivered
+}
