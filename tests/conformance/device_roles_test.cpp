@@ -375,6 +375,26 @@ TEST_CASE("a raw forwarder loses only the message over its subscribers' limit") 
     }
 }
 
+TEST_CASE("a raw xsubscriber takes a message of megabytes that arrives over many reads") {
+    zpat::publisher pub("@raw+tcp://127.0.0.1:*");
+    zpat::xsubscriber xsub(">" + pub.endpoints()[0]);
+    xsub.subscribe("big");
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    std::string body(std::size_t{8} << 20, '\0');
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        body[i] = static_cast<char>('a' + i % 26);
+    }
+    REQUIRE(pub.publish("big", body));
+    REQUIRE(pub.publish("big", "after"));
+    message got;
+    REQUIRE(xsub.receive(got, 10s));
+    REQUIRE(got.size() == 2);
+    CHECK(got[0] == "big");
+    CHECK(got[1] == body);
+    REQUIRE(xsub.receive(got, 5s));
+    CHECK(got == message{"big", "after"});
+}
+
 TEST_CASE("a raw xsubscriber drops what waits of a topic it unsubscribes from") {
     zpat::publisher pub("@raw+tcp://127.0.0.1:*");
     zpat::xsubscriber xsub(">" + pub.endpoints()[0]);

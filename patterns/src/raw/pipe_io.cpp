@@ -239,7 +239,14 @@ bool pipe_set::take_encoded(const pipe_ptr& p, std::string_view data) {
         p->stock.emplace_back();
     }
     std::string& batch = encoded_batch::reset(p->stock[0]);
-    if (data.data() == p->pending.data()) {
+    const bool gathered = data.data() == p->pending.data();
+    if (whole.bytes == 0) {
+        // Nothing whole yet: the bytes wait where they are (a large message arriving over many
+        // reads is appended to, never copied again).
+        if (!gathered) {
+            p->pending.assign(data);
+        }
+    } else if (gathered) {
         // The unfinished message's bytes were gathered: the batch takes them whole, and the
         // tail after the whole ones stays.
         batch.swap(p->pending);
