@@ -222,15 +222,17 @@ namespace {
 // A raw forwarder's two sides: `pub` publishes into `xsub`, `xpub` serves subscribers, and
 // forward() passes their subscriptions upstream.
 struct raw_forwarder {
-    explicit raw_forwarder(const zpat::options& downstream = {})
-        : xsub(">" + pub.endpoints()[0]), xpub("@raw+tcp://127.0.0.1:*", downstream) {}
+    explicit raw_forwarder(const zpat::options& downstream = {}, const zpat::options& upstream = {})
+        : pub("@raw+tcp://127.0.0.1:*", upstream),
+          xsub(">" + pub.endpoints()[0]),
+          xpub("@raw+tcp://127.0.0.1:*", downstream) {}
     void forward() {
         message sub;
         while (xpub.receive_subscription(sub, 0ms)) {
             xsub.send(sub);
         }
     }
-    zpat::publisher pub{"@raw+tcp://127.0.0.1:*"};
+    zpat::publisher pub;
     zpat::xsubscriber xsub;
     zpat::xpublisher xpub;
 };
@@ -296,18 +298,23 @@ TEST_CASE("a raw forwarder passes messages through whole, in order, to each matc
 TEST_CASE("a raw forwarder that waits for room loses nothing, and its watch sees each frame once") {
     const bool watching = GENERATE(false, true);
     CAPTURE(watching);
-    raw_forwarder fwd({.send_high_water_mark = 20,
-                       .send_timeout = std::chrono::milliseconds{0},
-                       .block_when_full = true});
+    // Lossless on both sides: a publisher that finds no room says so (send returns false) and
+    // tries again later.
+    const zpat::options lossless{.send_high_water_mark = 20,
+                                 .send_timeout = std::chrono::milliseconds{0},
+                                 .block_when_full = true};
+    raw_forwarder fwd(lossless, lossless);
     zpat::subscriber slow(fwd.xpub.endpoints()[0], {""}, {.receive_high_water_mark = 20});
     REQUIRE(eventually([&] {
         fwd.forward();
         return fwd.pub.subscriptions_seen() == 1;
     }));
     zpat::relay link(fwd.xsub, fwd.xpub);
-    // Large enough to fill the socket buffers too: some are written from the relay's thread,
-    // the rest, torn messages first, by the I/O thread.
-    constexpr int total = 400;
+    // 16 MB: more than the socket buffers between the forwarder and the subscriber hold (the
+    // sender's at most 4 MB here; the receiver's grows only as far as it reads), so the relay
+    // must come to hold. Some messages are written from the relay's thread, the rest, torn
+    // messages first, by the I/O thread.
+    constexpr int total = 1000;
     const std::string body(std::size_t{16} * 1024, 'z');
     int published = 0;
     int watched = 0;
@@ -315,13 +322,15 @@ TEST_CASE("a raw forwarder that waits for room loses nothing, and its watch sees
     const zpat::frame_watch watch = [&](std::size_t, std::string_view, bool last) {
         watched += last ? 1 : 0;
     };
-    REQUIRE(eventually([&] {  // nobody reads yet: the relay comes to hold
-        while (published < total && fwd.pub.send(message{std::to_string(published), body})) {
-            ++published;
-        }
-        held = link.step(watching ? watch : zpat::frame_watch{}).what == zpat::relayed::held;
-        return held;
-    }));
+    REQUIRE(eventually(
+        [&] {  // nobody reads yet: the relay comes to hold
+            while (published < total && fwd.pub.send(message{std::to_string(published), body})) {
+                ++published;
+            }
+            held = link.step(watching ? watch : zpat::frame_watch{}).what == zpat::relayed::held;
+            return held;
+        },
+        20s));
     std::vector<std::string> got;
     REQUIRE(eventually(
         [&] {
@@ -337,7 +346,7 @@ TEST_CASE("a raw forwarder that waits for room loses nothing, and its watch sees
             }
             return got.size() == total;
         },
-        20s));
+        30s));
     for (int i = 0; i < total; ++i) {
         CHECK(got[static_cast<std::size_t>(i)] == std::to_string(i));
     }
