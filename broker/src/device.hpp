@@ -136,9 +136,9 @@ inline constexpr int burst = 1000;
 // within the destination's send timeout (its high-water mark) is held and tried again until it
 // goes or the device stops. Returns whether the burst ended with nothing left waiting.
 inline bool relay_burst(zpat::relay& link, traffic_counters& counts, const stop_token& stop,
-                        const frame_watch& watch = {}) {
+                        const frame_watch& watch = {}, watched_frames which = watched_frames::all) {
     for (int moved = 0; moved < burst;) {
-        const relayed step = link.step(watch);
+        const relayed step = link.step(watch, which);
         if (step.what == relayed::idle) {
             return true;
         }

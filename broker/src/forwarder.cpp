@@ -136,8 +136,11 @@ class forwarder final : public device {
                 subscriptions = false;
                 forward_subscriptions();
             }
+            // Topics are counted per prefix held; the cache keeps whole messages.
             const bool watching = cfg_.last_value_cache || !prefixes_.empty();
-            messages = !relay_burst(link_, counts_, stop, watching ? watch_ : frame_watch{});
+            messages =
+                !relay_burst(link_, counts_, stop, watching ? watch_ : frame_watch{},
+                             cfg_.last_value_cache ? watched_frames::all : watched_frames::first);
             const auto now = std::chrono::steady_clock::now();
             if (now >= next_publish) {
                 publish_tables();
@@ -204,9 +207,9 @@ class forwarder final : public device {
     }
 
     // Walks the prefixes held through the trie: a cost in the topic's length, however many
-    // prefixes subscribers hold.
+    // prefixes subscribers hold. Each prefix is in the trie once, with its own counters.
     void count_topic(std::string_view topic) {
-        matcher_.match(topic, [](prefix_counts* counts) { ++counts->messages; });
+        matcher_.for_each_prefix(topic, [](prefix_counts* counts) { ++counts->messages; });
     }
 
     // The cache's entry for `topic`, made if there is room for the topic, or cache_.end().

@@ -31,6 +31,27 @@ TEST_CASE("trie: a topic reaches every peer with a matching prefix, each once") 
     CHECK(peers_for(trie, "sport") == std::vector<int>{3});
 }
 
+TEST_CASE("trie: each prefix of a topic that is held is visited once, shortest first") {
+    zpat::topic_trie<int> trie;
+    trie.add("weather.", 1);
+    trie.add("weather.nyc", 1);
+    trie.add("weather.nyc", 5);
+    trie.add("weather.sf", 2);
+    trie.add("", 3);
+    trie.add("", 3);  // counted twice, visited once
+    const auto prefixes_of = [&](std::string_view topic) {
+        std::vector<int> found;
+        trie.for_each_prefix(topic, [&](int peer) { found.push_back(peer); });
+        return found;
+    };
+    CHECK(prefixes_of("weather.nyc.east") == std::vector<int>{3, 1, 1, 5});
+    CHECK(prefixes_of("weather.s") == std::vector<int>{3, 1});
+    CHECK(prefixes_of("sports") == std::vector<int>{3});
+    trie.remove("", 3);
+    trie.remove("", 3);
+    CHECK(prefixes_of("sports").empty());
+}
+
 TEST_CASE("trie: subscriptions are counted, and a departed peer leaves entirely") {
     zpat::topic_trie<int> trie;
     trie.add("a", 1);

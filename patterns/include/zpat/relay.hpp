@@ -5,10 +5,10 @@
 // on ZeroMQ the frames move from socket to socket without being copied. From a raw xsubscriber to
 // a raw publisher or xpublisher, the messages one read brought pass through as the wire encoded
 // them: each topic is matched in place and the bytes appended to each subscriber's queue, a read
-// at a time, never decoded. Otherwise each message is received and sent again. A step moves one
-// message, or one read's worth on the raw pass-through; a message that finds no room at the
-// destination is held, not lost, and goes first at the next step. Not thread-safe; both roles
-// must outlive the relay.
+// at a time, never decoded. Otherwise each message is received and sent again. A step moves what
+// waits, up to a bound: up to 256 messages between ZeroMQ sides, one read's worth on the raw
+// pass-through, one message otherwise; a message that finds no room at the destination is held,
+// not lost, and goes first at the next step. Not thread-safe; both roles must outlive the relay.
 //
 //   zpat::relay pipe(from, to);
 //   while (running) {
@@ -61,9 +61,10 @@ class relay {
 
     // Without waiting for a message to arrive: sends the held message, or else moves what
     // waits (relayed::messages says how many), waiting up to the destination's send_timeout for
-    // room. `watch` sees each frame once, as it is received. Throws: what the destination's send
-    // throws, for the one message it refused (those before it have moved).
-    relayed step(const frame_watch& watch = {});
+    // room. `watch` sees each frame once, as it is received (or, with watched_frames::first,
+    // each message's first frame only). Throws: what the destination's send throws, for the one
+    // message it refused (those before it have moved).
+    relayed step(const frame_watch& watch = {}, watched_frames which = watched_frames::all);
 
   private:
     static detail::receiver_impl* cell(puller& role);

@@ -12,7 +12,7 @@ class pass_through_relay final : public relay_impl {
   public:
     pass_through_relay(encoded_source& from, encoded_sink& to) : from_(from), to_(to) {}
 
-    relayed step(const frame_watch& watch) override {
+    relayed step(const frame_watch& watch, watched_frames which) override {
         if (held_at_ < held_.size()) {
             return send_held();
         }
@@ -21,7 +21,7 @@ class pass_through_relay final : public relay_impl {
             return {relayed::idle, 0, 0};
         }
         if (watch) {
-            show(waiting, watch);
+            show(waiting, watch, which);
         }
         const encoded_sent sent = to_.send_encoded(waiting);
         if (watch && sent.bytes < waiting.size()) {
@@ -70,11 +70,12 @@ class pass_through_relay final : public relay_impl {
         refuse_encoded(refused, to_.send_limits());
     }
 
-    static void show(std::string_view encoded, const frame_watch& watch) {
+    static void show(std::string_view encoded, const frame_watch& watch, watched_frames which) {
         while (!encoded.empty()) {
             const auto m = wire::encoded_message::at(encoded);
+            const std::size_t shown = which == watched_frames::all ? m.frames : 1;
             std::size_t at = 4;
-            for (std::size_t i = 0; i < m.frames; ++i) {
+            for (std::size_t i = 0; i < shown && i < m.frames; ++i) {
                 const std::string_view frame = m.frame(at);
                 watch(i, frame, i + 1 == m.frames);
             }

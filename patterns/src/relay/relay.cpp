@@ -30,8 +30,8 @@ relay::~relay() = default;
 relay::relay(relay&&) noexcept = default;
 relay& relay::operator=(relay&&) noexcept = default;
 
-relayed relay::step(const frame_watch& watch) {
-    return impl_->step(watch);
+relayed relay::step(const frame_watch& watch, watched_frames which) {
+    return impl_->step(watch, which);
 }
 
 }  // namespace zpat

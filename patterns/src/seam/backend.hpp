@@ -160,8 +160,8 @@ class relay_impl {
   public:
     virtual ~relay_impl() = default;
     // Moves the next waiting message, or first the one held; `watch` (may be empty) sees each
-    // frame once, as it is received.
-    virtual relayed step(const frame_watch& watch) = 0;
+    // frame once, as it is received, or only each message's first one.
+    virtual relayed step(const frame_watch& watch, watched_frames which) = 0;
 };
 
 // Stream: plain bytes on byte-stream connections, without zpat's framing.

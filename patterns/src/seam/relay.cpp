@@ -10,13 +10,14 @@ class copying_relay final : public relay_impl {
   public:
     copying_relay(receiver_impl& from, sender_impl& to) : from_(from), to_(to) {}
 
-    relayed step(const frame_watch& watch) override {
+    relayed step(const frame_watch& watch, watched_frames which) override {
         if (!holding_) {
             if (!from_.receive(message_, milliseconds{0})) {
                 return {relayed::idle, 0};
             }
             if (watch) {
-                for (std::size_t i = 0; i < message_.size(); ++i) {
+                const std::size_t shown = which == watched_frames::all ? message_.size() : 1;
+                for (std::size_t i = 0; i < shown && i < message_.size(); ++i) {
                     watch(i, message_[i], i + 1 == message_.size());
                 }
             }

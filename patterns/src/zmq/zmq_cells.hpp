@@ -1,6 +1,7 @@
 #pragma once
 // The makers of the ZeroMQ backend's cells, one per file (zmq_<role>.cpp).
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -9,12 +10,12 @@
 
 namespace zpat::detail {
 
-// A cell whose socket zmq_relay may move frames through directly. after_relayed() runs after
-// each message sent that way, for a cell with housekeeping on its send path.
+// A cell whose socket zmq_relay may move frames through directly. after_relayed(n) runs after
+// each step that sent n messages that way, for a cell with housekeeping on its send path.
 class zmq_socket_owner {
   public:
     virtual zmq_socket& owned_socket() noexcept = 0;
-    virtual void after_relayed() {}
+    virtual void after_relayed(std::uint64_t /*messages*/) {}
 
   protected:
     zmq_socket_owner() = default;

@@ -14,7 +14,7 @@ namespace {
 // A read costs a system call (libzmq polls its mailbox), so it is spaced by time, not by count:
 // the queue then holds at most what can arrive in one interval, and reads cost nothing
 // measurable at millions of messages a second. The clock is looked at every so many sends.
-constexpr unsigned clock_check_every = 256;
+constexpr std::uint64_t clock_check_every = 256;
 constexpr auto drain_interval = std::chrono::milliseconds(20);
 
 class zmq_publisher final : public publisher_impl, public zmq_socket_owner {
@@ -27,13 +27,14 @@ class zmq_publisher final : public publisher_impl, public zmq_socket_owner {
     }
 
     bool send(const message& msg) override {
-        after_relayed();
+        after_relayed(1);
         return socket_.send(msg);
     }
     zmq_socket& owned_socket() noexcept override { return socket_; }
     // Every send, also one that a relay makes, now and then reads the subscriptions.
-    void after_relayed() override {
-        if (++sends_since_check_ == clock_check_every) {
+    void after_relayed(std::uint64_t messages) override {
+        sends_since_check_ += messages;
+        if (sends_since_check_ >= clock_check_every) {
             sends_since_check_ = 0;
             const auto now = std::chrono::steady_clock::now();
             if (now - last_drain_ >= drain_interval) {
@@ -83,7 +84,7 @@ class zmq_publisher final : public publisher_impl, public zmq_socket_owner {
     subscription_limits limits_;
     message scratch_;
     std::size_t subscriptions_ = 0;
-    unsigned sends_since_check_ = 0;
+    std::uint64_t sends_since_check_ = 0;
     std::chrono::steady_clock::time_point last_drain_{};
 };
 

@@ -6,11 +6,17 @@
 // that frame, and the rest stay queued in the source socket until the next step sends them.
 
 #include <cerrno>
+#include <climits>
 
 #include "zmq_cells.hpp"
 
 namespace zpat::detail {
 namespace {
+
+// Messages one step moves at most, so that a caller looks at its stop token and its other work
+// between steps however fast messages come; a step per message cost more than the libzmq calls
+// it made.
+constexpr std::uint64_t messages_per_step = 256;
 
 class zmq_relay final : public relay_impl {
   public:
@@ -26,25 +32,52 @@ class zmq_relay final : public relay_impl {
     zmq_relay(zmq_relay&&) = delete;
     zmq_relay& operator=(zmq_relay&&) = delete;
 
-    relayed step(const frame_watch& watch) override {
-        if (!holding_) {
-            if (!receive_part(ZMQ_DONTWAIT)) {
-                return {relayed::idle, 0};
+    relayed step(const frame_watch& watch, watched_frames which) override {
+        const frame_watch& shown = which == watched_frames::all ? watch : no_watch_;
+        relayed out{relayed::idle, 0, 0};
+        while (out.messages < messages_per_step) {
+            if (!holding_ && !receive_first(watch)) {
+                break;
             }
-            index_ = 0;
-            bytes_ = 0;
-            see(watch);
-            holding_ = true;
+            if (!send_message(shown)) {
+                if (out.messages == 0) {
+                    out.what = relayed::held;
+                }
+                break;
+            }
+            out.what = relayed::moved;
+            out.bytes += bytes_;
+            ++out.messages;
         }
+        if (out.messages > 0) {
+            to_owner_.after_relayed(out.messages);
+        }
+        return out;
+    }
+
+  private:
+    // Takes the first frame of the next message, if one waits.
+    bool receive_first(const frame_watch& watch) {
+        if (!receive_part(ZMQ_DONTWAIT)) {
+            return false;
+        }
+        index_ = 0;
+        bytes_ = 0;
+        holding_ = true;
+        see(watch);
+        return true;
+    }
+
+    // Sends the message whose first frame is held, frame by frame, showing `watch` the frames
+    // after the first; false when the first frame found no room (it stays held).
+    bool send_message(const frame_watch& watch) {
         for (;;) {
-            const bool last = zmq_msg_more(&part_) == 0;
-            if (!send_part(last)) {
-                return {relayed::held, 0};  // only ever the first frame
+            if (!send_part()) {
+                return false;  // only ever the first frame
             }
-            if (last) {
+            if (!more_) {
                 holding_ = false;
-                to_owner_.after_relayed();
-                return {relayed::moved, bytes_, 1};
+                return true;
             }
             // The rest of the message is already in the source socket.
             while (!receive_part(ZMQ_DONTWAIT)) {
@@ -54,21 +87,25 @@ class zmq_relay final : public relay_impl {
         }
     }
 
-  private:
+    // Receives a frame into part_, noting its size and whether more follow.
     bool receive_part(int flags) {
-        if (zmq_msg_recv(&part_, from_, flags) >= 0) {
-            return true;
+        const int received = zmq_msg_recv(&part_, from_, flags);
+        if (received < 0) {
+            if (errno == EAGAIN || errno == EINTR) {
+                return false;
+            }
+            throw_zmq_failure("receive", errno);
         }
-        if (errno == EAGAIN || errno == EINTR) {
-            return false;
-        }
-        throw_zmq_failure("receive", errno);
+        // zmq_msg_recv says INT_MAX for any larger frame.
+        size_ = received < INT_MAX ? static_cast<std::size_t>(received) : zmq_msg_size(&part_);
+        more_ = zmq_msg_more(&part_) != 0;
+        return true;
     }
 
     // Sends part_; on the first frame, false when no room came within the send timeout. A later
     // frame always has room (the first one reserved it), so it is retried until it goes.
-    bool send_part(bool last) {
-        while (zmq_msg_send(&part_, to_, last ? 0 : ZMQ_SNDMORE) < 0) {
+    bool send_part() {
+        while (zmq_msg_send(&part_, to_, more_ ? ZMQ_SNDMORE : 0) < 0) {
             if (errno != EAGAIN && errno != EINTR) {
                 throw_zmq_failure("send", errno);
             }
@@ -80,18 +117,19 @@ class zmq_relay final : public relay_impl {
     }
 
     void see(const frame_watch& watch) {
-        const std::size_t size = zmq_msg_size(&part_);
-        bytes_ += size;
+        bytes_ += size_;
         if (watch) {
-            watch(index_, {static_cast<const char*>(zmq_msg_data(&part_)), size},
-                  zmq_msg_more(&part_) == 0);
+            watch(index_, {static_cast<const char*>(zmq_msg_data(&part_)), size_}, !more_);
         }
     }
 
     void* from_;
     void* to_;
     zmq_socket_owner& to_owner_;
+    frame_watch no_watch_;  // for the frames after the first, when only first ones are watched
     zmq_msg_t part_{};
+    std::size_t size_ = 0;  // of part_, as received
+    bool more_ = false;     // whether frames follow part_ in its message
     bool holding_ = false;
     std::size_t index_ = 0;
     std::uint64_t bytes_ = 0;

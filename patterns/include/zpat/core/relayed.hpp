@@ -13,6 +13,10 @@ namespace zpat {
 
 using frame_watch = std::function<void(std::size_t index, std::string_view frame, bool last)>;
 
+// Which frames a watch is shown: all of them, or only each message's first (its topic, in
+// pub-sub), which costs less where the relay would otherwise have to look at the rest.
+enum class watched_frames { all, first };
+
 struct relayed {
     enum outcome {
         moved,  // whole messages went from one role to the other
@@ -23,7 +27,7 @@ struct relayed {
     outcome what = idle;
     std::uint64_t bytes = 0;     // the messages' bytes, all frames (moved only)
     std::uint64_t messages = 0;  // how many moved: one, or a batch where the backend moves
-                                 // them together (raw to raw)
+                                 // them together (ZeroMQ to ZeroMQ, raw to raw)
 };
 
 }  // namespace zpat
