@@ -24,6 +24,8 @@ constexpr std::size_t read_chunk = std::size_t{64} * 1024;
 constexpr std::size_t large_read_chunk = std::size_t{256} * 1024;
 // A read that brought this much per message, or only part of one, makes the next one large.
 constexpr std::size_t large_message_bytes = std::size_t{16} * 1024;
+// Room beside a large read for the tail of a message the previous read left unfinished.
+constexpr std::size_t tail_room = std::size_t{64} * 1024;
 // A TLS record carries at most 16 KiB, and a read returns at most one record's bytes.
 constexpr std::size_t tls_read_chunk = std::size_t{16} * 1024;
 
@@ -32,6 +34,20 @@ constexpr std::size_t tls_read_chunk = std::size_t{16} * 1024;
 std::span<char> read_buffer(bool large) {
     thread_local std::vector<char> buffer(large_read_chunk);
     return {buffer.data(), large ? large_read_chunk : read_chunk};
+}
+
+// Makes room in `bytes` for `more` at once: enough for a large read and a tail, or exactly what
+// is needed, never double what it had. A batch's storage that doubled past what the inbox keeps
+// would be freed after one use, and every read would allocate and fill a fresh one.
+void make_room(std::string& bytes, std::size_t more) {
+    const std::size_t needed = bytes.size() + more;
+    if (needed <= bytes.capacity()) {
+        return;
+    }
+    std::string grown;
+    grown.reserve(std::max(needed, large_read_chunk + tail_room));
+    grown.append(bytes);
+    bytes.swap(grown);
 }
 
 }  // namespace
@@ -230,6 +246,7 @@ bool pipe_set::take_encoded(const pipe_ptr& p, std::string_view data) {
     const std::size_t bytes = data.size();
     const bool was_mid_message = p->mid_message();
     if (!p->pending.empty()) {
+        make_room(p->pending, data.size());
         p->pending.append(data);
         data = p->pending;
     }
