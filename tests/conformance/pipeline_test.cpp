@@ -41,9 +41,11 @@ TEST_CASE("a pusher round-robins across its connected pullers") {
     }
 }
 
-TEST_CASE("a puller fair-queues between pushers that both have messages waiting") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
-    CAPTURE(transport);
+namespace {
+
+// Fills two pushers' paths to one puller that does not read, then reads 40 messages and says
+// whose each was: "l" or "r".
+std::string fair_queue_order(const std::string& transport) {
     const zpat::options small_queues{
         .send_high_water_mark = 50, .receive_high_water_mark = 50, .send_timeout = 0ms};
     zpat::puller puller("@" + any_endpoint(transport), small_queues);
@@ -86,19 +88,44 @@ TEST_CASE("a puller fair-queues between pushers that both have messages waiting"
         REQUIRE(msg);
         order += msg->front();
     }
-    // In turn: strictly, on an idle machine. On a busy one (CI, or under ThreadSanitizer)
-    // libzmq's I/O thread may hand a pipe its messages a socket read (8 of them) at a time, and
-    // the pipe that ran dry rejoins a read later, so runs of 8 or 9 happen. What is checked is
-    // that neither pusher gets more than 16 in a row and both get their share: each pusher has
-    // more than 40 messages waiting, so a queue that serves one while the other waits fails.
-    CAPTURE(order);
+    return order;
+}
+
+std::size_t longest_run(const std::string& order) {
     std::size_t run = 1;
     std::size_t longest = 1;
     for (std::size_t i = 1; i < order.size(); ++i) {
         run = order[i] == order[i - 1] ? run + 1 : 1;
         longest = std::max(longest, run);
     }
-    CHECK(longest <= 16);
+    return longest;
+}
+
+}  // namespace
+
+TEST_CASE("a puller fair-queues between pushers that both have messages waiting") {
+    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp");
+    CAPTURE(transport);
+    // In turn: strictly, on an idle machine. On a busy one (CI, or under ThreadSanitizer)
+    // libzmq's I/O thread may hand a pipe its messages a socket read (8 of them) at a time, and
+    // the pipe that ran dry rejoins a read later, so runs of 8 or 9 happen. What is checked is
+    // that neither pusher gets more than 16 in a row and both get their share: each pusher has
+    // more than 40 messages waiting, so a queue that serves one while the other waits fails.
+    // That the other's messages are waiting is known only from its pusher having had no room:
+    // one I/O thread carries both paths, and on a loaded machine it can lag so long behind
+    // that one path's messages have not reached the puller's queue when reading starts. A fresh
+    // attempt is then a fair test again; an unfair queue fails every attempt.
+    const auto fair = [](const std::string& order) {
+        return longest_run(order) <= 16 && std::count(order.begin(), order.end(), 'l') >= 15 &&
+               std::count(order.begin(), order.end(), 'r') >= 15;
+    };
+    std::vector<std::string> orders{fair_queue_order(transport)};
+    while (!fair(orders.back()) && orders.size() < 3) {
+        orders.push_back(fair_queue_order(transport));
+    }
+    CAPTURE(orders);
+    const std::string& order = orders.back();
+    CHECK(longest_run(order) <= 16);
     CHECK(std::count(order.begin(), order.end(), 'l') >= 15);
     CHECK(std::count(order.begin(), order.end(), 'r') >= 15);
 }
@@ -112,6 +139,7 @@ TEST_CASE("a puller takes everything from many pushers, each one's messages in o
     constexpr int pushers = 20;
     constexpr int each = 500;
     std::vector<std::unique_ptr<zpat::pusher>> sources;
+    sources.reserve(pushers);
     for (int p = 0; p < pushers; ++p) {
         sources.push_back(std::make_unique<zpat::pusher>(puller.endpoints()[0]));
     }
@@ -196,7 +224,7 @@ TEST_CASE("a puller that stops receiving holds its pusher back, and nothing is l
     zpat::pusher pusher(puller.endpoints()[0], {.send_high_water_mark = 10, .send_timeout = 200ms});
     // Both high-water marks and the kernel's socket buffers fill, then a send waits in vain:
     // a few hundred 64 KiB messages, far below the bound unless nothing holds the pusher back.
-    const std::string body(64 * 1024, 'x');
+    const std::string body(std::size_t{64} * 1024, 'x');
     constexpr int bound = 5000;
     int accepted = 0;
     while (accepted < bound && pusher.send(message{std::to_string(accepted), body})) {
