@@ -106,21 +106,7 @@ class topic_trie {
     template <class Visit>
     void match(std::string_view topic, Visit&& visit) const {
         matched_.clear();
-        const node* at = &root_;
-        for (;;) {
-            for (const auto& [peer, count] : at->counts) {
-                matched_.push_back(peer);
-            }
-            if (topic.empty()) {
-                break;
-            }
-            auto child = child_of(*at, topic.front());
-            if (child == at->children.end() || !topic.starts_with((*child)->label)) {
-                break;
-            }
-            topic.remove_prefix((*child)->label.size());
-            at = child->get();
-        }
+        for_each_prefix(topic, [this](const Peer& peer) { matched_.push_back(peer); });
         if (matched_.size() > 1) {
             std::sort(matched_.begin(), matched_.end());
             matched_.erase(std::unique(matched_.begin(), matched_.end()), matched_.end());
@@ -135,40 +121,17 @@ class topic_trie {
     // table whose peers stand for the prefixes themselves (the broker's per-prefix counters).
     template <class Visit>
     void for_each_prefix(std::string_view topic, Visit&& visit) const {
-        const node* at = &root_;
-        for (;;) {
-            for (const auto& [peer, count] : at->counts) {
+        walk(topic, [&](const node& at) {
+            for (const auto& [peer, count] : at.counts) {
                 visit(peer);
             }
-            if (topic.empty()) {
-                return;
-            }
-            auto child = child_of(*at, topic.front());
-            if (child == at->children.end() || !topic.starts_with((*child)->label)) {
-                return;
-            }
-            topic.remove_prefix((*child)->label.size());
-            at = child->get();
-        }
+            return false;
+        });
     }
 
     // True when some subscription is a prefix of `topic`.
     bool matches(std::string_view topic) const {
-        const node* at = &root_;
-        for (;;) {
-            if (!at->counts.empty()) {
-                return true;
-            }
-            if (topic.empty()) {
-                return false;
-            }
-            auto child = child_of(*at, topic.front());
-            if (child == at->children.end() || !topic.starts_with((*child)->label)) {
-                return false;
-            }
-            topic.remove_prefix((*child)->label.size());
-            at = child->get();
-        }
+        return walk(topic, [](const node& at) { return !at.counts.empty(); });
     }
 
     bool empty() const noexcept { return root_.counts.empty() && root_.children.empty(); }
@@ -225,6 +188,27 @@ class topic_trie {
     static auto child_of(node& n, char first) {
         const auto found = child_of(static_cast<const node&>(n), first);
         return n.children.begin() + (found - n.children.cbegin());
+    }
+
+    // Shows `stop(node)` each node whose prefix begins `topic`, shortest first, until it
+    // returns true. Returns whether it did.
+    template <class Stop>
+    bool walk(std::string_view topic, Stop&& stop) const {
+        const node* at = &root_;
+        for (;;) {
+            if (stop(*at)) {
+                return true;
+            }
+            if (topic.empty()) {
+                return false;
+            }
+            auto child = child_of(*at, topic.front());
+            if (child == at->children.end() || !topic.starts_with((*child)->label)) {
+                return false;
+            }
+            topic.remove_prefix((*child)->label.size());
+            at = child->get();
+        }
     }
 
     static auto find_count(node& n, const Peer& peer) {
