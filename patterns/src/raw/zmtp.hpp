@@ -1,0 +1,86 @@
+#pragma once
+// ZMTP 3.1 (ZeroMQ RFC 37), the ZeroMQ wire protocol, as pure functions over bytes: the
+// greeting, the NULL mechanism's READY and ERROR commands, PING and PONG, and the framing of
+// messages. The first part of an engine of zpat's own that ZeroMQ peers can talk to without a
+// libzmq I/O thread between the socket and the code that routes (docs/performance.md,
+// "Majordomo"); tested against libzmq itself. Nothing here recurses, and every length that comes
+// from the wire is checked against a limit before anything is kept for it.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zpat/core/message.hpp"
+
+namespace zpat::detail::zmtp {
+
+inline constexpr std::size_t greeting_size = 64;
+// The greeting's first 11 bytes: enough to tell a ZMTP 3 peer from anything else.
+inline constexpr std::size_t greeting_prefix_size = 11;
+// A command is at most this long: READY's properties, a PING's context, an ERROR's reason.
+inline constexpr std::size_t max_command_size = std::size_t{64} * 1024;
+
+// Our greeting: version 3.1, the NULL mechanism, and whether we take the server's part.
+std::string greeting(bool as_server);
+// Checks the first `bytes` of a peer's greeting (any number, up to greeting_size) as soon as
+// they arrive, so that an HTTP client or an old ZMTP peer is refused at once, not after a wait.
+// Returns an empty string, or the reason to refuse the peer, naming what was wrong.
+std::string check_greeting(std::string_view bytes);
+
+struct property {
+    std::string name;
+    std::string value;
+};
+
+// A command frame, whole: its name, and the bytes after it.
+struct command {
+    std::string name;
+    std::string data;
+};
+
+// The encoding of a whole command frame.
+std::string encode_command(std::string_view name, std::string_view data);
+// READY's data: each property a one-byte name length, the name, a four-byte big-endian value
+// length and the value.
+std::string encode_properties(std::span<const property> properties);
+// The properties in READY's data. `reason` is left empty, or says what was wrong (the
+// properties are then none). Lengths are checked against the data, which is bounded by
+// max_command_size.
+std::vector<property> parse_properties(std::string_view data, std::string& reason);
+// ERROR's data: a one-byte length and the reason.
+std::string error_data(std::string_view reason);
+
+// Appends the encoding of `msg`, every frame but the last flagged MORE, to `out`.
+void encode(const message& msg, std::string& out);
+
+// Whole-buffer decoder: the next message or command from the front of a buffer that may hold
+// more, or an incomplete one.
+class decoder {
+  public:
+    explicit decoder(std::size_t max_message_size, std::size_t max_message_frames)
+        : max_message_size_(max_message_size), max_message_frames_(max_message_frames) {}
+
+    enum class status { message_ready, command_ready, need_more, error };
+
+    // Decodes what is at the front of `buffer`: a whole message into `msg`, or a whole command
+    // into `cmd`, and sets `consumed` to its encoded size. need_more: the buffer holds a valid
+    // prefix, checked as far as it goes. error: reason() says what was wrong; the stream cannot
+    // be resynchronised.
+    status next(std::string_view buffer, message& msg, command& cmd, std::size_t& consumed);
+    const std::string& reason() const noexcept { return reason_; }
+
+  private:
+    // The command whose `header`-byte header, at the front of `buffer`, says `size` bytes.
+    status take_command(std::string_view buffer, std::size_t header, std::uint64_t size,
+                        command& cmd, std::size_t& consumed);
+    status fail(std::string reason);
+
+    std::size_t max_message_size_;
+    std::size_t max_message_frames_;
+    std::string reason_;
+};
+
+}  // namespace zpat::detail::zmtp

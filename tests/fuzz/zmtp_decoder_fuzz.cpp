@@ -1,0 +1,144 @@
+// libFuzzer target for zpat's ZMTP 3.1 functions (patterns/src/raw/zmtp.hpp), with an oracle:
+// - the greeting check takes any bytes, and takes none of them once it has refused a prefix;
+// - the decoder, over any bytes, never crashes, hangs or over-reads; what it accepts is within
+//   its limits, every shorter prefix of it is "need more", and a message re-encodes to exactly
+//   the bytes it consumed when they used the short form wherever a frame allows it;
+// - READY's properties, parsed from any command's data, re-encode to that data when accepted;
+// - messages described by the input, encoded back to back, decode to themselves.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zmtp.hpp"
+
+namespace {
+
+namespace zmtp = zpat::detail::zmtp;
+using zpat::message;
+
+constexpr std::size_t size_limit = 512;
+constexpr std::size_t frames_limit = 16;
+
+void require(bool condition) {
+    if (!condition) {
+        std::abort();
+    }
+}
+
+void greeting_checks(std::string_view in) {
+    bool refused = false;
+    for (std::size_t n = 0; n <= std::min(in.size(), zmtp::greeting_size); ++n) {
+        const bool refuses = !zmtp::check_greeting(in.substr(0, n)).empty();
+        require(refuses || !refused);  // once refused, more bytes cannot make it right
+        refused = refuses;
+    }
+}
+
+void any_bytes(std::string_view rest) {
+    zmtp::decoder d(size_limit, frames_limit);
+    for (;;) {
+        message msg;
+        zmtp::command cmd;
+        std::size_t used = 0;
+        const auto status = d.next(rest, msg, cmd, used);
+        if (status == zmtp::decoder::status::need_more || status == zmtp::decoder::status::error) {
+            require(status == zmtp::decoder::status::need_more || !d.reason().empty());
+            return;
+        }
+        require(used > 0 && used <= rest.size());
+        for (std::size_t cut = 0; cut < used; cut += 1 + used / 16) {
+            message partial;
+            zmtp::command partial_cmd;
+            std::size_t ignored = 0;
+            require(d.next(rest.substr(0, cut), partial, partial_cmd, ignored) ==
+                    zmtp::decoder::status::need_more);
+        }
+        const std::string_view bytes = rest.substr(0, used);
+        if (status == zmtp::decoder::status::message_ready) {
+            require(msg.size() >= 1 && msg.size() <= frames_limit && msg.byte_size() <= size_limit);
+            std::string again;
+            zmtp::encode(msg, again);
+            require(again.size() <= bytes.size());
+            require(again.size() < bytes.size() || again == bytes);
+        } else {
+            require(cmd.name.size() >= 1 && cmd.name.size() <= 255);
+            const std::string again = zmtp::encode_command(cmd.name, cmd.data);
+            require(again.size() < bytes.size() || again == bytes);
+            std::string reason;
+            const auto props = zmtp::parse_properties(cmd.data, reason);
+            if (reason.empty()) {
+                require(zmtp::encode_properties(props) == cmd.data);
+            } else {
+                require(props.empty());
+            }
+        }
+        rest.remove_prefix(used);
+    }
+}
+
+// Up to 8 messages: per message a byte of frame count (1 to 4), then per frame two bytes of
+// length (0 to 299, so long frames come up) and that many bytes of content, padded.
+std::vector<message> messages_from(std::string_view in) {
+    std::vector<message> out;
+    std::size_t at = 0;
+    const auto next_byte = [&]() -> std::size_t {
+        return at < in.size() ? static_cast<std::uint8_t>(in[at++]) : 0;
+    };
+    while (at < in.size() && out.size() < 8) {
+        const std::size_t frames = 1U + (next_byte() & 3U);
+        message msg;
+        for (std::size_t i = 0; i < frames; ++i) {
+            const std::size_t length = ((next_byte() << 8U) | next_byte()) % 300U;
+            std::string frame(in.substr(std::min(at, in.size()), length));
+            frame.resize(length, 'x');
+            at += length;
+            msg.push_back(std::move(frame));
+        }
+        out.push_back(std::move(msg));
+    }
+    return out;
+}
+
+void generated(std::string_view in) {
+    const std::vector<message> sent = messages_from(in);
+    std::string stream;
+    for (const message& msg : sent) {
+        zmtp::encode(msg, stream);
+    }
+    zmtp::decoder d(size_limit, frames_limit);
+    std::string_view rest = stream;
+    for (const message& expected : sent) {
+        message got;
+        zmtp::command cmd;
+        std::size_t used = 0;
+        const auto status = d.next(rest, got, cmd, used);
+        if (expected.byte_size() > size_limit) {
+            require(status == zmtp::decoder::status::error);
+            return;  // a stream cannot be resynchronised after a refusal
+        }
+        require(status == zmtp::decoder::status::message_ready);
+        require(got == expected);
+        rest.remove_prefix(used);
+    }
+    require(rest.empty());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view in(reinterpret_cast<const char*>(data), size);
+    if (in.empty()) {
+        return 0;
+    }
+    if ((static_cast<std::uint8_t>(in[0]) & 1U) == 0) {
+        greeting_checks(in.substr(1));
+        any_bytes(in.substr(1));
+    } else {
+        generated(in.substr(1));
+    }
+    return 0;
+}

@@ -1,0 +1,282 @@
+// ZMTP 3.1 as zpat's own functions speak it (raw/zmtp.hpp): the bytes, the limits, and a libzmq
+// peer that takes them for another libzmq's.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "support/test_support.hpp"
+#include "zmtp.hpp"
+
+using namespace zpat::testing;
+namespace zmtp = zpat::detail::zmtp;
+using zpat::message;
+
+namespace {
+
+struct decoded {
+    zmtp::decoder::status status;
+    message msg;
+    zmtp::command cmd;
+    std::size_t consumed = 0;
+};
+
+decoded decode(std::string_view bytes, std::size_t max_size = 1 << 20, std::size_t frames = 64) {
+    zmtp::decoder d(max_size, frames);
+    decoded out{zmtp::decoder::status::error, {}, {}, 0};
+    out.status = d.next(bytes, out.msg, out.cmd, out.consumed);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("zmtp: a message's frames round-trip, short and long, in any pieces") {
+    const message original{"", std::string(300, 'x'), "last"};
+    std::string bytes;
+    zmtp::encode(original, bytes);
+    // A 0-byte short frame flagged MORE, a long one (300 bytes) flagged MORE, a short last one.
+    REQUIRE(bytes.substr(0, 2) == std::string("\x01\x00", 2));
+    REQUIRE(static_cast<unsigned char>(bytes[2]) == 0x03);
+    REQUIRE(bytes.size() == 2 + 9 + 300 + 2 + 4);
+    for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
+        CAPTURE(cut);
+        CHECK(decode(std::string_view(bytes).substr(0, cut)).status ==
+              zmtp::decoder::status::need_more);
+    }
+    bytes += std::string("\x00\x01z", 3);  // the start of the next message stays where it is
+    const decoded whole = decode(bytes);
+    REQUIRE(whole.status == zmtp::decoder::status::message_ready);
+    CHECK(whole.msg == original);
+    CHECK(whole.consumed == bytes.size() - 3);
+}
+
+TEST_CASE("zmtp: a long frame header for a short frame is accepted, as the RFC asks") {
+    const std::string bytes("\x02\x00\x00\x00\x00\x00\x00\x00\x02hi", 11);
+    const decoded d = decode(bytes);
+    REQUIRE(d.status == zmtp::decoder::status::message_ready);
+    CHECK(d.msg == message{"hi"});
+}
+
+TEST_CASE("zmtp: limits are checked as each header arrives, before the frame does") {
+    // An 8-byte size near 2^64: refused from the header alone.
+    const std::string huge("\x02\xff\xff\xff\xff\xff\xff\xff\xf0", 9);
+    const decoded big = decode(huge);
+    CHECK(big.status == zmtp::decoder::status::error);
+    // Over max-message-size across frames.
+    std::string two;
+    zmtp::encode(message{std::string(600, 'a'), std::string(600, 'b')}, two);
+    zmtp::decoder sized(1000, 64);
+    message msg;
+    zmtp::command cmd;
+    std::size_t consumed = 0;
+    CHECK(sized.next(std::string_view(two).substr(0, 9 + 600 + 9), msg, cmd, consumed) ==
+          zmtp::decoder::status::error);
+    CHECK_THAT(sized.reason(), Catch::Contains("max-message-size"));
+    // Too many frames.
+    std::string many;
+    zmtp::encode(message{"1", "2", "3"}, many);
+    CHECK(decode(many, 1000, 2).status == zmtp::decoder::status::error);
+    // A command over its own limit, from the header alone.
+    std::string command_header("\x06", 1);
+    command_header += std::string("\x00\x00\x00\x00\x00\x02\x00\x00", 8);
+    CHECK(decode(command_header).status == zmtp::decoder::status::error);
+}
+
+TEST_CASE("zmtp: malformed frames are refused with what was wrong") {
+    const auto reason_of = [](std::string_view bytes) {
+        zmtp::decoder d(1 << 20, 64);
+        message msg;
+        zmtp::command cmd;
+        std::size_t consumed = 0;
+        REQUIRE(d.next(bytes, msg, cmd, consumed) == zmtp::decoder::status::error);
+        return d.reason();
+    };
+    CHECK_THAT(reason_of(std::string("\x08\x00", 2)), Catch::Contains("reserved"));
+    CHECK_THAT(reason_of(std::string("\x05\x02\x01x", 4)), Catch::Contains("multipart"));
+    CHECK_THAT(reason_of(std::string("\x01\x00\x04\x02\x01x", 6)), Catch::Contains("multipart"));
+    CHECK_THAT(reason_of(std::string("\x04\x01\x00", 3)), Catch::Contains("no name"));
+    CHECK_THAT(reason_of(std::string("\x04\x02\x05x", 4)), Catch::Contains("no name"));
+    CHECK_THAT(reason_of(std::string("\x04\x00", 2)), Catch::Contains("no name"));
+}
+
+TEST_CASE("zmtp: commands and READY's properties round-trip; bad properties are refused") {
+    const std::vector<zmtp::property> props{{"Socket-Type", "ROUTER"}, {"Identity", ""}};
+    const std::string bytes = zmtp::encode_command("READY", zmtp::encode_properties(props));
+    const decoded d = decode(bytes);
+    REQUIRE(d.status == zmtp::decoder::status::command_ready);
+    CHECK(d.consumed == bytes.size());
+    CHECK(d.cmd.name == "READY");
+    std::string reason;
+    const auto parsed = zmtp::parse_properties(d.cmd.data, reason);
+    CHECK(reason.empty());
+    REQUIRE(parsed.size() == 2);
+    CHECK(parsed[0].name == "Socket-Type");
+    CHECK(parsed[0].value == "ROUTER");
+    CHECK(parsed[1].name == "Identity");
+    CHECK(parsed[1].value.empty());
+
+    CHECK(zmtp::parse_properties(std::string("\x04Name\x00\x00\x00\x09short", 14), reason).empty());
+    CHECK_THAT(reason, Catch::Contains("'Name'"));
+    CHECK(zmtp::parse_properties(std::string("\x09Na", 3), reason).empty());
+    CHECK_THAT(reason, Catch::Contains("longer than the command"));
+    CHECK(zmtp::parse_properties(std::string("\x00", 1), reason).empty());
+    CHECK_FALSE(reason.empty());
+}
+
+TEST_CASE("zmtp: greetings are checked as their bytes arrive") {
+    const std::string ours = zmtp::greeting(true);
+    REQUIRE(ours.size() == zmtp::greeting_size);
+    for (std::size_t n = 0; n <= ours.size(); ++n) {
+        CHECK(zmtp::check_greeting(std::string_view(ours).substr(0, n)).empty());
+    }
+    CHECK_THAT(zmtp::check_greeting("GET / HTTP/1.1\r\n"), Catch::Contains("first byte is 0x47"));
+    std::string old = ours;
+    old[9] = 0x7E;
+    CHECK_THAT(zmtp::check_greeting(old.substr(0, 10)), Catch::Contains("ZMTP 1.0"));
+    old = ours;
+    old[10] = 2;
+    CHECK_THAT(zmtp::check_greeting(old.substr(0, 11)), Catch::Contains("ZMTP 2.x"));
+    std::string curve = ours;
+    curve.replace(12, 5, "CURVE");
+    CHECK_THAT(zmtp::check_greeting(curve), Catch::Contains("'CURVE'"));
+    std::string padded = ours;
+    padded[20] = 'x';  // "NULL" followed by something other than zeros
+    CHECK_FALSE(zmtp::check_greeting(padded).empty());
+}
+
+namespace {
+
+// A listening TCP socket on loopback, on a port the system picks.
+struct listener {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int port = 0;
+    listener() {
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(::listen(fd, 4) == 0);
+        socklen_t len = sizeof addr;
+        REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+        port = ntohs(addr.sin_port);
+    }
+    ~listener() { ::close(fd); }
+    listener(const listener&) = delete;
+    listener& operator=(const listener&) = delete;
+};
+
+bool readable(int fd, std::chrono::steady_clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    return left.count() > 0 && ::poll(&p, 1, static_cast<int>(left.count())) == 1;
+}
+
+// Reads from `fd` into `buffer` until it holds `size` bytes; false at the deadline or EOF.
+bool read_to(int fd, std::string& buffer, std::size_t size,
+             std::chrono::steady_clock::time_point deadline) {
+    while (buffer.size() < size) {
+        if (!readable(fd, deadline)) {
+            return false;
+        }
+        std::array<char, 4096> chunk{};
+        const ssize_t got = ::recv(fd, chunk.data(), chunk.size(), 0);
+        if (got <= 0) {
+            return false;
+        }
+        buffer.append(chunk.data(), static_cast<std::size_t>(got));
+    }
+    return true;
+}
+
+// The next message or command from `fd`, as `d` decodes it.
+zmtp::decoder::status read_next(int fd, std::string& buffer, zmtp::decoder& d, message& msg,
+                                zmtp::command& cmd,
+                                std::chrono::steady_clock::time_point deadline) {
+    for (;;) {
+        std::size_t consumed = 0;
+        const auto status = d.next(buffer, msg, cmd, consumed);
+        if (status != zmtp::decoder::status::need_more) {
+            buffer.erase(0, consumed);
+            return status;
+        }
+        if (!read_to(fd, buffer, buffer.size() + 1, deadline)) {
+            return zmtp::decoder::status::need_more;
+        }
+    }
+}
+
+void send_all(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        const ssize_t sent = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        REQUIRE(sent > 0);
+        bytes.remove_prefix(static_cast<std::size_t>(sent));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("zmtp: a libzmq DEALER talks to zpat's ZMTP as to a ROUTER, both ways") {
+    listener server;
+    zmq::context_t context;
+    zmq::socket_t dealer(context, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::routing_id, "client-7");
+    dealer.set(zmq::sockopt::linger, 0);
+    dealer.connect("tcp://127.0.0.1:" + std::to_string(server.port));
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    REQUIRE(readable(server.fd, deadline));
+    const int peer = ::accept(server.fd, nullptr, nullptr);
+    REQUIRE(peer >= 0);
+
+    send_all(peer, zmtp::greeting(true));
+    std::string in;
+    REQUIRE(read_to(peer, in, zmtp::greeting_size, deadline));
+    REQUIRE(zmtp::check_greeting(std::string_view(in).substr(0, zmtp::greeting_size)).empty());
+    in.erase(0, zmtp::greeting_size);
+
+    zmtp::decoder d(1 << 20, 64);
+    message msg;
+    zmtp::command cmd;
+    REQUIRE(read_next(peer, in, d, msg, cmd, deadline) == zmtp::decoder::status::command_ready);
+    REQUIRE(cmd.name == "READY");
+    std::string reason;
+    const auto props = zmtp::parse_properties(cmd.data, reason);
+    REQUIRE(reason.empty());
+    std::map<std::string, std::string> seen;
+    for (const auto& p : props) {
+        seen[p.name] = p.value;
+    }
+    CHECK(seen["Socket-Type"] == "DEALER");
+    CHECK(seen["Identity"] == "client-7");
+    const std::vector<zmtp::property> ours{{"Socket-Type", "ROUTER"}};
+    send_all(peer, zmtp::encode_command("READY", zmtp::encode_properties(ours)));
+
+    // The DEALER's message arrives as it sent it; a reply longer than a short frame goes back.
+    REQUIRE(dealer.send(zmq::str_buffer(""), zmq::send_flags::sndmore));
+    REQUIRE(dealer.send(zmq::buffer(std::string(1000, 'q')), zmq::send_flags::none));
+    REQUIRE(read_next(peer, in, d, msg, cmd, deadline) == zmtp::decoder::status::message_ready);
+    CHECK(msg == message{"", std::string(1000, 'q')});
+    std::string out;
+    zmtp::encode(message{"", "reply", std::string(70000, 'r')}, out);
+    send_all(peer, out);
+    dealer.set(zmq::sockopt::rcvtimeo, 5000);
+    std::vector<std::string> got;
+    for (bool more = true; more;) {
+        zmq::message_t frame;
+        REQUIRE(dealer.recv(frame));
+        got.push_back(frame.to_string());
+        more = frame.more();
+    }
+    CHECK(got == std::vector<std::string>{"", "reply", std::string(70000, 'r')});
+    ::close(peer);
+}
