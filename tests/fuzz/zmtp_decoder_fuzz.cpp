@@ -4,8 +4,11 @@
 //   its limits, every shorter prefix of it is "need more", and a message re-encodes to exactly
 //   the bytes it consumed when they used the short form wherever a frame allows it;
 // - READY's properties, parsed from any command's data, re-encode to that data when accepted;
-// - messages described by the input, encoded back to back, decode to themselves.
+// - messages described by the input, encoded back to back, decode to themselves;
+// - a connection takes any bytes, whole or in pieces of a size the input picks, to the same
+//   messages and the same end (open, or closed for the same reason).
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include "zmtp.hpp"
+#include "zmtp_connection.hpp"
 
 namespace {
 
@@ -127,6 +131,35 @@ void generated(std::string_view in) {
     require(rest.empty());
 }
 
+struct outcome {
+    std::vector<message> messages;
+    bool open = true;
+    std::string reason;
+};
+
+outcome through_connection(std::string_view bytes, std::size_t piece) {
+    static constexpr std::array<std::string_view, 2> peers{"DEALER", "REQ"};
+    zmtp::connection c({"ROUTER", peers, size_limit, frames_limit});
+    outcome out;
+    while (!bytes.empty() && out.open) {
+        const std::string_view input = bytes.substr(0, piece);
+        bytes.remove_prefix(input.size());
+        out.open = c.take(input, [&](message& m) { out.messages.push_back(m); });
+        require(c.outgoing().size() < 64 + 17 * 4096);  // what it queues is bounded by the input
+        c.outgoing().clear();
+    }
+    require(out.open != c.closed());
+    out.reason = c.reason();
+    return out;
+}
+
+void connection_agrees(std::string_view bytes, std::size_t piece) {
+    const outcome whole = through_connection(bytes, bytes.size() + 1);
+    const outcome pieces = through_connection(bytes, piece);
+    require(whole.open == pieces.open && whole.reason == pieces.reason);
+    require(whole.messages == pieces.messages);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -137,6 +170,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if ((static_cast<std::uint8_t>(in[0]) & 1U) == 0) {
         greeting_checks(in.substr(1));
         any_bytes(in.substr(1));
+        // As a connection sees them: after a valid greeting and READY, or as they are.
+        const std::size_t piece = 1U + (static_cast<std::uint8_t>(in[0]) >> 1U);
+        connection_agrees(in.substr(1), piece);
+        const std::array<zmtp::property, 1> dealer{{{"Socket-Type", "DEALER"}}};
+        const std::string opened = zmtp::greeting(false) +
+                                   zmtp::encode_command("READY", zmtp::encode_properties(dealer)) +
+                                   std::string(in.substr(1));
+        connection_agrees(opened, piece);
     } else {
         generated(in.substr(1));
     }

@@ -17,6 +17,7 @@
 
 #include "support/test_support.hpp"
 #include "zmtp.hpp"
+#include "zmtp_connection.hpp"
 
 using namespace zpat::testing;
 namespace zmtp = zpat::detail::zmtp;
@@ -278,5 +279,141 @@ TEST_CASE("zmtp: a libzmq DEALER talks to zpat's ZMTP as to a ROUTER, both ways"
         more = frame.more();
     }
     CHECK(got == std::vector<std::string>{"", "reply", std::string(70000, 'r')});
+    ::close(peer);
+}
+
+namespace {
+
+constexpr std::array<std::string_view, 3> router_peers{"DEALER", "REQ", "ROUTER"};
+constexpr std::array<std::string_view, 1> dealer_peers{"ROUTER"};
+
+zmtp::connection router_side() {
+    return zmtp::connection({"ROUTER", router_peers, 1 << 20, 64});
+}
+
+// A peer's opening bytes: greeting, READY with these properties.
+std::string opening(const std::vector<zmtp::property>& props) {
+    return zmtp::greeting(false) + zmtp::encode_command("READY", zmtp::encode_properties(props));
+}
+
+}  // namespace
+
+TEST_CASE("zmtp connection: two of them greet, agree and carry messages both ways") {
+    auto router = router_side();
+    zmtp::connection dealer({"DEALER", dealer_peers, 1 << 20, 64});
+    std::vector<message> at_router;
+    std::vector<message> at_dealer;
+    dealer.send(message{"", "early"});  // queued behind the greeting and READY, as libzmq does
+    // Byte by byte one way, all at once the other.
+    const std::string to_router = std::exchange(dealer.outgoing(), {});
+    for (const char c : to_router) {
+        REQUIRE(router.take(std::string_view(&c, 1), [&](message& m) { at_router.push_back(m); }));
+    }
+    REQUIRE(dealer.take(std::exchange(router.outgoing(), {}),
+                        [&](message& m) { at_dealer.push_back(m); }));
+    CHECK(router.ready());
+    CHECK(dealer.ready());
+    CHECK(router.peer_socket_type() == "DEALER");
+    CHECK(dealer.peer_socket_type() == "ROUTER");
+    CHECK(at_router == std::vector<message>{{"", "early"}});
+    router.send(message{"", "late", std::string(1000, 'x')});
+    REQUIRE(dealer.take(std::exchange(router.outgoing(), {}),
+                        [&](message& m) { at_dealer.push_back(m); }));
+    CHECK(at_dealer == std::vector<message>{{"", "late", std::string(1000, 'x')}});
+}
+
+TEST_CASE("zmtp connection: PINGs are answered, however many one read holds") {
+    auto router = router_side();
+    std::string in = opening({{"Socket-Type", "DEALER"}});
+    for (int i = 0; i < 100000; ++i) {
+        in += zmtp::encode_command("PING", std::string("\x00\x0a", 2) + "ctx");
+    }
+    const auto before = router.outgoing().size();
+    REQUIRE(router.take(in, [](message&) { FAIL("no message was sent"); }));
+    CHECK(router.pings_answered() == 100000);
+    const std::string pong = zmtp::encode_command("PONG", "ctx");
+    CHECK(router.outgoing().size() - before == 100000 * pong.size());
+    CHECK(router.outgoing().ends_with(pong));
+}
+
+TEST_CASE("zmtp connection: what the protocol does not allow closes it, named") {
+    const auto refused = [](const std::string& bytes, bool told) {
+        auto router = router_side();
+        router.outgoing().clear();
+        CHECK_FALSE(router.take(bytes, [](message&) {}));
+        CHECK(router.closed());
+        CHECK_FALSE(router.take("more", [](message&) {}));
+        // The peer hears an ERROR once it has spoken ZMTP; before that, only the close.
+        const decoded sent = decode(router.outgoing());
+        CHECK((sent.status == zmtp::decoder::status::command_ready && sent.cmd.name == "ERROR") ==
+              told);
+        return router.reason();
+    };
+    std::string two = zmtp::greeting(false);
+    two[10] = 2;
+    CHECK_THAT(refused(two.substr(0, 11), false), Catch::Contains("ZMTP 2.x"));
+    CHECK_THAT(refused("GET / HTTP/1.1\r\n", false), Catch::Contains("0x47"));
+    CHECK_THAT(refused(opening({{"Socket-Type", "PUB"}}), true),
+               Catch::Contains("PUB peer, which cannot talk to a ROUTER"));
+    CHECK_THAT(refused(opening({{"Identity", "x"}}), true),
+               Catch::Contains("without a Socket-Type"));
+    CHECK_THAT(
+        refused(opening({{"Socket-Type", "DEALER"}, {"Identity", std::string("\0x", 2)}}), true),
+        Catch::Contains("zero byte"));
+    std::string early = zmtp::greeting(false);
+    zmtp::encode(message{"too soon"}, early);
+    CHECK_THAT(refused(early, true), Catch::Contains("before the peer's READY"));
+    CHECK_THAT(refused(zmtp::greeting(false) + zmtp::encode_command("PING", "xx"), true),
+               Catch::Contains("PING where READY was due"));
+    const std::string ready = opening({{"Socket-Type", "DEALER"}});
+    CHECK_THAT(refused(ready + zmtp::encode_command("READY", ""), true),
+               Catch::Contains("second READY"));
+    CHECK_THAT(refused(ready + zmtp::encode_command("SUBSCRIBE", "a"), true),
+               Catch::Contains("SUBSCRIBE, which a ROUTER does not take"));
+    CHECK_THAT(refused(ready + zmtp::encode_command("PING", "x"), true),
+               Catch::Contains("time-to-live"));
+    CHECK_THAT(refused(ready + zmtp::encode_command("ERROR", zmtp::error_data("bye")), true),
+               Catch::Contains("the peer sent ERROR: bye"));
+    CHECK_THAT(refused(ready + std::string("\x02\xff\xff\xff\xff\xff\xff\xff\xff", 9), true),
+               Catch::Contains("max-message-size"));
+}
+
+TEST_CASE("zmtp connection: a libzmq DEALER with heartbeats on stays connected and heard") {
+    listener server;
+    zmq::context_t context;
+    zmq::socket_t dealer(context, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::linger, 0);
+    dealer.set(zmq::sockopt::heartbeat_ivl, 10);
+    dealer.set(zmq::sockopt::heartbeat_timeout, 100);
+    dealer.set(zmq::sockopt::rcvtimeo, 5000);
+    dealer.connect("tcp://127.0.0.1:" + std::to_string(server.port));
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    REQUIRE(readable(server.fd, deadline));
+    const int peer = ::accept(server.fd, nullptr, nullptr);
+    REQUIRE(peer >= 0);
+    auto router = router_side();
+    std::vector<message> got;
+    // Drives the connection until `enough`: writes what it queued, reads what came.
+    const auto drive_until = [&](auto enough) {
+        while (!enough()) {
+            REQUIRE(std::chrono::steady_clock::now() < deadline);
+            send_all(peer, std::exchange(router.outgoing(), {}));
+            std::string in;
+            if (readable(peer, std::chrono::steady_clock::now() + 5ms)) {
+                REQUIRE(read_to(peer, in, 1, deadline));
+                REQUIRE(router.take(in, [&](message& m) { got.push_back(m); }));
+            }
+        }
+    };
+    drive_until([&] { return router.pings_answered() >= 10; });
+    CHECK(router.peer_socket_type() == "DEALER");
+    REQUIRE(dealer.send(zmq::str_buffer("after ten PINGs"), zmq::send_flags::none));
+    drive_until([&] { return !got.empty(); });
+    CHECK(got.front() == message{"after ten PINGs"});
+    router.send(message{"answered"});
+    send_all(peer, std::exchange(router.outgoing(), {}));
+    zmq::message_t reply;
+    REQUIRE(dealer.recv(reply));
+    CHECK(reply.to_string() == "answered");
     ::close(peer);
 }

@@ -1,0 +1,138 @@
+#include "zmtp_connection.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace zpat::detail::zmtp {
+namespace {
+
+bool same_name(std::string_view a, std::string_view b) {
+    return std::ranges::equal(a, b, [](char x, char y) {
+        return std::tolower(static_cast<unsigned char>(x)) ==
+               std::tolower(static_cast<unsigned char>(y));
+    });
+}
+
+}  // namespace
+
+connection::connection(const settings& s)
+    : socket_type_(s.socket_type),
+      accepts_(s.accepts),
+      decoder_(s.max_message_size, s.max_message_frames),
+      out_(greeting(true)) {
+    const std::array<property, 1> ours{{{"Socket-Type", std::string(socket_type_)}}};
+    out_ += encode_command("READY", encode_properties(ours));
+}
+
+connection::stepped connection::step() {
+    if (phase_ == phase::greeting) {
+        return on_greeting();
+    }
+    std::size_t used = 0;
+    const std::string_view rest = std::string_view(in_).substr(read_);
+    switch (decoder_.next(rest, msg_, cmd_, used)) {
+        case decoder::status::need_more:
+            return stepped::need_more;
+        case decoder::status::error:
+            return refuse(decoder_.reason());
+        case decoder::status::command_ready:
+            read_ += used;
+            return on_command();
+        case decoder::status::message_ready:
+            read_ += used;
+            if (phase_ != phase::traffic) {
+                return refuse("a message before the peer's READY");
+            }
+            return stepped::message;
+    }
+    return stepped::closed;
+}
+
+connection::stepped connection::on_greeting() {
+    const std::string_view arrived = std::string_view(in_).substr(0, greeting_size);
+    if (std::string why = check_greeting(arrived); !why.empty()) {
+        // Not our protocol, or not our mechanism: nothing the peer would read as an ERROR.
+        out_.clear();
+        closed_ = true;
+        reason_ = std::move(why);
+        return stepped::closed;
+    }
+    if (arrived.size() < greeting_size) {
+        return stepped::need_more;
+    }
+    read_ = greeting_size;
+    phase_ = phase::ready;
+    return stepped::again;
+}
+
+connection::stepped connection::on_command() {
+    if (cmd_.name == "ERROR") {
+        const std::size_t size = cmd_.data.empty() ? 0 : static_cast<unsigned char>(cmd_.data[0]);
+        return refuse("the peer sent ERROR: " + cmd_.data.substr(1, size));
+    }
+    if (phase_ == phase::ready) {
+        if (cmd_.name != "READY") {
+            return refuse("the command " + cmd_.name + " where READY was due");
+        }
+        return on_ready();
+    }
+    if (cmd_.name == "PING") {
+        if (cmd_.data.size() < 2) {
+            return refuse("a PING without its time-to-live");
+        }
+        out_ += encode_command("PONG", std::string_view(cmd_.data).substr(2));
+        ++pings_answered_;
+        return stepped::again;
+    }
+    if (cmd_.name == "PONG") {
+        return stepped::again;
+    }
+    if (cmd_.name == "READY") {
+        return refuse("a second READY");
+    }
+    return refuse("the command " + cmd_.name + ", which a " + std::string(socket_type_) +
+                  " does not take");
+}
+
+connection::stepped connection::on_ready() {
+    std::string why;
+    bool typed = false;
+    for (property& p : parse_properties(cmd_.data, why)) {
+        if (same_name(p.name, "Socket-Type")) {
+            peer_socket_type_ = std::move(p.value);
+            typed = true;
+        } else if (same_name(p.name, "Identity")) {
+            peer_identity_ = std::move(p.value);
+        }
+    }
+    if (!why.empty()) {
+        return refuse("READY: " + why);
+    }
+    if (!typed) {
+        return refuse("READY without a Socket-Type");
+    }
+    if (std::ranges::find(accepts_, peer_socket_type_) == accepts_.end()) {
+        return refuse("a " + peer_socket_type_ + " peer, which cannot talk to a " +
+                      std::string(socket_type_));
+    }
+    if (peer_identity_.size() > 255 || (!peer_identity_.empty() && peer_identity_[0] == '\0')) {
+        return refuse("an Identity longer than 255 bytes or starting with a zero byte");
+    }
+    phase_ = phase::traffic;
+    return stepped::again;
+}
+
+connection::stepped connection::refuse(std::string reason) {
+    closed_ = true;
+    reason_ = std::move(reason);
+    out_ += encode_command("ERROR", error_data(reason_));
+    return stepped::closed;
+}
+
+void connection::compact() {
+    in_.erase(0, read_);
+    read_ = 0;
+}
+
+}  // namespace zpat::detail::zmtp

@@ -1,0 +1,96 @@
+#pragma once
+// One ZMTP 3.x connection under the NULL mechanism, without I/O: the bytes that arrive go in,
+// whole messages come out, and what is to be written waits in outgoing(). The greeting and our
+// READY are queued at once (RFC 37: each peer sends its READY before it reads the other's), so
+// whoever drives the socket only reads, writes and keeps time. A PING is answered with its
+// PONG here; anything the protocol does not allow closes the connection with a reason that
+// names it, told to the peer in an ERROR command where the handshake has got that far.
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "zmtp.hpp"
+#include "zpat/core/message.hpp"
+
+namespace zpat::detail::zmtp {
+
+class connection {
+  public:
+    struct settings {
+        std::string_view socket_type;               // ours, as READY announces it
+        std::span<const std::string_view> accepts;  // the socket types that may talk to it
+        std::size_t max_message_size = 0;
+        std::size_t max_message_frames = 0;
+    };
+    explicit connection(const settings& s);
+
+    // Takes bytes read from the peer, and calls `on_message(message&)` for each whole message
+    // they complete. Returns false once the connection must close: reason() says why.
+    template <class OnMessage>
+    bool take(std::string_view bytes, OnMessage&& on_message) {
+        if (closed_) {
+            return false;
+        }
+        in_.append(bytes);
+        for (;;) {
+            switch (step()) {
+                case stepped::message:
+                    on_message(msg_);
+                    break;
+                case stepped::again:
+                    break;
+                case stepped::need_more:
+                    compact();
+                    return true;
+                case stepped::closed:
+                    return false;
+            }
+        }
+    }
+
+    // Queues `msg` to be written after what is queued already (our READY first).
+    void send(const message& msg) { encode(msg, out_); }
+    // The bytes to write; the driver erases what it has written.
+    std::string& outgoing() noexcept { return out_; }
+
+    bool ready() const noexcept { return phase_ == phase::traffic; }
+    bool closed() const noexcept { return closed_; }
+    const std::string& reason() const noexcept { return reason_; }
+    // What the peer's READY said: its socket type, and the identity it asked for (maybe none).
+    const std::string& peer_socket_type() const noexcept { return peer_socket_type_; }
+    const std::string& peer_identity() const noexcept { return peer_identity_; }
+    std::size_t pings_answered() const noexcept { return pings_answered_; }
+
+  private:
+    enum class phase { greeting, ready, traffic };
+    // What one step through the arrived bytes did: a message for the caller, something taken
+    // here (the greeting, a command), or nothing more to take. A loop, not recursion: a peer
+    // decides how many commands one read holds.
+    enum class stepped { message, again, need_more, closed };
+
+    stepped step();
+    stepped on_greeting();
+    stepped on_command();
+    stepped on_ready();
+    stepped refuse(std::string reason);
+    void compact();
+
+    std::string_view socket_type_;
+    std::span<const std::string_view> accepts_;
+    decoder decoder_;
+    phase phase_ = phase::greeting;
+    bool closed_ = false;
+    std::string in_;
+    std::size_t read_ = 0;  // bytes of in_ already taken
+    std::string out_;
+    message msg_;
+    command cmd_;
+    std::string reason_;
+    std::string peer_socket_type_;
+    std::string peer_identity_;
+    std::size_t pings_answered_ = 0;
+};
+
+}  // namespace zpat::detail::zmtp
