@@ -152,8 +152,8 @@ std::string error_data(std::string_view reason) {
     return out;
 }
 
-void encode(const message& msg, std::string& out) {
-    for (std::size_t i = 0; i < msg.size(); ++i) {
+void encode(const message& msg, std::string& out, std::size_t first) {
+    for (std::size_t i = first; i < msg.size(); ++i) {
         append_frame(out, i + 1 < msg.size() ? flag_more : 0, msg[i]);
     }
 }

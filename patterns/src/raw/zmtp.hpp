@@ -53,8 +53,9 @@ std::vector<property> parse_properties(std::string_view data, std::string& reaso
 // ERROR's data: a one-byte length and the reason.
 std::string error_data(std::string_view reason);
 
-// Appends the encoding of `msg`, every frame but the last flagged MORE, to `out`.
-void encode(const message& msg, std::string& out);
+// Appends the encoding of `msg` from frame `first` on, every frame but the last flagged MORE,
+// to `out`.
+void encode(const message& msg, std::string& out, std::size_t first = 0);
 
 // Whole-buffer decoder: the next message or command from the front of a buffer that may hold
 // more, or an incomplete one.

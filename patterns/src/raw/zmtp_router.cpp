@@ -1,0 +1,370 @@
+#include "zmtp_router.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "tcp_common.hpp"
+#include "zmtp_connection.hpp"
+#include "zpat/core/error.hpp"
+
+namespace zpat::detail {
+namespace {
+
+constexpr std::array<std::string_view, 3> router_peers{"DEALER", "REQ", "ROUTER"};
+constexpr std::size_t read_chunk = std::size_t{64} * 1024;
+constexpr int events_per_wait = 64;
+
+// Twice a limit, without overflow: where a message only over the limit is dropped, and one
+// over this closes its connection.
+std::size_t doubled(std::size_t limit) {
+    return limit > SIZE_MAX / 2 ? limit : limit * 2;
+}
+
+std::string peer_text(int fd) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        return "?";
+    }
+    std::array<char, INET6_ADDRSTRLEN> text{};
+    if (addr.ss_family == AF_INET6) {
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+        ::inet_ntop(AF_INET6, &in6->sin6_addr, text.data(), text.size());
+        return "[" + std::string(text.data()) + "]:" + std::to_string(ntohs(in6->sin6_port));
+    }
+    const auto* in4 = reinterpret_cast<const sockaddr_in*>(&addr);
+    ::inet_ntop(AF_INET, &in4->sin_addr, text.data(), text.size());
+    return std::string(text.data()) + ":" + std::to_string(ntohs(in4->sin_port));
+}
+
+}  // namespace
+
+struct zmtp_router::peer {
+    peer(int descriptor, const options& opts)
+        : fd(descriptor),
+          conn({"ROUTER", router_peers, doubled(opts.max_message_size),
+                doubled(opts.max_message_frames)}),
+          opened(clock::now()) {}
+    int fd;
+    zmtp::connection conn;
+    clock::time_point opened;
+    std::string identity;       // empty until READY
+    std::size_t unwritten = 0;  // messages queued since the socket last took everything
+    bool watching_output = false;
+};
+
+zmtp_router::zmtp_router(const std::vector<endpoint>& binds, const options& opts)
+    : options_(opts),
+      epoll_(::epoll_create1(EPOLL_CLOEXEC)),
+      waiting_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
+      read_buffer_(read_chunk) {
+    if (epoll_ < 0 || waiting_ < 0) {
+        const int failed = errno;
+        ::close(epoll_);
+        ::close(waiting_);
+        throw connection_error(std::string("epoll_create1 or eventfd: ") + std::strerror(failed));
+    }
+    epoll_event wake{EPOLLIN, {.fd = waiting_}};
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, waiting_, &wake);
+    try {
+        asio::io_context io;
+        for (const endpoint& ep : binds) {
+            if (ep.scheme != "tcp" || ep.side != link::bind) {
+                throw unsupported_error(
+                    "zpat's own ZMTP router binds tcp:// endpoints only, not '" + ep.url() + "'");
+            }
+            auto [acceptor, url] = listen_on(io, ep);
+            acceptor->non_blocking(true);
+            const int fd = acceptor->release();
+            epoll_event ev{EPOLLIN, {.fd = fd}};
+            ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+            listeners_.emplace_back(fd, url);
+            endpoints_.push_back(std::move(url));
+        }
+    } catch (...) {
+        for (const auto& [fd, url] : listeners_) {
+            ::close(fd);
+        }
+        ::close(waiting_);
+        ::close(epoll_);
+        throw;
+    }
+}
+
+zmtp_router::~zmtp_router() {
+    // Linger: what is queued for connected peers is written for up to options::linger.
+    const auto until = clock::now() + options_.linger;
+    const auto unwritten = [this] {
+        return std::ranges::any_of(peers_, [](const auto& p) { return p.second->watching_output; });
+    };
+    while (unwritten() && clock::now() < until) {
+        inbox_.clear();  // nobody will take them
+        pump(std::chrono::ceil<milliseconds>(until - clock::now()));
+    }
+    for (auto& [fd, p] : peers_) {
+        ::close(fd);
+    }
+    for (const auto& [fd, url] : listeners_) {
+        ::close(fd);
+    }
+    ::close(waiting_);
+    ::close(epoll_);
+}
+
+bool zmtp_router::receive(message& into, milliseconds timeout) {
+    const auto deadline = clock::now() + timeout;
+    for (;;) {
+        if (!inbox_.empty()) {
+            into = std::move(inbox_.front());
+            inbox_.pop_front();
+            show_waiting();
+            return true;
+        }
+        milliseconds wait = timeout;
+        if (timeout != forever) {
+            wait =
+                std::max(milliseconds{0}, std::chrono::ceil<milliseconds>(deadline - clock::now()));
+        }
+        pump(wait);
+        if (inbox_.empty() && timeout != forever && clock::now() >= deadline) {
+            return false;
+        }
+    }
+}
+
+bool zmtp_router::send(const message& msg) {
+    const auto found = named_.find(msg[0]);
+    if (found == named_.end()) {
+        ++unroutable_;
+        return false;
+    }
+    peer& p = *found->second;
+    if (options_.send_high_water_mark > 0 &&
+        p.unwritten >= static_cast<std::size_t>(options_.send_high_water_mark)) {
+        return false;
+    }
+    zmtp::encode(msg, p.conn.outgoing(), 1);
+    ++p.unwritten;
+    if (!p.watching_output) {
+        flush(p);
+    }
+    return true;
+}
+
+void zmtp_router::pump(milliseconds timeout) {
+    const auto now = clock::now();
+    expire_handshakes(now);
+    int wait = timeout == forever ? -1 : static_cast<int>(timeout.count());
+    // A connection still in its handshake must be closed at its deadline, not at the caller's.
+    for (const auto& [fd, p] : peers_) {
+        if (handshaking_ == 0) {
+            break;
+        }
+        if (p->identity.empty()) {
+            const auto left =
+                std::chrono::ceil<milliseconds>(p->opened + options_.handshake_timeout - now);
+            wait = wait < 0 ? static_cast<int>(left.count())
+                            : std::min(wait, static_cast<int>(left.count()));
+        }
+    }
+    std::array<epoll_event, events_per_wait> events{};
+    const int n = ::epoll_wait(epoll_, events.data(), events_per_wait, std::max(wait, -1));
+    for (int i = 0; i < n; ++i) {
+        const int fd = events[static_cast<std::size_t>(i)].data.fd;
+        const std::uint32_t what = events[static_cast<std::size_t>(i)].events;
+        if (auto l = std::ranges::find(listeners_, fd, &std::pair<int, std::string>::first);
+            l != listeners_.end()) {
+            accept_from(fd, l->second);
+            continue;
+        }
+        const auto found = peers_.find(fd);
+        if (found == peers_.end()) {
+            continue;  // closed by an event before it in this batch, or waiting_
+        }
+        if ((what & EPOLLOUT) != 0) {
+            flush(*found->second);
+        }
+        if ((what & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && peers_.contains(fd)) {
+            read_from(*found->second);
+        }
+    }
+}
+
+void zmtp_router::show_waiting() {
+    // Only when a read brought several messages and some are left: the usual one at a time
+    // costs nothing here.
+    if (inbox_.empty() == signalled_) {
+        std::uint64_t value = 1;
+        const auto done = signalled_ ? ::read(waiting_, &value, sizeof value)
+                                     : ::write(waiting_, &value, sizeof value);
+        static_cast<void>(done);  // an eventfd takes these while its counter is far from full
+        signalled_ = !signalled_;
+    }
+}
+
+void zmtp_router::accept_from(int listener, const std::string& endpoint) {
+    const int fd = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+        return;  // gone before it was taken, or out of descriptors: the next wait retries
+    }
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto made = std::make_unique<peer>(fd, options_);
+    peer& p = *made;
+    peers_.emplace(fd, std::move(made));
+    ++handshaking_;
+    epoll_event ev{EPOLLIN, {.fd = fd}};
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+    {
+        const std::lock_guard lock(shown_mutex_);
+        ++counts_.opened;
+        shown_[fd] = connection_info{peer_text(fd), endpoint, "", std::chrono::system_clock::now(),
+                                     std::nullopt};
+    }
+    flush(p);  // the greeting and READY
+}
+
+void zmtp_router::read_from(peer& p) {
+    const ssize_t got = ::recv(p.fd, read_buffer_.data(), read_buffer_.size(), 0);
+    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+        close(p, nullptr);
+        return;
+    }
+    if (got < 0) {
+        return;
+    }
+    const std::string_view bytes(read_buffer_.data(), static_cast<std::size_t>(got));
+    const bool open = p.conn.take(bytes, [&](message& msg) {
+        if (p.identity.empty()) {
+            name(p);  // its READY came in this read
+        }
+        if (msg.byte_size() > options_.max_message_size ||
+            msg.size() > options_.max_message_frames) {
+            ++oversized_;
+            return;
+        }
+        message& in = inbox_.emplace_back();
+        in.push_back(std::string_view(p.identity));
+        for (std::size_t i = 0; i < msg.size(); ++i) {
+            in.push_back(std::move(msg[i]));
+        }
+    });
+    if (p.conn.ready() && p.identity.empty()) {
+        name(p);
+    }
+    if (!open) {
+        flush(p);  // the ERROR, if the handshake got that far
+        // Before READY the peer spoke something else, or was the wrong kind of peer; after it,
+        // it broke the framing.
+        close(p, p.conn.ready() ? &connection_counts::malformed : &connection_counts::refused);
+        return;
+    }
+    if (!p.conn.outgoing().empty() && !p.watching_output) {
+        flush(p);  // PONGs
+    }
+}
+
+void zmtp_router::name(peer& p) {
+    // The name messages from it carry, and sends to it give: its own if free, else one made
+    // up (0x00 and a counter, which no READY may claim).
+    std::string wanted = p.conn.peer_identity();
+    if (wanted.empty() || named_.contains(wanted)) {
+        wanted.assign(1, '\0');
+        const std::uint32_t n = next_identity_++;
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            wanted += static_cast<char>((n >> static_cast<unsigned>(shift)) & 0xFFU);
+        }
+    }
+    p.identity = std::move(wanted);
+    named_.emplace(p.identity, &p);
+    --handshaking_;
+    const std::lock_guard lock(shown_mutex_);
+    shown_[p.fd].peer_role = p.conn.peer_socket_type();
+}
+
+void zmtp_router::flush(peer& p) {
+    std::string& out = p.conn.outgoing();
+    std::size_t written = 0;
+    while (written < out.size()) {
+        const ssize_t sent = ::send(p.fd, out.data() + written, out.size() - written, MSG_NOSIGNAL);
+        if (sent <= 0) {
+            break;
+        }
+        written += static_cast<std::size_t>(sent);
+    }
+    out.erase(0, written);
+    if (out.empty()) {
+        p.unwritten = 0;
+    }
+    watch_output(p, !out.empty());
+}
+
+void zmtp_router::watch_output(peer& p, bool on) {
+    if (p.watching_output == on) {
+        return;
+    }
+    p.watching_output = on;
+    epoll_event ev{EPOLLIN | (on ? static_cast<std::uint32_t>(EPOLLOUT) : 0U), {.fd = p.fd}};
+    ::epoll_ctl(epoll_, EPOLL_CTL_MOD, p.fd, &ev);
+}
+
+void zmtp_router::close(peer& p, std::uint64_t connection_counts::*why) {
+    const int fd = p.fd;
+    if (p.identity.empty()) {
+        --handshaking_;
+    } else {
+        named_.erase(p.identity);
+    }
+    {
+        const std::lock_guard lock(shown_mutex_);
+        ++counts_.closed;
+        if (why != nullptr) {
+            ++(counts_.*why);
+        }
+        shown_.erase(fd);
+    }
+    ::close(fd);  // also leaves the epoll set
+    peers_.erase(fd);
+}
+
+void zmtp_router::expire_handshakes(clock::time_point now) {
+    if (handshaking_ == 0) {
+        return;
+    }
+    std::vector<peer*> late;
+    for (const auto& [fd, p] : peers_) {
+        if (p->identity.empty() && now >= p->opened + options_.handshake_timeout) {
+            late.push_back(p.get());
+        }
+    }
+    for (peer* p : late) {
+        close(*p, &connection_counts::handshake_timeouts);
+    }
+}
+
+connection_counts zmtp_router::connections() const {
+    const std::lock_guard lock(shown_mutex_);
+    return counts_;
+}
+
+std::vector<connection_info> zmtp_router::open_connections() const {
+    const std::lock_guard lock(shown_mutex_);
+    std::vector<connection_info> out;
+    out.reserve(shown_.size());
+    for (const auto& [fd, info] : shown_) {
+        out.push_back(info);
+    }
+    return out;
+}
+
+}  // namespace zpat::detail
