@@ -8,6 +8,7 @@
 
 #include "device.hpp"
 #include "majordomo_broker.hpp"
+#include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/majordomo.hpp"
 #include "zpat/router.hpp"
@@ -19,13 +20,28 @@ using clock = std::chrono::steady_clock;
 // The Majordomo socket: a router, which only ZeroMQ endpoints offer. It drops a message over
 // the limits as it receives it (counted and logged here) and closes a connection only for a
 // frame over twice the size limit.
+//
+// Where zpat's own ZMTP engine serves the endpoint (tcp:// binds without CURVE) the router does
+// its I/O on the broker's thread: a request is read, routed and written on one thread, without
+// the two wakeups each way that libzmq's I/O thread costs (docs/performance.md, "Majordomo").
+options with_own_io(options opts, const std::string& endpoints) {
+    opts.io = io_model::caller;
+    try {
+        check_offered(role_kind::router, endpoints, opts);
+    } catch (const unsupported_error&) {
+        opts.io = io_model::io_thread;  // ipc://, inproc://, connects or CURVE: libzmq's
+    }
+    return opts;
+}
+
 zpat::router open_router(const service_config& cfg, const device_settings& shared) {
-    const options opts = shared.secured({.send_high_water_mark = cfg.high_water_mark,
-                                         .receive_high_water_mark = cfg.high_water_mark,
-                                         .max_message_size = shared.bytes,
-                                         .max_message_frames = shared.frames,
-                                         .send_timeout = milliseconds{0}},
-                                        cfg.endpoint);
+    const options opts = with_own_io(shared.secured({.send_high_water_mark = cfg.high_water_mark,
+                                                     .receive_high_water_mark = cfg.high_water_mark,
+                                                     .max_message_size = shared.bytes,
+                                                     .max_message_frames = shared.frames,
+                                                     .send_timeout = milliseconds{0}},
+                                                    cfg.endpoint),
+                                     bind_by_default(cfg.endpoint));
     try {
         return zpat::router(bind_by_default(cfg.endpoint), opts);
     } catch (const unsupported_error& e) {

@@ -21,10 +21,25 @@
 using namespace zpat::testing;
 using zpat::message;
 
+namespace {
+
+// The router's two I/O models: libzmq's I/O thread, or zpat's own ZMTP engine on the caller's
+// thread (io_model::caller: tcp:// binds, sending without waiting).
+zpat::options router_io(const std::string& model, zpat::options opts = {}) {
+    if (model == "caller") {
+        opts.io = zpat::io_model::caller;
+        opts.send_timeout = 0ms;
+    }
+    return opts;
+}
+
+}  // namespace
+
 TEST_CASE("a router answers each requester through the identity its message carries") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "inproc");
-    CAPTURE(transport);
-    zpat::router server("@" + any_endpoint(transport));
+    const auto [transport, io] = GENERATE(table<std::string, std::string>(
+        {{"tcp", "io_thread"}, {"ipc", "io_thread"}, {"inproc", "io_thread"}, {"tcp", "caller"}}));
+    CAPTURE(transport, io);
+    zpat::router server("@" + any_endpoint(transport), router_io(io));
     zpat::requester alice(server.endpoints()[0]);
     zpat::requester bob(server.endpoints()[0]);
     std::thread answer([&] {
@@ -46,7 +61,9 @@ TEST_CASE("a router answers each requester through the identity its message carr
 }
 
 TEST_CASE("a router counts a message to a peer that is not there, and sends on") {
-    zpat::router server("@" + any_endpoint("tcp"));
+    const std::string io = GENERATE(as<std::string>{}, "io_thread", "caller");
+    CAPTURE(io);
+    zpat::router server("@" + any_endpoint("tcp"), router_io(io));
     CHECK_FALSE(server.send(message{"nobody", "", "lost"}));
     CHECK(server.unroutable() == 1);
 
@@ -66,7 +83,10 @@ TEST_CASE("a router counts a message to a peer that is not there, and sends on")
 }
 
 TEST_CASE("a router drops a message over max_message_size and keeps its sender") {
-    zpat::router server("@" + any_endpoint("tcp"), zpat::options{.max_message_size = 1000});
+    const std::string io = GENERATE(as<std::string>{}, "io_thread", "caller");
+    CAPTURE(io);
+    zpat::router server("@" + any_endpoint("tcp"),
+                        router_io(io, zpat::options{.max_message_size = 1000}));
     zmq::context_t ctx;
     zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
     dealer.connect(server.endpoints()[0]);
@@ -76,6 +96,37 @@ TEST_CASE("a router drops a message over max_message_size and keeps its sender")
     REQUIRE(msg);
     CHECK(msg->at(1) == "small");
     CHECK(server.oversized_dropped() == 1);
+}
+
+TEST_CASE("io_model::caller is a router's binding tcp://, and the rest refuse it by name") {
+    const zpat::options caller = router_io("caller");
+    const auto refused = [&](auto make) {
+        try {
+            make();
+        } catch (const zpat::unsupported_error& e) {
+            return std::string(e.what());
+        }
+        FAIL("made, where it should have been refused");
+        return std::string();
+    };
+    CHECK_THAT(refused([&] { zpat::puller p("@" + any_endpoint("tcp"), caller); }),
+               Catch::Contains("router only"));
+    CHECK_THAT(refused([&] { zpat::router r("@" + any_endpoint("ipc"), caller); }),
+               Catch::Contains("tcp:// endpoints only, not '@ipc://"));
+    CHECK_THAT(refused([&] { zpat::router r(">tcp://127.0.0.1:5", caller); }),
+               Catch::Contains("not '>tcp://127.0.0.1:5'"));
+    CHECK_THAT(refused([&] {
+                   zpat::router r("@" + any_endpoint("tcp"),
+                                  zpat::options{.io = zpat::io_model::caller});
+               }),
+               Catch::Contains("send_timeout to 0"));
+    zpat::options secured = caller;
+    secured.curve = zpat::curve_options{};
+    CHECK_THAT(refused([&] { zpat::router r("@" + any_endpoint("tcp"), secured); }),
+               Catch::Contains("no CURVE yet"));
+    CHECK_NOTHROW(zpat::check_offered(zpat::role_kind::router, "tcp://127.0.0.1:*", caller));
+    CHECK_THROWS_AS(zpat::check_offered(zpat::role_kind::dealer, "tcp://127.0.0.1:*", caller),
+                    zpat::unsupported_error);
 }
 
 TEST_CASE("an xpublisher hands over every subscription, and an xsubscriber sends its own") {

@@ -1,8 +1,9 @@
 // libFuzzer target for zpat's ZMTP 3.1 functions (patterns/src/raw/zmtp.hpp), with an oracle:
 // - the greeting check takes any bytes, and takes none of them once it has refused a prefix;
 // - the decoder, over any bytes, never crashes, hangs or over-reads; what it accepts is within
-//   its limits, every shorter prefix of it is "need more", and a message re-encodes to exactly
-//   the bytes it consumed when they used the short form wherever a frame allows it;
+//   its limits (what it drops is skipped whole), every shorter prefix of it is "need more", and a
+//   message re-encodes to exactly the bytes it consumed when they used the short form wherever a
+//   frame allows it;
 // - READY's properties, parsed from any command's data, re-encode to that data when accepted;
 // - messages described by the input, encoded back to back, decode to themselves;
 // - a connection takes any bytes, whole or in pieces of a size the input picks, to the same
@@ -55,13 +56,18 @@ void any_bytes(std::string_view rest) {
         }
         require(used > 0 && used <= rest.size());
         for (std::size_t cut = 0; cut < used; cut += 1 + used / 16) {
+            zmtp::decoder fresh(size_limit, frames_limit);
             message partial;
             zmtp::command partial_cmd;
             std::size_t ignored = 0;
-            require(d.next(rest.substr(0, cut), partial, partial_cmd, ignored) ==
+            require(fresh.next(rest.substr(0, cut), partial, partial_cmd, ignored) ==
                     zmtp::decoder::status::need_more);
         }
         const std::string_view bytes = rest.substr(0, used);
+        if (status == zmtp::decoder::status::message_dropped) {
+            rest.remove_prefix(used);
+            continue;
+        }
         if (status == zmtp::decoder::status::message_ready) {
             require(msg.size() >= 1 && msg.size() <= frames_limit && msg.byte_size() <= size_limit);
             std::string again;
@@ -120,9 +126,15 @@ void generated(std::string_view in) {
         zmtp::command cmd;
         std::size_t used = 0;
         const auto status = d.next(rest, got, cmd, used);
-        if (expected.byte_size() > size_limit) {
-            require(status == zmtp::decoder::status::error);
-            return;  // a stream cannot be resynchronised after a refusal
+        if (expected.byte_size() > size_limit || expected.size() > frames_limit) {
+            // Dropped whole, or past twice the limits an error, after which the stream ends.
+            require(status == zmtp::decoder::status::message_dropped ||
+                    status == zmtp::decoder::status::error);
+            if (status == zmtp::decoder::status::error) {
+                return;
+            }
+            rest.remove_prefix(used);
+            continue;
         }
         require(status == zmtp::decoder::status::message_ready);
         require(got == expected);

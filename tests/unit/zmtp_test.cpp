@@ -73,24 +73,59 @@ TEST_CASE("zmtp: limits are checked as each header arrives, before the frame doe
     const std::string huge("\x02\xff\xff\xff\xff\xff\xff\xff\xf0", 9);
     const decoded big = decode(huge);
     CHECK(big.status == zmtp::decoder::status::error);
-    // Over max-message-size across frames.
+    // Over max-message-size across frames, within twice it: dropped whole, the next one taken.
     std::string two;
     zmtp::encode(message{std::string(600, 'a'), std::string(600, 'b')}, two);
+    zmtp::encode(message{"next"}, two);
     zmtp::decoder sized(1000, 64);
     message msg;
     zmtp::command cmd;
     std::size_t consumed = 0;
     CHECK(sized.next(std::string_view(two).substr(0, 9 + 600 + 9), msg, cmd, consumed) ==
+          zmtp::decoder::status::need_more);
+    REQUIRE(sized.next(two, msg, cmd, consumed) == zmtp::decoder::status::message_dropped);
+    CHECK(consumed == 2 * (9 + 600));
+    REQUIRE(sized.next(std::string_view(two).substr(consumed), msg, cmd, consumed) ==
+            zmtp::decoder::status::message_ready);
+    CHECK(msg == message{"next"});
+    // Past twice it (with room for the headers of twice the frames): an error, at the header.
+    zmtp::decoder strict(100, 2);
+    CHECK(strict.next(std::string_view(two).substr(0, 9), msg, cmd, consumed) ==
           zmtp::decoder::status::error);
-    CHECK_THAT(sized.reason(), Catch::Contains("max-message-size"));
-    // Too many frames.
+    CHECK_THAT(strict.reason(), Catch::Contains("twice max-message-size"));
+    // Too many frames: dropped, however small; far too many bytes of them: an error.
     std::string many;
     zmtp::encode(message{"1", "2", "3"}, many);
-    CHECK(decode(many, 1000, 2).status == zmtp::decoder::status::error);
+    CHECK(decode(many, 1000, 2).status == zmtp::decoder::status::message_dropped);
+    std::string endless;
+    for (int i = 0; i < 5000; ++i) {
+        endless += std::string("\x01\x00", 2);  // empty frames, each flagged MORE
+    }
+    CHECK(decode(endless, 1000, 100).status == zmtp::decoder::status::error);
     // A command over its own limit, from the header alone.
     std::string command_header("\x06", 1);
     command_header += std::string("\x00\x00\x00\x00\x00\x02\x00\x00", 8);
     CHECK(decode(command_header).status == zmtp::decoder::status::error);
+}
+
+TEST_CASE("zmtp: a message arriving in pieces has each header read once") {
+    // 200,000 empty frames, fed a byte at a time: checked as they come, not again per piece
+    // (which would take billions of steps), and dropped over max_message_frames.
+    std::string bytes;
+    for (int i = 0; i < 200000; ++i) {
+        bytes += std::string("\x01\x00", 2);
+    }
+    bytes += std::string("\x00\x00", 2);
+    zmtp::decoder d(1 << 20, 1024);
+    message msg;
+    zmtp::command cmd;
+    std::size_t consumed = 0;
+    for (std::size_t n = 1; n < bytes.size(); ++n) {
+        REQUIRE(d.next(std::string_view(bytes).substr(0, n), msg, cmd, consumed) ==
+                zmtp::decoder::status::need_more);
+    }
+    CHECK(d.next(bytes, msg, cmd, consumed) == zmtp::decoder::status::message_dropped);
+    CHECK(consumed == bytes.size());
 }
 
 TEST_CASE("zmtp: malformed frames are refused with what was wrong") {
@@ -110,7 +145,7 @@ TEST_CASE("zmtp: malformed frames are refused with what was wrong") {
     CHECK_THAT(reason_of(std::string("\x04\x00", 2)), Catch::Contains("no name"));
 }
 
-TEST_CASE("zmtp: commands and READY's properties round-trip; bad properties are refused") {
+TEST_CASE("zmtp: commands and READY's properties round-trip and bad properties are refused") {
     const std::vector<zmtp::property> props{{"Socket-Type", "ROUTER"}, {"Identity", ""}};
     const std::string bytes = zmtp::encode_command("READY", zmtp::encode_properties(props));
     const decoded d = decode(bytes);
@@ -376,6 +411,8 @@ TEST_CASE("zmtp connection: what the protocol does not allow closes it, named") 
                Catch::Contains("the peer sent ERROR: bye"));
     CHECK_THAT(refused(ready + std::string("\x02\xff\xff\xff\xff\xff\xff\xff\xff", 9), true),
                Catch::Contains("max-message-size"));
+    CHECK_THAT(refused(zmtp::greeting(false) + std::string("\x00\x01x", 3), true),
+               Catch::Contains("before the peer's READY"));
 }
 
 TEST_CASE("zmtp connection: a libzmq DEALER with heartbeats on stays connected and heard") {

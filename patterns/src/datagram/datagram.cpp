@@ -7,7 +7,7 @@
 namespace zpat {
 
 datagram::datagram(std::string_view endpoint, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoint, link::bind, opts);
+    auto [owner, list] = detail::resolve(endpoint, link::bind, opts, role_kind::datagram);
     impl_ = owner->make_datagram(list, opts);
 }
 datagram::~datagram() = default;

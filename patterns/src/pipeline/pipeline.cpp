@@ -6,7 +6,7 @@
 namespace zpat {
 
 pusher::pusher(std::string_view endpoints, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::connect, opts);
+    auto [owner, list] = detail::resolve(endpoints, link::connect, opts, role_kind::pusher);
     impl_ = owner->make_pusher(list, opts);
 }
 pusher::~pusher() = default;
@@ -29,7 +29,7 @@ std::vector<connection_info> pusher::open_connections() const {
 }
 
 puller::puller(std::string_view endpoints, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::bind, opts);
+    auto [owner, list] = detail::resolve(endpoints, link::bind, opts, role_kind::puller);
     impl_ = owner->make_puller(list, opts);
 }
 puller::~puller() = default;

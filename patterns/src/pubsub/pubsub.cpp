@@ -7,7 +7,7 @@
 namespace zpat {
 
 publisher::publisher(std::string_view endpoints, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::bind, opts);
+    auto [owner, list] = detail::resolve(endpoints, link::bind, opts, role_kind::publisher);
     impl_ = owner->make_publisher(list, opts);
 }
 publisher::~publisher() = default;
@@ -43,7 +43,7 @@ std::vector<connection_info> publisher::open_connections() const {
 
 subscriber::subscriber(std::string_view endpoints, std::initializer_list<std::string_view> topics,
                        const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::connect, opts);
+    auto [owner, list] = detail::resolve(endpoints, link::connect, opts, role_kind::subscriber);
     if (opts.failover) {
         // It moves on when the socket monitor says a connection was lost: tcp:// and ipc://.
         for (const auto& e : list) {
@@ -105,7 +105,7 @@ detail::poll_handle subscriber::poll_handle() const {
 namespace zpat {
 
 xpublisher::xpublisher(std::string_view endpoints, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::bind, opts);
+    auto [owner, list] = detail::resolve(endpoints, link::bind, opts, role_kind::xpublisher);
     impl_ = owner->make_xpublisher(list, opts);
 }
 xpublisher::~xpublisher() = default;
@@ -136,7 +136,7 @@ detail::poll_handle xpublisher::poll_handle() const {
 }
 
 xsubscriber::xsubscriber(std::string_view endpoints, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::connect, opts);
+    auto [owner, list] = detail::resolve(endpoints, link::connect, opts, role_kind::xsubscriber);
     impl_ = owner->make_xsubscriber(list, opts);
 }
 xsubscriber::~xsubscriber() = default;

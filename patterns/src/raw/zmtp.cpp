@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdio>
 #include <optional>
+#include <utility>
 
 namespace zpat::detail::zmtp {
 namespace {
@@ -19,6 +20,14 @@ constexpr std::string_view null_mechanism = "NULL";
 
 std::uint8_t byte_at(std::string_view bytes, std::size_t at) {
     return static_cast<std::uint8_t>(bytes[at]);
+}
+
+std::size_t doubled(std::size_t limit) {
+    return limit > SIZE_MAX / 2 ? SIZE_MAX : limit * 2;
+}
+
+std::size_t saturating_add(std::size_t a, std::size_t b) {
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
 }
 
 std::string hex_byte(std::uint8_t b) {
@@ -188,52 +197,61 @@ std::optional<frame_header> header_at(std::string_view buffer, std::size_t at) {
 
 }  // namespace
 
+decoder::decoder(std::size_t max_message_size, std::size_t max_message_frames)
+    : max_message_size_(max_message_size),
+      max_message_frames_(max_message_frames),
+      max_encoded_(saturating_add(doubled(max_message_size),
+                                  9 * std::min(doubled(max_message_frames), SIZE_MAX / 18))) {}
+
 decoder::status decoder::next(std::string_view buffer, message& msg, command& cmd,
                               std::size_t& consumed) {
-    // First every frame header of the message, checked against the limits as it arrives;
-    // then, once the whole message is there, its frames copied out.
-    std::size_t at = 0;
-    std::size_t frames = 0;
-    std::size_t total = 0;
-    for (bool more = true; more;) {
-        const auto h = header_at(buffer, at);
+    // Every frame header of the message as it arrives, checked against the limits; then, once
+    // the whole message is there, its frames copied out, or skipped over a limit.
+    for (;;) {
+        const auto h = header_at(buffer, scan_.at);
         if (!h) {
             return status::need_more;
         }
         if ((h->flags & flags_reserved) != 0) {
             return fail("a frame's flags " + hex_byte(h->flags) + " set reserved bits");
         }
-        more = (h->flags & flag_more) != 0;
+        const bool more = (h->flags & flag_more) != 0;
         if ((h->flags & flag_command) != 0) {
-            if (frames > 0 || more) {  // so the command is at the front of `buffer`
+            if (scan_.frames > 0 || more) {  // so the command is at the front of `buffer`
                 return fail("a command frame inside a multipart message");
             }
             return take_command(buffer, h->length, h->size, cmd, consumed);
         }
-        if (frames == max_message_frames_) {
-            return fail("a message of more than " + std::to_string(max_message_frames_) +
-                        " frames");
+        if (h->length > max_encoded_ - scan_.at || h->size > max_encoded_ - scan_.at - h->length) {
+            return fail("a message of more than " + std::to_string(max_encoded_) +
+                        " bytes with its headers (twice max-message-size and max-message-frames)");
         }
-        if (h->size > max_message_size_ - total) {
-            return fail("a message of more than " + std::to_string(max_message_size_) +
-                        " bytes (max-message-size)");
+        if (buffer.size() - scan_.at - h->length < h->size) {
+            return status::need_more;  // this header is read again with its frame
         }
-        total += h->size;
-        ++frames;
-        at += h->length;
-        if (buffer.size() - at < h->size) {
-            return status::need_more;
+        scan_.at += h->length + h->size;
+        scan_.total += h->size;
+        ++scan_.frames;
+        if (!more) {
+            return take_message(buffer, msg, consumed);
         }
-        at += h->size;
     }
-    consumed = at;
-    at = 0;
-    for (std::size_t i = 0; i < frames; ++i) {
+}
+
+decoder::status decoder::take_message(std::string_view buffer, message& msg,
+                                      std::size_t& consumed) {
+    const scan whole = std::exchange(scan_, {});
+    consumed = whole.at;
+    if (whole.frames > max_message_frames_ || whole.total > max_message_size_) {
+        return status::message_dropped;
+    }
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < whole.frames; ++i) {
         const frame_header h = *header_at(buffer, at);
         msg.assign_frame(i, buffer.substr(at + h.length, h.size));
         at += h.length + h.size;
     }
-    msg.truncate(frames);
+    msg.truncate(whole.frames);
     return status::message_ready;
 }
 

@@ -57,30 +57,44 @@ std::string error_data(std::string_view reason);
 // to `out`.
 void encode(const message& msg, std::string& out, std::size_t first = 0);
 
-// Whole-buffer decoder: the next message or command from the front of a buffer that may hold
-// more, or an incomplete one.
+// Decoder of one connection's bytes: the next message or command from the front of a buffer
+// that may hold more, or an incomplete one. A message over max_message_size bytes or
+// max_message_frames frames is dropped (its frames never copied); one whose encoding, headers
+// counted, passes twice max_message_size and 9 bytes for each of twice max_message_frames is an
+// error, so what a connection buffers for one message is bounded.
 class decoder {
   public:
-    explicit decoder(std::size_t max_message_size, std::size_t max_message_frames)
-        : max_message_size_(max_message_size), max_message_frames_(max_message_frames) {}
+    explicit decoder(std::size_t max_message_size, std::size_t max_message_frames);
 
-    enum class status { message_ready, command_ready, need_more, error };
+    enum class status { message_ready, message_dropped, command_ready, need_more, error };
 
     // Decodes what is at the front of `buffer`: a whole message into `msg`, or a whole command
-    // into `cmd`, and sets `consumed` to its encoded size. need_more: the buffer holds a valid
-    // prefix, checked as far as it goes. error: reason() says what was wrong; the stream cannot
-    // be resynchronised.
+    // into `cmd`, and sets `consumed` to its encoded size (message_dropped: the size skipped).
+    // need_more: the buffer holds a valid prefix, checked as far as it goes; the next call must
+    // pass the same bytes with more after them, and the headers checked already are not read
+    // again (reset() forgets them, for other bytes). error: reason() says what was wrong; the
+    // stream cannot be resynchronised.
     status next(std::string_view buffer, message& msg, command& cmd, std::size_t& consumed);
+    void reset() noexcept { scan_ = {}; }
     const std::string& reason() const noexcept { return reason_; }
 
   private:
     // The command whose `header`-byte header, at the front of `buffer`, says `size` bytes.
     status take_command(std::string_view buffer, std::size_t header, std::uint64_t size,
                         command& cmd, std::size_t& consumed);
+    // The message whose `at` bytes at the front of `buffer` the scan has found whole.
+    status take_message(std::string_view buffer, message& msg, std::size_t& consumed);
     status fail(std::string reason);
 
     std::size_t max_message_size_;
     std::size_t max_message_frames_;
+    std::size_t max_encoded_;  // the error limit: a message's bytes with their headers
+    // How far the message at the front of the buffer has been checked: its whole frames.
+    struct scan {
+        std::size_t at = 0;
+        std::size_t frames = 0;
+        std::size_t total = 0;  // of their bodies
+    } scan_;
     std::string reason_;
 };
 

@@ -31,7 +31,8 @@ connection::stepped connection::step() {
     }
     std::size_t used = 0;
     const std::string_view rest = std::string_view(in_).substr(read_);
-    switch (decoder_.next(rest, msg_, cmd_, used)) {
+    const decoder::status status = decoder_.next(rest, msg_, cmd_, used);
+    switch (status) {
         case decoder::status::need_more:
             return stepped::need_more;
         case decoder::status::error:
@@ -40,9 +41,14 @@ connection::stepped connection::step() {
             read_ += used;
             return on_command();
         case decoder::status::message_ready:
+        case decoder::status::message_dropped:
             read_ += used;
             if (phase_ != phase::traffic) {
                 return refuse("a message before the peer's READY");
+            }
+            if (status == decoder::status::message_dropped) {
+                ++dropped_;
+                return stepped::again;
             }
             return stepped::message;
     }
@@ -131,7 +137,7 @@ connection::stepped connection::refuse(std::string reason) {
 }
 
 void connection::compact() {
-    in_.erase(0, read_);
+    in_.erase(0, read_);  // what the decoder has checked stays at the front
     read_ = 0;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // One ZMTP 3.x connection under the NULL mechanism, without I/O: the bytes that arrive go in,
-// whole messages come out, and what is to be written waits in outgoing(). The greeting and our
+// whole messages come out (those over the limits dropped and counted: the decoder's), and what
+// is to be written waits in outgoing(). The greeting and our
 // READY are queued at once (RFC 37: each peer sends its READY before it reads the other's), so
 // whoever drives the socket only reads, writes and keeps time. A PING is answered with its
 // PONG here; anything the protocol does not allow closes the connection with a reason that
@@ -62,6 +63,8 @@ class connection {
     const std::string& peer_socket_type() const noexcept { return peer_socket_type_; }
     const std::string& peer_identity() const noexcept { return peer_identity_; }
     std::size_t pings_answered() const noexcept { return pings_answered_; }
+    // Messages dropped whole for being over max_message_size or max_message_frames.
+    std::size_t dropped() const noexcept { return dropped_; }
 
   private:
     enum class phase { greeting, ready, traffic };
@@ -91,6 +94,7 @@ class connection {
     std::string peer_socket_type_;
     std::string peer_identity_;
     std::size_t pings_answered_ = 0;
+    std::size_t dropped_ = 0;
 };
 
 }  // namespace zpat::detail::zmtp

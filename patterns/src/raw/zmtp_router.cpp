@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/log_line.hpp"
 #include "tcp_common.hpp"
 #include "zmtp_connection.hpp"
 #include "zpat/core/error.hpp"
@@ -23,12 +24,7 @@ namespace {
 constexpr std::array<std::string_view, 3> router_peers{"DEALER", "REQ", "ROUTER"};
 constexpr std::size_t read_chunk = std::size_t{64} * 1024;
 constexpr int events_per_wait = 64;
-
-// Twice a limit, without overflow: where a message only over the limit is dropped, and one
-// over this closes its connection.
-std::size_t doubled(std::size_t limit) {
-    return limit > SIZE_MAX / 2 ? limit : limit * 2;
-}
+constexpr std::chrono::milliseconds accept_pause{100};
 
 std::string peer_text(int fd) {
     sockaddr_storage addr{};
@@ -52,8 +48,7 @@ std::string peer_text(int fd) {
 struct zmtp_router::peer {
     peer(int descriptor, const options& opts)
         : fd(descriptor),
-          conn({"ROUTER", router_peers, doubled(opts.max_message_size),
-                doubled(opts.max_message_frames)}),
+          conn({"ROUTER", router_peers, opts.max_message_size, opts.max_message_frames}),
           opened(clock::now()) {}
     int fd;
     zmtp::connection conn;
@@ -149,8 +144,10 @@ bool zmtp_router::send(const message& msg) {
         return false;
     }
     peer& p = *found->second;
-    if (options_.send_high_water_mark > 0 &&
-        p.unwritten >= static_cast<std::size_t>(options_.send_high_water_mark)) {
+    if ((options_.send_high_water_mark > 0 &&
+         p.unwritten >= static_cast<std::size_t>(options_.send_high_water_mark)) ||
+        (options_.send_high_water_bytes > 0 &&
+         p.conn.outgoing().size() >= options_.send_high_water_bytes)) {
         return false;
     }
     zmtp::encode(msg, p.conn.outgoing(), 1);
@@ -164,7 +161,13 @@ bool zmtp_router::send(const message& msg) {
 void zmtp_router::pump(milliseconds timeout) {
     const auto now = clock::now();
     expire_handshakes(now);
+    resume_accepting(now);
     int wait = timeout == forever ? -1 : static_cast<int>(timeout.count());
+    if (accepting_again_at_ != clock::time_point{}) {
+        const auto left = std::chrono::ceil<milliseconds>(accepting_again_at_ - now);
+        wait = wait < 0 ? static_cast<int>(left.count())
+                        : std::min(wait, static_cast<int>(left.count()));
+    }
     // A connection still in its handshake must be closed at its deadline, not at the caller's.
     for (const auto& [fd, p] : peers_) {
         if (handshaking_ == 0) {
@@ -212,10 +215,37 @@ void zmtp_router::show_waiting() {
     }
 }
 
+void zmtp_router::pause_accepting(const std::string& endpoint) {
+    // Out of descriptors: a listener with a connection waiting stays readable, and each wait
+    // would return at once to fail again. The listeners leave the epoll set for a while, and the
+    // waiting connections wait in the kernel's backlog.
+    const int failed = errno;
+    for (const auto& [fd, url] : listeners_) {
+        ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+    }
+    accepting_again_at_ = clock::now() + accept_pause;
+    log_.say("zmtp router", "accept on " + endpoint + " failed (" + std::strerror(failed) +
+                                "); trying again in 100 ms");
+}
+
+void zmtp_router::resume_accepting(clock::time_point now) {
+    if (accepting_again_at_ == clock::time_point{} || now < accepting_again_at_) {
+        return;
+    }
+    for (const auto& [fd, url] : listeners_) {
+        epoll_event ev{EPOLLIN, {.fd = fd}};
+        ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
+    }
+    accepting_again_at_ = {};
+}
+
 void zmtp_router::accept_from(int listener, const std::string& endpoint) {
     const int fd = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-        return;  // gone before it was taken, or out of descriptors: the next wait retries
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            pause_accepting(endpoint);
+        }
+        return;  // else gone before it was taken: nothing to do
     }
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -244,14 +274,10 @@ void zmtp_router::read_from(peer& p) {
         return;
     }
     const std::string_view bytes(read_buffer_.data(), static_cast<std::size_t>(got));
+    const std::size_t dropped = p.conn.dropped();
     const bool open = p.conn.take(bytes, [&](message& msg) {
         if (p.identity.empty()) {
             name(p);  // its READY came in this read
-        }
-        if (msg.byte_size() > options_.max_message_size ||
-            msg.size() > options_.max_message_frames) {
-            ++oversized_;
-            return;
         }
         message& in = inbox_.emplace_back();
         in.push_back(std::string_view(p.identity));
@@ -259,10 +285,13 @@ void zmtp_router::read_from(peer& p) {
             in.push_back(std::move(msg[i]));
         }
     });
+    oversized_ += p.conn.dropped() - dropped;
     if (p.conn.ready() && p.identity.empty()) {
         name(p);
     }
     if (!open) {
+        log_.say("zmtp router",
+                 "closed the connection from " + peer_text(p.fd) + ": " + p.conn.reason());
         flush(p);  // the ERROR, if the handshake got that far
         // Before READY the peer spoke something else, or was the wrong kind of peer; after it,
         // it broke the framing.
@@ -348,6 +377,8 @@ void zmtp_router::expire_handshakes(clock::time_point now) {
         }
     }
     for (peer* p : late) {
+        log_.say("zmtp router", "closed the connection from " + peer_text(p->fd) +
+                                    ": no greeting and READY within the handshake timeout");
         close(*p, &connection_counts::handshake_timeouts);
     }
 }

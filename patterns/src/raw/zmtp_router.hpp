@@ -13,7 +13,9 @@
 // message to an identity not connected fails and is counted. Receiving is bounded: the sockets
 // are read only when what was read before has been taken, so a sender faster than the caller
 // waits in its own TCP buffers. A message over max_message_size (or max_message_frames) is
-// dropped and counted; one over twice either closes its connection. Not thread-safe, but for
+// dropped and counted; one whose encoding passes twice the limits closes its connection
+// (zmtp::decoder). Out of descriptors, it
+// stops accepting for 100 ms at a time instead of spinning. Not thread-safe, but for
 // connections() and open_connections().
 
 #include <chrono>
@@ -25,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/log_line.hpp"
 #include "zpat/core/connection_counts.hpp"
 #include "zpat/core/connection_info.hpp"
 #include "zpat/core/endpoint.hpp"
@@ -46,7 +49,7 @@ class zmtp_router {
     bool receive(message& into, milliseconds timeout);
     // Queues frames 1.. of `msg` to the peer frame 0 names, and writes what the socket takes.
     // False when that peer is not connected (counted in unroutable()) or has
-    // send_high_water_mark messages unwritten.
+    // send_high_water_mark messages (or send_high_water_bytes) unwritten.
     bool send(const message& msg);
 
     // Readable when there is I/O to do or a message waiting: wait on it, then call receive().
@@ -63,6 +66,8 @@ class zmtp_router {
 
     void pump(milliseconds timeout);
     void accept_from(int listener, const std::string& endpoint);
+    void pause_accepting(const std::string& endpoint);
+    void resume_accepting(clock::time_point now);
     void read_from(peer& p);
     void flush(peer& p);
     void close(peer& p, std::uint64_t connection_counts::*why);
@@ -82,10 +87,12 @@ class zmtp_router {
     std::unordered_map<std::string, peer*> named_;          // by identity
     std::deque<message> inbox_;
     std::vector<char> read_buffer_;
+    clock::time_point accepting_again_at_{};  // set while out of descriptors
     std::size_t handshaking_ = 0;  // peers not yet named: their deadlines bound each wait
     std::uint32_t next_identity_ = 0;
     std::uint64_t unroutable_ = 0;
     std::uint64_t oversized_ = 0;
+    throttled_log log_;  // closes for a reason, and accepts that failed
 
     mutable std::mutex shown_mutex_;  // what other threads read: counts and open connections
     connection_counts counts_;

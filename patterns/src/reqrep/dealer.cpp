@@ -7,7 +7,7 @@
 namespace zpat {
 
 dealer::dealer(std::string_view endpoints, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::connect, opts);
+    auto [owner, list] = detail::resolve(endpoints, link::connect, opts, role_kind::dealer);
     impl_ = owner->make_dealer(list, opts);
 }
 dealer::~dealer() = default;

@@ -19,7 +19,7 @@ options requester_options(options opts) {
 }  // namespace
 
 requester::requester(std::string_view endpoints, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::connect, opts);
+    auto [owner, list] = detail::resolve(endpoints, link::connect, opts, role_kind::requester);
     impl_ = owner->make_requester(list, requester_options(opts));
 }
 requester::~requester() = default;
@@ -45,7 +45,7 @@ std::vector<connection_info> requester::open_connections() const {
 }
 
 replier::replier(std::string_view endpoints, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::bind, opts);
+    auto [owner, list] = detail::resolve(endpoints, link::bind, opts, role_kind::replier);
     impl_ = owner->make_replier(list, opts);
 }
 replier::~replier() = default;

@@ -7,7 +7,7 @@
 namespace zpat {
 
 router::router(std::string_view endpoints, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::bind, opts);
+    auto [owner, list] = detail::resolve(endpoints, link::bind, opts, role_kind::router);
     impl_ = owner->make_router(list, opts);
 }
 router::~router() = default;

@@ -125,7 +125,8 @@ std::string_view backend_name(std::string_view endpoints) {
 }
 
 void check_offered(role_kind role, std::string_view endpoints, const options& opts) {
-    const std::string refusal = detail::resolve(endpoints, link::bind, opts).owner->refusal(role);
+    const std::string refusal =
+        detail::resolve(endpoints, link::bind, opts, role).owner->refusal(role);
     if (!refusal.empty()) {
         throw unsupported_error(refusal);
     }
@@ -215,6 +216,31 @@ void check_tls(const resolved_endpoints& result, const options& opts) {
     }
 }
 
+// io_model::caller is built for a router binding tcp:// without CURVE, sending without waiting.
+void check_io(const resolved_endpoints& result, const options& opts, role_kind role) {
+    if (opts.io != io_model::caller) {
+        return;
+    }
+    const std::string what = "options::io = io_model::caller: ";
+    if (role != role_kind::router) {
+        throw unsupported_error(what + "built for the router only");
+    }
+    for (const endpoint& e : result.endpoints) {
+        if (e.scheme != "tcp" || e.side != link::bind) {
+            throw unsupported_error(what + "a router binding tcp:// endpoints only, not '" +
+                                    std::string(e.side == link::bind ? "@" : ">") + e.url() + "'");
+        }
+    }
+    if (opts.curve) {
+        throw unsupported_error(what +
+                                "no CURVE yet; a CURVE router does its I/O on libzmq's "
+                                "thread (io_model::io_thread)");
+    }
+    if (opts.send_timeout.count() != 0) {
+        throw unsupported_error(what + "it does not wait to send; set options::send_timeout to 0");
+    }
+}
+
 void check_options(const options& opts) {
     check_at_least("send_high_water_mark", opts.send_high_water_mark, 0);
     check_at_least("receive_high_water_mark", opts.receive_high_water_mark, 0);
@@ -243,9 +269,11 @@ void check_options(const options& opts) {
 
 }  // namespace
 
-resolved_endpoints resolve(std::string_view text, link default_side, const options& opts) {
+resolved_endpoints resolve(std::string_view text, link default_side, const options& opts,
+                           role_kind role) {
     check_options(opts);
     resolved_endpoints result = resolve(text, default_side);
+    check_io(result, opts, role);
     const std::size_t most = result.owner->max_frames;
     if (most != 0 && opts.max_message_frames > most) {
         throw option_error("options::max_message_frames is " +

@@ -23,9 +23,11 @@ struct resolved_endpoints {
     std::vector<endpoint> endpoints;
 };
 resolved_endpoints resolve(std::string_view text, link default_side);
-// The same for a role about to be made with `opts`, which are checked first. Throws also:
-// option_error naming a field out of its range.
-resolved_endpoints resolve(std::string_view text, link default_side, const options& opts);
+// The same for `role` about to be made with `opts`, which are checked first. Throws also:
+// option_error naming a field out of its range, unsupported_error for options the role does
+// not take there (options::io, io_model::caller, beyond a router binding tcp://).
+resolved_endpoints resolve(std::string_view text, link default_side, const options& opts,
+                           role_kind role);
 
 // Throws endpoint_error unless the address is host:port (a wildcard host or port only on bind).
 // The registry applies it to the schemes whose addresses take that form.

@@ -23,7 +23,7 @@ options client_options(options opts) {
 }  // namespace
 
 service_client::service_client(std::string_view broker, const options& opts) {
-    auto [owner, list] = detail::resolve(broker, link::connect, opts);
+    auto [owner, list] = detail::resolve(broker, link::connect, opts, role_kind::service_client);
     impl_ = owner->make_service_client(list, client_options(opts));
 }
 service_client::~service_client() = default;
@@ -59,7 +59,7 @@ service_worker::service_worker(std::string_view broker, std::string_view service
                                     (service.empty() ? "the service name is empty"
                                                      : "mmi.* services belong to the broker"));
     }
-    auto [owner, list] = detail::resolve(broker, link::connect, opts);
+    auto [owner, list] = detail::resolve(broker, link::connect, opts, role_kind::service_worker);
     impl_ = owner->make_service_worker(list, service, opts);
 }
 service_worker::~service_worker() = default;

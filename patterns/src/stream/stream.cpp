@@ -6,7 +6,7 @@
 namespace zpat {
 
 stream::stream(std::string_view endpoints, const options& opts) {
-    auto [owner, list] = detail::resolve(endpoints, link::bind, opts);
+    auto [owner, list] = detail::resolve(endpoints, link::bind, opts, role_kind::stream);
     impl_ = owner->make_stream(list, opts);
 }
 stream::~stream() = default;

@@ -5,6 +5,7 @@
 
 #include "zmq_socket.hpp"
 
+#include <poll.h>
 #include <algorithm>
 #include <cerrno>
 #include <zmq.hpp>
@@ -87,6 +88,37 @@ std::vector<detail::reconnect_backoff*> backoffs_of(const Sources& sources) {
     return found;
 }
 
+// Waits on `items`: with zmq_poll when a ZeroMQ socket is among them; else with poll(2) itself,
+// which saves zmq_poll's first pass (a poll with no wait, before the one that waits) on every
+// call: a wakeup's worth of system calls for a loop that waits on descriptors only (raw roles,
+// a router with io_model::caller).
+void wait_on(std::vector<zmq::pollitem_t>& items, milliseconds wait) {
+    if (std::ranges::any_of(items, [](const zmq::pollitem_t& i) { return i.socket != nullptr; })) {
+        try {
+            zmq::poll(items, wait);
+        } catch (const zmq::error_t& e) {
+            if (e.num() != EINTR) {
+                detail::throw_zmq_failure("poll", e.num());
+            }
+        }
+        return;
+    }
+    std::vector<pollfd> fds;
+    fds.reserve(items.size());
+    for (const zmq::pollitem_t& i : items) {
+        fds.push_back({i.fd, POLLIN, 0});
+    }
+    const int timeout = wait == forever ? -1 : static_cast<int>(wait.count());
+    if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
+        detail::throw_zmq_failure("poll", errno);
+    }
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const short got = fds[i].revents;
+        items[i].revents = static_cast<short>(((got & POLLIN) != 0 ? ZMQ_POLLIN : 0) |
+                                              ((got & (POLLERR | POLLHUP)) != 0 ? ZMQ_POLLERR : 0));
+    }
+}
+
 }  // namespace
 
 std::size_t poller::run_once(milliseconds timeout) {
@@ -115,13 +147,7 @@ std::size_t poller::run_once(milliseconds timeout) {
             wait = b->wait(wait);
             items.push_back({nullptr, b->fd(), ZMQ_POLLIN, 0});
         }
-        try {
-            zmq::poll(items, wait);
-        } catch (const zmq::error_t& e) {
-            if (e.num() != EINTR) {
-                detail::throw_zmq_failure("poll", e.num());
-            }
-        }
+        wait_on(items, wait);
         // Copy the ready callbacks first: a callback may add or remove sources.
         std::vector<callback> ready;
         for (std::size_t i = 0; i < sources_.size(); ++i) {

@@ -2,11 +2,13 @@
 // options::max_message_size: a message somewhat over the limit is received, then dropped and
 // counted by zmq_socket, instead of costing its sender the connection without a word; a frame
 // past the ceiling (a hostile length) never gets its memory, and its connection is closed.
+// With options::io = io_model::caller, the router is zpat's own (raw/zmtp_router.hpp) instead.
 
 #include <limits>
 
 #include "zpat/core/error.hpp"
 
+#include "raw/zmtp_router.hpp"
 #include "zmq_cells.hpp"
 
 namespace zpat::detail {
@@ -43,10 +45,44 @@ class zmq_router final : public zmq_receiving_cell<router_impl> {
     std::uint64_t unroutable_ = 0;
 };
 
+// The router whose I/O runs on its caller's thread.
+class caller_router final : public router_impl {
+  public:
+    caller_router(const std::vector<endpoint>& endpoints, const options& opts)
+        : router_(endpoints, opts), options_(opts) {}
+
+    bool send(const message& msg) override {
+        check_sendable(msg, options_);
+        return router_.send(msg);
+    }
+    bool receive(message& into, milliseconds timeout) override {
+        return router_.receive(into, timeout);
+    }
+    std::uint64_t oversized_dropped() const noexcept override {
+        return router_.oversized_dropped();
+    }
+    std::uint64_t unroutable() const noexcept override { return router_.unroutable(); }
+    const std::string& peer_key() const noexcept override { return no_key_; }
+    poll_handle handle() const override { return poll_handle::descriptor(router_.fd()); }
+    const std::vector<std::string>& endpoints() const override { return router_.endpoints(); }
+    connection_counts connections() const override { return router_.connections(); }
+    std::vector<connection_info> open_connections() const override {
+        return router_.open_connections();
+    }
+
+  private:
+    zmtp_router router_;
+    options options_;
+    std::string no_key_;
+};
+
 }  // namespace
 
 std::unique_ptr<router_impl> make_zmq_router(const std::vector<endpoint>& endpoints,
                                              const options& opts) {
+    if (opts.io == io_model::caller) {
+        return std::make_unique<caller_router>(endpoints, opts);
+    }
     return std::make_unique<zmq_router>(endpoints, opts);
 }
 
