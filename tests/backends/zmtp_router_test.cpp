@@ -230,6 +230,33 @@ TEST_CASE("zmtp router: twenty DEALERs, a hundred requests each, all answered in
     }
 }
 
+TEST_CASE("zmtp router: with no handshake timeout and no linger limit it waits as told") {
+    zpat::options opts;
+    opts.handshake_timeout = zpat::forever;
+    opts.linger = zpat::forever;
+    auto router = std::make_unique<zmtp_router>(
+        zpat::parse_endpoints("tcp://127.0.0.1:*", zpat::link::bind), opts);
+    const int slow = plain_connect(router->endpoints()[0]);
+    zmq::context_t context;
+    zmq::socket_t dealer(context, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::linger, 0);
+    dealer.set(zmq::sockopt::routing_id, "d");
+    dealer.connect(router->endpoints()[0]);
+    REQUIRE(dealer.send(zmq::str_buffer("hello"), zmq::send_flags::none));
+    message in;
+    REQUIRE(router->receive(in, 5s));
+    CHECK(in == message{"d", "hello"});
+    message none;
+    CHECK_FALSE(router->receive(none, 200ms));
+    CHECK(router->connections().handshake_timeouts == 0);  // the silent one is still there
+    CHECK(router->open_connections().size() == 2);
+    REQUIRE(router->send(message{"d", "bye"}));
+    router.reset();  // all written already: the linger has nothing to wait for
+    dealer.set(zmq::sockopt::rcvtimeo, 5000);
+    CHECK(frames_of(dealer) == std::vector<std::string>{"bye"});
+    ::close(slow);
+}
+
 TEST_CASE("zmtp router: binds tcp:// only, and says so") {
     CHECK_THROWS_AS(zmtp_router(zpat::parse_endpoints("ipc:///tmp/x", zpat::link::bind), {}),
                     zpat::unsupported_error);

@@ -98,13 +98,14 @@ zmtp_router::zmtp_router(const std::vector<endpoint>& binds, const options& opts
 
 zmtp_router::~zmtp_router() {
     // Linger: what is queued for connected peers is written for up to options::linger.
-    const auto until = clock::now() + options_.linger;
+    const bool no_limit = options_.linger == forever;
+    const auto until = clock::now() + (no_limit ? milliseconds{0} : options_.linger);
     const auto unwritten = [this] {
         return std::ranges::any_of(peers_, [](const auto& p) { return p.second->watching_output; });
     };
-    while (unwritten() && clock::now() < until) {
+    while (unwritten() && (no_limit || clock::now() < until)) {
         inbox_.clear();  // nobody will take them
-        pump(std::chrono::ceil<milliseconds>(until - clock::now()));
+        pump(no_limit ? forever : std::chrono::ceil<milliseconds>(until - clock::now()));
     }
     for (auto& [fd, p] : peers_) {
         ::close(fd);
@@ -170,7 +171,7 @@ void zmtp_router::pump(milliseconds timeout) {
     }
     // A connection still in its handshake must be closed at its deadline, not at the caller's.
     for (const auto& [fd, p] : peers_) {
-        if (handshaking_ == 0) {
+        if (handshaking_ == 0 || options_.handshake_timeout == forever) {
             break;
         }
         if (p->identity.empty()) {
@@ -367,7 +368,7 @@ void zmtp_router::close(peer& p, std::uint64_t connection_counts::*why) {
 }
 
 void zmtp_router::expire_handshakes(clock::time_point now) {
-    if (handshaking_ == 0) {
+    if (handshaking_ == 0 || options_.handshake_timeout == forever) {
         return;
     }
     std::vector<peer*> late;
