@@ -114,8 +114,10 @@ void wait_on(std::vector<zmq::pollitem_t>& items, milliseconds wait) {
     }
     for (std::size_t i = 0; i < items.size(); ++i) {
         const short got = fds[i].revents;
+        // As zmq_poll reports a descriptor: anything but POLLIN and POLLOUT (a hang-up, an
+        // error, a descriptor closed under it) is ZMQ_POLLERR.
         items[i].revents = static_cast<short>(((got & POLLIN) != 0 ? ZMQ_POLLIN : 0) |
-                                              ((got & (POLLERR | POLLHUP)) != 0 ? ZMQ_POLLERR : 0));
+                                              ((got & ~(POLLIN | POLLOUT)) != 0 ? ZMQ_POLLERR : 0));
     }
 }
 
