@@ -409,6 +409,8 @@ TEST_CASE("zmtp connection: what the protocol does not allow closes it, named") 
                Catch::Contains("time-to-live"));
     CHECK_THAT(refused(ready + zmtp::encode_command("ERROR", zmtp::error_data("bye")), true),
                Catch::Contains("the peer sent ERROR: bye"));
+    CHECK_THAT(refused(ready + zmtp::encode_command("ERROR", ""), true),
+               Catch::Contains("the peer sent ERROR: "));
     CHECK_THAT(refused(ready + std::string("\x02\xff\xff\xff\xff\xff\xff\xff\xff", 9), true),
                Catch::Contains("max-message-size"));
     CHECK_THAT(refused(zmtp::greeting(false) + std::string("\x00\x01x", 3), true),

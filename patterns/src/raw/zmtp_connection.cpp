@@ -74,8 +74,11 @@ connection::stepped connection::on_greeting() {
 
 connection::stepped connection::on_command() {
     if (cmd_.name == "ERROR") {
-        const std::size_t size = cmd_.data.empty() ? 0 : static_cast<unsigned char>(cmd_.data[0]);
-        return refuse("the peer sent ERROR: " + cmd_.data.substr(1, size));
+        // A one-byte length and the reason; an empty or short one is taken as far as it goes.
+        const std::string_view data = cmd_.data;
+        const std::size_t size = data.empty() ? 0 : static_cast<unsigned char>(data[0]);
+        return refuse("the peer sent ERROR: " +
+                      std::string(data.empty() ? data : data.substr(1, size)));
     }
     if (phase_ == phase::ready) {
         if (cmd_.name != "READY") {
