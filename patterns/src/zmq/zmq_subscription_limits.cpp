@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include "zmq_watch.hpp"
+
 namespace zpat::detail {
 
 subscription_limits::subscription_limits(zmq_socket& socket)
@@ -41,11 +43,13 @@ void subscription_limits::note(std::string_view subscription) {
 }
 
 void subscription_limits::cut(int fd, connection& c, const char* why, throttled_log& log) {
-    c.cut = true;
-    const std::string watched = socket_.watched().peer_of(fd);
-    if (!watched.empty() && watched != c.peer) {
-        return;  // the monitor knows the descriptor as another connection: not touched
+    // Asked of the kernel again, not of the socket's monitor: that is a thread of its own and can
+    // still know a reused descriptor as the connection before. One that left meanwhile is not
+    // marked, so the connection that takes its descriptor next starts afresh.
+    if (peer_of_descriptor(fd) != c.peer) {
+        return;
     }
+    c.cut = true;
     log.say("publisher", "cut off the subscriber at " + c.peer + ": " + why + " (" +
                              std::to_string(c.held) + " subscriptions held)");
     ++socket_.watched().over_limits;

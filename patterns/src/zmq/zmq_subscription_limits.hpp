@@ -8,8 +8,8 @@
 // connection and drops what it has not read (shutdown() where that is refused, as for ipc://),
 // so libzmq's next read fails and it closes the connection as one whose peer left, unsubscribing
 // everything it held. A connection is its descriptor and the peer the kernel names for it, so a
-// reused descriptor starts afresh; one that the socket's monitor knows as another connection is
-// not touched. The cut is logged and counted in connections().over_limits.
+// reused descriptor starts afresh, and the kernel is asked again just before a cut, so one that
+// has left meanwhile is not touched. The cut is logged and counted in connections().over_limits.
 //
 // What this cannot do: libzmq reads subscriptions eagerly, so those it has already taken from
 // the connection still come after the cut (a flood is stopped within what had arrived); and
