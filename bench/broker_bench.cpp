@@ -342,16 +342,25 @@ double mdp_throughput(const std::string& endpoint, const std::string& payload, l
 
 // What run_mdp measures.
 struct mdp_figures {
-    double broker_p50_us = 0;
+    int rounds = 0;
+    double broker_p50_us = 0;  // the median of the rounds' p50s
     double bare_p50_us = 0;
+    double ratio = 0;  // the median of the rounds' ratios
     double one_worker_per_second = 0;
     double four_workers_per_second = 0;
     double one_worker_broker_us = 0;  // the broker's CPU per request in those runs
     double four_workers_broker_us = 0;
 };
 
-// The p50 round trip through the broker, one request at a time, against bare REQ/REP's.
-// Returns false when the broker did not answer.
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
+}
+
+// The p50 round trip through the broker, one request at a time, against bare REQ/REP's, in
+// interleaved rounds: the machine's load drifts over seconds, and a ratio of two measurements
+// taken side by side, many times over, is what stays put between runs. Returns false when the
+// broker did not answer.
 bool mdp_latency(const settings& s, const std::string& endpoint, const std::string& payload,
                  long count, mdp_figures& into) {
     service_client single(endpoint, {.request_timeout = 5s, .retries = 0});
@@ -359,23 +368,35 @@ bool mdp_latency(const settings& s, const std::string& endpoint, const std::stri
         std::fprintf(stderr, "zpat bench: the broker did not answer\n");
         return false;
     }
-    std::vector<double> broker_us;
-    for (long i = 0; i < std::min(count, 10000L); ++i) {
-        const auto sent = clock::now();
-        if (!single.request("echo", {payload})) {
-            std::fprintf(stderr, "zpat bench: the broker stopped answering\n");
-            return false;
-        }
-        broker_us.push_back(std::chrono::duration<double, std::micro>(clock::now() - sent).count());
-    }
-    std::sort(broker_us.begin(), broker_us.end());
+    into.rounds = s.rounds > 0 ? s.rounds : 11;
     settings direct = s;
-    direct.count = std::min(count, 10000L);
+    direct.count = std::max(1L, std::min(count, 10000L) / into.rounds);
     direct.transport = "tcp";
-    result bare = bare_reqrep(direct, payload);
-    std::sort(bare.latencies_us.begin(), bare.latencies_us.end());
-    into.broker_p50_us = broker_us[broker_us.size() / 2];
-    into.bare_p50_us = bare.latencies_us[bare.latencies_us.size() / 2];
+    std::vector<double> broker_p50s;
+    std::vector<double> bare_p50s;
+    std::vector<double> ratios;
+    for (int round = 0; round < into.rounds; ++round) {
+        std::vector<double> broker_us;
+        for (long i = 0; i < direct.count; ++i) {
+            const auto sent = clock::now();
+            if (!single.request("echo", {payload})) {
+                std::fprintf(stderr, "zpat bench: the broker stopped answering\n");
+                return false;
+            }
+            broker_us.push_back(
+                std::chrono::duration<double, std::micro>(clock::now() - sent).count());
+        }
+        broker_p50s.push_back(median(std::move(broker_us)));
+        bare_p50s.push_back(median(bare_reqrep(direct, payload).latencies_us));
+        ratios.push_back(broker_p50s.back() / bare_p50s.back());
+        if (s.show_rounds) {
+            std::fprintf(stderr, "  round %d: through the broker %.1f us, direct %.1f us (%.2f)\n",
+                         round + 1, broker_p50s.back(), bare_p50s.back(), ratios.back());
+        }
+    }
+    into.broker_p50_us = median(broker_p50s);
+    into.bare_p50_us = median(bare_p50s);
+    into.ratio = median(ratios);
     return true;
 }
 
@@ -385,6 +406,7 @@ void print_mdp_json(const settings& s, long count, const mdp_figures& f, long lo
         {"shape", "broker-mdp"},
         {"message_size", s.message_size},
         {"count", count},
+        {"rounds", f.rounds},
         {"baseline",
          {{"label", "bare libzmq REQ/REP"}, {"transport", "tcp"}, {"p50_us", f.bare_p50_us}}},
         {"measured",
@@ -396,7 +418,7 @@ void print_mdp_json(const settings& s, long count, const mdp_figures& f, long lo
           {"broker_cpu_us_per_request_1_worker", f.one_worker_broker_us},
           {"broker_cpu_us_per_request_4_workers", f.four_workers_broker_us},
           {"clients", 8}}},
-        {"ratios", {{"p50_latency", f.broker_p50_us / f.bare_p50_us}}},
+        {"ratios", {{"p50_latency", f.ratio}}},
         {"lost", lost},
         {"lossless", lost == 0}};
     std::printf("%s\n", out.dump().c_str());
@@ -410,8 +432,8 @@ int run_mdp(const settings& s) {
     if (!s.json) {
         std::printf(
             "Majordomo echo through a zpat-broker process over tcp: %zu-byte bodies, %ld "
-            "requests per measurement\n",
-            s.message_size, count);
+            "round trips for the latency, %ld requests per throughput measurement\n",
+            s.message_size, std::min(count, 10000L), count);
         std::fflush(stdout);
     }
 
@@ -443,9 +465,10 @@ int run_mdp(const settings& s) {
         return lost > 0 ? 1 : 0;
     }
     std::printf(
-        "  p50 round trip: through the broker %.1f us, direct bare libzmq REQ/REP %.1f us "
-        "(ratio %.2f: two hops instead of one)\n",
-        f.broker_p50_us, f.bare_p50_us, f.broker_p50_us / f.bare_p50_us);
+        "  p50 round trip, median of %d interleaved rounds: through the broker %.1f us, direct "
+        "bare libzmq REQ/REP %.1f us (ratio %.2f, the median of the rounds' ratios: two hops "
+        "instead of one)\n",
+        f.rounds, f.broker_p50_us, f.bare_p50_us, f.ratio);
     std::printf(
         "  requests/s with 8 clients: 1 worker %.0f, 4 workers %.0f (the broker's CPU per "
         "request: %.1f us, %.1f us)\n",
