@@ -1,16 +1,21 @@
 // The poller's promises.
 
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <catch2/catch.hpp>
 #include <functional>
 #include <vector>
+#include <zmq.hpp>
 
 #include "support/test_support.hpp"
 #include "zpat/pipeline.hpp"
 #include "zpat/poller.hpp"
 #include "zpat/pubsub.hpp"
+#include "zpat/router.hpp"
 
 using namespace zpat::testing;
 using zpat::message;
@@ -166,4 +171,102 @@ TEST_CASE("a poller runs the callback of a descriptor that hung up, so its owner
     CHECK(calls == 1);
     poller.remove_descriptor(ends[0]);
     ::close(ends[0]);
+}
+
+namespace {
+
+// CPU time the calling thread has used.
+std::chrono::microseconds thread_cpu() {
+    rusage used{};
+    ::getrusage(RUSAGE_THREAD, &used);
+    return std::chrono::seconds(used.ru_utime.tv_sec + used.ru_stime.tv_sec) +
+           std::chrono::microseconds(used.ru_utime.tv_usec + used.ru_stime.tv_usec);
+}
+
+}  // namespace
+
+TEST_CASE("a poller waits inside a caller router's own wait, for its descriptors too") {
+    // A router with io_model::caller waits for the poller's other descriptors in its own epoll
+    // set: each must still be seen, alone or beside the router, after its number is reused, and
+    // not make the router's own receive() spin while it is readable.
+    zpat::router server("@" + any_endpoint("tcp"),
+                        {.send_timeout = 0ms, .io = zpat::io_model::caller});
+    std::array<int, 2> signal{};
+    REQUIRE(::pipe(signal.data()) == 0);
+    zpat::poller poller;
+    int router_calls = 0;
+    int signal_calls = 0;
+    poller.add(server, [&] { ++router_calls; });
+    poller.add_descriptor(signal[0], [&] { ++signal_calls; });
+    const auto raise = [&] { CHECK(::write(signal[1], "x", 1) == 1); };
+    const auto lower = [&] {
+        char byte = 0;
+        CHECK(::read(signal[0], &byte, 1) == 1);
+    };
+
+    CHECK(poller.run_once(20ms) == 0);  // nothing is ready: the deadline holds
+
+    raise();
+    CHECK(poller.run_once(5s) == 1);
+    CHECK(signal_calls == 1);
+    CHECK(router_calls == 0);
+    lower();
+
+    zmq::context_t ctx;
+    zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+    dealer.connect(server.endpoints()[0]);
+    dealer.send(zmq::str_buffer("hello"));
+    REQUIRE(eventually([&] { return poller.run_once(100ms) > 0 && router_calls > 0; }));
+    CHECK(signal_calls == 1);
+    auto hello = server.receive(0ms);
+    REQUIRE(hello);
+    CHECK(hello->at(1) == "hello");
+
+    // Both at once: both callbacks.
+    dealer.send(zmq::str_buffer("again"));
+    raise();
+    REQUIRE(eventually([&] {
+        poller.run_once(100ms);
+        return router_calls >= 2 && signal_calls >= 2;
+    }));
+    CHECK(server.receive(0ms));
+
+    lower();
+
+    // The same descriptor number, now another pipe: it is watched afresh.
+    poller.remove_descriptor(signal[0]);
+    std::array<int, 2> other{};
+    REQUIRE(::pipe(other.data()) == 0);
+    REQUIRE(::dup2(other[0], signal[0]) == signal[0]);
+    ::close(other[0]);
+    ::close(signal[1]);
+    signal[1] = other[1];
+    poller.add_descriptor(signal[0], [&] { ++signal_calls; });
+    const int before = signal_calls;
+    raise();
+    CHECK(poller.run_once(5s) == 1);
+    CHECK(signal_calls == before + 1);
+    lower();
+
+    // While the descriptor stays readable, a receive that waits is not woken by it over and
+    // over: it takes its 200 ms at almost no CPU.
+    raise();
+    CHECK(poller.run_once(5s) == 1);
+    const auto cpu_before = thread_cpu();
+    CHECK_FALSE(server.receive(200ms));
+    CHECK(thread_cpu() - cpu_before < 50ms);
+    lower();
+
+    // A descriptor epoll does not take (a device with no poll: poll(2) calls it readable).
+    const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    REQUIRE(null >= 0);
+    int null_calls = 0;
+    poller.add_descriptor(null, [&] { ++null_calls; });
+    CHECK(poller.run_once(5s) == 1);
+    CHECK(null_calls == 1);
+    poller.remove_descriptor(null);
+    ::close(null);
+    poller.remove_descriptor(signal[0]);
+    ::close(signal[0]);
+    ::close(signal[1]);
 }

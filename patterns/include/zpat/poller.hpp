@@ -73,6 +73,7 @@ class poller {
     std::size_t run_due_timers();
 
     std::vector<source> sources_;
+    std::uint64_t generation_ = 0;  // changes with sources_: unique among all pollers
     std::vector<timer> timers_;
     timer_id next_timer_id_ = 1;
 };

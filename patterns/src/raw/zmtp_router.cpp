@@ -8,10 +8,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <poll.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "core/log_line.hpp"
 #include "tcp_common.hpp"
@@ -132,8 +135,87 @@ bool zmtp_router::receive(message& into, milliseconds timeout) {
                 std::max(milliseconds{0}, std::chrono::ceil<milliseconds>(deadline - clock::now()));
         }
         pump(wait);
+        if (std::exchange(others_seen_, false) && timeout.count() != 0) {
+            unwatch_others();  // a poller's descriptor is readable: this wait is not for it
+        }
         if (inbox_.empty() && timeout != forever && clock::now() >= deadline) {
             return false;
+        }
+    }
+}
+
+bool zmtp_router::wait_beside(std::span<pollfd> others, std::uint64_t generation,
+                              milliseconds timeout) {
+    watch_others(others, generation);
+    bool any = false;
+    for (pollfd& o : others) {
+        const auto refused = std::ranges::find(unwatchable_, o.fd, &std::pair<int, short>::first);
+        o.revents = refused != unwatchable_.end() ? refused->second : short{0};
+        any = any || o.revents != 0;
+    }
+    others_ready_ = others;
+    const bool read = inbox_.empty();  // else only accepts, writes and the others' readiness
+    const auto deadline = clock::now() + timeout;
+    for (;;) {
+        milliseconds wait{0};
+        if (!any && read && timeout != forever) {
+            wait =
+                std::max(milliseconds{0}, std::chrono::ceil<milliseconds>(deadline - clock::now()));
+        } else if (!any && read) {
+            wait = forever;
+        }
+        pump(wait, read);
+        any = any || std::ranges::any_of(others, [](const pollfd& o) { return o.revents != 0; });
+        if (!inbox_.empty() || any || wait.count() == 0 ||
+            (timeout != forever && clock::now() >= deadline)) {
+            break;
+        }
+    }
+    others_ready_ = {};
+    others_seen_ = false;
+    return !inbox_.empty();
+}
+
+void zmtp_router::watch_others(std::span<pollfd> others, std::uint64_t generation) {
+    if (generation == others_generation_ && generation != 0) {
+        return;
+    }
+    unwatch_others();
+    for (const pollfd& o : others) {
+        epoll_event ev{EPOLLIN, {.fd = o.fd}};
+        if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, o.fd, &ev) == 0) {
+            others_.push_back(o.fd);
+        } else if (errno == EPERM) {
+            unwatchable_.emplace_back(o.fd, POLLIN);  // a file: poll(2) calls it readable
+        } else if (errno == EBADF) {
+            unwatchable_.emplace_back(o.fd, POLLNVAL);
+        } else if (errno != EEXIST) {  // the same descriptor twice: watched once
+            const int failed = errno;
+            unwatch_others();
+            throw connection_error("poll: epoll_ctl: " + std::string(std::strerror(failed)));
+        }
+    }
+    others_generation_ = generation;
+}
+
+void zmtp_router::unwatch_others() {
+    for (const int fd : others_) {
+        ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);  // closed since: gone already
+    }
+    others_.clear();
+    unwatchable_.clear();
+    others_generation_ = 0;
+}
+
+void zmtp_router::other_ready(int fd, std::uint32_t events) {
+    if (std::ranges::find(others_, fd) == others_.end()) {
+        return;  // waiting_
+    }
+    others_seen_ = true;
+    for (pollfd& o : others_ready_) {
+        if (o.fd == fd) {
+            // epoll's EPOLLIN, EPOLLERR and EPOLLHUP are poll(2)'s bits.
+            o.revents = static_cast<short>(events & (EPOLLIN | EPOLLERR | EPOLLHUP));
         }
     }
 }
@@ -159,7 +241,7 @@ bool zmtp_router::send(const message& msg) {
     return true;
 }
 
-void zmtp_router::pump(milliseconds timeout) {
+void zmtp_router::pump(milliseconds timeout, bool read) {
     const auto now = clock::now();
     expire_handshakes(now);
     resume_accepting(now);
@@ -193,12 +275,13 @@ void zmtp_router::pump(milliseconds timeout) {
         }
         const auto found = peers_.find(fd);
         if (found == peers_.end()) {
-            continue;  // closed by an event before it in this batch, or waiting_
+            other_ready(fd, what);  // a poller's descriptor, waiting_, or closed by an event
+            continue;               // before it in this batch
         }
         if ((what & EPOLLOUT) != 0) {
             flush(*found->second);
         }
-        if ((what & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && peers_.contains(fd)) {
+        if (read && (what & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && peers_.contains(fd)) {
             read_from(*found->second);
         }
     }

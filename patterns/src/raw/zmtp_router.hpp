@@ -15,19 +15,22 @@
 // waits in its own TCP buffers. A message over max_message_size (or max_message_frames) is
 // dropped and counted; one whose encoding passes twice the limits closes its connection
 // (zmtp::decoder). Out of descriptors, it
-// stops accepting for 100 ms at a time instead of spinning. Not thread-safe, but for
-// connections() and open_connections().
+// stops accepting for 100 ms at a time instead of spinning. A poller that watches it beside
+// plain descriptors hands those to it, and it waits for them in its own epoll set
+// (wait_beside). Not thread-safe, but for connections() and open_connections().
 
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "core/log_line.hpp"
+#include "core/waits_itself.hpp"
 #include "zpat/core/connection_counts.hpp"
 #include "zpat/core/connection_info.hpp"
 #include "zpat/core/endpoint.hpp"
@@ -36,7 +39,7 @@
 
 namespace zpat::detail {
 
-class zmtp_router {
+class zmtp_router final : public waits_itself {
   public:
     // Binds every endpoint of `binds` (tcp only). Throws: connection_error naming the endpoint.
     zmtp_router(const std::vector<endpoint>& binds, const options& opts);
@@ -54,6 +57,11 @@ class zmtp_router {
 
     // Readable when there is I/O to do or a message waiting: wait on it, then call receive().
     int fd() const noexcept { return epoll_; }
+    // A poller's wait (core/waits_itself.hpp): `others` join the epoll set until the next change
+    // of generation, or until a receive() sees one of them readable (a wait that is not the
+    // poller's does not spin on them).
+    bool wait_beside(std::span<pollfd> others, std::uint64_t generation,
+                     milliseconds timeout) override;
     const std::vector<std::string>& endpoints() const noexcept { return endpoints_; }
     std::uint64_t unroutable() const noexcept { return unroutable_; }
     std::uint64_t oversized_dropped() const noexcept { return oversized_; }
@@ -64,7 +72,12 @@ class zmtp_router {
     struct peer;
     using clock = std::chrono::steady_clock;
 
-    void pump(milliseconds timeout);
+    // Waits up to `timeout` for I/O and does it; reads the peers that are readable unless
+    // `read` is false (messages wait in the inbox: it grows only when it is empty).
+    void pump(milliseconds timeout, bool read = true);
+    void watch_others(std::span<pollfd> others, std::uint64_t generation);
+    void unwatch_others();
+    void other_ready(int fd, std::uint32_t events);
     void accept_from(int listener, const std::string& endpoint);
     void pause_accepting(const std::string& endpoint);
     void resume_accepting(clock::time_point now);
@@ -92,6 +105,14 @@ class zmtp_router {
     std::uint32_t next_identity_ = 0;
     std::uint64_t unroutable_ = 0;
     std::uint64_t oversized_ = 0;
+    // A poller's descriptors in the epoll set (wait_beside), the generation they were given in
+    // (0: none), those epoll would not take with what poll(2) says of them, where their
+    // readiness goes while wait_beside runs, and whether an event of theirs came outside it.
+    std::vector<int> others_;
+    std::uint64_t others_generation_ = 0;
+    std::vector<std::pair<int, short>> unwatchable_;
+    std::span<pollfd> others_ready_;
+    bool others_seen_ = false;
     throttled_log log_;  // closes for a reason, and accepts that failed
 
     mutable std::mutex shown_mutex_;  // what other threads read: counts and open connections

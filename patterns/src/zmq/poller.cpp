@@ -1,25 +1,43 @@
 // The poller waits with zmq_poll, which takes ZeroMQ sockets and plain descriptors alike, so a
-// backend that hands out descriptors can be polled beside ZeroMQ roles.
+// backend that hands out descriptors can be polled beside ZeroMQ roles; with poll(2) when there
+// are only descriptors; and inside the role's own wait when one role does its I/O as it waits
+// and the rest are descriptors (core/waits_itself.hpp).
 
 #include "zpat/poller.hpp"
 
+#include "core/waits_itself.hpp"
 #include "zmq_socket.hpp"
 
 #include <poll.h>
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <optional>
 #include <zmq.hpp>
 
 namespace zpat {
 
 using clock = std::chrono::steady_clock;
 
+namespace {
+
+// A number for each change of any poller's sources, so that a role waiting for them
+// (waits_itself.hpp) can tell a changed set from the one it registered.
+std::uint64_t next_generation() {
+    static std::atomic<std::uint64_t> last{0};
+    return ++last;
+}
+
+}  // namespace
+
 void poller::add_handle(detail::poll_handle handle, callback on_readable) {
     sources_.push_back({handle, std::move(on_readable)});
+    generation_ = next_generation();
 }
 
 void poller::remove_handle(detail::poll_handle handle) {
     std::erase_if(sources_, [&](const source& s) { return s.handle == handle; });
+    generation_ = next_generation();
 }
 
 poller::timer_id poller::every(milliseconds interval, callback fn) {
@@ -88,6 +106,13 @@ std::vector<detail::reconnect_backoff*> backoffs_of(const Sources& sources) {
     return found;
 }
 
+// As zmq_poll reports a descriptor: anything but POLLIN and POLLOUT (a hang-up, an error, a
+// descriptor closed under it) is ZMQ_POLLERR.
+short as_zmq_events(short got) {
+    return static_cast<short>(((got & POLLIN) != 0 ? ZMQ_POLLIN : 0) |
+                              ((got & ~(POLLIN | POLLOUT)) != 0 ? ZMQ_POLLERR : 0));
+}
+
 // Waits on `items`: with zmq_poll when a ZeroMQ socket is among them; else with poll(2) itself,
 // which saves zmq_poll's first pass (a poll with no wait, before the one that waits) on every
 // call: a wakeup's worth of system calls for a loop that waits on descriptors only (raw roles,
@@ -113,11 +138,41 @@ void wait_on(std::vector<zmq::pollitem_t>& items, milliseconds wait) {
         detail::throw_zmq_failure("poll", errno);
     }
     for (std::size_t i = 0; i < items.size(); ++i) {
-        const short got = fds[i].revents;
-        // As zmq_poll reports a descriptor: anything but POLLIN and POLLOUT (a hang-up, an
-        // error, a descriptor closed under it) is ZMQ_POLLERR.
-        items[i].revents = static_cast<short>(((got & POLLIN) != 0 ? ZMQ_POLLIN : 0) |
-                                              ((got & ~(POLLIN | POLLOUT)) != 0 ? ZMQ_POLLERR : 0));
+        items[i].revents = as_zmq_events(fds[i].revents);
+    }
+}
+
+// The index among `sources` of the one role that waits itself, when all the others are plain
+// descriptors: it can wait for them too. nullopt otherwise.
+template <class Sources>
+std::optional<std::size_t> sole_waiter(const Sources& sources) {
+    std::optional<std::size_t> found;
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+        const detail::poll_handle& h = sources[i].handle;
+        if (h.socket() != nullptr || (h.waiter() != nullptr && found)) {
+            return std::nullopt;
+        }
+        if (h.waiter() != nullptr) {
+            found = i;
+        }
+    }
+    return found;
+}
+
+// Waits on `items` inside the wait of the role at `at`, which watches the others itself.
+void wait_beside(detail::waits_itself& role, std::size_t at, std::vector<zmq::pollitem_t>& items,
+                 std::uint64_t generation, milliseconds wait) {
+    std::vector<pollfd> others;
+    others.reserve(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i != at) {
+            others.push_back({items[i].fd, POLLIN, 0});
+        }
+    }
+    const bool ready = role.wait_beside(others, generation, wait);
+    for (std::size_t i = 0, o = 0; i < items.size(); ++i) {
+        const short own = ready ? short{ZMQ_POLLIN} : short{0};
+        items[i].revents = i == at ? own : as_zmq_events(others[o++].revents);
     }
 }
 
@@ -149,7 +204,11 @@ std::size_t poller::run_once(milliseconds timeout) {
             wait = b->wait(wait);
             items.push_back({nullptr, b->fd(), ZMQ_POLLIN, 0});
         }
-        wait_on(items, wait);
+        if (const auto at = backoffs.empty() ? sole_waiter(sources_) : std::nullopt) {
+            wait_beside(*sources_[*at].handle.waiter(), *at, items, generation_, wait);
+        } else {
+            wait_on(items, wait);
+        }
         // Copy the ready callbacks first: a callback may add or remove sources.
         std::vector<callback> ready;
         for (std::size_t i = 0; i < sources_.size(); ++i) {

@@ -63,7 +63,9 @@ class caller_router final : public router_impl {
     }
     std::uint64_t unroutable() const noexcept override { return router_.unroutable(); }
     const std::string& peer_key() const noexcept override { return no_key_; }
-    poll_handle handle() const override { return poll_handle::descriptor(router_.fd()); }
+    poll_handle handle() const override {
+        return poll_handle::waiting_itself(router_, router_.fd());
+    }
     const std::vector<std::string>& endpoints() const override { return router_.endpoints(); }
     connection_counts connections() const override { return router_.connections(); }
     std::vector<connection_info> open_connections() const override {
@@ -71,7 +73,7 @@ class caller_router final : public router_impl {
     }
 
   private:
-    zmtp_router router_;
+    mutable zmtp_router router_;  // a poller waits in it (wait_beside), as it would on fd()
     options options_;
     std::string no_key_;
 };
