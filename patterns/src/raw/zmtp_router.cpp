@@ -135,8 +135,11 @@ bool zmtp_router::receive(message& into, milliseconds timeout) {
                 std::max(milliseconds{0}, std::chrono::ceil<milliseconds>(deadline - clock::now()));
         }
         pump(wait);
-        if (std::exchange(others_seen_, false) && timeout.count() != 0) {
-            unwatch_others();  // a poller's descriptor is readable: this wait is not for it
+        if (std::exchange(others_seen_, false)) {
+            // A poller's descriptor is readable. This wait is not for it, and neither is fd()
+            // when a poller waits on that instead (it would stay readable for it): out of the
+            // set until the poller's next wait_beside.
+            unwatch_others();
         }
         if (inbox_.empty() && timeout != forever && clock::now() >= deadline) {
             return false;

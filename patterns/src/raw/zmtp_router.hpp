@@ -58,8 +58,8 @@ class zmtp_router final : public waits_itself {
     // Readable when there is I/O to do or a message waiting: wait on it, then call receive().
     int fd() const noexcept { return epoll_; }
     // A poller's wait (core/waits_itself.hpp): `others` join the epoll set until the next change
-    // of generation, or until a receive() sees one of them readable (a wait that is not the
-    // poller's does not spin on them).
+    // of generation, or until a receive() sees one of them readable (neither a receive() that
+    // waits nor a wait on fd() spins on them).
     bool wait_beside(std::span<pollfd> others, std::uint64_t generation,
                      milliseconds timeout) override;
     const std::vector<std::string>& endpoints() const noexcept { return endpoints_; }
