@@ -392,9 +392,10 @@ void zmtp_router::read_from(peer& p) {
 
 void zmtp_router::name(peer& p) {
     // The name messages from it carry, and sends to it give: its own if free, else one made
-    // up (0x00 and a counter, which no READY may claim).
+    // up (0x00 and a counter, which no READY may claim; past 2^32 connections the counter
+    // wraps, and a number still in use is passed over).
     std::string wanted = p.conn.peer_identity();
-    if (wanted.empty() || named_.contains(wanted)) {
+    while (wanted.empty() || named_.contains(wanted)) {
         wanted.assign(1, '\0');
         const std::uint32_t n = next_identity_++;
         for (int shift = 24; shift >= 0; shift -= 8) {
