@@ -44,6 +44,16 @@ std::string bind_address(const std::string& transport) {
     return "inproc://zpat-bench-" + std::to_string(counter++);
 }
 
+double percentile(std::vector<double> values, double p) {
+    if (values.empty()) {
+        return 0;
+    }
+    const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1));
+    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index),
+                     values.end());
+    return values[index];
+}
+
 namespace {
 
 const curve_keys& client_keys() {
@@ -177,16 +187,6 @@ result zpat_reqrep(const settings& s, const std::string& payload) {
 }
 
 // ---- reporting -----------------------------------------------------------------------------
-
-double percentile(std::vector<double> values, double p) {
-    if (values.empty()) {
-        return 0;
-    }
-    const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1));
-    std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index),
-                     values.end());
-    return values[index];
-}
 
 struct summary {
     double messages_per_second = 0;  // median over rounds

@@ -66,6 +66,9 @@ struct settings;
 // Round trips one at a time between bare libzmq REQ and REP sockets: the request-reply baseline.
 result bare_reqrep(const settings& s, const std::string& payload);
 
+// The value at `p` (0 to 1) of `values` in order: 0.5 the median. 0 when there are none.
+double percentile(std::vector<double> values, double p);
+
 // Times `count` calls of send_one while a thread counts messages arriving through
 // receive_one (which returns false when none came within the idle limit).
 // The window opens as the receiver thread starts and closes when the last message arrived.

@@ -352,11 +352,6 @@ struct mdp_figures {
     double four_workers_broker_us = 0;
 };
 
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    return values[values.size() / 2];
-}
-
 // The p50 round trip through the broker, one request at a time, against bare REQ/REP's, in
 // interleaved rounds: the machine's load drifts over seconds, and a ratio of two measurements
 // taken side by side, many times over, is what stays put between runs. Returns false when the
@@ -386,17 +381,17 @@ bool mdp_latency(const settings& s, const std::string& endpoint, const std::stri
             broker_us.push_back(
                 std::chrono::duration<double, std::micro>(clock::now() - sent).count());
         }
-        broker_p50s.push_back(median(std::move(broker_us)));
-        bare_p50s.push_back(median(bare_reqrep(direct, payload).latencies_us));
+        broker_p50s.push_back(percentile(std::move(broker_us), 0.5));
+        bare_p50s.push_back(percentile(bare_reqrep(direct, payload).latencies_us, 0.5));
         ratios.push_back(broker_p50s.back() / bare_p50s.back());
         if (s.show_rounds) {
             std::fprintf(stderr, "  round %d: through the broker %.1f us, direct %.1f us (%.2f)\n",
                          round + 1, broker_p50s.back(), bare_p50s.back(), ratios.back());
         }
     }
-    into.broker_p50_us = median(broker_p50s);
-    into.bare_p50_us = median(bare_p50s);
-    into.ratio = median(ratios);
+    into.broker_p50_us = percentile(broker_p50s, 0.5);
+    into.bare_p50_us = percentile(bare_p50s, 0.5);
+    into.ratio = percentile(ratios, 0.5);
     return true;
 }
 

@@ -356,12 +356,6 @@ void watched_counts::track_closed(std::uint64_t watch, int fd) {
     }
 }
 
-std::string watched_counts::peer_of(int fd) const {
-    const std::lock_guard lock(mutex_);
-    const auto found = open_.find(fd);
-    return found != open_.end() ? found->second.peer : std::string{};
-}
-
 std::vector<connection_info> watched_counts::open_connections() const {
     std::vector<std::pair<int, connection_info>> open;
     {

@@ -87,8 +87,6 @@ struct watched_counts {
     void track_open(std::uint64_t watch, int fd, connection_info info);
     void track_closed(std::uint64_t watch, int fd);
     std::vector<connection_info> open_connections() const;
-    // The peer of the connection open on `fd` ("" when none is).
-    std::string peer_of(int fd) const;
 
     connection_counts snapshot() const {
         return {.opened = opened.load(),
