@@ -9,6 +9,7 @@
 
 #include "support/plain_socket.hpp"
 #include "support/raw_wire_bytes.hpp"
+#include "support/subscriber_checks.hpp"
 #include "support/test_support.hpp"
 #include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
@@ -477,6 +478,14 @@ TEST_CASE("a raw xsubscriber takes a message of megabytes that arrives over many
     CHECK(got[1] == body);
     REQUIRE(xsub.receive(got, 5s));
     CHECK(got == message{"big", "after"});
+}
+
+TEST_CASE("a raw xsubscriber takes a stream whole and in order, however its reads split it") {
+    zpat::publisher pub("@raw+tcp://127.0.0.1:*", {.send_timeout = 5s, .block_when_full = true});
+    zpat::xsubscriber xsub(">" + pub.endpoints()[0]);
+    xsub.subscribe("s");
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    xsubscriber_takes_every_split(pub, xsub);
 }
 
 TEST_CASE("a raw xsubscriber drops what waits of a topic it unsubscribes from") {

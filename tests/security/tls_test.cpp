@@ -9,6 +9,7 @@
 
 #include "support/captured_stderr.hpp"
 #include "support/plain_socket.hpp"
+#include "support/subscriber_checks.hpp"
 #include "support/temporary_directory.hpp"
 #include "support/test_support.hpp"
 #include "test_certificates.hpp"
@@ -206,6 +207,18 @@ TEST_CASE(
         return log.text().find("the peer speaks TLS, and this endpoint does not") !=
                std::string::npos;
     }));
+}
+
+TEST_CASE("a raw+tls xsubscriber takes a stream whole and in order, however its reads split it") {
+    const tls_world pki;
+    zpat::options lossless = pki.server();
+    lossless.send_timeout = 5s;
+    lossless.block_when_full = true;
+    zpat::publisher pub("@raw+tls://127.0.0.1:*", lossless);
+    zpat::xsubscriber xsub(">" + pub.endpoints()[0], pki.client());
+    xsub.subscribe("s");
+    REQUIRE(pub.wait_for_subscriptions(1, 5s));
+    xsubscriber_takes_every_split(pub, xsub);
 }
 
 TEST_CASE("TLS options that cannot work are refused at construction and say what is wrong") {

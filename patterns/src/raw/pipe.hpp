@@ -41,8 +41,8 @@ struct pipe : std::enable_shared_from_this<pipe> {
 
     bool accepted() const noexcept { return dial_index < 0; }
     // I/O thread: bytes of a message that has begun to arrive and is not whole yet.
-    std::size_t partial_bytes() const noexcept { return decoder.partial_bytes() + pending.size(); }
-    bool mid_message() const noexcept { return decoder.mid_message() || !pending.empty(); }
+    std::size_t partial_bytes() const noexcept { return decoder.partial_bytes() + pending_bytes; }
+    bool mid_message() const noexcept { return decoder.mid_message() || pending_bytes != 0; }
 
     // Locked: `mark` messages and `byte_mark` bytes (0: no limit) may wait to be written.
     bool has_room(std::size_t mark, std::size_t byte_mark) const noexcept {
@@ -110,14 +110,15 @@ struct pipe : std::enable_shared_from_this<pipe> {
     bool ready = false;  // connected and greeting checked
     bool writing = false;
     bool closed = true;
-    bool read_stopped = false;     // its read loop is parked: its receiver is full
-    bool large_reads = false;      // its last read carried large messages: read more at a time
-    std::string greeting_in;       // the bytes of an unfinished greeting
-    wire::stream_decoder decoder;  // this connection's messages, as their bytes arrive
-    message partial;               // the message being decoded; whole ones go to `stock`
-    std::string pending;           // encoded batches: the bytes of the unfinished message
-    write_batch out;               // what is being written: out.messages are sent once it is
-    std::string remote;            // "address:port", for the log
+    bool read_stopped = false;      // its read loop is parked: its receiver is full
+    bool large_reads = false;       // its last read was large, or of large messages: read more
+    std::string greeting_in;        // the bytes of an unfinished greeting
+    wire::stream_decoder decoder;   // this connection's messages, as their bytes arrive
+    message partial;                // the message being decoded; whole ones go to `stock`
+    std::string pending;            // encoded batches: the storage the next read lands in,
+    std::size_t pending_bytes = 0;  // after this many bytes of an unfinished message
+    write_batch out;                // what is being written: out.messages are sent once it is
+    std::string remote;             // "address:port", for the log
     connection_clock clock;
     // Message storage to decode into, recycled from what the user received: a read's messages
     // are decoded into its front and handed over as one batch.

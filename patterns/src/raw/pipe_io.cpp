@@ -4,7 +4,9 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <asio.hpp>
+#include <cstring>
 #include <span>
 
 #include "encoded_batch.hpp"
@@ -36,18 +38,16 @@ std::span<char> read_buffer(bool large) {
     return {buffer.data(), large ? large_read_chunk : read_chunk};
 }
 
-// Makes room in `bytes` for `more` at once: enough for a large read and a tail, or exactly what
-// is needed, never double what it had. A batch's storage that doubled past what the inbox keeps
-// would be freed after one use, and every read would allocate and fill a fresh one.
-void make_room(std::string& bytes, std::size_t more) {
-    const std::size_t needed = bytes.size() + more;
-    if (needed <= bytes.capacity()) {
+// Makes `storage`, whose first `kept` bytes matter, hold at least `room` more after them, and
+// `least` in all. It grows to twice what it keeps when that is more, so that a large message
+// arriving over many reads is moved a bounded number of times.
+void make_room(std::string& storage, std::size_t kept, std::size_t room, std::size_t least = 0) {
+    if (storage.size() - kept >= room && storage.size() >= least) {
         return;
     }
-    std::string grown;
-    grown.reserve(std::max(needed, large_read_chunk + tail_room));
-    grown.append(bytes);
-    bytes.swap(grown);
+    std::string grown(std::max({kept + room, 2 * kept, least}), '\0');
+    std::memcpy(grown.data(), storage.data(), kept);
+    storage.swap(grown);
 }
 
 }  // namespace
@@ -60,7 +60,7 @@ void pipe_set::begin(const pipe_ptr& p) {
     p->read_stopped = false;
     p->greeting_in.clear();
     p->decoder.reset();
-    p->pending.clear();
+    p->pending_bytes = 0;
     p->clock.opened = p->clock.last_heard = clock_type::now();
     ++counted_.opened;
     std::error_code ignored;
@@ -148,7 +148,7 @@ void pipe_set::read_more(const pipe_ptr& p) {
             if (epoch != p->epoch || p->closed) {
                 return;
             }
-            const std::span<char> buffer = read_buffer(p->large_reads);
+            const std::span<char> buffer = read_target(*p);
             std::size_t n = 0;
             if (!ec) {
                 n = p->socket.read_some(asio::buffer(buffer.data(), buffer.size()), ec);
@@ -239,45 +239,52 @@ bool pipe_set::take_input(const pipe_ptr& p, std::string_view data) {
     return true;
 }
 
+// Where the next read of `p` lands. A busy encoded connection's reads land in the storage of its
+// next batch, after the bytes of the message the last one left unfinished: the batch takes them
+// there, with no copy. The others read into the I/O thread's buffer (so that an idle connection
+// holds no read-sized storage of its own) and decode or copy from it.
+std::span<char> pipe_set::read_target(pipe& p) const {
+    if (!encoded_ || !p.ready || !p.large_reads) {
+        return read_buffer(p.large_reads);
+    }
+    make_room(p.pending, p.pending_bytes, large_read_chunk, large_read_chunk + tail_room);
+    return {p.pending.data() + p.pending_bytes, p.pending.size() - p.pending_bytes};
+}
+
 // Checks the messages in `data`, just read from `p`, and hands the whole ones over as one
 // encoded batch; an unfinished one waits in p->pending for the rest of its bytes. Returns false
 // when `p` was dropped for them.
 bool pipe_set::take_encoded(const pipe_ptr& p, std::string_view data) {
     const std::size_t bytes = data.size();
     const bool was_mid_message = p->mid_message();
-    if (!p->pending.empty()) {
-        make_room(p->pending, data.size());
-        p->pending.append(data);
-        data = p->pending;
+    if (data.data() != p->pending.data() + p->pending_bytes) {
+        // Read elsewhere (decrypted by TLS, or behind the greeting): gathered where a plain read
+        // lands.
+        make_room(p->pending, p->pending_bytes, data.size());
+        std::memcpy(p->pending.data() + p->pending_bytes, data.data(), data.size());
     }
+    p->pending_bytes += data.size();
     wire::decoder::scanned whole;
-    const bool ok = p->decoder.check(data, whole);
+    const bool ok = p->decoder.check({p->pending.data(), p->pending_bytes}, whole);
     if (p->stock.empty()) {
         p->stock.emplace_back();
     }
-    std::string& batch = encoded_batch::reset(p->stock[0]);
-    const bool gathered = data.data() == p->pending.data();
-    if (whole.bytes == 0) {
-        // Nothing whole yet: the bytes wait where they are (a large message arriving over many
-        // reads is appended to, never copied again).
-        if (!gathered) {
-            p->pending.assign(data);
-        }
-    } else if (gathered) {
-        // The unfinished message's bytes were gathered: the batch takes them whole, and the
-        // tail after the whole ones stays.
+    // A read that brought this much is from a busy connection: the next lands in place.
+    p->large_reads = bytes >= read_chunk;
+    if (whole.messages > 0) {
+        // The batch takes the storage the bytes were read into; the tail after the whole
+        // messages moves to the front of the storage the batch had, where the next read follows
+        // it.
+        std::string& batch = encoded_batch::reset(p->stock[0]);
         batch.swap(p->pending);
-        p->pending.assign(batch, whole.bytes);
-        batch.resize(whole.bytes);
-    } else {
-        batch.assign(data.substr(0, whole.bytes));
-        p->pending.assign(data.substr(whole.bytes));
-    }
-    encoded_batch::set_count(p->stock[0], whole.messages);
-    // Nothing is decoded, so no decoded working set outgrows the cache: read all there is.
-    p->large_reads = true;
-    if (whole.messages > 0 && !deliver(p, 1, whole.messages, bytes)) {
-        return false;
+        const std::size_t tail = p->pending_bytes - whole.bytes;
+        make_room(p->pending, 0, tail);
+        std::memcpy(p->pending.data(), batch.data() + whole.bytes, tail);
+        p->pending_bytes = tail;
+        encoded_batch::set(p->stock[0], whole.bytes, whole.messages);
+        if (!deliver(p, 1, whole.messages, bytes)) {
+            return false;
+        }
     }
     if (!ok) {
         ++counted_.malformed;

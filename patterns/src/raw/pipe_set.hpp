@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -164,6 +165,7 @@ class pipe_set : public std::enable_shared_from_this<pipe_set> {
     void took(const pipe_ptr& p, std::error_code ec, std::string_view data);
     bool take_input(const pipe_ptr& p, std::string_view data);
     bool take_encoded(const pipe_ptr& p, std::string_view data);
+    std::span<char> read_target(pipe& p) const;
     bool take_greeting(const pipe_ptr& p, std::string_view& data);
     void greeted(const pipe_ptr& p);
     bool deliver(const pipe_ptr& p, std::size_t items, std::size_t messages, std::size_t bytes);
