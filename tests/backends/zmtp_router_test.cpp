@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 #include <zmq.hpp>
 
@@ -199,6 +200,51 @@ TEST_CASE("zmtp router: peers that break the protocol are closed and counted whi
     CHECK(counts.malformed == 1);
     REQUIRE(router.send(message{"good", "answered"}));
     CHECK(frames_of(good) == std::vector<std::string>{"answered"});
+}
+
+TEST_CASE("zmtp router: silent connections close at their own deadlines inside a long wait") {
+    zpat::options opts;
+    opts.handshake_timeout = 100ms;
+    auto router = bound(opts);
+    zmq::context_t context;
+    const int first = plain_connect(router.endpoints()[0]);
+    zmq::socket_t good(context, zmq::socket_type::dealer);
+    good.set(zmq::sockopt::linger, 0);
+    good.set(zmq::sockopt::rcvtimeo, 5000);
+    good.connect(router.endpoints()[0]);
+    REQUIRE(good.send(zmq::str_buffer("hello"), zmq::send_flags::none));
+    message in;
+    REQUIRE(router.receive(in, 5s));  // named: no deadline of its own any more
+    const int second = plain_connect(router.endpoints()[0]);
+    // One receive that waits far longer than the handshake timeout: each silent connection is
+    // closed at its deadline meanwhile, the older first, and the named one stays.
+    std::thread waiting([&] {
+        message none;
+        router.receive(none, 4s);
+    });
+    const auto ends = [](int fd) {  // reads the router's greeting, then its end, in 3 s
+        const auto deadline = std::chrono::steady_clock::now() + 3s;
+        std::array<char, 256> buf{};
+        for (pollfd p{fd, POLLIN, 0}; ::poll(&p, 1, 50) >= 0;) {
+            if (p.revents != 0 && ::recv(fd, buf.data(), buf.size(), MSG_DONTWAIT) == 0) {
+                return true;
+            }
+            if (std::chrono::steady_clock::now() >= deadline) {
+                return false;
+            }
+        }
+        return false;
+    };
+    const bool first_closed = ends(first);
+    const bool second_closed = ends(second);
+    waiting.join();
+    CHECK(first_closed);
+    CHECK(second_closed);
+    CHECK(router.connections().handshake_timeouts == 2);
+    REQUIRE(router.send(message{in[0], "still here"}));
+    CHECK(frames_of(good) == std::vector<std::string>{"still here"});
+    ::close(first);
+    ::close(second);
 }
 
 TEST_CASE("zmtp router: twenty DEALERs, a hundred requests each, all answered in order") {

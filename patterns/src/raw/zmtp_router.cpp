@@ -59,6 +59,7 @@ struct zmtp_router::peer {
     std::string identity;       // empty until READY
     std::size_t unwritten = 0;  // messages queued since the socket last took everything
     bool watching_output = false;
+    std::list<peer*>::iterator handshaking;  // its place in handshaking_, until it is named
 };
 
 zmtp_router::zmtp_router(const std::vector<endpoint>& binds, const options& opts)
@@ -255,16 +256,11 @@ void zmtp_router::pump(milliseconds timeout, bool read) {
                         : std::min(wait, static_cast<int>(left.count()));
     }
     // A connection still in its handshake must be closed at its deadline, not at the caller's.
-    for (const auto& [fd, p] : peers_) {
-        if (handshaking_ == 0 || options_.handshake_timeout == forever) {
-            break;
-        }
-        if (p->identity.empty()) {
-            const auto left =
-                std::chrono::ceil<milliseconds>(p->opened + options_.handshake_timeout - now);
-            wait = wait < 0 ? static_cast<int>(left.count())
-                            : std::min(wait, static_cast<int>(left.count()));
-        }
+    if (!handshaking_.empty() && options_.handshake_timeout != forever) {
+        const auto left = std::chrono::ceil<milliseconds>(handshaking_.front()->opened +
+                                                          options_.handshake_timeout - now);
+        wait = wait < 0 ? static_cast<int>(left.count())
+                        : std::min(wait, static_cast<int>(left.count()));
     }
     std::array<epoll_event, events_per_wait> events{};
     const int n = ::epoll_wait(epoll_, events.data(), events_per_wait, std::max(wait, -1));
@@ -339,7 +335,7 @@ void zmtp_router::accept_from(int listener, const std::string& endpoint) {
     auto made = std::make_unique<peer>(fd, options_);
     peer& p = *made;
     peers_.emplace(fd, std::move(made));
-    ++handshaking_;
+    p.handshaking = handshaking_.insert(handshaking_.end(), &p);
     epoll_event ev{EPOLLIN, {.fd = fd}};
     ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
     {
@@ -404,7 +400,7 @@ void zmtp_router::name(peer& p) {
     }
     p.identity = std::move(wanted);
     named_.emplace(p.identity, &p);
-    --handshaking_;
+    handshaking_.erase(p.handshaking);
     const std::lock_guard lock(shown_mutex_);
     shown_[p.fd].peer_role = p.conn.peer_socket_type();
 }
@@ -438,7 +434,7 @@ void zmtp_router::watch_output(peer& p, bool on) {
 void zmtp_router::close(peer& p, std::uint64_t connection_counts::*why) {
     const int fd = p.fd;
     if (p.identity.empty()) {
-        --handshaking_;
+        handshaking_.erase(p.handshaking);
     } else {
         named_.erase(p.identity);
     }
@@ -455,19 +451,15 @@ void zmtp_router::close(peer& p, std::uint64_t connection_counts::*why) {
 }
 
 void zmtp_router::expire_handshakes(clock::time_point now) {
-    if (handshaking_ == 0 || options_.handshake_timeout == forever) {
+    if (options_.handshake_timeout == forever) {
         return;
     }
-    std::vector<peer*> late;
-    for (const auto& [fd, p] : peers_) {
-        if (p->identity.empty() && now >= p->opened + options_.handshake_timeout) {
-            late.push_back(p.get());
-        }
-    }
-    for (peer* p : late) {
-        log_.say("zmtp router", "closed the connection from " + peer_text(p->fd) +
+    while (!handshaking_.empty() &&
+           now >= handshaking_.front()->opened + options_.handshake_timeout) {
+        peer& p = *handshaking_.front();
+        log_.say("zmtp router", "closed the connection from " + peer_text(p.fd) +
                                     ": no greeting and READY within the handshake timeout");
-        close(*p, &connection_counts::handshake_timeouts);
+        close(p, &connection_counts::handshake_timeouts);  // takes it off handshaking_
     }
 }
 

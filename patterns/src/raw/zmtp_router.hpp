@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -101,7 +102,9 @@ class zmtp_router final : public waits_itself {
     std::deque<message> inbox_;
     std::vector<char> read_buffer_;
     clock::time_point accepting_again_at_{};  // set while out of descriptors
-    std::size_t handshaking_ = 0;  // peers not yet named: their deadlines bound each wait
+    // Peers not yet named, oldest first: their deadlines come in this order, so the front's
+    // bounds each wait and expiring looks at no more than the late ones.
+    std::list<peer*> handshaking_;
     std::uint32_t next_identity_ = 0;
     std::uint64_t unroutable_ = 0;
     std::uint64_t oversized_ = 0;
