@@ -257,7 +257,7 @@ std::span<char> pipe_set::read_target(pipe& p) const {
 bool pipe_set::take_encoded(const pipe_ptr& p, std::string_view data) {
     const std::size_t bytes = data.size();
     const bool was_mid_message = p->mid_message();
-    if (data.data() != p->pending.data() + p->pending_bytes) {
+    if (!data.empty() && data.data() != p->pending.data() + p->pending_bytes) {
         // Read elsewhere (decrypted by TLS, or behind the greeting): gathered where a plain read
         // lands.
         make_room(p->pending, p->pending_bytes, data.size());
@@ -272,14 +272,26 @@ bool pipe_set::take_encoded(const pipe_ptr& p, std::string_view data) {
     // A read that brought this much is from a busy connection: the next lands in place.
     p->large_reads = bytes >= read_chunk;
     if (whole.messages > 0) {
-        // The batch takes the storage the bytes were read into; the tail after the whole
-        // messages moves to the front of the storage the batch had, where the next read follows
-        // it.
         std::string& batch = encoded_batch::reset(p->stock[0]);
-        batch.swap(p->pending);
         const std::size_t tail = p->pending_bytes - whole.bytes;
-        make_room(p->pending, 0, tail);
-        std::memcpy(p->pending.data(), batch.data() + whole.bytes, tail);
+        if (2 * whole.bytes >= p->pending.size()) {
+            // The batch takes the storage the bytes were read into; the tail after the whole
+            // messages moves to the front of the storage the batch had, where the next read
+            // follows it.
+            batch.swap(p->pending);
+            make_room(p->pending, 0, tail);
+            std::memcpy(p->pending.data(), batch.data() + whole.bytes, tail);
+        } else {
+            // A short read into large storage: its messages are copied out, into storage no
+            // more than twice their size, so that what waits in the inbox holds little more
+            // than its bytes.
+            if (batch.capacity() > 2 * whole.bytes) {
+                batch = std::string(p->pending.data(), whole.bytes);
+            } else {
+                batch.assign(p->pending.data(), whole.bytes);
+            }
+            std::memmove(p->pending.data(), p->pending.data() + whole.bytes, tail);
+        }
         p->pending_bytes = tail;
         encoded_batch::set(p->stock[0], whole.bytes, whole.messages);
         if (!deliver(p, 1, whole.messages, bytes)) {
