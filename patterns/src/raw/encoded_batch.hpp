@@ -4,8 +4,8 @@
 // each topic in place and append the bytes to each subscriber's queue. A batch travels through
 // the inbox's queue and recycler as a message of two frames: the storage the bytes were read
 // into, and a header saying how many of its bytes hold how many messages (native order). The
-// storage may be larger than the bytes it holds (up to about twice), and what follows them is
-// unspecified: a read lands straight in it, with no zero-filling and no copy.
+// storage may be larger than the bytes it holds, and what follows them is unspecified: a read
+// lands straight in it, with no zero-filling and no copy.
 
 #include <cstddef>
 #include <cstdint>

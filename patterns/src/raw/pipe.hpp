@@ -111,7 +111,7 @@ struct pipe : std::enable_shared_from_this<pipe> {
     bool writing = false;
     bool closed = true;
     bool read_stopped = false;      // its read loop is parked: its receiver is full
-    bool large_reads = false;       // its last read was large, or of large messages: read more
+    bool large_reads = false;       // its last read carried large messages (or any, encoded)
     std::string greeting_in;        // the bytes of an unfinished greeting
     wire::stream_decoder decoder;   // this connection's messages, as their bytes arrive
     message partial;                // the message being decoded; whole ones go to `stock`

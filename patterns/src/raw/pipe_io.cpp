@@ -26,8 +26,6 @@ constexpr std::size_t read_chunk = std::size_t{64} * 1024;
 constexpr std::size_t large_read_chunk = std::size_t{256} * 1024;
 // A read that brought this much per message, or only part of one, makes the next one large.
 constexpr std::size_t large_message_bytes = std::size_t{16} * 1024;
-// Room beside a large read for the tail of a message the previous read left unfinished.
-constexpr std::size_t tail_room = std::size_t{64} * 1024;
 // A TLS record carries at most 16 KiB, and a read returns at most one record's bytes.
 constexpr std::size_t tls_read_chunk = std::size_t{16} * 1024;
 
@@ -38,14 +36,16 @@ std::span<char> read_buffer(bool large) {
     return {buffer.data(), large ? large_read_chunk : read_chunk};
 }
 
-// Makes `storage`, whose first `kept` bytes matter, hold at least `room` more after them, and
-// `least` in all. It grows to twice what it keeps when that is more, so that a large message
-// arriving over many reads is moved a bounded number of times.
-void make_room(std::string& storage, std::size_t kept, std::size_t room, std::size_t least = 0) {
-    if (storage.size() - kept >= room && storage.size() >= least) {
+// Makes `storage`, whose first `kept` bytes matter, hold at least `room` more after them. It
+// grows to twice what it keeps when that is more, so that a large message arriving over many
+// reads is moved a bounded number of times, and small storage to twice its size, so that reads
+// of varying sizes settle on storage that fits them instead of growing it by each one.
+void make_room(std::string& storage, std::size_t kept, std::size_t room) {
+    if (storage.size() - kept >= room) {
         return;
     }
-    std::string grown(std::max({kept + room, 2 * kept, least}), '\0');
+    std::string grown(
+        std::max({kept + room, 2 * kept, std::min(2 * storage.size(), large_read_chunk)}), '\0');
     std::memcpy(grown.data(), storage.data(), kept);
     storage.swap(grown);
 }
@@ -239,15 +239,16 @@ bool pipe_set::take_input(const pipe_ptr& p, std::string_view data) {
     return true;
 }
 
-// Where the next read of `p` lands. A busy encoded connection's reads land in the storage of its
-// next batch, after the bytes of the message the last one left unfinished: the batch takes them
-// there, with no copy. The others read into the I/O thread's buffer (so that an idle connection
-// holds no read-sized storage of its own) and decode or copy from it.
+// Where the next read of `p` lands. An encoded connection's reads land in the storage of its next
+// batch, after the bytes of the message the last one left unfinished, when that storage has room
+// for a read: the batch takes them there, with no copy. Storage circulates between the pipe and
+// the inbox at the sizes earlier reads gave it, and none is grown for a read that may bring
+// little (a std::string zero-fills what it grows by). The other reads land in the I/O thread's
+// buffer and are decoded or gathered from it.
 std::span<char> pipe_set::read_target(pipe& p) const {
-    if (!encoded_ || !p.ready || !p.large_reads) {
+    if (!encoded_ || !p.ready || p.pending.size() - p.pending_bytes < read_chunk) {
         return read_buffer(p.large_reads);
     }
-    make_room(p.pending, p.pending_bytes, large_read_chunk, large_read_chunk + tail_room);
     return {p.pending.data() + p.pending_bytes, p.pending.size() - p.pending_bytes};
 }
 
@@ -258,8 +259,8 @@ bool pipe_set::take_encoded(const pipe_ptr& p, std::string_view data) {
     const std::size_t bytes = data.size();
     const bool was_mid_message = p->mid_message();
     if (!data.empty() && data.data() != p->pending.data() + p->pending_bytes) {
-        // Read elsewhere (decrypted by TLS, or behind the greeting): gathered where a plain read
-        // lands.
+        // Read elsewhere (into the I/O thread's buffer, decrypted by TLS, behind the greeting):
+        // gathered where a read in place lands.
         make_room(p->pending, p->pending_bytes, data.size());
         std::memcpy(p->pending.data() + p->pending_bytes, data.data(), data.size());
     }
@@ -269,29 +270,17 @@ bool pipe_set::take_encoded(const pipe_ptr& p, std::string_view data) {
     if (p->stock.empty()) {
         p->stock.emplace_back();
     }
-    // A read that brought this much is from a busy connection: the next lands in place.
-    p->large_reads = bytes >= read_chunk;
+    // Nothing is decoded, so no decoded working set outgrows the cache: read all there is.
+    p->large_reads = true;
     if (whole.messages > 0) {
+        // The batch takes the storage the bytes were read or gathered into; the tail after the
+        // whole messages moves to the front of the storage the batch had, where the next read
+        // follows it.
         std::string& batch = encoded_batch::reset(p->stock[0]);
         const std::size_t tail = p->pending_bytes - whole.bytes;
-        if (2 * whole.bytes >= p->pending.size()) {
-            // The batch takes the storage the bytes were read into; the tail after the whole
-            // messages moves to the front of the storage the batch had, where the next read
-            // follows it.
-            batch.swap(p->pending);
-            make_room(p->pending, 0, tail);
-            std::memcpy(p->pending.data(), batch.data() + whole.bytes, tail);
-        } else {
-            // A short read into large storage: its messages are copied out, into storage no
-            // more than twice their size, so that what waits in the inbox holds little more
-            // than its bytes.
-            if (batch.capacity() > 2 * whole.bytes) {
-                batch = std::string(p->pending.data(), whole.bytes);
-            } else {
-                batch.assign(p->pending.data(), whole.bytes);
-            }
-            std::memmove(p->pending.data(), p->pending.data() + whole.bytes, tail);
-        }
+        batch.swap(p->pending);
+        make_room(p->pending, 0, tail);
+        std::memcpy(p->pending.data(), batch.data() + whole.bytes, tail);
         p->pending_bytes = tail;
         encoded_batch::set(p->stock[0], whole.bytes, whole.messages);
         if (!deliver(p, 1, whole.messages, bytes)) {
