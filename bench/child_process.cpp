@@ -9,6 +9,7 @@
 #include <array>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -102,8 +103,9 @@ child_process::~child_process() {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+    reaped_.store(true);
     if (drainer_.joinable()) {
-        drainer_.join();  // the pipe has ended with the process
+        drainer_.join();
     }
     ::close(output_);
 }
@@ -145,9 +147,30 @@ std::string child_process::wait_for(const std::regex& pattern, std::chrono::mill
 }
 
 void child_process::drain() {
-    drainer_ = std::thread([fd = output_] {
+    drainer_ = std::thread([this] {
         std::array<char, 4096> chunk{};
-        while (::read(fd, chunk.data(), chunk.size()) > 0) {
+        clock::time_point give_up{};
+        for (;;) {
+            pollfd ready{.fd = output_, .events = POLLIN, .revents = 0};
+            if (::poll(&ready, 1, 100) > 0 && ::read(output_, chunk.data(), chunk.size()) <= 0) {
+                return;  // the pipe has ended with the process
+            }
+            if (!reaped_.load()) {
+                continue;
+            }
+            // The process is gone but the pipe is open: something it started holds the other
+            // end (a --broker wrapper that forked the broker instead of exec'ing it). Waiting
+            // for that would never end.
+            const auto now = clock::now();
+            if (give_up == clock::time_point{}) {
+                give_up = now + std::chrono::seconds(1);
+            } else if (now >= give_up) {
+                std::fprintf(stderr,
+                             "zpat bench: %s has ended, but a process it started still holds its "
+                             "output and may still run (a wrapper should exec what it wraps)\n",
+                             program_.c_str());
+                return;
+            }
         }
     });
 }

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <regex>
 #include <string>
@@ -33,7 +34,9 @@ class child_process {
     // Throws std::runtime_error with the program's last output when it exits first or time runs
     // out. Lines that do not match are passed over.
     std::string wait_for(const std::regex& pattern, std::chrono::milliseconds limit);
-    // Reads and discards the rest of the output on a thread, once wait_for is done with it.
+    // Reads and discards the rest of the output on a thread, once wait_for is done with it,
+    // until the pipe ends (or, once the process has been reaped, at most a second longer: a
+    // process it started may hold the pipe open).
     void drain();
     // User + system CPU seconds of every thread of the process so far, to the nanosecond where
     // the kernel keeps scheduler statistics.
@@ -42,9 +45,10 @@ class child_process {
   private:
     std::string program_;
     pid_t pid_ = -1;
-    int output_ = -1;      // the read end of the pipe
-    std::string pending_;  // output read but not yet looked at
-    std::string last_;     // the latest lines, for an error message
+    int output_ = -1;                  // the read end of the pipe
+    std::string pending_;              // output read but not yet looked at
+    std::string last_;                 // the latest lines, for an error message
+    std::atomic<bool> reaped_{false};  // set by the destructor, read by the drainer
     std::thread drainer_;
 };
 
