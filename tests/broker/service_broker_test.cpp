@@ -49,10 +49,10 @@ TEST_CASE("each request goes to the worker that has been idle longest", "[broker
 
 TEST_CASE("mmi.service answers 200 for a served service and 404 otherwise, other mmi.* 501",
           "[broker][service][mmi]") {
-    running_broker b(service_only());
+    running_broker b(patient_service_only());
     service_client client(b.service(), {.request_timeout = 2s, .retries = 0});
     CHECK(client.request("mmi.service", {"echo"})->front() == "404");
-    service_worker worker(b.service(), "echo", fast_heartbeats());
+    service_worker worker(b.service(), "echo", patient_heartbeats());
     REQUIRE(eventually_served(b, "echo", 1));
     CHECK(client.request("mmi.service", {"echo"})->front() == "200");
     CHECK(client.request("mmi.service", {"nothing"})->front() == "404");
@@ -71,12 +71,12 @@ TEST_CASE("a worker that registers an mmi.* service is disconnected", "[broker][
 
 TEST_CASE("a request for a service with no worker waits until a worker registers",
           "[broker][service]") {
-    running_broker b(service_only());
+    running_broker b(patient_service_only());
     raw_peer client(b.service());
     client.send({"", mdp::client_header, "late", "ping"});
     REQUIRE(eventually_counted(b, [](const stats& s) { return queued(s, "late") == 1; }));
 
-    service_worker worker(b.service(), "late", fast_heartbeats());
+    service_worker worker(b.service(), "late", patient_heartbeats());
     auto request = worker.receive(2s);
     REQUIRE(request);
     CHECK(*request == message{"ping"});
@@ -118,7 +118,7 @@ TEST_CASE("requests beyond max_queue for one service are refused and counted",
 
 TEST_CASE("waiting requests are bounded by the memory they hold, and given it back",
           "[broker][service]") {
-    auto cfg = service_only();
+    auto cfg = patient_service_only();  // under a sanitizer a 300 ms silence once lost the worker
     cfg.service->max_queued_bytes = 20000;  // room for about 9 requests of 1,800 bytes
     running_broker b(cfg);
     raw_peer client(b.service());
@@ -137,7 +137,7 @@ TEST_CASE("waiting requests are bounded by the memory they hold, and given it ba
     CHECK(now.service->queued_bytes + body.size() > 20000);
 
     // A worker takes them all: the memory is given back.
-    service_worker worker(b.service(), "busy", fast_heartbeats());
+    service_worker worker(b.service(), "busy", patient_heartbeats());
     for (std::uint64_t i = 0; i < waiting; ++i) {
         auto request = worker.receive(5s);
         REQUIRE(request);
