@@ -3,7 +3,7 @@
 // - the decoder, over any bytes, never crashes, hangs or over-reads; what it accepts is within
 //   its limits (what it drops is skipped whole), every shorter prefix of it is "need more", and a
 //   message re-encodes to exactly the bytes it consumed when they used the short form wherever a
-//   frame allows it;
+//   frame allows it; its scan, fed in pieces, finds in place the messages it decodes;
 // - READY's properties, parsed from any command's data, re-encode to that data when accepted;
 // - messages described by the input, encoded back to back, decode to themselves;
 // - a connection takes any bytes, whole or in pieces of a size the input picks, to the same
@@ -90,6 +90,68 @@ void any_bytes(std::string_view rest) {
     }
 }
 
+// scan() over any bytes, in pieces: it finds, in place, the messages next() decodes, and stops
+// where next() would return anything else (which next() then takes, as a connection does).
+void scan_agrees(std::string_view in, std::size_t piece) {
+    zmtp::decoder one_by_one(size_limit, frames_limit);
+    zmtp::decoder scanning(size_limit, frames_limit);
+    std::size_t from = 0;  // what both have taken: their bytes start here, end at `arrived`
+    for (std::size_t arrived = std::min(piece, in.size());;
+         arrived = std::min(arrived + piece, in.size())) {
+        for (;;) {
+            const std::string_view bytes = in.substr(from, arrived - from);
+            zmtp::decoder::scanned found;
+            const auto status = scanning.scan(bytes, found);
+            message msg;
+            zmtp::command cmd;
+            std::size_t used = 0;
+            if (status == zmtp::decoder::status::message_ready) {
+                require(found.messages > 0 && found.bytes <= bytes.size());
+                std::string_view encoded = bytes.substr(0, found.bytes);
+                std::string_view rest = bytes;
+                for (std::size_t i = 0; i < found.messages; ++i) {
+                    require(one_by_one.next(rest, msg, cmd, used) ==
+                            zmtp::decoder::status::message_ready);
+                    const auto m = zmtp::encoded_message::at(encoded);
+                    require(m.bytes == rest.substr(0, used) && m.frames == msg.size());
+                    std::size_t at = zmtp::encoded_message::first_frame_at;
+                    for (std::size_t f = 0; f < m.frames; ++f) {
+                        require(m.frame(at) == msg[f]);
+                    }
+                    encoded.remove_prefix(used);
+                    rest.remove_prefix(used);
+                }
+                require(encoded.empty());
+                from += found.bytes;
+                continue;
+            }
+            require(found.messages == 0);
+            if (status == zmtp::decoder::status::need_more) {
+                break;
+            }
+            // A command's header says one is at the front; its body may not be whole yet.
+            const auto got = scanning.next(bytes, msg, cmd, used);
+            require(got == status || (status == zmtp::decoder::status::command_ready &&
+                                      (got == zmtp::decoder::status::need_more ||
+                                       got == zmtp::decoder::status::error)));
+            zmtp::command cmd_again;
+            std::size_t used_again = 0;
+            require(one_by_one.next(bytes, msg, cmd_again, used_again) == got);
+            if (got == zmtp::decoder::status::need_more) {
+                break;
+            }
+            if (got == zmtp::decoder::status::error) {
+                return;
+            }
+            require(used_again == used);
+            from += used;
+        }
+        if (arrived == in.size()) {
+            return;
+        }
+    }
+}
+
 // Up to 8 messages: per message a byte of frame count (1 to 4), then per frame two bytes of
 // length (0 to 299, so long frames come up) and that many bytes of content, padded.
 std::vector<message> messages_from(std::string_view in) {
@@ -119,6 +181,7 @@ void generated(std::string_view in) {
     for (const message& msg : sent) {
         zmtp::encode(msg, stream);
     }
+    scan_agrees(stream, 1 + stream.size() / 3);  // messages over the limits come up here
     zmtp::decoder d(size_limit, frames_limit);
     std::string_view rest = stream;
     for (const message& expected : sent) {
@@ -185,6 +248,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         // As a connection sees them: after a valid greeting and READY, or as they are.
         const std::size_t piece = 1U + (static_cast<std::uint8_t>(in[0]) >> 1U);
         connection_agrees(in.substr(1), piece);
+        scan_agrees(in.substr(1), piece);
         const std::array<zmtp::property, 1> dealer{{{"Socket-Type", "DEALER"}}};
         const std::string opened = zmtp::greeting(false) +
                                    zmtp::encode_command("READY", zmtp::encode_properties(dealer)) +

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -126,6 +127,125 @@ TEST_CASE("zmtp: a message arriving in pieces has each header read once") {
     }
     CHECK(d.next(bytes, msg, cmd, consumed) == zmtp::decoder::status::message_dropped);
     CHECK(consumed == bytes.size());
+}
+
+// The frames of the encoded message at the front of `bytes`, read in place.
+message frames_in_place(std::string_view bytes) {
+    const auto m = zmtp::encoded_message::at(bytes);
+    message out;
+    std::size_t at = zmtp::encoded_message::first_frame_at;
+    for (std::size_t i = 0; i < m.frames; ++i) {
+        out.push_back(m.frame(at));
+    }
+    CHECK(at == m.bytes.size());
+    CHECK(m.first_frame == out[0]);
+    CHECK(m.payload == out.byte_size());
+    return out;
+}
+
+TEST_CASE("zmtp: scan finds whole messages in place, and they read as next() decodes them") {
+    const std::vector<message> sent{{"topic", "body"},
+                                    {std::string(300, 'l')},
+                                    {"", std::string(70000, 'x'), "end"},
+                                    {"a", "b", "c", "d"}};
+    std::string bytes;
+    std::vector<std::size_t> ends;
+    for (const message& m : sent) {
+        zmtp::encode(m, bytes);
+        ends.push_back(bytes.size());
+    }
+    // Every cut: the whole messages before it are found, each header read once across the
+    // calls, and the rest waits for the next call.
+    for (std::size_t cut = 0; cut <= bytes.size(); cut += 97) {
+        CAPTURE(cut);
+        zmtp::decoder d(1 << 20, 64);
+        zmtp::decoder::scanned first;
+        const auto status = d.scan(std::string_view(bytes).substr(0, cut), first);
+        const auto whole =
+            static_cast<std::size_t>(std::ranges::upper_bound(ends, cut) - ends.begin());
+        REQUIRE(first.messages == whole);
+        REQUIRE(first.bytes == (whole == 0 ? 0 : ends[whole - 1]));
+        CHECK(status == (whole == 0 ? zmtp::decoder::status::need_more
+                                    : zmtp::decoder::status::message_ready));
+        zmtp::decoder::scanned rest;
+        REQUIRE(d.scan(std::string_view(bytes).substr(first.bytes), rest) ==
+                zmtp::decoder::status::message_ready);
+        CHECK(first.messages + rest.messages == sent.size());
+        CHECK(first.bytes + rest.bytes == bytes.size());
+    }
+    std::string_view left(bytes);
+    for (const message& m : sent) {
+        CHECK(frames_in_place(left) == m);
+        left.remove_prefix(zmtp::encoded_message::at(left).bytes.size());
+    }
+    CHECK(left.empty());
+}
+
+TEST_CASE("zmtp: scan stops before a command, a message over the limits and bad framing") {
+    std::string bytes;
+    zmtp::encode(message{"one"}, bytes);
+    const std::size_t one = bytes.size();
+    bytes += zmtp::encode_command("PING", std::string("\x00\x00", 2));
+    const std::size_t ping = bytes.size();
+    zmtp::encode(message{std::string(600, 'o')}, bytes);  // over max_message_size below
+    const std::size_t over = bytes.size();
+    zmtp::encode(message{"two"}, bytes);
+    const std::size_t two = bytes.size();
+    bytes += std::string("\x08\x00", 2);  // reserved flags
+
+    zmtp::decoder d(500, 8);
+    zmtp::decoder::scanned found;
+    message msg;
+    zmtp::command cmd;
+    std::size_t used = 0;
+    std::string_view in(bytes);
+    REQUIRE(d.scan(in, found) == zmtp::decoder::status::message_ready);
+    CHECK(found.messages == 1);
+    CHECK(found.bytes == one);
+    in.remove_prefix(found.bytes);
+    REQUIRE(d.scan(in, found) == zmtp::decoder::status::command_ready);
+    CHECK(found.messages == 0);
+    REQUIRE(d.next(in, msg, cmd, used) == zmtp::decoder::status::command_ready);
+    CHECK(cmd.name == "PING");
+    CHECK(used == ping - one);
+    in.remove_prefix(used);
+    REQUIRE(d.scan(in, found) == zmtp::decoder::status::message_dropped);
+    REQUIRE(d.next(in, msg, cmd, used) == zmtp::decoder::status::message_dropped);
+    CHECK(used == over - ping);
+    in.remove_prefix(used);
+    REQUIRE(d.scan(in, found) == zmtp::decoder::status::message_ready);
+    CHECK(found.bytes == two - over);
+    CHECK(frames_in_place(in) == message{"two"});
+    in.remove_prefix(found.bytes);
+    REQUIRE(d.scan(in, found) == zmtp::decoder::status::error);
+    CHECK_THAT(d.reason(), Catch::Contains("reserved"));
+}
+
+TEST_CASE("zmtp: scan reads each header of a message arriving in pieces once") {
+    // As next(): 200,000 empty frames after a whole message, a byte at a time, checked as they
+    // come (a scan from the front each time would take billions of steps).
+    std::string bytes;
+    zmtp::encode(message{"before"}, bytes);
+    const std::size_t before = bytes.size();
+    for (int i = 0; i < 200000; ++i) {
+        bytes += std::string("\x01\x00", 2);
+    }
+    bytes += std::string("\x00\x00", 2);
+    zmtp::decoder d(1 << 20, 1024);
+    zmtp::decoder::scanned found;
+    std::size_t from = 0;
+    for (std::size_t n = 1; n < bytes.size(); ++n) {
+        const auto status = d.scan(std::string_view(bytes).substr(from, n - from), found);
+        if (status == zmtp::decoder::status::message_ready) {
+            REQUIRE(from + found.bytes == before);
+            from += found.bytes;
+        } else {
+            REQUIRE(status == zmtp::decoder::status::need_more);
+        }
+    }
+    CHECK(from == before);
+    CHECK(d.scan(std::string_view(bytes).substr(from), found) ==
+          zmtp::decoder::status::message_dropped);
 }
 
 TEST_CASE("zmtp: malformed frames are refused with what was wrong") {

@@ -203,12 +203,9 @@ decoder::decoder(std::size_t max_message_size, std::size_t max_message_frames)
       max_encoded_(saturating_add(doubled(max_message_size),
                                   9 * std::min(doubled(max_message_frames), SIZE_MAX / 18))) {}
 
-decoder::status decoder::next(std::string_view buffer, message& msg, command& cmd,
-                              std::size_t& consumed) {
-    // Every frame header of the message as it arrives, checked against the limits; then, once
-    // the whole message is there, its frames copied out, or skipped over a limit.
-    for (;;) {
-        const auto h = header_at(buffer, scan_.at);
+decoder::status decoder::walk(std::string_view buffer, progress& p) {
+    while (!p.whole) {
+        const auto h = header_at(buffer, p.at);
         if (!h) {
             return status::need_more;
         }
@@ -217,32 +214,66 @@ decoder::status decoder::next(std::string_view buffer, message& msg, command& cm
         }
         const bool more = (h->flags & flag_more) != 0;
         if ((h->flags & flag_command) != 0) {
-            if (scan_.frames > 0 || more) {  // so the command is at the front of `buffer`
+            if (p.frames > 0 || more) {  // so the command is at the front of `buffer`
                 return fail("a command frame inside a multipart message");
             }
-            return take_command(buffer, h->length, h->size, cmd, consumed);
+            return status::command_ready;
         }
-        if (h->length > max_encoded_ - scan_.at || h->size > max_encoded_ - scan_.at - h->length) {
+        if (h->length > max_encoded_ - p.at || h->size > max_encoded_ - p.at - h->length) {
             return fail("a message of more than " + std::to_string(max_encoded_) +
                         " bytes with its headers (twice max-message-size and max-message-frames)");
         }
-        if (buffer.size() - scan_.at - h->length < h->size) {
+        if (buffer.size() - p.at - h->length < h->size) {
             return status::need_more;  // this header is read again with its frame
         }
-        scan_.at += h->length + h->size;
-        scan_.total += h->size;
-        ++scan_.frames;
-        if (!more) {
-            return take_message(buffer, msg, consumed);
+        p.at += h->length + h->size;
+        p.total += h->size;
+        ++p.frames;
+        p.whole = !more;
+    }
+    return status::message_ready;
+}
+
+decoder::status decoder::next(std::string_view buffer, message& msg, command& cmd,
+                              std::size_t& consumed) {
+    // Every frame header of the message as it arrives, checked against the limits; then, once
+    // the whole message is there, its frames copied out, or skipped over a limit.
+    const status walked = walk(buffer, progress_);
+    if (walked == status::message_ready) {
+        return take_message(buffer, msg, consumed);
+    }
+    if (walked == status::command_ready) {
+        const frame_header h = *header_at(buffer, 0);
+        return take_command(buffer, h.length, h.size, cmd, consumed);
+    }
+    return walked;  // need_more or error
+}
+
+decoder::status decoder::scan(std::string_view buffer, scanned& found) {
+    found = {};
+    for (;;) {
+        const status walked = walk(buffer.substr(found.bytes), progress_);
+        if (walked == status::message_ready && within_limits(progress_)) {
+            found.bytes += progress_.at;
+            ++found.messages;
+            progress_ = {};
+            continue;
         }
+        if (found.messages == 0) {
+            return walked == status::message_ready ? status::message_dropped : walked;
+        }
+        if (walked != status::need_more) {
+            progress_ = {};  // what stopped the scan is walked again, once, at the front
+        }
+        return status::message_ready;
     }
 }
 
 decoder::status decoder::take_message(std::string_view buffer, message& msg,
                                       std::size_t& consumed) {
-    const scan whole = std::exchange(scan_, {});
+    const progress whole = std::exchange(progress_, {});
     consumed = whole.at;
-    if (whole.frames > max_message_frames_ || whole.total > max_message_size_) {
+    if (!within_limits(whole)) {
         return status::message_dropped;
     }
     std::size_t at = 0;
