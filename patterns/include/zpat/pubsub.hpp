@@ -141,8 +141,8 @@ class xpublisher {
     // Waits up to `timeout` for the next subscription message from a subscriber: every
     // subscribe and unsubscribe, also repeated ones. Returns false on timeout.
     bool receive_subscription(message& into, milliseconds timeout = forever);
-    // Messages lost because a subscriber was at its high-water mark: counted on raw+tcp, 0 on
-    // ZeroMQ (libzmq drops without telling).
+    // Messages lost because a subscriber was at its high-water mark: counted on raw+tcp and
+    // with io_model::caller, 0 on libzmq's XPUB (which drops without telling). Thread-safe.
     std::uint64_t dropped() const;
     const std::vector<std::string>& endpoints() const;
     // What its connections went through (connection_counts.hpp). Thread-safe.

@@ -19,6 +19,7 @@ bool same_name(std::string_view a, std::string_view b) {
 connection::connection(const settings& s)
     : socket_type_(s.socket_type),
       accepts_(s.accepts),
+      subscribed_to_(s.socket_type == "XPUB" || s.socket_type == "PUB"),
       decoder_(s.max_message_size, s.max_message_frames),
       out_(greeting(true)) {
     const std::array<property, 1> ours{{{"Socket-Type", std::string(socket_type_)}}};
@@ -96,6 +97,12 @@ connection::stepped connection::on_command() {
     }
     if (cmd_.name == "PONG") {
         return stepped::again;
+    }
+    if (subscribed_to_ && (cmd_.name == "SUBSCRIBE" || cmd_.name == "CANCEL")) {
+        // ZMTP 3.1's form of a subscription; a 3.0 peer sends the message this makes.
+        msg_.assign_frame(0, (cmd_.name == "SUBSCRIBE" ? '\x01' : '\x00') + cmd_.data);
+        msg_.truncate(1);
+        return stepped::message;
     }
     if (cmd_.name == "READY") {
         return refuse("a second READY");

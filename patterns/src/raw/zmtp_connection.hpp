@@ -5,7 +5,9 @@
 // READY are queued at once (RFC 37: each peer sends its READY before it reads the other's), so
 // whoever drives the socket only reads, writes and keeps time. A PING is answered with its
 // PONG here; anything the protocol does not allow closes the connection with a reason that
-// names it, told to the peer in an ERROR command where the handshake has got that far.
+// names it, told to the peer in an ERROR command where the handshake has got that far. A
+// publisher's connection hands over ZMTP 3.1's SUBSCRIBE and CANCEL commands as the messages a
+// 3.0 subscriber sends for them (0x01 or 0x00, then the prefix).
 
 #include <cstddef>
 #include <span>
@@ -55,6 +57,7 @@ class connection {
     void send(const message& msg) { encode(msg, out_); }
     // The bytes to write; the driver erases what it has written.
     std::string& outgoing() noexcept { return out_; }
+    const std::string& outgoing() const noexcept { return out_; }
 
     bool ready() const noexcept { return phase_ == phase::traffic; }
     bool closed() const noexcept { return closed_; }
@@ -82,6 +85,7 @@ class connection {
 
     std::string_view socket_type_;
     std::span<const std::string_view> accepts_;
+    bool subscribed_to_;  // a publisher: SUBSCRIBE and CANCEL come as messages 0x01 and 0x00
     decoder decoder_;
     phase phase_ = phase::greeting;
     bool closed_ = false;

@@ -1,227 +1,31 @@
 #include "zmtp_router.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <poll.h>
-
-#include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <utility>
-
-#include "core/log_line.hpp"
-#include "tcp_common.hpp"
-#include "zmtp_connection.hpp"
-#include "zpat/core/error.hpp"
+#include <string_view>
 
 namespace zpat::detail {
 namespace {
 
 constexpr std::array<std::string_view, 3> router_peers{"DEALER", "REQ", "ROUTER"};
-constexpr std::size_t read_chunk = std::size_t{64} * 1024;
-constexpr int events_per_wait = 64;
-constexpr std::chrono::milliseconds accept_pause{100};
-
-std::string peer_text(int fd) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        return "?";
-    }
-    std::array<char, INET6_ADDRSTRLEN> text{};
-    if (addr.ss_family == AF_INET6) {
-        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-        ::inet_ntop(AF_INET6, &in6->sin6_addr, text.data(), text.size());
-        return "[" + std::string(text.data()) + "]:" + std::to_string(ntohs(in6->sin6_port));
-    }
-    const auto* in4 = reinterpret_cast<const sockaddr_in*>(&addr);
-    ::inet_ntop(AF_INET, &in4->sin_addr, text.data(), text.size());
-    return std::string(text.data()) + ":" + std::to_string(ntohs(in4->sin_port));
-}
 
 }  // namespace
 
-struct zmtp_router::peer {
-    peer(int descriptor, const options& opts)
-        : fd(descriptor),
-          conn({"ROUTER", router_peers, opts.max_message_size, opts.max_message_frames}),
-          opened(clock::now()) {}
-    int fd;
-    zmtp::connection conn;
-    clock::time_point opened;
-    std::string identity;       // empty until READY
-    std::size_t unwritten = 0;  // messages queued since the socket last took everything
-    bool watching_output = false;
-    std::list<peer*>::iterator handshaking;  // its place in handshaking_, until it is named
-};
-
 zmtp_router::zmtp_router(const std::vector<endpoint>& binds, const options& opts)
-    : options_(opts),
-      epoll_(::epoll_create1(EPOLL_CLOEXEC)),
-      waiting_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
-      read_buffer_(read_chunk) {
-    if (epoll_ < 0 || waiting_ < 0) {
-        const int failed = errno;
-        ::close(epoll_);
-        ::close(waiting_);
-        throw connection_error(std::string("epoll_create1 or eventfd: ") + std::strerror(failed));
-    }
-    epoll_event wake{EPOLLIN, {.fd = waiting_}};
-    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, waiting_, &wake);
-    try {
-        asio::io_context io;
-        for (const endpoint& ep : binds) {
-            if (ep.scheme != "tcp" || ep.side != link::bind) {
-                throw unsupported_error(
-                    "zpat's own ZMTP router binds tcp:// endpoints only, not '" + ep.url() + "'");
-            }
-            auto [acceptor, url] = listen_on(io, ep);
-            acceptor->non_blocking(true);
-            const int fd = acceptor->release();
-            epoll_event ev{EPOLLIN, {.fd = fd}};
-            ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
-            listeners_.emplace_back(fd, url);
-            endpoints_.push_back(std::move(url));
-        }
-    } catch (...) {
-        for (const auto& [fd, url] : listeners_) {
-            ::close(fd);
-        }
-        ::close(waiting_);
-        ::close(epoll_);
-        throw;
-    }
-}
+    : zmtp_socket(binds, opts, {"ROUTER", router_peers, "zmtp router"}) {}
 
 zmtp_router::~zmtp_router() {
-    // Linger: what is queued for connected peers is written for up to options::linger.
-    const bool no_limit = options_.linger == forever;
-    const auto until = clock::now() + (no_limit ? milliseconds{0} : options_.linger);
-    const auto unwritten = [this] {
-        return std::ranges::any_of(peers_, [](const auto& p) { return p.second->watching_output; });
-    };
-    while (unwritten() && (no_limit || clock::now() < until)) {
-        inbox_.clear();  // nobody will take them
-        pump(no_limit ? forever : std::chrono::ceil<milliseconds>(until - clock::now()));
-    }
-    for (auto& [fd, p] : peers_) {
-        ::close(fd);
-    }
-    for (const auto& [fd, url] : listeners_) {
-        ::close(fd);
-    }
-    ::close(waiting_);
-    ::close(epoll_);
+    inbox_.clear();  // nobody will take them
+    linger();
 }
 
 bool zmtp_router::receive(message& into, milliseconds timeout) {
-    const auto deadline = clock::now() + timeout;
-    for (;;) {
-        if (!inbox_.empty()) {
-            into = std::move(inbox_.front());
-            inbox_.pop_front();
-            show_waiting();
-            return true;
-        }
-        milliseconds wait = timeout;
-        if (timeout != forever) {
-            wait =
-                std::max(milliseconds{0}, std::chrono::ceil<milliseconds>(deadline - clock::now()));
-        }
-        pump(wait);
-        if (std::exchange(others_seen_, false)) {
-            // A poller's descriptor is readable. This wait is not for it, and neither is fd()
-            // when a poller waits on that instead (it would stay readable for it): out of the
-            // set until the poller's next wait_beside.
-            unwatch_others();
-        }
-        if (inbox_.empty() && timeout != forever && clock::now() >= deadline) {
-            return false;
-        }
+    if (!await_waiting(timeout)) {
+        return false;
     }
-}
-
-bool zmtp_router::wait_beside(std::span<pollfd> others, std::uint64_t generation,
-                              milliseconds timeout) {
-    watch_others(others, generation);
-    bool any = false;
-    for (pollfd& o : others) {
-        const auto refused = std::ranges::find(unwatchable_, o.fd, &std::pair<int, short>::first);
-        o.revents = refused != unwatchable_.end() ? refused->second : short{0};
-        any = any || o.revents != 0;
-    }
-    others_ready_ = others;
-    const bool read = inbox_.empty();  // else only accepts, writes and the others' readiness
-    const auto deadline = clock::now() + timeout;
-    for (;;) {
-        milliseconds wait{0};
-        if (!any && read && timeout != forever) {
-            wait =
-                std::max(milliseconds{0}, std::chrono::ceil<milliseconds>(deadline - clock::now()));
-        } else if (!any && read) {
-            wait = forever;
-        }
-        pump(wait, read);
-        any = any || std::ranges::any_of(others, [](const pollfd& o) { return o.revents != 0; });
-        if (!inbox_.empty() || any || wait.count() == 0 ||
-            (timeout != forever && clock::now() >= deadline)) {
-            break;
-        }
-    }
-    others_ready_ = {};
-    others_seen_ = false;
-    return !inbox_.empty();
-}
-
-void zmtp_router::watch_others(std::span<pollfd> others, std::uint64_t generation) {
-    if (generation == others_generation_ && generation != 0) {
-        return;
-    }
-    unwatch_others();
-    for (const pollfd& o : others) {
-        epoll_event ev{EPOLLIN, {.fd = o.fd}};
-        if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, o.fd, &ev) == 0) {
-            others_.push_back(o.fd);
-        } else if (errno == EPERM) {
-            unwatchable_.emplace_back(o.fd, POLLIN);  // a file: poll(2) calls it readable
-        } else if (errno == EBADF) {
-            unwatchable_.emplace_back(o.fd, POLLNVAL);
-        } else if (errno != EEXIST) {  // the same descriptor twice: watched once
-            const int failed = errno;
-            unwatch_others();
-            throw connection_error("poll: epoll_ctl: " + std::string(std::strerror(failed)));
-        }
-    }
-    others_generation_ = generation;
-}
-
-void zmtp_router::unwatch_others() {
-    for (const int fd : others_) {
-        ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);  // closed since: gone already
-    }
-    others_.clear();
-    unwatchable_.clear();
-    others_generation_ = 0;
-}
-
-void zmtp_router::other_ready(int fd, std::uint32_t events) {
-    if (std::ranges::find(others_, fd) == others_.end()) {
-        return;  // waiting_
-    }
-    others_seen_ = true;
-    for (pollfd& o : others_ready_) {
-        if (o.fd == fd) {
-            // epoll's EPOLLIN, EPOLLERR and EPOLLHUP are poll(2)'s bits.
-            o.revents = static_cast<short>(events & (EPOLLIN | EPOLLERR | EPOLLHUP));
-        }
-    }
+    into = std::move(inbox_.front());
+    inbox_.pop_front();
+    show_waiting();
+    return true;
 }
 
 bool zmtp_router::send(const message& msg) {
@@ -230,11 +34,8 @@ bool zmtp_router::send(const message& msg) {
         ++unroutable_;
         return false;
     }
-    peer& p = *found->second;
-    if ((options_.send_high_water_mark > 0 &&
-         p.unwritten >= static_cast<std::size_t>(options_.send_high_water_mark)) ||
-        (options_.send_high_water_bytes > 0 &&
-         p.conn.outgoing().size() >= options_.send_high_water_bytes)) {
+    named_peer& p = *found->second;
+    if (full(p)) {
         return false;
     }
     zmtp::encode(msg, p.conn.outgoing(), 1);
@@ -245,123 +46,15 @@ bool zmtp_router::send(const message& msg) {
     return true;
 }
 
-void zmtp_router::pump(milliseconds timeout, bool read) {
-    const auto now = clock::now();
-    expire_handshakes(now);
-    resume_accepting(now);
-    int wait = timeout == forever ? -1 : static_cast<int>(timeout.count());
-    if (accepting_again_at_ != clock::time_point{}) {
-        const auto left = std::chrono::ceil<milliseconds>(accepting_again_at_ - now);
-        wait = wait < 0 ? static_cast<int>(left.count())
-                        : std::min(wait, static_cast<int>(left.count()));
+void zmtp_router::readable(peer& base) {
+    auto& p = static_cast<named_peer&>(base);
+    const auto bytes = receive_from(p);
+    if (!bytes) {
+        return;  // closed
     }
-    // A connection still in its handshake must be closed at its deadline, not at the caller's.
-    if (!handshaking_.empty() && options_.handshake_timeout != forever) {
-        const auto left = std::chrono::ceil<milliseconds>(handshaking_.front()->opened +
-                                                          options_.handshake_timeout - now);
-        wait = wait < 0 ? static_cast<int>(left.count())
-                        : std::min(wait, static_cast<int>(left.count()));
-    }
-    std::array<epoll_event, events_per_wait> events{};
-    const int n = ::epoll_wait(epoll_, events.data(), events_per_wait, std::max(wait, -1));
-    for (int i = 0; i < n; ++i) {
-        const int fd = events[static_cast<std::size_t>(i)].data.fd;
-        const std::uint32_t what = events[static_cast<std::size_t>(i)].events;
-        if (auto l = std::ranges::find(listeners_, fd, &std::pair<int, std::string>::first);
-            l != listeners_.end()) {
-            accept_from(fd, l->second);
-            continue;
-        }
-        const auto found = peers_.find(fd);
-        if (found == peers_.end()) {
-            other_ready(fd, what);  // a poller's descriptor, waiting_, or closed by an event
-            continue;               // before it in this batch
-        }
-        if ((what & EPOLLOUT) != 0) {
-            flush(*found->second);
-        }
-        if (read && (what & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && peers_.contains(fd)) {
-            read_from(*found->second);
-        }
-    }
-}
-
-void zmtp_router::show_waiting() {
-    // Only when a read brought several messages and some are left: the usual one at a time
-    // costs nothing here.
-    if (inbox_.empty() == signalled_) {
-        std::uint64_t value = 1;
-        const auto done = signalled_ ? ::read(waiting_, &value, sizeof value)
-                                     : ::write(waiting_, &value, sizeof value);
-        static_cast<void>(done);  // an eventfd takes these while its counter is far from full
-        signalled_ = !signalled_;
-    }
-}
-
-void zmtp_router::pause_accepting(const std::string& endpoint) {
-    // Out of descriptors: a listener with a connection waiting stays readable, and each wait
-    // would return at once to fail again. The listeners leave the epoll set for a while, and the
-    // waiting connections wait in the kernel's backlog.
-    const int failed = errno;
-    for (const auto& [fd, url] : listeners_) {
-        ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
-    }
-    accepting_again_at_ = clock::now() + accept_pause;
-    log_.say("zmtp router", "accept on " + endpoint + " failed (" + std::strerror(failed) +
-                                "); trying again in 100 ms");
-}
-
-void zmtp_router::resume_accepting(clock::time_point now) {
-    if (accepting_again_at_ == clock::time_point{} || now < accepting_again_at_) {
-        return;
-    }
-    for (const auto& [fd, url] : listeners_) {
-        epoll_event ev{EPOLLIN, {.fd = fd}};
-        ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
-    }
-    accepting_again_at_ = {};
-}
-
-void zmtp_router::accept_from(int listener, const std::string& endpoint) {
-    const int fd = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-            pause_accepting(endpoint);
-        }
-        return;  // else gone before it was taken: nothing to do
-    }
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    auto made = std::make_unique<peer>(fd, options_);
-    peer& p = *made;
-    peers_.emplace(fd, std::move(made));
-    p.handshaking = handshaking_.insert(handshaking_.end(), &p);
-    epoll_event ev{EPOLLIN, {.fd = fd}};
-    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
-    {
-        const std::lock_guard lock(shown_mutex_);
-        ++counts_.opened;
-        shown_[fd] = connection_info{peer_text(fd), endpoint, "", std::chrono::system_clock::now(),
-                                     std::nullopt};
-    }
-    flush(p);  // the greeting and READY
-}
-
-void zmtp_router::read_from(peer& p) {
-    const ssize_t got = ::recv(p.fd, read_buffer_.data(), read_buffer_.size(), 0);
-    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
-        close(p, nullptr);
-        return;
-    }
-    if (got < 0) {
-        return;
-    }
-    const std::string_view bytes(read_buffer_.data(), static_cast<std::size_t>(got));
     const std::size_t dropped = p.conn.dropped();
-    const bool open = p.conn.take(bytes, [&](message& msg) {
-        if (p.identity.empty()) {
-            name(p);  // its READY came in this read
-        }
+    const bool open = p.conn.take(*bytes, [&](message& msg) {
+        note_greeted(p);  // its READY may have come in this read, named before its messages
         message& in = inbox_.emplace_back();
         in.push_back(std::string_view(p.identity));
         for (std::size_t i = 0; i < msg.size(); ++i) {
@@ -369,27 +62,14 @@ void zmtp_router::read_from(peer& p) {
         }
     });
     oversized_ += p.conn.dropped() - dropped;
-    if (p.conn.ready() && p.identity.empty()) {
-        name(p);
-    }
-    if (!open) {
-        log_.say("zmtp router",
-                 "closed the connection from " + peer_text(p.fd) + ": " + p.conn.reason());
-        flush(p);  // the ERROR, if the handshake got that far
-        // Before READY the peer spoke something else, or was the wrong kind of peer; after it,
-        // it broke the framing.
-        close(p, p.conn.ready() ? &connection_counts::malformed : &connection_counts::refused);
-        return;
-    }
-    if (!p.conn.outgoing().empty() && !p.watching_output) {
-        flush(p);  // PONGs
-    }
+    settle(p, open);
 }
 
-void zmtp_router::name(peer& p) {
+void zmtp_router::greeted(peer& base) {
     // The name messages from it carry, and sends to it give: its own if free, else one made
     // up (0x00 and a counter, which no READY may claim; past 2^32 connections the counter
     // wraps, and a number still in use is passed over).
+    auto& p = static_cast<named_peer&>(base);
     std::string wanted = p.conn.peer_identity();
     while (wanted.empty() || named_.contains(wanted)) {
         wanted.assign(1, '\0');
@@ -400,82 +80,13 @@ void zmtp_router::name(peer& p) {
     }
     p.identity = std::move(wanted);
     named_.emplace(p.identity, &p);
-    handshaking_.erase(p.handshaking);
-    const std::lock_guard lock(shown_mutex_);
-    shown_[p.fd].peer_role = p.conn.peer_socket_type();
 }
 
-void zmtp_router::flush(peer& p) {
-    std::string& out = p.conn.outgoing();
-    std::size_t written = 0;
-    while (written < out.size()) {
-        const ssize_t sent = ::send(p.fd, out.data() + written, out.size() - written, MSG_NOSIGNAL);
-        if (sent <= 0) {
-            break;
-        }
-        written += static_cast<std::size_t>(sent);
-    }
-    out.erase(0, written);
-    if (out.empty()) {
-        p.unwritten = 0;
-    }
-    watch_output(p, !out.empty());
-}
-
-void zmtp_router::watch_output(peer& p, bool on) {
-    if (p.watching_output == on) {
-        return;
-    }
-    p.watching_output = on;
-    epoll_event ev{EPOLLIN | (on ? static_cast<std::uint32_t>(EPOLLOUT) : 0U), {.fd = p.fd}};
-    ::epoll_ctl(epoll_, EPOLL_CTL_MOD, p.fd, &ev);
-}
-
-void zmtp_router::close(peer& p, std::uint64_t connection_counts::*why) {
-    const int fd = p.fd;
-    if (p.identity.empty()) {
-        handshaking_.erase(p.handshaking);
-    } else {
+void zmtp_router::closing(peer& base) {
+    auto& p = static_cast<named_peer&>(base);
+    if (!p.identity.empty()) {
         named_.erase(p.identity);
     }
-    {
-        const std::lock_guard lock(shown_mutex_);
-        ++counts_.closed;
-        if (why != nullptr) {
-            ++(counts_.*why);
-        }
-        shown_.erase(fd);
-    }
-    ::close(fd);  // also leaves the epoll set
-    peers_.erase(fd);
-}
-
-void zmtp_router::expire_handshakes(clock::time_point now) {
-    if (options_.handshake_timeout == forever) {
-        return;
-    }
-    while (!handshaking_.empty() &&
-           now >= handshaking_.front()->opened + options_.handshake_timeout) {
-        peer& p = *handshaking_.front();
-        log_.say("zmtp router", "closed the connection from " + peer_text(p.fd) +
-                                    ": no greeting and READY within the handshake timeout");
-        close(p, &connection_counts::handshake_timeouts);  // takes it off handshaking_
-    }
-}
-
-connection_counts zmtp_router::connections() const {
-    const std::lock_guard lock(shown_mutex_);
-    return counts_;
-}
-
-std::vector<connection_info> zmtp_router::open_connections() const {
-    const std::lock_guard lock(shown_mutex_);
-    std::vector<connection_info> out;
-    out.reserve(shown_.size());
-    for (const auto& [fd, info] : shown_) {
-        out.push_back(info);
-    }
-    return out;
 }
 
 }  // namespace zpat::detail

@@ -216,27 +216,29 @@ void check_tls(const resolved_endpoints& result, const options& opts) {
     }
 }
 
-// io_model::caller is built for a router binding tcp:// without CURVE, sending without waiting.
+// io_model::caller is built for a router (sending without waiting) and an xpublisher, binding
+// tcp:// without CURVE.
 void check_io(const resolved_endpoints& result, const options& opts, role_kind role) {
     if (opts.io != io_model::caller) {
         return;
     }
     const std::string what = "options::io = io_model::caller: ";
-    if (role != role_kind::router) {
-        throw unsupported_error(what + "built for the router only");
+    if (role != role_kind::router && role != role_kind::xpublisher) {
+        throw unsupported_error(what + "built for the router and the xpublisher only");
     }
+    const char* const name = role == role_kind::router ? "a router" : "an xpublisher";
     for (const endpoint& e : result.endpoints) {
         if (e.scheme != "tcp" || e.side != link::bind) {
-            throw unsupported_error(what + "a router binding tcp:// endpoints only, not '" +
+            throw unsupported_error(what + name + " binding tcp:// endpoints only, not '" +
                                     std::string(e.side == link::bind ? "@" : ">") + e.url() + "'");
         }
     }
     if (opts.curve) {
-        throw unsupported_error(what +
-                                "no CURVE yet; a CURVE router does its I/O on libzmq's "
-                                "thread (io_model::io_thread)");
+        throw unsupported_error(what + "no CURVE yet; " + name +
+                                " with CURVE does its I/O on libzmq's thread "
+                                "(io_model::io_thread)");
     }
-    if (opts.send_timeout.count() != 0) {
+    if (role == role_kind::router && opts.send_timeout.count() != 0) {
         throw unsupported_error(what + "it does not wait to send; set options::send_timeout to 0");
     }
 }

@@ -1,7 +1,10 @@
 // XPublisher and XSubscriber on ZeroMQ: XPUB and XSUB sockets. The XPUB is verboser, so that
 // every subscribe and unsubscribe reaches the user (a forwarder counts them and passes each one
-// upstream), and does not drop for a full subscriber under options::block_when_full.
+// upstream), and does not drop for a full subscriber under options::block_when_full. With
+// options::io = io_model::caller, the xpublisher is zpat's own (raw/zmtp_xpub.hpp) instead.
 
+#include "raw/zmtp_xpub.hpp"
+#include "seam/registry.hpp"
 #include "zmq_cells.hpp"
 #include "zmq_subscription_limits.hpp"
 
@@ -42,6 +45,34 @@ class zmq_xpublisher final : public xpublisher_impl, public zmq_socket_owner {
     subscription_limits limits_;
 };
 
+// The xpublisher whose I/O runs on its caller's thread.
+class caller_xpublisher final : public xpublisher_impl {
+  public:
+    caller_xpublisher(const std::vector<endpoint>& endpoints, const options& opts)
+        : xpub_(endpoints, opts), options_(opts) {}
+
+    bool send(const message& msg) override {
+        check_sendable(msg, options_);
+        return xpub_.send(msg, options_.block_when_full);
+    }
+    bool receive_subscription(message& into, milliseconds timeout) override {
+        return xpub_.receive_subscription(into, timeout);
+    }
+    poll_handle subscriptions_handle() const override {
+        return poll_handle::waiting_itself(xpub_, xpub_.fd());
+    }
+    std::uint64_t dropped() const override { return xpub_.dropped(); }
+    const std::vector<std::string>& endpoints() const override { return xpub_.endpoints(); }
+    connection_counts connections() const override { return xpub_.connections(); }
+    std::vector<connection_info> open_connections() const override {
+        return xpub_.open_connections();
+    }
+
+  private:
+    mutable zmtp_xpublisher xpub_;  // a poller waits in it (wait_beside), as it would on fd()
+    options options_;
+};
+
 class zmq_xsubscriber final : public zmq_receiving_cell<xsubscriber_impl> {
   public:
     zmq_xsubscriber(const std::vector<endpoint>& endpoints, const options& opts)
@@ -54,6 +85,9 @@ class zmq_xsubscriber final : public zmq_receiving_cell<xsubscriber_impl> {
 
 std::unique_ptr<xpublisher_impl> make_zmq_xpublisher(const std::vector<endpoint>& endpoints,
                                                      const options& opts) {
+    if (opts.io == io_model::caller) {
+        return std::make_unique<caller_xpublisher>(endpoints, opts);
+    }
     return std::make_unique<zmq_xpublisher>(endpoints, opts);
 }
 
