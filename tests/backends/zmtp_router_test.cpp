@@ -17,6 +17,7 @@
 #include <zmq.hpp>
 
 #include "support/test_support.hpp"
+#include "support/zmq_frames.hpp"
 #include "zmtp_router.hpp"
 #include "zpat/core/error.hpp"
 
@@ -28,19 +29,6 @@ namespace {
 
 zmtp_router bound(const zpat::options& opts = {}) {
     return zmtp_router(zpat::parse_endpoints("tcp://127.0.0.1:*", zpat::link::bind), opts);
-}
-
-std::vector<std::string> frames_of(zmq::socket_t& s) {
-    std::vector<std::string> got;
-    for (bool more = true; more;) {
-        zmq::message_t frame;
-        if (!s.recv(frame)) {
-            return got;
-        }
-        got.push_back(frame.to_string());
-        more = frame.more();
-    }
-    return got;
 }
 
 // A plain TCP connection to `endpoint` ("tcp://127.0.0.1:port"), for peers that misbehave.

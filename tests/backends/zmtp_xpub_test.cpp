@@ -16,6 +16,7 @@
 #include <zmq.hpp>
 
 #include "support/test_support.hpp"
+#include "support/zmq_frames.hpp"
 #include "zmtp.hpp"
 #include "zmtp_xpub.hpp"
 #include "zpat/core/error.hpp"
@@ -43,19 +44,6 @@ std::multiset<std::string> subscriptions(zpat::xpublisher& x, std::size_t count)
             REQUIRE(sub.size() == 1);
             got.insert(sub[0]);
         }
-    }
-    return got;
-}
-
-std::vector<std::string> frames_of(zmq::socket_t& s) {
-    std::vector<std::string> got;
-    for (bool more = true; more;) {
-        zmq::message_t frame;
-        if (!s.recv(frame)) {
-            return got;
-        }
-        got.push_back(frame.to_string());
-        more = frame.more();
     }
     return got;
 }

@@ -19,13 +19,7 @@ zmtp_router::~zmtp_router() {
 }
 
 bool zmtp_router::receive(message& into, milliseconds timeout) {
-    if (!await_waiting(timeout)) {
-        return false;
-    }
-    into = std::move(inbox_.front());
-    inbox_.pop_front();
-    show_waiting();
-    return true;
+    return receive_waiting(into, timeout);
 }
 
 bool zmtp_router::send(const message& msg) {

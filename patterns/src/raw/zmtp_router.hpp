@@ -14,7 +14,6 @@
 // (zmtp::decoder). Not thread-safe, but for connections() and open_connections().
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -56,10 +55,8 @@ class zmtp_router final : public zmtp_socket {
     void readable(peer& p) override;
     void greeted(peer& p) override;
     void closing(peer& p) override;
-    bool has_waiting() const override { return !inbox_.empty(); }
 
     std::unordered_map<std::string, named_peer*> named_;  // by identity
-    std::deque<message> inbox_;
     std::uint32_t next_identity_ = 0;
     std::uint64_t unroutable_ = 0;
     std::uint64_t oversized_ = 0;

@@ -156,6 +156,16 @@ bool zmtp_socket::await_waiting(milliseconds timeout) {
     return true;
 }
 
+bool zmtp_socket::receive_waiting(message& into, milliseconds timeout) {
+    if (!await_waiting(timeout)) {
+        return false;
+    }
+    into = std::move(inbox_.front());
+    inbox_.pop_front();
+    show_waiting();
+    return true;
+}
+
 void zmtp_socket::drop_others_seen() {
     if (std::exchange(others_seen_, false)) {
         unwatch_others();

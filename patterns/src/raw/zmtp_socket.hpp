@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -35,6 +36,7 @@
 #include "zpat/core/connection_counts.hpp"
 #include "zpat/core/connection_info.hpp"
 #include "zpat/core/endpoint.hpp"
+#include "zpat/core/message.hpp"
 #include "zpat/core/options.hpp"
 
 namespace zpat::detail {
@@ -99,8 +101,8 @@ class zmtp_socket : public waits_itself {
     // `p`'s connection ends; it is gone once this returns.
     virtual void closing(peer& p) { static_cast<void>(p); }
     // Whether messages read earlier wait to be taken: fd() stays readable, and peers are not
-    // read in wait_beside() until they have been.
-    virtual bool has_waiting() const = 0;
+    // read in wait_beside() until they have been. The inbox's, unless the socket keeps its own.
+    virtual bool has_waiting() const { return !inbox_.empty(); }
 
     // Writes what is queued for up to options::linger (forever: as long as it takes), reading
     // nothing more. The derived socket's destructor calls it, while its peers' hooks still work.
@@ -127,11 +129,15 @@ class zmtp_socket : public waits_itself {
     void show_waiting();
     // Does the I/O that comes for up to `timeout` until has_waiting(). False on timeout.
     bool await_waiting(milliseconds timeout);
+    // The inbox's next message, waiting up to `timeout` while doing the I/O that comes. False
+    // on timeout.
+    bool receive_waiting(message& into, milliseconds timeout);
 
     const options& opts() const noexcept { return options_; }
     const char* name() const noexcept { return kind_.name; }
     throttled_log& log() noexcept { return log_; }
-    const std::unordered_map<int, std::unique_ptr<peer>>& peers() const noexcept { return peers_; }
+
+    std::deque<message> inbox_;  // messages read, for the user to take
 
   private:
     // A poller's descriptor seen readable in a wait of the socket's own leaves the epoll set

@@ -26,13 +26,7 @@ zmtp_xpublisher::~zmtp_xpublisher() {
 }
 
 bool zmtp_xpublisher::receive_subscription(message& into, milliseconds timeout) {
-    if (!await_waiting(timeout)) {
-        return false;
-    }
-    into = std::move(inbox_.front());
-    inbox_.pop_front();
-    show_waiting();
-    return true;
+    return receive_waiting(into, timeout);
 }
 
 bool zmtp_xpublisher::send(const message& msg, bool wait_for_room) {

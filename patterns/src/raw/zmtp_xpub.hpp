@@ -15,7 +15,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -66,7 +65,6 @@ class zmtp_xpublisher final : public zmtp_socket {
     }
     void readable(peer& p) override;
     void closing(peer& p) override;
-    bool has_waiting() const override { return !inbox_.empty(); }
 
     // Applies what `s` sent. Returns an empty string, or why `s` must be cut off.
     std::string take(subscriber& s, message& msg);
@@ -81,7 +79,6 @@ class zmtp_xpublisher final : public zmtp_socket {
     void write_touched();
 
     topic_trie<subscriber*> subscribers_;
-    std::deque<message> inbox_;
     std::vector<subscriber*> matched_;  // the subscribers of the message being sent
     std::vector<subscriber*> touched_;  // those queued to in a batch, to be written at its end
     std::string encoded_;               // send()'s message, encoded once for all its subscribers
