@@ -6,7 +6,9 @@
 // - backend: an xpublisher hands the forwarder every subscribe and unsubscribe (counted per
 //   prefix, answered from the last-value cache, passed upstream); a (raw+udp) publisher keeps
 //   its subscribers' subscriptions to itself and filters for them.
-// Messages go through a zpat::relay: between ZeroMQ sides their frames move uncopied.
+// Messages go through a zpat::relay: between zpat's own ZeroMQ sides (tcp:// binds without
+// CURVE, io_model::caller) and between raw+tcp sides they pass through as the wire encoded them;
+// between libzmq's sockets their frames move uncopied.
 
 #include <spdlog/spdlog.h>
 
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "device.hpp"
+#include "zpat/core/endpoint.hpp"
 #include "zpat/core/error.hpp"
 #include "zpat/pubsub.hpp"
 #include "zpat/topic_trie.hpp"
@@ -30,7 +33,7 @@ namespace {
 constexpr std::size_t max_cached_topics = 65536;
 
 options side_options(const forwarder_config& cfg, const device_settings& shared,
-                     std::string_view endpoints) {
+                     std::string_view endpoints, io_model io) {
     return shared.secured({.send_high_water_mark = cfg.high_water_mark,
                            .receive_high_water_mark = cfg.high_water_mark,
                            .max_message_size = shared.bytes,
@@ -38,8 +41,29 @@ options side_options(const forwarder_config& cfg, const device_settings& shared,
                            .send_timeout = tick,
                            .max_subscriptions = cfg.max_subscriptions,
                            .max_subscription_prefix = cfg.max_subscription_prefix,
-                           .block_when_full = cfg.lossless},
+                           .block_when_full = cfg.lossless,
+                           .io = io},
                           endpoints);
+}
+
+// zpat's own ZeroMQ XSUB and XPUB where both sides take them (tcp:// binds without CURVE): the
+// messages then pass through as the wire encoded them, read and written on the forwarder's
+// thread, with no libzmq I/O thread between (docs/performance.md). Else libzmq's, or raw's.
+io_model sides_io(const forwarder_config& cfg, const device_settings& shared) {
+    const auto takes = [&](zpat::role_kind role, const std::string& endpoints) {
+        try {
+            zpat::check_offered(role, endpoints,
+                                side_options(cfg, shared, endpoints, io_model::caller));
+            return true;
+        } catch (const error&) {
+            return false;
+        }
+    };
+    const std::string front = bind_by_default(cfg.frontend);
+    const std::string back = bind_by_default(cfg.backend);
+    return takes(zpat::role_kind::xsubscriber, front) && takes(zpat::role_kind::xpublisher, back)
+               ? io_model::caller
+               : io_model::io_thread;
 }
 
 // Opens the richer role on `endpoints` when their backend offers it.
@@ -98,9 +122,10 @@ class forwarder final : public device {
     forwarder(const forwarder_config& cfg, const device_settings& shared)
         : cfg_(cfg),
           memory_(shared.memory),
-          frontend_(bind_by_default(cfg.frontend), side_options(cfg, shared, cfg.frontend),
+          io_(sides_io(cfg, shared)),
+          frontend_(bind_by_default(cfg.frontend), side_options(cfg, shared, cfg.frontend, io_),
                     std::initializer_list<std::string_view>{""}),
-          backend_(bind_by_default(cfg.backend), side_options(cfg, shared, cfg.backend)),
+          backend_(bind_by_default(cfg.backend), side_options(cfg, shared, cfg.backend, io_)),
           link_(source_of(frontend_), destination_of(backend_)) {
         if (cfg.last_value_cache && !backend_.rich) {
             throw unsupported_error(
@@ -323,6 +348,7 @@ class forwarder final : public device {
 
     forwarder_config cfg_;
     memory_budget* memory_;  // the broker's: no new cache entry while it is exhausted
+    io_model io_;            // both sides'
     upstream frontend_;
     downstream backend_;
     zpat::relay link_;

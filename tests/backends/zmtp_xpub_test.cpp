@@ -17,6 +17,7 @@
 
 #include "support/test_support.hpp"
 #include "support/zmq_frames.hpp"
+#include "support/zmtp_peers.hpp"
 #include "zmtp.hpp"
 #include "zmtp_xpub.hpp"
 #include "zpat/core/error.hpp"
@@ -28,11 +29,6 @@ using zpat::message;
 namespace zmtp = zpat::detail::zmtp;
 
 namespace {
-
-zpat::options caller(zpat::options opts = {}) {
-    opts.io = zpat::io_model::caller;
-    return opts;
-}
 
 // The next `count` subscription messages, as a set: peers' orders are their own.
 std::multiset<std::string> subscriptions(zpat::xpublisher& x, std::size_t count) {
@@ -48,27 +44,11 @@ std::multiset<std::string> subscriptions(zpat::xpublisher& x, std::size_t count)
     return got;
 }
 
-zmq::socket_t subscriber_to(zmq::context_t& context, zmq::socket_type type,
-                            const std::string& endpoint) {
-    zmq::socket_t s(context, type);
-    s.set(zmq::sockopt::linger, 0);
-    s.set(zmq::sockopt::rcvtimeo, 5000);
-    s.connect(endpoint);
-    return s;
-}
-
 // A ZMTP 3.0 SUB written by hand, as a program with only a socket library would: its
 // subscriptions are messages, 0x01 or 0x00 and the prefix.
 class zmtp30_subscriber {
   public:
-    explicit zmtp30_subscriber(const std::string& endpoint)
-        : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port =
-            htons(static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1))));
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    explicit zmtp30_subscriber(const std::string& endpoint) : fd_(loopback_connect(endpoint)) {
         std::string hello = zmtp::greeting(false);
         hello[11] = 0;  // version 3.0
         const std::array<zmtp::property, 1> sub{{{"Socket-Type", "SUB"}}};
@@ -112,9 +92,9 @@ TEST_CASE("zmtp xpub: SUB, XSUB and ZMTP 3.0 subscribers get their topics, and s
     zpat::xpublisher x("@tcp://127.0.0.1:*", caller());
     const std::string at = x.endpoints()[0];
     zmq::context_t context;
-    auto sub = subscriber_to(context, zmq::socket_type::sub, at);
+    auto sub = connected_socket(context, zmq::socket_type::sub, at);
     sub.set(zmq::sockopt::subscribe, "a");
-    auto xsub = subscriber_to(context, zmq::socket_type::xsub, at);
+    auto xsub = connected_socket(context, zmq::socket_type::xsub, at);
     xsub.send(
         zmq::str_buffer("\x01"
                         "b"));
@@ -175,7 +155,7 @@ TEST_CASE("zmtp xpub: SUB, XSUB and ZMTP 3.0 subscribers get their topics, and s
 TEST_CASE("zmtp xpub: a poller hears of subscriptions through its handle") {
     zpat::xpublisher x("@tcp://127.0.0.1:*", caller());
     zmq::context_t context;
-    auto sub = subscriber_to(context, zmq::socket_type::sub, x.endpoints()[0]);
+    auto sub = connected_socket(context, zmq::socket_type::sub, x.endpoints()[0]);
     zpat::poller poller;
     bool ready = false;
     poller.add(x, [&] { ready = true; });
@@ -198,7 +178,7 @@ TEST_CASE("zmtp xpub: a full subscriber loses messages, counted, or the send wai
     opts.block_when_full = lossless;
     zpat::xpublisher x("@tcp://127.0.0.1:*", opts);
     zmq::context_t context;
-    auto sub = subscriber_to(context, zmq::socket_type::sub, x.endpoints()[0]);
+    auto sub = connected_socket(context, zmq::socket_type::sub, x.endpoints()[0]);
     sub.set(zmq::sockopt::rcvhwm, 1);
     sub.set(zmq::sockopt::subscribe, "");
     REQUIRE(subscriptions(x, 1).size() == 1);
@@ -280,20 +260,21 @@ TEST_CASE("zmtp xpub: subscribers past the subscription limits are cut off, othe
     CHECK(long_prefix.closed(drive));
     CHECK(x.connections().over_limits == 2);
     zmq::context_t context;
-    auto sub = subscriber_to(context, zmq::socket_type::sub, at);
+    auto sub = connected_socket(context, zmq::socket_type::sub, at);
     sub.set(zmq::sockopt::subscribe, "ok");
     REQUIRE(subscriptions(x, 1).size() == 1);
     REQUIRE(x.send(message{"ok", "still served"}));
     CHECK(frames_of(sub) == std::vector<std::string>{"ok", "still served"});
 }
 
-TEST_CASE("zmtp xpub: encoded messages pass through to their subscribers as they are") {
+TEST_CASE(
+    "zmtp xpub: encoded messages pass through to their subscribers as they are, when flushed") {
     zpat::options opts;
     opts.max_message_size = 1000;
     zpat::detail::zmtp_xpublisher x(zpat::parse_endpoints("tcp://127.0.0.1:*", zpat::link::bind),
                                     opts);
     zmq::context_t context;
-    auto sub = subscriber_to(context, zmq::socket_type::sub, x.endpoints()[0]);
+    auto sub = connected_socket(context, zmq::socket_type::sub, x.endpoints()[0]);
     sub.set(zmq::sockopt::subscribe, "k");
     message seen;
     REQUIRE(x.receive_subscription(seen, 5s));
@@ -307,6 +288,11 @@ TEST_CASE("zmtp xpub: encoded messages pass through to their subscribers as they
     CHECK(sent.messages == 3);
     CHECK(sent.bytes == whole);
     CHECK(sent.refused);
+    // Kept back, to go out with what comes next, until flushed.
+    sub.set(zmq::sockopt::rcvtimeo, 100);
+    CHECK(frames_of(sub).empty());
+    x.flush_queued();
+    sub.set(zmq::sockopt::rcvtimeo, 5000);
     CHECK(frames_of(sub) == std::vector<std::string>{"k1", "first"});
     CHECK(frames_of(sub) == std::vector<std::string>{"k2", std::string(300, 'l')});
 }

@@ -113,7 +113,7 @@ TEST_CASE(
         return std::string();
     };
     CHECK_THAT(refused([&] { zpat::puller p("@" + any_endpoint("tcp"), caller); }),
-               Catch::Contains("built for the router and the xpublisher only"));
+               Catch::Contains("built for the router, the xpublisher and the xsubscriber only"));
     CHECK_THAT(refused([&] { zpat::router r("@" + any_endpoint("ipc"), caller); }),
                Catch::Contains("tcp:// endpoints only, not '@ipc://"));
     CHECK_THAT(refused([&] { zpat::router r(">tcp://127.0.0.1:5", caller); }),

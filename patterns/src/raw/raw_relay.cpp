@@ -4,10 +4,32 @@
 
 #include "seam/registry.hpp"
 #include "wire.hpp"
+#include "zmtp.hpp"
 
 namespace zpat::detail {
 namespace {
 
+// The message at the front of `encoded`, decoded.
+template <class Encoded>
+message decoded(std::string_view encoded) {
+    const auto m = Encoded::at(encoded);
+    message msg;
+    std::size_t at = Encoded::first_frame_at;
+    for (std::size_t i = 0; i < m.frames; ++i) {
+        msg.push_back(m.frame(at));
+    }
+    return msg;
+}
+
+// Throws what a send of the message at the front of `encoded` throws under `limits`, which
+// refuse it.
+template <class Encoded>
+[[noreturn]] void refuse_encoded(std::string_view encoded, const options& limits) {
+    refuse_unsendable(decoded<Encoded>(encoded), limits);
+}
+
+// Encoded: how the messages are framed (wire::encoded_message or zmtp::encoded_message).
+template <class Encoded>
 class pass_through_relay final : public relay_impl {
   public:
     pass_through_relay(encoded_source& from, encoded_sink& to) : from_(from), to_(to) {}
@@ -18,6 +40,7 @@ class pass_through_relay final : public relay_impl {
         }
         const std::string_view waiting = from_.next_encoded();
         if (waiting.empty()) {
+            to_.flush_encoded();
             return {relayed::idle, 0, 0};
         }
         if (watch) {
@@ -52,8 +75,8 @@ class pass_through_relay final : public relay_impl {
         const encoded_sent sent = to_.send_encoded(rest);
         held_at_ += sent.bytes;
         if (sent.refused && sent.messages == 0) {
-            held_at_ += wire::encoded_message::at(rest).bytes.size();
-            refuse_encoded(rest, to_.send_limits());
+            held_at_ += Encoded::at(rest).bytes.size();
+            refuse_encoded<Encoded>(rest, to_.send_limits());
         }
         if (held_at_ == held_.size()) {
             held_.clear();
@@ -65,16 +88,16 @@ class pass_through_relay final : public relay_impl {
     // The destination refuses the first message waiting: it is lost, as a send that throws
     // loses it.
     [[noreturn]] void refuse_first(std::string_view waiting) {
-        const std::string refused(wire::encoded_message::at(waiting).bytes);
+        const std::string refused(Encoded::at(waiting).bytes);
         from_.took_encoded(refused.size());
-        refuse_encoded(refused, to_.send_limits());
+        refuse_encoded<Encoded>(refused, to_.send_limits());
     }
 
     static void show(std::string_view encoded, const frame_watch& watch, watched_frames which) {
         while (!encoded.empty()) {
-            const auto m = wire::encoded_message::at(encoded);
+            const auto m = Encoded::at(encoded);
             const std::size_t shown = which == watched_frames::all ? m.frames : 1;
-            std::size_t at = 4;
+            std::size_t at = Encoded::first_frame_at;
             for (std::size_t i = 0; i < shown && i < m.frames; ++i) {
                 const std::string_view frame = m.frame(at);
                 watch(i, frame, i + 1 == m.frames);
@@ -91,20 +114,16 @@ class pass_through_relay final : public relay_impl {
 
 }  // namespace
 
-void refuse_encoded(std::string_view encoded, const options& limits) {
-    message msg;
-    std::size_t used = 0;
-    wire::decoder(SIZE_MAX).next(encoded, msg, used);
-    refuse_unsendable(msg, limits);
-}
-
 std::unique_ptr<relay_impl> make_raw_relay(receiver_impl& from, sender_impl& to) {
     auto* source = dynamic_cast<encoded_source*>(&from);
     auto* sink = dynamic_cast<encoded_sink*>(&to);
-    if (source == nullptr || sink == nullptr) {
+    if (source == nullptr || sink == nullptr || source->encoding() != sink->encoding()) {
         return nullptr;
     }
-    return std::make_unique<pass_through_relay>(*source, *sink);
+    if (source->encoding() == framing::zmtp) {
+        return std::make_unique<pass_through_relay<zmtp::encoded_message>>(*source, *sink);
+    }
+    return std::make_unique<pass_through_relay<wire::encoded_message>>(*source, *sink);
 }
 
 }  // namespace zpat::detail

@@ -90,6 +90,8 @@ class decoder {
 // Inline, with no bounds checks: the pass-through reads every message forwarded this way, and
 // the bytes were checked as they arrived.
 struct encoded_message {
+    static constexpr std::size_t first_frame_at = 4;  // where frame() starts, after the count
+
     // The message at the front of `bytes`, which must hold it whole, checked.
     static encoded_message at(std::string_view bytes) noexcept {
         encoded_message m;
@@ -107,7 +109,8 @@ struct encoded_message {
         m.bytes = {base, at};
         return m;
     }
-    // The frame whose length header is at `at` (4 for the first), moving `at` to the next.
+    // The frame whose length header is at `at` (first_frame_at for the first), moving `at` to
+    // the next.
     std::string_view frame(std::size_t& at) const noexcept {
         const std::uint32_t length = load_u32(bytes.data() + at);
         const std::string_view frame{bytes.data() + at + 4, length};

@@ -56,6 +56,43 @@ connection::stepped connection::step() {
     return stepped::closed;
 }
 
+std::string_view connection::take_encoded(std::string_view bytes) {
+    if (closed_) {
+        return {};
+    }
+    in_.append(bytes);
+    for (;;) {
+        if (read_ < checked_) {
+            return std::string_view(in_).substr(read_, checked_ - read_);
+        }
+        if (phase_ == phase::traffic) {
+            decoder::scanned found;
+            const std::string_view rest = std::string_view(in_).substr(read_);
+            const decoder::status status = decoder_.scan(rest, found);
+            if (status == decoder::status::message_ready) {
+                checked_ = read_ + found.bytes;
+                continue;
+            }
+            if (status == decoder::status::need_more) {
+                compact();
+                return {};
+            }
+        }
+        // The greeting, READY, a command, or a message to drop or that breaks the framing:
+        // next() takes it (scan() leaves nothing of its own that next() would not).
+        switch (step()) {
+            case stepped::message:  // not at the front: scan() would have found it
+            case stepped::again:
+                break;
+            case stepped::need_more:
+                compact();
+                return {};
+            case stepped::closed:
+                return {};
+        }
+    }
+}
+
 connection::stepped connection::on_greeting() {
     const std::string_view arrived = std::string_view(in_).substr(0, greeting_size);
     if (std::string why = check_greeting(arrived); !why.empty()) {
@@ -69,6 +106,7 @@ connection::stepped connection::on_greeting() {
         return stepped::need_more;
     }
     read_ = greeting_size;
+    peer_minor_ = static_cast<unsigned char>(arrived[11]);
     phase_ = phase::ready;
     return stepped::again;
 }
@@ -148,6 +186,7 @@ connection::stepped connection::refuse(std::string reason) {
 
 void connection::compact() {
     in_.erase(0, read_);  // what the decoder has checked stays at the front
+    checked_ -= std::min(checked_, read_);
     read_ = 0;
 }
 

@@ -53,6 +53,15 @@ class connection {
         }
     }
 
+    // For a connection whose messages stay encoded, instead of take(): appends `bytes`, takes
+    // the greeting, commands and messages to drop itself, and returns the whole messages that
+    // come next (up to a command), encoded as they arrived: valid until took() or the next
+    // call, which then returns what is left of them. Empty when none is whole, or once the
+    // connection must close (closed(), reason()).
+    std::string_view take_encoded(std::string_view bytes);
+    // The first `bytes` (whole messages) of what take_encoded() returned have been taken.
+    void took(std::size_t bytes) noexcept { read_ += bytes; }
+
     // Queues `msg` to be written after what is queued already (our READY first).
     void send(const message& msg) { encode(msg, out_); }
     // The bytes to write; the driver erases what it has written.
@@ -65,6 +74,8 @@ class connection {
     // What the peer's READY said: its socket type, and the identity it asked for (maybe none).
     const std::string& peer_socket_type() const noexcept { return peer_socket_type_; }
     const std::string& peer_identity() const noexcept { return peer_identity_; }
+    // The minor version of ZMTP 3 its greeting gave: from 1 on it takes SUBSCRIBE and CANCEL.
+    unsigned peer_minor_version() const noexcept { return peer_minor_; }
     std::size_t pings_answered() const noexcept { return pings_answered_; }
     // Messages dropped whole for being over max_message_size or max_message_frames.
     std::size_t dropped() const noexcept { return dropped_; }
@@ -90,7 +101,9 @@ class connection {
     phase phase_ = phase::greeting;
     bool closed_ = false;
     std::string in_;
-    std::size_t read_ = 0;  // bytes of in_ already taken
+    std::size_t read_ = 0;     // bytes of in_ already taken
+    std::size_t checked_ = 0;  // take_encoded(): the whole messages found end here in in_
+    unsigned peer_minor_ = 0;
     std::string out_;
     message msg_;
     command cmd_;

@@ -13,9 +13,11 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <utility>
 
+#include "core/kernel_traffic.hpp"
 #include "tcp_common.hpp"
 #include "zpat/core/error.hpp"
 
@@ -435,11 +437,13 @@ connection_counts zmtp_socket::connections() const {
 }
 
 std::vector<connection_info> zmtp_socket::open_connections() const {
-    const std::lock_guard lock(shown_mutex_);
+    const std::lock_guard lock(shown_mutex_);  // a descriptor listed here is not closed yet
     std::vector<connection_info> out;
     out.reserve(shown_.size());
     for (const auto& [fd, info] : shown_) {
         out.push_back(info);
+        // What the kernel counts, as a libzmq socket's connections report it.
+        out.back().traffic = kernel_traffic(fd);
     }
     return out;
 }

@@ -137,6 +137,11 @@ class zmtp_socket : public waits_itself {
     const char* name() const noexcept { return kind_.name; }
     throttled_log& log() noexcept { return log_; }
 
+    // Every connection, greeted or not.
+    const std::unordered_map<int, std::unique_ptr<peer>>& connected() const noexcept {
+        return peers_;
+    }
+
     std::deque<message> inbox_;  // messages read, for the user to take
 
   private:

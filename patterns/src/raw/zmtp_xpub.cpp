@@ -10,6 +10,8 @@ namespace zpat::detail {
 namespace {
 
 constexpr std::array<std::string_view, 2> xpub_peers{"SUB", "XSUB"};
+// What a subscriber may have kept back by send_encoded() before it is written anyway.
+constexpr std::size_t flush_at = std::size_t{64} * 1024;
 
 bool is_subscription(const message& msg) {
     return msg.size() == 1 && !msg[0].empty() && (msg[0][0] == '\x01' || msg[0][0] == '\x00');
@@ -22,6 +24,7 @@ zmtp_xpublisher::zmtp_xpublisher(const std::vector<endpoint>& binds, const optio
 
 zmtp_xpublisher::~zmtp_xpublisher() {
     inbox_.clear();  // nobody will take them
+    write_touched();
     linger();
 }
 
@@ -64,13 +67,15 @@ encoded_sent zmtp_xpublisher::send_encoded(std::string_view encoded, bool wait_f
         }
         for (subscriber* s : matched_) {
             queue(*s, m.bytes);
+            if (s->conn.outgoing().size() >= flush_at && !s->watching_output) {
+                flush(*s);
+            }
         }
         done.bytes += m.bytes.size();
         done.payload += m.payload;
         ++done.messages;
     }
-    write_touched();
-    return done;
+    return done;  // written at flush_queued(), with what comes next
 }
 
 void zmtp_xpublisher::readable(peer& base) {
@@ -148,31 +153,46 @@ zmtp_xpublisher::clock::time_point zmtp_xpublisher::send_deadline() const {
 }
 
 bool zmtp_xpublisher::wait_for_room(clock::time_point deadline) {
-    // On each full subscriber's socket alone: nothing is read or closed meanwhile, so matched_
-    // stays as it is.
-    for (subscriber* s : matched_) {
-        while (full(*s)) {
-            int wait = -1;
-            if (deadline != clock::time_point::max()) {
-                const auto left = std::chrono::ceil<milliseconds>(deadline - clock::now());
-                if (left.count() <= 0) {
-                    return false;
-                }
-                wait = static_cast<int>(left.count());
-            }
-            pollfd writable{s->fd, POLLOUT, 0};
-            if (::poll(&writable, 1, wait) < 0 && errno != EINTR) {
+    write_touched();  // what waits to be written is what the wait is for
+    // On the subscribers' sockets alone, with poll(2): nothing is read or closed meanwhile, so
+    // matched_ stays as it is. Every subscriber with something unwritten is written to as its
+    // socket takes it, not only the full ones waited for.
+    std::vector<pollfd> writable;
+    std::vector<peer*> writing;
+    for (;;) {
+        if (std::ranges::none_of(matched_, [this](const subscriber* s) { return full(*s); })) {
+            return true;
+        }
+        int wait = -1;
+        if (deadline != clock::time_point::max()) {
+            const auto left = std::chrono::ceil<milliseconds>(deadline - clock::now());
+            if (left.count() <= 0) {
                 return false;
             }
-            if ((writable.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
-                // Gone: what it had queued will not be written; its next read closes it.
-                s->conn.outgoing().clear();
-                s->unwritten = 0;
+            wait = static_cast<int>(left.count());
+        }
+        writable.clear();
+        writing.clear();
+        for (const auto& [fd, p] : connected()) {
+            if (p->watching_output) {
+                writable.push_back({fd, POLLOUT, 0});
+                writing.push_back(p.get());
             }
-            flush(*s);
+        }
+        if (::poll(writable.data(), writable.size(), wait) < 0 && errno != EINTR) {
+            return false;
+        }
+        for (std::size_t i = 0; i < writable.size(); ++i) {
+            if ((writable[i].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
+                // Gone: what it had queued will not be written; its next read closes it.
+                writing[i]->conn.outgoing().clear();
+                writing[i]->unwritten = 0;
+            }
+            if (writable[i].revents != 0) {
+                flush(*writing[i]);
+            }
         }
     }
-    return true;
 }
 
 void zmtp_xpublisher::queue(subscriber& s, std::string_view encoded) {

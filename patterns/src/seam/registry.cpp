@@ -216,17 +216,28 @@ void check_tls(const resolved_endpoints& result, const options& opts) {
     }
 }
 
-// io_model::caller is built for a router (sending without waiting) and an xpublisher, binding
-// tcp:// without CURVE.
+// io_model::caller is built for a router (sending without waiting), an xpublisher and an
+// xsubscriber, binding tcp:// without CURVE.
 void check_io(const resolved_endpoints& result, const options& opts, role_kind role) {
     if (opts.io != io_model::caller) {
         return;
     }
     const std::string what = "options::io = io_model::caller: ";
-    if (role != role_kind::router && role != role_kind::xpublisher) {
-        throw unsupported_error(what + "built for the router and the xpublisher only");
+    const char* name = nullptr;
+    switch (role) {
+        case role_kind::router:
+            name = "a router";
+            break;
+        case role_kind::xpublisher:
+            name = "an xpublisher";
+            break;
+        case role_kind::xsubscriber:
+            name = "an xsubscriber";
+            break;
+        default:
+            throw unsupported_error(
+                what + "built for the router, the xpublisher and the xsubscriber only");
     }
-    const char* const name = role == role_kind::router ? "a router" : "an xpublisher";
     for (const endpoint& e : result.endpoints) {
         if (e.scheme != "tcp" || e.side != link::bind) {
             throw unsupported_error(what + name + " binding tcp:// endpoints only, not '" +

@@ -1,7 +1,6 @@
 #include "zmq_watch.hpp"
 
 #include <arpa/inet.h>
-#include <linux/tcp.h>  // struct tcp_info with the byte counts (glibc's lacks them)
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -15,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/kernel_traffic.hpp"
 #include "core/log_line.hpp"
 #include "zmq_socket.hpp"
 #include "zpat/core/wake_signal.hpp"
@@ -89,21 +89,14 @@ std::string protocol_error_text(std::uint32_t code) {
     return "a ZMTP protocol error";
 }
 
-// What TCP connection `fd` carried, as the kernel counts it: bytes received, and bytes sent that
-// the peer acknowledged. nullopt when `fd` is no longer the connection to `peer`: libzmq closes a
-// descriptor before the monitor tells, and the number may be another socket's by then.
-std::optional<connection_traffic> kernel_traffic(int fd, const std::string& peer) {
-    tcp_info info{};
-    socklen_t size = sizeof info;
-    if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &size) != 0 ||
-        size < offsetof(tcp_info, tcpi_bytes_received) + sizeof info.tcpi_bytes_received ||
-        peer_of_descriptor(fd) != peer) {
+// What TCP connection `fd` carried (core/kernel_traffic.hpp). nullopt when `fd` is no longer the
+// connection to `peer`: libzmq closes a descriptor before the monitor tells, and the number may
+// be another socket's by then.
+std::optional<connection_traffic> peer_traffic(int fd, const std::string& peer) {
+    if (peer_of_descriptor(fd) != peer) {
         return std::nullopt;
     }
-    return connection_traffic{.messages_in = std::nullopt,
-                              .bytes_in = info.tcpi_bytes_received,
-                              .messages_out = std::nullopt,
-                              .bytes_out = info.tcpi_bytes_acked};
+    return kernel_traffic(fd);
 }
 
 // Connection `fd`, just accepted or made through `where`, is open until it is disconnected.
@@ -367,7 +360,7 @@ std::vector<connection_info> watched_counts::open_connections() const {
     all.reserve(open.size());
     for (auto& [fd, info] : open) {
         if (info.endpoint.starts_with("tcp://")) {
-            info.traffic = kernel_traffic(fd, info.peer);
+            info.traffic = peer_traffic(fd, info.peer);
         }
         all.push_back(std::move(info));
     }
