@@ -158,6 +158,43 @@ TEST_CASE("zmtp xsub: what a read brings waits whole and encoded, past commands 
     ::close(fd);
 }
 
+TEST_CASE("zmtp xsub: a publisher that does not read holds no more than its high-water mark") {
+    zpat::xsubscriber xsub("@tcp://127.0.0.1:*", caller({.send_high_water_mark = 10}));
+    const int fd = loopback_connect(xsub.endpoints()[0]);
+    const std::array<zmtp::property, 1> pub{{{"Socket-Type", "PUB"}}};
+    put(fd, zmtp::greeting(false) + zmtp::encode_command("READY", zmtp::encode_properties(pub)));
+    // 50,000 messages of 1 KiB (50 MB) while it reads nothing: what the kernel's buffers do not
+    // take waits for it, up to the mark, and the rest is dropped.
+    const std::string body(1024, 'm');
+    message ignored;
+    REQUIRE(eventually([&] {
+        static_cast<void>(xsub.receive(ignored, 0ms));
+        return xsub.open_connections().size() == 1 && !xsub.open_connections()[0].peer_role.empty();
+    }));
+    constexpr int sent = 50000;
+    for (int i = 0; i < sent; ++i) {
+        REQUIRE(xsub.send(message{"upstream", body}));
+    }
+    // Now it reads: a part arrives, far from all.
+    std::size_t bytes = 0;
+    std::array<char, 65536> sink{};
+    for (;;) {
+        static_cast<void>(xsub.receive(ignored, 0ms));  // writes what waits
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 300) != 1) {
+            break;
+        }
+        const ssize_t got = ::recv(fd, sink.data(), sink.size(), 0);
+        if (got <= 0) {
+            break;
+        }
+        bytes += static_cast<std::size_t>(got);
+    }
+    CHECK(bytes > 10 * body.size());
+    CHECK(bytes < sent * body.size() / 4);
+    ::close(fd);
+}
+
 TEST_CASE("zmtp xsub to zmtp xpub: a relay passes messages through between libzmq programs") {
     zpat::xsubscriber front("@tcp://127.0.0.1:*", caller());
     zpat::xpublisher back("@tcp://127.0.0.1:*",

@@ -7,6 +7,11 @@
 namespace zpat::detail::zmtp {
 namespace {
 
+// RFC 37: a PING's context is at most 16 bytes, and its PONG carries them back.
+constexpr std::size_t max_ping_context = 16;
+// The unwritten bytes past which a PING is not answered.
+constexpr std::size_t pong_room = std::size_t{64} * 1024;
+
 bool same_name(std::string_view a, std::string_view b) {
     return std::ranges::equal(a, b, [](char x, char y) {
         return std::tolower(static_cast<unsigned char>(x)) ==
@@ -129,8 +134,12 @@ connection::stepped connection::on_command() {
         if (cmd_.data.size() < 2) {
             return refuse("a PING without its time-to-live");
         }
-        out_ += encode_command("PONG", std::string_view(cmd_.data).substr(2));
-        ++pings_answered_;
+        // Unanswered while what is unwritten passes pong_room: a peer that sends PINGs and
+        // does not read cannot make PONGs pile up here (its own heartbeat then times out).
+        if (out_.size() < pong_room) {
+            out_ += encode_command("PONG", std::string_view(cmd_.data).substr(2, max_ping_context));
+            ++pings_answered_;
+        }
         return stepped::again;
     }
     if (cmd_.name == "PONG") {

@@ -1,13 +1,15 @@
 #pragma once
 // One ZMTP 3.x connection under the NULL mechanism, without I/O: the bytes that arrive go in,
 // whole messages come out (those over the limits dropped and counted: the decoder's), and what
-// is to be written waits in outgoing(). The greeting and our
-// READY are queued at once (RFC 37: each peer sends its READY before it reads the other's), so
-// whoever drives the socket only reads, writes and keeps time. A PING is answered with its
-// PONG here; anything the protocol does not allow closes the connection with a reason that
-// names it, told to the peer in an ERROR command where the handshake has got that far. A
-// publisher's connection hands over ZMTP 3.1's SUBSCRIBE and CANCEL commands as the messages a
-// 3.0 subscriber sends for them (0x01 or 0x00, then the prefix).
+// is to be written waits in outgoing(). The greeting and our READY are queued at once (RFC 37:
+// each peer sends its READY before it reads the other's), so whoever drives the socket only
+// reads, writes and keeps time. A PING is answered with its PONG here, carrying back at most
+// the 16 bytes of context RFC 37 allows, and not while 64 KiB wait unwritten: a peer that sends
+// PINGs and does not read cannot pile PONGs up. Anything the protocol does not allow closes the
+// connection with a reason that names it, told to the peer in an ERROR command where the
+// handshake has got that far. A publisher's connection hands over ZMTP 3.1's SUBSCRIBE and
+// CANCEL commands as the messages a 3.0 subscriber sends for them (0x01 or 0x00, then the
+// prefix).
 
 #include <cstddef>
 #include <span>

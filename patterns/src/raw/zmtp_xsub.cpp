@@ -98,8 +98,11 @@ void zmtp_xsubscriber::send(const message& msg) {
         return;
     }
     for (auto& [fd, p] : connected()) {
-        if (p->greeted) {
+        // A publisher with send_high_water_mark messages unwritten (one that does not read)
+        // loses it, as libzmq's XSUB drops at its high-water mark.
+        if (p->greeted && !full(*p)) {
             queue(*p, msg);
+            ++p->unwritten;
             if (!p->watching_output) {
                 flush(*p);
             }

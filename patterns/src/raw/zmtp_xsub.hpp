@@ -7,10 +7,11 @@
 // counted as libzmq's XSUB counts them (an unsubscribe from a prefix not held is not passed on),
 // sent to every publisher (as ZMTP 3.1's SUBSCRIBE and CANCEL commands, or 3.0's messages, by
 // the peer's version), and to each that connects later; anything else sent goes to every
-// publisher as it is. A message over max_message_size (or max_message_frames) is dropped and
-// counted; one whose encoding passes twice the limits closes its connection. Its sockets are
-// read only when what was read before has been taken. Not thread-safe, but for connections()
-// and open_connections().
+// publisher as it is. A publisher with send_high_water_mark messages (or send_high_water_bytes)
+// unwritten, one that does not read, loses what is sent, as at libzmq's XSUB. A message over
+// max_message_size (or max_message_frames) is dropped and counted; one whose encoding passes twice
+// the limits closes its connection. Its sockets are read only when what was read before has been
+// taken. Not thread-safe, but for connections() and open_connections().
 
 #include <cstdint>
 #include <deque>
