@@ -220,7 +220,7 @@ TEST_CASE("zmtp xsub to zmtp xpub: a relay passes messages through between libzm
 
     // Until a first message is through, the PUB may not have the subscription yet: probes go
     // first, and the count starts once one has come.
-    constexpr int total = 5000;  // a few seconds under ThreadSanitizer
+    constexpr int total = 2000;  // seconds under ThreadSanitizer, waiting on a slow SUB
     const std::string large(70000, 'L');
     int published = 0;
     int received = 0;
@@ -229,7 +229,7 @@ TEST_CASE("zmtp xsub to zmtp xpub: a relay passes messages through between libzm
     const zpat::frame_watch watch = [&](std::size_t index, std::string_view, bool) {
         topics_seen += index == 0 ? 1 : 0;
     };
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
     while (received < total && std::chrono::steady_clock::now() < deadline) {
         if (!heard || published < total) {
             const std::string n = heard ? std::to_string(published++) : "probe";
