@@ -55,6 +55,12 @@ std::vector<property> parse_properties(std::string_view data, std::string& reaso
 // ERROR's data: a one-byte length and the reason.
 std::string error_data(std::string_view reason);
 
+// Whether `msg` is a subscription as a ZMTP 3.0 subscriber sends it (and SUBSCRIBE or CANCEL
+// reach an XPUB's user): one frame, 0x01 (subscribe) or 0x00 (unsubscribe), then the prefix.
+inline bool is_subscription(const message& msg) {
+    return msg.size() == 1 && !msg[0].empty() && (msg[0][0] == '\x01' || msg[0][0] == '\x00');
+}
+
 // Appends the encoding of `msg` from frame `first` on, every frame but the last flagged MORE,
 // to `out`.
 void encode(const message& msg, std::string& out, std::size_t first = 0);

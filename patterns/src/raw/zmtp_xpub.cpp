@@ -13,10 +13,6 @@ constexpr std::array<std::string_view, 2> xpub_peers{"SUB", "XSUB"};
 // What a subscriber may have kept back by send_encoded() before it is written anyway.
 constexpr std::size_t flush_at = std::size_t{64} * 1024;
 
-bool is_subscription(const message& msg) {
-    return msg.size() == 1 && !msg[0].empty() && (msg[0][0] == '\x01' || msg[0][0] == '\x00');
-}
-
 }  // namespace
 
 zmtp_xpublisher::zmtp_xpublisher(const std::vector<endpoint>& binds, const options& opts)
@@ -97,7 +93,7 @@ void zmtp_xpublisher::readable(peer& base) {
 }
 
 std::string zmtp_xpublisher::take(subscriber& s, message& msg) {
-    if (!is_subscription(msg)) {
+    if (!zmtp::is_subscription(msg)) {
         inbox_.push_back(std::move(msg));
         return {};
     }

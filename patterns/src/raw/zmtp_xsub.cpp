@@ -8,10 +8,6 @@ namespace {
 
 constexpr std::array<std::string_view, 2> xsub_peers{"PUB", "XPUB"};
 
-bool is_subscription(const message& msg) {
-    return msg.size() == 1 && !msg[0].empty() && (msg[0][0] == '\x01' || msg[0][0] == '\x00');
-}
-
 }  // namespace
 
 zmtp_xsubscriber::zmtp_xsubscriber(const std::vector<endpoint>& binds, const options& opts)
@@ -94,7 +90,7 @@ bool zmtp_xsubscriber::receive(message& into, milliseconds timeout) {
 }
 
 void zmtp_xsubscriber::send(const message& msg) {
-    if (is_subscription(msg) && !note(msg)) {
+    if (zmtp::is_subscription(msg) && !note(msg)) {
         return;
     }
     for (auto& [fd, p] : connected()) {
@@ -127,7 +123,7 @@ bool zmtp_xsubscriber::note(const message& msg) {
 }
 
 void zmtp_xsubscriber::queue(peer& p, const message& msg) {
-    if (is_subscription(msg) && p.conn.peer_minor_version() >= 1) {
+    if (zmtp::is_subscription(msg) && p.conn.peer_minor_version() >= 1) {
         const bool subscribe = msg[0][0] == '\x01';
         p.conn.outgoing() += zmtp::encode_command(subscribe ? "SUBSCRIBE" : "CANCEL",
                                                   std::string_view(msg[0]).substr(1));
