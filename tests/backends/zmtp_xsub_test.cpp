@@ -6,11 +6,15 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <string>
+#include <thread>
 #include <vector>
 #include <zmq.hpp>
 
@@ -255,4 +259,67 @@ TEST_CASE("zmtp xsub to zmtp xpub: a relay passes messages through between libzm
     }
     CHECK(received == total);
     CHECK(topics_seen >= static_cast<std::size_t>(total));
+}
+
+TEST_CASE(
+    "zmtp xsub to zmtp xpub: a rare topic is written at the end of a round of reads, "
+    "while a flood of other topics goes on") {
+    zpat::xsubscriber front("@tcp://127.0.0.1:*", caller());
+    zpat::xpublisher back("@tcp://127.0.0.1:*", caller());
+    zpat::relay link(front, back);
+    zmq::context_t context;
+    zmq::socket_t sub = connected_socket(context, zmq::socket_type::sub, back.endpoints()[0]);
+    sub.set(zmq::sockopt::subscribe, "rare");
+    message subscription;
+    REQUIRE(back.receive_subscription(subscription, 5s));
+
+    // A publisher written by hand writes small messages of a topic nobody takes faster than the
+    // relay can match them, so that its source always has more read, with one of the rare topic
+    // in the first write. It floods until the rare one has arrived, for 10 s at most.
+    const int fd = loopback_connect(front.endpoints()[0]);
+    const timeval write_timeout{0, 100000};
+    REQUIRE(::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &write_timeout, sizeof write_timeout) == 0);
+    const std::array<zmtp::property, 1> pub{{{"Socket-Type", "PUB"}}};
+    std::string flood;
+    while (flood.size() < 256 * 1024) {
+        zmtp::encode(message{"f"}, flood);
+    }
+    std::string first =
+        zmtp::greeting(false) + zmtp::encode_command("READY", zmtp::encode_properties(pub));
+    first += flood;
+    zmtp::encode(message{"rare", "one"}, first);
+    first += flood;
+    std::atomic<bool> heard{false};
+    std::atomic<bool> flooding{true};
+    std::thread publisher([&] {
+        const auto until = std::chrono::steady_clock::now() + 10s;
+        std::string_view rest = first;
+        while (!heard && std::chrono::steady_clock::now() < until) {
+            const ssize_t sent = ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+            if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                break;
+            }
+            rest.remove_prefix(sent > 0 ? static_cast<std::size_t>(sent) : 0);
+            if (rest.empty()) {
+                rest = flood;
+            }
+        }
+        flooding = false;
+    });
+
+    sub.set(zmq::sockopt::rcvtimeo, 0);
+    bool heard_while_flooding = false;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!heard && std::chrono::steady_clock::now() < deadline) {
+        link.step();
+        if (const auto frames = frames_of(sub); !frames.empty()) {
+            CHECK(frames == std::vector<std::string>{"rare", "one"});
+            heard_while_flooding = flooding;
+            heard = true;
+        }
+    }
+    publisher.join();
+    ::close(fd);
+    CHECK(heard);
+    CHECK(heard_while_flooding);
 }

@@ -38,9 +38,13 @@ class pass_through_relay final : public relay_impl {
         if (held_at_ < held_.size()) {
             return send_held();
         }
+        if (!from_.holds_read()) {
+            // A round of reads has passed on: its messages are written before the next is read,
+            // so that under a flood that never lets the source idle none waits for long.
+            to_.flush_encoded();
+        }
         const std::string_view waiting = from_.next_encoded();
         if (waiting.empty()) {
-            to_.flush_encoded();
             return {relayed::idle, 0, 0};
         }
         if (watch) {

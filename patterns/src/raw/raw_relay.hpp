@@ -28,6 +28,9 @@ class encoded_source {
     virtual std::string_view next_encoded() = 0;
     // The first `bytes` of what next_encoded() gave (whole messages) have been taken.
     virtual void took_encoded(std::size_t bytes) = 0;
+    // Whether messages already read wait to be given, so that next_encoded() gives them without
+    // reading: false when it would read anew, a round of reads being over.
+    virtual bool holds_read() const noexcept { return false; }
 
   protected:
     encoded_source() = default;
@@ -53,8 +56,9 @@ class encoded_sink {
     virtual encoded_sent send_encoded(std::string_view encoded) = 0;
     // What send_encoded() refuses a message for.
     virtual const options& send_limits() const = 0;
-    // The relay's source has nothing more for now: what send_encoded() kept back, to write it
-    // together with what came next, is written (a sink that writes as it goes has nothing).
+    // The relay's source has given all it had read (it reads anew next, or has nothing): what
+    // send_encoded() kept back, to write it together with what came next, is written (a sink
+    // that writes as it goes has nothing).
     virtual void flush_encoded() {}
 
   protected:

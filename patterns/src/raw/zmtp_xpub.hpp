@@ -43,10 +43,10 @@ class zmtp_xpublisher final : public zmtp_socket {
     bool send(const message& msg, bool wait_for_room);
     // The whole ZMTP-encoded messages in `encoded` (zmtp::decoder::scan()), as send() would
     // send each. What each subscriber is sent waits to be written with what comes after it,
-    // until flush_queued() or until it passes 64 KiB: a relay's reads from many publishers go out
-    // to a subscriber in few writes, not one each. Stops at a message over `limits` (refused), and,
-    // with `wait_for_room`, at one that finds a subscriber full once others have gone, or once the
-    // send timeout has passed waiting for the first.
+    // until flush_queued() or until it passes 64 KiB: a relay's round of reads from many
+    // publishers goes out to a subscriber in few writes, not one each. Stops at a message over
+    // `limits` (refused), and, with `wait_for_room`, at one that finds a subscriber full once
+    // others have gone, or once the send timeout has passed waiting for the first.
     encoded_sent send_encoded(std::string_view encoded, bool wait_for_room, const options& limits);
     // Writes what send_encoded() kept back.
     void flush_queued() { write_touched(); }

@@ -40,6 +40,8 @@ class zmtp_xsubscriber final : public zmtp_socket {
     std::string_view next_encoded();
     // The first `bytes` (whole messages) of what next_encoded() gave have been taken.
     void took_encoded(std::size_t bytes);
+    // Whether whole messages read wait to be taken: if not, next_encoded() reads anew.
+    bool holds_read() const noexcept { return !waiting_.empty(); }
     // The next message, waiting up to `timeout` while doing the I/O that comes. False on
     // timeout.
     bool receive(message& into, milliseconds timeout);

@@ -101,6 +101,7 @@ class caller_xsubscriber final : public xsubscriber_impl, public encoded_source 
     framing encoding() const noexcept override { return framing::zmtp; }
     std::string_view next_encoded() override { return xsub_.next_encoded(); }
     void took_encoded(std::size_t bytes) override { xsub_.took_encoded(bytes); }
+    bool holds_read() const noexcept override { return xsub_.holds_read(); }
     std::uint64_t oversized_dropped() const noexcept override { return xsub_.oversized_dropped(); }
     poll_handle handle() const override { return poll_handle::waiting_itself(xsub_, xsub_.fd()); }
     const std::vector<std::string>& endpoints() const override { return xsub_.endpoints(); }
