@@ -182,8 +182,10 @@ class forwarder final : public device {
             backend_.rich ? backend_.rich->dropped() : backend_.plain->dropped();
         snapshot.frontend_connections = frontend_.connections();
         snapshot.backend_connections = backend_.connections();
-        into.forwarder = forwarder_stats{snapshot, topics_.read(), cached_.get(),
-                                         cached_bytes_.get(), uncached_.get()};
+        into.forwarder =
+            forwarder_stats{snapshot,        topics_.read(),
+                            cached_.get(),   cached_bytes_.get(),
+                            uncached_.get(), frontend_.rich ? frontend_.rich->dropped() : 0};
     }
     void list_connections(std::vector<device_connection>& into) const override {
         add_connections(into, "forwarder", "frontend", frontend_.open_connections());

@@ -171,6 +171,9 @@ void forwarder_samples(prometheus_text& out, const forwarder_stats& f) {
     out.metric("uncached_total", "counter",
                "Messages the last-value cache could not keep (max-cached-bytes, 65536 topics).");
     out.sample("uncached_total", "", f.uncached);
+    out.metric("upstream_dropped_total", "counter",
+               "Subscriptions a publisher lost at its high-water mark (one that does not read).");
+    out.sample("upstream_dropped_total", "", f.upstream_dropped);
 }
 
 void service_samples(prometheus_text& out, const service_broker_stats& v) {
@@ -308,7 +311,8 @@ json forwarder_json(const forwarder_stats& f) {
             {"topics", topics},
             {"cached_topics", f.cached_topics},
             {"cached_bytes", f.cached_bytes},
-            {"uncached", f.uncached}};
+            {"uncached", f.uncached},
+            {"upstream_dropped", f.upstream_dropped}};
 }
 
 // The memory budget: what the process holds against it, and the work refused at it.

@@ -177,6 +177,11 @@ class xsubscriber {
     // Waits up to `timeout` for the next message from a publisher. Returns false on timeout.
     bool receive(message& into, milliseconds timeout = forever);
     std::uint64_t oversized_dropped() const noexcept;
+    // Messages sent that a publisher lost at its high-water mark (one that does not read), a
+    // publisher each: counted with io_model::caller; 0 on libzmq's XSUB, which drops without
+    // telling, and on raw+tcp, whose subscriptions are kept as a set and never dropped.
+    // Thread-safe.
+    std::uint64_t dropped() const;
     const std::vector<std::string>& endpoints() const;
     // What its connections went through (connection_counts.hpp). Thread-safe.
     connection_counts connections() const;

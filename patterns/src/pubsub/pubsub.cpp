@@ -158,6 +158,9 @@ bool xsubscriber::receive(message& into, milliseconds timeout) {
 std::uint64_t xsubscriber::oversized_dropped() const noexcept {
     return impl_->oversized_dropped();
 }
+std::uint64_t xsubscriber::dropped() const {
+    return impl_->dropped();
+}
 connection_counts xsubscriber::connections() const {
     return impl_->connections();
 }

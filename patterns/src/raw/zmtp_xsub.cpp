@@ -94,14 +94,19 @@ void zmtp_xsubscriber::send(const message& msg) {
         return;
     }
     for (auto& [fd, p] : connected()) {
+        if (!p->greeted) {
+            continue;  // it is sent the subscriptions when it is (greeted())
+        }
         // A publisher with send_high_water_mark messages unwritten (one that does not read)
-        // loses it, as libzmq's XSUB drops at its high-water mark.
-        if (p->greeted && !full(*p)) {
-            queue(*p, msg);
-            ++p->unwritten;
-            if (!p->watching_output) {
-                flush(*p);
-            }
+        // loses it, as libzmq's XSUB drops at its high-water mark; here it is counted.
+        if (full(*p)) {
+            dropped_.fetch_add(1, std::memory_order_relaxed);
+            continue;
+        }
+        queue(*p, msg);
+        ++p->unwritten;
+        if (!p->watching_output) {
+            flush(*p);
         }
     }
 }

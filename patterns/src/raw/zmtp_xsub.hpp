@@ -8,11 +8,12 @@
 // sent to every publisher (as ZMTP 3.1's SUBSCRIBE and CANCEL commands, or 3.0's messages, by
 // the peer's version), and to each that connects later; anything else sent goes to every
 // publisher as it is. A publisher with send_high_water_mark messages (or send_high_water_bytes)
-// unwritten, one that does not read, loses what is sent, as at libzmq's XSUB. A message over
-// max_message_size (or max_message_frames) is dropped and counted; one whose encoding passes twice
-// the limits closes its connection. Its sockets are read only when what was read before has been
-// taken. Not thread-safe, but for connections() and open_connections().
+// unwritten, one that does not read, loses what is sent, as at libzmq's XSUB, counted (dropped()).
+// A message over max_message_size (or max_message_frames) is dropped and counted; one whose
+// encoding passes twice the limits closes its connection. Its sockets are read only when what was
+// read before has been taken. Not thread-safe, but for connections() and open_connections().
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -48,6 +49,9 @@ class zmtp_xsubscriber final : public zmtp_socket {
     // A subscription (0x01 or 0x00 and the prefix) or any other message, to every publisher.
     void send(const message& msg);
     std::uint64_t oversized_dropped() const noexcept { return oversized_; }
+    // Messages sent that a publisher lost at its high-water mark, a publisher each.
+    // Thread-safe.
+    std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
 
   private:
     struct publisher : peer {
@@ -75,6 +79,7 @@ class zmtp_xsubscriber final : public zmtp_socket {
     std::deque<publisher*> waiting_;  // publishers with whole messages read, in turn
     std::map<std::string, std::size_t, std::less<>> subscriptions_;  // prefix -> times
     std::uint64_t oversized_ = 0;
+    std::atomic<std::uint64_t> dropped_{0};
 };
 
 }  // namespace zpat::detail

@@ -152,6 +152,9 @@ class xpublisher_impl : public sender_impl {
 class xsubscriber_impl : public receiver_impl {
   public:
     virtual bool send(const message& msg) = 0;
+    // Messages sent that a publisher lost at its high-water mark: 0 where none can be lost or
+    // where the library does not tell (xsubscriber::dropped()).
+    virtual std::uint64_t dropped() const { return 0; }
 };
 
 // Relay: moves whole messages from a receiving cell to a sending cell. A backend offers its own

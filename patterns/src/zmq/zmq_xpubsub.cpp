@@ -103,6 +103,7 @@ class caller_xsubscriber final : public xsubscriber_impl, public encoded_source 
     void took_encoded(std::size_t bytes) override { xsub_.took_encoded(bytes); }
     bool holds_read() const noexcept override { return xsub_.holds_read(); }
     std::uint64_t oversized_dropped() const noexcept override { return xsub_.oversized_dropped(); }
+    std::uint64_t dropped() const override { return xsub_.dropped(); }
     poll_handle handle() const override { return poll_handle::waiting_itself(xsub_, xsub_.fd()); }
     const std::vector<std::string>& endpoints() const override { return xsub_.endpoints(); }
     connection_counts connections() const override { return xsub_.connections(); }

@@ -196,6 +196,10 @@ struct forwarder_stats {
     std::uint64_t cached_bytes = 0;   // what they hold: topics and messages
     // Messages whose topic the cache could not keep: past max_cached_bytes or 65,536 topics.
     std::uint64_t uncached = 0;
+    // Subscriptions (and other messages) from subscribers that a publisher lost at its
+    // high-water mark, one that does not read: counted on zpat's own XSUB (the default for
+    // tcp:// binds), 0 on libzmq's, which drops without telling; raw+tcp loses none.
+    std::uint64_t upstream_dropped = 0;
 };
 
 struct service_stats {
