@@ -196,7 +196,8 @@ TEST_CASE("zmtp xsub: a publisher that does not read holds no more than its high
     }
     CHECK(bytes > 10 * body.size());
     CHECK(bytes < sent * body.size() / 4);
-    // Each message lost is counted: what arrived is every other one, after the handshake.
+    // Each message lost is counted: what arrived is every message not counted, after the
+    // handshake.
     std::string one;
     zmtp::encode(message{"upstream", body}, one);
     const std::uint64_t lost = xsub.dropped();
