@@ -284,7 +284,7 @@ TEST_CASE(
 
     // A publisher written by hand writes small messages of a topic nobody takes faster than the
     // relay can match them, so that its source always has more read, with one of the rare topic
-    // in the first write. It floods until the rare one has arrived, for 10 s at most.
+    // after the first 256 KiB. It floods until the rare one has arrived, for 10 s at most.
     const int fd = loopback_connect(front.endpoints()[0]);
     const timeval write_timeout{0, 100000};
     REQUIRE(::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &write_timeout, sizeof write_timeout) == 0);
