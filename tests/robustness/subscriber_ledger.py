@@ -111,6 +111,7 @@ def subscriber(endpoint, pace_s):
         if sys.stdin in ready_now or sys.stdin.fileno() in ready_now:
             if sys.stdin.readline().strip() == "finish":
                 finishing = True
+                pace_s = 0  # slow while messages came; what is queued now is read at once
                 last = time.monotonic()
         if sock in ready_now and receive():
             last = time.monotonic()
