@@ -94,21 +94,25 @@ def publish(endpoints, seconds):
 
 
 def subscribe(endpoint, seconds):
-    """Subscribes to "weather" for `seconds`; prints one JSON line per run of consecutive
-    sequence numbers received without a pause of 0.1 s: its first and last, and when each
-    arrived."""
+    """Subscribes to "weather" until `seconds` after its first message (waiting at most LIMIT
+    for that one), and says "heard" when it comes; then prints one JSON line per run of
+    consecutive sequence numbers received without a pause of 0.1 s: its first and last, and
+    when each arrived."""
     import zmq
     context = zmq.Context()
     socket = context.socket(zmq.SUB)
     socket.setsockopt(zmq.SUBSCRIBE, b"weather")
     socket.connect(endpoint)
-    end = time.time() + seconds
+    end = time.time() + LIMIT
     run = None
     while time.time() < end:
         if not socket.poll(50):
             continue
         topic, body = socket.recv_multipart()
         sequence, now = int(body), time.time()
+        if run is None:
+            print("heard", flush=True)
+            end = now + seconds
         if run and sequence == run["last"] + 1 and now - run["last_time"] < 0.1:
             run["last"], run["last_time"] = sequence, now
             continue
@@ -438,10 +442,13 @@ def forwarder_tree(net):
     subscriber = net.start("d", [sys.executable, os.path.abspath(__file__), "subscribe",
                                  f"tcp://{address['c']}:5560", "6"],
                            stdout=subprocess.PIPE, text=True)
+    # Until the subscriber is done: the tree may take seconds to join up on a loaded machine.
     publisher = net.start("a", [sys.executable, os.path.abspath(__file__), "publish",
-                                f"tcp://{address['a']}:5559", "5.5"])
+                                f"tcp://{address['a']}:5559", str(3 * LIMIT)])
     try:
-        time.sleep(2.0)
+        # B dies only once messages pass through the whole tree, else there is no restart to see.
+        assert subscriber.stdout.readline() == "heard\n", "nothing came through the tree"
+        time.sleep(1.0)
         killed = time.time()
         b.kill()
         assert b.wait(timeout=LIMIT) == -9
@@ -465,6 +472,7 @@ def forwarder_tree(net):
               f"down resumed {resumed:.2f} s after the kill (silent {silence:.2f} s), {received} "
               f"received, {gaps} lost (counted by sequence numbers; {lost} at the restart)")
     finally:
+        publisher.terminate()
         publisher.wait(timeout=LIMIT)
         for process in (a, b, c):
             process.terminate()
@@ -517,8 +525,10 @@ def pubsub_through_pair(net):
         try:
             p.settled()
             frontends = ",".join(p.forwarders[h].format(5559) for h in ("a", "b"))
+            # Until the subscriber has heard the backup: on a loaded machine the pair may take
+            # seconds to settle, and a publisher that stopped early would leave nothing to hear.
             publisher = net.start("c", [sys.executable, os.path.abspath(__file__), "publish",
-                                        frontends, "6"])
+                                        frontends, str(3 * LIMIT)])
             sub = listener(net, "d", ",".join(p.forwarders[h].format(5560) for h in ("a", "b")),
                            timeout)
             # The backup's cache is warm: it takes what is published, subscribed to or not.
@@ -537,6 +547,11 @@ def pubsub_through_pair(net):
                 p.brokers["a"].wait(timeout=LIMIT)
             else:
                 net.partition("a", ["d"])
+            # A second of messages after the fault (500 a second), or the deadline.
+            deadline = time.monotonic() + LIMIT
+            while sum(t > at for t, _ in sub.heard) < 500 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            publisher.terminate()
             publisher.wait(timeout=LIMIT)
             log = sub.stop()
             took, lost, twice = sub.resumed(at)
