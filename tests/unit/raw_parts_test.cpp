@@ -3,9 +3,11 @@
 
 #include <poll.h>
 #include <array>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "distributor.hpp"
@@ -355,6 +357,36 @@ TEST_CASE("wake signal: readable while raised, whatever number of raises") {
     signal.clear();
     CHECK_FALSE(readable(signal.fd()));
     CHECK_FALSE(signal.raised());
+}
+
+TEST_CASE("wake signal: a raise that crosses a clear is never lost") {
+    // One thread raises as fast as it can, after each raise publishing how many it made; the
+    // other waits for the descriptor, clears, and takes note of the count. A raise lost to a
+    // crossing clear leaves the descriptor unreadable while raises go on: the wait times out.
+    zpat::wake_signal signal;
+    std::atomic<std::uint64_t> made{0};
+    std::atomic<bool> done{false};
+    constexpr std::uint64_t raises = 200'000;
+    std::thread raiser([&] {
+        const auto until = std::chrono::steady_clock::now() + 5s;
+        for (std::uint64_t i = 1; i <= raises && std::chrono::steady_clock::now() < until; ++i) {
+            made.store(i);
+            signal.raise();
+        }
+        done = true;
+        signal.raise();  // so that the waiter sees `done`
+    });
+    std::uint64_t seen = 0;
+    bool lost = false;
+    while (!lost && !(done && seen == made.load())) {
+        pollfd item{signal.fd(), POLLIN, 0};
+        lost = ::poll(&item, 1, 2000) == 0;
+        signal.clear();
+        seen = made.load();
+    }
+    raiser.join();
+    CHECK_FALSE(lost);
+    CHECK(seen == made.load());
 }
 
 TEST_CASE("prefix set: counted like ZeroMQ's subscriptions, matched in the topic's length") {

@@ -128,6 +128,12 @@ void reconnect_backoff::schedule(const std::vector<std::string>& failed) {
 }
 
 void reconnect_backoff::connect_again() {
+    // A fresh attempt is not refused until it is. Cleared before connecting: the watcher thread
+    // can see the new connection refused before zmq_connect returns here, and a clear after it
+    // would lose that refusal, leaving a request to wait out its whole timeout.
+    if (counts_->refusal) {
+        counts_->refusal->clear();
+    }
     for (const std::string& endpoint : pending_) {
         (void)zmq_disconnect(handle_, endpoint.c_str());  // what libzmq gave up on, if anything
         if (zmq_connect(handle_, endpoint.c_str()) != 0) {
@@ -136,9 +142,6 @@ void reconnect_backoff::connect_again() {
         }
     }
     pending_.clear();
-    if (counts_->refusal) {
-        counts_->refusal->clear();  // a fresh attempt: not refused until it is
-    }
 }
 
 milliseconds reconnect_backoff::left() const {
