@@ -20,7 +20,7 @@ using zpat::message;
 namespace {
 
 // Sends 3 messages through an honest pusher and checks they all arrive.
-void honest_traffic_arrives(zpat::puller& puller) {
+void three_honest_messages_arrive(zpat::puller& puller) {
     zpat::pusher honest(puller.endpoints()[0]);
     for (int i = 0; i < 3; ++i) {
         REQUIRE(honest.send(message{"honest", std::to_string(i)}));
@@ -40,7 +40,7 @@ TEST_CASE("raw: a peer that is not zpat is refused and the others carry on") {
     stranger.send_all("GET / HTTP/1.1\r\n\r\n");
     CHECK(stranger.closed_by_peer());
     CHECK(puller.connections().refused == 1);
-    honest_traffic_arrives(puller);
+    three_honest_messages_arrive(puller);
 }
 
 TEST_CASE("raw: a peer declaring a 4 GiB frame is dropped before anything is allocated") {
@@ -49,7 +49,7 @@ TEST_CASE("raw: a peer declaring a 4 GiB frame is dropped before anything is all
     hostile.send_all(pusher_greeting + u32(1) + u32(0xffffffffU));
     CHECK(hostile.closed_by_peer());
     CHECK(puller.connections().malformed == 1);
-    honest_traffic_arrives(puller);
+    three_honest_messages_arrive(puller);
 }
 
 TEST_CASE("raw: why a peer was dropped goes to the log sink the application set") {
@@ -119,7 +119,7 @@ TEST_CASE("raw: a peer declaring too many frames is dropped") {
     plain_socket hostile(puller.endpoints()[0]);
     hostile.send_all(pusher_greeting + u32(100000));
     CHECK(hostile.closed_by_peer());
-    honest_traffic_arrives(puller);
+    three_honest_messages_arrive(puller);
 }
 
 TEST_CASE("raw: a message sent one byte at a time arrives whole") {
@@ -140,7 +140,7 @@ TEST_CASE("raw: a peer that closes mid-frame costs the others nothing") {
         plain_socket quitter(puller.endpoints()[0]);
         quitter.send_all(pusher_greeting + u32(1) + u32(1000) + "only part of it");
     }
-    honest_traffic_arrives(puller);
+    three_honest_messages_arrive(puller);
     CHECK_FALSE(puller.receive(100ms));
 }
 

@@ -12,12 +12,12 @@
 #include "zpat/stream.hpp"
 
 using namespace zpat::testing;
-using event = zpat::stream::event;
+using stream_event = zpat::stream::event;
 
 namespace {
 
 // The next event of `what`, skipping none: a stream's events come in order per connection.
-event expect(zpat::stream& s, event::type what) {
+stream_event expect(zpat::stream& s, stream_event::type what) {
     auto next = s.receive(5s);
     REQUIRE(next);
     REQUIRE(next->what == what);
@@ -28,7 +28,7 @@ event expect(zpat::stream& s, event::type what) {
 std::string collect(zpat::stream& s, zpat::stream::connection_id connection, std::size_t size) {
     std::string all;
     while (all.size() < size) {
-        auto next = expect(s, event::type::data);
+        auto next = expect(s, stream_event::type::data);
         REQUIRE(next.connection == connection);
         REQUIRE_FALSE(next.bytes.empty());
         all += next.bytes;
@@ -46,7 +46,7 @@ TEST_CASE("a stream serves plain sockets: bytes in, bytes out, closed by the ser
     std::map<zpat::stream::connection_id, int> client_of;
     for (int i = 0; i < 3; ++i) {
         clients.push_back(std::make_unique<plain_socket>(server.endpoints()[0]));
-        client_of[expect(server, event::type::opened).connection] = i;
+        client_of[expect(server, stream_event::type::opened).connection] = i;
     }
     REQUIRE(client_of.size() == 3);  // three connections, three ids
     for (int i = 0; i < 3; ++i) {
@@ -55,7 +55,7 @@ TEST_CASE("a stream serves plain sockets: bytes in, bytes out, closed by the ser
     // Pieces of different connections may interleave: each is told by its connection id.
     std::map<zpat::stream::connection_id, std::string> received;
     for (std::size_t answered = 0; answered < 3;) {
-        auto piece = expect(server, event::type::data);
+        auto piece = expect(server, stream_event::type::data);
         std::string& text = received[piece.connection];
         text += piece.bytes;
         if (text.size() == 12) {
@@ -80,11 +80,11 @@ TEST_CASE("a stream reports a peer that closed, and sending to it then fails") {
     CAPTURE(transport);
     zpat::stream server("@" + any_endpoint(transport));
     auto client = std::make_unique<plain_socket>(server.endpoints()[0]);
-    const auto id = expect(server, event::type::opened).connection;
+    const auto id = expect(server, stream_event::type::opened).connection;
     client->send_all("bye");
     CHECK(collect(server, id, 3) == "bye");
     client.reset();
-    CHECK(expect(server, event::type::closed).connection == id);
+    CHECK(expect(server, stream_event::type::closed).connection == id);
     CHECK_FALSE(server.send(id, "anyone there?"));
 }
 
@@ -92,18 +92,18 @@ TEST_CASE("two streams talk: the connecting side is told its connection opened a
     // A connecting stream is built on raw+tcp only; see the refusal below.
     zpat::stream server("@" + any_endpoint("raw+tcp"));
     zpat::stream client(">" + server.endpoints()[0]);
-    const auto to_server = expect(client, event::type::opened).connection;
-    const auto to_client = expect(server, event::type::opened).connection;
+    const auto to_server = expect(client, stream_event::type::opened).connection;
+    const auto to_client = expect(server, stream_event::type::opened).connection;
     REQUIRE(client.send(to_server, "ping"));
     CHECK(collect(server, to_client, 4) == "ping");
     REQUIRE(server.send(to_client, "pong"));
     CHECK(collect(client, to_server, 4) == "pong");
     server.close(to_client);
-    CHECK(expect(client, event::type::closed).connection == to_server);
+    CHECK(expect(client, stream_event::type::closed).connection == to_server);
     // It redials: the next connection has a new id on both sides.
-    const auto again = expect(client, event::type::opened).connection;
+    const auto again = expect(client, stream_event::type::opened).connection;
     CHECK(again != to_server);
-    CHECK(expect(server, event::type::opened).connection != to_client);
+    CHECK(expect(server, stream_event::type::opened).connection != to_client);
 }
 
 TEST_CASE("a stream keeps a fast sender's bytes whole and in order at a small high-water mark") {
@@ -117,7 +117,7 @@ TEST_CASE("a stream keeps a fast sender's bytes whole and in order at a small hi
         sent += std::to_string(i) + ",";
     }
     plain_socket client(server.endpoints()[0]);
-    const auto id = expect(server, event::type::opened).connection;
+    const auto id = expect(server, stream_event::type::opened).connection;
     std::thread writer([&] { client.send_all(sent); });
     const std::string received = collect(server, id, sent.size());
     writer.join();
@@ -135,7 +135,7 @@ TEST_CASE("a poller wakes for a stream's events") {
     plain_socket client(server.endpoints()[0]);
     CHECK(poller.run_once(5s) == 1);
     CHECK(woken == 1);
-    CHECK(server.receive(0ms)->what == event::type::opened);
+    CHECK(server.receive(0ms)->what == stream_event::type::opened);
 }
 
 TEST_CASE("a stream refuses what it cannot do, by name") {
@@ -153,7 +153,7 @@ TEST_CASE("a stream refuses what it cannot do, by name") {
     CAPTURE(transport);
     zpat::stream server("@" + any_endpoint(transport), {.max_message_size = 100});
     plain_socket client(server.endpoints()[0]);
-    const auto id = expect(server, event::type::opened).connection;
+    const auto id = expect(server, stream_event::type::opened).connection;
     CHECK_THROWS_AS(server.send(id, std::string(101, 'x')), zpat::message_size_error);
     CHECK_THROWS_WITH(server.send(id, std::string(101, 'x')),
                       Catch::Matchers::Contains("101 bytes"));
