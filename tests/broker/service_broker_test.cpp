@@ -18,13 +18,16 @@ namespace mdp = zpat::mdp;
 
 TEST_CASE("a client's request reaches a worker and the worker's reply comes back",
           "[broker][service]") {
+    // The client's I/O on libzmq's thread, or on its own (zpat's own REQ).
+    const io_model io = GENERATE(io_model::io_thread, io_model::caller);
+    CAPTURE(io == io_model::caller);
     running_broker b(service_only());
     serving_worker worker(b.service(), "echo", echo);
 
     // Retries, as every Majordomo client makes: under ThreadSanitizer a worker's first connection
     // sometimes hears nothing for its first 300 ms (seen on df43d7f too), and the worker then
     // registers again; the retry reaches it there.
-    service_client client(b.service(), {.request_timeout = 1s, .retries = 2});
+    service_client client(b.service(), {.request_timeout = 1s, .retries = 2, .io = io});
     auto reply = client.request("echo", {"hello", "world"});
     REQUIRE(reply);
     CHECK(*reply == message{"hello", "world"});
@@ -183,6 +186,8 @@ TEST_CASE("the broker heartbeats a registered worker and purges one that falls s
 
 TEST_CASE("a worker that dies holding a request: the client's retry is answered by another",
           "[broker][service][robustness]") {
+    const io_model io = GENERATE(io_model::io_thread, io_model::caller);
+    CAPTURE(io == io_model::caller);
     running_broker b(service_only());
     std::optional<raw_peer> doomed(std::in_place, b.service());
     doomed->send({"", mdp::worker_header, "\x01", "job"});
@@ -190,7 +195,7 @@ TEST_CASE("a worker that dies holding a request: the client's retry is answered 
 
     std::optional<message> reply;
     std::jthread calling([&] {
-        service_client client(b.service(), {.request_timeout = 500ms, .retries = 2});
+        service_client client(b.service(), {.request_timeout = 500ms, .retries = 2, .io = io});
         reply = client.request("job", {"work"});
     });
     // The doomed worker takes the first attempt and vanishes without a word.
@@ -272,6 +277,8 @@ TEST_CASE("a valid command at the wrong time is answered with DISCONNECT",
 
 TEST_CASE("workers register again with a restarted broker, and clients succeed again",
           "[broker][service][robustness]") {
+    const io_model io = GENERATE(io_model::io_thread, io_model::caller);
+    CAPTURE(io == io_model::caller);
     std::string endpoint;
     auto cfg = service_only();
     std::optional<running_broker> b(std::in_place, cfg);
@@ -293,7 +300,7 @@ TEST_CASE("workers register again with a restarted broker, and clients succeed a
             return false;
         }
     }));
-    service_client client(endpoint, {.request_timeout = 500ms, .retries = 8});
+    service_client client(endpoint, {.request_timeout = 500ms, .retries = 8, .io = io});
     CHECK(client.request("echo", {"after"}) == message{"after"});
     CHECK(worker.worker().reconnects() >= 1);
 }

@@ -18,6 +18,7 @@
 #include "zpat/relay.hpp"
 #include "zpat/reqrep.hpp"
 #include "zpat/router.hpp"
+#include "zpat/service.hpp"
 
 using namespace zpat::testing;
 using zpat::message;
@@ -100,8 +101,8 @@ TEST_CASE("a router drops a message over max_message_size and keeps its sender")
 }
 
 TEST_CASE(
-    "io_model::caller is a router's or an xpublisher's binding tcp://, the rest refuse it by "
-    "name") {
+    "io_model::caller is a router's or an xpublisher's binding tcp://, or a requester's "
+    "connecting to it, the rest refuse it by name") {
     const zpat::options caller = router_io("caller");
     const auto refused = [&](auto make) {
         try {
@@ -113,7 +114,13 @@ TEST_CASE(
         return std::string();
     };
     CHECK_THAT(refused([&] { zpat::puller p("@" + any_endpoint("tcp"), caller); }),
-               Catch::Contains("built for the router, the xpublisher and the xsubscriber only"));
+               Catch::Contains("built for the router, the xpublisher, the xsubscriber, the "
+                               "requester and the service client only"));
+    CHECK_THAT(refused([&] { zpat::requester r("@" + any_endpoint("tcp"), caller); }),
+               Catch::Contains("a requester connecting to tcp:// endpoints only, not '@tcp://"));
+    CHECK_THAT(refused([&] { zpat::service_client c(absent_endpoint(), caller); }),
+               Catch::Contains("a service client connecting to tcp:// endpoints only, not "
+                               "'>ipc://"));
     CHECK_THAT(refused([&] { zpat::router r("@" + any_endpoint("ipc"), caller); }),
                Catch::Contains("tcp:// endpoints only, not '@ipc://"));
     CHECK_THAT(refused([&] { zpat::router r(">tcp://127.0.0.1:5", caller); }),
@@ -127,6 +134,8 @@ TEST_CASE(
     secured.curve = zpat::curve_options{};
     CHECK_THAT(refused([&] { zpat::router r("@" + any_endpoint("tcp"), secured); }),
                Catch::Contains("no CURVE yet"));
+    CHECK_THAT(refused([&] { zpat::requester r(">tcp://127.0.0.1:5", secured); }),
+               Catch::Contains("no CURVE yet; a requester"));
     CHECK_NOTHROW(zpat::check_offered(zpat::role_kind::router, "tcp://127.0.0.1:*", caller));
     CHECK_THROWS_AS(zpat::check_offered(zpat::role_kind::dealer, "tcp://127.0.0.1:*", caller),
                     zpat::unsupported_error);

@@ -13,6 +13,21 @@ using zpat::message;
 
 namespace {
 
+// The transports a requester is tried on: "tcp, caller I/O" is tcp with options::io =
+// io_model::caller, a REQ of zpat's own instead of libzmq's.
+constexpr const char* caller_tcp = "tcp, caller I/O";
+
+std::string transport_of(const std::string& variant) {
+    return variant == caller_tcp ? "tcp" : variant;
+}
+
+zpat::options io_of(const std::string& variant, zpat::options opts = {}) {
+    if (variant == caller_tcp) {
+        opts.io = zpat::io_model::caller;
+    }
+    return opts;
+}
+
 message echo(message request) {
     return request;
 }
@@ -39,11 +54,11 @@ class serving {
 }  // namespace
 
 TEST_CASE("a requester gets the reply to its request") {
-    const std::string transport =
-        GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp", "raw+udp");
-    CAPTURE(transport);
-    zpat::replier replier("@" + any_endpoint(transport));
-    zpat::requester requester(replier.endpoints()[0]);
+    const std::string variant =
+        GENERATE(as<std::string>{}, "tcp", caller_tcp, "ipc", "inproc", "raw+tcp", "raw+udp");
+    CAPTURE(variant);
+    zpat::replier replier("@" + any_endpoint(transport_of(variant)));
+    zpat::requester requester(replier.endpoints()[0], io_of(variant));
     std::thread server([&] {
         auto request = replier.receive(5s);
         REQUIRE(request);
@@ -58,11 +73,11 @@ TEST_CASE("a requester gets the reply to its request") {
 }
 
 TEST_CASE("replies reach the right one of many concurrent clients") {
-    const std::string transport =
-        GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp", "raw+udp");
+    const std::string variant =
+        GENERATE(as<std::string>{}, "tcp", caller_tcp, "ipc", "inproc", "raw+tcp", "raw+udp");
     const unsigned threads = GENERATE(1U, 4U);
-    CAPTURE(transport, threads);
-    zpat::replier replier("@" + any_endpoint(transport));
+    CAPTURE(variant, threads);
+    zpat::replier replier("@" + any_endpoint(transport_of(variant)));
     serving server(replier, echo, threads);
 
     constexpr int clients = 8;
@@ -71,7 +86,7 @@ TEST_CASE("replies reach the right one of many concurrent clients") {
     std::vector<std::thread> workers;
     for (int c = 0; c < clients; ++c) {
         workers.emplace_back([&, c] {
-            zpat::requester requester(replier.endpoints()[0]);
+            zpat::requester requester(replier.endpoints()[0], io_of(variant));
             for (int r = 0; r < requests; ++r) {
                 const std::string body =
                     "client " + std::to_string(c) + " request " + std::to_string(r);
@@ -119,10 +134,10 @@ TEST_CASE("a pool of handler threads serves requests side by side") {
 }
 
 TEST_CASE("a lost reply is recovered by a retry on a fresh connection") {
-    const std::string transport =
-        GENERATE(as<std::string>{}, "tcp", "ipc", "inproc", "raw+tcp", "raw+udp");
-    CAPTURE(transport);
-    zpat::replier replier("@" + any_endpoint(transport));
+    const std::string variant =
+        GENERATE(as<std::string>{}, "tcp", caller_tcp, "ipc", "inproc", "raw+tcp", "raw+udp");
+    CAPTURE(variant);
+    zpat::replier replier("@" + any_endpoint(transport_of(variant)));
     std::atomic<int> calls{0};
     // The first request is received and never answered, as by a server that crashed mid-way.
     serving server(
@@ -134,7 +149,8 @@ TEST_CASE("a lost reply is recovered by a retry on a fresh connection") {
             return message{"answered " + request.front()};
         },
         1);
-    zpat::requester requester(replier.endpoints()[0], {.request_timeout = 500ms, .retries = 4});
+    zpat::requester requester(replier.endpoints()[0],
+                              io_of(variant, {.request_timeout = 500ms, .retries = 4}));
     auto reply = requester.request(message{"ping"});
     REQUIRE(reply);
     CHECK(reply->front() == "answered ping");
@@ -147,8 +163,9 @@ TEST_CASE("a lost reply is recovered by a retry on a fresh connection") {
 TEST_CASE(
     "a requester given several servers fails over past one that is down or silent to one "
     "that answers (Freelance)") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "ipc", "raw+tcp");
-    CAPTURE(transport);
+    const std::string variant = GENERATE(as<std::string>{}, "tcp", caller_tcp, "ipc", "raw+tcp");
+    CAPTURE(variant);
+    const std::string transport = transport_of(variant);
     // The first server listed takes requests and never answers; the second is down; the third
     // answers. Every request is answered, within its attempts, whichever server its turn
     // starts at.
@@ -162,7 +179,7 @@ TEST_CASE(
     // live server's answer on a slow machine (under ThreadSanitizer 200 ms once did not).
     zpat::requester requester(
         ">" + silent.endpoints()[0] + ",>" + down_endpoint + ",>" + live.endpoints()[0],
-        {.request_timeout = 500ms, .retries = 2});
+        io_of(variant, {.request_timeout = 500ms, .retries = 2}));
     CHECK(requester.endpoints().size() == 3);
     for (int i = 0; i < 6; ++i) {
         const auto reply = requester.request(message{"ping", std::to_string(i)});
@@ -173,14 +190,14 @@ TEST_CASE(
 }
 
 TEST_CASE("a requester given several servers stays with the one that answered") {
-    const std::string transport = GENERATE(as<std::string>{}, "tcp", "raw+tcp");
-    CAPTURE(transport);
+    const std::string variant = GENERATE(as<std::string>{}, "tcp", caller_tcp, "raw+tcp");
+    CAPTURE(variant);
     // As the passive broker of a pair: takes requests, never answers.
-    zpat::replier silent("@" + any_endpoint(transport));
-    zpat::replier live("@" + any_endpoint(transport));
+    zpat::replier silent("@" + any_endpoint(transport_of(variant)));
+    zpat::replier live("@" + any_endpoint(transport_of(variant)));
     serving server(live, echo, 1);
     zpat::requester requester(">" + silent.endpoints()[0] + ",>" + live.endpoints()[0],
-                              {.request_timeout = 200ms, .retries = 3});
+                              io_of(variant, {.request_timeout = 200ms, .retries = 3}));
     REQUIRE(requester.request(message{"first"}));
     CHECK(requester.last_attempts() >= 2);  // the silent one first, then the live one
     for (int i = 0; i < 5; ++i) {
@@ -190,7 +207,11 @@ TEST_CASE("a requester given several servers stays with the one that answered") 
 }
 
 TEST_CASE("with no server, a request gives up after its retries instead of hanging") {
-    zpat::requester requester(absent_endpoint(), {.request_timeout = 50ms, .retries = 2});
+    const std::string variant = GENERATE(as<std::string>{}, "ipc", caller_tcp);
+    CAPTURE(variant);
+    const reserved_port down;
+    zpat::requester requester(variant == "ipc" ? absent_endpoint() : ">" + down.endpoint("tcp"),
+                              io_of(variant, {.request_timeout = 50ms, .retries = 2}));
     const auto start = std::chrono::steady_clock::now();
     CHECK_FALSE(requester.request(message{"anyone?"}));
     const auto elapsed = std::chrono::steady_clock::now() - start;

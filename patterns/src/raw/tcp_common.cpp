@@ -1,6 +1,11 @@
 #include "tcp_common.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <array>
 
 #include "seam/registry.hpp"
 #include "zpat/core/error.hpp"
@@ -53,6 +58,23 @@ std::pair<std::unique_ptr<tcp::acceptor>, std::string> listen_on(asio::io_contex
 std::string address_text(const asio::ip::tcp::endpoint& at) {
     const std::string address = at.address().to_string();
     return (at.address().is_v6() ? "[" + address + "]" : address) + ":" + std::to_string(at.port());
+}
+
+std::string peer_text(int fd) {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        return "?";
+    }
+    std::array<char, INET6_ADDRSTRLEN> text{};
+    if (addr.ss_family == AF_INET6) {
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+        ::inet_ntop(AF_INET6, &in6->sin6_addr, text.data(), text.size());
+        return "[" + std::string(text.data()) + "]:" + std::to_string(ntohs(in6->sin6_port));
+    }
+    const auto* in4 = reinterpret_cast<const sockaddr_in*>(&addr);
+    ::inet_ntop(AF_INET, &in4->sin_addr, text.data(), text.size());
+    return std::string(text.data()) + ":" + std::to_string(ntohs(in4->sin_port));
 }
 
 milliseconds redial_backoff::next() {

@@ -1,6 +1,6 @@
 #pragma once
-// The TCP plumbing the raw backend's sockets share: listening on a bind endpoint, the address
-// of a connect endpoint, and the redial backoff.
+// The TCP plumbing the raw backend's sockets and zpat's own ZMTP share: listening on a bind
+// endpoint, the address of a connect endpoint, a peer's address, and the redial backoff.
 
 #include <memory>
 #include <random>
@@ -27,6 +27,10 @@ std::pair<std::unique_ptr<asio::ip::tcp::acceptor>, std::string> listen_on(asio:
 
 // "address:port", the address in brackets when it is IPv6 ("[::1]:5555").
 std::string address_text(const asio::ip::tcp::endpoint& at);
+
+// The other end of connected socket `fd`, as "address:port" ("[address]:port" for IPv6); "?"
+// when the system cannot tell.
+std::string peer_text(int fd);
 
 // Reconnection waits 100 ms after a failure, doubling up to 5 s, each wait varied by up to a
 // fifth either way so that many peers of one server do not all return at once.

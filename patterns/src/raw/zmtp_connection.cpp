@@ -26,7 +26,7 @@ connection::connection(const settings& s)
       accepts_(s.accepts),
       subscribed_to_(s.socket_type == "XPUB" || s.socket_type == "PUB"),
       decoder_(s.max_message_size, s.max_message_frames),
-      out_(greeting(true)) {
+      out_(greeting(s.as_server)) {
     const std::array<property, 1> ours{{{"Socket-Type", std::string(socket_type_)}}};
     out_ += encode_command("READY", encode_properties(ours));
 }

@@ -28,6 +28,7 @@ class connection {
         std::span<const std::string_view> accepts;  // the socket types that may talk to it
         std::size_t max_message_size = 0;
         std::size_t max_message_frames = 0;
+        bool as_server = true;  // false for the side that connects (the greeting's as-server)
     };
     explicit connection(const settings& s);
 

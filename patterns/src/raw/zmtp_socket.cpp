@@ -28,23 +28,6 @@ constexpr std::size_t read_chunk = std::size_t{64} * 1024;
 constexpr int events_per_wait = 64;
 constexpr std::chrono::milliseconds accept_pause{100};
 
-std::string peer_text(int fd) {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        return "?";
-    }
-    std::array<char, INET6_ADDRSTRLEN> text{};
-    if (addr.ss_family == AF_INET6) {
-        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-        ::inet_ntop(AF_INET6, &in6->sin6_addr, text.data(), text.size());
-        return "[" + std::string(text.data()) + "]:" + std::to_string(ntohs(in6->sin6_port));
-    }
-    const auto* in4 = reinterpret_cast<const sockaddr_in*>(&addr);
-    ::inet_ntop(AF_INET, &in4->sin_addr, text.data(), text.size());
-    return std::string(text.data()) + ":" + std::to_string(ntohs(in4->sin_port));
-}
-
 }  // namespace
 
 zmtp_socket::zmtp_socket(const std::vector<endpoint>& binds, const options& opts, const kind& what)
@@ -306,7 +289,7 @@ void zmtp_socket::accept_from(int listener, const std::string& endpoint) {
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     auto made = make_peer(fd, {kind_.socket_type, kind_.accepts, options_.max_message_size,
-                               options_.max_message_frames});
+                               options_.max_message_frames, true});
     peer& p = *made;
     peers_.emplace(fd, std::move(made));
     p.handshaking = handshaking_.insert(handshaking_.end(), &p);

@@ -217,13 +217,15 @@ void check_tls(const resolved_endpoints& result, const options& opts) {
 }
 
 // io_model::caller is built for a router (sending without waiting), an xpublisher and an
-// xsubscriber, binding tcp:// without CURVE.
+// xsubscriber binding tcp://, and a requester and a Majordomo client connecting to tcp://, all
+// without CURVE.
 void check_io(const resolved_endpoints& result, const options& opts, role_kind role) {
     if (opts.io != io_model::caller) {
         return;
     }
     const std::string what = "options::io = io_model::caller: ";
     const char* name = nullptr;
+    link side = link::bind;
     switch (role) {
         case role_kind::router:
             name = "a router";
@@ -234,13 +236,24 @@ void check_io(const resolved_endpoints& result, const options& opts, role_kind r
         case role_kind::xsubscriber:
             name = "an xsubscriber";
             break;
+        case role_kind::requester:
+            name = "a requester";
+            side = link::connect;
+            break;
+        case role_kind::service_client:
+            name = "a service client";
+            side = link::connect;
+            break;
         default:
-            throw unsupported_error(
-                what + "built for the router, the xpublisher and the xsubscriber only");
+            throw unsupported_error(what +
+                                    "built for the router, the xpublisher, the xsubscriber, the "
+                                    "requester and the service client only");
     }
     for (const endpoint& e : result.endpoints) {
-        if (e.scheme != "tcp" || e.side != link::bind) {
-            throw unsupported_error(what + name + " binding tcp:// endpoints only, not '" +
+        if (e.scheme != "tcp" || e.side != side) {
+            throw unsupported_error(what + name +
+                                    (side == link::bind ? " binding" : " connecting to") +
+                                    " tcp:// endpoints only, not '" +
                                     std::string(e.side == link::bind ? "@" : ">") + e.url() + "'");
         }
     }

@@ -11,10 +11,17 @@
 // stay with the server that answered last, as the Guide's Binary Star client does: of a pair,
 // the passive broker drops requests, and a turn that went on regardless would cost every other
 // request a timeout there.
+//
+// With options::io = io_model::caller, each server is a REQ of zpat's own instead
+// (raw/zmtp_link.hpp): the request is written and its reply read on the caller's thread, with
+// the same recovery and failover.
 
+#include <array>
 #include <iterator>
 #include <memory>
+#include <string_view>
 
+#include "raw/zmtp_link.hpp"
 #include "zmq_cells.hpp"
 
 namespace zpat::detail {
@@ -111,10 +118,94 @@ class zmq_requester final : public requester_impl {
     int attempts_ = 0;
 };
 
+constexpr std::array<std::string_view, 2> req_talks_to{"REP", "ROUTER"};
+constexpr zmtp_link::kind req_kind{"REQ", req_talks_to, "requester"};
+
+// The requester whose I/O runs on its caller's thread: one link per server, each a REQ. A
+// request goes out once the server's connection has finished its handshake, and again on each
+// new connection until its attempt ends (one lost before the reply came), so a server that
+// restarted between requests costs no timeout. An attempt that times out drops its
+// connection, as a REQ socket must be dropped, and the next attempt goes to the next server.
+class caller_requester final : public requester_impl {
+  public:
+    caller_requester(const std::vector<endpoint>& servers, const options& opts) : options_(opts) {
+        for (const endpoint& server : servers) {
+            links_.push_back(std::make_unique<zmtp_link>(server, opts, req_kind));
+            endpoints_.push_back(links_.back()->endpoint_text());
+        }
+    }
+
+    std::optional<message> request(const message& request) override {
+        check_sendable(request, options_);
+        const int attempts = 1 + std::max(0, options_.retries);
+        for (attempts_ = 1; attempts_ <= attempts; ++attempts_) {
+            zmtp_link& server = *links_[next_];
+            message reply;
+            if (exchange(server, request, reply)) {
+                return reply;  // the next request goes here too
+            }
+            server.reopen();
+            next_ = (next_ + 1) % links_.size();
+        }
+        attempts_ = attempts;
+        return std::nullopt;
+    }
+
+    int last_attempts() const noexcept override { return attempts_; }
+    const std::vector<std::string>& endpoints() const override { return endpoints_; }
+    connection_counts connections() const override {
+        connection_counts all;
+        for (const auto& link : links_) {
+            all += link->connections();
+        }
+        return all;
+    }
+    std::vector<connection_info> open_connections() const override {
+        std::vector<connection_info> all;
+        for (const auto& link : links_) {
+            auto some = link->open_connections();
+            all.insert(all.end(), std::make_move_iterator(some.begin()),
+                       std::make_move_iterator(some.end()));
+        }
+        return all;
+    }
+
+  private:
+    // One attempt on `server`: true once its reply is in `reply`. Messages that are not a
+    // reply (no empty delimiter first) are dropped, as a REQ socket drops them.
+    bool exchange(zmtp_link& server, const message& request, message& reply) const {
+        const auto deadline = zmtp_link::clock::now() + options_.request_timeout;
+        std::uint64_t sent_on = 0;  // connection numbers start at 1
+        for (;;) {
+            if (server.is_ready() && server.connection_number() != sent_on) {
+                server.send(request, true);
+                sent_on = server.connection_number();
+            }
+            if (server.take(reply) && !reply.empty() && reply.front().empty()) {
+                reply.pop_front();
+                return true;
+            }
+            if (zmtp_link::clock::now() >= deadline) {
+                return false;
+            }
+            wait_once(server, std::min(deadline, server.due()));
+        }
+    }
+
+    options options_;
+    std::vector<std::unique_ptr<zmtp_link>> links_;
+    std::vector<std::string> endpoints_;
+    std::size_t next_ = 0;  // the server the next attempt goes to
+    int attempts_ = 0;
+};
+
 }  // namespace
 
 std::unique_ptr<requester_impl> make_zmq_requester(const std::vector<endpoint>& endpoints,
                                                    const options& opts) {
+    if (opts.io == io_model::caller) {
+        return std::make_unique<caller_requester>(endpoints, opts);
+    }
     return std::make_unique<zmq_requester>(endpoints, opts);
 }
 
