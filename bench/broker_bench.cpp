@@ -358,7 +358,7 @@ struct mdp_figures {
 // broker did not answer.
 bool mdp_latency(const settings& s, const std::string& endpoint, const std::string& payload,
                  long count, mdp_figures& into) {
-    service_client single(endpoint, {.request_timeout = 5s, .retries = 0});
+    service_client single(endpoint, {.request_timeout = 5s, .retries = 0, .io = io_model::caller});
     if (!single.request("echo", {payload})) {
         std::fprintf(stderr, "zpat bench: the broker did not answer\n");
         return false;

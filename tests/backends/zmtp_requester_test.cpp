@@ -225,3 +225,21 @@ TEST_CASE("caller requester: a server that never finishes the handshake is close
     CHECK_FALSE(requester.request(message{"anyone?"}));
     CHECK(requester.connections().handshake_timeouts >= 1);
 }
+
+TEST_CASE("caller requester: the default to tcp:// servers, where libzmq's is chosen by name") {
+    zpat::replier server("@tcp://127.0.0.1:*");
+    std::thread serving([&server] { server.serve([](message m) { return m; }); });
+    // zpat's own engine tells the role the server's READY named; libzmq does not.
+    const auto peer_role = [](zpat::requester& requester) {
+        REQUIRE(requester.request(message{"hi"}) == message{"hi"});
+        const auto open = requester.open_connections();
+        REQUIRE(open.size() == 1);
+        return open[0].peer_role;
+    };
+    zpat::requester by_default(server.endpoints()[0]);
+    CHECK_FALSE(peer_role(by_default).empty());
+    zpat::requester libzmq(server.endpoints()[0], {.io = zpat::io_model::io_thread});
+    CHECK(peer_role(libzmq).empty());
+    server.stop();
+    serving.join();
+}

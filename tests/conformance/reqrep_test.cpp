@@ -13,17 +13,18 @@ using zpat::message;
 
 namespace {
 
-// The transports a requester is tried on: "tcp, caller I/O" is tcp with options::io =
-// io_model::caller, a REQ of zpat's own instead of libzmq's.
-constexpr const char* caller_tcp = "tcp, caller I/O";
+// The transports a requester is tried on. Over tcp:// its REQ is zpat's own by default, doing
+// its I/O on the caller's thread (io_model::automatic); "tcp, libzmq" is libzmq's REQ
+// (io_model::io_thread).
+constexpr const char* libzmq_tcp = "tcp, libzmq";
 
 std::string transport_of(const std::string& variant) {
-    return variant == caller_tcp ? "tcp" : variant;
+    return variant == libzmq_tcp ? "tcp" : variant;
 }
 
 zpat::options io_of(const std::string& variant, zpat::options opts = {}) {
-    if (variant == caller_tcp) {
-        opts.io = zpat::io_model::caller;
+    if (variant == libzmq_tcp) {
+        opts.io = zpat::io_model::io_thread;
     }
     return opts;
 }
@@ -55,7 +56,7 @@ class serving {
 
 TEST_CASE("a requester gets the reply to its request") {
     const std::string variant =
-        GENERATE(as<std::string>{}, "tcp", caller_tcp, "ipc", "inproc", "raw+tcp", "raw+udp");
+        GENERATE(as<std::string>{}, "tcp", libzmq_tcp, "ipc", "inproc", "raw+tcp", "raw+udp");
     CAPTURE(variant);
     zpat::replier replier("@" + any_endpoint(transport_of(variant)));
     zpat::requester requester(replier.endpoints()[0], io_of(variant));
@@ -74,7 +75,7 @@ TEST_CASE("a requester gets the reply to its request") {
 
 TEST_CASE("replies reach the right one of many concurrent clients") {
     const std::string variant =
-        GENERATE(as<std::string>{}, "tcp", caller_tcp, "ipc", "inproc", "raw+tcp", "raw+udp");
+        GENERATE(as<std::string>{}, "tcp", libzmq_tcp, "ipc", "inproc", "raw+tcp", "raw+udp");
     const unsigned threads = GENERATE(1U, 4U);
     CAPTURE(variant, threads);
     zpat::replier replier("@" + any_endpoint(transport_of(variant)));
@@ -135,7 +136,7 @@ TEST_CASE("a pool of handler threads serves requests side by side") {
 
 TEST_CASE("a lost reply is recovered by a retry on a fresh connection") {
     const std::string variant =
-        GENERATE(as<std::string>{}, "tcp", caller_tcp, "ipc", "inproc", "raw+tcp", "raw+udp");
+        GENERATE(as<std::string>{}, "tcp", libzmq_tcp, "ipc", "inproc", "raw+tcp", "raw+udp");
     CAPTURE(variant);
     zpat::replier replier("@" + any_endpoint(transport_of(variant)));
     std::atomic<int> calls{0};
@@ -163,7 +164,7 @@ TEST_CASE("a lost reply is recovered by a retry on a fresh connection") {
 TEST_CASE(
     "a requester given several servers fails over past one that is down or silent to one "
     "that answers (Freelance)") {
-    const std::string variant = GENERATE(as<std::string>{}, "tcp", caller_tcp, "ipc", "raw+tcp");
+    const std::string variant = GENERATE(as<std::string>{}, "tcp", libzmq_tcp, "ipc", "raw+tcp");
     CAPTURE(variant);
     const std::string transport = transport_of(variant);
     // The first server listed takes requests and never answers; the second is down; the third
@@ -190,7 +191,7 @@ TEST_CASE(
 }
 
 TEST_CASE("a requester given several servers stays with the one that answered") {
-    const std::string variant = GENERATE(as<std::string>{}, "tcp", caller_tcp, "raw+tcp");
+    const std::string variant = GENERATE(as<std::string>{}, "tcp", libzmq_tcp, "raw+tcp");
     CAPTURE(variant);
     // As the passive broker of a pair: takes requests, never answers.
     zpat::replier silent("@" + any_endpoint(transport_of(variant)));
@@ -207,7 +208,7 @@ TEST_CASE("a requester given several servers stays with the one that answered") 
 }
 
 TEST_CASE("with no server, a request gives up after its retries instead of hanging") {
-    const std::string variant = GENERATE(as<std::string>{}, "ipc", caller_tcp);
+    const std::string variant = GENERATE(as<std::string>{}, "ipc", "tcp", libzmq_tcp);
     CAPTURE(variant);
     const reserved_port down;
     zpat::requester requester(variant == "ipc" ? absent_endpoint() : ">" + down.endpoint("tcp"),

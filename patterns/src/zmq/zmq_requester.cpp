@@ -12,10 +12,12 @@
 // the passive broker drops requests, and a turn that went on regardless would cost every other
 // request a timeout there.
 //
-// With options::io = io_model::caller, each server is a REQ of zpat's own instead
-// (raw/zmtp_link.hpp): the request is written and its reply read on the caller's thread, with
-// the same recovery and failover.
+// With options::io = io_model::caller, and by default (io_model::automatic) where every
+// endpoint is a tcp:// connect and there is no CURVE, each server is a REQ of zpat's own
+// instead (raw/zmtp_link.hpp): the request is written and its reply read on the caller's
+// thread, with the same recovery and failover.
 
+#include <algorithm>
 #include <array>
 #include <iterator>
 #include <memory>
@@ -203,7 +205,12 @@ class caller_requester final : public requester_impl {
 
 std::unique_ptr<requester_impl> make_zmq_requester(const std::vector<endpoint>& endpoints,
                                                    const options& opts) {
-    if (opts.io == io_model::caller) {
+    const bool own_fits = !opts.curve && std::all_of(endpoints.begin(), endpoints.end(),
+                                                     [](const endpoint& ep) {
+                                                         return ep.scheme == "tcp" &&
+                                                                ep.side == link::connect;
+                                                     });
+    if (opts.io == io_model::caller || (opts.io == io_model::automatic && own_fits)) {
         return std::make_unique<caller_requester>(endpoints, opts);
     }
     return std::make_unique<zmq_requester>(endpoints, opts);
