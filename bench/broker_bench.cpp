@@ -345,21 +345,43 @@ struct mdp_figures {
     int rounds = 0;
     double broker_p50_us = 0;  // the median of the rounds' p50s
     double bare_p50_us = 0;
-    double ratio = 0;  // the median of the rounds' ratios
+    double ratio = 0;                 // the median of the rounds' ratios
+    double libzmq_client_p50_us = 0;  // the same through the broker from a libzmq REQ client
+    double libzmq_client_ratio = 0;
     double one_worker_per_second = 0;
     double four_workers_per_second = 0;
     double one_worker_broker_us = 0;  // the broker's CPU per request in those runs
     double four_workers_broker_us = 0;
 };
 
+// The p50 of `count` round trips through the broker, one request at a time; nullopt when the
+// broker stopped answering.
+std::optional<double> broker_p50(service_client& client, const std::string& payload, long count) {
+    std::vector<double> us;
+    us.reserve(static_cast<std::size_t>(count));
+    for (long i = 0; i < count; ++i) {
+        const auto sent = clock::now();
+        if (!client.request("echo", {payload})) {
+            std::fprintf(stderr, "zpat bench: the broker stopped answering\n");
+            return std::nullopt;
+        }
+        us.push_back(std::chrono::duration<double, std::micro>(clock::now() - sent).count());
+    }
+    return percentile(std::move(us), 0.5);
+}
+
 // The p50 round trip through the broker, one request at a time, against bare REQ/REP's, in
 // interleaved rounds: the machine's load drifts over seconds, and a ratio of two measurements
-// taken side by side, many times over, is what stays put between runs. Returns false when the
-// broker did not answer.
+// taken side by side, many times over, is what stays put between runs. The client is zpat's as
+// users make it (options left as they are: zpat's own REQ, doing its I/O on the caller's
+// thread); a client on libzmq's REQ, as other ZeroMQ programs are, is measured beside it.
+// Returns false when the broker did not answer.
 bool mdp_latency(const settings& s, const std::string& endpoint, const std::string& payload,
                  long count, mdp_figures& into) {
-    service_client single(endpoint, {.request_timeout = 5s, .retries = 0, .io = io_model::caller});
-    if (!single.request("echo", {payload})) {
+    service_client single(endpoint, {.request_timeout = 5s, .retries = 0});
+    service_client on_libzmq(endpoint,
+                             {.request_timeout = 5s, .retries = 0, .io = io_model::io_thread});
+    if (!single.request("echo", {payload}) || !on_libzmq.request("echo", {payload})) {
         std::fprintf(stderr, "zpat bench: the broker did not answer\n");
         return false;
     }
@@ -368,30 +390,34 @@ bool mdp_latency(const settings& s, const std::string& endpoint, const std::stri
     direct.count = std::max(1L, std::min(count, 10000L) / into.rounds);
     direct.transport = "tcp";
     std::vector<double> broker_p50s;
+    std::vector<double> libzmq_p50s;
     std::vector<double> bare_p50s;
     std::vector<double> ratios;
+    std::vector<double> libzmq_ratios;
     for (int round = 0; round < into.rounds; ++round) {
-        std::vector<double> broker_us;
-        for (long i = 0; i < direct.count; ++i) {
-            const auto sent = clock::now();
-            if (!single.request("echo", {payload})) {
-                std::fprintf(stderr, "zpat bench: the broker stopped answering\n");
-                return false;
-            }
-            broker_us.push_back(
-                std::chrono::duration<double, std::micro>(clock::now() - sent).count());
+        const auto ours = broker_p50(single, payload, direct.count);
+        const auto theirs = broker_p50(on_libzmq, payload, direct.count);
+        if (!ours || !theirs) {
+            return false;
         }
-        broker_p50s.push_back(percentile(std::move(broker_us), 0.5));
+        broker_p50s.push_back(*ours);
+        libzmq_p50s.push_back(*theirs);
         bare_p50s.push_back(percentile(bare_reqrep(direct, payload).latencies_us, 0.5));
-        ratios.push_back(broker_p50s.back() / bare_p50s.back());
+        ratios.push_back(*ours / bare_p50s.back());
+        libzmq_ratios.push_back(*theirs / bare_p50s.back());
         if (s.show_rounds) {
-            std::fprintf(stderr, "  round %d: through the broker %.1f us, direct %.1f us (%.2f)\n",
-                         round + 1, broker_p50s.back(), bare_p50s.back(), ratios.back());
+            std::fprintf(stderr,
+                         "  round %d: through the broker %.1f us (a libzmq client %.1f us), direct "
+                         "%.1f us (%.2f, %.2f)\n",
+                         round + 1, *ours, *theirs, bare_p50s.back(), ratios.back(),
+                         libzmq_ratios.back());
         }
     }
     into.broker_p50_us = percentile(broker_p50s, 0.5);
+    into.libzmq_client_p50_us = percentile(libzmq_p50s, 0.5);
     into.bare_p50_us = percentile(bare_p50s, 0.5);
     into.ratio = percentile(ratios, 0.5);
+    into.libzmq_client_ratio = percentile(libzmq_ratios, 0.5);
     return true;
 }
 
@@ -408,12 +434,14 @@ void print_mdp_json(const settings& s, long count, const mdp_figures& f, long lo
          {{"label", "zpat-broker Majordomo"},
           {"transport", "tcp"},
           {"p50_us", f.broker_p50_us},
+          {"p50_us_libzmq_client", f.libzmq_client_p50_us},
           {"requests_per_second_1_worker", f.one_worker_per_second},
           {"requests_per_second_4_workers", f.four_workers_per_second},
           {"broker_cpu_us_per_request_1_worker", f.one_worker_broker_us},
           {"broker_cpu_us_per_request_4_workers", f.four_workers_broker_us},
           {"clients", 8}}},
-        {"ratios", {{"p50_latency", f.ratio}}},
+        {"ratios",
+         {{"p50_latency", f.ratio}, {"p50_latency_libzmq_client", f.libzmq_client_ratio}}},
         {"lost", lost},
         {"lossless", lost == 0}};
     std::printf("%s\n", out.dump().c_str());
@@ -464,6 +492,10 @@ int run_mdp(const settings& s) {
         "bare libzmq REQ/REP %.1f us (ratio %.2f, the median of the rounds' ratios: two hops "
         "instead of one)\n",
         f.rounds, f.broker_p50_us, f.bare_p50_us, f.ratio);
+    std::printf(
+        "  through the broker from a client on libzmq's REQ (as other ZeroMQ programs are) "
+        "%.1f us (ratio %.2f)\n",
+        f.libzmq_client_p50_us, f.libzmq_client_ratio);
     std::printf(
         "  requests/s with 8 clients: 1 worker %.0f, 4 workers %.0f (the broker's CPU per "
         "request: %.1f us, %.1f us)\n",

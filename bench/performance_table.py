@@ -38,6 +38,10 @@ def rows_of(run):
                  f"{measured['p50_us']:.0f} us",
                  f"{base['label']} {base['p50_us']:.0f} us",
                  f"{run['ratios']['p50_latency']:.2f}x (lower is better)"),
+                ("Majordomo echo through zpat-broker, p50, from a libzmq REQ client",
+                 "ZeroMQ tcp", n, f"{measured['p50_us_libzmq_client']:.0f} us",
+                 f"{base['label']} {base['p50_us']:.0f} us",
+                 f"{run['ratios']['p50_latency_libzmq_client']:.2f}x (lower is better)"),
                 ("Majordomo requests/s, 8 clients, 1 / 4 workers", "ZeroMQ tcp", n,
                  f"{measured['requests_per_second_1_worker']:.0f} / "
                  f"{measured['requests_per_second_4_workers']:.0f}", "", "")]

@@ -61,17 +61,19 @@ import json, sys
 run = json.load(sys.stdin)
 assert run["shape"] == "broker-mdp" and run["lossless"] is True and run["lost"] == 0, run
 assert run["measured"]["p50_us"] > 0 and run["baseline"]["p50_us"] > 0, run
+assert run["measured"]["p50_us_libzmq_client"] > 0, run
+assert run["ratios"]["p50_latency_libzmq_client"] > 0, run
 assert run["measured"]["requests_per_second_4_workers"] > 0 and run["ratios"]["p50_latency"] > 0, run
 assert run["measured"]["broker_cpu_us_per_request_4_workers"] > 0, run
 ' || { echo "bench_smoke.sh: --json broker-mdp" >&2; exit 1; }
 # The performance table is made from those runs: a header and a row for each, two for a broker
-# with a limit and for broker-mdp, written between a file's markers and nowhere else.
+# with a limit, three for broker-mdp, written between a file's markers and nowhere else.
 benches=$(dirname "$0")/../../bench
 python3 -B -c 'import sys; sys.path.insert(0, sys.argv[1]); import performance_table as t
 print(f"before\n{t.BEGIN}\nold table\n{t.END}\nafter")' "$benches" >"$results.md"
 python3 "$benches/performance_table.py" "$results" --update "$results.md" >/dev/null
 rows=$(grep -c '^| ' "$results.md")
-if [ "$rows" -ne 11 ] || grep -q "old table" "$results.md" || ! grep -q "^before$" "$results.md" ||
+if [ "$rows" -ne 12 ] || grep -q "old table" "$results.md" || ! grep -q "^before$" "$results.md" ||
     ! grep -q "^after$" "$results.md" || ! grep -q "pub-sub through zpat-broker, against the limit" "$results.md"; then
     echo "bench_smoke.sh: the performance table is not what the runs say:" >&2
     cat "$results.md" >&2

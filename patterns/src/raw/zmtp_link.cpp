@@ -115,8 +115,8 @@ void zmtp_link::advance(short revents) {
     if (dialling_) {
         int error = 0;
         socklen_t size = sizeof error;
-        if (revents != 0 &&
-            ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error == 0) {
+        if (revents != 0 && ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &size) == 0 &&
+            error == 0) {
             dialled();
         } else if (revents != 0 || late) {
             // Refused, unreachable, or no answer in time: not a connection yet, so not counted.

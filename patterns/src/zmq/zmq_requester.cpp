@@ -205,11 +205,10 @@ class caller_requester final : public requester_impl {
 
 std::unique_ptr<requester_impl> make_zmq_requester(const std::vector<endpoint>& endpoints,
                                                    const options& opts) {
-    const bool own_fits = !opts.curve && std::all_of(endpoints.begin(), endpoints.end(),
-                                                     [](const endpoint& ep) {
-                                                         return ep.scheme == "tcp" &&
-                                                                ep.side == link::connect;
-                                                     });
+    const bool own_fits =
+        !opts.curve && std::all_of(endpoints.begin(), endpoints.end(), [](const endpoint& ep) {
+            return ep.scheme == "tcp" && ep.side == link::connect;
+        });
     if (opts.io == io_model::caller || (opts.io == io_model::automatic && own_fits)) {
         return std::make_unique<caller_requester>(endpoints, opts);
     }
