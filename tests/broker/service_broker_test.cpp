@@ -22,7 +22,9 @@ TEST_CASE("a client's request reaches a worker and the worker's reply comes back
     const io_model io = GENERATE(io_model::io_thread, io_model::caller);
     CAPTURE(io == io_model::caller);
     running_broker b(service_only());
-    serving_worker worker(b.service(), "echo", echo);
+    zpat::options worker_io = fast_heartbeats();
+    worker_io.io = io;  // the worker's, likewise
+    serving_worker worker(b.service(), "echo", echo, worker_io);
 
     // Retries, as every Majordomo client makes: under ThreadSanitizer a worker's first connection
     // sometimes hears nothing for its first 300 ms (seen on df43d7f too), and the worker then
@@ -55,7 +57,7 @@ TEST_CASE("mmi.service answers 200 for a served service and 404 otherwise, other
     running_broker b(patient_service_only());
     service_client client(b.service(), {.request_timeout = 2s, .retries = 0});
     CHECK(client.request("mmi.service", {"echo"})->front() == "404");
-    service_worker worker(b.service(), "echo", patient_heartbeats());
+    serving_worker worker(b.service(), "echo", echo, patient_heartbeats());
     REQUIRE(eventually_served(b, "echo", 1));
     CHECK(client.request("mmi.service", {"echo"})->front() == "200");
     CHECK(client.request("mmi.service", {"nothing"})->front() == "404");

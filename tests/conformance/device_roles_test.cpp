@@ -115,7 +115,7 @@ TEST_CASE(
     };
     CHECK_THAT(refused([&] { zpat::puller p("@" + any_endpoint("tcp"), caller); }),
                Catch::Contains("built for the router, the xpublisher, the xsubscriber, the "
-                               "requester and the service client only"));
+                               "requester and the service client and worker only"));
     CHECK_THAT(refused([&] { zpat::requester r("@" + any_endpoint("tcp"), caller); }),
                Catch::Contains("a requester connecting to tcp:// endpoints only, not '@tcp://"));
     CHECK_THAT(refused([&] { zpat::service_client c(absent_endpoint(), caller); }),

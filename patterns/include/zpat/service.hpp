@@ -59,7 +59,10 @@ class service_worker {
     // Builds the reply body from a request body.
     using handler = request_handler;
 
-    // Connects to the broker at `broker` and registers for `service`. It heartbeats every
+    // Connects to the broker at `broker` and registers for `service`: on libzmq (CURVE, ipc://,
+    // inproc://, options::io = io_model::io_thread) at once, in the background; on zpat's own
+    // ZMTP (tcp:// by default, options.hpp's io_model) from the first receive() or serve(), on
+    // the thread that calls it, and again on each new connection. It heartbeats every
     // options::heartbeat_interval, presumes the broker gone after options::heartbeat_liveness
     // silent intervals, and then reconnects and registers again after
     // options::reconnect_interval. Given several brokers (">tcp://a:5555,>tcp://b:5555": a

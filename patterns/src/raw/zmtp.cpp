@@ -161,9 +161,9 @@ std::string error_data(std::string_view reason) {
     return out;
 }
 
-void encode(const message& msg, std::string& out, std::size_t first) {
+void encode(const message& msg, std::string& out, std::size_t first, bool more_follows) {
     for (std::size_t i = first; i < msg.size(); ++i) {
-        append_frame(out, i + 1 < msg.size() ? flag_more : 0, msg[i]);
+        append_frame(out, i + 1 < msg.size() || more_follows ? flag_more : 0, msg[i]);
     }
 }
 

@@ -61,9 +61,9 @@ inline bool is_subscription(const message& msg) {
     return msg.size() == 1 && !msg[0].empty() && (msg[0][0] == '\x01' || msg[0][0] == '\x00');
 }
 
-// Appends the encoding of `msg` from frame `first` on, every frame but the last flagged MORE,
-// to `out`.
-void encode(const message& msg, std::string& out, std::size_t first = 0);
+// Appends the encoding of `msg` from frame `first` on, every frame but the last flagged MORE
+// (the last too when `more_follows`: frames of the same message come after), to `out`.
+void encode(const message& msg, std::string& out, std::size_t first = 0, bool more_follows = false);
 
 // Decoder of one connection's bytes: the next message or command from the front of a buffer
 // that may hold more, or an incomplete one. A message over max_message_size bytes or

@@ -16,15 +16,12 @@
 namespace zpat::detail {
 namespace {
 
-constexpr std::size_t read_chunk = std::size_t{64} * 1024;
-
-// An empty frame with MORE set: the delimiter a REQ puts before its request.
-constexpr std::string_view delimiter{"\x01\x00", 2};
+constexpr std::size_t read_size = std::size_t{64} * 1024;  // one read(2) at most
 
 }  // namespace
 
 zmtp_link::zmtp_link(const endpoint& to, const options& opts, const kind& what)
-    : to_(to), url_(to.url()), options_(opts), kind_(what), read_buffer_(read_chunk) {}
+    : to_(to), url_(to.url()), options_(opts), kind_(what), read_buffer_(read_size) {}
 
 zmtp_link::~zmtp_link() {
     if (fd_ >= 0) {
@@ -32,15 +29,13 @@ zmtp_link::~zmtp_link() {
     }
 }
 
-bool zmtp_link::send(const message& msg, bool delimited) {
+bool zmtp_link::send(const message& head, const message& body) {
     if (!is_ready()) {
         return false;
     }
     std::string& out = connection_->outgoing();
-    if (delimited) {
-        out += delimiter;
-    }
-    zmtp::encode(msg, out);
+    zmtp::encode(head, out, 0, !body.empty());
+    zmtp::encode(body, out);
     flush();
     return true;
 }
@@ -52,20 +47,6 @@ bool zmtp_link::take(message& into) {
     into = std::move(inbox_.front());
     inbox_.pop_front();
     return true;
-}
-
-bool zmtp_link::receive(message& into, clock::time_point deadline) {
-    bool waited = false;
-    for (;;) {
-        if (take(into)) {
-            return true;
-        }
-        if (waited && clock::now() >= deadline) {
-            return false;
-        }
-        wait_once(*this, std::min(deadline, due()));
-        waited = true;
-    }
 }
 
 void zmtp_link::reopen() {

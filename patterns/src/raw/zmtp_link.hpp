@@ -10,7 +10,8 @@
 // connection had carried a message (a server that restarted, or closed a connection that sat
 // idle), otherwise after redial_backoff's pause (100 ms, doubling to 5 s), so a server that is
 // down or refuses the handshake costs no spinning. A connection whose handshake is not done
-// within options::handshake_timeout of dialling is closed and counted. A message over
+// within options::handshake_timeout of dialling is closed and counted (0, as for libzmq's
+// ZMQ_HANDSHAKE_IVL, or forever: no limit). A message over
 // max_message_size or max_message_frames is dropped and counted; one whose encoding passes twice
 // the limits closes its connection (zmtp::decoder). At most one read's worth (64 KiB) of
 // messages waits to be taken: a peer faster than the caller waits in its own TCP buffers. Not
@@ -57,15 +58,13 @@ class zmtp_link {
     zmtp_link(const zmtp_link&) = delete;
     zmtp_link& operator=(const zmtp_link&) = delete;
 
-    // Queues `msg` on the connection, after an empty delimiter frame when `delimited` (a REQ's
-    // envelope), and writes what the socket takes now. False when no connection has finished
+    // Queues the message of `head`'s frames then `body`'s (a REQ's empty delimiter, or a
+    // worker's MDP header, before the body it was given) on the connection, and writes what the
+    // socket takes now. False when no connection has finished
     // its handshake (libzmq takes no message before it has sent its READY): nothing is queued,
     // since a message kept for a connection not yet made would be stale by then. Whoever must
     // say something on each connection watches connection_number().
-    bool send(const message& msg, bool delimited = false);
-    // The next message read, doing the link's I/O (dialling when due) until one comes or
-    // `deadline` passes; the I/O that is ready is done at least once. False on timeout.
-    bool receive(message& into, clock::time_point deadline);
+    bool send(const message& head, const message& body);
     // Takes a message read earlier, without any I/O. False when none waits.
     bool take(message& into);
     // Ends the connection, dropping what it had queued and read; the next is dialled at once.

@@ -217,8 +217,8 @@ void check_tls(const resolved_endpoints& result, const options& opts) {
 }
 
 // io_model::caller is built for a router (sending without waiting), an xpublisher and an
-// xsubscriber binding tcp://, and a requester and a Majordomo client connecting to tcp://, all
-// without CURVE.
+// xsubscriber binding tcp://, and a requester and a Majordomo client and worker connecting to
+// tcp://, all without CURVE.
 void check_io(const resolved_endpoints& result, const options& opts, role_kind role) {
     if (opts.io != io_model::caller) {
         return;
@@ -244,10 +244,14 @@ void check_io(const resolved_endpoints& result, const options& opts, role_kind r
             name = "a service client";
             side = link::connect;
             break;
+        case role_kind::service_worker:
+            name = "a service worker";
+            side = link::connect;
+            break;
         default:
             throw unsupported_error(what +
                                     "built for the router, the xpublisher, the xsubscriber, the "
-                                    "requester and the service client only");
+                                    "requester and the service client and worker only");
     }
     for (const endpoint& e : result.endpoints) {
         if (e.scheme != "tcp" || e.side != side) {

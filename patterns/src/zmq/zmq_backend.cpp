@@ -1,6 +1,8 @@
 // The ZeroMQ backend: tcp://, ipc:// and inproc:// through libzmq. Every cell but the plain
 // datagram is built, and its relay moves frames between its own sockets without copying them.
 
+#include <algorithm>
+
 #include "zmq_cells.hpp"
 #include "zpat/core/error.hpp"
 
@@ -20,6 +22,12 @@ std::unique_ptr<datagram_impl> refuse_datagram(const std::vector<endpoint>&, con
 }
 
 }  // namespace
+
+bool own_zmtp_fits(const std::vector<endpoint>& endpoints, const options& opts) {
+    return !opts.curve && std::all_of(endpoints.begin(), endpoints.end(), [](const endpoint& e) {
+        return e.scheme == "tcp" && e.side == link::connect;
+    });
+}
 
 const backend& zmq_backend() {
     // A Majordomo client is a REQ socket with the Lazy Pirate recovery: the requester itself.

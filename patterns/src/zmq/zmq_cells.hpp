@@ -51,6 +51,10 @@ class zmq_receiving_cell : public Interface, public zmq_socket_owner {
     zmq_socket socket_;
 };
 
+// Whether io_model::automatic makes a connecting role zpat's own (raw/zmtp_link.hpp): every
+// endpoint a tcp:// connect, and no CURVE.
+bool own_zmtp_fits(const std::vector<endpoint>& endpoints, const options& opts);
+
 std::unique_ptr<requester_impl> make_zmq_requester(const std::vector<endpoint>&, const options&);
 std::unique_ptr<replier_impl> make_zmq_replier(const std::vector<endpoint>&, const options&);
 std::unique_ptr<sender_impl> make_zmq_pusher(const std::vector<endpoint>&, const options&);

@@ -122,6 +122,11 @@ class zmq_requester final : public requester_impl {
 
 constexpr std::array<std::string_view, 2> req_talks_to{"REP", "ROUTER"};
 constexpr zmtp_link::kind req_kind{"REQ", req_talks_to, "requester"};
+// What a REQ puts before each request: an empty frame.
+const message& delimiter() {
+    static const message empty{""};
+    return empty;
+}
 
 // The requester whose I/O runs on its caller's thread: one link per server, each a REQ. A
 // request goes out once the server's connection has finished its handshake, and again on each
@@ -176,11 +181,13 @@ class caller_requester final : public requester_impl {
     // One attempt on `server`: true once its reply is in `reply`. Messages that are not a
     // reply (no empty delimiter first) are dropped, as a REQ socket drops them.
     bool exchange(zmtp_link& server, const message& request, message& reply) const {
-        const auto deadline = zmtp_link::clock::now() + options_.request_timeout;
+        const auto deadline = options_.request_timeout == forever
+                                  ? zmtp_link::clock::time_point::max()
+                                  : zmtp_link::clock::now() + options_.request_timeout;
         std::uint64_t sent_on = 0;  // connection numbers start at 1
         for (;;) {
             if (server.is_ready() && server.connection_number() != sent_on) {
-                server.send(request, true);
+                server.send(delimiter(), request);
                 sent_on = server.connection_number();
             }
             if (server.take(reply) && !reply.empty() && reply.front().empty()) {
@@ -205,11 +212,8 @@ class caller_requester final : public requester_impl {
 
 std::unique_ptr<requester_impl> make_zmq_requester(const std::vector<endpoint>& endpoints,
                                                    const options& opts) {
-    const bool own_fits =
-        !opts.curve && std::all_of(endpoints.begin(), endpoints.end(), [](const endpoint& ep) {
-            return ep.scheme == "tcp" && ep.side == link::connect;
-        });
-    if (opts.io == io_model::caller || (opts.io == io_model::automatic && own_fits)) {
+    if (opts.io == io_model::caller ||
+        (opts.io == io_model::automatic && own_zmtp_fits(endpoints, opts))) {
         return std::make_unique<caller_requester>(endpoints, opts);
     }
     return std::make_unique<zmq_requester>(endpoints, opts);

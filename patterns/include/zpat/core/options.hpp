@@ -18,12 +18,12 @@ inline constexpr milliseconds forever{-1};
 
 // Which thread does a role's socket I/O (options::io).
 enum class io_model {
-    // The default: caller for a requester or service client connecting to tcp:// without
-    // CURVE, where it keeps every promise and saves two wakeups a round trip; io_thread for the
-    // rest.
+    // The default: caller for a requester, service client or service worker connecting to
+    // tcp:// without CURVE, where it keeps every promise and saves two wakeups a round trip;
+    // io_thread for the rest.
     automatic,
     io_thread,  // the backend's I/O thread (libzmq's, or the raw backend's): every role
-    caller,     // the caller's thread, zpat's own ZMTP: router, xpub, xsub, req, MDP client
+    caller,     // the caller's thread, zpat's own ZMTP: router, xpub, xsub, req, MDP roles
 };
 
 struct options {
@@ -114,19 +114,22 @@ struct options {
     // localhost) is refused unless this says, knowingly, that plain, unauthenticated traffic may
     // come from beyond this machine. (raw+tls:// is the secure way there.)
     bool allow_insecure = false;
-    // io_model::caller (a requester's and a service client's by default, io_model::automatic):
-    // a router, xpublisher or xsubscriber binding tcp://, or a requester or service client
-    // connecting to tcp://, does its socket I/O inside its own calls (receive,
-    // send, receive_subscription, request, a poller's wait on it), on the caller's thread, with
-    // zpat's own ZMTP 3.1 engine instead of libzmq's I/O thread. A message it reads is routed
-    // and written with no hand-off between threads, where each hand-off is a wakeup: what a
-    // broker's round trip is made of (docs/performance.md); from such an xsubscriber to such an
-    // xpublisher, a relay passes messages through as the wire encoded them. What a peer's
-    // socket does not take at once is written as those calls come; a requester's connection
-    // is made, and made again, inside request(). Its peers are any ZeroMQ programs. Other roles
-    // and endpoints and CURVE refuse it (unsupported_error), as does a router's send_timeout
-    // other than 0: a router does not wait to send, and drops at send_high_water_mark as a
-    // ROUTER does; an xpublisher waits for room as its block_when_full says.
+    // io_model::caller (by default, io_model::automatic, for a requester, service client or
+    // service worker connecting to tcp:// without CURVE): a router, xpublisher or xsubscriber
+    // binding tcp://, or a requester, service client or service worker connecting to tcp://,
+    // does its socket I/O inside its own calls (receive, send, receive_subscription, request,
+    // serve, a poller's wait on it), on the caller's thread, with zpat's own ZMTP 3.1 engine
+    // instead of libzmq's I/O thread. A message it reads is routed and written with no hand-off
+    // between threads, where each hand-off is a wakeup: what a broker's round trip is made of
+    // (docs/performance.md); from such an xsubscriber to such an xpublisher, a relay passes
+    // messages through as the wire encoded them. What a peer's socket does not take at once is
+    // written as those calls come; a connecting role's connection is made, and made again,
+    // inside its calls, and between them nothing is read (a worker answers its broker's
+    // heartbeats while it waits for work, not while its handler runs). Its peers are any
+    // ZeroMQ programs. Other roles and endpoints and CURVE refuse it (unsupported_error), as
+    // does a router's send_timeout other than 0: a router does not wait to send, and drops at
+    // send_high_water_mark as a ROUTER does; an xpublisher waits for room as its
+    // block_when_full says.
     io_model io = io_model::automatic;
 };
 

@@ -1,6 +1,8 @@
-// zpat's own REQ (a requester with io_model::caller, on raw/zmtp_link.hpp) with libzmq servers
-// and with servers that are not ZeroMQ at all. What every requester promises is in
-// conformance/reqrep_test.cpp, which runs this one too.
+// The connecting roles of zpat's own ZMTP (raw/zmtp_link.hpp, io_model::caller): the REQ of a
+// requester and a service client, and the DEALER of a service worker, with libzmq servers and
+// with servers that are not ZeroMQ at all. What every requester promises is in
+// conformance/reqrep_test.cpp, and what a Majordomo worker does with zpat-broker in
+// broker/service_broker_test.cpp; both run these roles too.
 
 #include <netinet/in.h>
 #include <poll.h>
@@ -19,7 +21,9 @@
 #include "support/zmq_frames.hpp"
 #include "support/zmtp_peers.hpp"
 #include "zpat/core/error.hpp"
+#include "zpat/majordomo.hpp"
 #include "zpat/reqrep.hpp"
+#include "zpat/service.hpp"
 
 using namespace zpat::testing;
 using zpat::message;
@@ -242,4 +246,68 @@ TEST_CASE("caller requester: the default to tcp:// servers, where libzmq's is ch
     CHECK(peer_role(libzmq).empty());
     server.stop();
     serving.join();
+}
+
+TEST_CASE("caller requester: with request_timeout forever it waits as long as the reply takes") {
+    zmq::context_t context;
+    zmq::socket_t router = bound_router(context);
+    zpat::requester requester(">" + router.get(zmq::sockopt::last_endpoint),
+                              caller({.request_timeout = zpat::forever}));
+    std::optional<message> reply;
+    std::jthread client([&] { reply = requester.request(message{"whenever"}); });
+    const auto request = frames_of(router);
+    REQUIRE(request.size() == 3);
+    router.send(zmq::buffer(request[0]), zmq::send_flags::sndmore);
+    router.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
+    router.send(zmq::str_buffer("now"), zmq::send_flags::none);
+    client.join();
+    REQUIRE(reply);
+    CHECK(*reply == message{"now"});
+}
+
+TEST_CASE("caller worker: registers with a libzmq ROUTER, heartbeats, and serves its requests") {
+    namespace mdp = zpat::mdp;
+    zmq::context_t context;
+    zmq::socket_t broker = bound_router(context);
+    zpat::service_worker worker(">" + broker.get(zmq::sockopt::last_endpoint), "echo",
+                                caller({.heartbeat_interval = 50ms}));
+    std::jthread serving([&] { worker.serve([](message m) { return m; }); });
+    struct stop_on_exit {  // before serving's join, however the case ends
+        zpat::service_worker& worker;
+        ~stop_on_exit() { worker.stop(); }
+    } stop{worker};
+    // The worker's next message that carries `wanted`, passing over the others (heartbeats).
+    const auto next_command = [&](mdp::command wanted) {
+        for (int i = 0; i < 100; ++i) {
+            auto got = frames_of(broker);
+            REQUIRE(got.size() >= 4);
+            CHECK(got[1].empty());
+            CHECK(got[2] == mdp::worker_header);
+            if (got[3] == mdp::frame_of(wanted)) {
+                return got;
+            }
+        }
+        FAIL("the command wanted is not among 100 from the worker");
+        return std::vector<std::string>{};
+    };
+    const auto ready = next_command(mdp::command::ready);
+    REQUIRE(ready.size() == 5);
+    CHECK(ready[4] == "echo");
+    next_command(mdp::command::heartbeat);
+    const std::string& identity = ready[0];
+    const std::vector<std::string> request{identity,
+                                           "",
+                                           std::string(mdp::worker_header),
+                                           std::string(mdp::frame_of(mdp::command::request)),
+                                           "client-7",
+                                           "",
+                                           "body"};
+    for (std::size_t i = 0; i < request.size(); ++i) {
+        broker.send(zmq::buffer(request[i]),
+                    i + 1 < request.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
+    const auto reply = next_command(mdp::command::reply);
+    CHECK(reply == std::vector<std::string>{identity, "", std::string(mdp::worker_header),
+                                            std::string(mdp::frame_of(mdp::command::reply)),
+                                            "client-7", "", "body"});
 }
