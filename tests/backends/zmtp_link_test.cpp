@@ -104,6 +104,14 @@ zmq::socket_t bound_router(zmq::context_t& context, int heartbeat_ms = 0) {
     return router;
 }
 
+// Sends `frames` from `router` as one message.
+void send_frames(zmq::socket_t& router, const std::vector<std::string>& frames) {
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        router.send(zmq::buffer(frames[i]),
+                    i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
+}
+
 }  // namespace
 
 TEST_CASE("caller requester: a libzmq ROUTER gets a REQ's envelope, and the reply comes back") {
@@ -118,9 +126,7 @@ TEST_CASE("caller requester: a libzmq ROUTER gets a REQ's envelope, and the repl
     CHECK(request[1].empty());
     CHECK(request[2] == "hello");
     CHECK(request[3] == "two");
-    router.send(zmq::buffer(request[0]), zmq::send_flags::sndmore);
-    router.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
-    router.send(zmq::str_buffer("world"), zmq::send_flags::none);
+    send_frames(router, {request[0], "", "world"});
     client.join();
     REQUIRE(reply);
     CHECK(*reply == message{"world"});
@@ -140,11 +146,8 @@ TEST_CASE("caller requester: a message that is not a reply is dropped, as a REQ 
     std::jthread client([&] { reply = requester.request(message{"hello"}); });
     const auto request = frames_of(router);
     REQUIRE(request.size() == 3);
-    router.send(zmq::buffer(request[0]), zmq::send_flags::sndmore);
-    router.send(zmq::str_buffer("no delimiter"), zmq::send_flags::none);
-    router.send(zmq::buffer(request[0]), zmq::send_flags::sndmore);
-    router.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
-    router.send(zmq::str_buffer("the reply"), zmq::send_flags::none);
+    send_frames(router, {request[0], "no delimiter"});
+    send_frames(router, {request[0], "", "the reply"});
     client.join();
     REQUIRE(reply);
     CHECK(*reply == message{"the reply"});
@@ -164,9 +167,7 @@ TEST_CASE("caller requester: it answers the server's heartbeats while it waits f
     REQUIRE(request.size() == 3);
     router.set(zmq::sockopt::rcvtimeo, 500);  // five heartbeat timeouts
     CHECK(frames_of(router).empty());         // not sent again
-    router.send(zmq::buffer(request[0]), zmq::send_flags::sndmore);
-    router.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
-    router.send(zmq::str_buffer("at last"), zmq::send_flags::none);
+    send_frames(router, {request[0], "", "at last"});
     client.join();
     REQUIRE(reply);
     CHECK(*reply == message{"at last"});
@@ -257,9 +258,7 @@ TEST_CASE("caller requester: with request_timeout forever it waits as long as th
     std::jthread client([&] { reply = requester.request(message{"whenever"}); });
     const auto request = frames_of(router);
     REQUIRE(request.size() == 3);
-    router.send(zmq::buffer(request[0]), zmq::send_flags::sndmore);
-    router.send(zmq::str_buffer(""), zmq::send_flags::sndmore);
-    router.send(zmq::str_buffer("now"), zmq::send_flags::none);
+    send_frames(router, {request[0], "", "now"});
     client.join();
     REQUIRE(reply);
     CHECK(*reply == message{"now"});
@@ -302,10 +301,7 @@ TEST_CASE("caller worker: registers with a libzmq ROUTER, heartbeats, and serves
                                            "client-7",
                                            "",
                                            "body"};
-    for (std::size_t i = 0; i < request.size(); ++i) {
-        broker.send(zmq::buffer(request[i]),
-                    i + 1 < request.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
-    }
+    send_frames(broker, request);
     const auto reply = next_command(mdp::command::reply);
     CHECK(reply == std::vector<std::string>{identity, "", std::string(mdp::worker_header),
                                             std::string(mdp::frame_of(mdp::command::reply)),

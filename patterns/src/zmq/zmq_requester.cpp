@@ -22,6 +22,7 @@
 #include <iterator>
 #include <memory>
 #include <string_view>
+#include <type_traits>
 
 #include "raw/zmtp_link.hpp"
 #include "zmq_cells.hpp"
@@ -36,17 +37,107 @@ bool separate_servers(const std::vector<endpoint>& endpoints) {
                        [](const endpoint& ep) { return ep.side == link::connect; });
 }
 
-class zmq_requester final : public requester_impl {
+// A server on libzmq: a REQ socket (connected to them all, when they are not separate).
+class zmq_server {
   public:
-    zmq_requester(const std::vector<endpoint>& endpoints, const options& opts) {
-        if (separate_servers(endpoints)) {
+    zmq_server(const std::vector<endpoint>& endpoints, const options& opts)
+        : socket_(zmq::socket_type::req, endpoints, opts) {}
+
+    // One attempt: true once the reply is in `reply`. A server that refused this client is not
+    // asked again before its back-off ends (zmq_reconnect.hpp): each request until then fails
+    // at once, with the reason.
+    bool attempt(const message& request, message& reply) {
+        const milliseconds left = socket_.backoff_left();
+        if (left.count() > 0) {
+            std::string why = socket_.watched().reason();
+            throw security_error(
+                (why.empty() ? "the CURVE handshake with the server failed" : why) +
+                "; the next attempt in " + std::to_string(left.count()) + " ms");
+        }
+        if (!socket_.send(request)) {
+            return false;
+        }
+        try {
+            return socket_.receive_unless_refused(reply, socket_.opts().request_timeout);
+        } catch (const security_error&) {
+            socket_.reopen();  // a REQ socket waiting for a reply takes no next request
+            throw;
+        }
+    }
+    void reopen() { socket_.reopen(); }
+    const std::vector<std::string>& endpoints() const { return socket_.endpoints(); }
+    connection_counts connections() const { return socket_.connections(); }
+    std::vector<connection_info> open_connections() const { return socket_.open_connections(); }
+
+  private:
+    zmq_socket socket_;
+};
+
+constexpr std::array<std::string_view, 2> req_talks_to{"REP", "ROUTER"};
+constexpr zmtp_link::kind req_kind{"REQ", req_talks_to, "requester"};
+
+// What a REQ puts before each request: an empty frame.
+const message& delimiter() {
+    static const message empty{""};
+    return empty;
+}
+
+// A server on zpat's own ZMTP, doing its I/O on the caller's thread: a REQ on a link. A request
+// goes out once the server's connection has finished its handshake, and again on each new
+// connection until its attempt ends (one lost before the reply came), so a server that
+// restarted between requests costs no timeout.
+class zmtp_server {
+  public:
+    zmtp_server(const std::vector<endpoint>& endpoints, const options& opts)
+        : link_(endpoints.front(), opts, req_kind),
+          endpoints_{link_.endpoint_text()},
+          timeout_(opts.request_timeout) {}
+
+    // Messages that are not a reply (no empty delimiter first) are dropped, as a REQ socket
+    // drops them.
+    bool attempt(const message& request, message& reply) {
+        const auto deadline = timeout_ == forever ? zmtp_link::clock::time_point::max()
+                                                  : zmtp_link::clock::now() + timeout_;
+        std::uint64_t sent_on = 0;  // connection numbers start at 1
+        for (;;) {
+            if (link_.is_ready() && link_.connection_number() != sent_on) {
+                link_.send(delimiter(), request);
+                sent_on = link_.connection_number();
+            }
+            if (link_.take(reply) && !reply.empty() && reply.front().empty()) {
+                reply.pop_front();
+                return true;
+            }
+            if (zmtp_link::clock::now() >= deadline) {
+                return false;
+            }
+            wait_once(link_, std::min(deadline, link_.due()));
+        }
+    }
+    void reopen() { link_.reopen(); }
+    const std::vector<std::string>& endpoints() const { return endpoints_; }
+    connection_counts connections() const { return link_.connections(); }
+    std::vector<connection_info> open_connections() const { return link_.open_connections(); }
+
+  private:
+    zmtp_link link_;
+    std::vector<std::string> endpoints_;
+    milliseconds timeout_;
+};
+
+// The Lazy Pirate over one or more servers: an attempt that gets no reply drops its
+// connection, as a REQ socket must be dropped, and the next attempt goes to the next server.
+template <class Server>
+class failover_requester final : public requester_impl {
+  public:
+    failover_requester(const std::vector<endpoint>& endpoints, const options& opts)
+        : options_(opts) {
+        if (separate_servers(endpoints) || std::is_same_v<Server, zmtp_server>) {
             for (const endpoint& ep : endpoints) {
-                servers_.push_back(std::make_unique<zmq_socket>(zmq::socket_type::req,
-                                                                std::vector<endpoint>{ep}, opts));
+                servers_.push_back(std::make_unique<Server>(std::vector<endpoint>{ep}, opts));
             }
         } else {
-            servers_.push_back(
-                std::make_unique<zmq_socket>(zmq::socket_type::req, endpoints, opts));
+            servers_.push_back(std::make_unique<Server>(endpoints, opts));
         }
         for (const auto& server : servers_) {
             endpoints_.insert(endpoints_.end(), server->endpoints().begin(),
@@ -55,13 +146,12 @@ class zmq_requester final : public requester_impl {
     }
 
     std::optional<message> request(const message& request) override {
-        check_sendable(request, opts());
-        const int attempts = 1 + std::max(0, opts().retries);
+        check_sendable(request, options_);
+        const int attempts = 1 + std::max(0, options_.retries);
         for (attempts_ = 1; attempts_ <= attempts; ++attempts_) {
-            zmq_socket& server = *servers_[next_];
-            refuse_while_backing_off(server);
+            Server& server = *servers_[next_];
             message reply;
-            if (server.send(request) && receive(server, reply)) {
+            if (server.attempt(request, reply)) {
                 return reply;  // the next request goes here too
             }
             server.reopen();
@@ -91,118 +181,8 @@ class zmq_requester final : public requester_impl {
     }
 
   private:
-    const options& opts() const { return servers_.front()->opts(); }
-
-    // A server that refused this client is not asked again before its back-off ends
-    // (zmq_reconnect.hpp): each request until then fails at once, with the reason.
-    static void refuse_while_backing_off(zmq_socket& server) {
-        const milliseconds left = server.backoff_left();
-        if (left.count() > 0) {
-            std::string why = server.watched().reason();
-            throw security_error(
-                (why.empty() ? "the CURVE handshake with the server failed" : why) +
-                "; the next attempt in " + std::to_string(left.count()) + " ms");
-        }
-    }
-
-    static bool receive(zmq_socket& server, message& reply) {
-        try {
-            return server.receive_unless_refused(reply, server.opts().request_timeout);
-        } catch (const security_error&) {
-            server.reopen();  // a REQ socket waiting for a reply takes no next request
-            throw;
-        }
-    }
-
-    std::vector<std::unique_ptr<zmq_socket>> servers_;
-    std::vector<std::string> endpoints_;
-    std::size_t next_ = 0;  // the server the next attempt goes to
-    int attempts_ = 0;
-};
-
-constexpr std::array<std::string_view, 2> req_talks_to{"REP", "ROUTER"};
-constexpr zmtp_link::kind req_kind{"REQ", req_talks_to, "requester"};
-// What a REQ puts before each request: an empty frame.
-const message& delimiter() {
-    static const message empty{""};
-    return empty;
-}
-
-// The requester whose I/O runs on its caller's thread: one link per server, each a REQ. A
-// request goes out once the server's connection has finished its handshake, and again on each
-// new connection until its attempt ends (one lost before the reply came), so a server that
-// restarted between requests costs no timeout. An attempt that times out drops its
-// connection, as a REQ socket must be dropped, and the next attempt goes to the next server.
-class caller_requester final : public requester_impl {
-  public:
-    caller_requester(const std::vector<endpoint>& servers, const options& opts) : options_(opts) {
-        for (const endpoint& server : servers) {
-            links_.push_back(std::make_unique<zmtp_link>(server, opts, req_kind));
-            endpoints_.push_back(links_.back()->endpoint_text());
-        }
-    }
-
-    std::optional<message> request(const message& request) override {
-        check_sendable(request, options_);
-        const int attempts = 1 + std::max(0, options_.retries);
-        for (attempts_ = 1; attempts_ <= attempts; ++attempts_) {
-            zmtp_link& server = *links_[next_];
-            message reply;
-            if (exchange(server, request, reply)) {
-                return reply;  // the next request goes here too
-            }
-            server.reopen();
-            next_ = (next_ + 1) % links_.size();
-        }
-        attempts_ = attempts;
-        return std::nullopt;
-    }
-
-    int last_attempts() const noexcept override { return attempts_; }
-    const std::vector<std::string>& endpoints() const override { return endpoints_; }
-    connection_counts connections() const override {
-        connection_counts all;
-        for (const auto& link : links_) {
-            all += link->connections();
-        }
-        return all;
-    }
-    std::vector<connection_info> open_connections() const override {
-        std::vector<connection_info> all;
-        for (const auto& link : links_) {
-            auto some = link->open_connections();
-            all.insert(all.end(), std::make_move_iterator(some.begin()),
-                       std::make_move_iterator(some.end()));
-        }
-        return all;
-    }
-
-  private:
-    // One attempt on `server`: true once its reply is in `reply`. Messages that are not a
-    // reply (no empty delimiter first) are dropped, as a REQ socket drops them.
-    bool exchange(zmtp_link& server, const message& request, message& reply) const {
-        const auto deadline = options_.request_timeout == forever
-                                  ? zmtp_link::clock::time_point::max()
-                                  : zmtp_link::clock::now() + options_.request_timeout;
-        std::uint64_t sent_on = 0;  // connection numbers start at 1
-        for (;;) {
-            if (server.is_ready() && server.connection_number() != sent_on) {
-                server.send(delimiter(), request);
-                sent_on = server.connection_number();
-            }
-            if (server.take(reply) && !reply.empty() && reply.front().empty()) {
-                reply.pop_front();
-                return true;
-            }
-            if (zmtp_link::clock::now() >= deadline) {
-                return false;
-            }
-            wait_once(server, std::min(deadline, server.due()));
-        }
-    }
-
     options options_;
-    std::vector<std::unique_ptr<zmtp_link>> links_;
+    std::vector<std::unique_ptr<Server>> servers_;
     std::vector<std::string> endpoints_;
     std::size_t next_ = 0;  // the server the next attempt goes to
     int attempts_ = 0;
@@ -214,9 +194,9 @@ std::unique_ptr<requester_impl> make_zmq_requester(const std::vector<endpoint>& 
                                                    const options& opts) {
     if (opts.io == io_model::caller ||
         (opts.io == io_model::automatic && own_zmtp_fits(endpoints, opts))) {
-        return std::make_unique<caller_requester>(endpoints, opts);
+        return std::make_unique<failover_requester<zmtp_server>>(endpoints, opts);
     }
-    return std::make_unique<zmq_requester>(endpoints, opts);
+    return std::make_unique<failover_requester<zmq_server>>(endpoints, opts);
 }
 
 }  // namespace zpat::detail

@@ -87,11 +87,16 @@ class zmtp_channel {
     bool take(message& into) { return link_.take(into); }
     void reopen() { link_.reopen(); }
     std::uint64_t connection_number() const noexcept { return link_.connection_number(); }
-    // zmq_poll takes plain descriptors too, with its own names for the events.
+    // zmq_poll takes plain descriptors too, with its own names for the events. A link the
+    // worker has given up on until it reconnects is not watched at all (nor woken for by a
+    // hang-up): reconnecting opens it afresh.
     zmq::pollitem_t poll_item(bool reading) const {
+        if (!reading) {
+            return {nullptr, -1, 0, 0};
+        }
         const pollfd wanted = link_.interest();
         short events = 0;
-        if (reading && (wanted.events & POLLIN) != 0) {
+        if ((wanted.events & POLLIN) != 0) {
             events |= ZMQ_POLLIN;
         }
         if ((wanted.events & POLLOUT) != 0) {
@@ -302,7 +307,9 @@ class mdp_worker final : public service_worker_impl {
         items_.push_back(stopping_.poll_item());
         const bool interrupted = poll_interrupted(items_, std::max(milliseconds{0}, wait));
         for (std::size_t i = 0; i < links_.size(); ++i) {
-            links_[i]->channel.polled(interrupted ? 0 : items_[i].revents);
+            if (links_[i]->connected) {  // else left alone until it reconnects
+                links_[i]->channel.polled(interrupted ? 0 : items_[i].revents);
+            }
         }
         if (!interrupted && (items_.back().revents & ZMQ_POLLIN) != 0) {
             stopping_.drain();
