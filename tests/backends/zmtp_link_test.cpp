@@ -222,6 +222,34 @@ TEST_CASE("caller requester: a server that is not ZeroMQ costs the attempt and i
     CHECK(http.accepted() <= 5);
 }
 
+TEST_CASE("caller requester: a reply past its limits costs that server, the next one answers") {
+    // The first server answers with a frame four times max_message_size: past twice the limits
+    // (frames' headers counted) its connection is closed unread (zmtp::decoder), and counted.
+    // The second answers well.
+    zmq::context_t context;
+    zmq::socket_t hostile = bound_router(context);
+    zpat::replier good("@tcp://127.0.0.1:*");
+    std::thread serving([&good] { good.serve([](message m) { return m; }); });
+    zpat::requester requester(
+        ">" + hostile.get(zmq::sockopt::last_endpoint) + ",>" + good.endpoints()[0],
+        caller({.max_message_size = 1024,
+                .max_message_frames = 4,
+                .request_timeout = 2s,
+                .retries = 1}));
+    std::optional<message> reply;
+    std::jthread client([&] { reply = requester.request(message{"small"}); });
+    const auto request = frames_of(hostile);
+    REQUIRE(request.size() == 3);
+    send_frames(hostile, {request[0], "", std::string(4096, 'x')});
+    client.join();
+    REQUIRE(reply);
+    CHECK(*reply == message{"small"});
+    CHECK(requester.last_attempts() == 2);
+    CHECK(requester.connections().malformed == 1);
+    good.stop();
+    serving.join();
+}
+
 TEST_CASE("caller requester: a server that never finishes the handshake is closed in time") {
     plain_server silent([](int fd) { read_until_closed(fd, 2s); });
     zpat::requester requester(
