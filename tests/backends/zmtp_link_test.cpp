@@ -335,3 +335,29 @@ TEST_CASE("caller worker: registers with a libzmq ROUTER, heartbeats, and serves
                                             std::string(mdp::frame_of(mdp::command::reply)),
                                             "client-7", "", "body"});
 }
+
+TEST_CASE("caller worker: a receive() with no time to wait still connects, registers and reads") {
+    namespace mdp = zpat::mdp;
+    zmq::context_t context;
+    zmq::socket_t broker = bound_router(context);
+    broker.set(zmq::sockopt::rcvtimeo, 0);
+    zpat::service_worker worker(">" + broker.get(zmq::sockopt::last_endpoint), "echo", caller());
+    // A worker polled, as a loop of the caller's own would: receive() with a zero timeout.
+    std::vector<std::string> ready;
+    REQUIRE(eventually([&] {
+        CHECK_FALSE(worker.receive(0ms));
+        ready = frames_of(broker);
+        return !ready.empty();
+    }));
+    REQUIRE(ready.size() == 5);
+    CHECK(ready[3] == mdp::frame_of(mdp::command::ready));
+    send_frames(broker,
+                {ready[0], "", std::string(mdp::worker_header),
+                 std::string(mdp::frame_of(mdp::command::request)), "client-1", "", "body"});
+    std::optional<message> request;
+    REQUIRE(eventually([&] {
+        request = worker.receive(0ms);
+        return request.has_value();
+    }));
+    CHECK(*request == message{"body"});
+}

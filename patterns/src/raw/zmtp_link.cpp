@@ -245,7 +245,6 @@ void zmtp_link::flush() {
 }
 
 void zmtp_link::lose(std::uint64_t connection_counts::*why, bool at_once) {
-    dropped_before_ += connection_ ? connection_->dropped() : 0;
     {
         const std::lock_guard lock(shown_mutex_);
         ++counts_.closed;
@@ -260,10 +259,6 @@ void zmtp_link::lose(std::uint64_t connection_counts::*why, bool at_once) {
     dialling_ = false;
     carried_ = false;
     dial_at_ = at_once ? clock::now() : clock::now() + backoff_.next();
-}
-
-std::uint64_t zmtp_link::oversized_dropped() const noexcept {
-    return dropped_before_ + (connection_ ? connection_->dropped() : 0);
 }
 
 connection_counts zmtp_link::connections() const {

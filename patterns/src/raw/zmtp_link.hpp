@@ -1,9 +1,9 @@
 #pragma once
 // One ZeroMQ connection of zpat's own to a peer that binds: ZMTP 3.1 under the NULL mechanism
 // (zmtp_connection.hpp), made, read and written on the thread that calls it, as zmtp_socket.hpp's
-// sockets are for the peers they accept. A requester or a Majordomo client on libzmq hands each
-// request and each reply between its caller's thread and libzmq's I/O thread, a wakeup each
-// way; on a link the caller's send() writes to the socket and its wait reads from it
+// sockets are for the peers they accept. A requester, Majordomo client or worker on libzmq hands
+// each message between its caller's thread and libzmq's I/O thread, a wakeup each way; on a
+// link the caller's send() writes to the socket and its wait reads from it
 // (docs/performance.md, "Majordomo").
 //
 // A link connects when it is first driven and again after each loss: at once when the lost
@@ -11,9 +11,9 @@
 // idle), otherwise after redial_backoff's pause (100 ms, doubling to 5 s), so a server that is
 // down or refuses the handshake costs no spinning. A connection whose handshake is not done
 // within options::handshake_timeout of dialling is closed and counted (0, as for libzmq's
-// ZMQ_HANDSHAKE_IVL, or forever: no limit). A message over
-// max_message_size or max_message_frames is dropped and counted; one whose encoding passes twice
-// the limits closes its connection (zmtp::decoder). At most one read's worth (64 KiB) of
+// ZMQ_HANDSHAKE_IVL, or forever: no limit). A message over max_message_size or
+// max_message_frames is dropped; one whose encoding passes twice the limits closes its
+// connection, counted as malformed (zmtp::decoder). At most one read's worth (64 KiB) of
 // messages waits to be taken: a peer faster than the caller waits in its own TCP buffers. Not
 // thread-safe, but for connections() and open_connections().
 
@@ -60,10 +60,10 @@ class zmtp_link {
 
     // Queues the message of `head`'s frames then `body`'s (a REQ's empty delimiter, or a
     // worker's MDP header, before the body it was given) on the connection, and writes what the
-    // socket takes now. False when no connection has finished
-    // its handshake (libzmq takes no message before it has sent its READY): nothing is queued,
-    // since a message kept for a connection not yet made would be stale by then. Whoever must
-    // say something on each connection watches connection_number().
+    // socket takes now. False when no connection has finished its handshake (libzmq takes no
+    // message before it has sent its READY): nothing is queued, since a message kept for a
+    // connection not yet made would be stale by then. Whoever must say something on each
+    // connection watches connection_number().
     bool send(const message& head, const message& body);
     // Takes a message read earlier, without any I/O. False when none waits.
     bool take(message& into);
@@ -84,7 +84,6 @@ class zmtp_link {
     std::uint64_t connection_number() const noexcept { return ready_count_; }
 
     const std::string& endpoint_text() const noexcept { return url_; }
-    std::uint64_t oversized_dropped() const noexcept;
     connection_counts connections() const;
     std::vector<connection_info> open_connections() const;
 
@@ -110,7 +109,6 @@ class zmtp_link {
     redial_backoff backoff_;
     std::size_t address_turn_ = 0;  // which of the name's addresses the next dial takes
     std::uint64_t ready_count_ = 0;
-    std::uint64_t dropped_before_ = 0;  // by connections gone
     std::deque<message> inbox_;
     std::vector<char> read_buffer_;
     throttled_log log_;

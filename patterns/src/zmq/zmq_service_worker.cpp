@@ -175,6 +175,9 @@ class mdp_worker final : public service_worker_impl {
         }
         const clock::time_point deadline =
             timeout == forever ? clock::time_point::max() : clock::now() + timeout;
+        // The I/O that is ready is done at least once, even with no time to wait: on zpat's
+        // own channel nothing is read, nor a connection made, but in that wait.
+        bool waited = false;
         while (!stopping_.requested()) {
             // Take what is queued before looking at the clock: a busy worker stays busy.
             if (link_type* from = take_queued()) {
@@ -188,10 +191,11 @@ class mdp_worker final : public service_worker_impl {
             for (auto& link : links_) {
                 wake = std::min(wake, keep_alive(*link, now));
             }
-            if (now >= deadline) {
+            if (now >= deadline && waited) {
                 return false;
             }
             wait_for_brokers(std::chrono::ceil<milliseconds>(std::min(wake, deadline) - now));
+            waited = true;
         }
         return false;
     }
