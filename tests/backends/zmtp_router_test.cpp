@@ -266,7 +266,10 @@ TEST_CASE("zmtp router: twenty DEALERs, a hundred requests each, all answered in
 
 TEST_CASE("zmtp router: with no handshake timeout and no linger limit it waits as told") {
     zpat::options opts;
-    opts.handshake_timeout = zpat::forever;
+    // forever, or 0 as libzmq's ZMQ_HANDSHAKE_IVL takes it (and zpat's connecting side)
+    opts.handshake_timeout =
+        GENERATE(as<std::chrono::milliseconds>{}, zpat::forever, std::chrono::milliseconds{0});
+    CAPTURE(opts.handshake_timeout.count());
     opts.linger = zpat::forever;
     auto router = std::make_unique<zmtp_router>(
         zpat::parse_endpoints("tcp://127.0.0.1:*", zpat::link::bind), opts);

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <climits>
 #include <cstddef>
 #include <cstring>
 #include <utility>
@@ -205,21 +206,23 @@ void zmtp_socket::pump(milliseconds timeout, bool read) {
     const auto now = clock::now();
     expire_handshakes(now);
     resume_accepting(now);
-    int wait = timeout == forever ? -1 : static_cast<int>(timeout.count());
+    milliseconds wait = timeout < milliseconds{0} ? forever : timeout;
+    const auto until = [&](clock::time_point at) {
+        const auto left = std::max(milliseconds{0}, std::chrono::ceil<milliseconds>(at - now));
+        wait = wait == forever ? left : std::min(wait, left);
+    };
     if (accepting_again_at_ != clock::time_point{}) {
-        const auto left = std::chrono::ceil<milliseconds>(accepting_again_at_ - now);
-        wait = wait < 0 ? static_cast<int>(left.count())
-                        : std::min(wait, static_cast<int>(left.count()));
+        until(accepting_again_at_);
     }
     // A connection still in its handshake must be closed at its deadline, not at the caller's.
-    if (!handshaking_.empty() && options_.handshake_timeout != forever) {
-        const auto left = std::chrono::ceil<milliseconds>(handshaking_.front()->opened +
-                                                          options_.handshake_timeout - now);
-        wait = wait < 0 ? static_cast<int>(left.count())
-                        : std::min(wait, static_cast<int>(left.count()));
+    if (!handshaking_.empty() && handshake_limited()) {
+        until(handshaking_.front()->opened + options_.handshake_timeout);
     }
     std::array<epoll_event, events_per_wait> events{};
-    const int n = ::epoll_wait(epoll_, events.data(), events_per_wait, std::max(wait, -1));
+    const int n = ::epoll_wait(
+        epoll_, events.data(), events_per_wait,
+        wait == forever ? -1
+                        : static_cast<int>(std::min<milliseconds::rep>(wait.count(), INT_MAX)));
     for (int i = 0; i < n; ++i) {
         const int fd = events[static_cast<std::size_t>(i)].data.fd;
         const std::uint32_t what = events[static_cast<std::size_t>(i)].events;
@@ -402,7 +405,7 @@ void zmtp_socket::drop(peer& p, const std::string& reason, std::uint64_t connect
 }
 
 void zmtp_socket::expire_handshakes(clock::time_point now) {
-    if (options_.handshake_timeout == forever) {
+    if (!handshake_limited()) {
         return;
     }
     while (!handshaking_.empty() &&

@@ -9,7 +9,8 @@
 //
 // This part accepts (out of descriptors, it stops accepting for 100 ms at a time instead of
 // spinning), greets each peer (zmtp_connection.hpp) and closes those that have not finished
-// their handshake within options::handshake_timeout, writes what each connection queues, keeps
+// their handshake within options::handshake_timeout (0, as for libzmq's ZMQ_HANDSHAKE_IVL, or
+// forever: no limit), writes what each connection queues, keeps
 // what other threads may read (counts and open connections), and, when a poller watches it
 // beside plain descriptors, waits for those in its own epoll set (wait_beside). What messages
 // mean is the socket's: it reads its peers when they are readable (readable()), hears of each
@@ -156,6 +157,7 @@ class zmtp_socket : public waits_itself {
     void pause_accepting(const std::string& endpoint);
     void resume_accepting(clock::time_point now);
     void expire_handshakes(clock::time_point now);
+    bool handshake_limited() const noexcept { return options_.handshake_timeout > milliseconds{0}; }
     void watch_output(peer& p, bool on);
 
     options options_;

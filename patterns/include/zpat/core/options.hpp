@@ -60,7 +60,8 @@ struct options {
     // without end. A connection that breaks a time limit is closed with a logged reason; other
     // peers lose nothing. raw+tcp applies all three; ZeroMQ applies handshake_timeout
     // (ZMQ_HANDSHAKE_IVL) and bounds its queues by send_high_water_mark messages only.
-    //  - the greeting must arrive within this after the connection opens;
+    //  - the greeting must arrive within this after the connection opens (forever: no limit;
+    //    on ZeroMQ 0 means no limit too, as libzmq's ZMQ_HANDSHAKE_IVL does);
     milliseconds handshake_timeout{30000};
     //  - a message that has begun to arrive must be complete within this (a peer that declares
     //    a large message and trickles it is closed); time spent not reading, at the receive
