@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 
 #include "seam/registry.hpp"
 #include "zpat/core/error.hpp"
@@ -58,6 +59,24 @@ std::pair<std::unique_ptr<tcp::acceptor>, std::string> listen_on(asio::io_contex
 std::string address_text(const asio::ip::tcp::endpoint& at) {
     const std::string address = at.address().to_string();
     return (at.address().is_v6() ? "[" + address + "]" : address) + ":" + std::to_string(at.port());
+}
+
+bool write_front(int fd, std::string& out) {
+    std::size_t written = 0;
+    bool broken = false;
+    while (written < out.size()) {
+        const ssize_t sent = ::send(fd, out.data() + written, out.size() - written, MSG_NOSIGNAL);
+        if (sent > 0) {
+            written += static_cast<std::size_t>(sent);
+        } else if (sent < 0 && errno == EINTR) {
+            continue;
+        } else {
+            broken = sent < 0 && errno != EAGAIN;
+            break;
+        }
+    }
+    out.erase(0, written);
+    return !broken;
 }
 
 std::string peer_text(int fd) {

@@ -32,6 +32,11 @@ std::string address_text(const asio::ip::tcp::endpoint& at);
 // when the system cannot tell.
 std::string peer_text(int fd);
 
+// Writes the front of `out` to non-blocking socket `fd` until the socket takes no more or
+// `out` is empty, and erases what was written. False when the connection is broken (an error
+// other than EAGAIN; EINTR is tried again).
+bool write_front(int fd, std::string& out);
+
 // Reconnection waits 100 ms after a failure, doubling up to 5 s, each wait varied by up to a
 // fifth either way so that many peers of one server do not all return at once.
 class redial_backoff {

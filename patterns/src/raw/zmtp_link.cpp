@@ -225,23 +225,9 @@ void zmtp_link::read_some() {
 }
 
 void zmtp_link::flush() {
-    std::string& out = connection_->outgoing();
-    std::size_t written = 0;
-    while (written < out.size()) {
-        const ssize_t sent = ::send(fd_, out.data() + written, out.size() - written, MSG_NOSIGNAL);
-        if (sent < 0 && errno == EINTR) {
-            continue;
-        }
-        if (sent < 0 && errno != EAGAIN) {
-            lose(nullptr, carried_);  // reset, or broken: the read says no more
-            return;
-        }
-        if (sent <= 0) {
-            break;
-        }
-        written += static_cast<std::size_t>(sent);
+    if (!write_front(fd_, connection_->outgoing())) {
+        lose(nullptr, carried_);  // reset, or broken: the read says no more
     }
-    out.erase(0, written);
 }
 
 void zmtp_link::lose(std::uint64_t connection_counts::*why, bool at_once) {

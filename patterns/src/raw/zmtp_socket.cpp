@@ -357,15 +357,8 @@ bool zmtp_socket::full(const peer& p) const {
 
 void zmtp_socket::flush(peer& p) {
     std::string& out = p.conn.outgoing();
-    std::size_t written = 0;
-    while (written < out.size()) {
-        const ssize_t sent = ::send(p.fd, out.data() + written, out.size() - written, MSG_NOSIGNAL);
-        if (sent <= 0) {
-            break;
-        }
-        written += static_cast<std::size_t>(sent);
-    }
-    out.erase(0, written);
+    // A broken connection keeps what is unwritten: its read sees the error and closes it.
+    static_cast<void>(write_front(p.fd, out));
     if (out.empty()) {
         p.unwritten = 0;
     }
